@@ -1,0 +1,37 @@
+// Allocation: devices held by a job on a node, from start until release. UsageRecord: a closed
+// allocation interval appended to the usage ledger; invoices and usage are computed from the
+// ledger (plus the still-open allocations up to "now"), never kept as separate counters.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "model/ids.h"
+
+namespace gpuaas {
+
+struct Allocation {
+  AllocationId id = 0;
+  JobId job = 0;
+  EntityId entity = 0;
+  UserId user = 0;
+  NodeId node = 0;
+  std::string gpu_class;
+  std::vector<int> devices;  // indices on `node`
+  Millis start = 0;
+  Millis end = 0;  // 0 while open
+};
+
+struct UsageRecord {
+  AllocationId allocation = 0;
+  JobId job = 0;
+  EntityId entity = 0;
+  UserId user = 0;
+  std::string gpu_class;
+  int gpus = 0;
+  Millis start = 0;
+  Millis end = 0;
+};
+
+}  // namespace gpuaas

@@ -1,0 +1,55 @@
+// Job (workload): what a user asked for and where it is in its life. The state machine of the
+// contract lives in CanTransition(): the one place that says which moves are legal.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "model/ids.h"
+
+namespace gpuaas {
+
+enum class JobState { kQueued, kStarting, kRunning, kSucceeded, kFailed, kCancelled, kPreempted, kTimedOut, kLost };
+const char* JobStateName(JobState s);
+std::optional<JobState> ParseJobState(const std::string& s);
+bool IsFinal(JobState s);
+// Legal moves: queued->starting|cancelled; starting->running|succeeded|failed|cancelled|
+// timed_out|lost|preempted|queued (requeue); running->any final; a final state never moves.
+bool CanTransition(JobState from, JobState to);
+
+enum class JobKind { kJob, kNotebook, kService, kAllocation };
+const char* JobKindName(JobKind k);
+std::optional<JobKind> ParseJobKind(const std::string& s);
+
+struct Job {
+  JobId id = 0;
+  std::string name;
+  JobKind kind = JobKind::kJob;
+  EntityId entity = 0;
+  UserId user = 0;
+  int gpus = 1;
+  std::vector<std::string> gpu_types;  // acceptable classes, in order of preference; empty = any
+  int64_t walltime_s = 0;              // 0 = the platform default
+  std::vector<std::string> command;
+  std::string environment;  // environment catalogue name, e.g. "pytorch" ("" = host)
+  int priority = 0;
+
+  JobState state = JobState::kQueued;
+  Millis submitted_at = 0;
+  Millis started_at = 0;   // 0 = not yet
+  Millis finished_at = 0;  // 0 = not yet
+  std::optional<int> exit_code;
+  std::string reason;  // why it waits, or why it ended, in words
+  bool cancel_requested = false;
+
+  // Placement, set when it leaves the queue.
+  std::string gpu_type;  // class given
+  NodeId node = 0;
+  std::vector<int> gpu_ids;  // device indices on `node`
+  AllocationId allocation = 0;
+};
+
+}  // namespace gpuaas

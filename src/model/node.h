@@ -1,0 +1,40 @@
+// Node and GpuDevice: the inventory an agent reports. A node's devices are addressed by their
+// index on that node (what CUDA_VISIBLE_DEVICES names).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "model/ids.h"
+
+namespace gpuaas {
+
+enum class NodeState { kReady, kDown, kCordoned, kDraining };
+const char* NodeStateName(NodeState s);  // "ready", "down", "cordoned", "draining"
+
+enum class DeviceState { kHealthy, kUnhealthy };
+const char* DeviceStateName(DeviceState s);  // "healthy", "unhealthy"
+
+struct GpuDevice {
+  int index = 0;
+  std::string uuid;
+  std::string model;      // "NVIDIA H200"
+  std::string gpu_class;  // "h200"
+  int64_t memory_mb = 0;
+  DeviceState state = DeviceState::kHealthy;
+};
+
+struct Node {
+  NodeId id = 0;
+  std::string name;  // unique
+  NodeState state = NodeState::kDown;
+  bool simulated = false;  // demo inventory: real processes, simulated GPUs
+  std::vector<GpuDevice> gpus;
+  std::map<std::string, std::string> labels;
+  Millis registered_at = 0;
+  Millis last_heartbeat = 0;
+};
+
+}  // namespace gpuaas

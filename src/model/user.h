@@ -1,0 +1,32 @@
+// User and API token. A token is 256 random bits shown once; only its SHA-256 hash is stored.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/time.h"
+#include "model/ids.h"
+
+namespace gpuaas {
+
+enum class Role { kMember, kEntityAdmin, kPlatformAdmin };
+
+const char* RoleName(Role r);  // "member", "entity-admin", "platform-admin"
+std::optional<Role> ParseRole(const std::string& s);
+
+struct User {
+  UserId id = 0;
+  std::string name;     // unique across the platform
+  EntityId entity = 0;  // 0 only for the bootstrap platform admin
+  Role role = Role::kMember;
+  Millis created_at = 0;
+};
+
+struct ApiToken {
+  TokenId id = 0;
+  UserId user = 0;
+  std::string hash_hex;  // SHA-256 of the secret, lowercase hex
+  Millis created_at = 0;
+};
+
+}  // namespace gpuaas

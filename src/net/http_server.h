@@ -1,0 +1,43 @@
+// HttpServer: HTTP/1.1 keep-alive server on Boost.Beast coroutines, running on an EventLoop.
+// Every request goes to one Handler (usually a Router). Limits: header size, body size, idle
+// timeout, concurrent connections; a request over a limit gets the contract's error JSON
+// (413 too_large for a big body, 431/400 for headers) without reaching the handler.
+// Thread-safety: create, Start and Stop on any thread before/after the loop runs; the handler
+// is invoked on the loop thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "net/event_loop.h"
+#include "net/http_types.h"
+
+namespace gpuaas::net {
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free port
+  size_t max_body_bytes = 1 << 20;        // 1 MiB
+  size_t max_header_bytes = 16 << 10;     // 16 KiB
+  int idle_timeout_ms = 60'000;
+  int max_connections = 10'000;
+};
+
+class HttpServer {
+ public:
+  HttpServer(EventLoop& loop, HttpServerOptions options, Handler handler);
+  ~HttpServer();
+  // Binds and listens; returns an error (e.g. port in use) without throwing.
+  Status Start();
+  // The bound port (useful with port 0).
+  int port() const;
+  // Stops accepting; in-flight requests finish; idle keep-alive connections are closed.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace gpuaas::net
