@@ -1,0 +1,54 @@
+# GPUaaS: the front door. Thin on purpose: CMake builds (CMakePresets.json), scripts/ orchestrate.
+#
+#   make build         install missing packages, build the release binary build/gpuaas
+#   make run [ARGS=..] build, then run `build/gpuaas server ARGS` in the foreground
+#   make test          build; unit tests (release, then ASan+UBSan); integration suite
+#   make bench         build, then run the benchmarks and print their figures (bench/run.sh)
+#   make asan          unit tests under AddressSanitizer + UBSan only
+#   make format        clang-format -i the C++ sources;  make format-check: fail if unformatted
+#   make clean         remove the build trees
+
+SHELL := /bin/bash
+ARGS ?=
+
+CXX_SOURCES = $(shell find src bench -name '*.cc' -o -name '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test unit asan integration bench format format-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset release
+	cmake --build --preset release -j2
+
+run: build
+	./build/gpuaas server $(ARGS)
+
+# Every suite runs even when an earlier one fails; the script exits non-zero if any failed and
+# ends with the line "N passed, N failed".
+test: deps
+	scripts/test.sh
+
+unit: build
+	ctest --test-dir build --output-on-failure -j2
+
+asan: deps
+	scripts/test.sh --only asan
+
+integration: build
+	tests/integration/run.sh
+
+bench: build
+	bench/run.sh
+
+format:
+	@if [ -n "$(CXX_SOURCES)" ]; then clang-format -i $(CXX_SOURCES); fi
+
+format-check:
+	@if [ -n "$(CXX_SOURCES)" ]; then clang-format --dry-run --Werror $(CXX_SOURCES); fi
+
+clean:
+	rm -rf build build-asan
