@@ -1,0 +1,367 @@
+#include "store/sqlite_rows.h"
+
+#include <initializer_list>
+#include <string>
+#include <type_traits>
+
+#include "store/json_columns.h"
+
+namespace gpuaas {
+namespace {
+
+using Columns = std::initializer_list<const char*>;
+
+// Column lists, shared by the upsert and the load of each table; the first is the key.
+constexpr Columns kEntityCols = {"id", "name", "quota_json", "created_at"};
+constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
+constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at"};
+constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
+                               "gpus_json", "labels_json", "registered_at", "last_heartbeat"};
+constexpr Columns kJobCols = {"id",
+                              "name",
+                              "kind",
+                              "entity",
+                              "user",
+                              "gpus",
+                              "gpu_types_json",
+                              "walltime_s",
+                              "command_json",
+                              "environment",
+                              "priority",
+                              "state",
+                              "submitted_at",
+                              "started_at",
+                              "finished_at",
+                              "exit_code",
+                              "reason",
+                              "cancel_requested",
+                              "gpu_type",
+                              "node",
+                              "gpu_ids_json",
+                              "allocation"};
+constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
+                                     "gpu_class", "devices_json", "start",  "end"};
+constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",
+                                "gpu_class",  "gpus", "start",  "end"};
+constexpr Columns kMetaCols = {"key", "value"};
+
+std::string Quoted(const char* c) { return std::string("\"") + c + "\""; }
+
+std::string ColumnList(Columns cols) {
+  std::string s;
+  for (const char* c : cols) s += (s.empty() ? "" : ", ") + Quoted(c);
+  return s;
+}
+
+// INSERT ... ON CONFLICT(key) DO UPDATE: an upsert that never deletes a row (unlike REPLACE).
+std::string UpsertSql(const char* table, Columns cols) {
+  std::string params, sets;
+  int i = 0;
+  for (const char* c : cols) {
+    params += (i == 0 ? "?" : ", ?") + std::to_string(i + 1);
+    if (i > 0) sets += (i == 1 ? "" : ", ") + Quoted(c) + " = excluded." + Quoted(c);
+    ++i;
+  }
+  return "INSERT INTO " + std::string(table) + " (" + ColumnList(cols) + ") VALUES (" + params +
+         ") ON CONFLICT(" + Quoted(*cols.begin()) + ") DO UPDATE SET " + sets;
+}
+
+std::string InsertSql(const char* table, Columns cols) {
+  std::string params;
+  for (size_t i = 1; i <= cols.size(); ++i) params += (i == 1 ? "?" : ", ?") + std::to_string(i);
+  return "INSERT INTO " + std::string(table) + " (" + ColumnList(cols) + ") VALUES (" + params +
+         ")";
+}
+
+std::string SelectSql(const char* table, Columns cols) {
+  return "SELECT " + ColumnList(cols) + " FROM " + table + " ORDER BY " + Quoted(*cols.begin());
+}
+
+template <typename E>
+std::optional<E> ParseByName(const std::string& s, const char* (*name)(E),
+                             std::initializer_list<E> all) {
+  for (E e : all) {
+    if (s == name(e)) return e;
+  }
+  return std::nullopt;
+}
+
+Status BadRow(const char* table, int64_t id, const std::string& why) {
+  return Internal("store: corrupt row in " + std::string(table) + " (id " + std::to_string(id) +
+                  "): " + why);
+}
+
+// Runs `select` over `table` and calls read(stmt) -> Status for each row.
+template <typename F>
+Status ForEachRow(SqliteDb& db, const char* table, Columns cols, F read) {
+  GPUAAS_ASSIGN_OR_RETURN(SqliteStmt stmt, SqliteStmt::Prepare(db.get(), SelectSql(table, cols)));
+  for (;;) {
+    GPUAAS_ASSIGN_OR_RETURN(bool row, stmt.Step(std::string("load ") + table));
+    if (!row) return Status::Ok();
+    GPUAAS_RETURN_IF_ERROR(read(stmt));
+  }
+}
+
+// Decodes a JSON column into `out` or returns a corrupt-row error.
+template <typename T>
+Status DecodeInto(Result<T> r, T& out, const char* table, int64_t id, const char* col) {
+  if (!r.ok()) return BadRow(table, id, std::string(col) + ": " + r.status().message());
+  out = std::move(r).value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteRowWriter>> SqliteRowWriter::Prepare(SqliteDb& db) {
+  std::unique_ptr<SqliteRowWriter> w(new SqliteRowWriter());
+  sqlite3* h = db.get();
+  struct Item {
+    SqliteStmt* stmt;
+    std::string sql;
+  };
+  for (const Item& it : std::initializer_list<Item>{
+           {&w->entity_, UpsertSql("entities", kEntityCols)},
+           {&w->user_, UpsertSql("users", kUserCols)},
+           {&w->token_, UpsertSql("api_tokens", kTokenCols)},
+           {&w->node_, UpsertSql("nodes", kNodeCols)},
+           {&w->job_, UpsertSql("jobs", kJobCols)},
+           {&w->allocation_, UpsertSql("allocations", kAllocationCols)},
+           {&w->usage_, InsertSql("usage_records", kUsageCols)},
+           {&w->meta_, UpsertSql("meta", kMetaCols)},
+           {&w->delete_token_, "DELETE FROM api_tokens WHERE id = ?1"},
+       }) {
+    GPUAAS_ASSIGN_OR_RETURN(*it.stmt, SqliteStmt::Prepare(h, it.sql));
+  }
+  return w;
+}
+
+Status SqliteRowWriter::Apply(const Mutation& m) {
+  return std::visit([this](const auto& row) { return Write(row); }, m);
+}
+
+Status SqliteRowWriter::Write(const Entity& e) {
+  entity_.BindInt(1, e.id);
+  entity_.BindText(2, e.name);
+  entity_.BindText(3, EncodeIntMap(e.quota));
+  entity_.BindInt(4, e.created_at);
+  return entity_.Exec("upsert entity");
+}
+
+Status SqliteRowWriter::Write(const User& u) {
+  user_.BindInt(1, u.id);
+  user_.BindText(2, u.name);
+  user_.BindInt(3, u.entity);
+  user_.BindText(4, RoleName(u.role));
+  user_.BindInt(5, u.created_at);
+  return user_.Exec("upsert user");
+}
+
+Status SqliteRowWriter::Write(const ApiToken& t) {
+  token_.BindInt(1, t.id);
+  token_.BindInt(2, t.user);
+  token_.BindText(3, t.hash_hex);
+  token_.BindInt(4, t.created_at);
+  return token_.Exec("upsert token");
+}
+
+Status SqliteRowWriter::Write(const Node& n) {
+  node_.BindInt(1, n.id);
+  node_.BindText(2, n.name);
+  node_.BindText(3, NodeStateName(n.state));
+  node_.BindInt(4, n.simulated ? 1 : 0);
+  node_.BindText(5, EncodeGpuDevices(n.gpus));
+  node_.BindText(6, EncodeStringMap(n.labels));
+  node_.BindInt(7, n.registered_at);
+  node_.BindInt(8, n.last_heartbeat);
+  return node_.Exec("upsert node");
+}
+
+Status SqliteRowWriter::Write(const Job& j) {
+  job_.BindInt(1, j.id);
+  job_.BindText(2, j.name);
+  job_.BindText(3, JobKindName(j.kind));
+  job_.BindInt(4, j.entity);
+  job_.BindInt(5, j.user);
+  job_.BindInt(6, j.gpus);
+  job_.BindText(7, EncodeStringList(j.gpu_types));
+  job_.BindInt(8, j.walltime_s);
+  job_.BindText(9, EncodeStringList(j.command));
+  job_.BindText(10, j.environment);
+  job_.BindInt(11, j.priority);
+  job_.BindText(12, JobStateName(j.state));
+  job_.BindInt(13, j.submitted_at);
+  job_.BindInt(14, j.started_at);
+  job_.BindInt(15, j.finished_at);
+  job_.BindOptionalInt(16, j.exit_code);
+  job_.BindText(17, j.reason);
+  job_.BindInt(18, j.cancel_requested ? 1 : 0);
+  job_.BindText(19, j.gpu_type);
+  job_.BindInt(20, j.node);
+  job_.BindText(21, EncodeIntList(j.gpu_ids));
+  job_.BindInt(22, j.allocation);
+  return job_.Exec("upsert job");
+}
+
+Status SqliteRowWriter::Write(const Allocation& a) {
+  allocation_.BindInt(1, a.id);
+  allocation_.BindInt(2, a.job);
+  allocation_.BindInt(3, a.entity);
+  allocation_.BindInt(4, a.user);
+  allocation_.BindInt(5, a.node);
+  allocation_.BindText(6, a.gpu_class);
+  allocation_.BindText(7, EncodeIntList(a.devices));
+  allocation_.BindInt(8, a.start);
+  allocation_.BindInt(9, a.end);
+  return allocation_.Exec("upsert allocation");
+}
+
+Status SqliteRowWriter::Write(const UsageRecord& u) {
+  usage_.BindInt(1, u.allocation);
+  usage_.BindInt(2, u.job);
+  usage_.BindInt(3, u.entity);
+  usage_.BindInt(4, u.user);
+  usage_.BindText(5, u.gpu_class);
+  usage_.BindInt(6, u.gpus);
+  usage_.BindInt(7, u.start);
+  usage_.BindInt(8, u.end);
+  Status st = usage_.Exec("append usage record");
+  if (st.code() == Code::kConflict) {
+    return Conflict("usage record for allocation " + std::to_string(u.allocation) +
+                    " already recorded");
+  }
+  return st;
+}
+
+Status SqliteRowWriter::Write(const MetaKV& kv) {
+  meta_.BindText(1, kv.key);
+  meta_.BindText(2, kv.value);
+  return meta_.Exec("upsert meta");
+}
+
+Status SqliteRowWriter::Write(const DeleteToken& d) {
+  delete_token_.BindInt(1, d.id);
+  return delete_token_.Exec("delete token");
+}
+
+Result<StoredState> LoadSqliteState(SqliteDb& db) {
+  StoredState s;
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "entities", kEntityCols, [&](SqliteStmt& r) {
+    Entity e;
+    e.id = r.ColumnInt(0);
+    e.name = r.ColumnText(1);
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeIntMap(r.ColumnText(2)), e.quota, "entities", e.id, "quota_json"));
+    e.created_at = r.ColumnInt(3);
+    s.entities.push_back(std::move(e));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "users", kUserCols, [&](SqliteStmt& r) {
+    User u;
+    u.id = r.ColumnInt(0);
+    u.name = r.ColumnText(1);
+    u.entity = r.ColumnInt(2);
+    auto role = ParseRole(r.ColumnText(3));
+    if (!role) return BadRow("users", u.id, "unknown role " + r.ColumnText(3));
+    u.role = *role;
+    u.created_at = r.ColumnInt(4);
+    s.users.push_back(std::move(u));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "api_tokens", kTokenCols, [&](SqliteStmt& r) {
+    ApiToken t;
+    t.id = r.ColumnInt(0);
+    t.user = r.ColumnInt(1);
+    t.hash_hex = r.ColumnText(2);
+    t.created_at = r.ColumnInt(3);
+    s.tokens.push_back(std::move(t));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "nodes", kNodeCols, [&](SqliteStmt& r) {
+    Node n;
+    n.id = r.ColumnInt(0);
+    n.name = r.ColumnText(1);
+    auto state = ParseByName<NodeState>(
+        r.ColumnText(2), NodeStateName,
+        {NodeState::kReady, NodeState::kDown, NodeState::kCordoned, NodeState::kDraining});
+    if (!state) return BadRow("nodes", n.id, "unknown state " + r.ColumnText(2));
+    n.state = *state;
+    n.simulated = r.ColumnInt(3) != 0;
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeGpuDevices(r.ColumnText(4)), n.gpus, "nodes", n.id, "gpus_json"));
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeStringMap(r.ColumnText(5)), n.labels, "nodes", n.id, "labels_json"));
+    n.registered_at = r.ColumnInt(6);
+    n.last_heartbeat = r.ColumnInt(7);
+    s.nodes.push_back(std::move(n));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "jobs", kJobCols, [&](SqliteStmt& r) {
+    Job j;
+    j.id = r.ColumnInt(0);
+    j.name = r.ColumnText(1);
+    auto kind = ParseJobKind(r.ColumnText(2));
+    if (!kind) return BadRow("jobs", j.id, "unknown kind " + r.ColumnText(2));
+    j.kind = *kind;
+    j.entity = r.ColumnInt(3);
+    j.user = r.ColumnInt(4);
+    j.gpus = static_cast<int>(r.ColumnInt(5));
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeStringList(r.ColumnText(6)), j.gpu_types, "jobs", j.id, "gpu_types_json"));
+    j.walltime_s = r.ColumnInt(7);
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeStringList(r.ColumnText(8)), j.command, "jobs", j.id, "command_json"));
+    j.environment = r.ColumnText(9);
+    j.priority = static_cast<int>(r.ColumnInt(10));
+    auto state = ParseJobState(r.ColumnText(11));
+    if (!state) return BadRow("jobs", j.id, "unknown state " + r.ColumnText(11));
+    j.state = *state;
+    j.submitted_at = r.ColumnInt(12);
+    j.started_at = r.ColumnInt(13);
+    j.finished_at = r.ColumnInt(14);
+    if (!r.ColumnIsNull(15)) j.exit_code = static_cast<int>(r.ColumnInt(15));
+    j.reason = r.ColumnText(16);
+    j.cancel_requested = r.ColumnInt(17) != 0;
+    j.gpu_type = r.ColumnText(18);
+    j.node = r.ColumnInt(19);
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeIntList(r.ColumnText(20)), j.gpu_ids, "jobs", j.id, "gpu_ids_json"));
+    j.allocation = r.ColumnInt(21);
+    s.jobs.push_back(std::move(j));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "allocations", kAllocationCols, [&](SqliteStmt& r) {
+    Allocation a;
+    a.id = r.ColumnInt(0);
+    a.job = r.ColumnInt(1);
+    a.entity = r.ColumnInt(2);
+    a.user = r.ColumnInt(3);
+    a.node = r.ColumnInt(4);
+    a.gpu_class = r.ColumnText(5);
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeIntList(r.ColumnText(6)), a.devices, "allocations", a.id, "devices_json"));
+    a.start = r.ColumnInt(7);
+    a.end = r.ColumnInt(8);
+    s.allocations.push_back(std::move(a));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "usage_records", kUsageCols, [&](SqliteStmt& r) {
+    UsageRecord u;
+    u.allocation = r.ColumnInt(0);
+    u.job = r.ColumnInt(1);
+    u.entity = r.ColumnInt(2);
+    u.user = r.ColumnInt(3);
+    u.gpu_class = r.ColumnText(4);
+    u.gpus = static_cast<int>(r.ColumnInt(5));
+    u.start = r.ColumnInt(6);
+    u.end = r.ColumnInt(7);
+    s.usage.push_back(std::move(u));
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "meta", kMetaCols, [&](SqliteStmt& r) {
+    s.meta[r.ColumnText(0)] = r.ColumnText(1);
+    return Status::Ok();
+  }));
+  return s;
+}
+
+}  // namespace gpuaas

@@ -1,0 +1,41 @@
+// Row mapping of the SQLite store: SqliteRowWriter applies one Mutation with statements
+// prepared once per connection; LoadSqliteState reads every table back into StoredState.
+// Thread-safety: bound to one connection, used only by the thread that owns it.
+#pragma once
+
+#include <memory>
+
+#include "base/status.h"
+#include "store/sqlite_db.h"
+#include "store/store.h"
+
+namespace gpuaas {
+
+class SqliteRowWriter {
+ public:
+  // Prepares every statement on `db`, which must outlive the writer and be at the latest schema.
+  static Result<std::unique_ptr<SqliteRowWriter>> Prepare(SqliteDb& db);
+
+  // Upserts or appends one row inside the caller's open transaction. On error nothing of this
+  // mutation is applied (a statement is atomic), but the transaction stays open.
+  Status Apply(const Mutation& m);
+
+ private:
+  SqliteRowWriter() = default;
+  Status Write(const Entity& e);
+  Status Write(const User& u);
+  Status Write(const ApiToken& t);
+  Status Write(const Node& n);
+  Status Write(const Job& j);
+  Status Write(const Allocation& a);
+  Status Write(const UsageRecord& u);
+  Status Write(const MetaKV& kv);
+  Status Write(const DeleteToken& d);
+
+  SqliteStmt entity_, user_, token_, node_, job_, allocation_, usage_, meta_, delete_token_;
+};
+
+// Reads everything, each vector in id order (usage in allocation order).
+Result<StoredState> LoadSqliteState(SqliteDb& db);
+
+}  // namespace gpuaas

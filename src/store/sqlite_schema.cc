@@ -1,0 +1,159 @@
+#include "store/sqlite_schema.h"
+
+#include <string>
+
+namespace gpuaas {
+namespace {
+
+// Version 1: one table per model type, a real column per field. Lists and maps that the server
+// only ever reads whole (gpus, labels, quota, command, ...) are JSON text. Primary keys are the
+// model ids (INTEGER PRIMARY KEY = the rowid, so Load's ORDER BY id is a plain scan).
+// Names are not UNIQUE here: the state enforces them, and upserts must never silently drop a row.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE entities (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  quota_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  entity INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_tokens (
+  id INTEGER PRIMARY KEY,
+  user INTEGER NOT NULL,
+  hash_hex TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE nodes (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL,
+  simulated INTEGER NOT NULL,
+  gpus_json TEXT NOT NULL,
+  labels_json TEXT NOT NULL,
+  registered_at INTEGER NOT NULL,
+  last_heartbeat INTEGER NOT NULL
+);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  entity INTEGER NOT NULL,
+  user INTEGER NOT NULL,
+  gpus INTEGER NOT NULL,
+  gpu_types_json TEXT NOT NULL,
+  walltime_s INTEGER NOT NULL,
+  command_json TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  submitted_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  exit_code INTEGER,
+  reason TEXT NOT NULL,
+  cancel_requested INTEGER NOT NULL,
+  gpu_type TEXT NOT NULL,
+  node INTEGER NOT NULL,
+  gpu_ids_json TEXT NOT NULL,
+  allocation INTEGER NOT NULL
+);
+CREATE TABLE allocations (
+  id INTEGER PRIMARY KEY,
+  job INTEGER NOT NULL,
+  entity INTEGER NOT NULL,
+  user INTEGER NOT NULL,
+  node INTEGER NOT NULL,
+  gpu_class TEXT NOT NULL,
+  devices_json TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL
+);
+CREATE TABLE usage_records (
+  allocation INTEGER PRIMARY KEY,
+  job INTEGER NOT NULL,
+  entity INTEGER NOT NULL,
+  user INTEGER NOT NULL,
+  gpu_class TEXT NOT NULL,
+  gpus INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL
+);
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// applied_at is bookkeeping for operators, not logic: SQLite's own clock in ms since the epoch.
+constexpr char kRecordVersion[] =
+    "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, "
+    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+
+}  // namespace
+
+const std::vector<SqliteMigration>& SqliteMigrations() {
+  static const std::vector<SqliteMigration> kMigrations = {
+      {1, "initial schema", kSchemaV1},
+  };
+  return kMigrations;
+}
+
+int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
+
+Result<int> SqliteSchemaVersion(SqliteDb& db) {
+  constexpr char kSql[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+  GPUAAS_ASSIGN_OR_RETURN(SqliteStmt stmt, SqliteStmt::Prepare(db.get(), kSql));
+  GPUAAS_ASSIGN_OR_RETURN(bool row, stmt.Step("read schema version"));
+  return row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
+}
+
+Result<int> MigrateSqlite(SqliteDb& db) {
+  GPUAAS_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+              " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
+  GPUAAS_ASSIGN_OR_RETURN(int current, SqliteSchemaVersion(db));
+  const int latest = LatestSqliteSchemaVersion();
+  if (current > latest) {
+    return FailedPrecondition("database schema version " + std::to_string(current) +
+                              " is newer than this gpuaas supports (" + std::to_string(latest) +
+                              "); run a newer gpuaas or restore a matching backup");
+  }
+  for (const SqliteMigration& m : SqliteMigrations()) {
+    if (m.version <= current) continue;
+    // IMMEDIATE: take the write lock first, so that two processes cannot both migrate.
+    GPUAAS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Result<int> now = SqliteSchemaVersion(db);  // another process may have just migrated
+    if (now.ok() && *now >= m.version) {
+      GPUAAS_RETURN_IF_ERROR(db.Exec("COMMIT"));
+      current = *now;
+      continue;
+    }
+    Status st = now.ok() ? db.Exec(m.sql) : now.status();
+    if (st.ok()) {
+      auto rec = SqliteStmt::Prepare(db.get(), kRecordVersion);
+      if (rec.ok()) {
+        rec->BindInt(1, m.version);
+        rec->BindText(2, m.name);
+        st = rec->Exec("record migration");
+      } else {
+        st = rec.status();
+      }
+    }
+    if (st.ok()) st = db.Exec("COMMIT");
+    if (!st.ok()) {
+      if (!db.InAutocommit()) (void)db.Exec("ROLLBACK");
+      return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
+                                   ") failed: " + st.message());
+    }
+    current = m.version;
+  }
+  return current;
+}
+
+}  // namespace gpuaas
