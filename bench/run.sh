@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# GPUaaS benchmarks (what `make bench` runs after building):
+#   (a) durable job submissions/s: wrk POSTing /api/v1/jobs (bench/submit.lua), only 201s count
+#   (b) job reads/s: wrk GETting /api/v1/jobs/ID (bench/get_job.lua), only 200s count
+#   (c) every Google Benchmark program build/*_bench that exists
+# against a fresh server on a free port with a fresh data dir and a large demo inventory.
+# Prints each figure, then a Markdown table of the results (for docs/benchmarks.md).
+#
+# Environment: GPUAAS_BIN (default build/gpuaas), BENCH_DURATION (default 10s),
+# BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_KEEP=1 keeps the data dir.
+# Needs: wrk, curl, jq, python3 (to pick a free port).
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+bin="${GPUAAS_BIN:-$repo/build/gpuaas}"
+duration="${BENCH_DURATION:-10s}"
+threads="${BENCH_THREADS:-2}"
+conns="${BENCH_CONNECTIONS:-64}"
+
+for tool in wrk curl jq python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+[[ -x "$bin" ]] || { echo "bench: $bin does not exist (make build)" >&2; exit 1; }
+
+# 16 nodes of 8 H200 and 16 nodes of 4 L40S: one simulated node per item.
+inventory="$(printf 'h200:8,%.0s' {1..16})$(printf 'l40s:4,%.0s' {1..16})"
+inventory="${inventory%,}"
+
+data_dir="$(mktemp -d /tmp/gpuaas-bench-XXXXXX)"
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+url="http://127.0.0.1:$port"
+server_pid=""
+
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$server_pid" 2>/dev/null || true
+  fi
+  if [[ -n "${BENCH_KEEP:-}" ]]; then
+    echo "bench: kept $data_dir"
+  else
+    rm -rf "$data_dir"
+  fi
+}
+trap cleanup EXIT
+
+echo "bench: server on $url, data dir $data_dir, ${#inventory} chars of demo inventory"
+"$bin" server --listen "127.0.0.1:$port" --data-dir "$data_dir" --demo-gpus "$inventory" \
+  >"$data_dir/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+  curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "bench: server exited"; tail -20 "$data_dir/server.log"; exit 1; }
+  sleep 0.1
+done
+curl -fsS "$url/healthz" >/dev/null || { echo "bench: server not healthy in 10 s"; tail -20 "$data_dir/server.log"; exit 1; }
+admin="$(cat "$data_dir/admin.token")"
+
+# api METHOD PATH [BODY] TOKEN: prints the JSON answer, fails on a non-2xx status.
+api() {
+  local method="$1" path="$2" body="$3" token="$4"
+  curl -fsS -X "$method" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    ${body:+--data "$body"} "$url$path"
+}
+
+api POST /api/v1/entities '{"name":"bench"}' "$admin" >/dev/null
+member="$(api POST /api/v1/users '{"name":"bench-user","entity":"bench","role":"member"}' "$admin" | jq -r .token)"
+
+# run_wrk LABEL SCRIPT: runs wrk, shows its output, sets wrk_result to its RESULT line.
+run_wrk() {
+  local label="$1" script="$2" out
+  echo
+  echo "== $label: wrk -t$threads -c$conns -d$duration -s $script"
+  out="$(GPUAAS_TOKEN="$member" wrk -t"$threads" -c"$conns" -d"$duration" --latency \
+    -s "$script" "$url" 2>&1)"
+  echo "$out"
+  wrk_result="$(grep '^RESULT' <<<"$out" | tail -n 1)"
+}
+
+field() {  # field NAME "RESULT a=1 b=2"
+  sed -nE "s/.* $1=([^ ]+).*/\1/p" <<<" $2"
+}
+
+run_wrk "durable job submissions" bench/submit.lua
+submit_result="$wrk_result"
+submit_rate="$(field ok_per_s "$submit_result")"
+
+# Every acknowledged submission must be in the store (count them, page by page).
+stored=0 after=""
+while :; do
+  page="$(api GET "/api/v1/jobs?limit=1000${after:+&after=$after}" "" "$member")"
+  stored=$((stored + $(jq '.jobs | length' <<<"$page")))
+  after="$(jq -r '.next_after // empty' <<<"$page")"
+  [[ -n "$after" ]] || break
+done
+echo "jobs stored: $stored (201 answers counted by wrk: $(field status_ok "$submit_result"))"
+
+job_id="$(api POST /api/v1/jobs '{"name":"probe","gpus":1,"command":["true"]}' "$member" | jq -r .id)"
+export GPUAAS_JOB_ID="$job_id"
+run_wrk "job reads (GET /api/v1/jobs/$job_id)" bench/get_job.lua
+get_result="$wrk_result"
+get_rate="$(field ok_per_s "$get_result")"
+
+micro=()
+shopt -s nullglob
+for b in build/*_bench; do
+  [[ -x "$b" ]] || continue
+  echo
+  echo "== $b"
+  "$b" --benchmark_min_time=0.2 2>&1 | tee "$data_dir/$(basename "$b").txt" || echo "$b failed"
+  micro+=("$b")
+done
+
+date_utc="$(date -u +%Y-%m-%d)"
+cpus="$(nproc) cores, $(sed -nE 's/^model name\s*:\s*//p' /proc/cpuinfo | head -n 1)"
+echo
+echo "== summary ($date_utc, $cpus)"
+echo "| what | figure | p50 / p99 latency | command |"
+echo "|---|---|---|---|"
+echo "| durable job submissions (201/s) | ${submit_rate:-?} | $(field p50_ms "$submit_result") / $(field p99_ms "$submit_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/submit.lua\` |"
+echo "| job reads (200/s) | ${get_rate:-?} | $(field p50_ms "$get_result") / $(field p99_ms "$get_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/get_job.lua\` |"
+for b in "${micro[@]}"; do
+  echo "| $(basename "$b") | see its output above | | \`$b\` |"
+done
