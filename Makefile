@@ -11,7 +11,8 @@
 SHELL := /bin/bash
 ARGS ?=
 
-CXX_SOURCES = $(shell find src bench -name '*.cc' -o -name '*.h' 2>/dev/null)
+# The C++ sources, NUL-separated for xargs.
+FIND_CXX = find src bench \( -name '*.cc' -o -name '*.h' \) -print0 2>/dev/null
 
 .PHONY: all deps build run test unit asan integration bench format format-check clean
 
@@ -45,10 +46,10 @@ bench: build
 	bench/run.sh
 
 format:
-	@if [ -n "$(CXX_SOURCES)" ]; then clang-format -i $(CXX_SOURCES); fi
+	@$(FIND_CXX) | xargs -0 -r clang-format -i
 
 format-check:
-	@if [ -n "$(CXX_SOURCES)" ]; then clang-format --dry-run --Werror $(CXX_SOURCES); fi
+	@$(FIND_CXX) | xargs -0 -r clang-format --dry-run --Werror
 
 clean:
 	rm -rf build build-asan
