@@ -1,0 +1,271 @@
+// The admin and reporting verbs: entity, user, token, whoami, nodes, usage, invoice.
+#include <cstdio>
+#include <set>
+
+#include <boost/json.hpp>
+
+#include "cmd/cli_format.h"
+#include "cmd/cli_input.h"
+#include "cmd/cli_verbs.h"
+
+namespace gpuaas::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+Status ValidateNameArg(const std::string& value, const std::string& what) {
+  if (IsValidName(value)) return Status::Ok();
+  return InvalidArgument(what + " '" + value +
+                         "' is not a valid name (1-63 characters of a-z, 0-9, '.', '_', '-', "
+                         "starting with a letter or digit)");
+}
+
+// The array `key` of a list answer ({"entities": [...]}), or null when the shape is wrong.
+const json::array* ListOf(const json::value& v, const char* key) {
+  const json::object* o = v.if_object();
+  const json::value* list = o ? o->if_contains(key) : nullptr;
+  return list != nullptr && list->is_array() ? &list->as_array() : nullptr;
+}
+
+int BadShape(const VerbContext& c, const char* what) {
+  return c.Fail(Internal(std::string("unexpected answer from the server: no ") + what));
+}
+
+std::string MemoryLabel(const json::object& gpu) {
+  const json::value* mb = gpu.if_contains("memory_mb");
+  if (mb == nullptr || !mb->is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f GiB", mb->to_number<double>() / 1024.0);
+  return buf;
+}
+
+}  // namespace
+
+int RunEntityCreate(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (Status s = ValidateNameArg(a.name, "entity name"); !s.ok()) return c.UsageError(s);
+  json::object body{{"name", a.name}};
+  if (!a.quota.empty()) {
+    auto quota = ParseQuotaSpec(a.quota);
+    if (!quota.ok()) return c.UsageError(quota.status());
+    json::object q;
+    for (const auto& [cls, n] : *quota) q[cls] = n;
+    body["quota"] = std::move(q);
+  }
+  auto reply = c.api.Call("POST", "/api/v1/entities", body);
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  const json::object& e = reply->json.as_object();
+  c.out << "entity " << Field(e, "name") << " created (id " << Field(e, "id") << ", quota "
+        << Field(e, "quota") << ")\n";
+  return 0;
+}
+
+int RunEntityList(const VerbContext& c) {
+  auto reply = c.api.Call("GET", "/api/v1/entities");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "entities");
+  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    const json::object& e = v.as_object();
+    rows.push_back({Field(e, "id"), Field(e, "name"), Field(e, "quota"), Field(e, "created_at")});
+  }
+  c.out << FormatTable({"ID", "NAME", "QUOTA", "CREATED"}, rows);
+  return 0;
+}
+
+int RunUserCreate(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (Status s = ValidateNameArg(a.name, "user name"); !s.ok()) return c.UsageError(s);
+  if (Status s = ValidateNameArg(a.entity, "--entity"); !s.ok()) return c.UsageError(s);
+  std::string role = a.role.empty() ? "member" : a.role;
+  if (Status s = ValidateChoice(role, "--role", Roles()); !s.ok()) return c.UsageError(s);
+  json::object body{{"name", a.name}, {"entity", a.entity}, {"role", role}};
+  auto reply = c.api.Call("POST", "/api/v1/users", body);
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  const json::object& u = reply->json.as_object();
+  c.out << "user " << Field(u, "name") << " created (" << Field(u, "role") << " of "
+        << Field(u, "entity") << ")\n"
+        << "token: " << Field(u, "token") << "\n"
+        << "(the token is shown only once: keep it safe)\n";
+  return 0;
+}
+
+int RunUserList(const VerbContext& c) {
+  auto reply = c.api.Call("GET", "/api/v1/users");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "users");
+  if (list == nullptr) return BadShape(c, "\"users\" list");
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    const json::object& u = v.as_object();
+    rows.push_back({Field(u, "id"), Field(u, "name"), Field(u, "entity"), Field(u, "role"),
+                    Field(u, "created_at")});
+  }
+  c.out << FormatTable({"ID", "NAME", "ENTITY", "ROLE", "CREATED"}, rows);
+  return 0;
+}
+
+int RunTokenCreate(const VerbContext& c) {
+  if (Status s = ValidateNameArg(c.args.name, "user name"); !s.ok()) return c.UsageError(s);
+  auto reply = c.api.Call("POST", "/api/v1/users/" + c.args.name + "/tokens");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  // Only the token on stdout, so that TOKEN=$(gpuaas token create alice) works.
+  c.out << Field(reply->json.as_object(), "token") << "\n";
+  return 0;
+}
+
+int RunWhoami(const VerbContext& c) {
+  auto reply = c.api.Call("GET", "/api/v1/whoami");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  const json::object& o = reply->json.as_object();
+  const json::value* user = o.if_contains("user");
+  const json::value* entity = o.if_contains("entity");
+  json::object shown;
+  if (user != nullptr && user->is_object()) {
+    shown["user"] = user->as_object().contains("name") ? user->as_object().at("name") : *user;
+    if (const json::value* role = user->as_object().if_contains("role")) shown["role"] = *role;
+  } else if (user != nullptr) {
+    shown["user"] = *user;
+  }
+  if (entity != nullptr && entity->is_object() && entity->as_object().contains("name")) {
+    shown["entity"] = entity->as_object().at("name");
+    if (const json::value* q = entity->as_object().if_contains("quota")) shown["quota"] = *q;
+  } else {
+    shown["entity"] = entity ? *entity : json::value(nullptr);
+  }
+  c.out << FormatKeyValues(shown, {"user", "role", "entity", "quota"});
+  return 0;
+}
+
+int RunNodes(const VerbContext& c) {
+  auto reply = c.api.Call("GET", "/api/v1/nodes");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "nodes");
+  if (list == nullptr) return BadShape(c, "\"nodes\" list");
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    const json::object& n = v.as_object();
+    std::string state = Field(n, "state");
+    if (const json::value* sim = n.if_contains("simulated");
+        sim && sim->is_bool() && sim->get_bool()) {
+      state += " (simulated)";
+    }
+    const json::array* gpus = ListOf(v, "gpus");
+    if (gpus == nullptr || gpus->empty()) {
+      rows.push_back({Field(n, "name"), state, "-", "-", "-", "-", "-", "-"});
+      continue;
+    }
+    for (const json::value& g : *gpus) {
+      if (!g.is_object()) continue;
+      const json::object& gpu = g.as_object();
+      rows.push_back({Field(n, "name"), state, Field(gpu, "index"), Field(gpu, "gpu_class"),
+                      Field(gpu, "model"), MemoryLabel(gpu), Field(gpu, "state"),
+                      Field(gpu, "job")});
+    }
+  }
+  c.out << FormatTable({"NODE", "STATE", "GPU", "CLASS", "MODEL", "MEMORY", "GPU STATE", "JOB"},
+                       rows);
+  return 0;
+}
+
+int RunUsage(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (!a.entity.empty()) {
+    if (Status s = ValidateNameArg(a.entity, "--entity"); !s.ok()) return c.UsageError(s);
+  }
+  if (!a.from.empty()) {
+    if (Status s = ValidateDate(a.from, "--from"); !s.ok()) return c.UsageError(s);
+  }
+  if (!a.to.empty()) {
+    if (Status s = ValidateDate(a.to, "--to"); !s.ok()) return c.UsageError(s);
+  }
+  auto reply = c.api.Call(
+      "GET", "/api/v1/usage" + QueryString({{"entity", a.entity}, {"from", a.from}, {"to", a.to}}));
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "entities");
+  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  const json::object& o = reply->json.as_object();
+  c.out << "usage from " << Field(o, "from") << " to " << Field(o, "to") << "\n";
+  std::set<std::string> classes;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    if (const json::value* s = v.as_object().if_contains("gpu_seconds"); s && s->is_object()) {
+      for (const auto& kv : s->as_object()) classes.emplace(kv.key());
+    }
+  }
+  Row header = {"ENTITY"};
+  for (const std::string& cls : classes) header.push_back(cls + " GPU-HOURS");
+  header.push_back("COST");
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    const json::object& e = v.as_object();
+    Row row = {Field(e, "entity")};
+    const json::value* secs = e.if_contains("gpu_seconds");
+    for (const std::string& cls : classes) {
+      const json::value* s =
+          secs && secs->is_object() ? secs->as_object().if_contains(cls) : nullptr;
+      row.push_back(s && s->is_number() ? FormatHours(s->to_number<double>()) : "0.00");
+    }
+    row.push_back(FormatMoney(e.contains("cost") ? e.at("cost") : json::value(nullptr)));
+    rows.push_back(std::move(row));
+  }
+  c.out << FormatTable(header, rows);
+  return 0;
+}
+
+int RunInvoice(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (Status s = ValidateNameArg(a.entity, "--entity"); !s.ok()) return c.UsageError(s);
+  if (Status s = ValidateMonth(a.month); !s.ok()) return c.UsageError(s);
+  if (!a.format.empty()) {
+    if (Status s = ValidateChoice(a.format, "--format", {"json", "csv"}); !s.ok()) {
+      return c.UsageError(s);
+    }
+  }
+  std::string format = a.format.empty() ? "json" : a.format;
+  std::string target = "/api/v1/invoices" +
+                       QueryString({{"entity", a.entity}, {"month", a.month}, {"format", format}});
+  if (format == "csv") {
+    Result<std::string> text = c.api.CallText("GET", target);
+    if (!text.ok()) return c.Fail(text.status());
+    c.out << *text;
+    return 0;
+  }
+  auto reply = c.api.Call("GET", target);
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json || a.format == "json" || !reply->json.is_object()) return c.PrintRaw(*reply);
+  const json::object& inv = reply->json.as_object();
+  c.out << "invoice " << Field(inv, "entity") << " " << Field(inv, "month") << " ("
+        << Field(inv, "status") << ")\n";
+  std::vector<Row> rows;
+  if (const json::array* lines = ListOf(reply->json, "lines")) {
+    for (const json::value& v : *lines) {
+      if (!v.is_object()) continue;
+      const json::object& l = v.as_object();
+      rows.push_back({Field(l, "job"), Field(l, "user"), Field(l, "gpu_type"), Field(l, "gpus"),
+                      Field(l, "start"), Field(l, "end"), Field(l, "billed_seconds"),
+                      Field(l, "rate"), Field(l, "amount"), Field(l, "energy_kwh")});
+    }
+  }
+  c.out << FormatTable({"JOB", "USER", "TYPE", "GPUS", "START", "END", "BILLED S", "RATE/GPU-H",
+                        "AMOUNT", "ENERGY KWH"},
+                       rows);
+  c.out << "total: " << Field(inv, "total") << "\n";
+  return 0;
+}
+
+}  // namespace gpuaas::cli

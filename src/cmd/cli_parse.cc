@@ -1,0 +1,230 @@
+// The CLI11 definition of every client verb, its flags, help lines and examples.
+#include "cmd/cli_parse.h"
+
+#include <CLI/CLI.hpp>
+
+namespace gpuaas::cli {
+namespace {
+
+// Adds a verb with its description and an example in the help's footer.
+CLI::App* Verb(CLI::App* parent, const char* name, const char* description, const char* example) {
+  CLI::App* sub = parent->add_subcommand(name, description);
+  sub->footer(std::string("Example:\n  ") + example);
+  return sub;
+}
+
+void AddJobId(CLI::App* sub, ClientArgs* a) {
+  sub->add_option("ID", a->id, "the job's id")->required();
+}
+
+// The verbs of later versions: accepted so that they say so, with any arguments.
+void AddNotYet(CLI::App* app, const char* name, const char* description) {
+  CLI::App* sub = app->add_subcommand(name, description);
+  sub->allow_extras();
+  sub->set_help_flag();
+}
+
+// Builds the whole command tree; each parsed verb sets args->verb through its callback.
+void Define(CLI::App* app, ClientArgs* a) {
+  app->add_option("--url", a->url, "server URL (env GPUAAS_URL, default http://127.0.0.1:8080)");
+  app->add_option("--token", a->token, "API token (env GPUAAS_TOKEN)");
+  app->add_flag("--json", a->json, "print exactly one JSON document on stdout");
+  auto set_verb = [a](CLI::App* sub, std::string verb) {
+    sub->final_callback([a, verb] { a->verb = verb; });
+  };
+
+  CLI::App* entity = app->add_subcommand("entity", "manage entities (tenants)");
+  entity->require_subcommand(1);
+  CLI::App* s = Verb(entity, "create", "create an entity (platform-admin)",
+                     "gpuaas entity create acme --quota h200=8,l40s=4");
+  s->add_option("NAME", a->name, "the entity's name ([a-z0-9][a-z0-9._-]*)")->required();
+  s->add_option("--quota", a->quota, "GPUs per class it may use at once, e.g. h200=8,l40s=4");
+  set_verb(s, "entity create");
+  s = Verb(entity, "list", "list the entities you can see", "gpuaas entity list");
+  set_verb(s, "entity list");
+
+  CLI::App* user = app->add_subcommand("user", "manage users");
+  user->require_subcommand(1);
+  s = Verb(user, "create", "create a user and print its first token (shown once)",
+           "gpuaas user create alice --entity acme --role member");
+  s->add_option("NAME", a->name, "the user's name")->required();
+  s->add_option("--entity", a->entity, "the user's entity")->required();
+  s->add_option("--role", a->role, "member (default), entity-admin or platform-admin");
+  set_verb(s, "user create");
+  s = Verb(user, "list", "list the users you can see", "gpuaas user list");
+  set_verb(s, "user list");
+
+  CLI::App* token = app->add_subcommand("token", "manage API tokens");
+  token->require_subcommand(1);
+  s = Verb(token, "create", "create a new token for USER (old tokens stay valid)",
+           "gpuaas token create alice");
+  s->add_option("USER", a->name, "the user's name")->required();
+  set_verb(s, "token create");
+
+  s = Verb(app, "whoami", "show the user and entity of the token", "gpuaas whoami");
+  set_verb(s, "whoami");
+
+  s = Verb(app, "submit", "submit a job, notebook, service or allocation",
+           "gpuaas submit --name train --gpus 2 --gpu-type h200 --walltime 2h -- python "
+           "train.py\n  gpuaas submit --kind notebook --gpus 1 --gpu-type l40s");
+  s->add_option("--kind", a->kind, "job (default), notebook, service or allocation");
+  s->add_option("--name", a->name, "the job's name (default: the command's first word)");
+  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)");
+  s->add_option("--gpu-type", a->gpu_type,
+                "acceptable GPU classes in order of preference: h200, l40s or h200,l40s");
+  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d (default: 24h)");
+  s->add_option("--env", a->env, "the software environment, e.g. pytorch");
+  s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)");
+  s->add_option("CMD", a->command, "the command and its arguments, after --");
+  set_verb(s, "submit");
+
+  s = Verb(app, "estimate", "where and when a request would start, and its price",
+           "gpuaas estimate --gpus 4 --gpu-type h200 --walltime 8h");
+  s->add_option("--entity", a->entity, "the entity (platform-admin only)");
+  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)");
+  s->add_option("--gpu-type", a->gpu_type, "acceptable GPU classes, e.g. h200,l40s");
+  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d");
+  set_verb(s, "estimate");
+
+  s = Verb(app, "jobs", "list jobs (all pages, up to --limit)",
+           "gpuaas jobs --state running --entity acme");
+  s->add_option("--state", a->state, "only jobs in this state (queued, running, ...)");
+  s->add_option("--entity", a->entity, "only jobs of this entity");
+  s->add_option("--limit", a->limit, "at most this many jobs (default 1000)");
+  set_verb(s, "jobs");
+
+  s = Verb(app, "job", "show one job", "gpuaas job 12");
+  AddJobId(s, a);
+  set_verb(s, "job");
+  s = Verb(app, "logs", "print a job's stdout and stderr (plain text)", "gpuaas logs 12");
+  AddJobId(s, a);
+  set_verb(s, "logs");
+  s = Verb(app, "cancel", "cancel a job", "gpuaas cancel 12");
+  AddJobId(s, a);
+  set_verb(s, "cancel");
+  s = Verb(app, "wait", "wait until a job is in a final state", "gpuaas wait 12 --timeout 600");
+  AddJobId(s, a);
+  s->add_option("--timeout", a->timeout, "give up after this many seconds (exit 1)");
+  set_verb(s, "wait");
+
+  s = Verb(app, "nodes", "list the nodes and their GPUs", "gpuaas nodes");
+  set_verb(s, "nodes");
+
+  s = Verb(app, "usage", "GPU time and cost per entity",
+           "gpuaas usage --entity acme --from 2026-11-01 --to 2026-12-01");
+  s->add_option("--entity", a->entity, "only this entity");
+  s->add_option("--from", a->from, "start: YYYY-MM-DD or RFC 3339 (default: start of month)");
+  s->add_option("--to", a->to, "end: YYYY-MM-DD or RFC 3339 (default: now)");
+  set_verb(s, "usage");
+
+  s = Verb(app, "invoice", "an entity's invoice for a month",
+           "gpuaas invoice --entity acme --month 2026-11 --format csv");
+  s->add_option("--entity", a->entity, "the entity")->required();
+  s->add_option("--month", a->month, "the month, YYYY-MM")->required();
+  s->add_option("--format", a->format, "json or csv (default: a table, or JSON with --json)");
+  set_verb(s, "invoice");
+
+  AddNotYet(app, "simulate", "replay a job trace through the scheduler (not available yet)");
+  AddNotYet(app, "size", "sizing calculator (not available yet)");
+  AddNotYet(app, "plan", "capacity planning (not available yet)");
+  AddNotYet(app, "trace", "trace tools (not available yet)");
+  for (const char* name : {"simulate", "size", "plan", "trace"}) {
+    CLI::App* sub = app->get_subcommand(name);
+    sub->final_callback([a, name] { a->verb = name; });
+  }
+}
+
+}  // namespace
+
+std::string UsageHint(const std::string& verb) {
+  return "Run 'gpuaas " + (verb.empty() ? std::string() : verb + " ") + "--help' for usage.";
+}
+
+std::string OverviewText() {
+  return R"(gpuaas: GPU as a Service — server, node agent and command-line client.
+
+Usage: gpuaas [--url URL] [--token T] [--json] COMMAND [ARGS...]
+       gpuaas server [--listen HOST:PORT] [--data-dir DIR] [--demo-gpus SPEC] [--config FILE]
+       gpuaas agent ...
+
+Processes:
+  server             run the control plane (REST API, scheduler, portal)
+  agent              run a node agent on a GPU server
+
+Client commands:
+  entity create NAME [--quota h200=N,l40s=M]   create an entity (platform-admin)
+  entity list                                  list entities
+  user create NAME --entity E [--role R]       create a user; prints its token once
+  user list                                    list users
+  token create USER                            create a new token for a user
+  whoami                                       show the token's user and entity
+  submit [FLAGS] -- CMD [ARGS...]              submit a job, notebook, service or allocation
+  estimate [--gpus N] [--gpu-type T] [...]     where and when a request would start, its price
+  jobs [--state S] [--entity E] [--limit N]    list jobs
+  job ID                                       show a job
+  logs ID                                      print a job's output
+  cancel ID                                    cancel a job
+  wait ID [--timeout SECONDS]                  wait for a job to finish
+  nodes                                        list nodes and their GPUs
+  usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
+  invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
+  simulate, size, plan, trace                  not available yet in this version
+
+Global flags (before the command):
+  --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)
+  --token T          API token (env GPUAAS_TOKEN)
+  --json             print exactly one JSON document on stdout
+  --help             this overview; 'gpuaas COMMAND --help' for a command's flags
+  --version          print the version
+
+Durations: 90s, 30m, 2h, 1d (a bare number is seconds). Exit codes: 0 ok, 1 error, 2 usage.
+
+Example:
+  export GPUAAS_TOKEN=$(cat gpuaas-data/admin.token)
+  gpuaas submit --gpus 2 --gpu-type h200 --walltime 2h -- python train.py
+)";
+}
+
+ParseOutcome ParseClientArgs(int argc, char** argv, const ClientEnv& env, std::ostream& out,
+                             std::ostream& err) {
+  ParseOutcome outcome;
+  ClientArgs& a = outcome.args;
+  CLI::App app("gpuaas client", "gpuaas");
+  Define(&app, &a);
+  app.require_subcommand(0, 1);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    if (app.get_subcommands().empty()) {
+      out << OverviewText();
+    } else {
+      app.exit(e, out, err);
+    }
+    outcome.exit_code = 0;
+    return outcome;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << OverviewText();
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    std::string verb;
+    for (CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0];
+         sub != nullptr;
+         sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands()[0]) {
+      verb += (verb.empty() ? "" : " ") + sub->get_name();
+    }
+    err << "error: " << e.what() << "\n" << UsageHint(verb) << "\n";
+    outcome.exit_code = 2;
+    return outcome;
+  }
+  if (a.verb.empty()) {
+    err << "error: no command given\n" << UsageHint("") << "\n";
+    outcome.exit_code = 2;
+    return outcome;
+  }
+  if (a.url.empty()) a.url = env.url.empty() ? kDefaultUrl : env.url;
+  if (a.token.empty()) a.token = env.token;
+  outcome.run = true;
+  return outcome;
+}
+
+}  // namespace gpuaas::cli

@@ -1,0 +1,57 @@
+// The client verbs: each validates its inputs (exit 2 on a bad one, before any request), calls
+// the API through ApiClient, and prints either friendly text or, with --json, exactly one JSON
+// document on stdout. Errors go to stderr as "error: ..." with exit 1.
+// Thread-safety: run on one thread (the CLI's main thread).
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "base/status.h"
+#include "cmd/cli_api.h"
+#include "cmd/cli_parse.h"
+
+namespace gpuaas::cli {
+
+struct VerbContext {
+  const ClientArgs& args;
+  ApiClient& api;
+  std::ostream& out;
+  std::ostream& err;
+
+  // "error: MESSAGE" on stderr; returns 1.
+  int Fail(const Status& s) const;
+  // "error: MESSAGE" and the verb's usage hint on stderr; returns 2.
+  int UsageError(const Status& s) const;
+  // One JSON document (compact) and a newline on stdout; returns 0.
+  int PrintJson(const boost::json::value& v) const;
+  // The server's JSON as it sent it (trailing whitespace trimmed) and a newline; returns 0.
+  int PrintRaw(const ApiClient::Reply& reply) const;
+};
+
+// Admin and reporting verbs (cli_admin_verbs.cc).
+int RunEntityCreate(const VerbContext& c);
+int RunEntityList(const VerbContext& c);
+int RunUserCreate(const VerbContext& c);
+int RunUserList(const VerbContext& c);
+int RunTokenCreate(const VerbContext& c);
+int RunWhoami(const VerbContext& c);
+int RunNodes(const VerbContext& c);
+int RunUsage(const VerbContext& c);
+int RunInvoice(const VerbContext& c);
+
+// Job verbs (cli_job_verbs.cc, cli_wait.cc).
+int RunSubmit(const VerbContext& c);
+int RunEstimate(const VerbContext& c);
+int RunJobs(const VerbContext& c);
+int RunJob(const VerbContext& c);
+int RunLogs(const VerbContext& c);
+int RunCancel(const VerbContext& c);
+int RunWait(const VerbContext& c);
+
+// The human form of one job ("key: value" lines in the contract's order).
+std::string FormatJob(const boost::json::object& job);
+
+}  // namespace gpuaas::cli
