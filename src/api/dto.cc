@@ -1,0 +1,266 @@
+#include "api/dto.h"
+
+#include "base/base64.h"
+
+namespace gpuaas::api {
+namespace {
+
+json::array IntArray(const std::vector<int>& v) {
+  json::array a;
+  for (int x : v) a.push_back(x);
+  return a;
+}
+
+json::array StringArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::string(s));
+  return a;
+}
+
+std::string EntityName(const Platform& p, EntityId id) {
+  const Entity* e = p.FindEntityById(id);
+  return e ? e->name : "";
+}
+
+}  // namespace
+
+json::object EntityJson(const Entity& e) {
+  json::object q;
+  for (const auto& [cls, n] : e.quota) q[cls] = n;
+  return {{"id", e.id}, {"name", e.name}, {"quota", q}, {"created_at", TimeOrNull(e.created_at)}};
+}
+
+json::object UserJson(const User& u, const Platform& p) {
+  json::value entity = nullptr;
+  if (u.entity != 0) entity = json::string(EntityName(p, u.entity));
+  return {{"id", u.id},
+          {"name", u.name},
+          {"entity", entity},
+          {"role", RoleName(u.role)},
+          {"created_at", TimeOrNull(u.created_at)}};
+}
+
+json::object NodeJson(const Node& n, const Platform& p) {
+  json::array gpus;
+  for (const auto& g : n.gpus) {
+    JobId holder = p.DeviceHolder(n.id, g.index);
+    gpus.push_back(json::object{{"index", g.index},
+                                {"uuid", g.uuid},
+                                {"model", g.model},
+                                {"gpu_class", g.gpu_class},
+                                {"memory_mb", g.memory_mb},
+                                {"state", DeviceStateName(g.state)},
+                                {"job", holder ? json::value(holder) : json::value(nullptr)}});
+  }
+  json::object labels;
+  for (const auto& [k, v] : n.labels) labels[k] = v;
+  return {{"id", n.id},
+          {"name", n.name},
+          {"state", NodeStateName(n.state)},
+          {"simulated", n.simulated},
+          {"labels", labels},
+          {"last_heartbeat", TimeOrNull(n.last_heartbeat)},
+          {"gpus", gpus}};
+}
+
+json::object JobJson(const Job& j, const Platform& p) {
+  const User* u = p.FindUserById(j.user);
+  std::string node;
+  if (const Node* n = p.FindNodeById(j.node)) node = n->name;
+  json::object o{
+      {"id", j.id},
+      {"name", j.name},
+      {"kind", JobKindName(j.kind)},
+      {"state", JobStateName(j.state)},
+      {"entity", EntityName(p, j.entity)},
+      {"user", u ? json::value(json::string(u->name)) : json::value(nullptr)},
+      {"gpus", j.gpus},
+      {"gpu_types", StringArray(j.gpu_types)},
+      {"gpu_type", j.gpu_type.empty() ? json::value(nullptr) : json::value(json::string(j.gpu_type))},
+      {"node", node.empty() ? json::value(nullptr) : json::value(json::string(node))},
+      {"gpu_ids", IntArray(j.gpu_ids)},
+      {"walltime_s", j.walltime_s},
+      {"command", StringArray(j.command)},
+      {"environment", j.environment},
+      {"submitted_at", TimeOrNull(j.submitted_at)},
+      {"started_at", TimeOrNull(j.started_at)},
+      {"finished_at", TimeOrNull(j.finished_at)},
+      {"exit_code", j.exit_code ? json::value(*j.exit_code) : json::value(nullptr)},
+      {"reason", j.reason},
+      {"releasing", p.IsReleasing(j)},
+      {"cost", Money(p.JobCost(j))},
+  };
+  if (j.state == JobState::kQueued) {
+    const QueueInfo* q = p.GetQueueInfo(j.id);
+    o["queue_position"] = q ? json::value(q->position) : json::value(nullptr);
+    o["estimated_start"] = q ? TimeOrNull(q->estimated_start) : json::value(nullptr);
+    if (q && !q->reason.empty()) o["reason"] = q->reason;
+  }
+  return o;
+}
+
+Result<EntityRequest> EntityRequestOf(const json::object& o) {
+  EntityRequest r;
+  GPUAAS_ASSIGN_OR_RETURN(auto name, GetString(o, "name"));
+  if (!name) return InvalidArgument("'name' is required");
+  r.name = *name;
+  GPUAAS_ASSIGN_OR_RETURN(auto quota, GetIntMap(o, "quota"));
+  if (quota) r.quota = *quota;
+  return r;
+}
+
+Result<UserRequest> UserRequestOf(const json::object& o) {
+  UserRequest r;
+  GPUAAS_ASSIGN_OR_RETURN(auto name, GetString(o, "name"));
+  if (!name) return InvalidArgument("'name' is required");
+  r.name = *name;
+  GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
+  if (entity) r.entity = *entity;
+  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
+  if (role) {
+    auto parsed = ParseRole(*role);
+    if (!parsed) {
+      return FailedPrecondition("unknown role '" + *role +
+                                "' (member, entity-admin or platform-admin)");
+    }
+    r.role = *parsed;
+  }
+  return r;
+}
+
+Result<JobRequest> JobRequestOf(const json::object& o) {
+  JobRequest r;
+  GPUAAS_ASSIGN_OR_RETURN(auto name, GetString(o, "name"));
+  if (name) r.name = *name;
+  GPUAAS_ASSIGN_OR_RETURN(auto kind, GetString(o, "kind"));
+  if (kind) {
+    auto k = ParseJobKind(*kind);
+    if (!k) return FailedPrecondition("unknown kind '" + *kind + "' (job, notebook, service, allocation)");
+    r.kind = *k;
+  }
+  GPUAAS_ASSIGN_OR_RETURN(auto gpus, GetInt(o, "gpus"));
+  if (gpus) {
+    if (*gpus < 1 || *gpus > 1'000'000) return FailedPrecondition("gpus must be at least 1");
+    r.gpus = static_cast<int>(*gpus);
+  }
+  GPUAAS_ASSIGN_OR_RETURN(auto types, GetStringArray(o, "gpu_types"));
+  if (types) r.gpu_types = *types;
+  GPUAAS_ASSIGN_OR_RETURN(auto wall, GetInt(o, "walltime_s"));
+  if (wall) {
+    if (*wall <= 0) return FailedPrecondition("walltime_s must be positive");
+    r.walltime_s = *wall;
+  }
+  GPUAAS_ASSIGN_OR_RETURN(auto cmd, GetStringArray(o, "command"));
+  if (cmd) r.command = *cmd;
+  GPUAAS_ASSIGN_OR_RETURN(auto env, GetString(o, "environment"));
+  if (env) r.environment = *env;
+  GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
+  if (entity) r.entity = *entity;
+  return r;
+}
+
+Result<NodeReport> NodeReportOf(const json::object& o) {
+  NodeReport r;
+  GPUAAS_ASSIGN_OR_RETURN(auto node, GetString(o, "node"));
+  if (!node) return InvalidArgument("'node' is required");
+  r.node = *node;
+  if (auto it = o.find("simulated"); it != o.end() && it->value().is_bool()) {
+    r.simulated = it->value().as_bool();
+  }
+  if (auto it = o.find("labels"); it != o.end() && it->value().is_object()) {
+    for (const auto& kv : it->value().as_object()) {
+      if (!kv.value().is_string()) return InvalidArgument("labels must be strings");
+      r.labels[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+  }
+  if (auto it = o.find("gpus"); it != o.end()) {
+    if (!it->value().is_array()) return InvalidArgument("'gpus' must be an array");
+    for (const auto& gv : it->value().as_array()) {
+      if (!gv.is_object()) return InvalidArgument("'gpus' must hold objects");
+      const auto& g = gv.as_object();
+      GpuDevice d;
+      GPUAAS_ASSIGN_OR_RETURN(auto index, GetInt(g, "index"));
+      GPUAAS_ASSIGN_OR_RETURN(auto uuid, GetString(g, "uuid"));
+      GPUAAS_ASSIGN_OR_RETURN(auto model, GetString(g, "model"));
+      GPUAAS_ASSIGN_OR_RETURN(auto cls, GetString(g, "gpu_class"));
+      GPUAAS_ASSIGN_OR_RETURN(auto mem, GetInt(g, "memory_mb"));
+      GPUAAS_ASSIGN_OR_RETURN(auto state, GetString(g, "state"));
+      if (!index || !cls) return InvalidArgument("each GPU needs 'index' and 'gpu_class'");
+      d.index = static_cast<int>(*index);
+      d.uuid = uuid.value_or("");
+      d.model = model.value_or("");
+      d.gpu_class = *cls;
+      d.memory_mb = mem.value_or(0);
+      d.state = state.value_or("healthy") == "healthy" ? DeviceState::kHealthy
+                                                        : DeviceState::kUnhealthy;
+      r.gpus.push_back(std::move(d));
+    }
+  }
+  if (auto it = o.find("workloads"); it != o.end()) {
+    if (!it->value().is_array()) return InvalidArgument("'workloads' must be an array");
+    for (const auto& wv : it->value().as_array()) {
+      if (!wv.is_object()) return InvalidArgument("'workloads' must hold objects");
+      const auto& w = wv.as_object();
+      WorkloadReport rep;
+      GPUAAS_ASSIGN_OR_RETURN(auto job, GetInt(w, "job"));
+      GPUAAS_ASSIGN_OR_RETURN(auto alloc, GetInt(w, "allocation"));
+      GPUAAS_ASSIGN_OR_RETURN(auto state, GetString(w, "state"));
+      GPUAAS_ASSIGN_OR_RETURN(auto code, GetInt(w, "exit_code"));
+      GPUAAS_ASSIGN_OR_RETURN(auto sig, GetInt(w, "signal"));
+      GPUAAS_ASSIGN_OR_RETURN(auto started, GetInt(w, "started_at"));
+      GPUAAS_ASSIGN_OR_RETURN(auto finished, GetInt(w, "finished_at"));
+      GPUAAS_ASSIGN_OR_RETURN(auto msg, GetString(w, "message"));
+      if (!alloc || !state) return InvalidArgument("each workload needs 'allocation' and 'state'");
+      rep.job = job.value_or(0);
+      rep.allocation = *alloc;
+      rep.state = *state;
+      if (code) rep.exit_code = static_cast<int>(*code);
+      rep.signal = static_cast<int>(sig.value_or(0));
+      rep.started_at = started.value_or(0);
+      rep.finished_at = finished.value_or(0);
+      rep.message = msg.value_or("");
+      if (auto t = w.find("timed_out"); t != w.end() && t->value().is_bool()) {
+        rep.timed_out = t->value().as_bool();
+      }
+      if (auto t = w.find("stopped"); t != w.end() && t->value().is_bool()) {
+        rep.stopped = t->value().as_bool();
+      }
+      r.workloads.push_back(std::move(rep));
+    }
+  }
+  if (auto it = o.find("logs"); it != o.end()) {
+    if (!it->value().is_array()) return InvalidArgument("'logs' must be an array");
+    for (const auto& lv : it->value().as_array()) {
+      if (!lv.is_object()) return InvalidArgument("'logs' must hold objects");
+      const auto& l = lv.as_object();
+      GPUAAS_ASSIGN_OR_RETURN(auto job, GetInt(l, "job"));
+      GPUAAS_ASSIGN_OR_RETURN(auto offset, GetInt(l, "offset"));
+      GPUAAS_ASSIGN_OR_RETURN(auto data, GetString(l, "data_b64"));
+      if (!job || !offset || !data) return InvalidArgument("each log chunk needs job, offset, data_b64");
+      GPUAAS_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(*data));
+      r.logs.push_back({*job, *offset, std::move(bytes)});
+    }
+  }
+  return r;
+}
+
+json::object DesiredJson(const DesiredWorkloads& d) {
+  json::array ws;
+  for (const auto& w : d.workloads) {
+    json::object env;
+    for (const auto& [k, v] : w.env) env[k] = v;
+    ws.push_back(json::object{{"job", w.job},
+                              {"allocation", w.allocation},
+                              {"command", StringArray(w.command)},
+                              {"env", env},
+                              {"gpu_ids", IntArray(w.gpu_ids)},
+                              {"walltime_s", w.walltime_s},
+                              {"grace_ms", w.grace_ms},
+                              {"adopt_only", w.adopt_only}});
+  }
+  return {{"node_id", d.node_id},
+          {"heartbeat_interval_ms", d.heartbeat_interval_ms},
+          {"workloads", ws}};
+}
+
+}  // namespace gpuaas::api

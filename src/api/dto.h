@@ -1,0 +1,21 @@
+// Model objects as the API's JSON (docs/api.md) and JSON bodies as Platform requests.
+// Thread-safety: the encoders read the Platform: call them on its executor.
+#pragma once
+
+#include "api/json_io.h"
+#include "state/platform.h"
+
+namespace gpuaas::api {
+
+json::object EntityJson(const Entity& e);
+json::object UserJson(const User& u, const Platform& p);
+json::object NodeJson(const Node& n, const Platform& p);
+json::object JobJson(const Job& j, const Platform& p);
+
+Result<EntityRequest> EntityRequestOf(const json::object& o);
+Result<UserRequest> UserRequestOf(const json::object& o);
+Result<JobRequest> JobRequestOf(const json::object& o);
+Result<NodeReport> NodeReportOf(const json::object& o);
+json::object DesiredJson(const DesiredWorkloads& d);
+
+}  // namespace gpuaas::api

@@ -1,0 +1,34 @@
+// Shared steps of the API handlers: authenticate the caller, answer a Platform callback.
+// Private to api/*.cc.
+#pragma once
+
+#include <functional>
+
+#include "api/json_io.h"
+#include "auth/principal.h"
+#include "net/http_types.h"
+#include "state/platform.h"
+
+namespace gpuaas::api {
+
+// The bearer token of a request ("" if none).
+std::string BearerToken(const net::HttpRequest& req);
+
+// Wraps a handler that needs a caller: answers 401 itself when the token is missing or bad.
+using AuthedHandler =
+    std::function<void(const Principal& who, net::HttpRequest&& req, net::Respond respond)>;
+net::Handler Authed(Platform& platform, AuthedHandler h);
+
+// A Platform Done<T> that answers `status` with `encode(value)`, or the contract's error.
+template <typename T, typename Encode>
+std::function<void(Result<T>)> Answer(net::Respond respond, int status, Encode encode) {
+  return [respond = std::move(respond), status, encode](Result<T> r) {
+    if (!r.ok()) return respond(ErrorOf(r.status()));
+    respond(JsonResponse(status, encode(r.value())));
+  };
+}
+
+// Parses a positive integer id from a path parameter, or answers 404 like a missing object.
+std::optional<int64_t> PathId(const net::HttpRequest& req, const char* name);
+
+}  // namespace gpuaas::api

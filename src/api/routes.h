@@ -1,0 +1,15 @@
+// Route groups of the API (private to api/). Each registers its paths on the router.
+#pragma once
+
+#include "net/router.h"
+#include "state/platform.h"
+
+namespace gpuaas::api {
+
+void RegisterHealthRoutes(net::Router& r, Platform& p);   // /healthz /readyz /metrics
+void RegisterAdminRoutes(net::Router& r, Platform& p);    // entities, users, tokens, whoami
+void RegisterJobRoutes(net::Router& r, Platform& p);      // jobs
+void RegisterNodeRoutes(net::Router& r, Platform& p);     // nodes, agent heartbeat
+void RegisterUsageRoutes(net::Router& r, Platform& p);    // usage
+
+}  // namespace gpuaas::api

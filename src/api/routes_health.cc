@@ -1,0 +1,69 @@
+#include <string>
+
+#include "api/json_io.h"
+#include "api/routes.h"
+
+namespace gpuaas::api {
+namespace {
+
+void Gauge(std::string& out, const char* name, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += " gauge\n";
+}
+
+std::string Metrics(const Platform& p) {
+  Platform::Stats s = p.GetStats();
+  std::string out;
+  Gauge(out, "gpuaas_jobs", "Jobs known to the platform, by state.");
+  for (const char* st : {"queued", "starting", "running", "succeeded", "failed", "cancelled",
+                         "preempted", "timed_out", "lost"}) {
+    auto it = s.jobs_by_state.find(st);
+    out += "gpuaas_jobs{state=\"" + std::string(st) + "\"} " +
+           std::to_string(it == s.jobs_by_state.end() ? 0 : it->second) + "\n";
+  }
+  Gauge(out, "gpuaas_gpus", "GPUs registered by the nodes, by class.");
+  for (const auto& [cls, n] : s.gpus_total) {
+    out += "gpuaas_gpus{gpu_class=\"" + cls + "\"} " + std::to_string(n) + "\n";
+  }
+  Gauge(out, "gpuaas_gpus_allocated", "GPUs held by jobs, by class.");
+  for (const auto& [cls, n] : s.gpus_total) {
+    auto it = s.gpus_allocated.find(cls);
+    out += "gpuaas_gpus_allocated{gpu_class=\"" + cls + "\"} " +
+           std::to_string(it == s.gpus_allocated.end() ? 0 : it->second) + "\n";
+  }
+  Gauge(out, "gpuaas_nodes", "Nodes by state.");
+  out += "gpuaas_nodes{state=\"ready\"} " + std::to_string(s.nodes_ready) + "\n";
+  out += "gpuaas_nodes{state=\"down\"} " + std::to_string(s.nodes_down) + "\n";
+  out += "# HELP gpuaas_schedule_passes_total Scheduling passes run.\n"
+         "# TYPE gpuaas_schedule_passes_total counter\n";
+  out += "gpuaas_schedule_passes_total " + std::to_string(s.schedule_passes) + "\n";
+  out += "# HELP gpuaas_placements_total Jobs placed on GPUs.\n"
+         "# TYPE gpuaas_placements_total counter\n";
+  out += "gpuaas_placements_total " + std::to_string(s.placements) + "\n";
+  return out;
+}
+
+}  // namespace
+
+void RegisterHealthRoutes(net::Router& r, Platform& p) {
+  r.Add("GET", "/healthz", [](net::HttpRequest&&, net::Respond respond) {
+    respond(JsonResponse(200, json::object{{"status", "ok"}}));
+  });
+  r.Add("GET", "/readyz", [&p](net::HttpRequest&&, net::Respond respond) {
+    if (!p.ready()) return respond(ErrorOf(Unavailable("the server is starting")));
+    respond(JsonResponse(200, json::object{{"status", "ready"}}));
+  });
+  r.Add("GET", "/metrics", [&p](net::HttpRequest&&, net::Respond respond) {
+    net::HttpResponse res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = Metrics(p);
+    respond(std::move(res));
+  });
+}
+
+}  // namespace gpuaas::api

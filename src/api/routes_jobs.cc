@@ -1,0 +1,111 @@
+#include <charconv>
+#include <fstream>
+
+#include "api/dto.h"
+#include "api/handler_support.h"
+#include "api/routes.h"
+
+namespace gpuaas::api {
+namespace {
+
+constexpr size_t kDefaultPage = 100;
+constexpr size_t kMaxPage = 1000;
+
+Result<int64_t> QueryInt(const net::HttpRequest& req, const char* key, int64_t dflt) {
+  auto it = req.query.find(key);
+  if (it == req.query.end() || it->second.empty()) return dflt;
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) {
+    return InvalidArgument(std::string("query parameter '") + key + "' must be a non-negative integer");
+  }
+  return v;
+}
+
+// The last `max_bytes` of a file ("" if it does not exist).
+std::string TailOf(const std::string& path, size_t max_bytes) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return "";
+  std::streamoff size = f.tellg();
+  std::streamoff start = size > static_cast<std::streamoff>(max_bytes)
+                             ? size - static_cast<std::streamoff>(max_bytes)
+                             : 0;
+  f.seekg(start);
+  std::string out(static_cast<size_t>(size - start), '\0');
+  f.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<size_t>(f.gcount()));
+  return out;
+}
+
+}  // namespace
+
+void RegisterJobRoutes(net::Router& r, Platform& p) {
+  auto job_json = [&p](const Job& j) { return JobJson(j, p); };
+  r.Add("POST", "/api/v1/jobs",
+        Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req,
+                                 net::Respond respond) {
+          auto body = ParseObject(req.body);
+          if (!body.ok()) return respond(ErrorOf(body.status()));
+          auto jr = JobRequestOf(*body);
+          if (!jr.ok()) return respond(ErrorOf(jr.status()));
+          p.SubmitJob(who, *jr, Answer<Job>(std::move(respond), 201, job_json));
+        }));
+  r.Add("GET", "/api/v1/jobs",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          std::optional<JobState> state;
+          if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
+            state = ParseJobState(it->second);
+            if (!state) return respond(ErrorOf(InvalidArgument("unknown state '" + it->second + "'")));
+          }
+          EntityId entity = 0;
+          if (auto it = req.query.find("entity"); it != req.query.end() && !it->second.empty()) {
+            auto e = p.GetEntity(who, it->second);
+            if (!e.ok()) return respond(ErrorOf(e.status()));
+            entity = e->id;
+          }
+          auto limit = QueryInt(req, "limit", kDefaultPage);
+          if (!limit.ok()) return respond(ErrorOf(limit.status()));
+          auto after = QueryInt(req, "after", 0);
+          if (!after.ok()) return respond(ErrorOf(after.status()));
+          size_t lim = std::clamp<size_t>(static_cast<size_t>(*limit), 1, kMaxPage);
+          bool more = false;
+          auto jobs = p.ListJobs(who, state, entity, *after, lim, &more);
+          json::array a;
+          for (const auto& j : jobs) a.push_back(JobJson(j, p));
+          json::value next = nullptr;
+          if (more && !jobs.empty()) next = jobs.back().id;
+          respond(JsonResponse(200, json::object{{"jobs", a}, {"next_after", next}}));
+        }));
+  r.Add("GET", "/api/v1/jobs/{id}",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto id = PathId(req, "id");
+          if (!id) return respond(ErrorOf(NotFound("job " + req.params["id"] + " does not exist")));
+          auto j = p.GetJob(who, *id);
+          if (!j.ok()) return respond(ErrorOf(j.status()));
+          respond(JsonResponse(200, JobJson(*j, p)));
+        }));
+  r.Add("POST", "/api/v1/jobs/{id}/cancel",
+        Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req,
+                                 net::Respond respond) {
+          auto id = PathId(req, "id");
+          if (!id) return respond(ErrorOf(NotFound("job " + req.params["id"] + " does not exist")));
+          p.CancelJob(who, *id, Answer<Job>(std::move(respond), 200, job_json));
+        }));
+  r.Add("GET", "/api/v1/jobs/{id}/logs",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto id = PathId(req, "id");
+          if (!id) return respond(ErrorOf(NotFound("job " + req.params["id"] + " does not exist")));
+          auto j = p.GetJob(who, *id);
+          if (!j.ok()) return respond(ErrorOf(j.status()));
+          auto tail = QueryInt(req, "tail_bytes", static_cast<int64_t>(p.config().max_log_bytes));
+          if (!tail.ok()) return respond(ErrorOf(tail.status()));
+          net::HttpResponse res;
+          res.content_type = "text/plain; charset=utf-8";
+          res.body = TailOf(p.LogPath(*id), std::min<size_t>(static_cast<size_t>(*tail),
+                                                             p.config().max_log_bytes));
+          respond(std::move(res));
+        }));
+}
+
+}  // namespace gpuaas::api

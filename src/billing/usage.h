@@ -1,0 +1,42 @@
+// Usage from the ledger: GPU-time and cost per entity and class over a time window, computed
+// from closed usage records plus still-open allocations (counted up to `now`). Nothing here is
+// a stored counter: the ledger is the single source of truth. Pure functions; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/money.h"
+#include "base/time.h"
+#include "billing/price_book.h"
+#include "model/allocation.h"
+
+namespace gpuaas {
+
+struct ClassUsage {
+  int64_t gpu_millis = 0;  // device-milliseconds
+  MicroEur cost = 0;
+};
+
+struct EntityUsage {
+  EntityId entity = 0;
+  std::map<std::string, ClassUsage> by_class;
+  MicroEur cost = 0;  // sum of by_class costs
+};
+
+// Milliseconds of [start, end) inside [from, to).
+int64_t OverlapMillis(Millis start, Millis end, Millis from, Millis to);
+
+// Usage of every entity that has any allocation overlapping [from, to). Open allocations
+// (end == 0) count up to `now`. `only_entity` = 0 means all entities. Result in entity-id order.
+// Cost is computed per (entity, class) from the summed device-time, rounded once.
+std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
+                                      const std::vector<Allocation>& open, Millis from, Millis to,
+                                      Millis now, const PriceBook& prices, EntityId only_entity);
+
+// Cost of one allocation interval of `gpus` devices of `gpu_class`.
+MicroEur IntervalCost(int gpus, Millis start, Millis end, const std::string& gpu_class,
+                      const PriceBook& prices);
+
+}  // namespace gpuaas

@@ -1,0 +1,205 @@
+// `gpuaas server`: wires the real clock, files, sockets and signals to the Platform, the REST
+// API, the HTTP server and the embedded node agents. The only place where they meet.
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "agent/agent.h"
+#include "agent/demo_inventory.h"
+#include "api/api.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "cmd/commands.h"
+#include "cmd/loop_executor.h"
+#include "cmd/server_config.h"
+#include "net/event_loop.h"
+#include "net/http_server.h"
+#include "net/router.h"
+#include "state/platform.h"
+#include "store/store.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr const char* kDefaultDemo = "h200:8,l40s:4";
+
+bool MakeDirs(const std::string& path) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0750) != 0 && errno != EEXIST) return false;
+    }
+    if (i < path.size()) cur += path[i];
+  }
+  return true;
+}
+
+bool NvidiaDriverPresent() {
+  void* h = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (h) ::dlclose(h);
+  return h != nullptr;
+}
+
+Status WriteAdminToken(const std::string& path, const std::string& token) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!f) return Internal("cannot write " + tmp);
+    f << token << "\n";
+  }
+  if (::chmod(tmp.c_str(), 0600) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    return Internal("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int RunServerCommand(int argc, char** argv) {
+  CLI::App app{"gpuaas server: the GPUaaS control plane (REST API, scheduler, state, metering)"};
+  std::string listen = "127.0.0.1:8080", data_dir = "./gpuaas-data", demo, config_file,
+              log_level = "info";
+  app.add_option("--listen", listen, "HOST:PORT to serve the API on")->capture_default_str();
+  app.add_option("--data-dir", data_dir, "directory of the database, logs and admin token")
+      ->capture_default_str();
+  app.add_option("--demo-gpus", demo,
+                 "simulated inventory, one node per item, e.g. h200:8,l40s:4 (the default when "
+                 "no NVIDIA driver is found)");
+  app.add_option("--config", config_file, "TOML configuration file (see docs/operations.md)");
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  app.footer("Example: gpuaas server --listen 127.0.0.1:8080 --data-dir /var/lib/gpuaas");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  SetLogLevel(log_level.c_str());
+
+  PlatformConfig config;
+  if (!config_file.empty()) {
+    if (Status s = ApplyConfigFile(config_file, config); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  if (demo.empty()) {
+    if (NvidiaDriverPresent()) {
+      GLOG_WARN("an NVIDIA driver is present, but NVML discovery is not in this version yet; "
+                "serving the demo inventory {} (SIMULATED GPUs)", kDefaultDemo);
+    } else {
+      GLOG_WARN("no NVIDIA driver found: serving the demo inventory {} (SIMULATED GPUs; "
+                "real processes)", kDefaultDemo);
+    }
+    demo = kDefaultDemo;
+  }
+  auto demo_nodes = ParseDemoGpus(demo);
+  if (!demo_nodes.ok()) {
+    std::cerr << "error: --demo-gpus: " << demo_nodes.status().message() << "\n";
+    return 2;
+  }
+  if (!MakeDirs(data_dir + "/logs") || !MakeDirs(data_dir + "/agent")) {
+    std::cerr << "error: cannot create data directory " << data_dir << ": "
+              << std::strerror(errno) << "\n";
+    return 1;
+  }
+  config.log_dir = data_dir + "/logs";
+
+  // Signals go to one thread that asks the loop to stop; block them everywhere else first.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  auto store = OpenSqliteStore(data_dir + "/gpuaas.db");
+  if (!store.ok()) {
+    std::cerr << "error: " << store.status().message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  net::EventLoop loop;
+  LoopExecutor executor(loop);
+  Platform platform(clock, executor, **store, config);
+  auto admin = platform.Start();
+  if (!admin.ok()) {
+    std::cerr << "error: " << admin.status().message() << "\n";
+    return 1;
+  }
+  if (!admin->empty()) {
+    std::string path = data_dir + "/admin.token";
+    if (Status s = WriteAdminToken(path, *admin); !s.ok()) {
+      std::cerr << "error: " << s.message() << "\n";
+      return 1;
+    }
+    std::cout << "admin token: " << *admin << std::endl;
+    GLOG_INFO("first start: platform admin created; its token is in {}", path);
+  }
+  auto agent_token = platform.IssueAgentToken();
+  if (!agent_token.ok()) {
+    std::cerr << "error: " << agent_token.status().message() << "\n";
+    return 1;
+  }
+
+  net::Router router;
+  api::RegisterApi(router, platform);
+  net::HttpServerOptions opts;
+  opts.listen = listen;
+  net::HttpServer server(loop, opts, router.AsHandler());
+  if (Status s = server.Start(); !s.ok()) {
+    std::cerr << "error: cannot listen on " << listen << ": " << s.message() << "\n";
+    return 1;
+  }
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::" || host == "[::]") host = "[::1]";
+  const std::string self_url = "http://" + host + ":" + std::to_string(server.port());
+  GLOG_INFO("gpuaas server listening on {} (data dir {})", self_url, data_dir);
+
+  std::vector<std::unique_ptr<Agent>> agents;
+  for (const auto& n : *demo_nodes) {
+    AgentOptions ao;
+    ao.server_url = self_url;
+    ao.token = *agent_token;
+    ao.node_name = n.name;
+    ao.gpus = n.gpus;
+    ao.simulated = true;
+    ao.state_dir = data_dir + "/agent/" + n.name;
+    auto agent = std::make_unique<Agent>(ao);
+    if (Status s = agent->Start(); !s.ok()) {
+      std::cerr << "error: agent " << n.name << ": " << s.message() << "\n";
+      return 1;
+    }
+    agents.push_back(std::move(agent));
+  }
+
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    GLOG_INFO("signal {}: stopping (jobs keep running and are adopted at the next start)", sig);
+    loop.Post([&] {
+      server.Stop();
+      loop.Stop();
+    });
+  });
+  loop.Run();
+  for (auto& a : agents) a->Stop();
+  (*store)->Close();
+  // The signal thread is done once the loop stopped because of it; on any other stop, wake it.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  GLOG_INFO("stopped");
+  return 0;
+}
+
+}  // namespace gpuaas

@@ -1,0 +1,94 @@
+#include "cmd/server_config.h"
+
+#include <set>
+#include <toml++/toml.h>
+
+#include "base/money.h"
+#include "base/time.h"
+
+namespace gpuaas {
+namespace {
+
+// Reads a duration given as "30s"/"2h" or as an integer number of seconds.
+Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, int64_t& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  int64_t secs = 0;
+  if (auto s = n->value<std::string>()) {
+    auto d = ParseDurationSeconds(*s);
+    if (!d.ok()) return InvalidArgument(std::string(key) + ": " + d.status().message());
+    secs = *d;
+  } else if (auto i = n->value<int64_t>()) {
+    secs = *i;
+  } else {
+    return InvalidArgument(std::string(key) + " must be a duration like \"30s\"");
+  }
+  if (secs <= 0) return InvalidArgument(std::string(key) + " must be positive");
+  out = secs * scale_to_ms;
+  return Status::Ok();
+}
+
+Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::string> allowed) {
+  for (const auto& [k, v] : t) {
+    if (!allowed.count(std::string(k.str()))) {
+      return InvalidArgument("unknown setting '" + where + std::string(k.str()) + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument("config " + path + ": " + std::string(e.description()) + " (line " +
+                           std::to_string(e.source().begin.line) + ")");
+  }
+  PlatformConfig c = config;  // all or nothing
+  GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "", {"scheduler", "agents", "prices", "limits"}));
+  if (auto* s = root["scheduler"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.", {"default_walltime", "max_walltime"}));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
+  }
+  if (auto* a = root["agents"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(
+        CheckKeys(*a, "agents.", {"heartbeat_interval", "heartbeat_timeout", "grace"}));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "heartbeat_interval", 1000, c.heartbeat_interval_ms));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "heartbeat_timeout", 1000, c.heartbeat_timeout_ms));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "grace", 1000, c.grace_ms));
+  }
+  if (auto* l = root["limits"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*l, "limits.", {"max_queued_jobs", "max_log_bytes"}));
+    if (auto v = (*l)["max_queued_jobs"].value<int64_t>()) {
+      if (*v < 1) return InvalidArgument("limits.max_queued_jobs must be positive");
+      c.max_active_jobs = static_cast<size_t>(*v);
+    }
+    if (auto v = (*l)["max_log_bytes"].value<int64_t>()) {
+      if (*v < 1024) return InvalidArgument("limits.max_log_bytes must be at least 1024");
+      c.max_log_bytes = static_cast<size_t>(*v);
+    }
+  }
+  if (auto* p = root["prices"].as_table()) {
+    for (const auto& [k, v] : *p) {
+      std::string cls(k.str());
+      GpuClass* target = nullptr;
+      for (auto& gc : c.classes) {
+        if (gc.name == cls) target = &gc;
+      }
+      if (!target) return InvalidArgument("prices: unknown GPU class '" + cls + "'");
+      auto s = v.value<std::string>();
+      if (!s) return InvalidArgument("prices." + cls + " must be a string like \"3.50\"");
+      auto eur = ParseEur(*s);
+      if (!eur.ok()) return InvalidArgument("prices." + cls + ": " + eur.status().message());
+      target->hourly_rate = *eur;
+    }
+  }
+  config = std::move(c);
+  return Status::Ok();
+}
+
+}  // namespace gpuaas

@@ -1,0 +1,25 @@
+// PlatformConfig: the knobs of the control plane, with the defaults a single machine needs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/gpu_class.h"
+
+namespace gpuaas {
+
+struct PlatformConfig {
+  std::vector<GpuClass> classes = DefaultGpuClasses();
+  int64_t heartbeat_interval_ms = 1'000;   // what agents are told
+  int64_t heartbeat_timeout_ms = 30'000;   // a node silent this long is down, its jobs lost
+  int64_t default_walltime_s = 24 * 3600;  // when a job names none
+  int64_t max_walltime_s = 30 * 24 * 3600;
+  int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL
+  int64_t schedule_min_interval_ms = 5;  // passes are coalesced at least this far apart
+  size_t max_active_jobs = 200'000;      // queued + starting + running: past it submit gets 429
+  size_t max_log_bytes = 8 << 20;        // per job, kept by the server
+  std::string log_dir;                   // where job logs are kept ("" = none kept)
+};
+
+}  // namespace gpuaas

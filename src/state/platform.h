@@ -1,0 +1,177 @@
+// Platform: the single-writer cluster state of the control plane. It owns the in-memory model
+// (entities, users, tokens, nodes, jobs, allocations, the usage ledger), applies requests and
+// agent reports, runs scheduling passes (sched/, a pure function over a snapshot), and persists
+// every change through the Store before acknowledging it.
+//
+// Thread-safety: NOT thread-safe. Every method must run on the Executor given at construction
+// (the server's event loop): that thread is the single writer. Callbacks (`done`) also run there.
+// Durability: a mutation changes memory at once and calls `done` only after its batch is
+// committed; placements are told to agents only once committed. A failed commit is fatal (the
+// process exits and a restart reloads the last committed state): memory never runs ahead of
+// disk silently (docs/adr/0002).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth/principal.h"
+#include "base/clock.h"
+#include "base/executor.h"
+#include "base/status.h"
+#include "billing/price_book.h"
+#include "billing/usage.h"
+#include "model/allocation.h"
+#include "model/entity.h"
+#include "model/job.h"
+#include "model/node.h"
+#include "model/user.h"
+#include "state/config.h"
+#include "state/requests.h"
+#include "store/store.h"
+
+namespace gpuaas {
+
+class Platform {
+ public:
+  template <typename T>
+  using Done = std::function<void(Result<T>)>;
+
+  Platform(const Clock& clock, Executor& executor, Store& store, PlatformConfig config);
+  ~Platform();
+
+  // Loads the stored state; creates the platform admin on first start and returns its token
+  // (empty on later starts). Reconciles: nodes get a fresh heartbeat deadline.
+  Result<std::string> Start();
+  // An in-memory token for the embedded agent (valid until the process exits).
+  Result<std::string> IssueAgentToken();
+  bool ready() const { return started_; }
+  Millis Now() const { return clock_.Now(); }
+
+  // --- identity
+  Result<Principal> Authenticate(std::string_view bearer_token) const;
+
+  // --- entities and users
+  void CreateEntity(const Principal& p, const EntityRequest& req, Done<Entity> done);
+  void UpdateEntityQuota(const Principal& p, const std::string& name,
+                         const std::map<std::string, int>& quota, Done<Entity> done);
+  Result<Entity> GetEntity(const Principal& p, const std::string& name) const;
+  std::vector<Entity> ListEntities(const Principal& p) const;
+  const Entity* FindEntityById(EntityId id) const;
+  void CreateUser(const Principal& p, const UserRequest& req, Done<UserWithToken> done);
+  void CreateToken(const Principal& p, const std::string& user_name, Done<UserWithToken> done);
+  std::vector<User> ListUsers(const Principal& p) const;
+  const User* FindUserById(UserId id) const;
+
+  // --- jobs
+  void SubmitJob(const Principal& p, const JobRequest& req, Done<Job> done);
+  void CancelJob(const Principal& p, JobId id, Done<Job> done);
+  Result<Job> GetJob(const Principal& p, JobId id) const;
+  // Jobs visible to p, ids > after, ascending; at most `limit`; filters optional.
+  std::vector<Job> ListJobs(const Principal& p, std::optional<JobState> state,
+                            EntityId entity, JobId after, size_t limit, bool* more) const;
+  // Queue facts of a queued job (position, estimate, reason) from the last pass.
+  const QueueInfo* GetQueueInfo(JobId id) const;
+  // Cost so far (final: total) of a job.
+  MicroEur JobCost(const Job& job) const;
+  bool IsReleasing(const Job& job) const;
+  // The job's log file, or "" if none is kept.
+  std::string LogPath(JobId id) const;
+
+  // --- nodes and agents
+  std::vector<Node> ListNodes() const;
+  const Node* FindNodeById(NodeId id) const;
+  // Which job holds a device now (0 = free).
+  JobId DeviceHolder(NodeId node, int index) const;
+  // Applies an agent's report; answers with the node's desired workloads once the report is
+  // durable, at once (wait_ms == 0) or when the desired set changes, or after wait_ms.
+  void Heartbeat(const Principal& p, const NodeReport& report, int64_t wait_ms,
+                 Done<DesiredWorkloads> done);
+
+  // --- usage
+  Result<std::vector<EntityUsage>> Usage(const Principal& p, EntityId entity, Millis from,
+                                         Millis to) const;
+  const PriceBook& prices() const { return prices_; }
+  const PlatformConfig& config() const { return config_; }
+
+  // --- metrics
+  struct Stats {
+    std::map<std::string, int64_t> jobs_by_state;
+    std::map<std::string, int64_t> gpus_total, gpus_allocated;  // by class
+    int64_t nodes_ready = 0, nodes_down = 0;
+    int64_t schedule_passes = 0, placements = 0;
+  };
+  Stats GetStats() const;
+
+ private:
+  struct Waiter;
+
+  // Persist `batch` (in order with earlier ones), then run `then` on the executor.
+  void Persist(std::vector<Mutation> batch, std::function<void()> then);
+  void RequestSchedulePass();
+  void ScheduleTick();
+  void RunSchedulePass();
+  void CheckNodeTimeouts();
+  void FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch);
+  void FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
+                   std::optional<int> exit_code, std::vector<Mutation>& batch);
+  // Returns true when the report ended an allocation (GPUs freed).
+  bool ApplyWorkloadReport(Node& node, const WorkloadReport& w, std::vector<Mutation>& batch,
+                           std::set<AllocationId>& reported);
+  void AppendLogs(NodeId node, const NodeReport& report);
+  Status CheckReport(const NodeReport& report) const;
+  DesiredWorkloads DesiredFor(NodeId node) const;
+  void WakeNode(NodeId node);
+  void AnswerWaiter(NodeId node);
+  Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
+  Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch);
+  bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }
+
+  const Clock& clock_;
+  Executor& executor_;
+  Store& store_;
+  PlatformConfig config_;
+  PriceBook prices_;
+  bool started_ = false;
+
+  std::map<EntityId, Entity> entities_;
+  std::map<std::string, EntityId> entity_by_name_;
+  std::map<UserId, User> users_;
+  std::map<std::string, UserId> user_by_name_;
+  std::map<std::string, ApiToken> token_by_hash_;
+  std::string agent_token_hash_;
+  std::map<NodeId, Node> nodes_;
+  std::map<std::string, NodeId> node_by_name_;
+  std::map<JobId, Job> jobs_;
+  std::set<JobId> queued_;
+  std::map<AllocationId, Allocation> allocations_;  // open ones, and closed ones not yet pruned
+  std::vector<UsageRecord> ledger_;
+  std::map<JobId, QueueInfo> queue_info_;
+  std::map<JobId, size_t> log_sizes_;
+
+  int64_t next_entity_ = 1, next_user_ = 1, next_token_ = 1, next_node_ = 1, next_job_ = 1,
+          next_alloc_ = 1;
+
+  // Commit sequencing: a batch gets a sequence number; placements become visible to agents
+  // once committed_seq_ reaches theirs.
+  int64_t next_seq_ = 1;
+  int64_t committed_seq_ = 0;
+  std::map<AllocationId, int64_t> alloc_seq_;
+
+  std::map<NodeId, std::unique_ptr<Waiter>> waiters_;
+  // Allocations an agent has reported at least once (so their absence later means "lost").
+  std::set<AllocationId> agent_known_;
+  // Devices an agent reports busy with workloads we no longer hold (being stopped): never
+  // given to anyone until the agent stops reporting them.
+  std::map<NodeId, std::set<int>> foreign_busy_;
+  bool pass_pending_ = false;
+  Millis last_pass_ = 0;
+  uint64_t tick_timer_ = 0;
+  int64_t passes_ = 0, placements_ = 0;
+};
+
+}  // namespace gpuaas

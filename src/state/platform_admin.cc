@@ -1,0 +1,145 @@
+// Entities, users and tokens of the Platform (see platform.h for the threading contract).
+#include <algorithm>
+
+#include "state/platform.h"
+
+namespace gpuaas {
+namespace {
+
+Status CheckQuota(const std::map<std::string, int>& quota, const PlatformConfig& cfg) {
+  for (const auto& [cls, n] : quota) {
+    bool known = std::any_of(cfg.classes.begin(), cfg.classes.end(),
+                             [&](const GpuClass& c) { return c.name == cls; });
+    if (!known) return FailedPrecondition("unknown GPU class '" + cls + "' in quota");
+    if (n < 0 || n > 1'000'000) {
+      return FailedPrecondition("quota for " + cls + " must be between 0 and 1000000");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void Platform::CreateEntity(const Principal& p, const EntityRequest& req, Done<Entity> done) {
+  if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin creates entities"));
+  if (!IsValidName(req.name)) {
+    return done(InvalidArgument("entity name '" + req.name +
+                                "' is invalid (1-63 characters of a-z, 0-9, '-', '_', '.')"));
+  }
+  if (entity_by_name_.count(req.name)) {
+    return done(Conflict("entity '" + req.name + "' already exists"));
+  }
+  if (Status s = CheckQuota(req.quota, config_); !s.ok()) return done(s);
+  Entity e{next_entity_++, req.name, req.quota, clock_.Now()};
+  entities_[e.id] = e;
+  entity_by_name_[e.name] = e.id;
+  Persist({e}, [e, done = std::move(done)] { done(e); });
+}
+
+void Platform::UpdateEntityQuota(const Principal& p, const std::string& name,
+                                 const std::map<std::string, int>& quota, Done<Entity> done) {
+  if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin sets quotas"));
+  auto it = entity_by_name_.find(name);
+  if (it == entity_by_name_.end()) return done(NotFound("entity '" + name + "' does not exist"));
+  if (Status s = CheckQuota(quota, config_); !s.ok()) return done(s);
+  Entity& e = entities_[it->second];
+  e.quota = quota;
+  Entity copy = e;
+  Persist({copy}, [this, copy, done = std::move(done)] {
+    RequestSchedulePass();
+    done(copy);
+  });
+}
+
+Result<Entity> Platform::GetEntity(const Principal& p, const std::string& name) const {
+  auto it = entity_by_name_.find(name);
+  if (it == entity_by_name_.end() || !Visible(p, it->second)) {
+    return NotFound("entity '" + name + "' does not exist");
+  }
+  return entities_.at(it->second);
+}
+
+std::vector<Entity> Platform::ListEntities(const Principal& p) const {
+  std::vector<Entity> out;
+  for (const auto& [id, e] : entities_) {
+    if (Visible(p, id)) out.push_back(e);
+  }
+  return out;
+}
+
+const Entity* Platform::FindEntityById(EntityId id) const {
+  auto it = entities_.find(id);
+  return it == entities_.end() ? nullptr : &it->second;
+}
+
+void Platform::CreateUser(const Principal& p, const UserRequest& req, Done<UserWithToken> done) {
+  if (p.agent || p.role == Role::kMember) {
+    return done(PermissionDenied("only an entity-admin or a platform-admin creates users"));
+  }
+  if (!IsValidName(req.name)) {
+    return done(InvalidArgument("user name '" + req.name +
+                                "' is invalid (1-63 characters of a-z, 0-9, '-', '_', '.')"));
+  }
+  EntityId entity = 0;
+  if (!req.entity.empty()) {
+    auto it = entity_by_name_.find(req.entity);
+    if (it == entity_by_name_.end() || !Visible(p, it->second)) {
+      return done(NotFound("entity '" + req.entity + "' does not exist"));
+    }
+    entity = it->second;
+  } else if (req.role != Role::kPlatformAdmin) {
+    return done(InvalidArgument("a " + std::string(RoleName(req.role)) +
+                                " needs an entity (\"entity\": NAME)"));
+  }
+  if (!CanCreateUser(p, entity, req.role)) {
+    return done(PermissionDenied("you may not create a " + std::string(RoleName(req.role)) +
+                                 " in this entity"));
+  }
+  if (user_by_name_.count(req.name)) {
+    return done(Conflict("user '" + req.name + "' already exists"));
+  }
+  std::vector<Mutation> batch;
+  User u{next_user_++, req.name, entity, req.role, clock_.Now()};
+  batch.push_back(u);
+  auto ut = NewTokenFor(u, batch);
+  if (!ut.ok()) {
+    --next_user_;
+    return done(ut.status());
+  }
+  users_[u.id] = u;
+  user_by_name_[u.name] = u.id;
+  Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
+}
+
+void Platform::CreateToken(const Principal& p, const std::string& user_name,
+                           Done<UserWithToken> done) {
+  auto it = user_by_name_.find(user_name);
+  if (it == user_by_name_.end()) return done(NotFound("user '" + user_name + "' does not exist"));
+  const User& u = users_.at(it->second);
+  bool self = !p.agent && p.user == u.id;
+  if (!self && !(Visible(p, u.entity) && CanCreateUser(p, u.entity, u.role))) {
+    if (!Visible(p, u.entity)) return done(NotFound("user '" + user_name + "' does not exist"));
+    return done(PermissionDenied("you may not create tokens for " + user_name));
+  }
+  std::vector<Mutation> batch;
+  auto ut = NewTokenFor(u, batch);
+  if (!ut.ok()) return done(ut.status());
+  Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
+}
+
+std::vector<User> Platform::ListUsers(const Principal& p) const {
+  std::vector<User> out;
+  for (const auto& [id, u] : users_) {
+    if (IsPlatformAdmin(p) || (!p.agent && u.entity != 0 && u.entity == p.entity)) {
+      out.push_back(u);
+    }
+  }
+  return out;
+}
+
+const User* Platform::FindUserById(UserId id) const {
+  auto it = users_.find(id);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+}  // namespace gpuaas

@@ -1,0 +1,240 @@
+// Jobs of the Platform: submit, cancel, read (see platform.h for the threading contract).
+#include <algorithm>
+#include <set>
+
+#include "state/platform.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr size_t kMaxCommandArgs = 256;
+constexpr size_t kMaxCommandBytes = 64 << 10;
+constexpr size_t kMaxJobName = 128;
+constexpr int kMaxGpusPerJob = 1024;
+
+std::string DefaultName(const JobRequest& req) {
+  if (req.command.empty()) return JobKindName(req.kind);
+  std::string n = req.command[0];
+  if (auto slash = n.rfind('/'); slash != std::string::npos) n = n.substr(slash + 1);
+  if (n.empty()) n = JobKindName(req.kind);
+  return n.substr(0, kMaxJobName);
+}
+
+}  // namespace
+
+Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
+  if (req.gpus < 1 || req.gpus > kMaxGpusPerJob) {
+    return FailedPrecondition("gpus must be between 1 and " + std::to_string(kMaxGpusPerJob));
+  }
+  if (req.name.size() > kMaxJobName) {
+    return FailedPrecondition("name is longer than " + std::to_string(kMaxJobName) + " characters");
+  }
+  std::set<std::string> seen;
+  for (const auto& t : req.gpu_types) {
+    bool known = std::any_of(config_.classes.begin(), config_.classes.end(),
+                             [&](const GpuClass& c) { return c.name == t; });
+    if (!known) {
+      std::string names;
+      for (const auto& c : config_.classes) names += (names.empty() ? "" : ", ") + c.name;
+      return FailedPrecondition("unknown GPU type '" + t + "' (known: " + names + ")");
+    }
+    if (!seen.insert(t).second) return FailedPrecondition("GPU type '" + t + "' is listed twice");
+  }
+  if (req.walltime_s < 0 || req.walltime_s > config_.max_walltime_s) {
+    return FailedPrecondition("walltime must be between 1 s and " +
+                              FormatDurationSeconds(config_.max_walltime_s));
+  }
+  bool needs_command = req.kind == JobKind::kJob || req.kind == JobKind::kService;
+  if (needs_command && req.command.empty()) {
+    return FailedPrecondition(std::string("a ") + JobKindName(req.kind) + " needs a command");
+  }
+  if (req.command.size() > kMaxCommandArgs) {
+    return FailedPrecondition("command has more than 256 arguments");
+  }
+  size_t bytes = 0;
+  for (const auto& a : req.command) {
+    bytes += a.size();
+    if (a.find('\0') != std::string::npos) return FailedPrecondition("command contains a NUL byte");
+  }
+  if (bytes > kMaxCommandBytes) return FailedPrecondition("command is larger than 64 KiB");
+  if (!req.command.empty() && req.command[0].empty()) {
+    return FailedPrecondition("command's program name is empty");
+  }
+  if (req.environment.size() > 64 || (!req.environment.empty() && !IsValidName(req.environment))) {
+    return FailedPrecondition("environment '" + req.environment + "' is not a valid name");
+  }
+  // Can it ever run? Some acceptable class must have a node big enough (when such nodes are
+  // known) and a quota that admits it.
+  const Entity& e = entities_.at(entity);
+  std::vector<std::string> classes = req.gpu_types;
+  if (classes.empty()) {
+    for (const auto& c : config_.classes) classes.push_back(c.name);
+  }
+  std::string why;
+  for (const auto& cls : classes) {
+    auto q = e.quota.find(cls);
+    if (q != e.quota.end() && q->second < req.gpus) {
+      why = e.name + "'s quota allows " + std::to_string(q->second) + " " + cls + " GPUs";
+      continue;
+    }
+    int biggest = -1;  // -1: no node of the class known yet
+    for (const auto& [id, n] : nodes_) {
+      int count = 0;
+      for (const auto& g : n.gpus) count += g.gpu_class == cls;
+      if (count > 0) biggest = std::max(biggest, count);
+    }
+    if (biggest >= 0 && biggest < req.gpus) {
+      why = "no node has " + std::to_string(req.gpus) + " GPUs of class " + cls + " (largest: " +
+            std::to_string(biggest) + ")";
+      continue;
+    }
+    return Status::Ok();
+  }
+  return FailedPrecondition("this job can never run: " + why);
+}
+
+void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> done) {
+  if (p.agent) return done(PermissionDenied("agents do not submit jobs"));
+  EntityId entity = p.entity;
+  if (!req.entity.empty()) {
+    auto it = entity_by_name_.find(req.entity);
+    if (it == entity_by_name_.end() || !Visible(p, it->second)) {
+      return done(NotFound("entity '" + req.entity + "' does not exist"));
+    }
+    entity = it->second;
+  }
+  if (entity == 0) {
+    return done(InvalidArgument("a platform-admin names the entity to bill (\"entity\": NAME)"));
+  }
+  if (Status s = CheckJobRequest(req, entity); !s.ok()) return done(s);
+  if (queued_.size() >= config_.max_active_jobs) {
+    return done(ResourceExhausted("the queue is full (" + std::to_string(config_.max_active_jobs) +
+                                  " jobs); try again later"));
+  }
+  Job j;
+  j.id = next_job_++;
+  j.name = req.name.empty() ? DefaultName(req) : req.name;
+  j.kind = req.kind;
+  j.entity = entity;
+  j.user = p.user;
+  j.gpus = req.gpus;
+  j.gpu_types = req.gpu_types;
+  j.walltime_s = req.walltime_s > 0 ? req.walltime_s : config_.default_walltime_s;
+  j.command = req.command;
+  j.environment = req.environment;
+  j.state = JobState::kQueued;
+  j.submitted_at = clock_.Now();
+  j.reason = "waiting for the scheduler";
+  jobs_[j.id] = j;
+  queued_.insert(j.id);
+  Persist({j}, [this, id = j.id, done = std::move(done)] {
+    RequestSchedulePass();
+    done(jobs_.at(id));
+  });
+}
+
+void Platform::CancelJob(const Principal& p, JobId id, Done<Job> done) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || p.agent || !Visible(p, it->second.entity)) {
+    return done(NotFound("job " + std::to_string(id) + " does not exist"));
+  }
+  Job& j = it->second;
+  if (IsFinal(j.state)) {
+    return done(Conflict("job " + std::to_string(id) + " is already " + JobStateName(j.state)));
+  }
+  std::vector<Mutation> batch;
+  const Millis now = clock_.Now();
+  NodeId node = j.node;
+  if (j.state == JobState::kQueued) {
+    queued_.erase(j.id);
+    queue_info_.erase(j.id);
+    FinalizeJob(j, JobState::kCancelled, now, "cancelled by " + p.name, std::nullopt, batch);
+  } else {
+    // Its processes get SIGTERM, then SIGKILL after the grace period; its GPUs stay held (and
+    // billed) until the agent confirms they are gone.
+    j.cancel_requested = true;
+    j.state = JobState::kCancelled;
+    j.reason = "cancelled by " + p.name;
+    batch.push_back(j);
+  }
+  Persist(std::move(batch), [this, id, node, done = std::move(done)] {
+    if (node != 0) WakeNode(node);
+    done(jobs_.at(id));
+  });
+}
+
+Result<Job> Platform::GetJob(const Principal& p, JobId id) const {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || p.agent || !Visible(p, it->second.entity)) {
+    return NotFound("job " + std::to_string(id) + " does not exist");
+  }
+  return it->second;
+}
+
+std::vector<Job> Platform::ListJobs(const Principal& p, std::optional<JobState> state,
+                                    EntityId entity, JobId after, size_t limit,
+                                    bool* more) const {
+  std::vector<Job> out;
+  *more = false;
+  if (p.agent) return out;
+  for (auto it = jobs_.upper_bound(after); it != jobs_.end(); ++it) {
+    const Job& j = it->second;
+    if (!Visible(p, j.entity)) continue;
+    if (entity != 0 && j.entity != entity) continue;
+    if (state && j.state != *state) continue;
+    if (out.size() == limit) {
+      *more = true;
+      break;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+const QueueInfo* Platform::GetQueueInfo(JobId id) const {
+  auto it = queue_info_.find(id);
+  return it == queue_info_.end() ? nullptr : &it->second;
+}
+
+MicroEur Platform::JobCost(const Job& job) const {
+  if (job.allocation == 0) return 0;
+  auto it = allocations_.find(job.allocation);
+  if (it != allocations_.end()) {
+    const Allocation& a = it->second;
+    Millis end = a.end != 0 ? a.end : std::max(clock_.Now(), a.start);
+    return IntervalCost(static_cast<int>(a.devices.size()), a.start, end, a.gpu_class, prices_);
+  }
+  return 0;
+}
+
+bool Platform::IsReleasing(const Job& job) const {
+  if (job.allocation == 0 || !IsFinal(job.state)) return false;
+  auto it = allocations_.find(job.allocation);
+  return it != allocations_.end() && it->second.end == 0;
+}
+
+std::string Platform::LogPath(JobId id) const {
+  if (config_.log_dir.empty()) return "";
+  return config_.log_dir + "/" + std::to_string(id) + ".log";
+}
+
+void Platform::FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
+                           std::optional<int> exit_code, std::vector<Mutation>& batch) {
+  if (!IsFinal(job.state)) job.state = state;
+  job.finished_at = std::max(when, job.started_at);
+  if (!reason.empty()) job.reason = reason;
+  if (exit_code) job.exit_code = exit_code;
+  batch.push_back(job);
+}
+
+void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch) {
+  if (alloc.end != 0) return;
+  alloc.end = std::max(end, alloc.start);
+  batch.push_back(alloc);
+  UsageRecord r{alloc.id,    alloc.job,   alloc.entity, alloc.user, alloc.gpu_class,
+                static_cast<int>(alloc.devices.size()), alloc.start, alloc.end};
+  ledger_.push_back(r);
+  batch.push_back(r);
+}
+
+}  // namespace gpuaas

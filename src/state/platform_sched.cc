@@ -1,0 +1,139 @@
+// Scheduling passes of the Platform: build a snapshot, run the pure scheduler, re-check and
+// apply its plan (see platform.h for the threading contract).
+#include <algorithm>
+#include <set>
+
+#include "base/log.h"
+#include "sched/scheduler.h"
+#include "state/platform.h"
+
+namespace gpuaas {
+
+void Platform::RequestSchedulePass() {
+  if (pass_pending_) return;
+  pass_pending_ = true;
+  // Coalesce bursts (e.g. many submissions) into one pass, at most every few milliseconds.
+  Millis since = clock_.Now() - last_pass_;
+  int64_t delay = since >= config_.schedule_min_interval_ms
+                      ? 0
+                      : config_.schedule_min_interval_ms - since;
+  if (delay == 0) {
+    executor_.Post([this] { RunSchedulePass(); });
+  } else {
+    executor_.RunAfter(delay, [this] { RunSchedulePass(); });
+  }
+}
+
+void Platform::RunSchedulePass() {
+  pass_pending_ = false;
+  const Millis now = clock_.Now();
+  last_pass_ = now;
+  ++passes_;
+
+  sched::Snapshot snap;
+  for (const auto& c : config_.classes) snap.classes.push_back({c.name, c.speed, c.hourly_rate});
+  for (const auto& [id, e] : entities_) {
+    if (!e.quota.empty()) snap.quota_limit[id] = e.quota;
+    snap.entity_names[id] = e.name;
+  }
+  std::map<NodeId, size_t> node_pos;
+  for (const auto& [id, n] : nodes_) {
+    sched::NodeView v;
+    v.id = id;
+    v.name = n.name;
+    v.schedulable = n.state == NodeState::kReady;
+    v.labels = n.labels;
+    const std::set<int>* busy = nullptr;
+    if (auto f = foreign_busy_.find(id); f != foreign_busy_.end()) busy = &f->second;
+    for (const auto& g : n.gpus) {
+      sched::DeviceView d;
+      d.index = g.index;
+      d.gpu_class = g.gpu_class;
+      d.healthy = g.state == DeviceState::kHealthy;
+      if (busy && busy->count(g.index)) d.used_by = -1;  // held by a workload being stopped
+      v.devices.push_back(d);
+    }
+    node_pos[id] = snap.nodes.size();
+    snap.nodes.push_back(std::move(v));
+  }
+  for (const auto& [aid, a] : allocations_) {
+    if (a.end != 0) continue;
+    const Job& j = jobs_.at(a.job);
+    if (auto p = node_pos.find(a.node); p != node_pos.end()) {
+      for (auto& d : snap.nodes[p->second].devices) {
+        if (std::find(a.devices.begin(), a.devices.end(), d.index) != a.devices.end()) {
+          d.used_by = j.id;
+        }
+      }
+    }
+    snap.running.push_back({j.id, j.entity, a.node, a.gpu_class, a.devices,
+                            j.started_at != 0 ? j.started_at : a.start, j.walltime_s, j.priority});
+  }
+  snap.queued.reserve(queued_.size());
+  for (JobId id : queued_) {
+    const Job& j = jobs_.at(id);
+    snap.queued.push_back(
+        {j.id, j.entity, j.gpus, j.gpu_types, j.priority, j.submitted_at, j.walltime_s});
+  }
+  if (snap.queued.empty()) {
+    queue_info_.clear();
+    return;
+  }
+
+  sched::Policy policy;
+  policy.default_walltime_s = config_.default_walltime_s;
+  sched::Plan plan = sched::Schedule(snap, policy, now);
+
+  queue_info_.clear();
+  for (const auto& w : plan.waiting) {
+    queue_info_[w.job] = {w.queue_position, w.estimated_start, w.reason};
+  }
+  if (plan.placements.empty()) return;
+
+  // Re-check before applying: the plan came from a snapshot of this very state, but a device
+  // given twice would be the worst bug a GPU platform can have.
+  std::map<NodeId, std::set<int>> taken;
+  for (const auto& [aid, a] : allocations_) {
+    if (a.end == 0) taken[a.node].insert(a.devices.begin(), a.devices.end());
+  }
+  for (const auto& [nid, busy] : foreign_busy_) taken[nid].insert(busy.begin(), busy.end());
+  std::vector<Mutation> batch;
+  std::set<NodeId> touched;
+  std::vector<AllocationId> new_allocs;
+  for (const auto& pl : plan.placements) {
+    auto jit = jobs_.find(pl.job);
+    if (jit == jobs_.end() || jit->second.state != JobState::kQueued) continue;
+    Job& j = jit->second;
+    bool ok = static_cast<int>(pl.devices.size()) == j.gpus && nodes_.count(pl.node);
+    for (int d : pl.devices) ok = ok && !taken[pl.node].count(d);
+    if (!ok) {
+      GLOG_ERROR("scheduler placed job {} on busy or wrong devices; ignoring that placement", j.id);
+      continue;
+    }
+    taken[pl.node].insert(pl.devices.begin(), pl.devices.end());
+    Allocation a{next_alloc_++, j.id, j.entity, j.user, pl.node, pl.gpu_class, pl.devices, now, 0};
+    allocations_[a.id] = a;
+    new_allocs.push_back(a.id);
+    j.state = JobState::kStarting;
+    j.gpu_type = pl.gpu_class;
+    j.node = pl.node;
+    j.gpu_ids = pl.devices;
+    j.allocation = a.id;
+    j.reason.clear();
+    queued_.erase(j.id);
+    queue_info_.erase(j.id);
+    batch.push_back(a);
+    batch.push_back(j);
+    touched.insert(pl.node);
+    ++placements_;
+  }
+  if (batch.empty()) return;
+  const int64_t seq = next_seq_;  // the sequence number Persist() is about to use
+  for (AllocationId id : new_allocs) alloc_seq_[id] = seq;
+  Persist(std::move(batch), [this, touched, new_allocs] {
+    for (AllocationId id : new_allocs) alloc_seq_.erase(id);
+    for (NodeId n : touched) WakeNode(n);
+  });
+}
+
+}  // namespace gpuaas

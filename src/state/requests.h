@@ -1,0 +1,96 @@
+// Requests and answers of the Platform (already decoded from JSON by api/; validated by the
+// Platform against the rules). Plain values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "model/job.h"
+#include "model/node.h"
+#include "model/user.h"
+
+namespace gpuaas {
+
+struct EntityRequest {
+  std::string name;
+  std::map<std::string, int> quota;
+};
+
+struct UserRequest {
+  std::string name;
+  std::string entity;  // name
+  Role role = Role::kMember;
+};
+
+struct UserWithToken {
+  User user;
+  std::string token;  // the secret, shown once
+};
+
+struct JobRequest {
+  std::string name;
+  JobKind kind = JobKind::kJob;
+  int gpus = 1;
+  std::vector<std::string> gpu_types;
+  int64_t walltime_s = 0;
+  std::vector<std::string> command;
+  std::string environment;
+  std::string entity;  // platform-admin only
+};
+
+// Queue facts computed by the last scheduling pass for a queued job.
+struct QueueInfo {
+  int position = 0;
+  Millis estimated_start = 0;  // 0 = unknown
+  std::string reason;
+};
+
+struct WorkloadReport {
+  JobId job = 0;
+  int64_t allocation = 0;
+  std::string state;  // "running", "exited", "failed_to_start"
+  std::optional<int> exit_code;
+  int signal = 0;
+  bool timed_out = false;
+  bool stopped = false;
+  Millis started_at = 0;
+  Millis finished_at = 0;
+  std::string message;
+};
+
+struct LogChunk {
+  JobId job = 0;
+  int64_t offset = 0;
+  std::string data;  // decoded bytes
+};
+
+struct NodeReport {
+  std::string node;
+  bool simulated = false;
+  std::map<std::string, std::string> labels;
+  std::vector<GpuDevice> gpus;
+  std::vector<WorkloadReport> workloads;
+  std::vector<LogChunk> logs;
+};
+
+struct DesiredWorkload {
+  JobId job = 0;
+  int64_t allocation = 0;
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;
+  std::vector<int> gpu_ids;
+  int64_t walltime_s = 0;
+  int64_t grace_ms = 0;
+  bool adopt_only = false;  // already started once: never start it again, only adopt
+};
+
+struct DesiredWorkloads {
+  int64_t node_id = 0;
+  int64_t heartbeat_interval_ms = 1000;
+  std::vector<DesiredWorkload> workloads;
+};
+
+}  // namespace gpuaas
