@@ -7,7 +7,9 @@
 // while the others still commit.
 // Thread-safety: Commit/Flush/Load/Close/Stats may be called from any thread. Callbacks run on
 // the writer thread, except a rejected Commit (after Close, or queue full: kUnavailable) whose
-// callback runs inline on the caller's thread; do not hold a lock the callback needs.
+// callback runs inline on the caller's thread; do not hold a lock the callback needs. A callback
+// must not call Flush(), Load() or Close() (they wait for the writer thread it runs on); Commit()
+// from a callback is fine. Stats() is a consistent copy, updated before the callbacks run.
 #pragma once
 
 #include <condition_variable>

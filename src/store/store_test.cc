@@ -1,36 +1,19 @@
 // Tests of the SQLite store: round trips of every row type, upserts, reopen, group commit under
 // concurrency, isolation of a failing batch, migrations, close and overload behaviour.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
-#include <filesystem>
 #include <future>
 #include <mutex>
 #include <thread>
 #include <tuple>
 
 #include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
 #include "store/sqlite_store.h"
+#include "store/test_temp_dir.h"
 
 namespace gpuaas {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/gpuaas-store-test-XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    path_ = p != nullptr ? p : "/tmp";
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 Status CommitSync(Store& store, std::vector<Mutation> batch) {
   std::promise<Status> p;
@@ -205,7 +188,7 @@ Job MakeJob(JobId id) {
 }
 
 TEST(SqliteStoreTest, RoundTripsEveryTypeAndField) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   auto empty = store->Load();
@@ -223,7 +206,7 @@ TEST(SqliteStoreTest, RoundTripsEveryTypeAndField) {
 }
 
 TEST(SqliteStoreTest, UpsertOverwritesAndDeleteTokenRemoves) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   Sample sample;
@@ -256,7 +239,7 @@ TEST(SqliteStoreTest, UpsertOverwritesAndDeleteTokenRemoves) {
 }
 
 TEST(SqliteStoreTest, ReopenAfterCloseKeepsEverything) {
-  TempDir dir;
+  TestTempDir dir;
   Sample sample;
   {
     auto store = MustOpen(dir.File("db.sqlite"));
@@ -271,20 +254,8 @@ TEST(SqliteStoreTest, ReopenAfterCloseKeepsEverything) {
   sample.ExpectLoaded(*loaded);
 }
 
-TEST(SqliteStoreTest, UsesWalMode) {
-  TempDir dir;
-  auto store = MustOpen(dir.File("db.sqlite"));
-  ASSERT_TRUE(store);
-  store->Close();
-  auto db = SqliteDb::Open(dir.File("db.sqlite"));
-  ASSERT_TRUE(db.ok());
-  auto mode = db->QueryText("PRAGMA journal_mode");
-  ASSERT_TRUE(mode.ok());
-  EXPECT_EQ(mode->value_or(""), "wal");
-}
-
 TEST(SqliteStoreTest, ConcurrentCommitsAllSucceedAndAreGrouped) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   constexpr int kThreads = 8, kPerThread = 250;
@@ -318,7 +289,7 @@ TEST(SqliteStoreTest, ConcurrentCommitsAllSucceedAndAreGrouped) {
 }
 
 TEST(SqliteStoreTest, GroupRespectsMaxBatchMutations) {
-  TempDir dir;
+  TestTempDir dir;
   StoreOptions options;
   options.max_batch_mutations = 10;
   auto store = MustOpen(dir.File("db.sqlite"), options);
@@ -334,7 +305,7 @@ TEST(SqliteStoreTest, GroupRespectsMaxBatchMutations) {
 }
 
 TEST(SqliteStoreTest, CallbacksRunInSubmissionOrder) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   std::vector<int> order;  // touched by the writer thread only
@@ -350,7 +321,7 @@ TEST(SqliteStoreTest, CallbacksRunInSubmissionOrder) {
 }
 
 TEST(SqliteStoreTest, FailingBatchIsIsolatedWithinItsGroup) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   UsageRecord usage{41, 1, 1, 1, "h200", 1, 10, 20};
@@ -395,7 +366,7 @@ TEST(SqliteStoreTest, FailingBatchIsIsolatedWithinItsGroup) {
 }
 
 TEST(SqliteStoreTest, LoneFailingBatchAppliesNothing) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   UsageRecord usage{1, 1, 1, 1, "h200", 1, 10, 20};
@@ -410,7 +381,7 @@ TEST(SqliteStoreTest, LoneFailingBatchAppliesNothing) {
 }
 
 TEST(SqliteStoreTest, CommitAfterCloseIsUnavailable) {
-  TempDir dir;
+  TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
   ASSERT_TRUE(store);
   std::atomic<bool> queued_ok{false};
@@ -433,7 +404,7 @@ TEST(SqliteStoreTest, CommitAfterCloseIsUnavailable) {
 }
 
 TEST(SqliteStoreTest, FullQueueFailsFastAsOverloaded) {
-  TempDir dir;
+  TestTempDir dir;
   StoreOptions options;
   options.max_queued_batches = 2;
   auto store = MustOpen(dir.File("db.sqlite"), options);
@@ -451,46 +422,8 @@ TEST(SqliteStoreTest, FullQueueFailsFastAsOverloaded) {
   EXPECT_TRUE(results[1].ok());
 }
 
-TEST(SqliteStoreTest, RecordsMigrationVersionOnce) {
-  TempDir dir;
-  for (int i = 0; i < 2; ++i) {  // the second open must not re-apply anything
-    auto store = MustOpen(dir.File("db.sqlite"));
-    ASSERT_TRUE(store);
-    store->Close();
-  }
-  auto db = SqliteDb::Open(dir.File("db.sqlite"));
-  ASSERT_TRUE(db.ok());
-  auto version = SqliteSchemaVersion(*db);
-  ASSERT_TRUE(version.ok());
-  EXPECT_EQ(*version, LatestSqliteSchemaVersion());
-  auto count = db->QueryText("SELECT COUNT(*) FROM schema_migrations");
-  ASSERT_TRUE(count.ok());
-  EXPECT_EQ(count->value_or(""), std::to_string(SqliteMigrations().size()));
-  auto applied = db->QueryText("SELECT MIN(applied_at) > 1600000000000 FROM schema_migrations");
-  ASSERT_TRUE(applied.ok());
-  EXPECT_EQ(applied->value_or(""), "1");
-}
-
-TEST(SqliteStoreTest, RefusesDatabaseFromTheFuture) {
-  TempDir dir;
-  {
-    auto store = MustOpen(dir.File("db.sqlite"));
-    ASSERT_TRUE(store);
-  }
-  {
-    auto db = SqliteDb::Open(dir.File("db.sqlite"));
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)").ok());
-  }
-  auto store = OpenSqliteStore(dir.File("db.sqlite"));
-  ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.status().code(), Code::kFailedPrecondition);
-  EXPECT_NE(store.status().message().find("999"), std::string::npos);
-  EXPECT_NE(store.status().message().find("newer"), std::string::npos);
-}
-
 TEST(SqliteStoreTest, LoadReportsCorruptRows) {
-  TempDir dir;
+  TestTempDir dir;
   {
     auto store = MustOpen(dir.File("db.sqlite"));
     ASSERT_TRUE(store);
@@ -512,7 +445,7 @@ TEST(SqliteStoreTest, LoadReportsCorruptRows) {
 }
 
 TEST(SqliteStoreTest, RejectsBadOptions) {
-  TempDir dir;
+  TestTempDir dir;
   StoreOptions options;
   options.max_batch_mutations = 0;
   EXPECT_EQ(OpenSqliteStore(dir.File("db.sqlite"), options).status().code(),
