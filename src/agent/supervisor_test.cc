@@ -1,0 +1,329 @@
+#include "agent/supervisor.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace gpuaas {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Waits (bounded, generously) for a condition driven by real processes.
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms = 20'000) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+bool ProcessGone(pid_t pid) {
+  auto info = ReadProcInfo(pid);
+  return !info || info->state == 'Z';
+}
+
+WorkloadSpec Spec(AllocationId alloc, std::string script) {
+  WorkloadSpec s;
+  s.job = 100 + alloc;
+  s.allocation = alloc;
+  s.command = {"sh", "-c", std::move(script)};
+  s.grace_ms = 300;
+  return s;
+}
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gpuaas-supervisor-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (sup_) sup_->StopAll();
+    if (sup_) {
+      WaitFor([&] {
+        for (const auto& w : sup_->List()) {
+          if (!w.final()) return false;
+        }
+        return true;
+      });
+    }
+    sup_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Supervisor& Open(const Clock& clock, int64_t log_cap = 8 << 20) {
+    SupervisorOptions o;
+    o.state_dir = dir_;
+    o.log_cap_bytes = log_cap;
+    o.on_final = [this] { ++finals_; };
+    sup_ = std::make_unique<Supervisor>(o, clock);
+    EXPECT_TRUE(sup_->Open().ok());
+    return *sup_;
+  }
+
+  WorkloadStatus WaitFinal(AllocationId alloc) {
+    EXPECT_TRUE(WaitFor([&] {
+      auto s = sup_->Get(alloc);
+      return s && s->final();
+    })) << "allocation "
+        << alloc << " did not finish";
+    return *sup_->Get(alloc);
+  }
+
+  std::string Log(AllocationId alloc) {
+    auto log = sup_->ReadLog(alloc, 0, 1 << 24);
+    EXPECT_TRUE(log.ok());
+    return log.ok() ? *log : "";
+  }
+
+  std::string WorkFile(AllocationId alloc, const char* name) {
+    return dir_ + "/workloads/" + std::to_string(alloc) + "/work/" + name;
+  }
+
+  std::string dir_;
+  SystemClock system_clock_;
+  std::atomic<int> finals_{0};
+  std::unique_ptr<Supervisor> sup_;
+};
+
+TEST_F(SupervisorTest, LogsStdoutAndStderrWithTheJobEnvironment) {
+  Supervisor& sup = Open(system_clock_);
+  WorkloadSpec spec = Spec(1,
+                           "echo out; echo err >&2; echo \"cvd=$CUDA_VISIBLE_DEVICES "
+                           "job=$GPUAAS_JOB_ID ent=$GPUAAS_ENTITY\"; pwd");
+  spec.gpu_ids = {0, 2};
+  spec.env = {{"GPUAAS_ENTITY", "acme"}};
+  ASSERT_TRUE(sup.Start(spec).ok());
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_EQ(st.state, WorkloadState::kExited);
+  EXPECT_EQ(st.exit_code, 0);
+  EXPECT_EQ(st.signal, 0);
+  EXPECT_FALSE(st.stopped);
+  EXPECT_FALSE(st.timed_out);
+  EXPECT_EQ(st.job, 101);
+  EXPECT_GE(st.finished_at, st.started_at);
+  const std::string log = Log(1);
+  EXPECT_NE(log.find("out\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("err\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("cvd=0,2 job=101 ent=acme\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("/workloads/1/work\n"), std::string::npos) << log;
+  EXPECT_GE(finals_.load(), 1);
+  // ReadLog pages through the same bytes.
+  auto tail = sup.ReadLog(1, 4, 4);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail, log.substr(4, 4));
+  EXPECT_EQ(*sup.ReadLog(1, static_cast<int64_t>(log.size()), 100), "");
+  EXPECT_FALSE(sup.ReadLog(99, 0, 10).ok());
+}
+
+TEST_F(SupervisorTest, RecordsExitCodes) {
+  Supervisor& sup = Open(system_clock_);
+  ASSERT_TRUE(sup.Start(Spec(1, "exit 0")).ok());
+  ASSERT_TRUE(sup.Start(Spec(2, "exit 3")).ok());
+  EXPECT_EQ(WaitFinal(1).exit_code, 0);
+  const WorkloadStatus st = WaitFinal(2);
+  EXPECT_EQ(st.state, WorkloadState::kExited);
+  EXPECT_EQ(st.exit_code, 3);
+  EXPECT_EQ(st.signal, 0);
+  // Starting a known allocation again is a no-op.
+  ASSERT_TRUE(sup.Start(Spec(2, "exit 5")).ok());
+  EXPECT_EQ(sup.Get(2)->exit_code, 3);
+  EXPECT_EQ(sup.List().size(), 2u);
+}
+
+TEST_F(SupervisorTest, StopKillsTheWholeProcessGroup) {
+  Supervisor& sup = Open(system_clock_);
+  ASSERT_TRUE(sup.Start(Spec(1,
+                             "sleep 100 & echo $! >> pids; sleep 100 & echo $! >> pids; "
+                             "echo ready >> pids; wait"))
+                  .ok());
+  std::vector<pid_t> pids;
+  ASSERT_TRUE(WaitFor([&] {
+    std::ifstream in(WorkFile(1, "pids"));
+    std::string a, b, ready;
+    if (!(in >> a >> b >> ready)) return false;
+    pids = {std::stoi(a), std::stoi(b)};
+    return true;
+  }));
+  EXPECT_FALSE(ProcessGone(pids[0]));
+  EXPECT_FALSE(ProcessGone(pids[1]));
+  sup.Stop(1);
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_TRUE(st.stopped);
+  EXPECT_FALSE(st.timed_out);
+  EXPECT_EQ(st.signal, SIGTERM);
+  EXPECT_TRUE(WaitFor([&] { return ProcessGone(pids[0]) && ProcessGone(pids[1]); }));
+}
+
+TEST_F(SupervisorTest, KillsAJobThatIgnoresSigtermAfterItsGrace) {
+  ManualClock clock(1'000'000);
+  Supervisor& sup = Open(clock);
+  ASSERT_TRUE(sup.Start(Spec(1, "trap '' TERM; echo ready; while :; do sleep 0.05; done")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(1).find("ready") != std::string::npos; }));
+  sup.Stop(1);
+  // The grace has not passed on the clock: SIGTERM is ignored, so the job keeps running.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  sup.PollOnce();
+  EXPECT_FALSE(sup.Get(1)->final());
+  clock.Advance(300);
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_EQ(st.signal, SIGKILL);
+  EXPECT_EQ(st.exit_code, 128 + SIGKILL);
+  EXPECT_TRUE(st.stopped);
+}
+
+TEST_F(SupervisorTest, WalltimeStopsTheJobAsTimedOut) {
+  ManualClock clock(1'000'000);
+  Supervisor& sup = Open(clock);
+  WorkloadSpec spec = Spec(1, "echo started; exec sleep 100");
+  spec.walltime_s = 60;
+  ASSERT_TRUE(sup.Start(spec).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(1).find("started") != std::string::npos; }));
+  clock.Advance(59'999);
+  sup.PollOnce();
+  EXPECT_FALSE(sup.Get(1)->final());
+  clock.Advance(1);
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_TRUE(st.timed_out);
+  EXPECT_FALSE(st.stopped);
+  EXPECT_EQ(st.signal, SIGTERM);
+}
+
+TEST_F(SupervisorTest, CapsTheLogAndCountsDroppedBytes) {
+  Supervisor& sup = Open(system_clock_, /*log_cap=*/1000);
+  ASSERT_TRUE(sup.Start(Spec(1, "head -c 5000 /dev/zero | tr '\\0' x")).ok());
+  EXPECT_EQ(WaitFinal(1).exit_code, 0);
+  EXPECT_EQ(Log(1), std::string(1000, 'x') + "\n[log truncated: 4000 bytes dropped]\n");
+}
+
+TEST_F(SupervisorTest, ReportsACommandThatCannotStart) {
+  Supervisor& sup = Open(system_clock_);
+  WorkloadSpec spec = Spec(1, "");
+  spec.command = {"no-such-command-gpuaas", "x"};
+  ASSERT_TRUE(sup.Start(spec).ok());
+  const WorkloadStatus st = *sup.Get(1);
+  EXPECT_EQ(st.state, WorkloadState::kFailedToStart);
+  EXPECT_EQ(st.message, "command not found: no-such-command-gpuaas");
+  EXPECT_EQ(finals_.load(), 1);
+  const std::string plain = dir_ + "/plain.txt";  // exists, not executable
+  std::ofstream(plain) << "just text\n";
+  fs::permissions(plain, fs::perms::owner_read | fs::perms::owner_write);
+  spec.allocation = 2;
+  spec.command = {plain};
+  ASSERT_TRUE(sup.Start(spec).ok());
+  EXPECT_EQ(sup.Get(2)->state, WorkloadState::kFailedToStart);
+  EXPECT_EQ(sup.Get(2)->message, "permission denied: " + plain);
+  const std::string garbage = dir_ + "/garbage.bin";  // executable, but no format execve knows
+  std::ofstream(garbage) << std::string("\x01\x02\x03\x04", 4);
+  fs::permissions(garbage, fs::perms::owner_all);
+  spec.allocation = 3;
+  spec.command = {garbage};
+  ASSERT_TRUE(sup.Start(spec).ok());
+  EXPECT_EQ(sup.Get(3)->state, WorkloadState::kFailedToStart);
+  EXPECT_EQ(sup.Get(3)->message, "cannot execute " + garbage + ": Exec format error");
+  EXPECT_EQ(finals_.load(), 3);
+  // The failure survives a restart.
+  sup_.reset();
+  Supervisor& again = Open(system_clock_);
+  EXPECT_EQ(again.Get(1)->state, WorkloadState::kFailedToStart);
+  EXPECT_EQ(again.Get(1)->message, "command not found: no-such-command-gpuaas");
+}
+
+TEST_F(SupervisorTest, ANewSupervisorAdoptsRunningWorkloads) {
+  Open(system_clock_);
+  ASSERT_TRUE(
+      sup_->Start(Spec(1, "echo one; while [ ! -f go ]; do sleep 0.02; done; exit 7")).ok());
+  ASSERT_TRUE(sup_->Start(Spec(2, "exec sleep 100")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(1).find("one") != std::string::npos; }));
+  sup_.reset();  // the supervisor goes away, the shims do not
+
+  Supervisor& sup = Open(system_clock_);
+  ASSERT_EQ(sup.List().size(), 2u);
+  sup.PollOnce();
+  EXPECT_EQ(sup.Get(1)->state, WorkloadState::kRunning);
+  EXPECT_EQ(sup.Get(2)->state, WorkloadState::kRunning);
+  std::ofstream(WorkFile(1, "go")).put('\n');
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_EQ(st.exit_code, 7);
+  EXPECT_FALSE(st.stopped);
+  EXPECT_EQ(Log(1), "one\n");
+  sup.Stop(2);  // an adopted workload can be stopped like any other
+  EXPECT_TRUE(WaitFinal(2).stopped);
+}
+
+TEST_F(SupervisorTest, ReportsAWorkloadThatFinishedWhileNoSupervisorRan) {
+  Open(system_clock_);
+  ASSERT_TRUE(sup_->Start(Spec(1, "while [ ! -f go ]; do sleep 0.02; done; exit 4")).ok());
+  sup_.reset();
+  std::ofstream(WorkFile(1, "go")).put('\n');
+  const std::string exit_file = dir_ + "/workloads/1/exit";
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(exit_file); }));
+
+  Supervisor& sup = Open(system_clock_);
+  const WorkloadStatus st = *sup.Get(1);
+  EXPECT_EQ(st.state, WorkloadState::kExited);
+  EXPECT_EQ(st.exit_code, 4);
+  EXPECT_EQ(st.job, 101);
+}
+
+TEST_F(SupervisorTest, ReportsAShimThatDiedWithoutAnExitFileAsLost) {
+  Supervisor& sup = Open(system_clock_);
+  ASSERT_TRUE(sup.Start(Spec(1, "exec sleep 100")).ok());
+  std::ifstream in(dir_ + "/workloads/1/pid");
+  pid_t shim = 0, pgid = 0;
+  uint64_t start = 0;
+  ASSERT_TRUE(in >> shim >> start >> pgid);
+  ASSERT_EQ(kill(shim, SIGKILL), 0);
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_EQ(st.message, "supervisor lost the process");
+  kill(-pgid, SIGKILL);  // the orphaned job
+}
+
+TEST_F(SupervisorTest, ForgetRemovesOnlyFinalWorkloads) {
+  Supervisor& sup = Open(system_clock_);
+  ASSERT_TRUE(sup.Start(Spec(1, "exit 0")).ok());
+  ASSERT_TRUE(sup.Start(Spec(2, "exec sleep 100")).ok());
+  WaitFinal(1);
+  EXPECT_EQ(sup.Forget(2).code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(sup.Forget(1).ok());
+  EXPECT_FALSE(sup.Get(1).has_value());
+  EXPECT_FALSE(fs::exists(dir_ + "/workloads/1"));
+  EXPECT_TRUE(fs::exists(dir_ + "/workloads/2"));
+}
+
+TEST(ResolveCommand, SearchesPathLikeExecvp) {
+  auto sh = ResolveCommand("sh", "/nonexistent:/usr/bin:/bin", "/tmp");
+  ASSERT_TRUE(sh.ok());
+  EXPECT_TRUE(*sh == "/usr/bin/sh" || *sh == "/bin/sh") << *sh;
+  EXPECT_EQ(*ResolveCommand("/bin/sh", "", "/tmp"), "/bin/sh");
+  EXPECT_EQ(ResolveCommand("nope-gpuaas", "/usr/bin", "/tmp").status().message(),
+            "command not found: nope-gpuaas");
+  EXPECT_EQ(ResolveCommand("./nope", "/usr/bin", "/tmp").status().message(),
+            "command not found: ./nope");
+  EXPECT_EQ(*ResolveCommand("../bin/sh", "", "/usr/lib"), "/usr/lib/../bin/sh");
+}
+
+TEST(ExitRecord, RoundTrips) {
+  ExitRecord r{137, 9, 1234, "supervisor lost the process"};
+  auto back = ParseExitRecord(FormatExitRecord(r));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->exit_code, 137);
+  EXPECT_EQ(back->signal, 9);
+  EXPECT_EQ(back->finished_at, 1234);
+  EXPECT_EQ(back->message, r.message);
+  EXPECT_EQ(ParseExitRecord("3 0 99\n")->message, "");
+  EXPECT_FALSE(ParseExitRecord("garbage").has_value());
+}
+
+}  // namespace
+}  // namespace gpuaas

@@ -1,0 +1,47 @@
+// WorkloadSpec and WorkloadStatus: what the server asks a node to run (one allocation) and what
+// the node reports about it (docs/api.md, "Agent protocol"). Plain values; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "model/ids.h"
+
+namespace gpuaas {
+
+struct WorkloadSpec {
+  JobId job = 0;
+  AllocationId allocation = 0;       // the key of a workload on a node
+  std::vector<std::string> command;  // argv; command[0] is resolved through PATH
+  std::map<std::string, std::string> env;
+  std::vector<int> gpu_ids;
+  int64_t walltime_s = 0;  // 0 = no limit
+  int64_t grace_ms = 10'000;
+};
+
+enum class WorkloadState { kRunning, kExited, kFailedToStart };
+const char* WorkloadStateName(WorkloadState s);  // "running", "exited", "failed_to_start"
+
+struct WorkloadStatus {
+  JobId job = 0;
+  AllocationId allocation = 0;
+  WorkloadState state = WorkloadState::kRunning;
+  int exit_code = 0;       // when exited normally
+  int signal = 0;          // when killed by a signal (exit_code is then 128 + signal)
+  bool timed_out = false;  // killed at its walltime
+  bool stopped = false;    // stopped because it was no longer desired
+  Millis started_at = 0;
+  Millis finished_at = 0;  // 0 while running
+  std::string message;     // why it failed to start / was lost
+  bool final() const { return state != WorkloadState::kRunning; }
+};
+
+// spec.json of a workload directory: the spec plus its start time.
+std::string SpecToJson(const WorkloadSpec& spec, Millis started_at);
+Status SpecFromJson(const std::string& json, WorkloadSpec* spec, Millis* started_at);
+
+}  // namespace gpuaas
