@@ -1,0 +1,297 @@
+// Platform tests: the real Platform on a real SQLite store in a temp dir, a manual clock and
+// executor; agents are played by the test through the same Heartbeat() the HTTP API calls.
+#include "state/platform.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <set>
+
+#include "state/test_executor.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr Millis kT0 = 1'795'000'000'000;
+
+class PlatformTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gpuaas-platform-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    Open();
+  }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
+    PlatformConfig cfg;
+    cfg.heartbeat_timeout_ms = 30'000;
+    cfg.schedule_min_interval_ms = 0;  // the manual clock does not move by itself
+    cfg.log_dir = dir_;
+    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
+    auto admin = platform_->Start();
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    exec_->Drain();
+    if (!admin->empty()) admin_token_ = *admin;
+    admin_ = platform_->Authenticate(admin_token_).value();
+  }
+  void Close() {
+    platform_.reset();
+    exec_.reset();
+    if (store_) store_->Close();
+    store_.reset();
+  }
+
+  template <typename T>
+  T Must(std::function<void(Platform::Done<T>)> call) {
+    std::optional<Result<T>> out;
+    call([&](Result<T> r) { out = std::move(r); });
+    exec_->Drain();
+    EXPECT_TRUE(out.has_value());
+    EXPECT_TRUE(out->ok()) << out->status().ToString();
+    return std::move(*out).value();
+  }
+  template <typename T>
+  Status Fails(std::function<void(Platform::Done<T>)> call) {
+    std::optional<Result<T>> out;
+    call([&](Result<T> r) { out = std::move(r); });
+    exec_->Drain();
+    EXPECT_TRUE(out.has_value());
+    EXPECT_FALSE(out->ok());
+    return out->status();
+  }
+
+  Principal Member(const std::string& name, const std::string& entity) {
+    auto ut = Must<UserWithToken>([&](auto done) {
+      platform_->CreateUser(admin_, {name, entity, Role::kMember}, done);
+    });
+    return platform_->Authenticate(ut.token).value();
+  }
+  void MakeEntity(const std::string& name, std::map<std::string, int> quota = {}) {
+    Must<Entity>([&](auto done) { platform_->CreateEntity(admin_, {name, quota}, done); });
+  }
+  NodeReport Report(const std::string& node, const std::string& cls, int n) {
+    NodeReport r;
+    r.node = node;
+    r.simulated = true;
+    for (int i = 0; i < n; ++i) {
+      r.gpus.push_back({i, node + "-gpu" + std::to_string(i), "model", cls, 1000,
+                        DeviceState::kHealthy});
+    }
+    return r;
+  }
+  DesiredWorkloads Beat(const NodeReport& r) {
+    Principal agent;
+    agent.agent = true;
+    return Must<DesiredWorkloads>([&](auto done) { platform_->Heartbeat(agent, r, 0, done); });
+  }
+  Job Submit(const Principal& who, int gpus, std::vector<std::string> types,
+             std::vector<std::string> cmd = {"true"}) {
+    JobRequest req;
+    req.gpus = gpus;
+    req.gpu_types = std::move(types);
+    req.command = std::move(cmd);
+    return Must<Job>([&](auto done) { platform_->SubmitJob(who, req, done); });
+  }
+  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
+
+  std::string dir_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<TestExecutor> exec_;
+  std::unique_ptr<Platform> platform_;
+  std::string admin_token_;
+  Principal admin_;
+};
+
+TEST_F(PlatformTest, JobRunsFinishesAndIsBilled) {
+  MakeEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport r = Report("n1", "h200", 8);
+  Beat(r);
+  Job j = Submit(alice, 2, {"h200"});
+  EXPECT_EQ(j.state, JobState::kQueued);
+  exec_->Drain();
+  ASSERT_EQ(Get(j.id).state, JobState::kStarting);
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  const DesiredWorkload& w = d.workloads[0];
+  EXPECT_EQ(w.gpu_ids.size(), 2u);
+  EXPECT_EQ(w.env.at("GPUAAS_ENTITY"), "acme");
+  EXPECT_EQ(w.env.at("CUDA_VISIBLE_DEVICES"), "0,1");
+  EXPECT_FALSE(w.adopt_only);
+
+  r.workloads = {{j.id, w.allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  Beat(r);
+  EXPECT_EQ(Get(j.id).state, JobState::kRunning);
+  EXPECT_TRUE(Beat(r).workloads[0].adopt_only);
+
+  clock_.Advance(10'000);
+  r.workloads = {{j.id, w.allocation, "exited", 0, 0, false, false, kT0, kT0 + 10'000, ""}};
+  r.logs = {{j.id, 0, "0,1\n"}};
+  EXPECT_TRUE(Beat(r).workloads.empty());
+  Job done = Get(j.id);
+  EXPECT_EQ(done.state, JobState::kSucceeded);
+  EXPECT_EQ(done.exit_code, 0);
+  // 2 GPUs x 10 s at 3.50 EUR/h = 0.019444 EUR.
+  EXPECT_EQ(platform_->JobCost(done), 19'444);
+  auto usage = platform_->Usage(alice, 0, kT0 - 1000, kT0 + 100'000);
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].by_class.at("h200").gpu_millis, 20'000);
+  EXPECT_EQ((*usage)[0].cost, 19'444);
+}
+
+TEST_F(PlatformTest, EightGpuJobsNeverOverlap) {
+  MakeEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport r = Report("n1", "h200", 8);
+  Beat(r);
+  std::vector<JobId> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(Submit(alice, 8, {"h200"}).id);
+  exec_->Drain();
+  EXPECT_EQ(Get(ids[0]).state, JobState::kStarting);
+  EXPECT_EQ(Get(ids[1]).state, JobState::kQueued);
+  const QueueInfo* q = platform_->GetQueueInfo(ids[2]);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->position, 2);
+  EXPECT_FALSE(q->reason.empty());
+  for (int k = 0; k < 3; ++k) {
+    DesiredWorkloads d = Beat(r);
+    ASSERT_EQ(d.workloads.size(), 1u) << "exactly one 8-GPU job at a time";
+    EXPECT_EQ(d.workloads[0].job, ids[k]);
+    clock_.Advance(1000);
+    r.workloads = {{ids[k], d.workloads[0].allocation, "exited", 0, 0, false, false,
+                    clock_.Now() - 1000, clock_.Now(), ""}};
+    Beat(r);
+    r.workloads.clear();
+  }
+  for (JobId id : ids) EXPECT_EQ(Get(id).state, JobState::kSucceeded);
+}
+
+TEST_F(PlatformTest, CancelHoldsGpusUntilTheAgentConfirms) {
+  MakeEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport r = Report("n1", "h200", 2);
+  Beat(r);
+  Job a = Submit(alice, 2, {"h200"});
+  Job b = Submit(alice, 2, {"h200"});
+  exec_->Drain();
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  r.workloads = {{a.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  Beat(r);
+  Job c = Must<Job>([&](auto done) { platform_->CancelJob(alice, a.id, done); });
+  EXPECT_EQ(c.state, JobState::kCancelled);
+  EXPECT_TRUE(platform_->IsReleasing(Get(a.id)));
+  // The agent still runs it: the GPUs stay held, b waits, and a is no longer desired.
+  d = Beat(r);
+  EXPECT_TRUE(d.workloads.empty());
+  EXPECT_EQ(Get(b.id).state, JobState::kQueued);
+  clock_.Advance(500);
+  r.workloads = {{a.id, c.allocation, "exited", std::nullopt, 15, false, true, kT0, clock_.Now(), ""}};
+  Beat(r);
+  EXPECT_EQ(Get(a.id).state, JobState::kCancelled);
+  EXPECT_FALSE(platform_->IsReleasing(Get(a.id)));
+  exec_->Drain();
+  EXPECT_EQ(Get(b.id).state, JobState::kStarting);
+  EXPECT_EQ(Fails<Job>([&](auto done) { platform_->CancelJob(alice, a.id, done); }).code(),
+            Code::kConflict);
+}
+
+TEST_F(PlatformTest, SilentNodeLosesItsJobs) {
+  MakeEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport r = Report("n1", "l40s", 4);
+  Beat(r);
+  Job j = Submit(alice, 1, {"l40s"});
+  exec_->Drain();
+  DesiredWorkloads d = Beat(r);
+  r.workloads = {{j.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  Beat(r);
+  exec_->Advance(31'000);
+  exec_->Advance(1'000);
+  EXPECT_EQ(Get(j.id).state, JobState::kLost);
+  EXPECT_EQ(platform_->ListNodes()[0].state, NodeState::kDown);
+  // When it comes back, the stale workload is not desired (the agent stops it).
+  EXPECT_TRUE(Beat(r).workloads.empty());
+  EXPECT_EQ(platform_->ListNodes()[0].state, NodeState::kReady);
+}
+
+TEST_F(PlatformTest, EntitiesAreIsolated) {
+  MakeEntity("a");
+  MakeEntity("b");
+  Principal alice = Member("alice", "a");
+  Principal bob = Member("bob", "b");
+  Beat(Report("n1", "h200", 8));
+  Job j = Submit(alice, 1, {"h200"});
+  EXPECT_EQ(platform_->GetJob(bob, j.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(Fails<Job>([&](auto done) { platform_->CancelJob(bob, j.id, done); }).code(),
+            Code::kNotFound);
+  bool more = false;
+  EXPECT_TRUE(platform_->ListJobs(bob, std::nullopt, 0, 0, 100, &more).empty());
+  EXPECT_EQ(platform_->ListJobs(alice, std::nullopt, 0, 0, 100, &more).size(), 1u);
+  EXPECT_EQ(Fails<UserWithToken>([&](auto done) {
+              platform_->CreateUser(alice, {"eve", "a", Role::kMember}, done);
+            }).code(),
+            Code::kPermissionDenied);
+  EXPECT_FALSE(platform_->Authenticate("gpa_" + std::string(64, '0')).ok());
+}
+
+TEST_F(PlatformTest, RejectedSubmitsChangeNothing) {
+  MakeEntity("acme", {{"h200", 4}});
+  Principal alice = Member("alice", "acme");
+  Beat(Report("n1", "h200", 8));
+  auto submit = [&](JobRequest req) {
+    return Fails<Job>([&](auto done) { platform_->SubmitJob(alice, req, done); }).code();
+  };
+  JobRequest bad;
+  bad.command = {"true"};
+  bad.gpu_types = {"a100"};
+  EXPECT_EQ(submit(bad), Code::kFailedPrecondition);
+  bad.gpu_types = {"h200"};
+  bad.gpus = 5;  // over the entity's quota of 4 h200
+  EXPECT_EQ(submit(bad), Code::kFailedPrecondition);
+  bad.gpus = 1;
+  bad.command.clear();
+  EXPECT_EQ(submit(bad), Code::kFailedPrecondition);
+  bool more = false;
+  EXPECT_TRUE(platform_->ListJobs(admin_, std::nullopt, 0, 0, 100, &more).empty());
+}
+
+TEST_F(PlatformTest, EverythingSurvivesARestart) {
+  MakeEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport r = Report("n1", "h200", 8);
+  Beat(r);
+  Job running = Submit(alice, 2, {"h200"});
+  exec_->Drain();
+  DesiredWorkloads d = Beat(r);
+  r.workloads = {{running.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  Beat(r);
+  Job queued = Submit(alice, 8, {"h200"});
+  std::string token = admin_token_;
+  Close();
+  Open();
+  EXPECT_TRUE(platform_->Authenticate(token).ok());
+  EXPECT_EQ(Get(running.id).state, JobState::kRunning);
+  EXPECT_EQ(Get(queued.id).state, JobState::kQueued);
+  // The agent reports what it runs; nothing is started twice, the queued job still waits.
+  d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  EXPECT_TRUE(d.workloads[0].adopt_only);
+  exec_->Drain();
+  EXPECT_EQ(Get(queued.id).state, JobState::kQueued);
+  // A new job gets ids after the old ones.
+  EXPECT_GT(Submit(alice, 1, {"h200"}).id, queued.id);
+}
+
+}  // namespace
+}  // namespace gpuaas
