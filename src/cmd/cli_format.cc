@@ -108,7 +108,7 @@ std::string FormatKeyValues(const json::object& o, const std::vector<std::string
   for (const auto& [k, v] : lines) width = std::max(width, k.size());
   std::string out;
   for (const auto& [k, v] : lines) {
-    out += k + ":" + std::string(width - k.size() + 1, ' ') + v + "\n";
+    out += k + ":" + std::string(width - k.size() + 1, ' ') + (v.empty() ? "-" : v) + "\n";
   }
   return out;
 }

@@ -25,7 +25,7 @@ std::string FormatMoney(const boost::json::value& v);
 std::string FormatScalar(const boost::json::value& v);
 
 // "key: value" lines, keys aligned. Keys in `order` come first (those present), then the rest
-// in the object's order.
+// in the object's order. An empty value shows as "-".
 std::string FormatKeyValues(const boost::json::object& o, const std::vector<std::string>& order);
 
 // Field `key` of `o` formatted with FormatScalar ("-" when missing).

@@ -26,9 +26,13 @@ void AddNotYet(CLI::App* app, const char* name, const char* description) {
 
 // Builds the whole command tree; each parsed verb sets args->verb through its callback.
 void Define(CLI::App* app, ClientArgs* a) {
-  app->add_option("--url", a->url, "server URL (env GPUAAS_URL, default http://127.0.0.1:8080)");
-  app->add_option("--token", a->token, "API token (env GPUAAS_TOKEN)");
+  app->add_option("--url", a->url, "server URL (env GPUAAS_URL, default http://127.0.0.1:8080)")
+      ->type_name("URL");
+  app->add_option("--token", a->token, "API token (env GPUAAS_TOKEN)")->type_name("T");
   app->add_flag("--json", a->json, "print exactly one JSON document on stdout");
+  // Global flags belong before the verb (the contract), but a --json or --url typed after it is
+  // accepted too rather than rejected; subcommands inherit this setting when created.
+  app->fallthrough();
   auto set_verb = [a](CLI::App* sub, std::string verb) {
     sub->final_callback([a, verb] { a->verb = verb; });
   };
@@ -38,7 +42,8 @@ void Define(CLI::App* app, ClientArgs* a) {
   CLI::App* s = Verb(entity, "create", "create an entity (platform-admin)",
                      "gpuaas entity create acme --quota h200=8,l40s=4");
   s->add_option("NAME", a->name, "the entity's name ([a-z0-9][a-z0-9._-]*)")->required();
-  s->add_option("--quota", a->quota, "GPUs per class it may use at once, e.g. h200=8,l40s=4");
+  s->add_option("--quota", a->quota, "GPUs per class it may use at once, e.g. h200=8,l40s=4")
+      ->type_name("SPEC");
   set_verb(s, "entity create");
   s = Verb(entity, "list", "list the entities you can see", "gpuaas entity list");
   set_verb(s, "entity list");
@@ -47,9 +52,10 @@ void Define(CLI::App* app, ClientArgs* a) {
   user->require_subcommand(1);
   s = Verb(user, "create", "create a user and print its first token (shown once)",
            "gpuaas user create alice --entity acme --role member");
-  s->add_option("NAME", a->name, "the user's name")->required();
-  s->add_option("--entity", a->entity, "the user's entity")->required();
-  s->add_option("--role", a->role, "member (default), entity-admin or platform-admin");
+  s->add_option("NAME", a->name, "the user's name")->type_name("E")->required();
+  s->add_option("--entity", a->entity, "the user's entity")->type_name("E")->required();
+  s->add_option("--role", a->role, "member (default), entity-admin or platform-admin")
+      ->type_name("ROLE");
   set_verb(s, "user create");
   s = Verb(user, "list", "list the users you can see", "gpuaas user list");
   set_verb(s, "user list");
@@ -67,30 +73,36 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(app, "submit", "submit a job, notebook, service or allocation",
            "gpuaas submit --name train --gpus 2 --gpu-type h200 --walltime 2h -- python "
            "train.py\n  gpuaas submit --kind notebook --gpus 1 --gpu-type l40s");
-  s->add_option("--kind", a->kind, "job (default), notebook, service or allocation");
-  s->add_option("--name", a->name, "the job's name (default: the command's first word)");
-  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)");
+  s->add_option("--kind", a->kind, "job (default), notebook, service or allocation")
+      ->type_name("KIND");
+  s->add_option("--name", a->name, "the job's name (default: the command's first word)")
+      ->type_name("NAME");
+  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)")->type_name("N");
   s->add_option("--gpu-type", a->gpu_type,
-                "acceptable GPU classes in order of preference: h200, l40s or h200,l40s");
-  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d (default: 24h)");
-  s->add_option("--env", a->env, "the software environment, e.g. pytorch");
-  s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)");
+                "acceptable GPU classes in order of preference: h200, l40s or h200,l40s")
+      ->type_name("CLASSES");
+  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d (default: 24h)")
+      ->type_name("DURATION");
+  s->add_option("--env", a->env, "the software environment, e.g. pytorch")->type_name("NAME");
+  s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)")->type_name("E");
   s->add_option("CMD", a->command, "the command and its arguments, after --");
   set_verb(s, "submit");
 
   s = Verb(app, "estimate", "where and when a request would start, and its price",
            "gpuaas estimate --gpus 4 --gpu-type h200 --walltime 8h");
-  s->add_option("--entity", a->entity, "the entity (platform-admin only)");
-  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)");
-  s->add_option("--gpu-type", a->gpu_type, "acceptable GPU classes, e.g. h200,l40s");
-  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d");
+  s->add_option("--entity", a->entity, "the entity (platform-admin only)")->type_name("E");
+  s->add_option("--gpus", a->gpus, "number of GPUs (default 1)")->type_name("N");
+  s->add_option("--gpu-type", a->gpu_type, "acceptable GPU classes, e.g. h200,l40s")
+      ->type_name("CLASSES");
+  s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d")->type_name("DURATION");
   set_verb(s, "estimate");
 
   s = Verb(app, "jobs", "list jobs (all pages, up to --limit)",
            "gpuaas jobs --state running --entity acme");
-  s->add_option("--state", a->state, "only jobs in this state (queued, running, ...)");
-  s->add_option("--entity", a->entity, "only jobs of this entity");
-  s->add_option("--limit", a->limit, "at most this many jobs (default 1000)");
+  s->add_option("--state", a->state, "only jobs in this state (queued, running, ...)")
+      ->type_name("STATE");
+  s->add_option("--entity", a->entity, "only jobs of this entity")->type_name("E");
+  s->add_option("--limit", a->limit, "at most this many jobs (default 1000)")->type_name("N");
   set_verb(s, "jobs");
 
   s = Verb(app, "job", "show one job", "gpuaas job 12");
@@ -104,7 +116,8 @@ void Define(CLI::App* app, ClientArgs* a) {
   set_verb(s, "cancel");
   s = Verb(app, "wait", "wait until a job is in a final state", "gpuaas wait 12 --timeout 600");
   AddJobId(s, a);
-  s->add_option("--timeout", a->timeout, "give up after this many seconds (exit 1)");
+  s->add_option("--timeout", a->timeout, "give up after this many seconds (exit 1)")
+      ->type_name("SECONDS");
   set_verb(s, "wait");
 
   s = Verb(app, "nodes", "list the nodes and their GPUs", "gpuaas nodes");
@@ -112,16 +125,18 @@ void Define(CLI::App* app, ClientArgs* a) {
 
   s = Verb(app, "usage", "GPU time and cost per entity",
            "gpuaas usage --entity acme --from 2026-11-01 --to 2026-12-01");
-  s->add_option("--entity", a->entity, "only this entity");
-  s->add_option("--from", a->from, "start: YYYY-MM-DD or RFC 3339 (default: start of month)");
-  s->add_option("--to", a->to, "end: YYYY-MM-DD or RFC 3339 (default: now)");
+  s->add_option("--entity", a->entity, "only this entity")->type_name("E");
+  s->add_option("--from", a->from, "start: YYYY-MM-DD or RFC 3339 (default: start of month)")
+      ->type_name("DATE");
+  s->add_option("--to", a->to, "end: YYYY-MM-DD or RFC 3339 (default: now)")->type_name("DATE");
   set_verb(s, "usage");
 
   s = Verb(app, "invoice", "an entity's invoice for a month",
            "gpuaas invoice --entity acme --month 2026-11 --format csv");
-  s->add_option("--entity", a->entity, "the entity")->required();
-  s->add_option("--month", a->month, "the month, YYYY-MM")->required();
-  s->add_option("--format", a->format, "json or csv (default: a table, or JSON with --json)");
+  s->add_option("--entity", a->entity, "the entity")->type_name("E")->required();
+  s->add_option("--month", a->month, "the month, YYYY-MM")->type_name("YYYY-MM")->required();
+  s->add_option("--format", a->format, "json or csv (default: a table, or JSON with --json)")
+      ->type_name("FORMAT");
   set_verb(s, "invoice");
 
   AddNotYet(app, "simulate", "replay a job trace through the scheduler (not available yet)");
@@ -132,6 +147,16 @@ void Define(CLI::App* app, ClientArgs* a) {
     CLI::App* sub = app->get_subcommand(name);
     sub->final_callback([a, name] { a->verb = name; });
   }
+}
+
+// "entity create": the chain of subcommands the parser entered.
+std::string ParsedVerb(CLI::App& app) {
+  std::string verb;
+  for (CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0];
+       sub != nullptr; sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands()[0]) {
+    verb += (verb.empty() ? "" : " ") + sub->get_name();
+  }
+  return verb;
 }
 
 }  // namespace
@@ -205,13 +230,19 @@ ParseOutcome ParseClientArgs(int argc, char** argv, const ClientEnv& env, std::o
   } catch (const CLI::CallForAllHelp& e) {
     out << OverviewText();
     return outcome;
-  } catch (const CLI::ParseError& e) {
-    std::string verb;
-    for (CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands()[0];
-         sub != nullptr;
-         sub = sub->get_subcommands().empty() ? nullptr : sub->get_subcommands()[0]) {
-      verb += (verb.empty() ? "" : " ") + sub->get_name();
+  } catch (const CLI::ExtrasError& e) {
+    if (app.get_subcommands().empty()) {
+      const std::vector<std::string> extras = app.remaining();
+      err << "error: unknown command '" << (extras.empty() ? std::string("?") : extras[0]) << "'\n"
+          << UsageHint("") << "\n";
+      outcome.exit_code = 2;
+      return outcome;
     }
+    err << "error: " << e.what() << "\n" << UsageHint(ParsedVerb(app)) << "\n";
+    outcome.exit_code = 2;
+    return outcome;
+  } catch (const CLI::ParseError& e) {
+    std::string verb = ParsedVerb(app);
     err << "error: " << e.what() << "\n" << UsageHint(verb) << "\n";
     outcome.exit_code = 2;
     return outcome;
