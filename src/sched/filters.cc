@@ -1,0 +1,83 @@
+#include "sched/filters.h"
+
+#include <algorithm>
+
+namespace gpuaas::sched {
+namespace {
+
+int CountDevices(const NodeView& node, const std::string& gpu_class, bool healthy_only) {
+  int n = 0;
+  for (const DeviceView& d : node.devices) {
+    if (d.gpu_class == gpu_class && (d.healthy || !healthy_only)) ++n;
+  }
+  return n;
+}
+
+// Candidate start times: not_before and every hold end after it, ascending, unique.
+std::vector<Millis> Candidates(Millis not_before, std::vector<Millis> ends) {
+  ends.push_back(not_before);
+  std::erase_if(ends, [&](Millis t) { return t < not_before || t == kNever; });
+  std::sort(ends.begin(), ends.end());
+  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+  return ends;
+}
+
+}  // namespace
+
+Millis ClassSizeFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
+                                 Millis not_before) const {
+  const NodeView& node = tl.snapshot().nodes[node_pos];
+  return CountDevices(node, ask.gpu_class, false) >= ask.job->gpus ? not_before : kNever;
+}
+
+Millis SchedulableFilter::Earliest(const Ask&, size_t node_pos, const Timeline& tl,
+                                   Millis not_before) const {
+  return tl.snapshot().nodes[node_pos].schedulable ? not_before : kNever;
+}
+
+Millis HealthFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
+                              Millis not_before) const {
+  const NodeView& node = tl.snapshot().nodes[node_pos];
+  return CountDevices(node, ask.gpu_class, true) >= ask.job->gpus ? not_before : kNever;
+}
+
+Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis not_before) const {
+  std::optional<int> limit = tl.QuotaLimit(ask.job->entity, ask.gpu_class);
+  if (!limit) return not_before;
+  if (*limit < ask.job->gpus) return kNever;
+  const std::vector<Hold>& holds = tl.QuotaHolds(ask.job->entity, ask.gpu_class);
+  std::vector<Millis> ends;
+  for (const Hold& h : holds) ends.push_back(h.until);
+  for (Millis t : Candidates(not_before, std::move(ends))) {
+    Millis end = AddSeconds(t, ask.walltime_s);
+    if (tl.QuotaPeak(ask.job->entity, ask.gpu_class, t, end) + ask.job->gpus <= *limit) return t;
+  }
+  return kNever;
+}
+
+Millis FreeDevicesFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
+                                   Millis not_before) const {
+  const NodeView& node = tl.snapshot().nodes[node_pos];
+  std::vector<Millis> ends;
+  for (size_t d = 0; d < node.devices.size(); ++d) {
+    const DeviceView& dev = node.devices[d];
+    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    for (const Hold& h : tl.DeviceHolds(node_pos, d)) ends.push_back(h.until);
+  }
+  for (Millis t : Candidates(not_before, std::move(ends))) {
+    if (static_cast<int>(UsableDevices(ask, node_pos, tl, t).size()) >= ask.job->gpus) return t;
+  }
+  return kNever;
+}
+
+std::vector<std::unique_ptr<Filter>> DefaultFilters() {
+  std::vector<std::unique_ptr<Filter>> f;
+  f.push_back(std::make_unique<ClassSizeFilter>());
+  f.push_back(std::make_unique<SchedulableFilter>());
+  f.push_back(std::make_unique<HealthFilter>());
+  f.push_back(std::make_unique<QuotaFilter>());
+  f.push_back(std::make_unique<FreeDevicesFilter>());
+  return f;
+}
+
+}  // namespace gpuaas::sched

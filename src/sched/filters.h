@@ -1,0 +1,52 @@
+// Filter plugins, in the order the framework runs them (see Stage): each answers "from when can
+// this job run on this node with this class". Stateless; thread-safe.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "sched/plugins.h"
+
+namespace gpuaas::sched {
+
+// The node has at least ask.job->gpus devices of the class, whatever their state: otherwise
+// the job can never run there.
+class ClassSizeFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kTooBig; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// The node accepts new work (ready; not cordoned, draining or down).
+class SchedulableFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kUnschedulable; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// Enough healthy devices of the class (used or not).
+class HealthFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kUnhealthy; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// The entity's GPUs of the class held over the job's run, plus the job's, stay within its limit
+// (running jobs, this pass's placements and reservations all count). No limit = unlimited.
+class QuotaFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kQuota; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// Enough healthy devices of the class free over [start, start + walltime) on this one node.
+class FreeDevicesFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kBusy; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// The v1 chain: class size, schedulable, health, quota, free devices.
+std::vector<std::unique_ptr<Filter>> DefaultFilters();
+
+}  // namespace gpuaas::sched

@@ -1,0 +1,114 @@
+#include "sched/invariants.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace gpuaas::sched {
+namespace {
+
+std::string JobName(JobId id) { return "job " + std::to_string(id); }
+
+bool AcceptsClass(const JobView& job, const Snapshot& s, const std::string& cls) {
+  if (!job.gpu_types.empty()) {
+    return std::find(job.gpu_types.begin(), job.gpu_types.end(), cls) != job.gpu_types.end();
+  }
+  if (s.classes.empty()) return true;
+  return std::any_of(s.classes.begin(), s.classes.end(),
+                     [&](const ClassInfo& c) { return c.name == cls; });
+}
+
+}  // namespace
+
+Status CheckInvariants(const Snapshot& before, const Plan& plan) {
+  std::map<JobId, const JobView*> queued;
+  for (const JobView& j : before.queued) queued.emplace(j.id, &j);
+  std::map<NodeId, const NodeView*> nodes;
+  for (const NodeView& n : before.nodes) nodes.emplace(n.id, &n);
+
+  std::set<std::pair<NodeId, int>> taken;  // devices in use: running, then this plan
+  std::set<JobId> running;
+  std::map<std::pair<EntityId, std::string>, int> used;
+  for (const RunningView& r : before.running) {
+    running.insert(r.id);
+    used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
+    for (int d : r.devices) taken.insert({r.node, d});
+  }
+  for (const NodeView& n : before.nodes) {
+    for (const DeviceView& d : n.devices) {
+      if (d.used_by != 0) taken.insert({n.id, d.index});
+    }
+  }
+
+  std::set<JobId> placed;
+  std::map<std::pair<EntityId, std::string>, int> added;
+  for (const Placement& p : plan.placements) {
+    const std::string who = JobName(p.job);
+    auto q = queued.find(p.job);
+    if (q == queued.end()) return Internal(who + " is placed but not queued");
+    if (running.contains(p.job)) return Internal(who + " is placed but already running");
+    if (!placed.insert(p.job).second) return Internal(who + " is placed twice");
+    const JobView& job = *q->second;
+    auto n = nodes.find(p.node);
+    if (n == nodes.end())
+      return Internal(who + " is placed on unknown node " + std::to_string(p.node));
+    const NodeView& node = *n->second;
+    if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
+    if (!AcceptsClass(job, before, p.gpu_class)) {
+      return Internal(who + " does not accept class " + p.gpu_class);
+    }
+    if (static_cast<int>(p.devices.size()) != job.gpus) {
+      return Internal(who + " asks " + std::to_string(job.gpus) + " GPUs but gets " +
+                      std::to_string(p.devices.size()));
+    }
+    for (int index : p.devices) {
+      const std::string dev = node.name + " device " + std::to_string(index);
+      auto d = std::find_if(node.devices.begin(), node.devices.end(),
+                            [&](const DeviceView& v) { return v.index == index; });
+      if (d == node.devices.end()) return Internal(who + " gets missing " + dev);
+      if (!d->healthy) return Internal(who + " gets unhealthy " + dev);
+      if (d->gpu_class != p.gpu_class) {
+        return Internal(who + " gets " + dev + " of class " + d->gpu_class + ", not " +
+                        p.gpu_class);
+      }
+      if (!taken.insert({node.id, index}).second) return Internal(who + " gets busy " + dev);
+    }
+    added[{job.entity, p.gpu_class}] += job.gpus;
+  }
+
+  for (const auto& [key, count] : added) {
+    auto e = before.quota_limit.find(key.first);
+    if (e == before.quota_limit.end()) continue;
+    auto c = e->second.find(key.second);
+    if (c == e->second.end()) continue;
+    int total = used[key] + count;
+    if (total > c->second) {
+      return Internal("entity " + std::to_string(key.first) + " would use " +
+                      std::to_string(total) + " " + key.second + " over its limit of " +
+                      std::to_string(c->second));
+    }
+  }
+
+  std::set<JobId> waiting;
+  int position = 0;
+  for (const Waiting& w : plan.waiting) {
+    const std::string who = JobName(w.job);
+    if (!queued.contains(w.job)) return Internal(who + " is waiting but not queued");
+    if (placed.contains(w.job)) return Internal(who + " is both placed and waiting");
+    if (!waiting.insert(w.job).second) return Internal(who + " is waiting twice");
+    if (w.queue_position != ++position) {
+      return Internal(who + " has queue position " + std::to_string(w.queue_position) +
+                      ", expected " + std::to_string(position));
+    }
+  }
+  for (const auto& [id, job] : queued) {
+    if (!placed.contains(id) && !waiting.contains(id)) {
+      return Internal(JobName(id) + " is neither placed nor waiting");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace gpuaas::sched

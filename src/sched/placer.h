@@ -1,0 +1,69 @@
+// Placer: the framework that chains the placement plugins for one job. For every acceptable
+// class (in the job's order) and every node (in id order) it runs the filters to find the
+// earliest start, ranks the nodes with the score and picks devices. Deterministic: ties go to
+// the earlier class, then the higher score, then the lower node id.
+// Const methods are thread-safe; plugins are owned.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sched/plugins.h"
+#include "sched/policy.h"
+#include "sched/timeline.h"
+
+namespace gpuaas::sched {
+
+// One way to run a job: where and from when.
+struct Option {
+  Millis start = kNever;
+  std::string gpu_class;
+  size_t class_rank = 0;  // position among the job's acceptable classes
+  size_t node_pos = 0;    // position in snapshot.nodes
+  NodeId node = 0;
+  std::vector<int> devices;
+  int64_t walltime_s = 0;  // on gpu_class
+  int64_t score = 0;
+};
+
+struct Evaluation {
+  // Set when the job can start at `not_before`: the first class (in the job's order) with room,
+  // on the best-scored node.
+  std::optional<Option> now;
+  // The earliest projected start over all classes and nodes; unset if none is known.
+  std::optional<Option> earliest;
+  // How far the job got at `not_before` (the furthest (class, node) pair), and that class.
+  Stage furthest = Stage::kTooBig;
+  std::string furthest_class;
+  std::vector<std::string> classes;  // the acceptable classes tried, in order
+};
+
+class Placer {
+ public:
+  Placer(std::vector<std::unique_ptr<Filter>> filters, std::unique_ptr<Score> score,
+         std::unique_ptr<DevicePicker> picker);
+  // The v1 chain: DefaultFilters(), BestFitScore, LowestIndexPicker.
+  static Placer Default();
+
+  // Precondition: job.gpus >= 1, not_before >= timeline.now().
+  Evaluation Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
+                      Millis not_before) const;
+
+  // The job's acceptable classes: its gpu_types, or else the snapshot's classes in catalogue
+  // order (or, with no catalogue, the classes found on nodes in node and device order).
+  static std::vector<std::string> AcceptableClasses(const JobView& job, const Snapshot& snapshot);
+
+ private:
+  // Runs the filters to a fixed point from not_before; returns the start and sets `failed` to
+  // the first filter that does not pass at not_before.
+  Millis EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timeline, Millis not_before,
+                    Stage* failed) const;
+
+  std::vector<std::unique_ptr<Filter>> filters_;
+  std::unique_ptr<Score> score_;
+  std::unique_ptr<DevicePicker> picker_;
+};
+
+}  // namespace gpuaas::sched

@@ -1,0 +1,36 @@
+#include "sched/plugins.h"
+
+namespace gpuaas::sched {
+
+const char* StageName(Stage stage) {
+  switch (stage) {
+    case Stage::kTooBig:
+      return "too_big";
+    case Stage::kUnschedulable:
+      return "unschedulable";
+    case Stage::kUnhealthy:
+      return "unhealthy";
+    case Stage::kQuota:
+      return "quota";
+    case Stage::kBusy:
+      return "busy";
+    case Stage::kFits:
+      return "fits";
+  }
+  return "?";
+}
+
+std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                               Millis start) {
+  std::vector<int> out;
+  const NodeView& node = timeline.snapshot().nodes[node_pos];
+  Millis end = AddSeconds(start, ask.walltime_s);
+  for (size_t d = 0; d < node.devices.size(); ++d) {
+    const DeviceView& dev = node.devices[d];
+    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    if (timeline.DeviceFree(node_pos, d, start, end)) out.push_back(dev.index);
+  }
+  return out;
+}
+
+}  // namespace gpuaas::sched

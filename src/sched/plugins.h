@@ -1,0 +1,75 @@
+// The scheduling framework's plugin points (after Nomad's iterators and the Kubernetes
+// scheduling framework): a QueueOrder sorts the queue; Filters say from when a job can run on a
+// node with a class; a Score ranks the feasible nodes; a DevicePicker chooses the devices.
+// A new policy is a new plugin, not an `if` in the framework. Plugins are stateless and
+// deterministic; const methods are thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sched/snapshot.h"
+#include "sched/timeline.h"
+
+namespace gpuaas::sched {
+
+// How far a (job, class, node) pair gets through the filters, in filter order. A job's reason
+// for waiting comes from the pair that got furthest.
+enum class Stage {
+  kTooBig,         // the node has fewer devices of the class than the job asks
+  kUnschedulable,  // the node is down, cordoned or draining
+  kUnhealthy,      // too few healthy devices of the class
+  kQuota,          // the entity's limit for the class
+  kBusy,           // the devices are held (by running jobs, placements or reservations)
+  kFits,
+};
+const char* StageName(Stage stage);
+
+// One job asking for one class.
+struct Ask {
+  const JobView* job = nullptr;
+  std::string gpu_class;
+  int64_t walltime_s = 0;  // on this class
+};
+
+class QueueOrder {
+ public:
+  virtual ~QueueOrder() = default;
+  // Sorts the queue in the order jobs are considered. Must be a strict total order (end with id).
+  virtual void Sort(std::vector<const JobView*>& queue) const = 0;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual Stage stage() const = 0;
+  // The earliest start >= not_before (>= timeline.now()) at which a job of ask.walltime_s
+  // starting then passes this filter on nodes[node_pos]; kNever if none is known.
+  virtual Millis Earliest(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                          Millis not_before) const = 0;
+};
+
+class Score {
+ public:
+  virtual ~Score() = default;
+  // Higher is better. Only called for nodes where the job fits from `start`.
+  virtual int64_t Rank(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                       Millis start) const = 0;
+};
+
+class DevicePicker {
+ public:
+  virtual ~DevicePicker() = default;
+  // ask.job->gpus device indices (ascending) free over [start, start + walltime). Only called
+  // where the filters passed.
+  virtual std::vector<int> Pick(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                                Millis start) const = 0;
+};
+
+// Healthy devices of the class on nodes[node_pos] that are free over [start, start + walltime).
+std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                               Millis start);
+
+}  // namespace gpuaas::sched

@@ -1,0 +1,36 @@
+// Policy: which scheduling plugins run and their knobs. A plain value; thread-safe to copy.
+// Named policies (the simulator's baselines and the production default) come from PolicyByName.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace gpuaas::sched {
+
+struct Policy {
+  // Queue order plugin: "fifo" (arrival: submitted_at, then id).
+  std::string queue_order = "fifo";
+  // true = the first job waiting for capacity blocks every job behind it (strict first-in
+  // first-out); false = a job that does not fit is passed over.
+  bool strict_order = false;
+  // Walltime of a job that states none.
+  int64_t default_walltime_s = 86400;
+  // Limits: start estimates are computed for at most this many waiting jobs (the rest: 0), and
+  // at most this many jobs are looked at per pass (the rest wait with their position only).
+  int max_estimates = 1000;
+  int max_jobs_per_pass = 10000;
+};
+
+// "fifo" (strict order), "ordered-fallback" (arrival order, a job that does not fit is passed
+// over), "default" (the production policy).
+Result<Policy> PolicyByName(std::string_view name);
+std::vector<std::string> PolicyNames();
+
+// Checks the knobs (known plugin names, positive limits).
+Status ValidatePolicy(const Policy& policy);
+
+}  // namespace gpuaas::sched

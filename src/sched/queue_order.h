@@ -1,0 +1,21 @@
+// QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id).
+// Stateless; thread-safe.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "base/status.h"
+#include "sched/plugins.h"
+
+namespace gpuaas::sched {
+
+class ArrivalOrder final : public QueueOrder {
+ public:
+  void Sort(std::vector<const JobView*>& queue) const override;
+};
+
+// The plugin for a Policy::queue_order name.
+Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name);
+
+}  // namespace gpuaas::sched

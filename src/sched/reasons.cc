@@ -1,0 +1,63 @@
+#include "sched/reasons.h"
+
+namespace gpuaas::sched {
+namespace {
+
+std::string Plural(int n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+std::string JoinOr(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : " or ") + v[i];
+  return out;
+}
+
+}  // namespace
+
+std::string EntityName(const Snapshot& snapshot, EntityId entity) {
+  auto it = snapshot.entity_names.find(entity);
+  if (it != snapshot.entity_names.end() && !it->second.empty()) return it->second;
+  return "entity " + std::to_string(entity);
+}
+
+std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline& timeline,
+                       const WaitContext& context) {
+  const std::string n = std::to_string(job.gpus);
+  const std::string gpus = job.gpus == 1 ? " GPU" : " GPUs";
+  const std::string& cls = ev.furthest_class;
+  if (ev.classes.empty()) return "no GPU class is configured";
+  switch (ev.furthest) {
+    case Stage::kTooBig:
+      return "no node has " + n + gpus + " of class " + JoinOr(ev.classes);
+    case Stage::kUnschedulable:
+      return "no schedulable node has " + n + gpus + " of class " + cls;
+    case Stage::kUnhealthy:
+      return "no schedulable node has " + n + " healthy" + gpus + " of class " + cls;
+    case Stage::kQuota: {
+      std::string entity = EntityName(timeline.snapshot(), job.entity);
+      int limit = timeline.QuotaLimit(job.entity, cls).value_or(0);
+      if (limit < job.gpus) {
+        return "over quota: " + entity + "'s limit is " + std::to_string(limit) + " " + cls +
+               ", the job asks " + n;
+      }
+      int used = timeline.QuotaPeak(job.entity, cls, timeline.now(), timeline.now() + 1);
+      return "over quota: " + entity + " uses " + std::to_string(used) + " of its " +
+             std::to_string(limit) + " " + cls;
+    }
+    case Stage::kBusy:
+    case Stage::kFits:
+      break;
+  }
+  if (context.blocked_by != 0) {
+    return "waiting for " + n + " " + cls + gpus + ": behind job " +
+           std::to_string(context.blocked_by) + " (strict order)";
+  }
+  if (context.ahead_same_class > 0) {
+    return "waiting for " + n + " " + cls + gpus + ": behind " +
+           Plural(context.ahead_same_class, "job");
+  }
+  return "waiting for " + n + " " + cls + gpus + " to be released";
+}
+
+}  // namespace gpuaas::sched

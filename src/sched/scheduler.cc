@@ -1,0 +1,130 @@
+// The scheduling pass: sort the queue (QueueOrder), place each job in turn (Placer: filters,
+// score, device picker) on a Timeline that remembers this pass's placements, then project the
+// start of every job left waiting (a shadow simulation on the same Timeline).
+#include "sched/scheduler.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "sched/placer.h"
+#include "sched/queue_order.h"
+#include "sched/reasons.h"
+#include "sched/timeline.h"
+
+namespace gpuaas::sched {
+namespace {
+
+struct Pending {
+  const JobView* job;
+  Evaluation ev;  // at now; empty `classes` with a non-empty reason = not evaluated
+  std::string reason;
+  JobId blocked_by = 0;
+};
+
+std::unique_ptr<QueueOrder> OrderFor(const Policy& policy) {
+  auto order = MakeQueueOrder(policy.queue_order);
+  if (order.ok()) return std::move(order).value();
+  return std::make_unique<ArrivalOrder>();
+}
+
+// The queue in order, each id once.
+std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& policy) {
+  std::vector<const JobView*> queue;
+  std::set<JobId> seen;
+  for (const JobView& j : snapshot.queued) {
+    if (seen.insert(j.id).second) queue.push_back(&j);
+  }
+  OrderFor(policy)->Sort(queue);
+  return queue;
+}
+
+// Shadow projection: in queue order, each waiting job starts at the earliest time it fits given
+// running jobs' walltimes and the jobs projected ahead of it, and then holds its devices.
+void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
+                    const Timeline& after_pass, const Policy& policy, Plan* plan) {
+  Timeline projection = after_pass;
+  Millis last_start = after_pass.now();
+  int estimated = 0;
+  for (size_t i = 0; i < pending.size() && estimated < policy.max_estimates; ++i) {
+    const JobView& job = *pending[i].job;
+    if (job.gpus < 1 || pending[i].ev.classes.empty()) continue;
+    ++estimated;
+    Millis not_before = policy.strict_order ? last_start : after_pass.now();
+    Evaluation ev = placer.Evaluate(job, projection, policy, not_before);
+    if (!ev.earliest) continue;
+    const Option& o = *ev.earliest;
+    projection.Occupy(o.node_pos, o.devices, job.entity, o.gpu_class, o.start,
+                      AddSeconds(o.start, o.walltime_s));
+    last_start = o.start;
+    plan->waiting[i].estimated_start = o.start;
+  }
+}
+
+}  // namespace
+
+Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
+  Policy policy = policy_in;
+  Policy defaults;
+  if (policy.default_walltime_s <= 0) policy.default_walltime_s = defaults.default_walltime_s;
+  if (policy.max_jobs_per_pass <= 0) policy.max_jobs_per_pass = defaults.max_jobs_per_pass;
+  policy.max_estimates = std::max(0, policy.max_estimates);
+
+  Plan plan;
+  const Placer placer = Placer::Default();
+  Timeline timeline(snapshot, policy, now);
+  std::vector<Pending> pending;
+  JobId blocked_by = 0;  // strict order: the first job waiting for capacity
+  int looked_at = 0;
+
+  std::set<JobId> holding;
+  for (const RunningView& r : snapshot.running) holding.insert(r.id);
+  for (const JobView* job : SortedQueue(snapshot, policy)) {
+    if (holding.contains(job->id)) {
+      pending.push_back({job, {}, "already holds GPUs"});
+      continue;
+    }
+    if (job->gpus < 1) {
+      pending.push_back(
+          {job, {}, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"});
+      continue;
+    }
+    if (looked_at++ >= policy.max_jobs_per_pass) {
+      pending.push_back({job,
+                         {},
+                         "waiting: not yet considered (queue longer than " +
+                             std::to_string(policy.max_jobs_per_pass) + ")"});
+      continue;
+    }
+    Evaluation ev = placer.Evaluate(*job, timeline, policy, now);
+    if (ev.now && blocked_by == 0) {
+      const Option& o = *ev.now;
+      timeline.Occupy(o.node_pos, o.devices, job->entity, o.gpu_class, now,
+                      AddSeconds(now, o.walltime_s));
+      plan.placements.push_back({job->id, o.node, o.gpu_class, o.devices});
+      continue;
+    }
+    Pending p{job, std::move(ev), "", blocked_by};
+    if (policy.strict_order && blocked_by == 0 && p.ev.furthest == Stage::kBusy) {
+      blocked_by = job->id;
+    }
+    pending.push_back(std::move(p));
+  }
+
+  std::map<std::string, int> waiting_for_class;  // pending jobs so far accepting each class
+  for (size_t i = 0; i < pending.size(); ++i) {
+    Pending& p = pending[i];
+    if (p.reason.empty()) {
+      WaitContext context;
+      context.blocked_by = p.blocked_by;
+      context.ahead_same_class = waiting_for_class[p.ev.furthest_class];
+      p.reason = WaitReason(*p.job, p.ev, timeline, context);
+    }
+    for (const std::string& c : p.ev.classes) ++waiting_for_class[c];
+    plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, p.reason});
+  }
+  EstimateStarts(placer, pending, timeline, policy, &plan);
+  return plan;
+}
+
+}  // namespace gpuaas::sched

@@ -1,0 +1,110 @@
+// Schedule() as a whole: robustness to odd input, determinism and the pass's bookkeeping. The
+// policy rules themselves are covered by tests/scenarios/*.scn (scenario_test.cc).
+#include "sched/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "sched/invariants.h"
+#include "sched/test_snapshot.h"
+
+namespace gpuaas::sched {
+namespace {
+
+using testing::AddRunning;
+using testing::kNow;
+using testing::MakeJob;
+using testing::MakeNode;
+
+TEST(Schedule, IsRobustToOddJobs) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 4)};
+  AddRunning(s, 5, 1, 0, {0}, kNow, 3600);
+  s.queued = {MakeJob(1, 0), MakeJob(2, 1), MakeJob(2, 1), MakeJob(5, 1), MakeJob(3, 1, {"tpu"})};
+  Plan plan = Schedule(s, Policy{}, kNow);
+  ASSERT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+  ASSERT_EQ(plan.placements.size(), 1u);
+  EXPECT_EQ(plan.placements[0].job, 2);
+  EXPECT_EQ(plan.placements[0].devices, std::vector<int>{1});
+  ASSERT_EQ(plan.waiting.size(), 3u);
+  EXPECT_EQ(plan.waiting[0].job, 1);
+  EXPECT_EQ(plan.waiting[0].reason, "invalid request: asks for 0 GPUs");
+  EXPECT_EQ(plan.waiting[1].job, 3);
+  EXPECT_EQ(plan.waiting[1].reason, "no node has 1 GPU of class tpu");
+  EXPECT_EQ(plan.waiting[1].estimated_start, 0);
+  EXPECT_EQ(plan.waiting[2].job, 5);
+  EXPECT_EQ(plan.waiting[2].reason, "already holds GPUs");
+}
+
+TEST(Schedule, NoClassesAnywhere) {
+  Snapshot s;
+  s.queued = {MakeJob(1, 1)};
+  Plan plan = Schedule(s, Policy{}, kNow);
+  ASSERT_EQ(plan.waiting.size(), 1u);
+  EXPECT_EQ(plan.waiting[0].reason, "no GPU class is configured");
+}
+
+TEST(Schedule, AnyClassWithoutCatalogueUsesNodeClasses) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "l40s", 2)};
+  s.queued = {MakeJob(1, 2)};
+  Plan plan = Schedule(s, Policy{}, kNow);
+  ASSERT_EQ(plan.placements.size(), 1u);
+  EXPECT_EQ(plan.placements[0].gpu_class, "l40s");
+}
+
+TEST(Schedule, IsDeterministicWhateverTheInputOrder) {
+  Snapshot a;
+  a.nodes = {MakeNode(1, "h200", 8), MakeNode(2, "h200", 8)};
+  for (JobId id = 1; id <= 12; ++id) {
+    a.queued.push_back(MakeJob(id, 1 + static_cast<int>(id % 4), {}, id % 3, kNow - id % 5));
+  }
+  Snapshot b = a;
+  std::reverse(b.queued.begin(), b.queued.end());
+  Plan pa = Schedule(a, Policy{}, kNow), pb = Schedule(b, Policy{}, kNow);
+  ASSERT_EQ(pa.placements.size(), pb.placements.size());
+  for (size_t i = 0; i < pa.placements.size(); ++i) {
+    EXPECT_EQ(pa.placements[i].job, pb.placements[i].job);
+    EXPECT_EQ(pa.placements[i].node, pb.placements[i].node);
+    EXPECT_EQ(pa.placements[i].devices, pb.placements[i].devices);
+  }
+  ASSERT_EQ(pa.waiting.size(), pb.waiting.size());
+  for (size_t i = 0; i < pa.waiting.size(); ++i) {
+    EXPECT_EQ(pa.waiting[i].job, pb.waiting[i].job);
+    EXPECT_EQ(pa.waiting[i].estimated_start, pb.waiting[i].estimated_start);
+    EXPECT_EQ(pa.waiting[i].reason, pb.waiting[i].reason);
+  }
+  EXPECT_TRUE(CheckInvariants(a, pa).ok());
+}
+
+TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 1)};
+  AddRunning(s, 100, 1, 0, {0}, kNow, 60);
+  for (JobId id = 1; id <= 4; ++id) s.queued.push_back(MakeJob(id, 1, {}, 1, kNow + id));
+  Policy p;
+  p.max_estimates = 2;
+  p.max_jobs_per_pass = 3;
+  Plan plan = Schedule(s, p, kNow);
+  ASSERT_EQ(plan.waiting.size(), 4u);
+  EXPECT_EQ(plan.waiting[0].estimated_start, kNow + 60'000);
+  EXPECT_EQ(plan.waiting[1].estimated_start, kNow + 3'660'000);
+  EXPECT_EQ(plan.waiting[2].estimated_start, 0);
+  EXPECT_NE(plan.waiting[3].reason.find("not yet considered"), std::string::npos);
+}
+
+TEST(PolicyByName, KnowsTheBaselines) {
+  for (const std::string& name : PolicyNames()) {
+    auto p = PolicyByName(name);
+    ASSERT_TRUE(p.ok()) << name;
+    EXPECT_TRUE(ValidatePolicy(*p).ok()) << name;
+  }
+  EXPECT_TRUE(PolicyByName("fifo")->strict_order);
+  EXPECT_FALSE(PolicyByName("ordered-fallback")->strict_order);
+  EXPECT_FALSE(PolicyByName("lottery").ok());
+  Policy bad;
+  bad.queue_order = "lottery";
+  EXPECT_FALSE(ValidatePolicy(bad).ok());
+}
+
+}  // namespace
+}  // namespace gpuaas::sched

@@ -1,0 +1,36 @@
+#include "sched/walltime.h"
+
+#include <cmath>
+
+namespace gpuaas::sched {
+
+double ClassSpeed(const Snapshot& snapshot, const std::string& gpu_class) {
+  for (const ClassInfo& c : snapshot.classes) {
+    if (c.name == gpu_class) return c.speed > 0 ? c.speed : 1.0;
+  }
+  return 1.0;
+}
+
+int64_t WalltimeOnClassS(const JobView& job, const std::string& gpu_class, const Snapshot& snapshot,
+                         const Policy& policy) {
+  int64_t stated = job.walltime_s > 0 ? job.walltime_s : policy.default_walltime_s;
+  if (stated <= 0) stated = 1;
+  return StretchS(stated, job, gpu_class, snapshot);
+}
+
+int64_t StretchS(int64_t seconds, const JobView& job, const std::string& gpu_class,
+                 const Snapshot& snapshot) {
+  if (job.gpu_types.empty() || job.gpu_types.front() == gpu_class) return seconds;
+  double ratio = ClassSpeed(snapshot, job.gpu_types.front()) / ClassSpeed(snapshot, gpu_class);
+  if (ratio <= 1.0) return seconds;
+  double stretched = std::ceil(static_cast<double>(seconds) * ratio);
+  if (stretched >= 9.0e15) return static_cast<int64_t>(9.0e15);
+  return static_cast<int64_t>(stretched);
+}
+
+Millis AddSeconds(Millis t, int64_t seconds) {
+  if (t == kNever || seconds >= (kNever - t) / kMillisPerSecond) return kNever;
+  return t + seconds * kMillisPerSecond;
+}
+
+}  // namespace gpuaas::sched
