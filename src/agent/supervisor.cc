@@ -293,6 +293,28 @@ void Supervisor::Stop(AllocationId allocation) {
   }
 }
 
+Status Supervisor::RecordLost(const WorkloadSpec& spec, const std::string& message) {
+  if (spec.allocation <= 0) return InvalidArgument("workload without an allocation id");
+  {
+    std::lock_guard lock(mu_);
+    if (entries_.count(spec.allocation)) return Status::Ok();
+    const WorkloadDir dir = DirOf(spec.allocation);
+    GPUAAS_RETURN_IF_ERROR(dir.Create());
+    const Millis now = clock_.Now();
+    GPUAAS_RETURN_IF_ERROR(dir.WriteSpec(spec, now));
+    const ExitRecord lost{-1, 0, now, message};
+    GPUAAS_RETURN_IF_ERROR(dir.WriteExit(lost));
+    Entry& e = entries_[spec.allocation];
+    e.spec = spec;
+    e.status.job = spec.job;
+    e.status.allocation = spec.allocation;
+    e.status.started_at = now;
+    Finish(e, lost);
+  }
+  Notify();
+  return Status::Ok();
+}
+
 void Supervisor::StopAll() {
   std::lock_guard lock(mu_);
   const Millis now = clock_.Now();

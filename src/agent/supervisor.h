@@ -61,6 +61,10 @@ class Supervisor {
   // Asks a running workload to stop (SIGTERM now, SIGKILL after its grace). No-op otherwise.
   void Stop(AllocationId allocation);
   void StopAll();
+  // Records a workload that should run here but of which this node has no trace (the server saw
+  // it running; its directory is gone): it is known from now on as exited with exit code -1 and
+  // this message, so that it gets reported like a lost shim. No-op if the allocation is known.
+  Status RecordLost(const WorkloadSpec& spec, const std::string& message);
 
   std::vector<WorkloadStatus> List() const;  // by allocation id
   std::optional<WorkloadStatus> Get(AllocationId allocation) const;

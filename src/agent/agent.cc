@@ -1,0 +1,278 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/log.h"
+#include "net/http_client.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr int kMaxBackoffMs = 5000;
+constexpr int kAuthRetryMs = 10'000;
+constexpr int kMinPollSpacingMs = 250;  // against a server that ignores wait_ms
+constexpr int kLogTickMs = 1000;        // how often pending log bytes are shipped
+constexpr size_t kMaxTombstones = 4096;
+
+int NextBackoff(int backoff) { return std::min(kMaxBackoffMs, std::max(250, backoff * 2)); }
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, const Clock* clock)
+    : options_(std::move(options)), clock_(clock ? *clock : system_clock_) {}
+
+Agent::~Agent() { Stop(); }
+
+Status Agent::Start() {
+  if (options_.server_url.empty()) return InvalidArgument("agent: no server URL");
+  if (options_.node_name.empty()) return InvalidArgument("agent: no node name");
+  if (options_.state_dir.empty()) return InvalidArgument("agent: no state dir");
+  if (sup_) return FailedPrecondition("agent: already started");
+  SupervisorOptions so;
+  so.state_dir = options_.state_dir;
+  so.log_cap_bytes = options_.log_cap_bytes;
+  so.on_final = [this] { RequestReport(); };
+  sup_ = std::make_unique<Supervisor>(so, clock_);
+  GPUAAS_RETURN_IF_ERROR(sup_->Open());
+  poll_client_ = std::make_unique<net::HttpClient>(options_.server_url);
+  report_client_ = std::make_unique<net::HttpClient>(options_.server_url);
+  {
+    std::lock_guard lock(wake_mu_);
+    stopping_ = false;
+    report_requested_ = true;  // the first report goes at once, with the logs
+  }
+  poll_thread_ = std::thread([this] { PollLoop(); });
+  report_thread_ = std::thread([this] { ReportLoop(); });
+  GLOG_INFO("agent {}: {} GPU(s){}, reporting to {}", options_.node_name, options_.gpus.size(),
+            options_.simulated ? " (simulated)" : "", options_.server_url);
+  return Status::Ok();
+}
+
+void Agent::Stop() {
+  {
+    std::lock_guard lock(wake_mu_);
+    stopping_ = true;
+  }
+  wake_cv_.notify_all();
+  if (poll_thread_.joinable()) poll_thread_.join();
+  if (report_thread_.joinable()) report_thread_.join();
+  if (sup_) sup_->Close();
+}
+
+void Agent::StopAllWorkloads() {
+  if (!sup_) return;
+  sup_->StopAll();
+  // Bounded: every stop ends in SIGKILL after its grace; the poll loop (or we) enforce it.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (std::chrono::steady_clock::now() < give_up) {
+    sup_->PollOnce();
+    const auto list = sup_->List();
+    if (std::all_of(list.begin(), list.end(), [](const auto& w) { return w.final(); })) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  GLOG_WARN("agent {}: some workloads did not stop", options_.node_name);
+}
+
+std::vector<WorkloadStatus> Agent::Workloads() const {
+  return sup_ ? sup_->List() : std::vector<WorkloadStatus>{};
+}
+
+LogShipper::ReadFn Agent::Reader() const {
+  return
+      [this](AllocationId a, int64_t offset, int64_t max) { return sup_->ReadLog(a, offset, max); };
+}
+
+void Agent::RequestReport() {
+  {
+    std::lock_guard lock(wake_mu_);
+    report_requested_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+bool Agent::SleepFor(int ms) {
+  std::unique_lock lock(wake_mu_);
+  wake_cv_.wait_for(lock, std::chrono::milliseconds(std::max(0, ms)), [this] { return stopping_; });
+  return !stopping_;
+}
+
+bool Agent::PendingLogs(bool final_only) {
+  const auto list = sup_->List();
+  std::lock_guard lock(mu_);
+  for (const auto& w : list) {
+    if (final_only && !w.final()) continue;
+    if (!shipper_.Drained(w.allocation, Reader())) return true;
+  }
+  return false;
+}
+
+Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs) {
+  HeartbeatReport report;
+  report.node = options_.node_name;
+  report.simulated = options_.simulated;
+  report.labels = options_.labels;
+  report.gpus = options_.gpus;
+  report.workloads = sup_->List();
+  if (with_logs) {
+    std::lock_guard lock(mu_);
+    report.logs = shipper_.Collect(report.workloads, Reader());
+  }
+  auto res = client.Request("POST", "/api/v1/agent/heartbeat?wait_ms=" + std::to_string(wait_ms),
+                            HeartbeatReportToJson(report),
+                            {{"Authorization", "Bearer " + options_.token}}, wait_ms + 15'000);
+  if (!res.ok()) {
+    if (!outage_.exchange(true)) {
+      GLOG_WARN("agent {}: server {} unreachable ({}); workloads keep running, retrying",
+                options_.node_name, options_.server_url, res.status().message());
+    }
+    return Outcome::kUnreachable;
+  }
+  if (res->status == 401 || res->status == 403) {
+    if (!auth_failed_.exchange(true)) {
+      GLOG_ERROR(
+          "agent {}: the server refused the agent's token (HTTP {}): check --token; "
+          "retrying every {} s",
+          options_.node_name, res->status, kAuthRetryMs / 1000);
+    }
+    return Outcome::kAuth;
+  }
+  if (res->status != 200) {
+    if (!outage_.exchange(true)) {
+      GLOG_WARN("agent {}: heartbeat answered HTTP {}: {}", options_.node_name, res->status,
+                res->body.substr(0, 300));
+    }
+    return res->status >= 500 ? Outcome::kUnreachable : Outcome::kRejected;
+  }
+  auto answer = ParseHeartbeatAnswer(res->body);
+  if (!answer.ok()) {
+    GLOG_WARN("agent {}: {}", options_.node_name, answer.status().message());
+    return Outcome::kRejected;
+  }
+  if (outage_.exchange(false) || auth_failed_.exchange(false)) {
+    GLOG_INFO("agent {}: server {} reachable again", options_.node_name, options_.server_url);
+  }
+  {
+    std::lock_guard lock(mu_);
+    shipper_.Acknowledge(report.logs);
+    for (const auto& w : report.workloads) {
+      if (w.final()) reported_final_.insert(w.allocation);
+    }
+    interval_ms_ = answer->heartbeat_interval_ms;
+  }
+  Converge(*answer);
+  return Outcome::kOk;
+}
+
+void Agent::Converge(const HeartbeatAnswer& answer) {
+  std::lock_guard converge(converge_mu_);
+  std::set<AllocationId> desired;
+  bool changed = false;
+  for (const auto& d : answer.workloads) {
+    const AllocationId id = d.spec.allocation;
+    desired.insert(id);
+    if (sup_->Get(id)) continue;
+    {
+      std::lock_guard lock(mu_);
+      // An answer computed before our last report may still list a workload we already
+      // finished and forgot: never run an allocation twice.
+      if (tombstones_.count(id)) continue;
+    }
+    if (d.adopt_only) {
+      // The server saw it running, but this node has no trace of it: report it lost.
+      if (Status st = sup_->RecordLost(d.spec, "supervisor lost the process"); !st.ok()) {
+        std::lock_guard lock(mu_);
+        if (warned_lost_.insert(id).second) {
+          GLOG_WARN("agent {}: allocation {}: {}", options_.node_name, id, st.message());
+        }
+      }
+      changed = true;
+      continue;
+    }
+    if (Status st = sup_->Start(d.spec); !st.ok()) {
+      GLOG_WARN("agent {}: cannot start allocation {}: {}", options_.node_name, id, st.message());
+      continue;
+    }
+    changed = true;
+  }
+  for (const auto& w : sup_->List()) {
+    if (desired.count(w.allocation)) continue;
+    if (!w.final()) {
+      sup_->Stop(w.allocation);  // idempotent; SIGKILL follows after the grace
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    if (!reported_final_.count(w.allocation) || !shipper_.Drained(w.allocation, Reader())) {
+      continue;
+    }
+    if (Status st = sup_->Forget(w.allocation); !st.ok()) {
+      GLOG_WARN("agent {}: {}", options_.node_name, st.message());
+    }
+    shipper_.Forget(w.allocation);
+    reported_final_.erase(w.allocation);
+    tombstones_.insert(w.allocation);
+    tombstone_order_.push_back(w.allocation);
+    if (tombstone_order_.size() > kMaxTombstones) {
+      tombstones_.erase(tombstone_order_.front());
+      tombstone_order_.pop_front();
+    }
+  }
+  if (changed) RequestReport();
+}
+
+void Agent::PollLoop() {
+  int backoff = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(wake_mu_);
+      if (stopping_) return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome out = Exchange(*poll_client_, options_.wait_ms, /*with_logs=*/false);
+    int pause = 0;
+    if (out == Outcome::kOk) {
+      backoff = 0;
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - start)
+                               .count();
+      pause = static_cast<int>(std::max<int64_t>(0, kMinPollSpacingMs - elapsed));
+    } else if (out == Outcome::kAuth) {
+      pause = kAuthRetryMs;
+    } else {
+      backoff = NextBackoff(backoff);
+      pause = backoff;
+    }
+    if (pause > 0 && !SleepFor(pause)) return;
+  }
+}
+
+void Agent::ReportLoop() {
+  int backoff = 0;
+  std::unique_lock lock(wake_mu_);
+  for (;;) {
+    wake_cv_.wait_for(lock, std::chrono::milliseconds(kLogTickMs),
+                      [this] { return stopping_ || report_requested_; });
+    if (stopping_) return;
+    const bool requested = report_requested_;
+    report_requested_ = false;
+    lock.unlock();
+    int pause = 0;
+    bool again = false;
+    if (requested || PendingLogs(/*final_only=*/false)) {
+      const Outcome out = Exchange(*report_client_, 0, /*with_logs=*/true);
+      if (out == Outcome::kOk) {
+        backoff = 0;
+        again = PendingLogs(/*final_only=*/true);  // a finished job's log goes out at once
+      } else {
+        backoff = out == Outcome::kAuth ? kAuthRetryMs : NextBackoff(backoff);
+        pause = backoff;
+        again = true;
+      }
+    }
+    if (pause > 0 && !SleepFor(pause)) return;
+    lock.lock();
+    if (again) report_requested_ = true;
+  }
+}
+
+}  // namespace gpuaas

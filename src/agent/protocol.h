@@ -1,0 +1,53 @@
+// The agent side of the heartbeat protocol (docs/api.md, "Agent protocol"): the JSON body an
+// agent sends to POST /api/v1/agent/heartbeat and the parser of the server's answer (the set of
+// workloads this node must run). Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/workload.h"
+#include "base/status.h"
+#include "model/node.h"
+
+namespace gpuaas {
+
+struct LogChunk {
+  JobId job = 0;
+  AllocationId allocation = 0;
+  int64_t offset = 0;  // of data's first byte in the workload's log
+  std::string data;    // raw bytes (base64 on the wire)
+};
+
+struct HeartbeatReport {
+  std::string node;
+  bool simulated = false;
+  std::map<std::string, std::string> labels;
+  std::vector<GpuDevice> gpus;
+  std::vector<WorkloadStatus> workloads;
+  std::vector<LogChunk> logs;
+};
+
+struct DesiredWorkload {
+  WorkloadSpec spec;
+  // The server already saw it running: an agent that does not know it must not start it again
+  // (it was lost), only adopt it.
+  bool adopt_only = false;
+};
+
+struct HeartbeatAnswer {
+  int64_t node_id = 0;
+  int64_t heartbeat_interval_ms = 1000;
+  std::vector<DesiredWorkload> workloads;
+};
+
+// Running workloads carry exit_code 0, signal 0 and finished_at 0.
+std::string HeartbeatReportToJson(const HeartbeatReport& report);
+// InvalidArgument for malformed JSON or wrong types. Missing optional fields take defaults
+// (env {}, gpu_ids [], walltime_s 0, grace_ms 10000); an empty command becomes
+// ["sleep", "infinity"] (an allocation that holds its GPUs).
+Result<HeartbeatAnswer> ParseHeartbeatAnswer(const std::string& body);
+
+}  // namespace gpuaas
