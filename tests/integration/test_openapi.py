@@ -1,0 +1,295 @@
+"""docs/openapi.yaml against the code and the running server.
+
+* SpecTest (no server): the spec parses, every $ref resolves, every example fits its schema,
+  and the spec lists exactly the routes src/ registers (r.Add("METHOD", "/path")).
+* OpenApiServerTest: for every path+method of the spec, one request built from the spec's own
+  examples (with the ids and names of objects made in setUpClass, admin token). The route must
+  exist (not the router's "no route" 404 / "not allowed" 405), answer the operation's declared
+  success status with the declared content type, and a JSON answer must fit the declared schema
+  (required properties, types, nullability, enums, patterns; recursively). Authenticated
+  operations must answer 401 without a token.
+
+Needs PyYAML (Debian package python3-yaml).
+"""
+
+import copy
+import glob
+import os
+import re
+import unittest
+
+from harness import REPO, ServerTestCase, unique
+
+try:
+    import yaml
+except ImportError:  # a suite that tests nothing must not pass: fail, do not skip
+    yaml = None
+
+SPEC_PATH = os.path.join(REPO, "docs", "openapi.yaml")
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+TYPES = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+def load_spec():
+    if yaml is None:
+        raise AssertionError("PyYAML is missing: install the Debian package python3-yaml")
+    with open(SPEC_PATH, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def resolve(spec, node):
+    """Follows a local "$ref" (KeyError if it points nowhere)."""
+    while isinstance(node, dict) and "$ref" in node:
+        target = spec
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def schema_errors(spec, schema, value, where="$"):
+    """Where `value` breaks `schema` (OpenAPI 3.0 subset: type, nullable, allOf, enum, pattern,
+    required, properties, additionalProperties, items). An empty list means it fits."""
+    schema = resolve(spec, schema)
+    if value is None:
+        return [] if schema.get("nullable") else [f"{where}: null but not nullable"]
+    errors = []
+    for sub in schema.get("allOf", []):
+        errors += schema_errors(spec, sub, value, where)
+    t = schema.get("type")
+    if t and not TYPES[t](value):
+        return errors + [f"{where}: {value!r} is not of type {t}"]
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append(f"{where}: {value!r} not in {schema['enum']}")
+    if "pattern" in schema and isinstance(value, str) and not re.search(schema["pattern"], value):
+        errors.append(f"{where}: {value!r} does not match {schema['pattern']}")
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        errors += [f"{where}: missing required '{k}'" for k in schema.get("required", [])
+                   if k not in value]
+        for k, v in value.items():
+            if k in props:
+                errors += schema_errors(spec, props[k], v, f"{where}.{k}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                errors += schema_errors(spec, schema["additionalProperties"], v, f"{where}.{k}")
+    if isinstance(value, list) and "items" in schema:
+        for i, v in enumerate(value):
+            errors += schema_errors(spec, schema["items"], v, f"{where}[{i}]")
+    return errors
+
+
+def operations(spec):
+    """[(METHOD, path, operation object)] in the spec's order."""
+    return [(m.upper(), path, op) for path, item in spec["paths"].items()
+            for m, op in item.items() if m in METHODS]
+
+
+def success(spec, op):
+    """(status code, content type, schema or None) of the operation's one 2xx answer."""
+    codes = [c for c in op["responses"] if str(c).startswith("2")]
+    assert len(codes) == 1, f"expected one success status, got {codes}"
+    resp = resolve(spec, op["responses"][codes[0]])
+    ctype, media = next(iter(resp["content"].items()))
+    return int(codes[0]), ctype, media.get("schema")
+
+
+def request_example(spec, op):
+    body = op.get("requestBody")
+    if not body:
+        return None
+    return copy.deepcopy(resolve(spec, body)["content"]["application/json"]["example"])
+
+
+def is_router_miss(r):
+    """The router's own answer for a path or method it does not know (src/net/router.cc)."""
+    msg = ((r.json or {}).get("error") or {}).get("message", "") if isinstance(r.json, dict) else ""
+    return ((r.status == 404 and msg.startswith("no route for ")) or
+            (r.status == 405 and " is not allowed on " in msg))
+
+
+def registered_routes():
+    """{(METHOD, path)} of the literal r.Add(...) calls in src/ (tests excluded)."""
+    out = set()
+    for path in glob.glob(os.path.join(REPO, "src", "**", "*.cc"), recursive=True):
+        if path.endswith("_test.cc"):
+            continue
+        with open(path, encoding="utf-8") as f:
+            out |= set(re.findall(r'\.Add\(\s*"([A-Z]+)",\s*"(/[^"]*)"', f.read()))
+    return out
+
+
+class SpecTest(unittest.TestCase):
+    """The document alone (no server)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.spec = load_spec()
+
+    def test_header_and_security(self):
+        self.assertEqual(self.spec["openapi"], "3.0.3")
+        scheme = self.spec["components"]["securitySchemes"]["bearerAuth"]
+        self.assertEqual((scheme["type"], scheme["scheme"]), ("http", "bearer"))
+        self.assertEqual(self.spec["security"], [{"bearerAuth": []}])
+        for method, path, op in operations(self.spec):
+            public = path in ("/healthz", "/readyz", "/metrics")
+            self.assertEqual(op.get("security") == [], public, f"{method} {path} security")
+
+    def test_every_ref_resolves(self):
+        def walk(node):
+            if isinstance(node, dict):
+                if "$ref" in node:
+                    try:
+                        resolve(self.spec, node)
+                    except (KeyError, TypeError):
+                        self.fail(f"dangling $ref {node['$ref']}")
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(self.spec)
+
+    def test_examples_fit_their_schemas(self):
+        checked = 0
+        for method, path, op in operations(self.spec):
+            medias = []
+            if op.get("requestBody"):
+                medias.append(("request", resolve(self.spec, op["requestBody"])["content"]))
+            for code, resp in op["responses"].items():
+                medias.append((code, resolve(self.spec, resp)["content"]))
+            for what, content in medias:
+                for ctype, media in content.items():
+                    if ctype != "application/json" or "example" not in media:
+                        continue
+                    errs = schema_errors(self.spec, media["schema"], media["example"])
+                    self.assertEqual(errs, [], f"{method} {path} {what} example")
+                    checked += 1
+        for name, schema in self.spec["components"]["schemas"].items():
+            if "example" in schema:
+                self.assertEqual(schema_errors(self.spec, schema, schema["example"]), [], name)
+                checked += 1
+        self.assertGreater(checked, 20)
+
+    def test_validator_rejects(self):
+        # The checker itself must be able to fail.
+        money = {"$ref": "#/components/schemas/Money"}
+        self.assertEqual(schema_errors(self.spec, money,
+                                       {"amount": "1.00", "currency": "EUR", "micros": 10**6}), [])
+        self.assertTrue(schema_errors(self.spec, money, {"amount": "1.00", "currency": "EUR"}))
+        self.assertTrue(schema_errors(self.spec, money,
+                                      {"amount": 1, "currency": "EUR", "micros": 1}))
+        self.assertTrue(schema_errors(self.spec, money, None))
+        job = {"$ref": "#/components/schemas/Job"}
+        self.assertTrue(schema_errors(self.spec, job, {"id": "12"}))
+
+    def test_spec_lists_exactly_the_registered_routes(self):
+        in_code = registered_routes()
+        self.assertIn(("POST", "/api/v1/jobs"), in_code, "route scan found nothing")
+        api = {(m, p) for m, p in in_code
+               if p.startswith("/api/") or p in ("/healthz", "/readyz", "/metrics")}
+        in_spec = {(m, p) for m, p, _ in operations(self.spec)}
+        self.assertEqual(sorted(api - in_spec), [], "routes the spec does not describe")
+        self.assertEqual(sorted(in_spec - api), [], "spec operations no code registers")
+
+
+class OpenApiServerTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.spec = load_spec()
+        super().setUpClass()
+        try:
+            cls.ent = unique("oa")
+            cls.admin.create_entity(cls.ent)
+            cls.user = cls.admin.create_user(unique("oa-u"), cls.ent)["name"]
+            cls.job = cls.admin.submit(entity=cls.ent, command=["sh", "-c", "echo hi"],
+                                       walltime_s=60)["id"]
+            cls.victim = cls.admin.submit(entity=cls.ent, command=["sleep", "60"],
+                                          walltime_s=60)["id"]
+        except BaseException:
+            super().tearDownClass()  # unittest skips tearDownClass when setUpClass fails
+            raise
+
+    def requests(self):
+        """{(METHOD, spec path): (concrete path with query, JSON body or None)}."""
+        ex = lambda m, p: request_example(self.spec, self.spec["paths"][p][m])  # noqa: E731
+        jobs = "/api/v1/jobs"
+        heartbeat = ex("post", "/api/v1/agent/heartbeat")
+        # A node of its own, with nothing on it: the demo nodes belong to the embedded agent.
+        heartbeat.update(node=unique("oa-node"), gpus=[], workloads=[], logs=[])
+        return {
+            ("GET", "/healthz"): ("/healthz", None),
+            ("GET", "/readyz"): ("/readyz", None),
+            ("GET", "/metrics"): ("/metrics", None),
+            ("GET", "/api/v1/whoami"): ("/api/v1/whoami", None),
+            ("POST", "/api/v1/entities"):
+                ("/api/v1/entities", {**ex("post", "/api/v1/entities"), "name": unique("oa-e")}),
+            ("GET", "/api/v1/entities"): ("/api/v1/entities", None),
+            ("GET", "/api/v1/entities/{name}"): (f"/api/v1/entities/{self.ent}", None),
+            ("PATCH", "/api/v1/entities/{name}"):
+                (f"/api/v1/entities/{self.ent}", ex("patch", "/api/v1/entities/{name}")),
+            ("POST", "/api/v1/users"):
+                ("/api/v1/users",
+                 {**ex("post", "/api/v1/users"), "name": unique("oa-v"), "entity": self.ent}),
+            ("GET", "/api/v1/users"): ("/api/v1/users", None),
+            ("POST", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
+            ("GET", "/api/v1/nodes"): ("/api/v1/nodes", None),
+            ("POST", jobs): (jobs, {**ex("post", jobs), "entity": self.ent, "command": ["true"]}),
+            ("GET", jobs): (f"{jobs}?entity={self.ent}&limit=1", None),
+            ("GET", "/api/v1/jobs/{id}"): (f"{jobs}/{self.job}", None),
+            ("POST", "/api/v1/jobs/{id}/cancel"): (f"{jobs}/{self.victim}/cancel", None),
+            ("GET", "/api/v1/jobs/{id}/logs"): (f"{jobs}/{self.job}/logs?tail_bytes=1000", None),
+            ("GET", "/api/v1/usage"):
+                (f"/api/v1/usage?entity={self.ent}&from=2026-11-01&to=2026-12-01", None),
+            ("POST", "/api/v1/agent/heartbeat"): ("/api/v1/agent/heartbeat?wait_ms=0", heartbeat),
+        }
+
+    def test_router_miss_is_recognised(self):
+        self.assertTrue(is_router_miss(self.admin.get("/api/v1/no-such-thing")))
+        self.assertTrue(is_router_miss(self.admin.call("DELETE", "/api/v1/jobs")))
+        self.assertFalse(is_router_miss(self.admin.get("/api/v1/jobs/999999999")))
+
+    def test_every_operation_answers_as_declared(self):
+        plan = self.requests()
+        ops = operations(self.spec)
+        self.assertEqual(sorted(plan), sorted((m, p) for m, p, _ in ops),
+                         "the test's requests and the spec's operations differ")
+        for method, path, op in ops:
+            with self.subTest(f"{method} {path}"):
+                url, body = plan[(method, path)]
+                r = self.admin.call(method, url, body=body)
+                self.assertFalse(is_router_miss(r), f"{method} {url} is not routed: {r!r}")
+                self.assertIn(str(r.status), {str(c) for c in op["responses"]},
+                              f"{method} {url}: undeclared status {r!r}")
+                status, ctype, schema = success(self.spec, op)
+                self.assertEqual(r.status, status, f"{method} {url} {r!r}")
+                got_type = {k.lower(): v for k, v in r.headers.items()}.get("content-type", "")
+                self.assertTrue(got_type.startswith(ctype), f"{method} {url}: {got_type}")
+                if ctype == "application/json":
+                    self.assertIsNotNone(r.json, f"{method} {url}: not JSON {r!r}")
+                    self.assertEqual(schema_errors(self.spec, schema, r.json), [],
+                                     f"{method} {url}: {r.text[:1000]}")
+
+    def test_authenticated_operations_need_a_token(self):
+        plan = self.requests()
+        for method, path, op in operations(self.spec):
+            if op.get("security") == []:
+                continue
+            with self.subTest(f"{method} {path}"):
+                url, body = plan[(method, path)]
+                r = self.admin.call(method, url, body=body, token="")
+                self.assertEqual(r.status, 401, f"{method} {url} without a token: {r!r}")
+                self.assertIn("401", {str(c) for c in op["responses"]})
+                self.assertEqual(schema_errors(self.spec, {"$ref": "#/components/schemas/Error"},
+                                               r.json), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
