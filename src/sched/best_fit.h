@@ -1,6 +1,8 @@
-// Placement plugins of v1: BestFitScore prefers the node whose free healthy devices of the class
-// are fewest but enough (keeping big nodes whole for big jobs); LowestIndexPicker takes the
-// lowest device indices. Stateless; thread-safe.
+// Placement plugins: BestFitScore prefers the node whose free healthy devices of the class are
+// fewest but enough (keeping big nodes whole for big jobs); CompactPicker takes, for a start
+// now, the lowest device indices, and for a future start (a reservation) first the devices
+// released last before it, so that devices free now stay free for backfill.
+// Stateless; thread-safe.
 #pragma once
 
 #include "sched/plugins.h"
@@ -13,7 +15,7 @@ class BestFitScore final : public Score {
                Millis start) const override;
 };
 
-class LowestIndexPicker final : public DevicePicker {
+class CompactPicker final : public DevicePicker {
  public:
   std::vector<int> Pick(const Ask& ask, size_t node_pos, const Timeline& timeline,
                         Millis start) const override;

@@ -30,7 +30,7 @@ Placer::Placer(std::vector<std::unique_ptr<Filter>> filters, std::unique_ptr<Sco
 
 Placer Placer::Default() {
   return Placer(DefaultFilters(), std::make_unique<BestFitScore>(),
-                std::make_unique<LowestIndexPicker>());
+                std::make_unique<CompactPicker>());
 }
 
 std::vector<std::string> Placer::AcceptableClasses(const JobView& job, const Snapshot& snapshot) {

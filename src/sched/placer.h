@@ -44,7 +44,7 @@ class Placer {
  public:
   Placer(std::vector<std::unique_ptr<Filter>> filters, std::unique_ptr<Score> score,
          std::unique_ptr<DevicePicker> picker);
-  // The v1 chain: DefaultFilters(), BestFitScore, LowestIndexPicker.
+  // The v1 chain: DefaultFilters(), BestFitScore, CompactPicker.
   static Placer Default();
 
   // Precondition: job.gpus >= 1, not_before >= timeline.now().

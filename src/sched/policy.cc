@@ -8,9 +8,14 @@ Result<Policy> PolicyByName(std::string_view name) {
   Policy p;
   if (name == "fifo") {
     p.queue_order = "fifo";
+    p.backfill = false;
     p.strict_order = true;
+  } else if (name == "backfill") {
+    p.queue_order = "fifo";
+    p.backfill = true;
   } else if (name == "ordered-fallback") {
     p.queue_order = "fifo";
+    p.backfill = false;
     p.strict_order = false;
   } else if (name != "default") {
     return InvalidArgument("unknown scheduling policy \"" + std::string(name) + "\"");
@@ -18,12 +23,15 @@ Result<Policy> PolicyByName(std::string_view name) {
   return p;
 }
 
-std::vector<std::string> PolicyNames() { return {"fifo", "ordered-fallback", "default"}; }
+std::vector<std::string> PolicyNames() {
+  return {"fifo", "backfill", "ordered-fallback", "default"};
+}
 
 Status ValidatePolicy(const Policy& policy) {
   if (!MakeQueueOrder(policy.queue_order).ok()) {
     return InvalidArgument("unknown queue order \"" + policy.queue_order + "\"");
   }
+  if (policy.reservations < 0) return InvalidArgument("reservations must be >= 0");
   if (policy.default_walltime_s <= 0) return InvalidArgument("default walltime must be > 0");
   if (policy.max_estimates < 0 || policy.max_jobs_per_pass <= 0) {
     return InvalidArgument("scheduler limits must be positive");

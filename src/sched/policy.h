@@ -14,8 +14,14 @@ namespace gpuaas::sched {
 struct Policy {
   // Queue order plugin: "fifo" (arrival: submitted_at, then id).
   std::string queue_order = "fifo";
-  // true = the first job waiting for capacity blocks every job behind it (strict first-in
-  // first-out); false = a job that does not fit is passed over.
+  // EASY backfill on walltimes: the first job waiting for GPUs (not for quota) gets a
+  // reservation at the earliest time it fits given running jobs' walltimes; a later job starts
+  // now only if it does not delay it (it ends before, or uses other devices and quota).
+  bool backfill = true;
+  // How many waiting jobs get a reservation under backfill (EASY = 1; more = more conservative).
+  int reservations = 1;
+  // Without backfill: true = the first job waiting for GPUs blocks every job behind it (strict
+  // first-in first-out); false = a job that does not fit is passed over.
   bool strict_order = false;
   // Walltime of a job that states none.
   int64_t default_walltime_s = 86400;
@@ -25,8 +31,9 @@ struct Policy {
   int max_jobs_per_pass = 10000;
 };
 
-// "fifo" (strict order), "ordered-fallback" (arrival order, a job that does not fit is passed
-// over), "default" (the production policy).
+// "fifo" (strict order, no backfill), "backfill" (arrival order + EASY backfill),
+// "ordered-fallback" (arrival order, a job that does not fit is passed over, no reservation),
+// "default" (the production policy).
 Result<Policy> PolicyByName(std::string_view name);
 std::vector<std::string> PolicyNames();
 

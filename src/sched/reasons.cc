@@ -42,12 +42,19 @@ std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline&
                ", the job asks " + n;
       }
       int used = timeline.QuotaPeak(job.entity, cls, timeline.now(), timeline.now() + 1);
-      return "over quota: " + entity + " uses " + std::to_string(used) + " of its " +
-             std::to_string(limit) + " " + cls;
+      std::string out = "over quota: " + entity + " uses " + std::to_string(used) + " of its " +
+                        std::to_string(limit) + " " + cls;
+      // Room now, but not for the whole walltime: GPUs are reserved for a job ahead.
+      if (used + job.gpus <= limit) out += ", and GPUs are reserved for a job ahead";
+      return out;
     }
     case Stage::kBusy:
     case Stage::kFits:
       break;
+  }
+  if (!context.reserved_on.empty()) {
+    return "waiting for " + n + " " + context.reserved_class + gpus +
+           ": next in line, reserved on " + context.reserved_on;
   }
   if (context.blocked_by != 0) {
     return "waiting for " + n + " " + cls + gpus + ": behind job " +

@@ -11,8 +11,10 @@ namespace gpuaas::sched {
 
 // What the pass knows about a job it did not place, beyond the placer's evaluation.
 struct WaitContext {
-  int ahead_same_class = 0;  // waiting jobs ahead of it in the queue that accept that class
-  JobId blocked_by = 0;      // strict order: the job at the head that blocks it
+  int ahead_same_class = 0;    // waiting jobs ahead of it in the queue that accept that class
+  JobId blocked_by = 0;        // strict order: the job at the head that blocks it
+  std::string reserved_on;     // backfill: the node whose GPUs are reserved for it
+  std::string reserved_class;  // and their class
 };
 
 std::string EntityName(const Snapshot& snapshot, EntityId entity);

@@ -145,7 +145,15 @@ class Parser {
       if (!p.ok()) return p.status();
       s_.policy = *p;
     }
-    GPUAAS_RETURN_IF_ERROR(Unused(a, {"order", "strict", "default_walltime", "max_estimates"}));
+    GPUAAS_RETURN_IF_ERROR(Unused(
+        a, {"order", "backfill", "reservations", "strict", "default_walltime", "max_estimates"}));
+    if (a.kv.contains("backfill")) {
+      GPUAAS_ASSIGN_OR_RETURN(s_.policy.backfill, OnOff(a.kv["backfill"]));
+    }
+    if (a.kv.contains("reservations")) {
+      GPUAAS_ASSIGN_OR_RETURN(int64_t n, Int(a.kv["reservations"]));
+      s_.policy.reservations = static_cast<int>(n);
+    }
     if (a.kv.contains("order")) {
       if (!MakeQueueOrder(a.kv["order"]).ok()) {
         return InvalidArgument("unknown queue order \"" + a.kv["order"] + "\"");

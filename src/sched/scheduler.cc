@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "sched/placer.h"
@@ -20,6 +21,8 @@ struct Pending {
   Evaluation ev;  // at now; empty `classes` with a non-empty reason = not evaluated
   std::string reason;
   JobId blocked_by = 0;
+  std::optional<Option> reserved =
+      std::nullopt;  // backfill: where and from when its GPUs are reserved
 };
 
 std::unique_ptr<QueueOrder> OrderFor(const Policy& policy) {
@@ -50,7 +53,13 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
     const JobView& job = *pending[i].job;
     if (job.gpus < 1 || pending[i].ev.classes.empty()) continue;
     ++estimated;
-    Millis not_before = policy.strict_order ? last_start : after_pass.now();
+    if (pending[i].reserved) {  // already held on the time line
+      last_start = pending[i].reserved->start;
+      plan->waiting[i].estimated_start = last_start;
+      continue;
+    }
+    bool strict = policy.strict_order && !policy.backfill;
+    Millis not_before = strict ? last_start : after_pass.now();
     Evaluation ev = placer.Evaluate(job, projection, policy, not_before);
     if (!ev.earliest) continue;
     const Option& o = *ev.earliest;
@@ -75,6 +84,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   Timeline timeline(snapshot, policy, now);
   std::vector<Pending> pending;
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
+  int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
 
   std::set<JobId> holding;
@@ -104,8 +114,16 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       plan.placements.push_back({job->id, o.node, o.gpu_class, o.devices});
       continue;
     }
-    Pending p{job, std::move(ev), "", blocked_by};
-    if (policy.strict_order && blocked_by == 0 && p.ev.furthest == Stage::kBusy) {
+    Pending p{job, std::move(ev), "", blocked_by, std::nullopt};
+    bool waits_for_gpus = p.ev.furthest == Stage::kBusy;
+    if (policy.backfill && reserved < policy.reservations && waits_for_gpus && p.ev.earliest) {
+      // The reservation is a hold on the time line: later jobs' filters avoid it.
+      const Option& o = *p.ev.earliest;
+      timeline.Occupy(o.node_pos, o.devices, job->entity, o.gpu_class, o.start,
+                      AddSeconds(o.start, o.walltime_s));
+      p.reserved = o;
+      ++reserved;
+    } else if (!policy.backfill && policy.strict_order && blocked_by == 0 && waits_for_gpus) {
       blocked_by = job->id;
     }
     pending.push_back(std::move(p));
@@ -117,6 +135,10 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     if (p.reason.empty()) {
       WaitContext context;
       context.blocked_by = p.blocked_by;
+      if (p.reserved) {
+        context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
+        context.reserved_class = p.reserved->gpu_class;
+      }
       context.ahead_same_class = waiting_for_class[p.ev.furthest_class];
       p.reason = WaitReason(*p.job, p.ev, timeline, context);
     }

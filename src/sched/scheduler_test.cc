@@ -92,6 +92,28 @@ TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
   EXPECT_NE(plan.waiting[3].reason.find("not yet considered"), std::string::npos);
 }
 
+// With more reservations, more waiting jobs hold a place on the time line: a small long job
+// that would delay the second waiting job no longer starts.
+TEST(Schedule, ReservationsKnob) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 4), MakeNode(2, "h200", 4)};
+  AddRunning(s, 100, 1, 0, {0, 1, 2}, kNow, 3600);
+  AddRunning(s, 101, 1, 1, {0, 1, 2}, kNow, 5400);
+  s.queued = {MakeJob(1, 4, {}, 1, kNow), MakeJob(2, 4, {}, 1, kNow + 1),
+              MakeJob(3, 1, {}, 1, kNow + 2, 86400)};
+  struct Case {
+    int reservations;
+    size_t placed;
+  } cases[] = {{0, 1}, {1, 1}, {2, 0}};
+  for (const Case& c : cases) {
+    Policy p;
+    p.reservations = c.reservations;
+    Plan plan = Schedule(s, p, kNow);
+    EXPECT_TRUE(CheckInvariants(s, plan).ok());
+    EXPECT_EQ(plan.placements.size(), c.placed) << c.reservations;
+  }
+}
+
 TEST(PolicyByName, KnowsTheBaselines) {
   for (const std::string& name : PolicyNames()) {
     auto p = PolicyByName(name);
@@ -99,6 +121,10 @@ TEST(PolicyByName, KnowsTheBaselines) {
     EXPECT_TRUE(ValidatePolicy(*p).ok()) << name;
   }
   EXPECT_TRUE(PolicyByName("fifo")->strict_order);
+  EXPECT_FALSE(PolicyByName("fifo")->backfill);
+  EXPECT_TRUE(PolicyByName("backfill")->backfill);
+  EXPECT_TRUE(PolicyByName("default")->backfill);
+  EXPECT_FALSE(PolicyByName("ordered-fallback")->backfill);
   EXPECT_FALSE(PolicyByName("ordered-fallback")->strict_order);
   EXPECT_FALSE(PolicyByName("lottery").ok());
   Policy bad;
