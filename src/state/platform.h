@@ -170,6 +170,7 @@ class Platform {
   std::map<NodeId, std::set<int>> foreign_busy_;
   bool pass_pending_ = false;
   Millis last_pass_ = 0;
+  int64_t last_pass_ms_ = 0;  // how long the last pass took
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
 };

@@ -251,7 +251,7 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) const {
     if (seq != alloc_seq_.end() && seq->second > committed_seq_) continue;  // not durable yet
     const Job& j = jobs_.at(a.job);
     if (IsFinal(j.state)) continue;  // cancelled or lost: the agent must stop it
-    DesiredWorkload w;
+    Assignment w;
     w.job = j.id;
     w.allocation = aid;
     w.command = j.command;

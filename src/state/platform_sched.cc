@@ -12,11 +12,12 @@ namespace gpuaas {
 void Platform::RequestSchedulePass() {
   if (pass_pending_) return;
   pass_pending_ = true;
-  // Coalesce bursts (e.g. many submissions) into one pass, at most every few milliseconds.
+  // Coalesce bursts (e.g. many submissions) into one pass. Passes keep at least
+  // schedule_min_interval_ms, and 4x the last pass's duration, between them, so that scheduling
+  // a long queue never takes more than a fifth of the loop that also serves the API.
+  int64_t min_gap = std::max<int64_t>(config_.schedule_min_interval_ms, 4 * last_pass_ms_);
   Millis since = clock_.Now() - last_pass_;
-  int64_t delay = since >= config_.schedule_min_interval_ms
-                      ? 0
-                      : config_.schedule_min_interval_ms - since;
+  int64_t delay = since >= min_gap ? 0 : min_gap - since;
   if (delay == 0) {
     executor_.Post([this] { RunSchedulePass(); });
   } else {
@@ -83,6 +84,7 @@ void Platform::RunSchedulePass() {
   sched::Policy policy;
   policy.default_walltime_s = config_.default_walltime_s;
   sched::Plan plan = sched::Schedule(snap, policy, now);
+  last_pass_ms_ = clock_.Now() - now;
 
   queue_info_.clear();
   for (const auto& w : plan.waiting) {

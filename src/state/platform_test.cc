@@ -122,7 +122,7 @@ TEST_F(PlatformTest, JobRunsFinishesAndIsBilled) {
   ASSERT_EQ(Get(j.id).state, JobState::kStarting);
   DesiredWorkloads d = Beat(r);
   ASSERT_EQ(d.workloads.size(), 1u);
-  const DesiredWorkload& w = d.workloads[0];
+  const Assignment& w = d.workloads[0];
   EXPECT_EQ(w.gpu_ids.size(), 2u);
   EXPECT_EQ(w.env.at("GPUAAS_ENTITY"), "acme");
   EXPECT_EQ(w.env.at("CUDA_VISIBLE_DEVICES"), "0,1");

@@ -61,7 +61,7 @@ struct WorkloadReport {
   std::string message;
 };
 
-struct LogChunk {
+struct ReportedLogChunk {
   JobId job = 0;
   int64_t offset = 0;
   std::string data;  // decoded bytes
@@ -73,10 +73,10 @@ struct NodeReport {
   std::map<std::string, std::string> labels;
   std::vector<GpuDevice> gpus;
   std::vector<WorkloadReport> workloads;
-  std::vector<LogChunk> logs;
+  std::vector<ReportedLogChunk> logs;
 };
 
-struct DesiredWorkload {
+struct Assignment {
   JobId job = 0;
   int64_t allocation = 0;
   std::vector<std::string> command;
@@ -90,7 +90,7 @@ struct DesiredWorkload {
 struct DesiredWorkloads {
   int64_t node_id = 0;
   int64_t heartbeat_interval_ms = 1000;
-  std::vector<DesiredWorkload> workloads;
+  std::vector<Assignment> workloads;
 };
 
 }  // namespace gpuaas
