@@ -14,13 +14,22 @@ namespace gpuaas::net {
 
 class HttpClient {
  public:
-  // base_url: "http://HOST:PORT" (https is not supported yet: an error at first request).
+  // base_url: "http://HOST:PORT[/prefix]" with an optional trailing slash (https is not supported
+  // yet: InvalidArgument at the first request).
   explicit HttpClient(std::string base_url);
   ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Bound on establishing a connection (default 5 s; never longer than the request's timeout).
+  void set_connect_timeout_ms(int ms);
 
   // method "GET"/"POST"/...; target "/api/v1/jobs?x=1"; headers extra (e.g. Authorization).
-  // A transport failure (refused, timeout) is an error Status (kUnavailable); any HTTP status
-  // is a successful Result carrying that status.
+  // A transport failure (refused, timeout) is an error Status (kUnavailable), e.g.
+  // "cannot reach http://127.0.0.1:8080: connection refused"; any HTTP status is a successful
+  // Result carrying that status. Response header names are lower-cased. A kept-alive connection
+  // the server has closed is replaced transparently (at most one retry, and only when the
+  // request cannot have been processed).
   Result<HttpResponse> Request(const std::string& method, const std::string& target,
                                const std::string& body = "",
                                const std::vector<std::pair<std::string, std::string>>& headers = {},

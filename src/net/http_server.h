@@ -3,10 +3,13 @@
 // timeout, concurrent connections; a request over a limit gets the contract's error JSON
 // (413 too_large for a big body, 431/400 for headers) without reaching the handler.
 // Thread-safety: create, Start and Stop on any thread before/after the loop runs; the handler
-// is invoked on the loop thread.
+// is invoked on the loop thread. Destroy the server on the loop thread or while the loop is not
+// running (destruction closes every connection at once). A Respond may be called from any thread
+// as long as the EventLoop object is alive; after the client went away it is a no-op.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,8 +35,11 @@ class HttpServer {
   Status Start();
   // The bound port (useful with port 0).
   int port() const;
-  // Stops accepting; in-flight requests finish; idle keep-alive connections are closed.
-  void Stop();
+  // Stops accepting; in-flight requests finish (their response carries `Connection: close`);
+  // idle keep-alive connections are closed. on_drained, if given, runs on the loop thread once
+  // every connection is closed (e.g. to call loop.Stop() for a graceful shutdown). Runs on the
+  // loop (posted when called from another thread).
+  void Stop(std::function<void()> on_drained = nullptr);
 
  private:
   struct Impl;

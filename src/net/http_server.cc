@@ -1,0 +1,467 @@
+// HttpServer on Boost.Beast with C++20 coroutines, single-threaded on an EventLoop.
+//
+// Each connection runs one coroutine (read request -> call handler -> wait for the response ->
+// write it) plus a watchdog coroutine that enforces the idle timeout with a single timer whose
+// deadline is just a field update per request (no timer re-arming syscalls on the hot path).
+// Requests are parsed by a custom Beast parser straight into HttpRequest, and responses are
+// written as one formatted header block plus the body, so a request costs few allocations.
+#include "net/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <charconv>
+#include <chrono>
+#include <limits>
+#include <unordered_set>
+
+#include "base/log.h"
+#include "net/http_wire.h"
+#include "net/router.h"
+
+namespace gpuaas::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Parses one request directly into an HttpRequest (lower-cased header names, body appended).
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  explicit RequestParser(HttpRequest& req) : req_(req) {}
+  int version() const { return version_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code&) override {
+    req_.method.assign(method.data(), method.size());
+    req_.target.assign(target.data(), target.size());
+    version_ = version;
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    auto& [lower, val] = req_.headers.emplace_back();
+    lower.resize(name.size());
+    std::transform(name.begin(), name.end(), lower.begin(), [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    val.assign(value.data(), value.size());
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) req_.body.reserve(*length);  // already checked against the body limit
+  }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    req_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  HttpRequest& req_;
+  int version_ = 11;
+};
+
+class Connection;
+
+// Shared state of one server; lives as long as any of its connections.
+class ServerCore : public std::enable_shared_from_this<ServerCore> {
+ public:
+  ServerCore(asio::io_context& ioc, HttpServerOptions options, Handler handler)
+      : ioc_(ioc), options_(std::move(options)), handler_(std::move(handler)), acceptor_(ioc) {}
+
+  Status Listen();
+  static asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerCore> self);
+  void BeginStop(std::function<void()> on_drained);  // loop thread
+  void Abort();                                      // closes everything now
+  void Remove(Connection* conn);                     // loop thread; idempotent per connection
+
+  asio::io_context& ioc() { return ioc_; }
+  const HttpServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  bool stopping() const { return stopping_; }
+  int port() const { return port_.load(); }
+
+ private:
+  asio::io_context& ioc_;
+  const HttpServerOptions options_;
+  const Handler handler_;
+  tcp::acceptor acceptor_;
+  std::atomic<int> port_{0};
+  bool stopping_ = false;
+  std::unordered_set<Connection*> connections_;
+  std::function<void()> on_drained_;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<ServerCore> server, tcp::socket socket)
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        watchdog_(server_->ioc()),
+        signal_(server_->ioc()) {
+    Touch(server_->options().idle_timeout_ms);
+    beast::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) {
+      remote_ =
+          ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+      remote_ += ':';
+      remote_ += std::to_string(ep.port());
+    }
+  }
+  ~Connection() { server_->Remove(this); }
+
+  static asio::awaitable<void> Run(std::shared_ptr<Connection> self);
+  static asio::awaitable<void> Watchdog(std::shared_ptr<Connection> self);
+
+  // Completes the pending request with `res`; loop thread only.
+  void Deliver(HttpResponse res) {
+    response_ = std::move(res);
+    has_response_ = true;
+    signal_.cancel();
+  }
+  void OnServerStop() {
+    if (phase_ == Phase::kReading && buffer_.size() == 0 && (!parser_ || !parser_->got_some())) {
+      CloseSocket();
+    }
+  }
+  void Abort() {
+    aborted_.store(true);
+    CloseSocket();
+    signal_.cancel();
+  }
+  bool aborted() const { return aborted_.load(); }
+  asio::io_context& ioc() { return server_->ioc(); }
+  bool registered = true;  // owned by ServerCore::Remove
+
+ private:
+  enum class Phase { kReading, kHandling, kWriting, kDraining };
+
+  asio::awaitable<bool> Write(bool close, bool keep_alive_http10, bool head_only);
+  asio::awaitable<void> Drain();
+  void Touch(int ms) { deadline_ = Clock::now() + std::chrono::milliseconds(ms); }
+  void CloseSocket() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    watchdog_.cancel();
+  }
+
+  std::shared_ptr<ServerCore> server_;
+  tcp::socket socket_;
+  asio::steady_timer watchdog_;
+  asio::steady_timer signal_;  // wakes Run when the response arrives
+  beast::flat_buffer buffer_;
+  std::string head_;
+  std::string remote_;
+  Phase phase_ = Phase::kReading;
+  RequestParser* parser_ = nullptr;  // the parser of the read in progress, if any
+  Clock::time_point deadline_ = Clock::now();
+  bool closed_ = false;
+  std::atomic<bool> aborted_{false};
+  bool has_response_ = false;
+  HttpResponse response_;
+};
+
+// One request's completion slot: the handler's Respond callbacks share it. Delivers at most one
+// response, from any thread; a slot dropped without an answer delivers a 500.
+class Exchange {
+ public:
+  explicit Exchange(std::shared_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  ~Exchange() {
+    if (!done_.load()) Send(ErrorResponse(500, "internal", "the handler did not respond"));
+  }
+  void Complete(HttpResponse res) {
+    if (done_.exchange(true)) return;  // exactly once
+    Send(std::move(res));
+  }
+
+ private:
+  void Send(HttpResponse res) {
+    if (conn_->aborted()) return;  // the server is gone; nothing to write to
+    asio::io_context& ioc = conn_->ioc();
+    if (ioc.get_executor().running_in_this_thread()) {
+      conn_->Deliver(std::move(res));
+    } else {
+      asio::post(ioc,
+                 [conn = conn_, res = std::move(res)]() mutable { conn->Deliver(std::move(res)); });
+    }
+  }
+
+  std::shared_ptr<Connection> conn_;
+  std::atomic<bool> done_{false};
+};
+
+bool IsParseError(const beast::error_code& ec) {
+  return ec.category() == beast::http::make_error_code(http::error::bad_method).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
+  Connection& c = *self;
+  asio::co_spawn(c.ioc(), Watchdog(self), asio::detached);
+  const HttpServerOptions& opts = c.server_->options();
+  const auto header_limit = static_cast<std::uint32_t>(
+      std::min<size_t>(opts.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
+  // A stop that arrived while a response was being written closes the connection after it.
+  while (!c.server_->stopping()) {
+    HttpRequest req;
+    RequestParser parser(req);
+    parser.header_limit(header_limit);
+    parser.body_limit(opts.max_body_bytes);
+    c.phase_ = Phase::kReading;
+    c.parser_ = &parser;
+    c.Touch(opts.idle_timeout_ms);
+    auto [ec, n] = co_await http::async_read(c.socket_, c.buffer_, parser, kTuple);
+    c.parser_ = nullptr;
+    if (ec) {
+      if (c.closed_) break;
+      if (ec == http::error::body_limit) {
+        c.response_ =
+            ErrorResponse(413, "too_large",
+                          "request body exceeds " + std::to_string(opts.max_body_bytes) + " bytes");
+      } else if (ec == http::error::header_limit) {
+        c.response_ = ErrorResponse(
+            431, "too_large", "request header exceeds " + std::to_string(header_limit) + " bytes");
+      } else if (IsParseError(ec)) {
+        c.response_ = ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message());
+      } else {
+        break;  // the peer closed or the socket failed: nothing to answer
+      }
+      // The rest of the request is still coming: answer, then discard it before closing, so
+      // that the client reads the answer instead of a connection reset.
+      if (co_await c.Write(/*close=*/true, false, false)) co_await c.Drain();
+      break;
+    }
+    bool close = !parser.keep_alive();
+    const bool keep_alive_http10 = !close && parser.version() == 10;
+    const bool head_only = req.method == "HEAD";
+    if (Status st = ParseTarget(req); !st.ok()) {
+      c.response_ = ErrorResponse(400, "bad_request", st.message());
+      if (!co_await c.Write(close, keep_alive_http10, head_only) || close) break;
+      continue;
+    }
+    req.remote = c.remote_;
+    c.phase_ = Phase::kHandling;
+    c.has_response_ = false;
+    {
+      auto exchange = std::make_shared<Exchange>(self);
+      try {
+        c.server_->handler()(std::move(req),
+                             [exchange](HttpResponse res) { exchange->Complete(std::move(res)); });
+      } catch (const std::exception& e) {
+        GLOG_ERROR("http handler threw: {}", e.what());
+        exchange->Complete(ErrorResponse(500, "internal", "internal error"));
+      } catch (...) {
+        GLOG_ERROR("http handler threw a non-standard exception");
+        exchange->Complete(ErrorResponse(500, "internal", "internal error"));
+      }
+    }
+    while (!c.has_response_ && !c.aborted()) {
+      c.signal_.expires_at(Clock::time_point::max());
+      co_await c.signal_.async_wait(kTuple);
+    }
+    if (c.aborted()) break;
+    if (c.server_->stopping()) close = true;
+    const bool ok = co_await c.Write(close, keep_alive_http10, head_only);
+    c.response_ = HttpResponse();
+    if (!ok || close) break;
+  }
+  c.CloseSocket();
+  c.server_->Remove(&c);
+}
+
+asio::awaitable<void> Connection::Watchdog(std::shared_ptr<Connection> self) {
+  Connection& c = *self;
+  const auto idle = std::chrono::milliseconds(c.server_->options().idle_timeout_ms);
+  while (!c.closed_) {
+    c.watchdog_.expires_at(c.deadline_);
+    co_await c.watchdog_.async_wait(kTuple);
+    if (c.closed_) break;
+    const auto now = Clock::now();
+    if (c.phase_ == Phase::kHandling) {
+      c.deadline_ = now + idle;  // a long poll is not idleness; look again later
+    } else if (now >= c.deadline_) {
+      c.CloseSocket();  // the pending read or write fails and Run ends
+    }
+  }
+}
+
+asio::awaitable<bool> Connection::Write(bool close, bool keep_alive_http10, bool head_only) {
+  phase_ = Phase::kWriting;
+  Touch(server_->options().idle_timeout_ms);
+  head_.clear();
+  AppendResponseHead(head_, response_, close, keep_alive_http10);
+  const bool no_body = head_only || StatusHasNoBody(response_.status);
+  std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(head_), no_body ? asio::const_buffer() : asio::buffer(response_.body)};
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
+  co_return !ec;
+}
+
+asio::awaitable<void> Connection::Drain() {
+  constexpr int kDrainMs = 2'000;
+  phase_ = Phase::kDraining;
+  Touch(kDrainMs);
+  beast::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  size_t budget = 4 * server_->options().max_body_bytes + (1 << 20);
+  buffer_.clear();
+  auto scratch = buffer_.prepare(16 << 10);
+  while (budget > 0 && !closed_) {
+    auto [ec, n] = co_await socket_.async_read_some(scratch, kTuple);
+    if (ec) break;
+    budget -= std::min(n, budget);
+  }
+}
+
+Status ServerCore::Listen() {
+  const std::string& listen = options_.listen;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || host == "*") host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  int port = -1;
+  const char* first = listen.data() + colon + 1;
+  const char* last = listen.data() + listen.size();
+  auto [end, perr] = std::from_chars(first, last, port);
+  if (perr != std::errc() || end != last || port < 0 || port > 65535) {
+    return InvalidArgument("bad port in listen address '" + listen + "'");
+  }
+  beast::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("bad host in listen address '" + listen + "'");
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    return Unavailable("cannot listen on " + listen + ": " + ec.message());
+  }
+  port_.store(acceptor_.local_endpoint(ec).port());
+  return Status::Ok();
+}
+
+asio::awaitable<void> ServerCore::AcceptLoop(std::shared_ptr<ServerCore> self) {
+  for (;;) {
+    auto [ec, socket] = co_await self->acceptor_.async_accept(kTuple);
+    if (self->stopping_ || !self->acceptor_.is_open()) break;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) break;
+      GLOG_WARN("http accept failed: {}", ec.message());  // e.g. out of file descriptors
+      asio::steady_timer backoff(self->ioc_, std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    beast::error_code ignored;
+    if (self->connections_.size() >=
+        static_cast<size_t>(std::max(0, self->options_.max_connections))) {
+      socket.close(ignored);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto conn = std::make_shared<Connection>(self, std::move(socket));
+    self->connections_.insert(conn.get());
+    asio::co_spawn(self->ioc_, Connection::Run(std::move(conn)), asio::detached);
+  }
+}
+
+void ServerCore::BeginStop(std::function<void()> on_drained) {
+  stopping_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  if (connections_.empty()) {
+    if (on_drained) on_drained();
+    return;
+  }
+  on_drained_ = std::move(on_drained);
+  std::vector<Connection*> conns(connections_.begin(), connections_.end());
+  for (Connection* conn : conns) conn->OnServerStop();
+}
+
+void ServerCore::Abort() {
+  stopping_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  on_drained_ = nullptr;
+  std::vector<Connection*> conns(connections_.begin(), connections_.end());
+  for (Connection* conn : conns) conn->Abort();
+}
+
+void ServerCore::Remove(Connection* conn) {
+  if (!conn->registered) return;
+  conn->registered = false;
+  connections_.erase(conn);
+  if (stopping_ && connections_.empty() && on_drained_) {
+    auto done = std::move(on_drained_);
+    on_drained_ = nullptr;
+    done();
+  }
+}
+
+}  // namespace
+
+struct HttpServer::Impl : ServerCore {
+  using ServerCore::ServerCore;
+  bool started = false;
+};
+
+HttpServer::HttpServer(EventLoop& loop, HttpServerOptions options, Handler handler)
+    : impl_(std::make_shared<Impl>(*static_cast<asio::io_context*>(loop.native()),
+                                   std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { impl_->Abort(); }
+
+Status HttpServer::Start() {
+  if (impl_->started) return FailedPrecondition("server already started");
+  GPUAAS_RETURN_IF_ERROR(impl_->Listen());
+  impl_->started = true;
+  asio::co_spawn(impl_->ioc(), ServerCore::AcceptLoop(impl_), asio::detached);
+  return Status::Ok();
+}
+
+int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop(std::function<void()> on_drained) {
+  std::shared_ptr<ServerCore> core = impl_;
+  asio::dispatch(core->ioc(), [core, on_drained = std::move(on_drained)]() mutable {
+    core->BeginStop(std::move(on_drained));
+  });
+}
+
+}  // namespace gpuaas::net
