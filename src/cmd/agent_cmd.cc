@@ -1,0 +1,146 @@
+// `gpuaas agent`: a standalone node agent. Wires the flags, the real clock, the state directory
+// and the signals to an Agent (agent/agent.h) and runs until SIGTERM or SIGINT. Its workloads
+// keep running when it stops; the next start adopts them.
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/agent.h"
+#include "agent/demo_inventory.h"
+#include "base/log.h"
+#include "cmd/commands.h"
+
+namespace gpuaas {
+namespace {
+
+bool NvidiaDriverFound() {
+  void* h = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (h) ::dlclose(h);
+  return h != nullptr;
+}
+
+// The contract's names: 1-63 characters of [a-z0-9._-], starting with a letter or digit.
+bool ValidNodeName(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
+  }
+  return true;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "error: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int RunAgentCommand(int argc, char** argv) {
+  CLI::App app{
+      "gpuaas agent: the node agent. Reports this node's GPUs to the control plane, runs the "
+      "workloads the server places here as real processes (they survive agent restarts), and "
+      "ships their logs and exit status."};
+  app.name("gpuaas agent");
+  std::string server, token, name, demo, state_dir = "./gpuaas-agent", log_level = "info";
+  std::vector<std::string> labels;
+  int wait_ms = 5000;
+  app.add_option("--server", server, "control plane URL, e.g. http://10.0.0.1:8080")->required();
+  app.add_option("--token", token, "platform-admin (or agent) token")
+      ->envname("GPUAAS_TOKEN")
+      ->required();
+  app.add_option("--name", name, "this node's name, e.g. gpu-node-01")->required();
+  app.add_option("--demo-gpus", demo,
+                 "serve a simulated inventory of one node, e.g. h200:8 (real processes, "
+                 "simulated GPUs)");
+  app.add_option("--state-dir", state_dir, "where workloads, their logs and exit codes are kept")
+      ->capture_default_str();
+  app.add_option("--label", labels, "a node label k=v (repeatable)");
+  app.add_option("--wait-ms", wait_ms, "long-poll wait asked from the server")
+      ->check(CLI::Range(0, 10'000))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  app.footer(
+      "Example: gpuaas agent --server http://10.0.0.1:8080 --token $TOKEN --name demo-h200-0 "
+      "--demo-gpus h200:8 --label rack=a1\n"
+      "Stops on SIGTERM/SIGINT; running workloads keep running and are adopted at the next "
+      "start with the same --state-dir.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  SetLogLevel(log_level.c_str());
+
+  if (!ValidNodeName(name)) {
+    return UsageError("--name \"" + name + "\": 1-63 characters of a-z, 0-9, '.', '_', '-'");
+  }
+  AgentOptions options;
+  options.server_url = server;
+  options.token = token;
+  options.node_name = name;
+  options.state_dir = state_dir;
+  options.wait_ms = wait_ms;
+  for (const auto& kv : labels) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return UsageError("--label \"" + kv + "\": expected KEY=VALUE");
+    }
+    options.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (demo.empty()) {
+    if (!NvidiaDriverFound()) {
+      return UsageError(
+          "no NVIDIA driver found (NVML comes in a later release); use --demo-gpus h200:8 to "
+          "serve a simulated inventory");
+    }
+    return UsageError(
+        "an NVIDIA driver is present, but GPU discovery through NVML comes in a later release; "
+        "use --demo-gpus h200:8 to serve a simulated inventory");
+  }
+  auto nodes = ParseDemoGpus(demo);
+  if (!nodes.ok()) return UsageError("--demo-gpus: " + nodes.status().message());
+  if (nodes->size() != 1) {
+    return UsageError(
+        "--demo-gpus must describe exactly one node for one agent (e.g. h200:8); "
+        "got " +
+        std::to_string(nodes->size()) + " items");
+  }
+  const DemoNodeSpec& node = (*nodes)[0];
+  auto gpus = MakeDemoGpus(name, node.gpu_class, static_cast<int>(node.gpus.size()));
+  if (!gpus.ok()) return UsageError("--demo-gpus: " + gpus.status().message());
+  options.gpus = std::move(*gpus);
+  options.simulated = true;
+
+  // Block the stop signals before any thread starts, so that only sigwait() below sees them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  Agent agent(options);
+  if (Status s = agent.Start(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  GLOG_INFO(
+      "agent {}: signal {}: stopping (workloads keep running and are adopted at the next "
+      "start)",
+      name, sig);
+  agent.Stop();
+  return 0;
+}
+
+}  // namespace gpuaas
