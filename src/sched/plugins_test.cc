@@ -29,8 +29,31 @@ TEST(ArrivalOrder, SortsBySubmissionThenId) {
   EXPECT_EQ(ids, (std::vector<JobId>{9, 3, 5, 1}));
 }
 
+TEST(PriorityOrder, SortsByPriorityThenArrival) {
+  struct Case {
+    JobId id;
+    int priority;
+    Millis submitted_at;
+  };
+  const Case cases[] = {{1, 0, kNow},       {2, 5, kNow + 30}, {3, 5, kNow + 10},
+                        {4, -1, kNow - 99}, {5, 0, kNow},      {6, 5, kNow + 10}};
+  std::vector<JobView> jobs;
+  for (const Case& c : cases) {
+    JobView j = MakeJob(c.id, 1, {}, 1, c.submitted_at);
+    j.priority = c.priority;
+    jobs.push_back(j);
+  }
+  std::vector<const JobView*> q;
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) q.push_back(&*it);
+  PriorityOrder().Sort(q);
+  std::vector<JobId> ids;
+  for (const JobView* j : q) ids.push_back(j->id);
+  EXPECT_EQ(ids, (std::vector<JobId>{3, 6, 2, 1, 5, 4}));
+}
+
 TEST(MakeQueueOrder, KnowsItsNames) {
   EXPECT_TRUE(MakeQueueOrder("fifo").ok());
+  EXPECT_TRUE(MakeQueueOrder("priority").ok());
   EXPECT_FALSE(MakeQueueOrder("random").ok());
 }
 

@@ -12,8 +12,9 @@
 namespace gpuaas::sched {
 
 struct Policy {
-  // Queue order plugin: "fifo" (arrival: submitted_at, then id).
-  std::string queue_order = "fifo";
+  // Queue order plugin: "priority" (priority descending, then arrival) or "fifo" (arrival:
+  // submitted_at, then id).
+  std::string queue_order = "priority";
   // EASY backfill on walltimes: the first job waiting for GPUs (not for quota) gets a
   // reservation at the earliest time it fits given running jobs' walltimes; a later job starts
   // now only if it does not delay it (it ends before, or uses other devices and quota).
@@ -33,7 +34,7 @@ struct Policy {
 
 // "fifo" (strict order, no backfill), "backfill" (arrival order + EASY backfill),
 // "ordered-fallback" (arrival order, a job that does not fit is passed over, no reservation),
-// "default" (the production policy).
+// "default" (the production policy: priority order + EASY backfill).
 Result<Policy> PolicyByName(std::string_view name);
 std::vector<std::string> PolicyNames();
 

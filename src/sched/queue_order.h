@@ -1,4 +1,5 @@
-// QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id).
+// QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id); "priority" by priority
+// (higher first), then arrival.
 // Stateless; thread-safe.
 #pragma once
 
@@ -11,6 +12,11 @@
 namespace gpuaas::sched {
 
 class ArrivalOrder final : public QueueOrder {
+ public:
+  void Sort(std::vector<const JobView*>& queue) const override;
+};
+
+class PriorityOrder final : public QueueOrder {
  public:
   void Sort(std::vector<const JobView*>& queue) const override;
 };

@@ -4,7 +4,7 @@
 // "90s", "30m", "2h", "1d"):
 //
 //   # comment
-//   policy [NAME] [order=fifo] [backfill=on|off] [reservations=1] [strict=on|off]
+//   policy [NAME] [order=priority|fifo] [backfill=on|off] [reservations=1] [strict=on|off]
 //          [default_walltime=1d] [max_estimates=N]
 //   class h200 speed=1 rate=3.5             (optional; else classes in order of appearance)
 //   node n1 h200x8 l40sx4 [cordoned] [unhealthy=0,3]
