@@ -183,21 +183,23 @@ int RunServerCommand(int argc, char** argv) {
     agents.push_back(std::move(agent));
   }
 
+  // Shutdown: stop accepting, answer held long polls, let the agents finish their last
+  // report, then stop the loop. Jobs keep running and are adopted at the next start.
   std::thread signals([&] {
     int sig = 0;
     sigwait(&sigs, &sig);
     GLOG_INFO("signal {}: stopping (jobs keep running and are adopted at the next start)", sig);
     loop.Post([&] {
+      platform.Shutdown();
       server.Stop();
-      loop.Stop();
     });
+    for (auto& a : agents) a->Stop();
+    loop.Post([&] { loop.Stop(); });
   });
   loop.Run();
-  for (auto& a : agents) a->Stop();
-  (*store)->Close();
-  // The signal thread is done once the loop stopped because of it; on any other stop, wake it.
-  pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  if (Status s = (*store)->Flush(); !s.ok()) GLOG_ERROR("final flush: {}", s.ToString());
+  (*store)->Close();
   GLOG_INFO("stopped");
   return 0;
 }

@@ -50,6 +50,8 @@ class Platform {
   // An in-memory token for the embedded agent (valid until the process exits).
   Result<std::string> IssueAgentToken();
   bool ready() const { return started_; }
+  // Answers every held long poll now and every later one at once (the server is stopping).
+  void Shutdown();
   Millis Now() const { return clock_.Now(); }
 
   // --- identity
@@ -137,6 +139,7 @@ class Platform {
   PlatformConfig config_;
   PriceBook prices_;
   bool started_ = false;
+  bool stopping_ = false;
 
   std::map<EntityId, Entity> entities_;
   std::map<std::string, EntityId> entity_by_name_;

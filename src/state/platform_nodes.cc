@@ -147,7 +147,7 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
 
   auto answer = [this, id, wait_ms, freed, changed, done = std::move(done)]() mutable {
     if (freed || changed) RequestSchedulePass();
-    if (wait_ms <= 0) return done(DesiredFor(id));
+    if (wait_ms <= 0 || stopping_) return done(DesiredFor(id));
     if (auto old = waiters_.find(id); old != waiters_.end()) AnswerWaiter(id);
     auto w = std::make_unique<Waiter>();
     w->done = std::move(done);
@@ -269,6 +269,13 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) const {
     d.workloads.push_back(std::move(w));
   }
   return d;
+}
+
+void Platform::Shutdown() {
+  stopping_ = true;
+  std::vector<NodeId> held;
+  for (const auto& [node, w] : waiters_) held.push_back(node);
+  for (NodeId n : held) AnswerWaiter(n);
 }
 
 void Platform::WakeNode(NodeId node) {
