@@ -36,9 +36,11 @@ class CancelTest(ServerTestCase):
              f"processes {procs} of job {job['id']} to exit")
         self.assertLess(time.monotonic() - t0, GRACE_S + 5)
 
-        final = member.job(job["id"])
+        # The server learns that the processes are gone at the agent's next report.
+        final = poll(lambda: (lambda j: j if not j.get("releasing") else None)(
+            member.job(job["id"])), 15, f"job {job['id']} to finish releasing")
         self.assertEqual(final["state"], "cancelled", final)
-        self.assertIsNotNone(final["finished_at"])
+        self.assertIsNotNone(final["finished_at"], final)
 
         # Its 8 GPUs are the only H200s: the next 8-GPU job can start only if they were freed.
         nxt = member.submit(gpus=8, gpu_types=["h200"], command=["sleep", "0.2"])
