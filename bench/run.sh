@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # GPUaaS benchmarks (what `make bench` runs after building):
-#   (a) durable job submissions/s: wrk POSTing /api/v1/jobs (bench/submit.lua), only 201s count
+#   (a) durable job submissions/s: wrk POSTing /api/v1/jobs (bench/submit.lua), only 201s count;
+#       the jobs hold their GPUs (a long sleep) so that most of them queue
 #   (b) job reads/s: wrk GETting /api/v1/jobs/ID (bench/get_job.lua), only 200s count
 #   (c) every Google Benchmark program build/*_bench that exists
 # against a fresh server on a free port with a fresh data dir and a large demo inventory.
 # Prints each figure, then a Markdown table of the results (for docs/benchmarks.md).
 #
 # Environment: GPUAAS_BIN (default build/gpuaas), BENCH_DURATION (default 10s),
-# BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_KEEP=1 keeps the data dir.
+# BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_KEEP=1 keeps the data dir,
+# BENCH_BODY (the submitted job's JSON; e.g. '{"gpus":1,"command":["true"]}' to measure churn).
 # Needs: wrk, curl, jq, python3 (to pick a free port).
 set -euo pipefail
 
@@ -41,6 +43,13 @@ cleanup() {
     done
     kill -KILL "$server_pid" 2>/dev/null || true
   fi
+  # The benchmark's jobs outlive the server (they are adopted at its next start): end them.
+  if [[ -n "${marker:-}" ]]; then
+    mapfile -t pids < <(pgrep -f -- "sleep $marker" || true)
+    if [[ ${#pids[@]} -gt 0 ]]; then
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
+  fi
   if [[ -n "${BENCH_KEEP:-}" ]]; then
     echo "bench: kept $data_dir"
   else
@@ -67,6 +76,13 @@ api() {
   curl -fsS -X "$method" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     ${body:+--data "$body"} "$url$path"
 }
+
+# The jobs hold their GPUs (a long sleep with a unique argument, so that their processes can be
+# found and ended afterwards): once the inventory is full the rest queue, and the figure is the
+# API + store + scheduler path, not the cost of spawning thousands of processes on 2 cores.
+marker="3600.$(printf '%06d' $((RANDOM * 32768 + RANDOM)))"
+default_body="$(printf '{"name":"bench","gpus":1,"command":["sleep","%s"]}' "$marker")"
+export BENCH_BODY="${BENCH_BODY:-$default_body}"
 
 api POST /api/v1/entities '{"name":"bench"}' "$admin" >/dev/null
 member="$(api POST /api/v1/users '{"name":"bench-user","entity":"bench","role":"member"}' "$admin" | jq -r .token)"
@@ -100,7 +116,7 @@ while :; do
 done
 echo "jobs stored: $stored (201 answers counted by wrk: $(field status_ok "$submit_result"))"
 
-job_id="$(api POST /api/v1/jobs '{"name":"probe","gpus":1,"command":["true"]}' "$member" | jq -r .id)"
+job_id="$(api POST /api/v1/jobs "$BENCH_BODY" "$member" | jq -r .id)"
 export GPUAAS_JOB_ID="$job_id"
 run_wrk "job reads (GET /api/v1/jobs/$job_id)" bench/get_job.lua
 get_result="$wrk_result"

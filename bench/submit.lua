@@ -1,12 +1,12 @@
--- wrk script: durable job submissions. POSTs a 1-GPU job running `true` to /api/v1/jobs with
--- the token in $GPUAAS_TOKEN, counts 201 answers (and every other status) per thread, and
--- prints the totals when the run is done. Jobs queue up; that is expected.
+-- wrk script: durable job submissions. POSTs a job ($BENCH_BODY, default: a 1-GPU job running
+-- `true`) to /api/v1/jobs with the token in $GPUAAS_TOKEN, counts 201 answers (and every other
+-- status) per thread, and prints the totals when the run is done.
 --   GPUAAS_TOKEN=... wrk -t2 -c64 -d10s -s bench/submit.lua http://127.0.0.1:PORT
 
 local token = os.getenv("GPUAAS_TOKEN") or ""
 wrk.method = "POST"
 wrk.path = "/api/v1/jobs"
-wrk.body = '{"name":"bench","gpus":1,"command":["true"]}'
+wrk.body = os.getenv("BENCH_BODY") or '{"name":"bench","gpus":1,"command":["true"]}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
 
