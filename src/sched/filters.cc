@@ -13,10 +13,11 @@ int CountDevices(const NodeView& node, const std::string& gpu_class, bool health
   return n;
 }
 
-// Candidate start times: not_before and every hold end after it, ascending, unique.
-std::vector<Millis> Candidates(Millis not_before, std::vector<Millis> ends) {
+// Candidate start times: not_before and every hold end after it up to the horizon, ascending,
+// unique.
+std::vector<Millis> Candidates(Millis not_before, Millis horizon, std::vector<Millis> ends) {
   ends.push_back(not_before);
-  std::erase_if(ends, [&](Millis t) { return t < not_before || t == kNever; });
+  std::erase_if(ends, [&](Millis t) { return t < not_before || t > horizon || t == kNever; });
   std::sort(ends.begin(), ends.end());
   ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
   return ends;
@@ -48,7 +49,7 @@ Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis 
   const std::vector<Hold>& holds = tl.QuotaHolds(ask.job->entity, ask.gpu_class);
   std::vector<Millis> ends;
   for (const Hold& h : holds) ends.push_back(h.until);
-  for (Millis t : Candidates(not_before, std::move(ends))) {
+  for (Millis t : Candidates(not_before, ask.horizon, std::move(ends))) {
     Millis end = AddSeconds(t, ask.walltime_s);
     if (tl.QuotaPeak(ask.job->entity, ask.gpu_class, t, end) + ask.job->gpus <= *limit) return t;
   }
@@ -64,7 +65,7 @@ Millis FreeDevicesFilter::Earliest(const Ask& ask, size_t node_pos, const Timeli
     if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
     for (const Hold& h : tl.DeviceHolds(node_pos, d)) ends.push_back(h.until);
   }
-  for (Millis t : Candidates(not_before, std::move(ends))) {
+  for (Millis t : Candidates(not_before, ask.horizon, std::move(ends))) {
     if (static_cast<int>(UsableDevices(ask, node_pos, tl, t).size()) >= ask.job->gpus) return t;
   }
   return kNever;

@@ -55,6 +55,7 @@ Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timel
     Millis moved = t;
     for (const auto& f : filters_) {
       Millis e = f->Earliest(ask, node_pos, timeline, moved);
+      if (e > ask.horizon) e = kNever;
       if (round == 0 && e > not_before && *failed == Stage::kFits) *failed = f->stage();
       if (e == kNever) return kNever;
       moved = std::max(moved, e);
@@ -66,13 +67,14 @@ Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timel
 }
 
 Evaluation Placer::Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
-                            Millis not_before) const {
+                            Millis not_before, bool find_earliest) const {
   Evaluation ev;
   const Snapshot& snapshot = timeline.snapshot();
   ev.classes = AcceptableClasses(job, snapshot);
   bool any_stage = false;
   for (size_t rank = 0; rank < ev.classes.size(); ++rank) {
-    Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy)};
+    Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
+            find_earliest ? kNever : not_before};
     for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
       Stage failed = Stage::kTooBig;
       Millis start = EarliestOn(ask, n, timeline, not_before, &failed);

@@ -47,9 +47,10 @@ class Placer {
   // The v1 chain: DefaultFilters(), BestFitScore, CompactPicker.
   static Placer Default();
 
-  // Precondition: job.gpus >= 1, not_before >= timeline.now().
+  // Precondition: job.gpus >= 1, not_before >= timeline.now(). Without `find_earliest` only
+  // starts at not_before are looked for (cheaper): `earliest` is then set only with `now`.
   Evaluation Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
-                      Millis not_before) const;
+                      Millis not_before, bool find_earliest = true) const;
 
   // The job's acceptable classes: its gpu_types, or else the snapshot's classes in catalogue
   // order (or, with no catalogue, the classes found on nodes in node and device order).

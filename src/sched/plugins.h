@@ -32,6 +32,9 @@ struct Ask {
   const JobView* job = nullptr;
   std::string gpu_class;
   int64_t walltime_s = 0;  // on this class
+  // Filters need not look for a start later than this (they may answer kNever instead): a pass
+  // that only asks "can it start now?" sets it to now, which keeps that question cheap.
+  Millis horizon = kNever;
 };
 
 class QueueOrder {

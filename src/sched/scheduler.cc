@@ -106,7 +106,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
                              std::to_string(policy.max_jobs_per_pass) + ")"});
       continue;
     }
-    Evaluation ev = placer.Evaluate(*job, timeline, policy, now);
+    Evaluation ev = placer.Evaluate(*job, timeline, policy, now, /*find_earliest=*/false);
     if (ev.now && blocked_by == 0) {
       const Option& o = *ev.now;
       timeline.Occupy(o.node_pos, o.devices, job->entity, o.gpu_class, now,
@@ -116,6 +116,9 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     }
     Pending p{job, std::move(ev), "", blocked_by, std::nullopt};
     bool waits_for_gpus = p.ev.furthest == Stage::kBusy;
+    if (policy.backfill && reserved < policy.reservations && waits_for_gpus) {
+      p.ev = placer.Evaluate(*job, timeline, policy, now);
+    }
     if (policy.backfill && reserved < policy.reservations && waits_for_gpus && p.ev.earliest) {
       // The reservation is a hold on the time line: later jobs' filters avoid it.
       const Option& o = *p.ev.earliest;
