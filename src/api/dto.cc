@@ -259,6 +259,8 @@ json::object DesiredJson(const DesiredWorkloads& d) {
                               {"adopt_only", w.adopt_only}});
   }
   return {{"node_id", d.node_id},
+          {"epoch", d.epoch},
+          {"version", d.version},
           {"heartbeat_interval_ms", d.heartbeat_interval_ms},
           {"workloads", ws}};
 }

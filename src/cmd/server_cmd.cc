@@ -191,10 +191,9 @@ int RunServerCommand(int argc, char** argv) {
     GLOG_INFO("signal {}: stopping (jobs keep running and are adopted at the next start)", sig);
     loop.Post([&] {
       platform.Shutdown();
-      server.Stop();
+      server.Stop([&] { loop.Stop(); });  // once in-flight requests are answered
     });
     for (auto& a : agents) a->Stop();
-    loop.Post([&] { loop.Stop(); });
   });
   loop.Run();
   signals.join();

@@ -24,6 +24,7 @@ Platform::~Platform() {
 Result<std::string> Platform::Start() {
   GPUAAS_ASSIGN_OR_RETURN(StoredState st, store_.Load());
   const Millis now = clock_.Now();
+  epoch_ = now;
   for (auto& e : st.entities) {
     next_entity_ = std::max(next_entity_, e.id + 1);
     entity_by_name_[e.name] = e.id;

@@ -126,7 +126,7 @@ class Platform {
                            std::set<AllocationId>& reported);
   void AppendLogs(NodeId node, const NodeReport& report);
   Status CheckReport(const NodeReport& report) const;
-  DesiredWorkloads DesiredFor(NodeId node) const;
+  DesiredWorkloads DesiredFor(NodeId node);
   void WakeNode(NodeId node);
   void AnswerWaiter(NodeId node);
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
@@ -176,6 +176,8 @@ class Platform {
   int64_t last_pass_ms_ = 0;  // how long the last pass took
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
+  Millis epoch_ = 0;              // this run's start time
+  int64_t answer_version_ = 0;    // increases with every desired-set answer
 };
 
 }  // namespace gpuaas

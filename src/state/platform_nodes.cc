@@ -241,9 +241,11 @@ void Platform::AppendLogs(NodeId node, const NodeReport& r) {
   }
 }
 
-DesiredWorkloads Platform::DesiredFor(NodeId node) const {
+DesiredWorkloads Platform::DesiredFor(NodeId node) {
   DesiredWorkloads d;
   d.node_id = node;
+  d.epoch = epoch_;
+  d.version = ++answer_version_;
   d.heartbeat_interval_ms = config_.heartbeat_interval_ms;
   for (const auto& [aid, a] : allocations_) {
     if (a.node != node || a.end != 0) continue;

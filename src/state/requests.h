@@ -89,6 +89,11 @@ struct Assignment {
 
 struct DesiredWorkloads {
   int64_t node_id = 0;
+  // Answers may reach an agent out of order (a long poll and an immediate report cross): the
+  // agent applies an answer only if (epoch, version) is not older than the last one it applied.
+  // epoch = the server's start time; version increases with every answer of that server run.
+  int64_t epoch = 0;
+  int64_t version = 0;
   int64_t heartbeat_interval_ms = 1000;
   std::vector<Assignment> workloads;
 };
