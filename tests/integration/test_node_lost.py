@@ -4,7 +4,7 @@ comes back, the agent stops the lost job's processes (no longer desired), and wo
 
 Needs a standalone agent (`gpuaas agent`) and a short heartbeat timeout through
 `gpuaas server --config FILE`. The config text can be overridden with $GPUAAS_IT_LOST_CONFIG
-(a TOML document); by default it is `heartbeat_timeout_ms = 3000`.
+(a TOML document); by default it is `[agents] heartbeat_timeout = "3s"`.
 """
 
 import os
@@ -16,7 +16,8 @@ import unittest
 from harness import BIN, Server, kill_marked, pgrep, poll, require_binary, run_cli
 
 TIMEOUT_MS = 3000
-CONFIG = os.environ.get("GPUAAS_IT_LOST_CONFIG", f"heartbeat_timeout_ms = {TIMEOUT_MS}\n")
+CONFIG = os.environ.get("GPUAAS_IT_LOST_CONFIG",
+                        f'[agents]\nheartbeat_timeout = "{TIMEOUT_MS // 1000}s"\n')
 
 
 def help_text(*cmd):
