@@ -3,7 +3,6 @@ is `cancelled`, and its GPUs are free again; a queued job is cancelled at once; 
 final job answers 409."""
 
 import random
-import time
 
 from harness import ServerTestCase, kill_marked, pgrep, poll
 
@@ -31,10 +30,9 @@ class CancelTest(ServerTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["state"], "cancelled", r.json)
 
-        t0 = time.monotonic()
+        # Within the grace period (SIGTERM, then SIGKILL) plus one heartbeat of slack.
         poll(lambda: not pgrep(f"sleep {self.marker}"), GRACE_S + 5,
              f"processes {procs} of job {job['id']} to exit")
-        self.assertLess(time.monotonic() - t0, GRACE_S + 5)
 
         # The server learns that the processes are gone at the agent's next report.
         final = poll(lambda: (lambda j: j if not j.get("releasing") else None)(

@@ -1,8 +1,6 @@
 """The `gpuaas` command-line client against a real server: help, errors, wait, jobs, nodes,
 durations, and the environment variables."""
 
-import time
-
 from harness import BIN, FINAL_STATES, ServerTestCase, poll, run_cli
 
 
@@ -63,12 +61,10 @@ class CliTest(ServerTestCase):
         self.assertEqual(sub.returncode, 0, sub.stderr)
         jid = sub.json["id"]
         try:
-            t0 = time.monotonic()
+            # The job sleeps 60 s: a `wait` that ignored --timeout would hit the 30 s bound.
             w = self.cli("wait", jid, "--timeout", "1", timeout=30)
-            elapsed = time.monotonic() - t0
             self.assertNotEqual(w.returncode, 0, "wait must fail when the job is not final")
             self.assertTrue(w.stderr.strip())
-            self.assertLess(elapsed, 20, "wait --timeout 1 did not give up")
         finally:
             c = self.cli("cancel", jid)
         self.assertEqual(c.returncode, 0, c.stderr)
