@@ -62,6 +62,8 @@ def main():
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     for test, reason in result.skipped:
         print(f"skipped: {test.id()}: {reason}")
+    for test, _ in result.failures + result.errors:
+        print(f"failed: {test.id()}")
     print(f"integration suite: {time.monotonic() - t0:.0f}s, {len(result.skipped)} skipped")
     print(f"{result.passed} passed, {failed} failed")
     sys.stdout.flush()
