@@ -21,6 +21,7 @@ all: build
 deps:
 	@scripts/install-deps.sh
 
+# (When the portal exists, its assets are built here too: e.g. `cd web && npm ci && npm run build`.)
 build: deps
 	cmake --preset release
 	cmake --build --preset release -j2
