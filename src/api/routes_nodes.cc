@@ -13,6 +13,15 @@ void RegisterNodeRoutes(net::Router& r, Platform& p) {
           for (const auto& n : p.ListNodes()) a.push_back(NodeJson(n, p));
           respond(JsonResponse(200, json::object{{"nodes", a}}));
         }));
+  for (const char* action : {"cordon", "drain", "resume"}) {
+    r.Add("POST", std::string("/api/v1/nodes/{name}/") + action,
+          Authed(p, [&p, action](const Principal& who, net::HttpRequest&& req,
+                                 net::Respond respond) {
+            p.SetNodeMode(who, req.params["name"], action,
+                          Answer<Node>(std::move(respond), 200,
+                                       [&p](const Node& n) { return NodeJson(n, p); }));
+          }));
+  }
   r.Add("POST", "/api/v1/agent/heartbeat",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           int64_t wait_ms = 0;

@@ -86,6 +86,10 @@ class Platform {
 
   // --- nodes and agents
   std::vector<Node> ListNodes() const;
+  // Operator actions on a node (platform-admin): "cordon" (no new jobs), "drain" (no new jobs;
+  // running ones finish; the node shows `draining` until empty), "resume" (back to ready).
+  void SetNodeMode(const Principal& p, const std::string& node, const std::string& action,
+                   Done<Node> done);
   const Node* FindNodeById(NodeId id) const;
   // Which job holds a device now (0 = free).
   JobId DeviceHolder(NodeId node, int index) const;

@@ -59,6 +59,32 @@ std::vector<Node> Platform::ListNodes() const {
   return out;
 }
 
+void Platform::SetNodeMode(const Principal& p, const std::string& name,
+                           const std::string& action, Done<Node> done) {
+  if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin manages nodes"));
+  auto it = node_by_name_.find(name);
+  if (it == node_by_name_.end()) return done(NotFound("node '" + name + "' does not exist"));
+  Node& n = nodes_[it->second];
+  if (action == "cordon") {
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
+    n.state = NodeState::kCordoned;
+  } else if (action == "drain") {
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
+    n.state = NodeState::kDraining;
+  } else if (action == "resume") {
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
+    n.state = NodeState::kReady;
+  } else {
+    return done(InvalidArgument("unknown node action '" + action + "' (cordon, drain, resume)"));
+  }
+  GLOG_INFO("node {} is now {} (by {})", name, NodeStateName(n.state), p.name);
+  Node copy = n;
+  Persist({copy}, [this, copy, done = std::move(done)] {
+    RequestSchedulePass();
+    done(copy);
+  });
+}
+
 const Node* Platform::FindNodeById(NodeId id) const {
   auto it = nodes_.find(id);
   return it == nodes_.end() ? nullptr : &it->second;
