@@ -17,6 +17,10 @@ Result<Policy> PolicyByName(std::string_view name) {
     p.queue_order = "fifo";
     p.backfill = false;
     p.strict_order = false;
+  } else if (name == "sjf-oracle") {
+    p.queue_order = "sjf-oracle";
+    p.backfill = false;
+    p.strict_order = false;
   } else if (name != "default") {
     return InvalidArgument("unknown scheduling policy \"" + std::string(name) + "\"");
   }
@@ -24,7 +28,7 @@ Result<Policy> PolicyByName(std::string_view name) {
 }
 
 std::vector<std::string> PolicyNames() {
-  return {"fifo", "backfill", "ordered-fallback", "default"};
+  return {"fifo", "backfill", "ordered-fallback", "sjf-oracle", "default"};
 }
 
 Status ValidatePolicy(const Policy& policy) {

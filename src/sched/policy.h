@@ -12,8 +12,8 @@
 namespace gpuaas::sched {
 
 struct Policy {
-  // Queue order plugin: "priority" (priority descending, then arrival) or "fifo" (arrival:
-  // submitted_at, then id).
+  // Queue order plugin: "priority" (priority descending, then arrival), "fifo" (arrival:
+  // submitted_at, then id) or "sjf-oracle" (JobView::oracle_runtime_s; simulator only).
   std::string queue_order = "priority";
   // EASY backfill on walltimes: the first job waiting for GPUs (not for quota) gets a
   // reservation at the earliest time it fits given running jobs' walltimes; a later job starts
@@ -34,7 +34,9 @@ struct Policy {
 
 // "fifo" (strict order, no backfill), "backfill" (arrival order + EASY backfill),
 // "ordered-fallback" (arrival order, a job that does not fit is passed over, no reservation),
-// "default" (the production policy: priority order + EASY backfill).
+// "sjf-oracle" (simulator baseline: smallest gpus x true run time first, a job that does not
+// fit is passed over, no reservation), "default" (the production policy: priority order + EASY
+// backfill).
 Result<Policy> PolicyByName(std::string_view name);
 std::vector<std::string> PolicyNames();
 

@@ -1,5 +1,5 @@
 // QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id); "priority" by priority
-// (higher first), then arrival.
+// (higher first), then arrival; "sjf-oracle" by gpus x true run time (simulator baseline).
 // Stateless; thread-safe.
 #pragma once
 
@@ -17,6 +17,13 @@ class ArrivalOrder final : public QueueOrder {
 };
 
 class PriorityOrder final : public QueueOrder {
+ public:
+  void Sort(std::vector<const JobView*>& queue) const override;
+};
+
+// Shortest job first with perfect knowledge (a simulator baseline, not a production policy):
+// smallest gpus x oracle_runtime_s first; unknown run times (0) last; then arrival.
+class SjfOracleOrder final : public QueueOrder {
  public:
   void Sort(std::vector<const JobView*>& queue) const override;
 };

@@ -69,6 +69,7 @@ class Runner {
                 j.gpus,      j.types,
                 j.priority,  kScenarioOrigin + j.at_s * kMillisPerSecond,
                 j.walltime_s};
+      r.view.oracle_runtime_s = j.runs_s;  // only the sjf-oracle order reads it
       jobs_.emplace(j.id, r);
     }
   }

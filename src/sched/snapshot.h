@@ -37,6 +37,11 @@ struct JobView {
   int priority = 0;                    // higher runs first under the "priority" queue order
   Millis submitted_at = 0;
   int64_t walltime_s = 0;  // on the job's first class; 0 = the policy's default
+  // Fields below were added after v1; all have defaults, so positional initialisers of the
+  // fields above keep working.
+  // The true run time on the job's first class (simulator only; 0 = unknown). Used ONLY by the
+  // "sjf-oracle" queue order, never by production policies.
+  int64_t oracle_runtime_s = 0;
 };
 
 // A job that holds devices: running, or "starting" (started_at 0 = not started yet, taken as now).
