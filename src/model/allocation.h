@@ -32,6 +32,10 @@ struct UsageRecord {
   int gpus = 0;
   Millis start = 0;
   Millis end = 0;
+  // Filled from telemetry when the allocation closes (0 = no samples): energy of its devices
+  // in milliwatt-hours, and device-milliseconds spent below the idle utilisation threshold.
+  int64_t energy_mwh = 0;
+  int64_t idle_gpu_millis = 0;
 };
 
 }  // namespace gpuaas
