@@ -11,9 +11,11 @@ namespace {
 
 constexpr int kMaxBackoffMs = 5000;
 constexpr int kAuthRetryMs = 10'000;
-constexpr int kMinPollSpacingMs = 250;  // against a server that ignores wait_ms
+constexpr int kMinPollSpacingMs = 100;  // against a server that ignores wait_ms
 constexpr int kLogTickMs = 1000;        // how often pending log bytes are shipped
 constexpr size_t kMaxTombstones = 4096;
+constexpr int kRequestMarginMs = 5000;  // beyond the long-poll wait, before a request times out
+constexpr int kKickTimeoutMs = 2000;
 
 int NextBackoff(int backoff) { return std::min(kMaxBackoffMs, std::max(250, backoff * 2)); }
 
@@ -40,6 +42,7 @@ Status Agent::Start() {
   {
     std::lock_guard lock(wake_mu_);
     stopping_ = false;
+    poll_done_ = false;
     report_requested_ = true;  // the first report goes at once, with the logs
   }
   poll_thread_ = std::thread([this] { PollLoop(); });
@@ -55,6 +58,19 @@ void Agent::Stop() {
     stopping_ = true;
   }
   wake_cv_.notify_all();
+  if (poll_thread_.joinable()) {
+    // The server answers a held long poll as soon as the same node sends another heartbeat:
+    // quick reports free the poll thread instead of waiting out wait_ms. Repeated, because a
+    // long poll sent just before stopping_ was seen may reach the server after a kick.
+    net::HttpClient kick(options_.server_url);
+    std::unique_lock lock(wake_mu_);
+    while (!poll_done_) {
+      lock.unlock();
+      (void)Post(kick, BuildReport(/*with_logs=*/false), 0, kKickTimeoutMs);
+      lock.lock();
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return poll_done_; });
+    }
+  }
   if (poll_thread_.joinable()) poll_thread_.join();
   if (report_thread_.joinable()) report_thread_.join();
   if (sup_) sup_->Close();
@@ -107,20 +123,49 @@ bool Agent::PendingLogs(bool final_only) {
   return false;
 }
 
-Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs) {
+HeartbeatReport Agent::BuildReport(bool with_logs) {
   HeartbeatReport report;
   report.node = options_.node_name;
   report.simulated = options_.simulated;
   report.labels = options_.labels;
   report.gpus = options_.gpus;
   report.workloads = sup_->List();
-  if (with_logs) {
-    std::lock_guard lock(mu_);
-    report.logs = shipper_.Collect(report.workloads, Reader());
+  std::lock_guard lock(mu_);
+  if (with_logs) report.logs = shipper_.Collect(report.workloads, Reader());
+  // A final state goes to the server only together with the end of its log (so that the job's
+  // log is complete once the server sees it finish): until then it is reported as running.
+  for (WorkloadStatus& w : report.workloads) {
+    if (!w.final() || reported_final_.count(w.allocation)) continue;
+    bool log_complete = false;
+    if (with_logs) {
+      int64_t end = shipper_.Offset(w.allocation);
+      for (const auto& c : report.logs) {
+        if (c.allocation == w.allocation) end = c.offset + static_cast<int64_t>(c.data.size());
+      }
+      auto more = sup_->ReadLog(w.allocation, end, 1);
+      log_complete = !more.ok() || more->empty();
+    }
+    if (!log_complete) {
+      WorkloadStatus running;
+      running.job = w.job;
+      running.allocation = w.allocation;
+      running.started_at = w.started_at;
+      w = running;
+    }
   }
-  auto res = client.Request("POST", "/api/v1/agent/heartbeat?wait_ms=" + std::to_string(wait_ms),
-                            HeartbeatReportToJson(report),
-                            {{"Authorization", "Bearer " + options_.token}}, wait_ms + 15'000);
+  return report;
+}
+
+Result<net::HttpResponse> Agent::Post(net::HttpClient& client, const HeartbeatReport& report,
+                                      int wait_ms, int timeout_ms) {
+  return client.Request("POST", "/api/v1/agent/heartbeat?wait_ms=" + std::to_string(wait_ms),
+                        HeartbeatReportToJson(report),
+                        {{"Authorization", "Bearer " + options_.token}}, timeout_ms);
+}
+
+Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs) {
+  const HeartbeatReport report = BuildReport(with_logs);
+  auto res = Post(client, report, wait_ms, wait_ms + kRequestMarginMs);
   if (!res.ok()) {
     if (!outage_.exchange(true)) {
       GLOG_WARN("agent {}: server {} unreachable ({}); workloads keep running, retrying",
@@ -221,6 +266,15 @@ void Agent::Converge(const HeartbeatAnswer& answer) {
 }
 
 void Agent::PollLoop() {
+  PollUntilStopped();
+  {
+    std::lock_guard lock(wake_mu_);
+    poll_done_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+void Agent::PollUntilStopped() {
   int backoff = 0;
   for (;;) {
     {

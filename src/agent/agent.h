@@ -8,13 +8,15 @@
 //    changes or after N ms) and carries the statuses;
 //  * the report thread sends at once (wait_ms=0) when a workload ended or was started/stopped,
 //    and every second while log bytes are waiting; only it ships log chunks, so their offsets
-//    advance in order (and only after a 200 answer). A final workload's remaining log goes in the
-//    same report as its exit.
+//    advance in order (and only after a 200 answer). A workload's final state is only sent
+//    together with the end of its log (until then it is reported running), so the server has the
+//    whole log when it sees the job finish.
 // Server unreachable: workloads keep running; retries back off up to 5 s; logged once per outage.
 // 401/403: logged clearly once, retried every 10 s.
 //
 // Thread-safety: Start/Stop/StopAllWorkloads from one controlling thread; Workloads() anywhere.
-// Stop() may take up to the long poll's wait (the server answers within wait_ms).
+// Stop() sends one last quick heartbeat, which makes the server answer the held long poll, so
+// it returns at once while the server runs; with a hung server it may take wait_ms + 5 s.
 #pragma once
 
 #include <atomic>
@@ -34,12 +36,13 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "model/node.h"
+#include "net/http_types.h"
 
 namespace gpuaas {
 
 namespace net {
 class HttpClient;
-}
+}  // namespace net
 
 struct AgentOptions {
   std::string server_url;  // "http://HOST:PORT"
@@ -74,7 +77,11 @@ class Agent {
   enum class Outcome { kOk, kUnreachable, kRejected, kAuth };
 
   void PollLoop();
+  void PollUntilStopped();
   void ReportLoop();
+  HeartbeatReport BuildReport(bool with_logs);
+  Result<net::HttpResponse> Post(net::HttpClient& client, const HeartbeatReport& report,
+                                 int wait_ms, int timeout_ms);
   Outcome Exchange(net::HttpClient& client, int wait_ms, bool with_logs);
   void Converge(const HeartbeatAnswer& answer);
   void RequestReport();
@@ -103,6 +110,7 @@ class Agent {
   std::condition_variable wake_cv_;
   bool report_requested_ = false;  // guarded by wake_mu_
   bool stopping_ = false;          // guarded by wake_mu_
+  bool poll_done_ = false;         // guarded by wake_mu_: the poll thread has finished
 
   std::atomic<bool> outage_{false};
   std::atomic<bool> auth_failed_{false};

@@ -31,26 +31,41 @@ bool WaitFor(const std::function<bool()>& cond, int timeout_ms = 20'000) {
   return cond();
 }
 
-// A control plane that answers every heartbeat at once with a desired set chosen by the test,
-// and keeps what agents report (logs appended by offset, like the real server).
+// A control plane with the real server's long-poll behaviour: a heartbeat with wait_ms > 0 is
+// held until the desired set changes, the same node sends another heartbeat, or wait_ms passed;
+// a change while no poll is held answers the next poll at once.
+// It keeps what agents report (logs appended by offset, like the real server).
 class FakeServer {
  public:
   FakeServer()
-      : server_(loop_, Options(),
-                [this](net::HttpRequest&& req, net::Respond respond) { respond(Handle(req)); }) {
+      : server_(loop_, Options(), [this](net::HttpRequest&& req, net::Respond respond) {
+          OnHeartbeat(req, std::move(respond));
+        }) {
     EXPECT_TRUE(server_.Start().ok());
     thread_ = std::thread([this] { loop_.Run(); });
   }
   ~FakeServer() {
-    server_.Stop();
-    loop_.Stop();
+    loop_.Post([this] {
+      AnswerHeld();
+      server_.Stop();
+      loop_.Stop();
+    });
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
 
   void SetDesired(std::string workloads_json) {
-    std::lock_guard lock(mu_);
-    desired_ = std::move(workloads_json);
+    {
+      std::lock_guard lock(mu_);
+      desired_ = std::move(workloads_json);
+    }
+    loop_.Post([this] {
+      if (held_) {
+        AnswerHeld();
+      } else {
+        dirty_ = true;  // changed while no poll was held: answer the next one at once
+      }
+    });
   }
   // The latest reported status of an allocation (null if never reported).
   json::value Status(int64_t alloc) {
@@ -79,6 +94,35 @@ class FakeServer {
     return o;
   }
 
+  // On the loop thread.
+  void OnHeartbeat(const net::HttpRequest& req, net::Respond respond) {
+    AnswerHeld();
+    net::HttpResponse res = Handle(req);
+    const auto wait = req.query.find("wait_ms");
+    const int64_t wait_ms = wait == req.query.end() ? 0 : std::stoll(wait->second);
+    if (res.status != 200 || wait_ms == 0 || dirty_) {
+      dirty_ = false;
+      return respond(std::move(res));
+    }
+    held_ = std::move(respond);
+    const uint64_t generation = ++generation_;
+    loop_.RunAfter(wait_ms, [this, generation] {
+      if (generation == generation_) AnswerHeld();
+    });
+  }
+  void AnswerHeld() {
+    if (!held_) return;
+    net::Respond r = std::move(held_);
+    held_ = nullptr;
+    net::HttpResponse res;
+    std::lock_guard lock(mu_);
+    res.body = Answer();
+    r(std::move(res));
+  }
+  std::string Answer() const {
+    return R"({"node_id": 1, "heartbeat_interval_ms": 1000, "workloads": )" + desired_ + "}";
+  }
+
   net::HttpResponse Handle(const net::HttpRequest& req) {
     net::HttpResponse res;
     if (req.path != "/api/v1/agent/heartbeat" || req.Header("authorization") != "Bearer tok") {
@@ -101,15 +145,21 @@ class FakeServer {
       if (w.at("state").as_string() != "running" && !log_at_final_.count(alloc)) {
         log_at_final_[alloc] = logs_[w.at("job").as_int64()];
       }
-      status_[alloc] = w;
+      // Like the real server: a final state sticks (a concurrent, older "running" is ignored).
+      auto it = status_.find(alloc);
+      if (it == status_.end() || it->second.at("state").as_string() == "running")
+        status_[alloc] = w;
     }
-    res.body = R"({"node_id": 1, "heartbeat_interval_ms": 1000, "workloads": )" + desired_ + "}";
+    res.body = Answer();
     return res;
   }
 
   net::EventLoop loop_;
   net::HttpServer server_;
   std::thread thread_;
+  net::Respond held_;        // the held long poll (loop thread only)
+  uint64_t generation_ = 0;  // loop thread only
+  bool dirty_ = false;       // loop thread only
   std::mutex mu_;
   std::string desired_ = "[]";
   std::map<int64_t, json::value> status_;
@@ -140,7 +190,7 @@ class AgentTest : public ::testing::Test {
     o.node_name = "demo-h200-0";
     o.simulated = true;
     o.state_dir = dir_;
-    o.wait_ms = 200;
+    o.wait_ms = 10'000;  // long polls are answered by changes, never by this timeout
     agent_ = std::make_unique<Agent>(o);
     EXPECT_TRUE(agent_->Start().ok());
     return *agent_;
