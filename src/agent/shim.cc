@@ -149,7 +149,7 @@ void WriteExit(const Prepared& p, int wstatus) {
     if (devnull > 2) close(devnull);
   }
   ShimHello hello{0, 0};
-  const int log_fd = open(p.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int log_fd = open(p.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   int out[2];
   int err[2];
   if (log_fd < 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
