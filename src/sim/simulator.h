@@ -1,0 +1,78 @@
+// The simulator: replays a job trace through the production scheduler (sched::Schedule) under a
+// virtual clock and measures the outcome (sim/metrics.h).
+//
+// Events are arrivals (trace rows, read lazily in submit order) and completions (a job ends after
+// duration_s scaled by its speed on the class it got, or is killed at its walltime, stretched on
+// a slower class as the platform does). At each event time the completions are applied, then the
+// arrivals, then one scheduling pass on the cluster's Snapshot, which is kept up to date in
+// place rather than rebuilt. A pass is skipped only when it provably cannot place anything (no
+// node has as many free GPUs as the smallest queued job asks). Every pass's plan is checked
+// with sched::CheckInvariants unless `check_invariants` is off; a violation stops the replay
+// with an Internal error naming the time and the policy.
+//
+// What the policy sees: the request, its walltime (the platform default when absent), its
+// priority and submit time; only "sjf-oracle" also gets the true run time
+// (JobView::oracle_runtime_s). A job with no gpu_types is offered every cluster class in spec
+// order (so its walltime is stretched on a slower class like any other fallback). Jobs that can
+// never run on the cluster (no acceptable class has a node with enough GPUs) are not queued;
+// they count as submitted, not finished.
+//
+// Deterministic: the same trace, cluster and options give the same result. Memory: the live
+// jobs (queued and running) plus a few bytes per finished job. Not thread-safe; one call per
+// thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/time.h"
+#include "model/gpu_class.h"
+#include "sim/cluster_spec.h"
+#include "sim/metrics.h"
+#include "sim/trace.h"
+
+namespace gpuaas::sim {
+
+// The virtual clock's origin (trace second 0): 2026-01-01T00:00:00Z.
+constexpr Millis kSimEpoch = 1767225600000;
+
+struct SimProgress {
+  int64_t events = 0;
+  int64_t arrived = 0;
+  int64_t finished = 0;
+  int64_t passes = 0;
+  size_t queued = 0;
+  size_t running = 0;
+  int64_t now_s = 0;  // trace seconds
+};
+
+struct SimOptions {
+  std::string policy = "default";  // a sched::PolicyByName name, or "sjf-oracle"
+  bool check_invariants = true;
+  int64_t default_walltime_s = 0;  // walltime of jobs stating none; 0 = the policy's default
+  // Called every `progress_every` events (0 = never) from the replaying thread.
+  int64_t progress_every = 0;
+  std::function<void(const SimProgress&)> on_progress;
+};
+
+struct SimResult {
+  PolicyMetrics metrics;
+  int64_t unplaceable = 0;    // never queued: no node of an acceptable class is big enough
+  int64_t never_started = 0;  // still queued when the trace ran out of events (incl. unplaceable)
+  int64_t passes = 0;         // scheduling passes run
+  int64_t events = 0;         // distinct event times
+};
+
+// The policy names the simulator accepts, in the order they are documented.
+std::vector<std::string> SimPolicyNames();
+
+// Replays `source` on `cluster`. `catalogue` gives class speeds (default run-time ratios) and
+// hourly rates (cost). Errors: a bad trace row (file:line), an unknown policy, an invariant
+// violation.
+Result<SimResult> Simulate(JobSource& source, const ClusterSpec& cluster,
+                           const std::vector<GpuClass>& catalogue, const SimOptions& options);
+
+}  // namespace gpuaas::sim

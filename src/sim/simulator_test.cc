@@ -1,0 +1,256 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "model/gpu_class.h"
+#include "sched/policy.h"
+#include "sim/class_mix.h"
+#include "sim/results_format.h"
+#include "sim/trace_generator.h"
+
+namespace gpuaas::sim {
+namespace {
+
+TraceJob Job(const std::string& id, int64_t submit, int64_t duration, int gpus,
+             const std::string& entity, std::vector<std::string> types = {}) {
+  TraceJob j;
+  j.id = id;
+  j.submit_s = submit;
+  j.duration_s = duration;
+  j.gpus = gpus;
+  j.entity = entity;
+  j.gpu_types = std::move(types);
+  return j;
+}
+
+ClusterSpec Cluster(const std::string& spec) {
+  auto c = ParseClusterSpec(spec, DefaultGpuClasses());
+  EXPECT_TRUE(c.ok()) << c.status().message();
+  return c.ok() ? *c : ClusterSpec{};
+}
+
+SimResult Replay(std::vector<TraceJob> jobs, const std::string& cluster, const std::string& policy,
+                 int64_t default_walltime_s = 0) {
+  VectorJobSource source(std::move(jobs));
+  SimOptions o;
+  o.policy = policy;
+  o.default_walltime_s = default_walltime_s;
+  auto r = Simulate(source, Cluster(cluster), DefaultGpuClasses(), o);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : SimResult{};
+}
+
+// Two GPUs on one node. a takes both 0-100; b and c (1 GPU each) start together at 100.
+// JCT 100, 140, 110; waits 0, 90, 80; makespan 150; 280 GPU-seconds of 300.
+TEST(Simulator, HandComputedFifo) {
+  SimResult r =
+      Replay({Job("a", 0, 100, 2, "x"), Job("b", 10, 50, 1, "y"), Job("c", 20, 30, 1, "y")},
+             "h200:2x1", "fifo");
+  const PolicyMetrics& m = r.metrics;
+  EXPECT_EQ(m.jobs, 3);
+  EXPECT_EQ(m.finished, 3);
+  EXPECT_EQ(m.timed_out, 0);
+  EXPECT_NEAR(m.avg_jct_s, 350.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(m.p50_jct_s, 110);
+  EXPECT_DOUBLE_EQ(m.p95_jct_s, 140);
+  EXPECT_NEAR(m.avg_wait_s, 170.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(m.p50_wait_s, 80);
+  EXPECT_DOUBLE_EQ(m.p95_wait_s, 90);
+  EXPECT_DOUBLE_EQ(m.p99_wait_s, 90);
+  EXPECT_DOUBLE_EQ(m.makespan_s, 150);
+  EXPECT_NEAR(m.gpu_utilization, 280.0 / 300.0, 1e-12);
+  // h200 at 3.50 EUR/h: x 200 GPU-s = 194444.4 micro-EUR, y 80 GPU-s = 77777.8.
+  ASSERT_EQ(m.entities.size(), 2u);
+  EXPECT_EQ(m.entities[0].name, "x");
+  EXPECT_EQ(m.entities[0].cost, 194444);
+  EXPECT_DOUBLE_EQ(m.entities[0].gpu_seconds, 200);
+  EXPECT_EQ(m.entities[1].name, "y");
+  EXPECT_EQ(m.entities[1].jobs, 2);
+  EXPECT_EQ(m.entities[1].cost, 77778);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_wait_s, 85);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_jct_s, 125);
+  EXPECT_EQ(m.cost, 194444 + 77778);
+  EXPECT_EQ(ResultsJson("t.csv", "h200:2x1", {m}),
+            "{\"trace\":\"t.csv\",\"cluster\":\"h200:2x1\",\"results\":[{\"policy\":\"fifo\","
+            "\"jobs\":3,\"finished\":3,\"avg_jct_s\":116.667,\"p50_jct_s\":110.000,"
+            "\"p95_jct_s\":140.000,\"avg_wait_s\":56.667,\"p50_wait_s\":80.000,"
+            "\"p95_wait_s\":90.000,\"p99_wait_s\":90.000,\"makespan_s\":150.000,"
+            "\"gpu_utilization\":0.933333,\"cost\":{\"amount\":\"0.27\",\"currency\":\"EUR\","
+            "\"micros\":272222},\"entities\":{\"x\":{\"jobs\":1,\"avg_jct_s\":100.000,"
+            "\"avg_wait_s\":0.000,\"p95_wait_s\":0.000,\"gpu_seconds\":200.000,\"cost\":{"
+            "\"amount\":\"0.19\",\"currency\":\"EUR\",\"micros\":194444}},\"y\":{\"jobs\":2,"
+            "\"avg_jct_s\":125.000,\"avg_wait_s\":85.000,\"p95_wait_s\":90.000,"
+            "\"gpu_seconds\":80.000,\"cost\":{\"amount\":\"0.08\",\"currency\":\"EUR\","
+            "\"micros\":77778}}}}]}\n");
+}
+
+// Strict FIFO: the 2-GPU job at the head blocks the 1-GPU job behind it; ordered-fallback
+// passes over it.
+TEST(Simulator, FifoBlocksOrderedFallbackPassesOver) {
+  std::vector<TraceJob> jobs = {Job("a", 0, 100, 1, "x"), Job("b", 1, 10, 2, "x"),
+                                Job("c", 2, 10, 1, "x")};
+  SimResult fifo = Replay(jobs, "h200:2x1", "fifo");
+  SimResult fallback = Replay(jobs, "h200:2x1", "ordered-fallback");
+  // fifo: c waits for b (100-110), starts at 110. fallback: c starts at 2.
+  EXPECT_DOUBLE_EQ(fifo.metrics.p99_wait_s, 108);
+  EXPECT_DOUBLE_EQ(fallback.metrics.p99_wait_s, 99);  // b still waits for a
+  EXPECT_NEAR(fifo.metrics.avg_wait_s, (0 + 99 + 108) / 3.0, 1e-9);
+  EXPECT_NEAR(fallback.metrics.avg_wait_s, (0 + 99 + 0) / 3.0, 1e-9);
+}
+
+TEST(Simulator, WalltimeKillsAndSlowerClassStretches) {
+  TraceJob killed = Job("k", 0, 100, 1, "x", {"h200"});
+  killed.walltime_s = 40;
+  // f and s prefer h200; h200 is busy with k, so f falls back to l40s: 100 s / 0.4 = 250 s,
+  // its walltime of 120 s stretched by the platform's ratio (1 / 0.4) to 300 s: not killed.
+  TraceJob first = Job("f", 0, 100, 1, "x", {"h200", "l40s"});
+  TraceJob second = Job("s", 0, 100, 1, "y", {"h200", "l40s"});
+  second.walltime_s = first.walltime_s = 120;
+  TraceJob blocker = Job("b", 300, 1000, 1, "x", {"h200"});
+  TraceJob own_speed = Job("o", 300, 100, 1, "y", {"h200", "l40s"});
+  own_speed.speeds = {{"h200", 1}, {"l40s", 0.5}};
+  SimResult r = Replay({killed, first, second, blocker, own_speed}, "h200:1x1,l40s:1x1", "fifo");
+  const PolicyMetrics& m = r.metrics;
+  EXPECT_EQ(m.finished, 5);
+  EXPECT_EQ(m.timed_out, 1);
+  // k: 0-40 on h200 (killed). f: 0-250 on l40s. s: waits for k, 40-140 on h200.
+  // b: 300-1300 on h200. o: h200 busy, 300-500 on l40s (its own ratio 0.5).
+  EXPECT_DOUBLE_EQ(m.makespan_s, 1300);
+  ASSERT_EQ(m.entities.size(), 2u);
+  EXPECT_DOUBLE_EQ(m.entities[0].gpu_seconds, 40 + 250 + 1000);
+  EXPECT_DOUBLE_EQ(m.entities[0].avg_jct_s, (40 + 250 + 1000) / 3.0);
+  EXPECT_DOUBLE_EQ(m.entities[1].gpu_seconds, 100 + 200);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_jct_s, (140 + 200) / 2.0);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_wait_s, 40 / 2.0);
+  // Cost per class: h200 3.50 EUR/h, l40s 1.10 EUR/h.
+  EXPECT_EQ(m.entities[0].cost, CostOf(1040 * 1000, 3'500'000) + CostOf(250 * 1000, 1'100'000));
+}
+
+TEST(Simulator, DefaultWalltimeAppliesToJobsStatingNone) {
+  SimResult r = Replay({Job("a", 0, 5000, 1, "x")}, "h200:1x1", "default", 3600);
+  EXPECT_EQ(r.metrics.timed_out, 1);
+  EXPECT_DOUBLE_EQ(r.metrics.makespan_s, 3600);
+}
+
+TEST(Simulator, JobsThatCanNeverRunAreNotFinished) {
+  SimResult r = Replay(
+      {Job("big", 0, 10, 16, "x"), Job("other", 0, 10, 1, "x", {"l40s"}), Job("ok", 0, 10, 1, "x")},
+      "h200:8x2", "backfill");
+  EXPECT_EQ(r.metrics.jobs, 3);
+  EXPECT_EQ(r.metrics.finished, 1);
+  EXPECT_EQ(r.unplaceable, 2);
+  EXPECT_EQ(r.never_started, 2);
+}
+
+TEST(Simulator, UnknownPolicyIsAnError) {
+  VectorJobSource source({Job("a", 0, 1, 1, "x")});
+  SimOptions o;
+  o.policy = "lottery";
+  auto r = Simulate(source, Cluster("h200:1x1"), DefaultGpuClasses(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("unknown policy \"lottery\" (known: fifo, backfill"),
+            std::string::npos);
+}
+
+GenerateOptions Sample(int64_t jobs, double load) {
+  GenerateOptions g;
+  g.jobs = jobs;
+  g.seed = 7;
+  g.entities = 5;
+  g.load = load;
+  ClusterSpec c = Cluster("h200:8x2,l40s:4x4");
+  g.cluster_gpus = c.TotalGpus();
+  g.classes = ClusterClasses(c, DefaultGpuClasses());
+  return g;
+}
+
+std::string RunJson(const GenerateOptions& g, const std::string& policy) {
+  TraceGenerator gen(g);
+  SimOptions o;
+  o.policy = policy;
+  auto r = Simulate(gen, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? ResultsJson("gen", "h200:8x2,l40s:4x4", {r->metrics}) : "";
+}
+
+// Invariants are checked after every pass (the default); every policy replays a loaded sample
+// without a violation, and twice gives the same bytes.
+TEST(Simulator, EveryPolicyPassesInvariantsAndIsDeterministic) {
+  GenerateOptions g = Sample(400, 1.2);
+  for (const std::string& policy : SimPolicyNames()) {
+    if (!sched::PolicyByName(policy).ok()) continue;  // not in this scheduler version yet
+    SCOPED_TRACE(policy);
+    std::string a = RunJson(g, policy);
+    EXPECT_NE(a.find("\"finished\":400"), std::string::npos) << a.substr(0, 200);
+    EXPECT_EQ(a, RunJson(g, policy));
+  }
+}
+
+TEST(Simulator, SjfOracleBeatsFifoOnAverageJct) {
+  if (!sched::PolicyByName("sjf-oracle").ok()) GTEST_SKIP() << "no sjf-oracle in sched yet";
+  GenerateOptions g = Sample(400, 1.2);
+  auto avg = [&](const std::string& policy) {
+    TraceGenerator gen(g);
+    SimOptions o;
+    o.policy = policy;
+    auto r = Simulate(gen, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->metrics.avg_jct_s : 0.0;
+  };
+  EXPECT_LE(avg("sjf-oracle"), avg("fifo"));
+}
+
+TEST(TraceGenerator, SameSeedSameBytesAndAMix) {
+  std::ostringstream a, b, c;
+  GenerateOptions g = Sample(300, 0.9);
+  ASSERT_TRUE(WriteGeneratedTrace(g, a).ok());
+  ASSERT_TRUE(WriteGeneratedTrace(g, b).ok());
+  g.seed = 8;
+  ASSERT_TRUE(WriteGeneratedTrace(g, c).ok());
+  EXPECT_EQ(a.str(), b.str());
+  EXPECT_NE(a.str(), c.str());
+  std::istringstream in(a.str());
+  TraceReader reader(in, "gen");
+  TraceJob j;
+  int n = 0, multi = 0, l40s_first = 0, two_classes = 0;
+  std::set<std::string> entities;
+  while (true) {
+    auto more = reader.Next(&j);
+    ASSERT_TRUE(more.ok()) << more.status().message();
+    if (!*more) break;
+    ++n;
+    multi += j.gpus > 1;
+    l40s_first += j.gpu_types.front() == "l40s";
+    two_classes += j.gpu_types.size() == 2;
+    entities.insert(j.entity);
+  }
+  EXPECT_EQ(n, 300);
+  EXPECT_GT(multi, 50);
+  EXPECT_GT(l40s_first, 30);
+  EXPECT_GT(two_classes, 60);
+  EXPECT_EQ(entities.size(), 5u);
+}
+
+TEST(ClassMix, DeterministicPerJobAndLeavesTypedJobsAlone) {
+  auto classes = ClusterClasses(Cluster("l40s:4x1,h200:8x1"), DefaultGpuClasses());
+  TraceJob a = Job("philly-1", 0, 10, 1, "x");
+  TraceJob b = a;
+  AssignClasses(&a, classes, 3);
+  AssignClasses(&b, classes, 3);
+  ASSERT_FALSE(a.gpu_types.empty());
+  EXPECT_EQ(a.gpu_types, b.gpu_types);
+  EXPECT_EQ(a.speeds, b.speeds);
+  TraceJob big = Job("big", 0, 10, 8, "x");
+  AssignClasses(&big, classes, 3);
+  EXPECT_EQ(big.gpu_types.front(), "h200");  // the fastest class, whatever the spec order
+  TraceJob typed = Job("t", 0, 10, 1, "x", {"l40s"});
+  AssignClasses(&typed, classes, 3);
+  EXPECT_EQ(typed.gpu_types, std::vector<std::string>{"l40s"});
+  EXPECT_TRUE(typed.speeds.empty());
+}
+
+}  // namespace
+}  // namespace gpuaas::sim
