@@ -211,6 +211,13 @@ Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_l
 
 void Agent::Converge(const HeartbeatAnswer& answer) {
   std::lock_guard converge(converge_mu_);
+  if (answer.epoch != 0) {
+    // A stale answer (computed before one we applied) would stop a job the server just placed.
+    if (answer.epoch == applied_epoch_ && answer.version <= applied_version_) return;
+    if (answer.epoch < applied_epoch_) return;
+    applied_epoch_ = answer.epoch;
+    applied_version_ = answer.version;
+  }
   std::set<AllocationId> desired;
   bool changed = false;
   for (const auto& d : answer.workloads) {

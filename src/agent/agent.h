@@ -105,6 +105,8 @@ class Agent {
   int64_t interval_ms_ = 1000;
 
   std::mutex converge_mu_;  // one convergence at a time
+  int64_t applied_epoch_ = 0;    // (epoch, version) of the last answer applied; under converge_mu_
+  int64_t applied_version_ = 0;
 
   std::mutex wake_mu_;
   std::condition_variable wake_cv_;

@@ -63,6 +63,8 @@ Result<HeartbeatAnswer> ParseHeartbeatAnswer(const std::string& body) {
     const json::object& o = doc.as_object();
     HeartbeatAnswer a;
     a.node_id = IntOr(o, "node_id", 0);
+    a.epoch = IntOr(o, "epoch", 0);
+    a.version = IntOr(o, "version", 0);
     a.heartbeat_interval_ms = IntOr(o, "heartbeat_interval_ms", 1000);
     if (const json::value* ws = o.if_contains("workloads"); ws && !ws->is_null()) {
       for (const auto& wv : ws->as_array()) {

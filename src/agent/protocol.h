@@ -39,6 +39,10 @@ struct DesiredWorkload {
 
 struct HeartbeatAnswer {
   int64_t node_id = 0;
+  // Answer order: (epoch, version) grows with every answer of a server run; an agent never
+  // applies an answer older than one it already applied (a long poll and a report may cross).
+  int64_t epoch = 0;
+  int64_t version = 0;
   int64_t heartbeat_interval_ms = 1000;
   std::vector<DesiredWorkload> workloads;
 };

@@ -170,6 +170,7 @@ class Platform {
   std::map<AllocationId, int64_t> alloc_seq_;
 
   std::map<NodeId, std::unique_ptr<Waiter>> waiters_;
+  std::set<NodeId> node_dirty_;  // desired set changed while no long poll was held
   // Allocations an agent has reported at least once (so their absence later means "lost").
   std::set<AllocationId> agent_known_;
   // Devices an agent reports busy with workloads we no longer hold (being stopped): never

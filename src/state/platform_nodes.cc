@@ -173,7 +173,8 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
 
   auto answer = [this, id, wait_ms, freed, changed, done = std::move(done)]() mutable {
     if (freed || changed) RequestSchedulePass();
-    if (wait_ms <= 0 || stopping_) return done(DesiredFor(id));
+    // A change made while no poll was held (node_dirty_) is answered at once.
+    if (wait_ms <= 0 || stopping_ || node_dirty_.erase(id) > 0) return done(DesiredFor(id));
     if (auto old = waiters_.find(id); old != waiters_.end()) AnswerWaiter(id);
     auto w = std::make_unique<Waiter>();
     w->done = std::move(done);
@@ -222,6 +223,9 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
     } else if (w.stopped) {
       st = JobState::kFailed;
       reason = "stopped by the node agent" + (w.message.empty() ? "" : ": " + w.message);
+    } else if (w.exit_code && *w.exit_code == -1 && w.signal == 0) {
+      st = JobState::kLost;  // the agent has no trace of the process any more
+      reason = "the node agent lost the process" + (w.message.empty() ? "" : ": " + w.message);
     } else if (w.exit_code && *w.exit_code == 0) {
       st = JobState::kSucceeded;
     } else if (w.signal != 0) {
@@ -307,7 +311,11 @@ void Platform::Shutdown() {
 }
 
 void Platform::WakeNode(NodeId node) {
-  if (waiters_.count(node)) AnswerWaiter(node);
+  if (waiters_.count(node)) {
+    AnswerWaiter(node);
+  } else {
+    node_dirty_.insert(node);
+  }
 }
 
 void Platform::AnswerWaiter(NodeId node) {
