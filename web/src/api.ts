@@ -1,0 +1,145 @@
+// The REST API (docs/api.md) as seen by the portal: same-origin fetch with the session cookie.
+export interface Money {
+  amount: string;
+  currency: string;
+  micros: number;
+}
+export interface Entity {
+  id: number;
+  name: string;
+  quota: Record<string, number>;
+  created_at: string;
+}
+export interface User {
+  id: number;
+  name: string;
+  entity: string | null;
+  role: "member" | "entity-admin" | "platform-admin";
+}
+export interface WhoAmI {
+  user: User | null;
+  entity: Entity | null;
+}
+export interface GpuClass {
+  name: string;
+  model: string;
+  memory_mb: number;
+  hourly_rate: Money;
+  speed: number;
+}
+export interface Gpu {
+  index: number;
+  uuid: string;
+  model: string;
+  gpu_class: string;
+  memory_mb: number;
+  state: string;
+  job: number | null;
+}
+export interface NodeInfo {
+  id: number;
+  name: string;
+  state: string;
+  simulated: boolean;
+  labels: Record<string, string>;
+  last_heartbeat: string | null;
+  gpus: Gpu[];
+}
+export interface Job {
+  id: number;
+  name: string;
+  kind: string;
+  state: string;
+  entity: string;
+  user: string;
+  gpus: number;
+  gpu_types: string[];
+  gpu_type: string | null;
+  node: string | null;
+  gpu_ids: number[];
+  walltime_s: number;
+  command: string[];
+  environment: string;
+  submitted_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  reason: string;
+  releasing: boolean;
+  cost: Money;
+  queue_position?: number;
+  estimated_start?: string | null;
+  url?: string;
+}
+export interface EntityUsage {
+  entity: string;
+  gpu_seconds: Record<string, number>;
+  cost_by_class?: Record<string, Money>;
+  cost: Money;
+}
+export interface Usage {
+  from: string;
+  to: string;
+  entities: EntityUsage[];
+}
+export interface Estimate {
+  estimated_start?: string | null;
+  node?: string | null;
+  gpu_type?: string | null;
+  queue_position?: number;
+  reason?: string;
+  price?: Money;
+  cost?: Money;
+  rate?: Money;
+}
+
+export const FINAL_STATES = ["succeeded", "failed", "cancelled", "preempted", "timed_out", "lost"];
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Called on every 401 (the session is gone): the app shows the sign-in page.
+let onUnauthenticated: () => void = () => {};
+export function setUnauthenticatedHandler(f: () => void): void {
+  onUnauthenticated = f;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: {} };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
+  }
+  const res = await fetch(path, init);
+  if (!res.ok) {
+    let code = "error";
+    let message = res.statusText;
+    try {
+      const j = await res.json();
+      code = j.error?.code ?? code;
+      message = j.error?.message ?? message;
+    } catch {
+      /* not JSON */
+    }
+    if (res.status === 401 && path !== "/api/v1/session") onUnauthenticated();
+    throw new ApiError(res.status, code, message);
+  }
+  return res;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await call(method, path, body);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+export async function apiText(path: string): Promise<string> {
+  return (await call("GET", path)).text();
+}

@@ -1,0 +1,117 @@
+// Job page: the job's facts (refreshed while it is not final), its logs (polled), cancel.
+// Another entity's job answers 404 and the page says "not found".
+import { api, ApiError, apiText, FINAL_STATES, type Job, type NodeInfo } from "../api";
+import { h, replace } from "../dom";
+import { dateTime, duration, money } from "../format";
+import { type Key, t } from "../i18n";
+import type { Ctx } from "../main";
+import { errorNote, poll, stateBadge } from "../ui";
+
+export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, string>): () => void {
+  const id = params.id;
+  const heading = h("h1", null, t("job.title", { id }));
+  const facts = h("div", null, h("p", { role: "status" }, t("app.loading")));
+  const actions = h("div", { class: "actions" });
+  const logs = h("pre", { class: "logs", id: "logs", tabindex: "0", "aria-label": t("job.logs") });
+  const logSection = h("section", { "aria-labelledby": "logs-h", hidden: true },
+    h("h2", { id: "logs-h" }, t("job.logs")), logs);
+  main.append(h("p", null, h("a", { href: "/work" }, `← ${t("job.back")}`)), heading, facts, actions, logSection);
+
+  const simulatedNodes = new Set<string>();
+  api<{ nodes: NodeInfo[] }>("GET", "/api/v1/nodes")
+    .then((r) => r.nodes.filter((n) => n.simulated).forEach((n) => simulatedNodes.add(n.name)))
+    .catch(() => {});
+
+  let job: Job | null = null;
+  let confirming = false;
+  let notFound = false;
+
+  const drawActions = () => {
+    if (!job || FINAL_STATES.includes(job.state)) return replace(actions);
+    if (!confirming) {
+      return replace(actions, h("button", { type: "button", class: "danger", id: "cancel",
+        onclick: () => { confirming = true; drawActions(); (actions.querySelector("#confirm-cancel") as HTMLElement)?.focus(); } },
+        t("job.cancel")));
+    }
+    replace(actions,
+      h("button", { type: "button", class: "danger", id: "confirm-cancel", onclick: async () => {
+        try {
+          job = await api<Job>("POST", `/api/v1/jobs/${id}/cancel`);
+          confirming = false;
+          draw();
+        } catch (e) {
+          actions.append(errorNote(e));
+        }
+      } }, t("job.cancel.confirm", { id })),
+      h("button", { type: "button", onclick: () => { confirming = false; drawActions(); } }, t("job.cancel.keep")));
+  };
+
+  const draw = () => {
+    if (!job) return;
+    const j = job;
+    const row = (k: Key | string, v: Node | string) => [h("dt", null, k.includes(".") ? t(k as Key) : k), h("dd", null, v)];
+    const node = j.node ? `${j.node}${simulatedNodes.has(j.node) ? ` (${t("ops.simulated")})` : ""}` : "—";
+    replace(facts, h("dl", { class: "facts" },
+      row("col.state", h("span", null, stateBadge(j.state), j.releasing ? ` (${t("job.releasing")})` : "")),
+      row("col.name", j.name),
+      row("col.kind", t(`kind.${j.kind}` as Key)),
+      row("col.user", `${j.user} · ${j.entity}`),
+      row("col.gpus", `${j.gpus} × ${j.gpu_type ?? (j.gpu_types.join("|") || t("any"))}`),
+      row("col.node", node),
+      j.gpu_ids.length ? row("job.gpuids", j.gpu_ids.join(", ")) : null,
+      j.state === "queued" ? row("col.queue", String(j.queue_position ?? "—")) : null,
+      j.state === "queued" ? row("col.start", dateTime(j.estimated_start)) : null,
+      j.reason ? row("col.reason", j.reason) : null,
+      row("col.cost", h("span", { id: "job-cost", class: "cost" }, money(j.cost))),
+      row("col.submitted", dateTime(j.submitted_at)),
+      row("job.started", dateTime(j.started_at)),
+      row("job.finished", dateTime(j.finished_at)),
+      j.exit_code !== null ? row("job.exit", String(j.exit_code)) : null,
+      row("job.walltime", duration(j.walltime_s)),
+      j.environment ? row("job.environment", j.environment) : null,
+      j.command.length ? row("job.command", h("code", null, j.command.join(" "))) : null,
+      j.url ? row("job.notebook", h("a", { href: j.url, target: "_blank", rel: "noopener" }, j.url)) : null,
+    ));
+    drawActions();
+  };
+
+  const stopJob = poll(async () => {
+    try {
+      job = await api<Job>("GET", `/api/v1/jobs/${encodeURIComponent(id)}`);
+      draw();
+      logSection.hidden = false;
+      return FINAL_STATES.includes(job.state) && !job.releasing;
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) {
+        notFound = true;
+        replace(facts, h("p", { class: "error", role: "alert", id: "not-found" }, t("job.notfound", { id })));
+        replace(actions);
+        return true;
+      }
+      replace(facts, errorNote(e));
+      return false;
+    }
+  }, 1500);
+
+  let finalLogsRead = false;
+  const stopLogs = poll(async () => {
+    if (notFound) return true;
+    if (!job) return false;
+    const final = FINAL_STATES.includes(job.state);
+    const text = await apiText(`/api/v1/jobs/${id}/logs?tail_bytes=65536`);
+    const atBottom = logs.scrollTop + logs.clientHeight >= logs.scrollHeight - 4;
+    logs.textContent = text || t("job.logs.empty");
+    if (atBottom) logs.scrollTop = logs.scrollHeight;
+    if (final) {
+      // One more read after the job ended: the agent may ship the last lines a moment later.
+      if (finalLogsRead) return true;
+      finalLogsRead = true;
+    }
+    return false;
+  }, 2000);
+
+  return () => {
+    stopJob();
+    stopLogs();
+  };
+}
