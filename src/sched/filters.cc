@@ -25,6 +25,19 @@ std::vector<Millis> Candidates(Millis not_before, Millis horizon, std::vector<Mi
 
 }  // namespace
 
+bool MatchesSelector(const JobView& job, const NodeView& node) {
+  for (const auto& [key, value] : job.node_selector) {
+    auto it = node.labels.find(key);
+    if (it == node.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+Millis LabelFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
+                             Millis not_before) const {
+  return MatchesSelector(*ask.job, tl.snapshot().nodes[node_pos]) ? not_before : kNever;
+}
+
 Millis ClassSizeFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
                                  Millis not_before) const {
   const NodeView& node = tl.snapshot().nodes[node_pos];
@@ -73,6 +86,7 @@ Millis FreeDevicesFilter::Earliest(const Ask& ask, size_t node_pos, const Timeli
 
 std::vector<std::unique_ptr<Filter>> DefaultFilters() {
   std::vector<std::unique_ptr<Filter>> f;
+  f.push_back(std::make_unique<LabelFilter>());
   f.push_back(std::make_unique<ClassSizeFilter>());
   f.push_back(std::make_unique<SchedulableFilter>());
   f.push_back(std::make_unique<HealthFilter>());

@@ -9,6 +9,16 @@
 
 namespace gpuaas::sched {
 
+// The node's labels include the job's node_selector.
+class LabelFilter final : public Filter {
+ public:
+  Stage stage() const override { return Stage::kLabels; }
+  Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+};
+
+// Every selector entry is a label of the node with that value.
+bool MatchesSelector(const JobView& job, const NodeView& node);
+
 // The node has at least ask.job->gpus devices of the class, whatever their state: otherwise
 // the job can never run there.
 class ClassSizeFilter final : public Filter {
@@ -46,7 +56,7 @@ class FreeDevicesFilter final : public Filter {
   Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
 };
 
-// The v1 chain: class size, schedulable, health, quota, free devices.
+// The chain: labels, class size, schedulable, health, quota, free devices.
 std::vector<std::unique_ptr<Filter>> DefaultFilters();
 
 }  // namespace gpuaas::sched

@@ -34,7 +34,10 @@ Placer Placer::Default() {
 }
 
 std::vector<std::string> Placer::AcceptableClasses(const JobView& job, const Snapshot& snapshot) {
-  if (!job.gpu_types.empty()) return job.gpu_types;
+  if (!job.gpu_types.empty()) {
+    if (!job.allow_fallback) return {job.gpu_types.front()};
+    return job.gpu_types;
+  }
   std::vector<std::string> out;
   for (const ClassInfo& c : snapshot.classes) out.push_back(c.name);
   if (!out.empty()) return out;

@@ -52,8 +52,9 @@ class Placer {
   Evaluation Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
                       Millis not_before, bool find_earliest = true) const;
 
-  // The job's acceptable classes: its gpu_types, or else the snapshot's classes in catalogue
-  // order (or, with no catalogue, the classes found on nodes in node and device order).
+  // The job's acceptable classes: its gpu_types (only the first without allow_fallback), or else
+  // the snapshot's classes in catalogue order (or, with no catalogue, the classes found on nodes in
+  // node and device order).
   static std::vector<std::string> AcceptableClasses(const JobView& job, const Snapshot& snapshot);
 
  private:

@@ -4,6 +4,8 @@ namespace gpuaas::sched {
 
 const char* StageName(Stage stage) {
   switch (stage) {
+    case Stage::kLabels:
+      return "labels";
     case Stage::kTooBig:
       return "too_big";
     case Stage::kUnschedulable:

@@ -18,6 +18,7 @@ namespace gpuaas::sched {
 // How far a (job, class, node) pair gets through the filters, in filter order. A job's reason
 // for waiting comes from the pair that got furthest.
 enum class Stage {
+  kLabels,         // the node lacks a label of the job's node_selector
   kTooBig,         // the node has fewer devices of the class than the job asks
   kUnschedulable,  // the node is down, cordoned or draining
   kUnhealthy,      // too few healthy devices of the class

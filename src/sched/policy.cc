@@ -31,6 +31,17 @@ std::vector<std::string> PolicyNames() {
   return {"fifo", "backfill", "ordered-fallback", "sjf-oracle", "default"};
 }
 
+int PriorityLevel(const Policy& policy, const std::string& priority_class) {
+  auto it = policy.priority_classes.find(priority_class);
+  if (it != policy.priority_classes.end()) return it->second;
+  it = policy.priority_classes.find(policy.default_priority_class);
+  return it != policy.priority_classes.end() ? it->second : 0;
+}
+
+bool IsBestEffort(const Policy& policy, const std::string& priority_class) {
+  return !policy.best_effort_class.empty() && priority_class == policy.best_effort_class;
+}
+
 Status ValidatePolicy(const Policy& policy) {
   if (!MakeQueueOrder(policy.queue_order).ok()) {
     return InvalidArgument("unknown queue order \"" + policy.queue_order + "\"");
@@ -40,6 +51,8 @@ Status ValidatePolicy(const Policy& policy) {
   if (policy.max_estimates < 0 || policy.max_jobs_per_pass <= 0) {
     return InvalidArgument("scheduler limits must be positive");
   }
+  if (policy.preemption_grace_s < 0) return InvalidArgument("preemption grace must be >= 0");
+  if (policy.fair_share_half_life_s < 0) return InvalidArgument("half-life must be >= 0");
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,32 @@ struct Policy {
   // at most this many jobs are looked at per pass (the rest wait with their position only).
   int max_estimates = 1000;
   int max_jobs_per_pass = 10000;
+
+  // Priority classes (JobView/RunningView::priority_class -> level). The queue orders by level
+  // first; a job of a higher level may preempt jobs of strictly lower levels.
+  std::map<std::string, int> priority_classes = {
+      {"production", 100}, {"standard", 50}, {"best-effort", 0}};
+  std::string default_priority_class = "standard";  // for jobs that name none (or an unknown one)
+  // Jobs of this class never get a reservation and never block anyone (strict order); they are
+  // the first victims of preemption.
+  std::string best_effort_class = "best-effort";
+  // A queued job that cannot fit may preempt running preemptible jobs of strictly lower
+  // priority classes (never GPUs within their entity's guarantee).
+  bool preempt_lower_priority = true;
+  // An entity below its guarantee (Snapshot::quota_guarantee) whose job cannot fit reclaims
+  // GPUs that other entities borrow beyond their own guarantee.
+  bool reclaim = true;
+  // What the state gives a preempted job between SIGTERM and the stop; the scheduler projects
+  // stopping jobs to end by then and promises guarantees within it.
+  int64_t preemption_grace_s = 300;
+  // Fair share: the half-life of past usage (the state passes it to DecayedUsage()).
+  int64_t fair_share_half_life_s = 7 * 86400;
 };
+
+// The level of a priority class name (empty or unknown = the default class's level; 0 if that
+// is unknown too).
+int PriorityLevel(const Policy& policy, const std::string& priority_class);
+bool IsBestEffort(const Policy& policy, const std::string& priority_class);
 
 // "fifo" (strict order, no backfill), "backfill" (arrival order + EASY backfill),
 // "ordered-fallback" (arrival order, a job that does not fit is passed over, no reservation),

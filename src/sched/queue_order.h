@@ -1,13 +1,20 @@
 // QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id); "priority" by priority
-// (higher first), then arrival; "sjf-oracle" by gpus x true run time (simulator baseline).
-// Stateless; thread-safe.
+// class level (Policy::priority_classes, higher first), then priority (higher first), then
+// arrival; "fair-share" like "priority" but, within a level and priority, the entity with the
+// lowest decayed usage per share first (Snapshot::decayed_usage / entity_shares), then arrival;
+// "sjf-oracle" by gpus x true run time (simulator baseline).
+// Plugins copy what they need from the policy and snapshot. Stateless after construction;
+// thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
 #include "sched/plugins.h"
+#include "sched/policy.h"
 
 namespace gpuaas::sched {
 
@@ -18,7 +25,24 @@ class ArrivalOrder final : public QueueOrder {
 
 class PriorityOrder final : public QueueOrder {
  public:
+  explicit PriorityOrder(Policy policy = {}) : policy_(std::move(policy)) {}
   void Sort(std::vector<const JobView*>& queue) const override;
+
+ private:
+  Policy policy_;
+};
+
+class FairShareOrder final : public QueueOrder {
+ public:
+  FairShareOrder(Policy policy, std::map<EntityId, double> shares, std::map<EntityId, double> usage)
+      : policy_(std::move(policy)), shares_(std::move(shares)), usage_(std::move(usage)) {}
+  void Sort(std::vector<const JobView*>& queue) const override;
+  // decayed usage / share (share absent = 1; share <= 0 = infinite).
+  double UsagePerShare(EntityId entity) const;
+
+ private:
+  Policy policy_;
+  std::map<EntityId, double> shares_, usage_;
 };
 
 // Shortest job first with perfect knowledge (a simulator baseline, not a production policy):
@@ -28,7 +52,10 @@ class SjfOracleOrder final : public QueueOrder {
   void Sort(std::vector<const JobView*>& queue) const override;
 };
 
-// The plugin for a Policy::queue_order name.
-Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name);
+// The plugin for a Policy::queue_order name, configured from the policy and the snapshot
+// (either may be null: defaults, no usage).
+Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name,
+                                                   const Policy* policy = nullptr,
+                                                   const Snapshot* snapshot = nullptr);
 
 }  // namespace gpuaas::sched

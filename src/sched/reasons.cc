@@ -28,6 +28,11 @@ std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline&
   const std::string& cls = ev.furthest_class;
   if (ev.classes.empty()) return "no GPU class is configured";
   switch (ev.furthest) {
+    case Stage::kLabels: {
+      std::string sel;
+      for (const auto& [k, v] : job.node_selector) sel += (sel.empty() ? "" : ",") + k + "=" + v;
+      return "no node has the labels " + sel;
+    }
     case Stage::kTooBig:
       return "no node has " + n + gpus + " of class " + JoinOr(ev.classes);
     case Stage::kUnschedulable:

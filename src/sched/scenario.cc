@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <stdexcept>
 
 #include "base/money.h"
 #include "base/time.h"
@@ -105,6 +106,12 @@ class Parser {
     if (verb == "class") return ClassLine(w);
     if (verb == "node") return NodeLine(w);
     if (verb == "quota") return QuotaLine(w);
+    if (verb == "guarantee") {
+      if (w.size() < 3) return InvalidArgument("guarantee needs an entity and CLASS=N");
+      Entity(w[1]);
+      return QuotaArgs(w, 2, &s_.guarantees[w[1]]);
+    }
+    if (verb == "share" || verb == "usage") return NumberLine(w);
     if (verb == "job") return JobLine(w);
     if (verb == "at") return EventLine(w);
     if (verb == "expect") return ExpectLine(w);
@@ -145,8 +152,21 @@ class Parser {
       if (!p.ok()) return p.status();
       s_.policy = *p;
     }
-    GPUAAS_RETURN_IF_ERROR(Unused(
-        a, {"order", "backfill", "reservations", "strict", "default_walltime", "max_estimates"}));
+    GPUAAS_RETURN_IF_ERROR(
+        Unused(a, {"order", "backfill", "reservations", "strict", "default_walltime",
+                   "max_estimates", "preempt", "reclaim", "grace", "half_life"}));
+    if (a.kv.contains("preempt")) {
+      GPUAAS_ASSIGN_OR_RETURN(s_.policy.preempt_lower_priority, OnOff(a.kv["preempt"]));
+    }
+    if (a.kv.contains("reclaim")) {
+      GPUAAS_ASSIGN_OR_RETURN(s_.policy.reclaim, OnOff(a.kv["reclaim"]));
+    }
+    if (a.kv.contains("grace")) {
+      GPUAAS_ASSIGN_OR_RETURN(s_.policy.preemption_grace_s, Seconds(a.kv["grace"]));
+    }
+    if (a.kv.contains("half_life")) {
+      GPUAAS_ASSIGN_OR_RETURN(s_.policy.fair_share_half_life_s, Seconds(a.kv["half_life"]));
+    }
     if (a.kv.contains("backfill")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.backfill, OnOff(a.kv["backfill"]));
     }
@@ -203,7 +223,10 @@ class Parser {
       if (other.name == n.name) return InvalidArgument("node " + n.name + " defined twice");
     }
     Args a = ParseArgs(w, 2);
-    GPUAAS_RETURN_IF_ERROR(Unused(a, {"unhealthy"}));
+    GPUAAS_RETURN_IF_ERROR(Unused(a, {"unhealthy", "labels"}));
+    if (a.kv.contains("labels")) {
+      GPUAAS_ASSIGN_OR_RETURN(n.labels, Pairs(a.kv["labels"]));
+    }
     for (const std::string& f : a.flags) {
       if (f == "cordoned") {
         n.schedulable = false;
@@ -238,6 +261,40 @@ class Parser {
     return Status::Ok();
   }
 
+  Status NumberLine(const std::vector<std::string>& w) {
+    if (w.size() != 3) return InvalidArgument(w[0] + " needs an entity and a number");
+    double v = 0;
+    GPUAAS_RETURN_IF_ERROR(Number(w[2], &v));
+    if (v < 0) return InvalidArgument(w[0] + " must be >= 0");
+    Entity(w[1]);
+    (w[0] == "share" ? s_.shares : s_.usage)[w[1]] = v;
+    return Status::Ok();
+  }
+
+  static Status Number(const std::string& text, double* out) {
+    try {
+      size_t used = 0;
+      *out = std::stod(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+    } catch (...) {
+      return InvalidArgument("not a number: \"" + text + "\"");
+    }
+    return Status::Ok();
+  }
+
+  // "k:v,k2:v2"
+  static Result<std::map<std::string, std::string>> Pairs(const std::string& text) {
+    std::map<std::string, std::string> out;
+    for (const std::string& kv : Split(text, ',')) {
+      size_t colon = kv.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        return InvalidArgument("expected KEY:VALUE, got \"" + kv + "\"");
+      }
+      out[kv.substr(0, colon)] = kv.substr(colon + 1);
+    }
+    return out;
+  }
+
   Status QuotaLine(const std::vector<std::string>& w) {
     if (w.size() < 3) return InvalidArgument("quota needs an entity and CLASS=N");
     Entity(w[1]);
@@ -256,7 +313,27 @@ class Parser {
     Args a = ParseArgs(w, 2);
     if (!a.flags.empty()) return InvalidArgument("unexpected \"" + a.flags[0] + "\"");
     GPUAAS_RETURN_IF_ERROR(
-        Unused(a, {"at", "entity", "gpus", "types", "walltime", "runs", "priority"}));
+        Unused(a, {"at", "entity", "gpus", "types", "walltime", "runs", "priority", "class",
+                   "preemptible", "fallback", "speeds", "select"}));
+    if (a.kv.contains("class")) j.priority_class = a.kv["class"];
+    if (a.kv.contains("preemptible")) {
+      GPUAAS_ASSIGN_OR_RETURN(j.preemptible, OnOff(a.kv["preemptible"]));
+    }
+    if (a.kv.contains("fallback")) {
+      GPUAAS_ASSIGN_OR_RETURN(j.allow_fallback, OnOff(a.kv["fallback"]));
+    }
+    if (a.kv.contains("select")) {
+      GPUAAS_ASSIGN_OR_RETURN(j.selector, Pairs(a.kv["select"]));
+    }
+    if (a.kv.contains("speeds")) {
+      GPUAAS_ASSIGN_OR_RETURN(auto speeds, Pairs(a.kv["speeds"]));
+      for (const auto& [cls, v] : speeds) {
+        double speed = 0;
+        GPUAAS_RETURN_IF_ERROR(Number(v, &speed));
+        if (!(speed > 0)) return InvalidArgument("speed must be > 0");
+        j.speeds[cls] = speed;
+      }
+    }
     for (const char* required : {"at", "entity", "runs"}) {
       if (!a.kv.contains(required)) return InvalidArgument(std::string("job needs ") + required);
     }
@@ -311,8 +388,14 @@ class Parser {
     Expectation x;
     x.line = line_;
     Args a = ParseArgs(w, 1);
-    GPUAAS_RETURN_IF_ERROR(Unused(a, {"at", "job", "node", "devices", "class", "state", "started",
-                                      "reason~", "reason", "position", "estimate"}));
+    GPUAAS_RETURN_IF_ERROR(
+        Unused(a, {"at", "job", "node", "devices", "class", "state", "started", "reason~", "reason",
+                   "position", "estimate", "nodes", "preemptions"}));
+    if (a.kv.contains("nodes")) x.nodes = a.kv["nodes"];
+    if (a.kv.contains("preemptions")) {
+      GPUAAS_ASSIGN_OR_RETURN(int64_t p, Int(a.kv["preemptions"]));
+      x.preemptions = static_cast<int>(p);
+    }
     for (const std::string& f : a.flags) {
       if (f != "waiting") return InvalidArgument("unexpected \"" + f + "\"");
       x.waiting = true;
@@ -342,14 +425,15 @@ class Parser {
         GPUAAS_ASSIGN_OR_RETURN(x.estimate_s, Seconds(a.kv["estimate"]));
       }
     }
-    bool placed = x.node || x.devices || x.gpu_class || x.started_s;
+    bool placed = x.node || x.devices || x.gpu_class || x.started_s || x.nodes;
     if (x.waiting && (placed || x.state)) {
       return InvalidArgument("a waiting job has no node, devices, class, start or state");
     }
-    if (!x.waiting && (x.reason_contains || x.reason_equals || x.position || x.estimate_s)) {
-      return InvalidArgument("reason, position and estimate need \"waiting\"");
+    if (!x.waiting && (x.position || x.estimate_s)) {
+      return InvalidArgument("position and estimate need \"waiting\"");
     }
-    if (!x.waiting && !placed && !x.state) return InvalidArgument("expect checks nothing");
+    bool other = x.state || x.preemptions || x.reason_contains || x.reason_equals;
+    if (!x.waiting && !placed && !other) return InvalidArgument("expect checks nothing");
     s_.expectations.push_back(x);
     return Status::Ok();
   }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "sched/placer.h"
+#include "sched/preemption.h"
 #include "sched/queue_order.h"
 #include "sched/reasons.h"
 #include "sched/timeline.h"
@@ -25,10 +26,38 @@ struct Pending {
       std::nullopt;  // backfill: where and from when its GPUs are reserved
 };
 
-std::unique_ptr<QueueOrder> OrderFor(const Policy& policy) {
-  auto order = MakeQueueOrder(policy.queue_order);
+std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snapshot) {
+  auto order = MakeQueueOrder(policy.queue_order, &policy, &snapshot);
   if (order.ok()) return std::move(order).value();
   return std::make_unique<ArrivalOrder>();
+}
+
+// Jobs that fit within their entity's guarantee (counting running jobs that are not stopping
+// and the guaranteed jobs ahead) go first, in queue order (as Kueue admits workloads within
+// nominal quota before borrowing ones): GPUs reclaimed for them are not taken by others.
+void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queue) {
+  std::map<std::pair<EntityId, std::string>, int> used;
+  for (const RunningView& r : snapshot.running) {
+    if (!r.stopping) used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
+  }
+  std::set<JobId> first;
+  for (const JobView* j : queue) {
+    auto g = snapshot.quota_guarantee.find(j->entity);
+    if (g == snapshot.quota_guarantee.end() || j->gpus < 1) continue;
+    for (const std::string& cls : Placer::AcceptableClasses(*j, snapshot)) {
+      auto c = g->second.find(cls);
+      if (c == g->second.end()) continue;
+      int& u = used[{j->entity, cls}];
+      if (u + j->gpus <= c->second) {
+        u += j->gpus;
+        first.insert(j->id);
+        break;
+      }
+    }
+  }
+  if (first.empty()) return;
+  std::stable_partition(queue.begin(), queue.end(),
+                        [&](const JobView* j) { return first.contains(j->id); });
 }
 
 // The queue in order, each id once.
@@ -38,7 +67,8 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
   for (const JobView& j : snapshot.queued) {
     if (seen.insert(j.id).second) queue.push_back(&j);
   }
-  OrderFor(policy)->Sort(queue);
+  OrderFor(policy, snapshot)->Sort(queue);
+  if (policy.reclaim && !snapshot.quota_guarantee.empty()) GuaranteedFirst(snapshot, queue);
   return queue;
 }
 
@@ -82,6 +112,8 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   Plan plan;
   const Placer placer = Placer::Default();
   Timeline timeline(snapshot, policy, now);
+  Preemptor preemptor(snapshot, policy);
+  const bool may_preempt = policy.reclaim || policy.preempt_lower_priority;
   std::vector<Pending> pending;
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
   int reserved = 0;      // backfill: reservations made so far
@@ -116,6 +148,24 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     }
     Pending p{job, std::move(ev), "", blocked_by, std::nullopt};
     bool waits_for_gpus = p.ev.furthest == Stage::kBusy;
+    const bool best_effort = IsBestEffort(policy, job->priority_class);
+    if (may_preempt && waits_for_gpus && blocked_by == 0) {
+      if (auto d = preemptor.Decide(*job, p.ev.classes, timeline)) {
+        // The claimer holds the devices it will get from now on (the victims' until they stop).
+        Millis start = AddSeconds(now, policy.preemption_grace_s);
+        timeline.Occupy(d->node_pos, d->devices, job->entity, d->gpu_class, now,
+                        AddSeconds(start, d->walltime_s));
+        p.reserved =
+            Option{start,      d->gpu_class,  0, d->node_pos, snapshot.nodes[d->node_pos].id,
+                   d->devices, d->walltime_s, 0};
+        p.reason = d->reason;
+        for (Preemption& v : d->preemptions) plan.preemptions.push_back(std::move(v));
+        pending.push_back(std::move(p));
+        continue;
+      }
+    }
+    // Best-effort jobs never hold a reservation nor block anyone.
+    if (best_effort) waits_for_gpus = false;
     if (policy.backfill && reserved < policy.reservations && waits_for_gpus) {
       p.ev = placer.Evaluate(*job, timeline, policy, now);
     }

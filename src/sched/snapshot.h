@@ -42,6 +42,15 @@ struct JobView {
   // The true run time on the job's first class (simulator only; 0 = unknown). Used ONLY by the
   // "sjf-oracle" queue order, never by production policies.
   int64_t oracle_runtime_s = 0;
+  // Named priority class (Policy::priority_classes; empty = Policy::default_priority_class).
+  // The queue orders by class first, then by `priority` within it.
+  std::string priority_class = {};
+  // Speed hints per class (relative, e.g. {"h200": 1, "l40s": 0.4}); absent = ClassInfo::speed.
+  std::map<std::string, double> speeds = {};
+  // false = only the first of gpu_types (no fallback to another class).
+  bool allow_fallback = true;
+  // Only nodes whose labels include all these (label -> value).
+  std::map<std::string, std::string> node_selector = {};
 };
 
 // A job that holds devices: running, or "starting" (started_at 0 = not started yet, taken as now).
@@ -54,6 +63,12 @@ struct RunningView {
   Millis started_at = 0;
   int64_t walltime_s = 0;  // the limit on the class it got (already stretched); 0 = default
   int priority = 0;
+  // Added after v1 (defaults keep positional initialisers working):
+  std::string priority_class = {};  // as JobView::priority_class
+  bool preemptible = true;          // false: never a victim of priority preemption (reclaim of
+                                    // borrowed GPUs still applies)
+  bool stopping = false;            // the state is stopping it (a preemption in progress)
+  JobId stopping_for = 0;           // the job it is being preempted for (0 = unknown)
 };
 
 struct ClassInfo {
@@ -69,13 +84,37 @@ struct Snapshot {
   std::map<EntityId, std::map<std::string, int>> quota_limit;  // absent = unlimited
   std::vector<ClassInfo> classes;                              // "any class" tries them in order
   std::map<EntityId, std::string> entity_names;  // for reasons in words; absent = "entity N"
+  // Added after v1:
+  // GPUs per class an entity can always obtain within Policy::preemption_grace_s (reclaiming
+  // GPUs that other entities borrow beyond their own guarantee). Absent = 0.
+  std::map<EntityId, std::map<std::string, int>> quota_guarantee = {};
+  // Fair share: weight per entity (absent = 1) and decayed past usage in GPU-hours (absent = 0;
+  // computed by the state with DecayedUsage(), sched/fair_share.h).
+  std::map<EntityId, double> entity_shares = {};
+  std::map<EntityId, double> decayed_usage = {};
+};
+
+// The devices a job gets on one node.
+struct Slice {
+  NodeId node = 0;
+  std::vector<int> devices;  // ascending
 };
 
 struct Placement {
   JobId job = 0;
-  NodeId node = 0;
+  NodeId node = 0;  // the first slice (compatibility: single-node jobs have one)
   std::string gpu_class;
-  std::vector<int> devices;  // ascending
+  std::vector<int> devices;  // ascending; the first slice's
+  // Added after v1:
+  std::string reason = {};         // why this class and node, in words (may be empty)
+  std::vector<Slice> slices = {};  // every node's devices; a gang (multi-node) has several
+};
+
+// A running job the state must stop (SIGTERM, grace, stop, back to the queue as preempted).
+struct Preemption {
+  JobId job = 0;
+  std::string reason;  // in words, e.g. "reclaimed: acme needs its guaranteed 8 h200; ..."
+  JobId for_job = 0;   // the queued job the GPUs are freed for
 };
 
 struct Waiting {
@@ -86,8 +125,9 @@ struct Waiting {
 };
 
 struct Plan {
-  std::vector<Placement> placements;  // in queue order
-  std::vector<Waiting> waiting;       // every queued job not placed, in queue order
+  std::vector<Placement> placements;         // in queue order
+  std::vector<Waiting> waiting;              // every queued job not placed, in queue order
+  std::vector<Preemption> preemptions = {};  // running jobs to stop, in decision order
 };
 
 }  // namespace gpuaas::sched

@@ -25,6 +25,9 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     int64_t walltime = r.walltime_s > 0 ? r.walltime_s : policy.default_walltime_s;
     Millis start = r.started_at > 0 ? r.started_at : now;
     Millis end = std::max(AddSeconds(start, walltime), now + 1);
+    // A job being preempted is gone by the end of its grace period.
+    if (r.stopping)
+      end = std::min(end, std::max(AddSeconds(now, policy.preemption_grace_s), now + 1));
     ends[r.id] = end;
     auto it = node_pos.find(r.node);
     if (it != node_pos.end()) {

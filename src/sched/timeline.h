@@ -28,7 +28,8 @@ struct Hold {
 class Timeline {
  public:
   // Running jobs hold from the past until started_at + walltime_s (started_at 0 = now; an
-  // overdue job is taken to end imminently, at now + 1 ms). A device marked used by a job that
+  // overdue job is taken to end imminently, at now + 1 ms; a stopping one by the end of the
+  // preemption grace period). A device marked used by a job that
   // is not in `running` is held with an unknown end.
   Timeline(const Snapshot& snapshot, const Policy& policy, Millis now);
 
