@@ -12,10 +12,42 @@ std::string BearerToken(const net::HttpRequest& req) {
   return "";
 }
 
+std::string SessionToken(const net::HttpRequest& req) {
+  const std::string key = std::string(kSessionCookie) + "=";
+  for (const auto& [name, value] : req.headers) {
+    if (name != "cookie") continue;
+    size_t pos = 0;
+    while (pos < value.size()) {
+      size_t end = value.find(';', pos);
+      if (end == std::string::npos) end = value.size();
+      size_t b = value.find_first_not_of(' ', pos);
+      if (b != std::string::npos && b < end && value.compare(b, key.size(), key) == 0) {
+        return value.substr(b + key.size(), end - b - key.size());
+      }
+      pos = end + 1;
+    }
+  }
+  return "";
+}
+
+std::string RequestToken(const net::HttpRequest& req) {
+  std::string bearer = BearerToken(req);
+  if (!bearer.empty()) return bearer;
+  if (req.method != "GET" && req.method != "HEAD") {
+    const std::string& origin = req.Header("origin");
+    if (!origin.empty()) {
+      size_t scheme = origin.find("://");
+      std::string host = scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+      if (host != req.Header("host")) return "";  // cross-origin: no ambient credentials
+    }
+  }
+  return SessionToken(req);
+}
+
 net::Handler Authed(Platform& platform, AuthedHandler h) {
   return [&platform, h = std::move(h)](net::HttpRequest&& req, net::Respond respond) {
     if (!platform.ready()) return respond(ErrorOf(Unavailable("the server is starting")));
-    auto who = platform.Authenticate(BearerToken(req));
+    auto who = platform.Authenticate(RequestToken(req));
     if (!who.ok()) return respond(ErrorOf(who.status()));
     h(who.value(), std::move(req), std::move(respond));
   };

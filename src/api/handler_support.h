@@ -14,7 +14,16 @@ namespace gpuaas::api {
 // The bearer token of a request ("" if none).
 std::string BearerToken(const net::HttpRequest& req);
 
-// Wraps a handler that needs a caller: answers 401 itself when the token is missing or bad.
+// The portal's session cookie (HttpOnly, SameSite=Strict; its value is the user's token).
+inline constexpr const char* kSessionCookie = "gpuaas_session";
+// The value of the session cookie ("" if none).
+std::string SessionToken(const net::HttpRequest& req);
+// The caller's token: the bearer token, else the session cookie. A cookie on a request that
+// changes state (not GET/HEAD) from another origin (Origin header not matching Host) is ignored.
+std::string RequestToken(const net::HttpRequest& req);
+
+// Wraps a handler that needs a caller (token from RequestToken): answers 401 itself when the
+// token is missing or bad.
 using AuthedHandler =
     std::function<void(const Principal& who, net::HttpRequest&& req, net::Respond respond)>;
 net::Handler Authed(Platform& platform, AuthedHandler h);

@@ -17,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/demo_inventory.h"
 #include "api/api.h"
+#include "api/portal.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "cmd/commands.h"
@@ -63,6 +64,20 @@ Status WriteAdminToken(const std::string& path, const std::string& token) {
   return Status::Ok();
 }
 
+// The portal's default asset directory: `web` beside the executable (build/web, where
+// `make build` copies web/dist), else ./web/dist (the source tree's build output).
+std::string DefaultWebDir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n > 0) {
+    std::string exe(buf, static_cast<size_t>(n));
+    std::string dir = exe.substr(0, exe.rfind('/')) + "/web";
+    struct stat st {};
+    if (::stat((dir + "/index.html").c_str(), &st) == 0) return dir;
+  }
+  return "web/dist";
+}
+
 }  // namespace
 
 int RunServerCommand(int argc, char** argv) {
@@ -76,6 +91,10 @@ int RunServerCommand(int argc, char** argv) {
                  "simulated inventory, one node per item, e.g. h200:8,l40s:4 (the default when "
                  "no NVIDIA driver is found)");
   app.add_option("--config", config_file, "TOML configuration file (see docs/operations.md)");
+  std::string web_dir;
+  app.add_option("--web-dir", web_dir,
+                 "the portal's built assets (default: web/ beside the binary, else ./web/dist; "
+                 "\"none\" disables the portal)");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer("Example: gpuaas server --listen 127.0.0.1:8080 --data-dir /var/lib/gpuaas");
   try {
@@ -155,7 +174,9 @@ int RunServerCommand(int argc, char** argv) {
   api::RegisterApi(router, platform);
   net::HttpServerOptions opts;
   opts.listen = listen;
-  net::HttpServer server(loop, opts, router.AsHandler());
+  api::PortalOptions portal;
+  portal.web_dir = web_dir.empty() ? DefaultWebDir() : (web_dir == "none" ? "" : web_dir);
+  net::HttpServer server(loop, opts, api::WithPortal(router.AsHandler(), portal));
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "error: cannot listen on " << listen << ": " << s.message() << "\n";
     return 1;
@@ -165,6 +186,9 @@ int RunServerCommand(int argc, char** argv) {
   if (host == "::" || host == "[::]") host = "[::1]";
   const std::string self_url = "http://" + host + ":" + std::to_string(server.port());
   GLOG_INFO("gpuaas server listening on {} (data dir {})", self_url, data_dir);
+  if (!portal.web_dir.empty()) {
+    GLOG_INFO("web portal at {}/ (assets from {})", self_url, portal.web_dir);
+  }
 
   std::vector<std::unique_ptr<Agent>> agents;
   for (const auto& n : *demo_nodes) {
