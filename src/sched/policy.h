@@ -13,9 +13,11 @@
 namespace gpuaas::sched {
 
 struct Policy {
-  // Queue order plugin: "priority" (priority descending, then arrival), "fifo" (arrival:
-  // submitted_at, then id) or "sjf-oracle" (JobView::oracle_runtime_s; simulator only).
-  std::string queue_order = "priority";
+  // Queue order plugin (sched/queue_order.h): "fair-share" (priority class, priority, then the
+  // entity's decayed usage per share, then arrival), "priority" (class, priority, arrival),
+  // "fifo" (arrival: submitted_at, then id) or "sjf-oracle" (JobView::oracle_runtime_s;
+  // simulator only).
+  std::string queue_order = "fair-share";
   // EASY backfill on walltimes: the first job waiting for GPUs (not for quota) gets a
   // reservation at the earliest time it fits given running jobs' walltimes; a later job starts
   // now only if it does not delay it (it ends before, or uses other devices and quota).

@@ -125,7 +125,7 @@ TEST(PolicyByName, KnowsTheBaselines) {
   EXPECT_TRUE(PolicyByName("backfill")->backfill);
   EXPECT_TRUE(PolicyByName("default")->backfill);
   EXPECT_FALSE(PolicyByName("ordered-fallback")->backfill);
-  EXPECT_EQ(PolicyByName("default")->queue_order, "priority");
+  EXPECT_EQ(PolicyByName("default")->queue_order, "fair-share");
   EXPECT_EQ(PolicyByName("backfill")->queue_order, "fifo");
   EXPECT_FALSE(PolicyByName("ordered-fallback")->strict_order);
   EXPECT_FALSE(PolicyByName("lottery").ok());
