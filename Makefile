@@ -2,7 +2,9 @@
 #
 #   make build         install missing packages, build the release binary build/gpuaas
 #   make run [ARGS=..] build, then run `build/gpuaas server ARGS` in the foreground
-#   make test          build; unit tests (release, then ASan+UBSan); integration suite
+#   make test          build; unit tests (release, then ASan+UBSan); integration suite; portal e2e
+#   make portal        build the web portal only (web/dist, copied to build/web)
+#   make e2e           build, then the portal's end-to-end tests (tests/e2e/run.sh)
 #   make bench         build, then run the benchmarks and print their figures (bench/run.sh)
 #   make asan          unit tests under AddressSanitizer + UBSan only
 #   make format        clang-format -i the C++ sources;  make format-check: fail if unformatted
@@ -14,17 +16,25 @@ ARGS ?=
 # The C++ sources, NUL-separated for xargs.
 FIND_CXX = find src bench \( -name '*.cc' -o -name '*.h' \) -print0 2>/dev/null
 
-.PHONY: all deps build run test unit asan integration bench format format-check clean
+.PHONY: all deps build portal run test unit asan integration e2e bench format format-check clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-# (When the portal exists, its assets are built here too: e.g. `cd web && npm ci && npm run build`.)
+# The portal's assets (web/, TypeScript + Vite) are built too and copied to build/web, where
+# `build/gpuaas server` finds them by default (see `gpuaas server --web-dir`).
 build: deps
 	cmake --preset release
 	cmake --build --preset release -j2
+	$(MAKE) --no-print-directory portal
+
+# The web portal only: npm ci (from web/package-lock.json) and vite build into web/dist, then
+# copied to build/web.
+portal:
+	cd web && npm ci --no-audit --no-fund && npm run build
+	rm -rf build/web && mkdir -p build && cp -r web/dist build/web
 
 run: build
 	./build/gpuaas server $(ARGS)
@@ -42,6 +52,10 @@ asan: deps
 
 integration: build
 	tests/integration/run.sh
+
+# Portal end-to-end tests (playwright-core + Debian's chromium against a real server).
+e2e: build
+	tests/e2e/run.sh
 
 bench: build
 	bench/run.sh

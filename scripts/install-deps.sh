@@ -29,7 +29,15 @@ TOOL_PACKAGES=(
 #      portal e2e tests:      chromium nodejs npm
 #      monitoring:            prometheus
 EXTRA_PACKAGES=(
+  # portal (web/, built with npm) and its e2e tests (playwright-core drives Debian's chromium);
+  # fonts so that pages and screenshots render text
+  nodejs chromium fonts-dejavu-core
 )
+# npm: Debian's package, unless an npm is already there (a NodeSource nodejs ships its own npm
+# and conflicts with Debian's).
+if ! command -v npm >/dev/null 2>&1; then
+  EXTRA_PACKAGES+=(npm)
+fi
 # ----------------------------------------------------------------------------------------------
 
 ALL_PACKAGES=("${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${EXTRA_PACKAGES[@]}")

@@ -3,11 +3,11 @@
 #   1. release build (build/) and its unit tests (ctest)
 #   2. the unit tests again, built with AddressSanitizer + UBSan (build-asan/, no benchmarks)
 #   3. the integration suite (tests/integration/run.sh) against build/gpuaas
-#   (portal e2e tests: add them as a suite below when the portal exists)
+#   4. the portal e2e suite (tests/e2e/run.sh: builds web/, drives chromium against build/gpuaas)
 # Every suite runs even when an earlier one fails. Exits non-zero if anything failed; the last
 # line is "N passed, N failed": the totals over all suites (one unit-test program = one test).
 #
-# Usage: scripts/test.sh [--only release|asan|integration]
+# Usage: scripts/test.sh [--only release|asan|integration|e2e]
 # Preconditions: packages installed (scripts/install-deps.sh); run from anywhere.
 set -uo pipefail
 
@@ -110,7 +110,30 @@ if [[ -z "$only" || "$only" == "integration" ]]; then
   fi
 fi
 
-# Portal e2e tests (web/): add a suite here once the portal and its tests exist.
+# Portal e2e tests (web/): tests/e2e/run.sh builds the portal, then drives chromium against
+# build/gpuaas.
+if [[ -z "$only" || "$only" == "e2e" ]]; then
+  banner "portal e2e tests"
+  if [[ -x build/gpuaas && ( $release_ok -eq 1 || "$only" == "e2e" ) ]]; then
+    out="$(mktemp)"
+    tests/e2e/run.sh 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
+    line="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)"
+    rm -f "$out"
+    if [[ -n "$line" ]]; then
+      failed="$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")"
+      if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+        failed=1
+      fi
+      record e2e "${line%% *}" "$failed"
+    else
+      record e2e 0 1
+    fi
+  else
+    echo "build/gpuaas was not built: portal e2e suite not run"
+    record e2e 0 1
+  fi
+fi
 
 banner "summary"
 for s in "${summaries[@]}"; do

@@ -121,7 +121,9 @@ function render(): void {
     signedIn: (w) => {
       who = w;
       void refreshSimulated();
-      navigate("/work");
+      // Back to the page that asked for a sign-in (a link to a job page, say).
+      const p = location.pathname;
+      navigate(p === "/" || p === "/signin" ? "/work" : p);
     },
   };
   if (!who) {

@@ -1,0 +1,281 @@
+// Portal end-to-end tests: starts a real `gpuaas server` (temp data dir, 127.0.0.1, port 0,
+// simulated GPUs running real processes), drives Debian's Chromium with playwright-core, and
+// checks what a person sees: sign in, submit a job from the form, watch it run and finish with
+// its cost, entity isolation (another entity's job page says "not found"), operators' fleet
+// map, French. Screenshots go to $E2E_SCREENSHOTS (default build/e2e-screenshots; run with
+// E2E_SCREENSHOTS=docs/screenshots to refresh the README's pictures).
+//
+// Preconditions: build/gpuaas and web/dist built; /usr/bin/chromium installed.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BINARY = process.env.GPUAAS_BIN || path.join(ROOT, "build/gpuaas");
+const WEB_DIR = process.env.GPUAAS_WEB_DIR || path.join(ROOT, "web/dist");
+const SHOTS = path.resolve(ROOT, process.env.E2E_SCREENSHOTS || "build/e2e-screenshots");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const WAIT_MS = 60_000; // upper bound of a wait, never a timing goal
+
+let server, dataDir, base, adminToken, browser;
+const tokens = {};
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    dataDir = mkdtempSync(path.join(tmpdir(), "gpuaas-e2e-"));
+    server = spawn(BINARY, ["server", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+      "--web-dir", WEB_DIR, "--demo-gpus", "h200:8,l40s:4"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), WAIT_MS);
+    const onData = (chunk) => {
+      out += chunk.toString();
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const tok = /admin token: (\S+)/.exec(out);
+      if (url && tok) {
+        clearTimeout(timer);
+        base = url[1];
+        adminToken = tok[1];
+        resolve();
+      }
+    };
+    server.stdout.on("data", onData);
+    server.stderr.on("data", onData);
+    server.on("exit", (code) => reject(new Error(`server exited (${code}):\n${out}`)));
+  });
+}
+
+async function call(method, p, token, body) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function waitReady() {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const r = await fetch(`${base}/readyz`).catch(() => null);
+    if (r && r.status === 200) {
+      const nodes = await call("GET", "/api/v1/nodes", adminToken);
+      if (nodes.json?.nodes?.length === 2) return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("server not ready with its two demo nodes");
+}
+
+async function newPage(viewport = { width: 1280, height: 860 }) {
+  const context = await browser.newContext({ viewport, locale: "en-GB", timezoneId: "UTC" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  return page;
+}
+
+async function signIn(page, token) {
+  await page.goto(`${base}/`);
+  await page.fill("#token", token);
+  await page.click("form button[type=submit]");
+  await page.waitForSelector('nav a[href="/work"][aria-current="page"]');
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+before(async () => {
+  await startServer();
+  await waitReady();
+  for (const e of ["physics", "biology"]) {
+    const r = await call("POST", "/api/v1/entities", adminToken, { name: e, quota: { h200: 8, l40s: 4 } });
+    assert.equal(r.status, 201, r.text);
+  }
+  for (const [user, entity] of [["alice", "physics"], ["bob", "biology"]]) {
+    const r = await call("POST", "/api/v1/users", adminToken, { name: user, entity, role: "member" });
+    assert.equal(r.status, 201, r.text);
+    tokens[user] = r.json.token;
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+      "--no-first-run", "--disable-dev-shm-usage"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once("exit", r));
+    server.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    if (server.exitCode === null) server.kill("SIGKILL");
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("the server serves the portal without shadowing the API", async () => {
+  const index = await fetch(`${base}/jobs/12`);
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get("content-type"), /^text\/html/);
+  assert.equal(index.headers.get("cache-control"), "no-cache");
+  const html = await index.text();
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+  assert.ok(asset, html);
+  const js = await fetch(base + asset);
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get("content-type"), /^text\/javascript/);
+  assert.match(js.headers.get("cache-control"), /immutable/);
+  const api404 = await call("GET", "/api/v1/nope", adminToken);
+  assert.equal(api404.status, 404);
+  assert.equal(api404.json.error.code, "not_found");
+  assert.equal((await fetch(`${base}/healthz`)).headers.get("content-type"), "application/json");
+  assert.equal((await fetch(`${base}/assets/missing.js`)).status, 404);
+});
+
+test("sign in with a token sets an HttpOnly SameSite=Strict session cookie; a bad token is refused", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/`);
+  await page.waitForSelector("#token");
+  await shot(page, "signin");
+  await page.fill("#token", "gpa_" + "0".repeat(64));
+  await page.click("form button[type=submit]");
+  await page.waitForSelector("text=This token was not accepted.");
+  await signIn(page, tokens.alice);
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "gpuaas_session");
+  assert.ok(session, JSON.stringify(cookies));
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, "Strict");
+  assert.equal(await page.evaluate(() => document.cookie.includes("gpuaas_session")), false);
+  assert.match(await page.textContent("header.top"), /alice · physics/);
+  assert.match(await page.textContent("header.top"), /simulated/);
+  await page.click("text=Sign out");
+  await page.waitForSelector("#token");
+  const after = (await page.context().cookies()).find((c) => c.name === "gpuaas_session");
+  assert.ok(!after || after.value === "");
+  await page.context().close();
+});
+
+let jobId;
+
+test("alice submits a job from the form, sees it run and finish with its cost and logs", async () => {
+  const page = await newPage();
+  await signIn(page, tokens.alice);
+  await page.click('nav a[href="/request"]');
+  await page.waitForSelector("#gpu-class");
+  await page.selectOption("#gpu-class", "h200");
+  await page.fill("#gpus", "2");
+  await page.fill("#walltime", "10");
+  await page.selectOption("#walltime-unit", "m");
+  await page.fill("#environment", "pytorch");
+  await page.fill("#command", "echo hello from the portal; echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; sleep 3");
+  // The price, the maximum cost and the fallback option are shown before submitting.
+  const summary = page.locator(".summary");
+  await summary.locator("text=per hour").first().waitFor();
+  const text = await summary.textContent();
+  assert.match(text, /2 × €3\.50\/h = €7\.00 per hour/, text);
+  assert.match(text, /At most €1\.17/, text); // 2 × 3.50 × 10/60
+  assert.match(text, /Fallback: l40s .*2\.5× slower.*€1\.10\/h per GPU/, text);
+  await shot(page, "request");
+  await page.click("form button[type=submit]");
+  await page.waitForURL(/\/jobs\/\d+$/);
+  jobId = Number(/\/jobs\/(\d+)$/.exec(page.url())[1]);
+  await page.waitForSelector(".badge.state-running, .badge.state-succeeded");
+  await page.waitForSelector("#logs:has-text('hello from the portal')");
+  await shot(page, "job-running");
+  await page.waitForSelector(".badge.state-succeeded");
+  await page.waitForSelector("#logs:has-text('CUDA_VISIBLE_DEVICES=')");
+  const cost = await page.textContent("#job-cost");
+  const api = await call("GET", `/api/v1/jobs/${jobId}`, tokens.alice);
+  assert.equal(api.json.state, "succeeded");
+  assert.ok(api.json.cost.micros > 0, JSON.stringify(api.json.cost));
+  assert.match(cost, /^€0\.\d+$/);
+  assert.match(await page.textContent("dl.facts"), /h200/);
+  assert.match(await page.textContent("dl.facts"), /demo-h200-0 \(simulated\)/);
+  await shot(page, "job");
+
+  // My work lists it with its state and cost.
+  await page.click('nav a[href="/work"]');
+  const row = page.locator(`tr[data-job="${jobId}"]`);
+  await row.waitFor();
+  assert.match(await row.textContent(), /succeeded/);
+  assert.match(await row.locator("td.cost").textContent(), /€/);
+  await page.context().close();
+});
+
+test("a member of another entity cannot see the job page or its logs", async () => {
+  assert.ok(jobId, "needs the submitted job");
+  const page = await newPage();
+  await signIn(page, tokens.bob);
+  await page.goto(`${base}/jobs/${jobId}`);
+  await page.waitForSelector("#not-found");
+  assert.match(await page.textContent("#not-found"), new RegExp(`Job ${jobId} not found`));
+  assert.equal(await page.locator("#logs:has-text('hello')").count(), 0);
+  await page.click('nav a[href="/work"]');
+  await page.waitForSelector("text=No jobs yet.");
+  for (const p of [`/api/v1/jobs/${jobId}`, `/api/v1/jobs/${jobId}/logs`]) {
+    assert.equal((await call("GET", p, tokens.bob)).status, 404, p);
+  }
+  await page.context().close();
+});
+
+test("my entity shows this month's usage and cost", async () => {
+  const page = await newPage();
+  await signIn(page, tokens.alice);
+  await page.click('nav a[href="/entity"]');
+  await page.waitForSelector("#total-physics");
+  const usage = await call("GET", "/api/v1/usage?entity=physics", tokens.alice);
+  const total = usage.json.entities[0].cost;
+  assert.ok(total.micros > 0);
+  assert.match(await page.textContent("#total-physics"), /€/);
+  await shot(page, "entity");
+  await page.context().close();
+});
+
+test("operators see the fleet allocation map (simulated) and the queue; French works", async () => {
+  // A long job holding 6 H200 and one that must wait behind it.
+  const hold = await call("POST", "/api/v1/jobs", tokens.alice,
+    { name: "train-llm", gpus: 6, gpu_types: ["h200"], walltime_s: 600, command: ["sleep", "120"] });
+  assert.equal(hold.status, 201, hold.text);
+  const wait = await call("POST", "/api/v1/jobs", tokens.bob,
+    { name: "fold-proteins", gpus: 4, gpu_types: ["h200"], walltime_s: 600, command: ["sleep", "60"] });
+  assert.equal(wait.status, 201, wait.text);
+  const page = await newPage();
+  await signIn(page, adminToken);
+  await page.click('nav a[href="/operators"]');
+  await page.waitForSelector(`a.gpu.busy[href="/jobs/${hold.json.id}"]`);
+  await page.waitForSelector(`tr[data-job="${wait.json.id}"]`);
+  assert.equal(await page.locator(".simulated-badge").count(), 2);
+  assert.equal(await page.locator(`a.gpu.busy[href="/jobs/${hold.json.id}"]`).count(), 6);
+  await shot(page, "operators");
+
+  await page.selectOption("#lang", "fr");
+  await page.waitForSelector("text=Carte des allocations");
+  assert.equal(await page.getAttribute("html", "lang"), "fr");
+  await page.click('nav a[href="/work"]');
+  await page.waitForSelector("h1:has-text('Mes travaux')");
+  await page.selectOption("#lang", "en");
+  await page.context().close();
+
+  // Bob's work (his job waits) on a phone-sized screen.
+  const phone = await newPage({ width: 390, height: 844 });
+  await signIn(phone, tokens.bob);
+  await phone.waitForSelector(`tr[data-job="${wait.json.id}"] .badge.state-queued`);
+  await shot(phone, "work-mobile");
+  await phone.context().close();
+
+  for (const j of [hold.json.id, wait.json.id]) {
+    const r = await call("POST", `/api/v1/jobs/${j}/cancel`, adminToken);
+    assert.equal(r.status, 200, r.text);
+  }
+});
