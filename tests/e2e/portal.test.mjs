@@ -259,6 +259,28 @@ test("operators see the fleet allocation map (simulated) and the queue; French w
   assert.equal(await page.locator(`a.gpu.busy[href="/jobs/${hold.json.id}"]`).count(), 6);
   await shot(page, "operators");
 
+  // With telemetry (served here by a stand-in route, so the test does not depend on the
+  // telemetry module's samples), the map becomes a utilisation heat map and a running job's
+  // page shows its GPU charts. No screenshot: the figures are made up.
+  await page.route("**/api/v1/nodes/*/telemetry*", async (route) => {
+    const node = decodeURIComponent(/nodes\/([^/]+)\/telemetry/.exec(route.request().url())[1]);
+    const count = node.includes("h200") ? 8 : 4;
+    const gpus = Array.from({ length: count }, (_, index) => ({
+      index, job: null,
+      samples: [0, 1, 2].map((k) => ({ t: new Date(Date.now() - (2 - k) * 1000).toISOString(),
+        util: index < 6 && node.includes("h200") ? 60 + 10 * k : 0, mem_used_mb: 40960, power_w: 500, temp_c: 60 })),
+    }));
+    await route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify({ node, gpus }) });
+  });
+  await page.waitForSelector("h2:has-text('Utilisation heat map')");
+  await page.waitForSelector(`a.gpu.busy.heat[href="/jobs/${hold.json.id}"]:has-text("80%")`);
+  await page.goto(`${base}/jobs/${hold.json.id}`);
+  await page.waitForSelector("figure.chart >> nth=2");
+  assert.match(await page.textContent("section:has(figure.chart)"), /Utilisation \(mean\): 80 %/);
+  await page.unroute("**/api/v1/nodes/*/telemetry*");
+  await page.click('nav a[href="/operators"]');
+  await page.waitForSelector(`a.gpu.busy[href="/jobs/${hold.json.id}"]`);
+
   await page.selectOption("#lang", "fr");
   await page.waitForSelector("text=Carte des allocations");
   assert.equal(await page.getAttribute("html", "lang"), "fr");

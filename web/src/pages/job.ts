@@ -5,6 +5,7 @@ import { h, replace } from "../dom";
 import { dateTime, duration, money } from "../format";
 import { type Key, t } from "../i18n";
 import type { Ctx } from "../main";
+import { chart, nodeTelemetry } from "../telemetry";
 import { errorNote, poll, stateBadge } from "../ui";
 
 export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, string>): () => void {
@@ -15,7 +16,11 @@ export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, s
   const logs = h("pre", { class: "logs", id: "logs", tabindex: "0", "aria-label": t("job.logs") });
   const logSection = h("section", { "aria-labelledby": "logs-h", hidden: true },
     h("h2", { id: "logs-h" }, t("job.logs")), logs);
-  main.append(h("p", null, h("a", { href: "/work" }, `← ${t("job.back")}`)), heading, facts, actions, logSection);
+  const charts = h("div", { class: "charts" });
+  const chartSection = h("section", { "aria-labelledby": "charts-h", hidden: true },
+    h("h2", { id: "charts-h" }, t("job.charts")), charts);
+  main.append(h("p", null, h("a", { href: "/work" }, `← ${t("job.back")}`)), heading, facts, actions,
+    chartSection, logSection);
 
   const simulatedNodes = new Set<string>();
   api<{ nodes: NodeInfo[] }>("GET", "/api/v1/nodes")
@@ -110,8 +115,32 @@ export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, s
     return false;
   }, 2000);
 
+  // Live GPU charts of a running job (when the server keeps telemetry): the job's devices on
+  // its node, the last 60 samples; mean utilisation, total memory and power.
+  const stopCharts = poll(async () => {
+    if (notFound) return true;
+    if (!job || !job.node || job.gpu_ids.length === 0) return false;
+    if (job.state !== "running") return FINAL_STATES.includes(job.state);
+    const gpus = await nodeTelemetry(job.node, 60);
+    const mine = (gpus ?? []).filter((g) => job!.gpu_ids.includes(g.index) && g.samples.length);
+    if (mine.length === 0) return false;
+    const n = Math.min(...mine.map((g) => g.samples.length));
+    const at = (f: (s: (typeof mine)[number]["samples"][number]) => number, mean: boolean) =>
+      Array.from({ length: n }, (_, i) => {
+        const sum = mine.reduce((a, g) => a + f(g.samples[g.samples.length - n + i]), 0);
+        return mean ? sum / mine.length : sum;
+      });
+    replace(charts,
+      chart(at((s) => s.util, true), 100, t("job.util"), "%"),
+      chart(at((s) => s.mem_used_mb / 1024, false), 0, t("job.mem"), "GiB"),
+      chart(at((s) => s.power_w, false), 0, t("job.power"), "W"));
+    chartSection.hidden = false;
+    return false;
+  }, 3000);
+
   return () => {
     stopJob();
     stopLogs();
+    stopCharts();
   };
 }

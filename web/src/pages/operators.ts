@@ -5,19 +5,33 @@ import { h, replace } from "../dom";
 import { clock, dateTime } from "../format";
 import { stateName, t } from "../i18n";
 import type { Ctx } from "../main";
+import { type GpuTelemetry, heatColour, nodeTelemetry } from "../telemetry";
 import { errorNote, poll, stateBadge } from "../ui";
 import { jobsTable } from "./work";
 
-function gpuCell(node: NodeInfo, g: NodeInfo["gpus"][number]): HTMLElement {
+// One GPU of the map: its state and holder; with telemetry, coloured by its utilisation.
+function gpuCell(node: NodeInfo, g: NodeInfo["gpus"][number], util: number | null): HTMLElement {
   const kind = g.state !== "healthy" ? "bad" : g.job ? "busy" : "free";
-  const label = t("ops.gpu.title", {
+  let label = t("ops.gpu.title", {
     index: g.index, model: g.model,
     state: g.job ? `#${g.job}` : kind === "bad" ? stateName(g.state) : t("ops.legend.free"),
   });
-  const inner = [h("span", { class: "idx" }, String(g.index)), h("span", { class: "holder" }, g.job ? `#${g.job}` : "")];
-  return g.job
-    ? h("a", { class: `gpu ${kind}`, href: `/jobs/${g.job}`, title: label, "aria-label": `${node.name}: ${label}` }, inner)
-    : h("span", { class: `gpu ${kind}`, title: label, role: "img", "aria-label": `${node.name}: ${label}` }, inner);
+  if (util !== null) label += ` · ${t("ops.util", { util: Math.round(util) })}`;
+  const inner = [
+    h("span", { class: "idx" }, String(g.index)),
+    h("span", { class: "holder" }, g.job ? `#${g.job}` : ""),
+    util !== null ? h("span", { class: "util" }, `${Math.round(util)}%`) : null,
+  ];
+  const cls = `gpu ${kind}${util !== null && kind !== "bad" ? " heat" : ""}`;
+  const el = g.job
+    ? h("a", { class: cls, href: `/jobs/${g.job}`, title: label, "aria-label": `${node.name}: ${label}` }, inner)
+    : h("span", { class: cls, title: label, role: "img", "aria-label": `${node.name}: ${label}` }, inner);
+  if (util !== null && kind !== "bad") {
+    const c = heatColour(util);
+    el.style.background = c.bg;
+    el.style.color = c.fg;
+  }
+  return el;
 }
 
 export function renderOperators(main: HTMLElement, _ctx: Ctx): () => void {
@@ -25,12 +39,14 @@ export function renderOperators(main: HTMLElement, _ctx: Ctx): () => void {
   const fleet = h("div", { class: "fleet" });
   const queue = h("div");
   const running = h("div");
+  const mapTitle = h("h2", { id: "fleet-h" }, t("ops.map"));
+  const mapHint = h("p", { class: "muted" }, t("ops.map.hint"));
   main.append(
     h("h1", null, t("ops.title")),
     updated,
     h("section", { "aria-labelledby": "fleet-h" },
-      h("h2", { id: "fleet-h" }, t("ops.map")),
-      h("p", { class: "muted" }, t("ops.map.hint")),
+      mapTitle,
+      mapHint,
       h("ul", { class: "legend" },
         h("li", null, h("span", { class: "gpu free mini", "aria-hidden": "true" }), t("ops.legend.free")),
         h("li", null, h("span", { class: "gpu busy mini", "aria-hidden": "true" }), t("ops.legend.busy")),
@@ -56,7 +72,17 @@ export function renderOperators(main: HTMLElement, _ctx: Ctx): () => void {
         api<{ jobs: Job[] }>("GET", "/api/v1/jobs?state=queued&limit=1000"),
         api<{ jobs: Job[] }>("GET", "/api/v1/jobs?state=running&limit=1000"),
       ]);
-      replace(fleet, n.nodes.map((node) => {
+      // Utilisation from telemetry when the server has it; else the allocation map alone.
+      const tele = await Promise.all(n.nodes.map((node) => nodeTelemetry(node.name, 1)));
+      const utilOf = (i: number, index: number): number | null => {
+        const g = tele[i]?.find((x: GpuTelemetry) => x.index === index);
+        const last = g?.samples?.[g.samples.length - 1];
+        return last ? last.util : null;
+      };
+      const heat = tele.some((x) => x !== null);
+      mapTitle.textContent = heat ? t("ops.heat") : t("ops.map");
+      mapHint.textContent = heat ? t("ops.heat.hint") : t("ops.map.hint");
+      replace(fleet, n.nodes.map((node, ni) => {
         const used = node.gpus.filter((g) => g.job).length;
         const id = `node-${node.id}`;
         return h("article", { class: "node card", "aria-labelledby": id },
@@ -66,7 +92,7 @@ export function renderOperators(main: HTMLElement, _ctx: Ctx): () => void {
             node.simulated ? h("span", { class: "badge simulated-badge" }, t("ops.simulated")) : null),
           h("p", { class: "muted" }, t("ops.gpus", { used, total: node.gpus.length }), " · ",
             t("ops.heartbeat", { when: dateTime(node.last_heartbeat) })),
-          h("div", { class: "gpus" }, node.gpus.map((g) => gpuCell(node, g))),
+          h("div", { class: "gpus" }, node.gpus.map((g) => gpuCell(node, g, utilOf(ni, g.index)))),
           h("div", { class: "actions" }, (["cordon", "drain", "resume"] as const).map((a) =>
             h("button", { type: "button", class: "small", onclick: () => act(node.name, a),
               "aria-label": `${t(`ops.${a}`)} ${node.name}` }, t(`ops.${a}`)))));
