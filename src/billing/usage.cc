@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "billing/invoice.h"
+
 namespace gpuaas {
 
 int64_t OverlapMillis(Millis start, Millis end, Millis from, Millis to) {
@@ -13,26 +15,25 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
                                       const std::vector<Allocation>& open, Millis from, Millis to,
                                       Millis now, const PriceBook& prices, EntityId only_entity) {
   std::map<EntityId, EntityUsage> acc;
-  auto add = [&](EntityId entity, const std::string& cls, int gpus, Millis s, Millis e) {
-    if (only_entity != 0 && entity != only_entity) return;
-    int64_t ms = OverlapMillis(s, e, from, to);
+  auto add = [&](const UsageRecord& r) {
+    if (only_entity != 0 && r.entity != only_entity) return;
+    int64_t ms = OverlapMillis(r.start, r.end, from, to);
     if (ms <= 0) return;
-    auto& eu = acc[entity];
-    eu.entity = entity;
-    eu.by_class[cls].gpu_millis += ms * gpus;
+    auto& eu = acc[r.entity];
+    eu.entity = r.entity;
+    ClassUsage& cu = eu.by_class[r.gpu_class];
+    cu.gpu_millis += ms * r.gpus;
+    // Billed as on the invoice: units starting in the window, at the rates in force.
+    for (const InvoiceLine& l : LinesOf(r, {}, prices, from, to)) cu.cost += l.amount;
   };
-  for (const auto& r : ledger) add(r.entity, r.gpu_class, r.gpus, r.start, r.end);
+  for (const auto& r : ledger) add(r);
   for (const auto& a : open) {
-    if (a.end != 0) continue;
-    add(a.entity, a.gpu_class, static_cast<int>(a.devices.size()), a.start, std::max(now, a.start));
+    if (a.end == 0) add(AsRecord(a, now));
   }
   std::vector<EntityUsage> out;
   out.reserve(acc.size());
   for (auto& [id, eu] : acc) {
-    for (auto& [cls, cu] : eu.by_class) {
-      cu.cost = CostOf(cu.gpu_millis, prices.HourlyRate(cls));
-      eu.cost += cu.cost;
-    }
+    for (auto& [cls, cu] : eu.by_class) eu.cost += cu.cost;
     out.push_back(std::move(eu));
   }
   return out;
@@ -40,8 +41,14 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
 
 MicroEur IntervalCost(int gpus, Millis start, Millis end, const std::string& gpu_class,
                       const PriceBook& prices) {
-  if (end <= start) return 0;
-  return CostOf((end - start) * gpus, prices.HourlyRate(gpu_class));
+  UsageRecord r;
+  r.gpu_class = gpu_class;
+  r.gpus = gpus;
+  r.start = start;
+  r.end = end;
+  MicroEur sum = 0;
+  for (const InvoiceLine& l : LinesOf(r, {}, prices, start, kForever)) sum += l.amount;
+  return sum;
 }
 
 }  // namespace gpuaas

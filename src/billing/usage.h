@@ -30,12 +30,14 @@ int64_t OverlapMillis(Millis start, Millis end, Millis from, Millis to);
 
 // Usage of every entity that has any allocation overlapping [from, to). Open allocations
 // (end == 0) count up to `now`. `only_entity` = 0 means all entities. Result in entity-id order.
-// Cost is computed per (entity, class) from the summed device-time, rounded once.
+// Cost is billed as on invoices (billing/invoice.h: units starting in the window, at the general
+// rates in force then); gpu_millis is the device-time inside the window.
 std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
                                       const std::vector<Allocation>& open, Millis from, Millis to,
                                       Millis now, const PriceBook& prices, EntityId only_entity);
 
-// Cost of one allocation interval of `gpus` devices of `gpu_class`.
+// Cost of one allocation interval of `gpus` devices of `gpu_class` (general rates in force,
+// billing units as on invoices).
 MicroEur IntervalCost(int gpus, Millis start, Millis end, const std::string& gpu_class,
                       const PriceBook& prices);
 

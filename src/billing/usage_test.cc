@@ -14,9 +14,9 @@ PriceBook Prices() {
 
 TEST(Usage, ClosedAndOpenAllocationsClippedToWindow) {
   std::vector<UsageRecord> ledger = {
-      {1, 1, 10, 100, "h200", 2, 1'000, 5'000},   // 2 GPUs x 4 s
-      {2, 2, 11, 101, "l40s", 1, 0, 10'000},      // other entity
-      {3, 3, 10, 100, "h200", 1, 20'000, 30'000}, // outside the window below
+      {1, 1, 10, 100, "h200", 2, 1'000, 5'000},    // 2 GPUs x 4 s
+      {2, 2, 11, 101, "l40s", 1, 0, 10'000},       // other entity
+      {3, 3, 10, 100, "h200", 1, 20'000, 30'000},  // outside the window below
   };
   std::vector<Allocation> open = {{4, 4, 10, 100, 1, "l40s", {0, 1, 2}, 4'000, 0}};
   auto u = ComputeUsage(ledger, open, 2'000, 10'000, 6'000, Prices(), 0);

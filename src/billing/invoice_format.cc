@@ -1,0 +1,116 @@
+#include "billing/invoice_format.h"
+
+#include <cstdio>
+
+namespace gpuaas {
+namespace {
+
+// RFC 4180: quote a field that holds a comma, a quote or a line break.
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Html(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatGpuHours(int64_t gpu_millis) {
+  char buf[48];
+  int64_t thousandths = (gpu_millis + kMillisPerHour / 2000) / (kMillisPerHour / 1000);
+  std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(thousandths / 1000),
+                static_cast<long long>(thousandths % 1000));
+  return buf;
+}
+
+std::string InvoiceCsv(const Invoice& inv, const InvoiceNames& names) {
+  std::string out =
+      "job,user,project,gpu_type,priority_class,gpus,start,end,billed_seconds,rate,amount,"
+      "amount_micros,energy_kwh,idle_gpu_hours\r\n";
+  for (const InvoiceLine& l : inv.lines) {
+    out += std::to_string(l.job) + "," + CsvField(names.user(l.user)) + "," + CsvField(l.project) +
+           "," + CsvField(l.gpu_class) + "," + CsvField(l.priority_class) + "," +
+           std::to_string(l.gpus) + "," + FormatRfc3339(l.start) + "," + FormatRfc3339(l.end) +
+           "," + std::to_string(l.billed_seconds) + "," + FormatEurExact(l.rate) + "," +
+           FormatEurCents(l.amount) + "," + std::to_string(l.amount) + "," +
+           FormatKwh(l.energy_mwh) + "," + FormatGpuHours(l.idle_gpu_millis) + "\r\n";
+  }
+  return out;
+}
+
+std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
+                        const std::vector<CreditNote>& credits, const EnergyPricing& energy) {
+  std::string h =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Invoice " +
+      Html(names.entity) + " " + Html(inv.month) +
+      "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#111}"
+      "table{border-collapse:collapse;width:100%;font-size:12px}"
+      "th,td{border:1px solid #999;padding:3px 6px;text-align:left}"
+      "td.n,th.n{text-align:right}.tot td{font-weight:bold}"
+      "@media print{body{margin:0}a{display:none}}</style></head><body>\n";
+  h += "<h1>Invoice: " + Html(names.entity) + ", " + Html(inv.month) + "</h1>\n";
+  h += "<p>Status: <b>" + std::string(inv.closed ? "closed" : "open (computed live)") + "</b>";
+  if (inv.closed) h += ", closed " + Html(FormatRfc3339(inv.closed_at));
+  h += ". Amounts in EUR; rate per GPU-hour.</p>\n<table><thead><tr><th>Job</th><th>User</th>"
+       "<th>Project</th><th>GPU type</th><th>Priority</th><th class=n>GPUs</th><th>Start</th>"
+       "<th>End</th><th class=n>Billed s</th><th class=n>Rate</th><th class=n>Amount</th>"
+       "<th class=n>Energy kWh</th><th class=n>Idle GPU-h</th></tr></thead><tbody>\n";
+  for (const InvoiceLine& l : inv.lines) {
+    h += "<tr><td>" + std::to_string(l.job) + "</td><td>" + Html(names.user(l.user)) + "</td><td>" +
+         Html(l.project) + "</td><td>" + Html(l.gpu_class) + "</td><td>" + Html(l.priority_class) +
+         "</td><td class=n>" + std::to_string(l.gpus) + "</td><td>" + Html(FormatRfc3339(l.start)) +
+         "</td><td>" + Html(FormatRfc3339(l.end)) + "</td><td class=n>" +
+         std::to_string(l.billed_seconds) + "</td><td class=n>" + FormatEurCents(l.rate) +
+         "</td><td class=n>" + FormatEurCents(l.amount) + "</td><td class=n>" +
+         FormatKwh(l.energy_mwh) + "</td><td class=n>" + FormatGpuHours(l.idle_gpu_millis) +
+         "</td></tr>\n";
+  }
+  h += "</tbody></table>\n<table style=\"width:auto;margin-top:1em\">\n";
+  auto row = [&](const std::string& k, const std::string& v) {
+    h += "<tr><td>" + Html(k) + "</td><td class=n>" + Html(v) + "</td></tr>\n";
+  };
+  row("Compute", FormatEurCents(inv.compute_total));
+  row("Energy (kWh, information)", FormatKwh(inv.energy_mwh));
+  if (energy.eur_per_kwh > 0) row("Energy charge", FormatEurCents(inv.energy_amount));
+  if (energy.co2_g_per_kwh > 0) row("CO2 (kg, information)", FormatKwh(inv.co2_g * 1000));
+  row("Idle GPU-hours (information: allocated, not used)", FormatGpuHours(inv.idle_gpu_millis));
+  MicroEur credited = 0;
+  for (const CreditNote& c : credits) {
+    row("Credit note " + std::to_string(c.id) + ": " + c.reason, "-" + FormatEurCents(c.amount));
+    credited += c.amount;
+  }
+  h += "<tr class=tot><td>Total</td><td class=n>" + FormatEurCents(inv.total - credited) +
+       "</td></tr>\n</table>\n</body></html>\n";
+  return h;
+}
+
+}  // namespace gpuaas

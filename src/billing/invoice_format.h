@@ -1,0 +1,31 @@
+// Invoice renderings that are not JSON (api/ writes the JSON): the contract's CSV (one line per
+// invoice line, with a header) and a printable HTML page. Names of users and the entity are
+// resolved by the caller. Pure functions; thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "billing/invoice.h"
+#include "model/billing.h"
+
+namespace gpuaas {
+
+struct InvoiceNames {
+  std::string entity;
+  std::function<std::string(UserId)> user;
+};
+
+// Header: job,user,project,gpu_type,priority_class,gpus,start,end,billed_seconds,rate,amount,
+// amount_micros,energy_kwh,idle_gpu_hours. Times RFC 3339; money in EUR.
+std::string InvoiceCsv(const Invoice& inv, const InvoiceNames& names);
+
+// A self-contained printable page (inline CSS, no scripts). `credits` are listed and deducted.
+std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
+                        const std::vector<CreditNote>& credits, const EnergyPricing& energy);
+
+// "0.123" GPU-hours with 3 decimals from device-milliseconds.
+std::string FormatGpuHours(int64_t gpu_millis);
+
+}  // namespace gpuaas
