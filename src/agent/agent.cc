@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "agent/demo_gpu_source.h"
 #include "base/log.h"
+#include "model/gpu_class.h"
 #include "net/http_client.h"
 
 namespace gpuaas {
@@ -22,7 +24,16 @@ int NextBackoff(int backoff) { return std::min(kMaxBackoffMs, std::max(250, back
 }  // namespace
 
 Agent::Agent(AgentOptions options, const Clock* clock)
-    : options_(std::move(options)), clock_(clock ? *clock : system_clock_) {}
+    : options_(std::move(options)),
+      clock_(clock ? *clock : system_clock_),
+      source_(options_.gpu_source),
+      inventory_(options_.gpus),
+      samples_(options_.max_buffered_samples) {
+  if (!source_ && options_.simulated) {
+    source_ = std::make_shared<DemoGpuSource>(options_.gpus, DefaultGpuClasses());
+  }
+  if (options_.gpu_source) inventory_ = options_.gpu_source->Inventory();
+}
 
 Agent::~Agent() { Stop(); }
 
@@ -47,8 +58,11 @@ Status Agent::Start() {
   }
   poll_thread_ = std::thread([this] { PollLoop(); });
   report_thread_ = std::thread([this] { ReportLoop(); });
-  GLOG_INFO("agent {}: {} GPU(s){}, reporting to {}", options_.node_name, options_.gpus.size(),
-            options_.simulated ? " (simulated)" : "", options_.server_url);
+  if (source_ && options_.sample_interval_ms > 0) {
+    sample_thread_ = std::thread([this] { SampleLoop(); });
+  }
+  GLOG_INFO("agent {}: {} GPU(s){}, reporting to {}", options_.node_name, inventory_.size(),
+            Simulated() ? " (simulated)" : "", options_.server_url);
   return Status::Ok();
 }
 
@@ -73,6 +87,7 @@ void Agent::Stop() {
   }
   if (poll_thread_.joinable()) poll_thread_.join();
   if (report_thread_.joinable()) report_thread_.join();
+  if (sample_thread_.joinable()) sample_thread_.join();
   if (sup_) sup_->Close();
 }
 
@@ -92,6 +107,57 @@ void Agent::StopAllWorkloads() {
 
 std::vector<WorkloadStatus> Agent::Workloads() const {
   return sup_ ? sup_->List() : std::vector<WorkloadStatus>{};
+}
+
+std::vector<GpuDevice> Agent::Inventory() const {
+  std::lock_guard lock(mu_);
+  return inventory_;
+}
+
+size_t Agent::BufferedSamples() const {
+  std::lock_guard lock(mu_);
+  return samples_.size();
+}
+
+void Agent::SampleOnce() {
+  if (!source_) return;
+  std::set<int> busy;
+  const auto list = sup_ ? sup_->List() : std::vector<WorkloadStatus>{};
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : list) {
+      if (w.final()) continue;
+      if (auto it = gpu_ids_.find(w.allocation); it != gpu_ids_.end()) {
+        busy.insert(it->second.begin(), it->second.end());
+      }
+    }
+  }
+  const std::vector<GpuReading> readings = source_->Sample(clock_.Now(), busy);
+  bool health_changed = false;
+  {
+    std::lock_guard lock(mu_);
+    for (const GpuReading& r : readings) {
+      if (r.valid) samples_.Add(r.sample);
+      if (r.problem.empty()) continue;
+      for (GpuDevice& d : inventory_) {
+        if (d.index != r.sample.index || d.state == DeviceState::kUnhealthy) continue;
+        d.state = DeviceState::kUnhealthy;
+        d.health_reason = r.problem;
+        health_changed = true;
+        GLOG_ERROR("agent {}: GPU {} ({}) is unhealthy: {}", options_.node_name, d.index, d.uuid,
+                   r.problem);
+      }
+    }
+  }
+  (void)health_changed;  // either way the report thread sends the new samples now
+  RequestReport();
+}
+
+void Agent::SampleLoop() {
+  for (;;) {
+    SampleOnce();
+    if (!SleepFor(options_.sample_interval_ms)) return;
+  }
 }
 
 LogShipper::ReadFn Agent::Reader() const {
@@ -123,15 +189,20 @@ bool Agent::PendingLogs(bool final_only) {
   return false;
 }
 
-HeartbeatReport Agent::BuildReport(bool with_logs) {
+HeartbeatReport Agent::BuildReport(bool with_logs, uint64_t* samples_end) {
   HeartbeatReport report;
   report.node = options_.node_name;
-  report.simulated = options_.simulated;
+  report.simulated = Simulated();
   report.labels = options_.labels;
-  report.gpus = options_.gpus;
   report.workloads = sup_->List();
   std::lock_guard lock(mu_);
-  if (with_logs) report.logs = shipper_.Collect(report.workloads, Reader());
+  report.gpus = inventory_;
+  if (with_logs) {
+    report.logs = shipper_.Collect(report.workloads, Reader());
+    uint64_t end = 0;
+    report.samples = samples_.Peek(options_.max_samples_per_report, &end);
+    if (samples_end) *samples_end = end;
+  }
   // A final state goes to the server only together with the end of its log (so that the job's
   // log is complete once the server sees it finish): until then it is reported as running.
   for (WorkloadStatus& w : report.workloads) {
@@ -164,7 +235,8 @@ Result<net::HttpResponse> Agent::Post(net::HttpClient& client, const HeartbeatRe
 }
 
 Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs) {
-  const HeartbeatReport report = BuildReport(with_logs);
+  uint64_t samples_end = 0;
+  const HeartbeatReport report = BuildReport(with_logs, &samples_end);
   auto res = Post(client, report, wait_ms, wait_ms + kRequestMarginMs);
   if (!res.ok()) {
     if (!outage_.exchange(true)) {
@@ -200,6 +272,7 @@ Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_l
   {
     std::lock_guard lock(mu_);
     shipper_.Acknowledge(report.logs);
+    if (with_logs) samples_.Acknowledge(samples_end);
     for (const auto& w : report.workloads) {
       if (w.final()) reported_final_.insert(w.allocation);
     }
@@ -223,6 +296,10 @@ void Agent::Converge(const HeartbeatAnswer& answer) {
   for (const auto& d : answer.workloads) {
     const AllocationId id = d.spec.allocation;
     desired.insert(id);
+    {
+      std::lock_guard lock(mu_);
+      gpu_ids_[id] = d.spec.gpu_ids;
+    }
     if (sup_->Get(id)) continue;
     {
       std::lock_guard lock(mu_);
@@ -261,6 +338,7 @@ void Agent::Converge(const HeartbeatAnswer& answer) {
       GLOG_WARN("agent {}: {}", options_.node_name, st.message());
     }
     shipper_.Forget(w.allocation);
+    gpu_ids_.erase(w.allocation);
     reported_final_.erase(w.allocation);
     tombstones_.insert(w.allocation);
     tombstone_order_.push_back(w.allocation);
@@ -324,6 +402,8 @@ void Agent::ReportLoop() {
       if (out == Outcome::kOk) {
         backoff = 0;
         again = PendingLogs(/*final_only=*/true);  // a finished job's log goes out at once
+        // A backlog from an outage goes out report after report.
+        again = again || BufferedSamples() >= options_.max_samples_per_report;
       } else {
         backoff = out == Outcome::kAuth ? kAuthRetryMs : NextBackoff(backoff);
         pause = backoff;

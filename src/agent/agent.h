@@ -11,6 +11,11 @@
 //    advance in order (and only after a 200 answer). A workload's final state is only sent
 //    together with the end of its log (until then it is reported running), so the server has the
 //    whole log when it sees the job finish.
+// Telemetry: a sampler thread reads the GPUs (GpuSource) every sample_interval_ms, queues the
+// samples (bounded; kept while the server is unreachable) and asks the report thread to send
+// them; they leave the queue only once a report carrying them was answered 200. A device whose
+// reading shows a problem (lost, uncorrectable ECC, too hot) is reported unhealthy from then on,
+// with the reason, until the agent restarts.
 // Server unreachable: workloads keep running; retries back off up to 5 s; logged once per outage.
 // 401/403: logged clearly once, retried every 10 s.
 //
@@ -30,8 +35,10 @@
 #include <thread>
 #include <vector>
 
+#include "agent/gpu_source.h"
 #include "agent/log_shipper.h"
 #include "agent/protocol.h"
+#include "agent/sample_buffer.h"
 #include "agent/supervisor.h"
 #include "base/clock.h"
 #include "base/status.h"
@@ -54,6 +61,12 @@ struct AgentOptions {
   std::string state_dir;  // the supervisor's directory (workloads/ inside)
   int wait_ms = 5000;     // long-poll wait asked from the server (it caps it at 10000)
   int64_t log_cap_bytes = 8 << 20;
+  // Where GPU readings come from. nullptr: a DemoGpuSource over `gpus` when `simulated`, else
+  // no telemetry. When set, its Inventory() replaces `gpus` and its simulated() `simulated`.
+  std::shared_ptr<GpuSource> gpu_source;
+  int sample_interval_ms = 5000;         // 0 = no sampler thread (tests call SampleOnce)
+  size_t max_buffered_samples = 20'000;  // ~40 min of 8 GPUs at 1 s while the server is away
+  size_t max_samples_per_report = 2'000;
 };
 
 class Agent {
@@ -72,6 +85,11 @@ class Agent {
   void StopAllWorkloads();
 
   std::vector<WorkloadStatus> Workloads() const;
+  // The inventory as reported now (health included).
+  std::vector<GpuDevice> Inventory() const;
+  size_t BufferedSamples() const;
+  // One sampling round (the sampler thread calls it; tests and benchmarks may too).
+  void SampleOnce();
 
  private:
   enum class Outcome { kOk, kUnreachable, kRejected, kAuth };
@@ -79,7 +97,9 @@ class Agent {
   void PollLoop();
   void PollUntilStopped();
   void ReportLoop();
-  HeartbeatReport BuildReport(bool with_logs);
+  void SampleLoop();
+  // with_logs: also log chunks and samples (*samples_end: their ack sequence number).
+  HeartbeatReport BuildReport(bool with_logs, uint64_t* samples_end = nullptr);
   Result<net::HttpResponse> Post(net::HttpClient& client, const HeartbeatReport& report,
                                  int wait_ms, int timeout_ms);
   Outcome Exchange(net::HttpClient& client, int wait_ms, bool with_logs);
@@ -88,24 +108,29 @@ class Agent {
   bool PendingLogs(bool final_only);
   bool SleepFor(int ms);  // false when stopping
   LogShipper::ReadFn Reader() const;
+  bool Simulated() const { return source_ ? source_->simulated() : options_.simulated; }
 
   const AgentOptions options_;
   SystemClock system_clock_;
   const Clock& clock_;
   std::unique_ptr<Supervisor> sup_;
+  std::shared_ptr<GpuSource> source_;
   std::unique_ptr<net::HttpClient> poll_client_;
   std::unique_ptr<net::HttpClient> report_client_;
 
-  std::mutex mu_;  // guards the fields below
+  mutable std::mutex mu_;  // guards the fields below
   LogShipper shipper_;
-  std::set<AllocationId> reported_final_;  // final statuses the server acknowledged
-  std::set<AllocationId> tombstones_;      // forgotten: never start again
+  std::vector<GpuDevice> inventory_;
+  SampleBuffer samples_{1};
+  std::map<AllocationId, std::vector<int>> gpu_ids_;  // devices of the workloads we run
+  std::set<AllocationId> reported_final_;             // final statuses the server acknowledged
+  std::set<AllocationId> tombstones_;                 // forgotten: never start again
   std::deque<AllocationId> tombstone_order_;
   std::set<AllocationId> warned_lost_;
   int64_t interval_ms_ = 1000;
 
-  std::mutex converge_mu_;  // one convergence at a time
-  int64_t applied_epoch_ = 0;    // (epoch, version) of the last answer applied; under converge_mu_
+  std::mutex converge_mu_;     // one convergence at a time
+  int64_t applied_epoch_ = 0;  // (epoch, version) of the last answer applied; under converge_mu_
   int64_t applied_version_ = 0;
 
   std::mutex wake_mu_;
@@ -118,6 +143,7 @@ class Agent {
   std::atomic<bool> auth_failed_{false};
   std::thread poll_thread_;
   std::thread report_thread_;
+  std::thread sample_thread_;
 };
 
 }  // namespace gpuaas

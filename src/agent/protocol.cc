@@ -20,7 +20,8 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
                                 {"model", g.model},
                                 {"gpu_class", g.gpu_class},
                                 {"memory_mb", g.memory_mb},
-                                {"state", DeviceStateName(g.state)}});
+                                {"state", DeviceStateName(g.state)},
+                                {"health_reason", g.health_reason}});
   }
   json::array workloads;
   for (const auto& w : r.workloads) {
@@ -42,8 +43,18 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
                                 {"offset", c.offset},
                                 {"data_b64", Base64Encode(c.data)}});
   }
+  json::array samples;
+  for (const auto& s : r.samples) {
+    samples.push_back(json::object{{"index", s.index},
+                                   {"t", s.t},
+                                   {"util", s.util_pct},
+                                   {"mem_used_mb", s.mem_used_mb},
+                                   {"power_w", static_cast<double>(s.power_mw) / 1000.0},
+                                   {"temp_c", s.temp_c}});
+  }
   json::object o{{"node", r.node},          {"simulated", r.simulated}, {"labels", labels},
                  {"gpus", std::move(gpus)}, {"workloads", workloads},   {"logs", std::move(logs)}};
+  o["samples"] = std::move(samples);
   return json::serialize(o);
 }
 

@@ -11,6 +11,7 @@
 #include "agent/workload.h"
 #include "base/status.h"
 #include "model/node.h"
+#include "telemetry/sample.h"
 
 namespace gpuaas {
 
@@ -28,6 +29,8 @@ struct HeartbeatReport {
   std::vector<GpuDevice> gpus;
   std::vector<WorkloadStatus> workloads;
   std::vector<LogChunk> logs;
+  // GPU telemetry not yet acknowledged, oldest first (bounded by the agent per report).
+  std::vector<GpuSample> samples;
 };
 
 struct DesiredWorkload {

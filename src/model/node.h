@@ -24,6 +24,9 @@ struct GpuDevice {
   std::string gpu_class;  // "h200"
   int64_t memory_mb = 0;
   DeviceState state = DeviceState::kHealthy;
+  // Why the agent reports it unhealthy ("GPU fell off the bus", "2 uncorrectable ECC
+  // error(s)", "too hot: 95 C"); "" when healthy. Reported by the agent, shown to operators.
+  std::string health_reason{};
 };
 
 struct Node {
