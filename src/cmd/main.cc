@@ -12,6 +12,7 @@
 
 #include "cmd/cli_parse.h"
 #include "cmd/commands.h"
+#include "cmd/sim_cmd.h"
 
 #ifndef GPUAAS_VERSION
 #define GPUAAS_VERSION "0.1.0"  // keep in step with project(VERSION) in CMakeLists.txt
@@ -29,5 +30,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(first, "server") == 0) return gpuaas::RunServerCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "agent") == 0) return gpuaas::RunAgentCommand(argc - 1, argv + 1);
+  if (std::strcmp(first, "simulate") == 0) return gpuaas::RunSimulateCommand(argc - 1, argv + 1);
+  if (std::strcmp(first, "trace") == 0) return gpuaas::RunTraceCommand(argc - 1, argv + 1);
   return gpuaas::RunClientCommand(argc, argv);
 }

@@ -19,13 +19,22 @@ namespace {
 
 constexpr const char* kOraclePolicy = "sjf-oracle";
 
-// The scheduler's JobView gains oracle_runtime_s with the sjf-oracle queue order; until then the
-// oracle policy is refused (see Replay::Init).
-constexpr bool kSchedHasOracle = requires(sched::JobView j) { j.oracle_runtime_s; };
+// 2^(-dt / half-life); 1 without decay.
+double DecayFactor(Millis dt, int64_t half_life_s) {
+  if (half_life_s <= 0) return 1.0;
+  return std::exp2(-static_cast<double>(dt) / 1000.0 / static_cast<double>(half_life_s));
+}
 
-template <typename View>
-void SetOracleRuntime(View& view, int64_t seconds) {
-  if constexpr (requires { view.oracle_runtime_s; }) view.oracle_runtime_s = seconds;
+// Decayed usage of `gpus` GPUs held over [start, end), seen at `now` >= end, in GPU-hours: the
+// closed form of sched/fair_share.h (DecayedUsage), kept incrementally here so that a pass
+// costs O(entities + running) instead of O(history).
+double DecayedGpuHours(int gpus, Millis start, Millis end, Millis now, int64_t half_life_s) {
+  if (gpus <= 0 || end <= start) return 0.0;
+  const double len = static_cast<double>(end - start) / 1000.0;
+  if (half_life_s <= 0) return gpus * len / 3600.0;
+  const double k = std::log(2.0) / static_cast<double>(half_life_s);
+  const double age = static_cast<double>(now - end) / 1000.0;
+  return gpus * std::exp(-k * age) * -std::expm1(-k * len) / k / 3600.0;
 }
 
 std::string SecondsText(Millis t) { return std::to_string((t - kSimEpoch) / 1000); }
@@ -53,18 +62,23 @@ class Replay {
     // Once started:
     Millis start = 0;
     int gpu_class = 0;
-    size_t node_pos = 0;
-    std::vector<int> devices;
+    std::vector<std::pair<size_t, std::vector<int>>> slices;  // (node position, devices)
     bool timed_out = false;
+  };
+  struct Decay {
+    double closed = 0;  // GPU-hours of finished runs, decayed to `at`
+    Millis at = 0;
   };
 
   Status Init();
   Status ReadNextArrival();
   void Arrive(TraceJob& job, Millis now);
-  void Complete(JobId id, Millis end);
-  Status Pass(Millis now);
   void Start(const sched::Placement& p, Millis now);
+  void Complete(JobId id, Millis end);
+  void RemoveRunningView(size_t pos);
+  Status Pass(Millis now);
   bool MightPlace() const;
+  void UpdateDecayedUsage(Millis now);
   double SpeedRatio(const Live& job, const std::string& gpu_class) const;
   int EntityIndex(const std::string& name);
   void Report(Millis now) const;
@@ -75,17 +89,20 @@ class Replay {
   const SimOptions& options_;
   sched::Policy policy_;
   bool oracle_ = false;
+  bool fair_share_ = false;
   MetricsBuilder metrics_;
 
-  sched::Snapshot snap_;
+  sched::Snapshot snap_;  // kept up to date in place
   std::map<std::string, int> class_index_;
-  std::map<std::string, int> max_node_size_;  // per class: the most devices on one node
-  std::vector<int> free_;                     // per node position: free devices
-  std::unordered_map<JobId, size_t> queued_pos_, running_pos_;
+  std::map<std::string, int> class_gpus_;  // GPUs of each class in the cluster
+  int free_gpus_ = 0;
+  std::unordered_map<JobId, size_t> queued_pos_;
+  std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
   std::map<int, int> queued_sizes_;  // gpus asked -> queued jobs asking that many
   std::unordered_map<JobId, Live> live_;
   std::unordered_map<std::string, int> entity_index_;
   std::vector<std::string> entity_names_;
+  std::vector<Decay> decay_;  // per entity index (fair share)
   using Completion = std::pair<Millis, JobId>;
   std::priority_queue<Completion, std::vector<Completion>, std::greater<>> completions_;
 
@@ -96,25 +113,23 @@ class Replay {
 };
 
 Status Replay::Init() {
-  const bool is_oracle = options_.policy == kOraclePolicy;
   auto policy = sched::PolicyByName(options_.policy);
   if (!policy.ok()) {
-    if (is_oracle) {
-      return InvalidArgument("policy sjf-oracle is not available in this scheduler version yet");
-    }
     std::string known;
     for (const std::string& n : SimPolicyNames()) known += (known.empty() ? "" : ", ") + n;
+    bool documented = false;
+    for (const std::string& n : SimPolicyNames()) documented = documented || n == options_.policy;
+    if (documented) {
+      return InvalidArgument("policy " + options_.policy +
+                             " is not available in this scheduler version yet");
+    }
     return InvalidArgument("unknown policy \"" + options_.policy + "\" (known: " + known + ")");
   }
-  if (is_oracle && !kSchedHasOracle) {
-    return InvalidArgument(
-        "policy sjf-oracle needs JobView::oracle_runtime_s, which this "
-        "scheduler version lacks");
-  }
-  oracle_ = is_oracle;
+  oracle_ = options_.policy == kOraclePolicy;
   policy_ = std::move(policy).value();
   policy_.max_estimates = 0;  // nobody reads start estimates in a replay
   if (options_.default_walltime_s > 0) policy_.default_walltime_s = options_.default_walltime_s;
+  fair_share_ = policy_.queue_order == "fair-share";
 
   snap_.nodes = BuildNodes(cluster_);
   snap_.classes = ClusterClasses(cluster_, catalogue_);
@@ -124,11 +139,8 @@ Status Replay::Init() {
     class_names.push_back(c.name);
   }
   metrics_ = MetricsBuilder(class_names, PriceBook(catalogue_), cluster_.TotalGpus());
-  for (const NodeGroup& g : cluster_.groups) {
-    int& m = max_node_size_[g.gpu_class];
-    m = std::max(m, g.gpus_per_node);
-  }
-  for (const sched::NodeView& n : snap_.nodes) free_.push_back(static_cast<int>(n.devices.size()));
+  for (const NodeGroup& g : cluster_.groups) class_gpus_[g.gpu_class] += g.gpus_per_node * g.nodes;
+  free_gpus_ = cluster_.TotalGpus();
   return ReadNextArrival();
 }
 
@@ -148,6 +160,7 @@ int Replay::EntityIndex(const std::string& name) {
   auto [it, added] = entity_index_.emplace(name, static_cast<int>(entity_names_.size()));
   if (added) {
     entity_names_.push_back(name);
+    decay_.push_back({});
     snap_.entity_names[it->second + 1] = name;
   }
   return it->second;
@@ -173,14 +186,16 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   }
   bool placeable = false;
   for (const std::string& c : view.gpu_types) {
-    auto m = max_node_size_.find(c);
-    placeable = placeable || (m != max_node_size_.end() && m->second >= job.gpus);
+    auto g = class_gpus_.find(c);
+    placeable = placeable || (g != class_gpus_.end() && g->second >= job.gpus);
   }
   if (!placeable) {
     ++result_.unplaceable;
     return;
   }
-  if (oracle_) SetOracleRuntime(view, job.duration_s);
+  if (oracle_) view.oracle_runtime_s = job.duration_s;
+  // Speed hints are part of the request (users and history know them), not an oracle.
+  for (const auto& [cls, speed] : job.speeds) view.speeds[cls] = speed;
 
   Live live;
   live.entity = entity;
@@ -221,9 +236,18 @@ void Replay::Start(const sched::Placement& p, Millis now) {
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
 
   Live& job = live_.at(p.job);
-  const size_t node_pos = static_cast<size_t>(p.node - 1);
-  for (int d : p.devices) snap_.nodes[node_pos].devices[d].used_by = p.job;
-  free_[node_pos] -= static_cast<int>(p.devices.size());
+  job.slices.clear();
+  if (p.slices.empty()) {
+    job.slices.push_back({static_cast<size_t>(p.node - 1), p.devices});
+  } else {
+    for (const sched::Slice& sl : p.slices) {
+      job.slices.push_back({static_cast<size_t>(sl.node - 1), sl.devices});
+    }
+  }
+  for (const auto& [node_pos, devices] : job.slices) {
+    for (int d : devices) snap_.nodes[node_pos].devices[d].used_by = p.job;
+    free_gpus_ -= static_cast<int>(devices.size());
+  }
 
   const int64_t walltime_s = sched::WalltimeOnClassS(view, p.gpu_class, snap_, policy_);
   const double run_ms =
@@ -233,51 +257,83 @@ void Replay::Start(const sched::Placement& p, Millis now) {
   const Millis end = now + static_cast<Millis>(std::min(run_ms, wall_ms));
   job.start = now;
   job.gpu_class = class_index_.at(p.gpu_class);
-  job.node_pos = node_pos;
-  job.devices = p.devices;
   completions_.push({end, p.job});
 
-  sched::RunningView r;
-  r.id = p.job;
-  r.entity = view.entity;
-  r.node = p.node;
-  r.gpu_class = p.gpu_class;
-  r.devices = p.devices;
-  r.started_at = now;
-  r.walltime_s = walltime_s;
-  r.priority = view.priority;
-  running_pos_[p.job] = snap_.running.size();
-  snap_.running.push_back(std::move(r));
+  std::vector<size_t>& positions = running_pos_[p.job];
+  for (const auto& [node_pos, devices] : job.slices) {
+    sched::RunningView r;
+    r.id = p.job;
+    r.entity = view.entity;
+    r.node = snap_.nodes[node_pos].id;
+    r.gpu_class = p.gpu_class;
+    r.devices = devices;
+    r.started_at = now;
+    r.walltime_s = walltime_s;
+    r.priority = view.priority;
+    r.priority_class = view.priority_class;
+    positions.push_back(snap_.running.size());
+    snap_.running.push_back(std::move(r));
+  }
+}
+
+void Replay::RemoveRunningView(size_t pos) {
+  const size_t last = snap_.running.size() - 1;
+  if (pos != last) {
+    snap_.running[pos] = std::move(snap_.running[last]);
+    for (size_t& p : running_pos_.at(snap_.running[pos].id)) {
+      if (p == last) p = pos;
+    }
+  }
+  snap_.running.pop_back();
 }
 
 void Replay::Complete(JobId id, Millis end) {
   auto it = live_.find(id);
   const Live& job = it->second;
-  const size_t rpos = running_pos_.at(id);
-  if (rpos + 1 != snap_.running.size()) {
-    snap_.running[rpos] = std::move(snap_.running.back());
-    running_pos_[snap_.running[rpos].id] = rpos;
-  }
-  snap_.running.pop_back();
+  std::vector<size_t> positions = std::move(running_pos_.at(id));
   running_pos_.erase(id);
-  for (int d : job.devices) snap_.nodes[job.node_pos].devices[d].used_by = 0;
-  free_[job.node_pos] += static_cast<int>(job.devices.size());
+  std::sort(positions.rbegin(), positions.rend());  // the last first keeps the others valid
+  for (size_t pos : positions) RemoveRunningView(pos);
+  for (const auto& [node_pos, devices] : job.slices) {
+    for (int d : devices) snap_.nodes[node_pos].devices[d].used_by = 0;
+    free_gpus_ += static_cast<int>(devices.size());
+  }
+  if (fair_share_) {
+    const int64_t h = policy_.fair_share_half_life_s;
+    Decay& d = decay_[job.entity];
+    d.closed =
+        d.closed * DecayFactor(end - d.at, h) + DecayedGpuHours(job.gpus, job.start, end, end, h);
+    d.at = end;
+  }
   metrics_.AddFinished(
       {job.entity, job.gpu_class, job.submit, job.start, end, job.gpus, job.timed_out});
   ++progress_.finished;
   live_.erase(it);
 }
 
+// Exact: a placement needs job.gpus free devices, and the simulated jobs have no priority
+// class or guarantee that could make a pass preempt (Pass refuses a plan with preemptions).
 bool Replay::MightPlace() const {
-  if (queued_sizes_.empty()) return false;
-  const int smallest = queued_sizes_.begin()->first;
-  for (int f : free_) {
-    if (f >= smallest) return true;
+  return !queued_sizes_.empty() && free_gpus_ >= queued_sizes_.begin()->first;
+}
+
+void Replay::UpdateDecayedUsage(Millis now) {
+  const int64_t h = policy_.fair_share_half_life_s;
+  std::vector<double> usage(decay_.size());
+  for (size_t e = 0; e < decay_.size(); ++e) {
+    usage[e] = decay_[e].closed * DecayFactor(now - decay_[e].at, h);
   }
-  return false;
+  for (const auto& [id, positions] : running_pos_) {
+    const Live& job = live_.at(id);
+    usage[job.entity] += DecayedGpuHours(job.gpus, job.start, now, now, h);
+  }
+  for (size_t e = 0; e < usage.size(); ++e) {
+    snap_.decayed_usage[static_cast<EntityId>(e + 1)] = usage[e];
+  }
 }
 
 Status Replay::Pass(Millis now) {
+  if (fair_share_) UpdateDecayedUsage(now);
   sched::Plan plan = sched::Schedule(snap_, policy_, now);
   ++result_.passes;
   if (options_.check_invariants) {
@@ -287,6 +343,11 @@ Status Replay::Pass(Millis now) {
                       " s: invariant violated: " + s.message());
     }
   }
+  if (!plan.preemptions.empty()) {
+    return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
+                    " s: the plan preempts job " + std::to_string(plan.preemptions[0].job) +
+                    ", which the simulator does not model (no priority classes or guarantees)");
+  }
   for (const sched::Placement& p : plan.placements) Start(p, now);
   return Status::Ok();
 }
@@ -295,7 +356,7 @@ void Replay::Report(Millis now) const {
   SimProgress p = progress_;
   p.passes = result_.passes;
   p.queued = snap_.queued.size();
-  p.running = snap_.running.size();
+  p.running = live_.size() - snap_.queued.size();
   p.now_s = (now - kSimEpoch) / 1000;
   options_.on_progress(p);
 }

@@ -5,17 +5,19 @@
 // duration_s scaled by its speed on the class it got, or is killed at its walltime, stretched on
 // a slower class as the platform does). At each event time the completions are applied, then the
 // arrivals, then one scheduling pass on the cluster's Snapshot, which is kept up to date in
-// place rather than rebuilt. A pass is skipped only when it provably cannot place anything (no
-// node has as many free GPUs as the smallest queued job asks). Every pass's plan is checked
-// with sched::CheckInvariants unless `check_invariants` is off; a violation stops the replay
-// with an Internal error naming the time and the policy.
+// place rather than rebuilt. A pass is skipped only when it provably cannot place anything (fewer
+// free GPUs than the smallest queued job asks). Fair share gets decayed usage per entity, kept
+// incrementally. Jobs get no priority class or guarantee, so no plan preempts (one that does is
+// an error). A gang (Placement::slices) holds one RunningView per node. Every pass's plan is
+// checked with sched::CheckInvariants unless `check_invariants` is off; a violation stops the
+// replay with an Internal error naming the time and the policy.
 //
 // What the policy sees: the request, its walltime (the platform default when absent), its
-// priority and submit time; only "sjf-oracle" also gets the true run time
-// (JobView::oracle_runtime_s). A job with no gpu_types is offered every cluster class in spec
-// order (so its walltime is stretched on a slower class like any other fallback). Jobs that can
-// never run on the cluster (no acceptable class has a node with enough GPUs) are not queued;
-// they count as submitted, not finished.
+// priority, submit time and speed hints (the trace's speeds); only "sjf-oracle" also gets the true
+// run time (JobView::oracle_runtime_s). A job with no gpu_types is offered every cluster class in
+// spec order (so its walltime is stretched on a slower class like any other fallback). Jobs that
+// can never run on the cluster (no acceptable class has enough GPUs in the whole cluster) are not
+// queued; they count as submitted, not finished.
 //
 // Deterministic: the same trace, cluster and options give the same result. Memory: the live
 // jobs (queued and running) plus a few bytes per finished job. Not thread-safe; one call per
@@ -60,7 +62,7 @@ struct SimOptions {
 
 struct SimResult {
   PolicyMetrics metrics;
-  int64_t unplaceable = 0;    // never queued: no node of an acceptable class is big enough
+  int64_t unplaceable = 0;    // never queued: the cluster has too few GPUs of its classes
   int64_t never_started = 0;  // still queued when the trace ran out of events (incl. unplaceable)
   int64_t passes = 0;         // scheduling passes run
   int64_t events = 0;         // distinct event times

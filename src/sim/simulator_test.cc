@@ -102,31 +102,34 @@ TEST(Simulator, FifoBlocksOrderedFallbackPassesOver) {
 }
 
 TEST(Simulator, WalltimeKillsAndSlowerClassStretches) {
-  TraceJob killed = Job("k", 0, 100, 1, "x", {"h200"});
-  killed.walltime_s = 40;
-  // f and s prefer h200; h200 is busy with k, so f falls back to l40s: 100 s / 0.4 = 250 s,
-  // its walltime of 120 s stretched by the platform's ratio (1 / 0.4) to 300 s: not killed.
+  // h200 is held until 1000 s (its walltime says up to 100000 s, so any policy prefers to fall
+  // back rather than wait), so f falls back to l40s: 100 s / 0.4 = 250 s, its walltime of
+  // 120 s stretched by the platform's ratio (1 / 0.4) to 300 s: not killed.
+  TraceJob hold = Job("long", 0, 1000, 1, "x", {"h200"});
+  hold.walltime_s = 100000;
   TraceJob first = Job("f", 0, 100, 1, "x", {"h200", "l40s"});
-  TraceJob second = Job("s", 0, 100, 1, "y", {"h200", "l40s"});
-  second.walltime_s = first.walltime_s = 120;
-  TraceJob blocker = Job("b", 300, 1000, 1, "x", {"h200"});
+  first.walltime_s = 120;
+  // o has its own ratio: 100 s / 0.5 = 200 s on l40s.
   TraceJob own_speed = Job("o", 300, 100, 1, "y", {"h200", "l40s"});
   own_speed.speeds = {{"h200", 1}, {"l40s", 0.5}};
-  SimResult r = Replay({killed, first, second, blocker, own_speed}, "h200:1x1,l40s:1x1", "fifo");
+  own_speed.walltime_s = 1000;
+  // k is killed at its walltime: 1000-1040 on h200.
+  TraceJob killed = Job("k", 1000, 100, 1, "y", {"h200"});
+  killed.walltime_s = 40;
+  SimResult r = Replay({hold, first, own_speed, killed}, "h200:1x1,l40s:1x1", "fifo");
   const PolicyMetrics& m = r.metrics;
-  EXPECT_EQ(m.finished, 5);
+  EXPECT_EQ(m.finished, 4);
   EXPECT_EQ(m.timed_out, 1);
-  // k: 0-40 on h200 (killed). f: 0-250 on l40s. s: waits for k, 40-140 on h200.
-  // b: 300-1300 on h200. o: h200 busy, 300-500 on l40s (its own ratio 0.5).
-  EXPECT_DOUBLE_EQ(m.makespan_s, 1300);
+  EXPECT_DOUBLE_EQ(m.makespan_s, 1040);
   ASSERT_EQ(m.entities.size(), 2u);
-  EXPECT_DOUBLE_EQ(m.entities[0].gpu_seconds, 40 + 250 + 1000);
-  EXPECT_DOUBLE_EQ(m.entities[0].avg_jct_s, (40 + 250 + 1000) / 3.0);
-  EXPECT_DOUBLE_EQ(m.entities[1].gpu_seconds, 100 + 200);
-  EXPECT_DOUBLE_EQ(m.entities[1].avg_jct_s, (140 + 200) / 2.0);
-  EXPECT_DOUBLE_EQ(m.entities[1].avg_wait_s, 40 / 2.0);
+  EXPECT_DOUBLE_EQ(m.entities[0].gpu_seconds, 1000 + 250);
+  EXPECT_DOUBLE_EQ(m.entities[0].avg_jct_s, (1000 + 250) / 2.0);
+  EXPECT_DOUBLE_EQ(m.entities[1].gpu_seconds, 200 + 40);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_jct_s, (200 + 40) / 2.0);
+  EXPECT_DOUBLE_EQ(m.entities[1].avg_wait_s, 0);
   // Cost per class: h200 3.50 EUR/h, l40s 1.10 EUR/h.
-  EXPECT_EQ(m.entities[0].cost, CostOf(1040 * 1000, 3'500'000) + CostOf(250 * 1000, 1'100'000));
+  EXPECT_EQ(m.entities[0].cost, CostOf(1000 * 1000, 3'500'000) + CostOf(250 * 1000, 1'100'000));
+  EXPECT_EQ(m.entities[1].cost, CostOf(40 * 1000, 3'500'000) + CostOf(200 * 1000, 1'100'000));
 }
 
 TEST(Simulator, DefaultWalltimeAppliesToJobsStatingNone) {
@@ -137,7 +140,7 @@ TEST(Simulator, DefaultWalltimeAppliesToJobsStatingNone) {
 
 TEST(Simulator, JobsThatCanNeverRunAreNotFinished) {
   SimResult r = Replay(
-      {Job("big", 0, 10, 16, "x"), Job("other", 0, 10, 1, "x", {"l40s"}), Job("ok", 0, 10, 1, "x")},
+      {Job("big", 0, 10, 24, "x"), Job("other", 0, 10, 1, "x", {"l40s"}), Job("ok", 0, 10, 1, "x")},
       "h200:8x2", "backfill");
   EXPECT_EQ(r.metrics.jobs, 3);
   EXPECT_EQ(r.metrics.finished, 1);
