@@ -51,29 +51,61 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
     if (running.contains(p.job)) return Internal(who + " is placed but already running");
     if (!placed.insert(p.job).second) return Internal(who + " is placed twice");
     const JobView& job = *q->second;
-    auto n = nodes.find(p.node);
-    if (n == nodes.end())
-      return Internal(who + " is placed on unknown node " + std::to_string(p.node));
-    const NodeView& node = *n->second;
-    if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
     if (!AcceptsClass(job, before, p.gpu_class)) {
       return Internal(who + " does not accept class " + p.gpu_class);
     }
-    if (static_cast<int>(p.devices.size()) != job.gpus) {
-      return Internal(who + " asks " + std::to_string(job.gpus) + " GPUs but gets " +
-                      std::to_string(p.devices.size()));
+    std::vector<Slice> slices = p.slices;
+    if (slices.empty()) {
+      slices.push_back({p.node, p.devices});
+    } else if (slices.front().node != p.node || slices.front().devices != p.devices) {
+      return Internal(who + ": node and devices differ from the first slice");
     }
-    for (int index : p.devices) {
-      const std::string dev = node.name + " device " + std::to_string(index);
-      auto d = std::find_if(node.devices.begin(), node.devices.end(),
-                            [&](const DeviceView& v) { return v.index == index; });
-      if (d == node.devices.end()) return Internal(who + " gets missing " + dev);
-      if (!d->healthy) return Internal(who + " gets unhealthy " + dev);
-      if (d->gpu_class != p.gpu_class) {
-        return Internal(who + " gets " + dev + " of class " + d->gpu_class + ", not " +
-                        p.gpu_class);
+    size_t total = 0;
+    std::set<NodeId> slice_nodes;
+    for (const Slice& slice : slices) {
+      total += slice.devices.size();
+      if (!slice_nodes.insert(slice.node).second) {
+        return Internal(who + " has two slices on node " + std::to_string(slice.node));
       }
-      if (!taken.insert({node.id, index}).second) return Internal(who + " gets busy " + dev);
+      auto n = nodes.find(slice.node);
+      if (n == nodes.end()) {
+        return Internal(who + " is placed on unknown node " + std::to_string(slice.node));
+      }
+      const NodeView& node = *n->second;
+      if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
+      for (const auto& [key, value] : job.node_selector) {
+        auto l = node.labels.find(key);
+        if (l == node.labels.end() || l->second != value) {
+          return Internal(who + " is placed on " + node.name + " without label " + key + "=" +
+                          value);
+        }
+      }
+      for (int index : slice.devices) {
+        const std::string dev = node.name + " device " + std::to_string(index);
+        auto d = std::find_if(node.devices.begin(), node.devices.end(),
+                              [&](const DeviceView& v) { return v.index == index; });
+        if (d == node.devices.end()) return Internal(who + " gets missing " + dev);
+        if (!d->healthy) return Internal(who + " gets unhealthy " + dev);
+        if (d->gpu_class != p.gpu_class) {
+          return Internal(who + " gets " + dev + " of class " + d->gpu_class + ", not " +
+                          p.gpu_class);
+        }
+        if (!taken.insert({node.id, index}).second) return Internal(who + " gets busy " + dev);
+      }
+    }
+    if (static_cast<int>(total) != job.gpus) {
+      return Internal(who + " asks " + std::to_string(job.gpus) + " GPUs but gets " +
+                      std::to_string(total));
+    }
+    if (slices.size() > 1) {
+      // A gang only when no node of the class could hold the job.
+      for (const NodeView& node : before.nodes) {
+        int count = 0;
+        for (const DeviceView& d : node.devices) count += d.gpu_class == p.gpu_class ? 1 : 0;
+        if (count >= job.gpus) {
+          return Internal(who + " is a gang although node " + node.name + " could hold it");
+        }
+      }
     }
     added[{job.entity, p.gpu_class}] += job.gpus;
   }

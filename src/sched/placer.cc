@@ -69,43 +69,189 @@ Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timel
   return kNever;
 }
 
+bool Placer::IsGang(const JobView& job, const std::string& gpu_class, const Snapshot& snapshot) {
+  int largest = 0;
+  for (const NodeView& n : snapshot.nodes) {
+    int count = 0;
+    for (const DeviceView& d : n.devices) count += d.gpu_class == gpu_class ? 1 : 0;
+    largest = std::max(largest, count);
+  }
+  return largest > 0 && job.gpus > largest;
+}
+
+void Placer::Occupy(Timeline& timeline, const JobView& job, const Option& o, Millis start) {
+  Millis end = AddSeconds(start, o.walltime_s);
+  if (o.gang.empty()) {
+    timeline.Occupy(o.node_pos, o.devices, job.entity, o.gpu_class, start, end);
+    return;
+  }
+  for (const auto& [node_pos, devices] : o.gang) {
+    timeline.Occupy(node_pos, devices, job.entity, o.gpu_class, start, end);
+  }
+}
+
 Evaluation Placer::Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
-                            Millis not_before, bool find_earliest) const {
+                            Millis not_before, bool find_earliest, int only_class) const {
   Evaluation ev;
   const Snapshot& snapshot = timeline.snapshot();
   ev.classes = AcceptableClasses(job, snapshot);
+  ev.now_by_class.resize(ev.classes.size());
+  ev.earliest_by_class.resize(ev.classes.size());
   bool any_stage = false;
+  // Multi-node gangs only for a job larger than a node of every acceptable class.
+  bool gang_ok = true;
+  for (const std::string& c : ev.classes) gang_ok = gang_ok && IsGang(job, c, snapshot);
   for (size_t rank = 0; rank < ev.classes.size(); ++rank) {
-    Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
-            find_earliest ? kNever : not_before};
-    for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
-      Stage failed = Stage::kTooBig;
-      Millis start = EarliestOn(ask, n, timeline, not_before, &failed);
-      if (!any_stage || failed > ev.furthest) {
-        ev.furthest = failed;
-        ev.furthest_class = ask.gpu_class;
+    if (only_class >= 0 && rank != static_cast<size_t>(only_class)) continue;
+    if (!gang_ok && IsGang(job, ev.classes[rank], snapshot)) {
+      if (!any_stage) {
+        ev.furthest = Stage::kTooBig;
+        ev.furthest_class = ev.classes[rank];
         any_stage = true;
       }
-      if (start == kNever) continue;
-      Option o{start,
-               ask.gpu_class,
-               rank,
-               n,
-               snapshot.nodes[n].id,
-               {},
-               ask.walltime_s,
-               score_->Rank(ask, n, timeline, start)};
-      bool is_now = start == not_before;
-      bool better_earliest = !ev.earliest || Better(o, *ev.earliest);
-      bool better_now = is_now && (!ev.now || Better(o, *ev.now));
-      if (!better_earliest && !better_now) continue;
-      o.devices = picker_->Pick(ask, n, timeline, start);
-      if (better_earliest) ev.earliest = o;
-      if (better_now) ev.now = o;
+      continue;
     }
+    EvaluateClass(job, rank, timeline, policy, not_before, find_earliest, ev, any_stage);
   }
   if (ev.classes.empty()) ev.furthest_class = "";
   return ev;
+}
+
+void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& timeline,
+                           const Policy& policy, Millis not_before, bool find_earliest,
+                           Evaluation& ev, bool& any_stage) const {
+  const Snapshot& snapshot = timeline.snapshot();
+  Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
+          find_earliest ? kNever : not_before};
+  if (IsGang(job, ask.gpu_class, snapshot)) {
+    EvaluateGang(ask, rank, timeline, not_before, find_earliest, ev, any_stage);
+    return;
+  }
+  std::optional<Option>& now_c = ev.now_by_class[rank];
+  std::optional<Option>& earliest_c = ev.earliest_by_class[rank];
+  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+    Stage failed = Stage::kLabels;
+    Millis start = EarliestOn(ask, n, timeline, not_before, &failed);
+    if (!any_stage || failed > ev.furthest) {
+      ev.furthest = failed;
+      ev.furthest_class = ask.gpu_class;
+      any_stage = true;
+    }
+    if (start == kNever) continue;
+    Option o{start,
+             ask.gpu_class,
+             rank,
+             n,
+             snapshot.nodes[n].id,
+             {},
+             ask.walltime_s,
+             score_->Rank(ask, n, timeline, start)};
+    bool is_now = start == not_before;
+    bool better_earliest = !earliest_c || Better(o, *earliest_c);
+    bool better_now = is_now && (!now_c || Better(o, *now_c));
+    if (!better_earliest && !better_now) continue;
+    o.devices = picker_->Pick(ask, n, timeline, start);
+    if (better_earliest) earliest_c = o;
+    if (better_now) now_c = o;
+  }
+  if (earliest_c && (!ev.earliest || Better(*earliest_c, *ev.earliest))) ev.earliest = earliest_c;
+  if (now_c && (!ev.now || Better(*now_c, *ev.now))) ev.now = now_c;
+}
+
+std::optional<Option> Placer::GangAt(const Ask& ask, size_t rank, const Timeline& timeline,
+                                     Millis start) const {
+  const Snapshot& snapshot = timeline.snapshot();
+  std::vector<std::pair<int, size_t>> whole;  // (-free devices, node position)
+  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+    const NodeView& node = snapshot.nodes[n];
+    if (!node.schedulable || !MatchesSelector(*ask.job, node)) continue;
+    int healthy = 0;
+    for (const DeviceView& d : node.devices) {
+      healthy += d.gpu_class == ask.gpu_class && d.healthy ? 1 : 0;
+    }
+    if (healthy == 0) continue;
+    if (static_cast<int>(UsableDevices(ask, n, timeline, start).size()) == healthy) {
+      whole.push_back({-healthy, n});
+    }
+  }
+  std::sort(whole.begin(), whole.end());
+  Option o{start, ask.gpu_class, rank, 0, 0, {}, ask.walltime_s, 0};
+  int needed = ask.job->gpus;
+  for (const auto& [neg, n] : whole) {
+    if (needed <= 0) break;
+    std::vector<int> devices = UsableDevices(ask, n, timeline, start);
+    if (static_cast<int>(devices.size()) > needed) devices.resize(needed);
+    needed -= static_cast<int>(devices.size());
+    o.gang.push_back({n, std::move(devices)});
+  }
+  if (needed > 0) return std::nullopt;
+  o.node_pos = o.gang.front().first;
+  o.node = snapshot.nodes[o.node_pos].id;
+  o.devices = o.gang.front().second;
+  o.score = -static_cast<int64_t>(o.gang.size());
+  return o;
+}
+
+void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline, Millis not_before,
+                          bool find_earliest, Evaluation& ev, bool& any_stage) const {
+  const Snapshot& snapshot = timeline.snapshot();
+  // How far the gang gets, as the per-node filters would say for the cluster as a whole.
+  int any = 0, labelled = 0, schedulable = 0, healthy = 0;
+  std::vector<Millis> ends;
+  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+    const NodeView& node = snapshot.nodes[n];
+    bool match = MatchesSelector(*ask.job, node);
+    for (size_t d = 0; d < node.devices.size(); ++d) {
+      const DeviceView& dev = node.devices[d];
+      if (dev.gpu_class != ask.gpu_class) continue;
+      ++any;
+      if (!match) continue;
+      ++labelled;
+      if (!node.schedulable) continue;
+      ++schedulable;
+      if (!dev.healthy) continue;
+      ++healthy;
+      for (const Hold& h : timeline.DeviceHolds(n, d)) ends.push_back(h.until);
+    }
+  }
+  const int g = ask.job->gpus;
+  QuotaFilter quota;
+  Stage stage = any < g                                                      ? Stage::kTooBig
+                : labelled < g                                               ? Stage::kLabels
+                : schedulable < g                                            ? Stage::kUnschedulable
+                : healthy < g                                                ? Stage::kUnhealthy
+                : quota.Earliest(ask, 0, timeline, not_before) != not_before ? Stage::kQuota
+                                                                             : Stage::kBusy;
+  std::optional<Option> now_option;
+  if (stage == Stage::kBusy) now_option = GangAt(ask, rank, timeline, not_before);
+  if (now_option) stage = Stage::kFits;
+  if (!any_stage || stage > ev.furthest) {
+    ev.furthest = stage;
+    ev.furthest_class = ask.gpu_class;
+    any_stage = true;
+  }
+  if (now_option) {
+    ev.now_by_class[rank] = now_option;
+    ev.earliest_by_class[rank] = now_option;
+  } else if (find_earliest && healthy >= g) {
+    // Candidate starts: hold ends on the class's devices, ascending (bounded).
+    ends.push_back(not_before);
+    std::erase_if(ends, [&](Millis t) { return t < not_before || t == kNever; });
+    std::sort(ends.begin(), ends.end());
+    ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
+    if (ends.size() > 512) ends.resize(512);
+    for (Millis t : ends) {
+      if (quota.Earliest(ask, 0, timeline, t) != t) continue;
+      if (auto o = GangAt(ask, rank, timeline, t)) {
+        ev.earliest_by_class[rank] = o;
+        break;
+      }
+    }
+  }
+  const auto& now_c = ev.now_by_class[rank];
+  const auto& earliest_c = ev.earliest_by_class[rank];
+  if (earliest_c && (!ev.earliest || Better(*earliest_c, *ev.earliest))) ev.earliest = earliest_c;
+  if (now_c && (!ev.now || Better(*now_c, *ev.now))) ev.now = now_c;
 }
 
 }  // namespace gpuaas::sched

@@ -26,6 +26,9 @@ struct Option {
   std::vector<int> devices;
   int64_t walltime_s = 0;  // on gpu_class
   int64_t score = 0;
+  // A gang (a job larger than any node of the class): whole nodes, (node position, devices)
+  // each; the first is also node_pos/node/devices. Empty for a single-node option.
+  std::vector<std::pair<size_t, std::vector<int>>> gang = {};
 };
 
 struct Evaluation {
@@ -38,6 +41,10 @@ struct Evaluation {
   Stage furthest = Stage::kTooBig;
   std::string furthest_class;
   std::vector<std::string> classes;  // the acceptable classes tried, in order
+  // Per class (same positions as `classes`): the best start at not_before, and the earliest
+  // start (only with find_earliest); unset = none (or not evaluated).
+  std::vector<std::optional<Option>> now_by_class;
+  std::vector<std::optional<Option>> earliest_by_class;
 };
 
 class Placer {
@@ -49,8 +56,15 @@ class Placer {
 
   // Precondition: job.gpus >= 1, not_before >= timeline.now(). Without `find_earliest` only
   // starts at not_before are looked for (cheaper): `earliest` is then set only with `now`.
+  // With only_class >= 0, only that position of the acceptable classes is evaluated.
   Evaluation Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
-                      Millis not_before, bool find_earliest = true) const;
+                      Millis not_before, bool find_earliest = true, int only_class = -1) const;
+
+  // Whether the job is a gang on the class: more GPUs than any node has of that class.
+  static bool IsGang(const JobView& job, const std::string& gpu_class, const Snapshot& snapshot);
+
+  // Occupies the option's devices (every slice of a gang) on the time line from `start`.
+  static void Occupy(Timeline& timeline, const JobView& job, const Option& o, Millis start);
 
   // The job's acceptable classes: its gpu_types (only the first without allow_fallback), or else
   // the snapshot's classes in catalogue order (or, with no catalogue, the classes found on nodes in
@@ -62,6 +76,15 @@ class Placer {
   // the first filter that does not pass at not_before.
   Millis EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timeline, Millis not_before,
                     Stage* failed) const;
+
+  void EvaluateClass(const JobView& job, size_t rank, const Timeline& timeline,
+                     const Policy& policy, Millis not_before, bool find_earliest, Evaluation& ev,
+                     bool& any_stage) const;
+  // Gangs: whole free nodes at `start` (largest first), or nullopt.
+  std::optional<Option> GangAt(const Ask& ask, size_t rank, const Timeline& timeline,
+                               Millis start) const;
+  void EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline, Millis not_before,
+                    bool find_earliest, Evaluation& ev, bool& any_stage) const;
 
   std::vector<std::unique_ptr<Filter>> filters_;
   std::unique_ptr<Score> score_;

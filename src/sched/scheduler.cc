@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "sched/class_choice.h"
 #include "sched/placer.h"
 #include "sched/preemption.h"
 #include "sched/queue_order.h"
@@ -91,10 +92,13 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
     bool strict = policy.strict_order && !policy.backfill;
     Millis not_before = strict ? last_start : after_pass.now();
     Evaluation ev = placer.Evaluate(job, projection, policy, not_before);
-    if (!ev.earliest) continue;
-    const Option& o = *ev.earliest;
-    projection.Occupy(o.node_pos, o.devices, job.entity, o.gpu_class, o.start,
-                      AddSeconds(o.start, o.walltime_s));
+    std::optional<Option> chosen =
+        not_before == after_pass.now()
+            ? ChooseClass(placer, job, ev, projection, policy, /*future=*/true).option
+            : ev.earliest;
+    if (!chosen) continue;
+    const Option& o = *chosen;
+    Placer::Occupy(projection, job, o, o.start);
     last_start = o.start;
     plan->waiting[i].estimated_start = o.start;
   }
@@ -139,16 +143,39 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       continue;
     }
     Evaluation ev = placer.Evaluate(*job, timeline, policy, now, /*find_earliest=*/false);
+    ClassChoice choice;
     if (ev.now && blocked_by == 0) {
-      const Option& o = *ev.now;
-      timeline.Occupy(o.node_pos, o.devices, job->entity, o.gpu_class, now,
-                      AddSeconds(now, o.walltime_s));
-      plan.placements.push_back({job->id, o.node, o.gpu_class, o.devices});
+      choice = ChooseClass(placer, *job, ev, timeline, policy, /*future=*/false);
+    }
+    if (ev.now && blocked_by == 0 && !choice.waits) {
+      const Option& o = choice.option ? *choice.option : *ev.now;
+      Placer::Occupy(timeline, *job, o, now);
+      Placement pl{job->id, o.node, o.gpu_class, o.devices};
+      pl.reason = choice.reason;
+      if (o.gang.empty()) {
+        pl.slices.push_back({o.node, o.devices});
+      } else {
+        for (const auto& [node_pos, devices] : o.gang) {
+          pl.slices.push_back({snapshot.nodes[node_pos].id, devices});
+        }
+      }
+      plan.placements.push_back(std::move(pl));
       continue;
     }
     Pending p{job, std::move(ev), "", blocked_by, std::nullopt};
-    bool waits_for_gpus = p.ev.furthest == Stage::kBusy;
+    bool waits_for_gpus = p.ev.furthest == Stage::kBusy || choice.waits;
     const bool best_effort = IsBestEffort(policy, job->priority_class);
+    if (choice.waits) {
+      // Waiting for a faster class finishes sooner than starting now on a slower one.
+      p.reason = choice.reason;
+      if (policy.backfill && reserved < policy.reservations && !best_effort) {
+        Placer::Occupy(timeline, *job, *choice.option, choice.option->start);
+        p.reserved = choice.option;
+        ++reserved;
+      }
+      pending.push_back(std::move(p));
+      continue;
+    }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
       if (auto d = preemptor.Decide(*job, p.ev.classes, timeline)) {
         // The claimer holds the devices it will get from now on (the victims' until they stop).
@@ -166,15 +193,15 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     }
     // Best-effort jobs never hold a reservation nor block anyone.
     if (best_effort) waits_for_gpus = false;
+    std::optional<Option> earliest;
     if (policy.backfill && reserved < policy.reservations && waits_for_gpus) {
       p.ev = placer.Evaluate(*job, timeline, policy, now);
+      earliest = ChooseClass(placer, *job, p.ev, timeline, policy, /*future=*/true).option;
     }
-    if (policy.backfill && reserved < policy.reservations && waits_for_gpus && p.ev.earliest) {
+    if (earliest) {
       // The reservation is a hold on the time line: later jobs' filters avoid it.
-      const Option& o = *p.ev.earliest;
-      timeline.Occupy(o.node_pos, o.devices, job->entity, o.gpu_class, o.start,
-                      AddSeconds(o.start, o.walltime_s));
-      p.reserved = o;
+      Placer::Occupy(timeline, *job, *earliest, earliest->start);
+      p.reserved = earliest;
       ++reserved;
     } else if (!policy.backfill && policy.strict_order && blocked_by == 0 && waits_for_gpus) {
       blocked_by = job->id;

@@ -1,0 +1,110 @@
+#include "sched/class_choice.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include "sched/walltime.h"
+
+namespace gpuaas::sched {
+namespace {
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Ratio(double r) {
+  char buf[32];
+  if (r > 1.0 + 1e-9) {
+    std::snprintf(buf, sizeof buf, "about %.1f\u00d7 longer", r);
+  } else if (r < 1.0 - 1e-9) {
+    std::snprintf(buf, sizeof buf, "about %.1f\u00d7 faster", 1.0 / r);
+  } else {
+    return "as fast";
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::string FormatClock(Millis t) {
+  int64_t minutes = (t + 30'000) / 60'000;
+  int64_t of_day = ((minutes % 1440) + 1440) % 1440;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d UTC", static_cast<int>(of_day / 60),
+                static_cast<int>(of_day % 60));
+  return buf;
+}
+
+MicroEur ClassCost(const Snapshot& snapshot, const std::string& gpu_class, int gpus,
+                   int64_t seconds) {
+  for (const ClassInfo& c : snapshot.classes) {
+    if (c.name == gpu_class) return CostOf(int64_t{gpus} * seconds * 1000, c.hourly_rate);
+  }
+  return 0;
+}
+
+ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
+                        const Timeline& timeline, const Policy& policy, bool future) {
+  ClassChoice out;
+  const size_t n = ev.classes.size();
+  if (n <= 1) {
+    out.option = ev.now ? ev.now : ev.earliest;
+    return out;
+  }
+  const Snapshot& snapshot = timeline.snapshot();
+  const Millis now = timeline.now();
+  const int64_t stated = job.walltime_s > 0 ? job.walltime_s : policy.default_walltime_s;
+  std::vector<int64_t> run(n);
+  std::vector<Millis> done(n, kNever);
+  for (size_t c = 0; c < n; ++c) run[c] = ExpectedOnClassS(stated, job, ev.classes[c], snapshot);
+  std::optional<size_t> best;
+  auto consider = [&](size_t c, const std::optional<Option>& o) {
+    if (!o) return;
+    done[c] = AddSeconds(o->start, run[c]);
+    if (!best || done[c] < done[*best] || (done[c] == done[*best] && c < *best)) best = c;
+  };
+  for (size_t c = 0; c < n; ++c) consider(c, ev.now_by_class[c]);
+  for (size_t c = 0; c < n; ++c) {
+    if (ev.now_by_class[c]) continue;
+    if (!ev.earliest_by_class[c]) {
+      // Only worth a search if it could finish first even when starting now.
+      if (!future && best && AddSeconds(now, run[c]) >= done[*best]) continue;
+      Evaluation one = placer.Evaluate(job, timeline, policy, now, true, static_cast<int>(c));
+      ev.earliest_by_class[c] = one.earliest_by_class[c];
+    }
+    consider(c, ev.earliest_by_class[c]);
+  }
+  if (!best) return out;
+  out.option = ev.now_by_class[*best] ? ev.now_by_class[*best] : ev.earliest_by_class[*best];
+  const size_t b = *best;
+  const bool starts_now = out.option->start == now;
+  const std::string first = Upper(ev.classes[0]);
+  const std::string chosen = Upper(ev.classes[b]);
+  if (starts_now && b != 0) {
+    std::string why = ev.now_by_class[0]        ? first + " free now too, but slower"
+                      : ev.earliest_by_class[0] ? first + " busy until about " +
+                                                      FormatClock(ev.earliest_by_class[0]->start)
+                                                : first + " not available";
+    why += "; " + chosen +
+           " free now: " + Ratio(static_cast<double>(run[b]) / static_cast<double>(run[0]));
+    MicroEur cost_b = ClassCost(snapshot, ev.classes[b], job.gpus, run[b]);
+    MicroEur cost_0 = ClassCost(snapshot, ev.classes[0], job.gpus, run[0]);
+    if (cost_b > 0 || cost_0 > 0) {
+      why += ", " + FormatEurCents(cost_b) + " EUR instead of " + FormatEurCents(cost_0) + " EUR";
+    }
+    out.reason = why;
+  } else if (!starts_now) {
+    for (size_t c = 0; c < n; ++c) {
+      if (!ev.now_by_class[c]) continue;
+      out.waits = true;
+      out.reason = "waiting for " + chosen + ": free about " + FormatClock(out.option->start) +
+                   ", done about " + FormatClock(done[b]) + ", sooner than on " +
+                   Upper(ev.classes[c]) + " now (done about " + FormatClock(done[c]) + ")";
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace gpuaas::sched
