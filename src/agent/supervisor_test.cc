@@ -92,6 +92,7 @@ class SupervisorTest : public ::testing::Test {
 
   std::string dir_;
   SystemClock system_clock_;
+  ManualClock manual_clock_{1'000'000};
   std::atomic<int> finals_{0};
   std::unique_ptr<Supervisor> sup_;
 };
@@ -166,7 +167,7 @@ TEST_F(SupervisorTest, StopKillsTheWholeProcessGroup) {
 }
 
 TEST_F(SupervisorTest, KillsAJobThatIgnoresSigtermAfterItsGrace) {
-  ManualClock clock(1'000'000);
+  ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
   Supervisor& sup = Open(clock);
   ASSERT_TRUE(sup.Start(Spec(1, "trap '' TERM; echo ready; while :; do sleep 0.05; done")).ok());
   ASSERT_TRUE(WaitFor([&] { return Log(1).find("ready") != std::string::npos; }));
@@ -183,7 +184,7 @@ TEST_F(SupervisorTest, KillsAJobThatIgnoresSigtermAfterItsGrace) {
 }
 
 TEST_F(SupervisorTest, WalltimeStopsTheJobAsTimedOut) {
-  ManualClock clock(1'000'000);
+  ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
   Supervisor& sup = Open(clock);
   WorkloadSpec spec = Spec(1, "echo started; exec sleep 100");
   spec.walltime_s = 60;
