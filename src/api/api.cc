@@ -10,6 +10,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterJobRoutes(router, platform);
   RegisterNodeRoutes(router, platform);
   RegisterUsageRoutes(router, platform);
+  RegisterBillingRoutes(router, platform);
   RegisterPortalRoutes(router, platform);
 }
 

@@ -89,6 +89,7 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"reason", j.reason},
       {"releasing", p.IsReleasing(j)},
       {"cost", Money(p.JobCost(j))},
+      {"estimated_cost", Money(p.EstimatedJobCost(j))},
   };
   if (j.state == JobState::kQueued) {
     const QueueInfo* q = p.GetQueueInfo(j.id);

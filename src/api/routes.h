@@ -11,6 +11,7 @@ void RegisterAdminRoutes(net::Router& r, Platform& p);    // entities, users, to
 void RegisterJobRoutes(net::Router& r, Platform& p);      // jobs
 void RegisterNodeRoutes(net::Router& r, Platform& p);     // nodes, agent heartbeat
 void RegisterUsageRoutes(net::Router& r, Platform& p);    // usage
+void RegisterBillingRoutes(net::Router& r, Platform& p);  // prices, invoices, budgets, storage
 void RegisterPortalRoutes(net::Router& r, Platform& p);   // session cookie, GPU classes
 
 }  // namespace gpuaas::api

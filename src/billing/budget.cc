@@ -53,8 +53,8 @@ Status CheckStorageAdmission(const std::string& entity_name, int64_t used_bytes,
   if (!writes || quota_bytes <= 0 || used_bytes < quota_bytes) return Status::Ok();
   return FailedPrecondition(entity_name + "'s workspace is over its quota (" +
                             FormatBytes(used_bytes) + " used of " + FormatBytes(quota_bytes) +
-                            "): free space before submitting jobs that write to it, or submit "
-                            "with \"workspace\": \"read-only\"");
+                            "): free space in the workspace, or ask a platform-admin to raise the "
+                            "quota, before submitting new jobs");
 }
 
 }  // namespace gpuaas

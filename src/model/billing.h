@@ -88,3 +88,14 @@ struct CreditNote {
 };
 
 }  // namespace gpuaas
+
+namespace gpuaas {
+
+// An entity's workspace quota set by a platform-admin (absent: the configured default).
+struct StorageQuota {
+  EntityId entity = 0;
+  int64_t quota_bytes = 0;
+  Millis updated_at = 0;
+};
+
+}  // namespace gpuaas

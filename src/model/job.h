@@ -36,6 +36,10 @@ struct Job {
   std::vector<std::string> command;
   std::string environment;  // environment catalogue name, e.g. "pytorch" ("" = host)
   int priority = 0;
+  // Billing (added by the billing issue): a free project label shown on invoice lines, and the
+  // priority class ("" = the default class) that selects the price (best-effort is discounted).
+  std::string project;
+  std::string priority_class;
 
   JobState state = JobState::kQueued;
   Millis submitted_at = 0;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "billing/billing_config.h"
 #include "model/gpu_class.h"
 
 namespace gpuaas {
@@ -20,6 +21,7 @@ struct PlatformConfig {
   size_t max_active_jobs = 200'000;      // queued + starting + running: past it submit gets 429
   size_t max_log_bytes = 8 << 20;        // per job, kept by the server
   std::string log_dir;                   // where job logs are kept ("" = none kept)
+  BillingConfig billing;                 // prices' granularity, energy, budgets, storage
 };
 
 }  // namespace gpuaas

@@ -56,6 +56,7 @@ Result<std::string> Platform::Start() {
     allocations_[a.id] = std::move(a);
   }
   ledger_ = std::move(st.usage);
+  LoadBilling(st);  // prices, invoices, budgets, events (platform_billing.cc)
   started_ = true;
 
   std::string admin_token;

@@ -132,6 +132,7 @@ Result<std::unique_ptr<SqliteRowWriter>> SqliteRowWriter::Prepare(SqliteDb& db) 
        }) {
     GPUAAS_ASSIGN_OR_RETURN(*it.stmt, SqliteStmt::Prepare(h, it.sql));
   }
+  GPUAAS_ASSIGN_OR_RETURN(w->billing_, SqliteBillingRows::Prepare(db));
   return w;
 }
 
@@ -361,6 +362,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.meta[r.ColumnText(0)] = r.ColumnText(1);
     return Status::Ok();
   }));
+  GPUAAS_RETURN_IF_ERROR(LoadSqliteBillingState(db, s));
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "store/sqlite_billing_rows.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 
@@ -31,8 +32,16 @@ class SqliteRowWriter {
   Status Write(const UsageRecord& u);
   Status Write(const MetaKV& kv);
   Status Write(const DeleteToken& d);
+  // Billing rows (sqlite_billing_rows.cc).
+  Status Write(const PriceChange& p) { return billing_->Write(p); }
+  Status Write(const Budget& b) { return billing_->Write(b); }
+  Status Write(const BillingEvent& e) { return billing_->Write(e); }
+  Status Write(const ClosedInvoice& i) { return billing_->Write(i); }
+  Status Write(const CreditNote& c) { return billing_->Write(c); }
+  Status Write(const StorageQuota& q) { return billing_->Write(q); }
 
   SqliteStmt entity_, user_, token_, node_, job_, allocation_, usage_, meta_, delete_token_;
+  std::unique_ptr<SqliteBillingRows> billing_;
 };
 
 // Reads everything, each vector in id order (usage in allocation order).

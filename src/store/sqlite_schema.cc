@@ -90,6 +90,75 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 3: billing. The price book's history, budgets, billing events (alerts), closed
+// invoices frozen with their lines, credit notes, workspace quotas. Closing a month is one
+// insert into invoices (primary key (entity, month): a month is closed once) plus its lines,
+// in one transaction.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE prices (
+  id INTEGER PRIMARY KEY,
+  gpu_class TEXT NOT NULL,
+  priority_class TEXT NOT NULL,
+  rate INTEGER NOT NULL,
+  effective_from INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE budgets (
+  entity INTEGER PRIMARY KEY,
+  monthly INTEGER NOT NULL,
+  policy TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE billing_events (
+  id INTEGER PRIMARY KEY,
+  entity INTEGER NOT NULL,
+  month TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE TABLE invoices (
+  entity INTEGER NOT NULL,
+  month TEXT NOT NULL,
+  closed_at INTEGER NOT NULL,
+  PRIMARY KEY (entity, month)
+) WITHOUT ROWID;
+CREATE TABLE invoice_lines (
+  entity INTEGER NOT NULL,
+  month TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  job INTEGER NOT NULL,
+  allocation INTEGER NOT NULL,
+  user INTEGER NOT NULL,
+  project TEXT NOT NULL,
+  gpu_class TEXT NOT NULL,
+  priority_class TEXT NOT NULL,
+  gpus INTEGER NOT NULL,
+  start INTEGER NOT NULL,
+  "end" INTEGER NOT NULL,
+  billed_seconds INTEGER NOT NULL,
+  rate INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  energy_mwh INTEGER NOT NULL,
+  idle_gpu_millis INTEGER NOT NULL,
+  PRIMARY KEY (entity, month, seq)
+) WITHOUT ROWID;
+CREATE TABLE credit_notes (
+  id INTEGER PRIMARY KEY,
+  entity INTEGER NOT NULL,
+  month TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  created_by INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE storage_quotas (
+  entity INTEGER PRIMARY KEY,
+  quota_bytes INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql";
+
 // applied_at is bookkeeping for operators, not logic: SQLite's own clock in ms since the epoch.
 constexpr char kRecordVersion[] =
     "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, "
@@ -100,6 +169,7 @@ constexpr char kRecordVersion[] =
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
+      {3, "billing: prices, budgets, events, invoices, credit notes", kSchemaV3},
   };
   return kMigrations;
 }

@@ -16,6 +16,7 @@
 
 #include "base/status.h"
 #include "model/allocation.h"
+#include "model/billing.h"
 #include "model/entity.h"
 #include "model/job.h"
 #include "model/node.h"
@@ -34,8 +35,12 @@ struct DeleteToken {
 
 // Upserts by id for Entity/User/ApiToken/Node/Job/Allocation/MetaKV; UsageRecord is appended
 // (unique per allocation: a second append of the same allocation fails the batch).
+// Billing (docs/billing.md): PriceChange, BillingEvent and CreditNote are appended by id; Budget
+// and StorageQuota are upserted by entity; ClosedInvoice is inserted once per (entity, month) with its lines (a
+// second insert fails the batch: the state never closes a month twice).
 using Mutation =
-    std::variant<Entity, User, ApiToken, Node, Job, Allocation, UsageRecord, MetaKV, DeleteToken>;
+    std::variant<Entity, User, ApiToken, Node, Job, Allocation, UsageRecord, MetaKV, DeleteToken,
+                 PriceChange, Budget, BillingEvent, ClosedInvoice, CreditNote, StorageQuota>;
 
 struct StoredState {
   std::vector<Entity> entities;  // each vector in id order
@@ -46,6 +51,13 @@ struct StoredState {
   std::vector<Allocation> allocations;
   std::vector<UsageRecord> usage;  // in allocation-id order
   std::map<std::string, std::string> meta;
+  // --- billing, each in id order (budgets by entity, invoices by (entity, month))
+  std::vector<PriceChange> prices;
+  std::vector<Budget> budgets;
+  std::vector<BillingEvent> billing_events;
+  std::vector<ClosedInvoice> invoices;
+  std::vector<CreditNote> credit_notes;
+  std::vector<StorageQuota> storage_quotas;
 };
 
 struct StoreOptions {
