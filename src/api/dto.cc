@@ -1,5 +1,7 @@
 #include "api/dto.h"
 
+#include <cmath>
+
 #include "base/base64.h"
 
 namespace gpuaas::api {
@@ -50,6 +52,7 @@ json::object NodeJson(const Node& n, const Platform& p) {
                                 {"gpu_class", g.gpu_class},
                                 {"memory_mb", g.memory_mb},
                                 {"state", DeviceStateName(g.state)},
+                                {"health_reason", g.health_reason},
                                 {"job", holder ? json::value(holder) : json::value(nullptr)}});
   }
   json::object labels;
@@ -89,8 +92,18 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"reason", j.reason},
       {"releasing", p.IsReleasing(j)},
       {"cost", Money(p.JobCost(j))},
-      {"estimated_cost", Money(p.EstimatedJobCost(j))},
   };
+  if (auto t = p.JobTelemetryOf(j)) {
+    o["telemetry"] = json::object{
+        {"avg_util_pct", std::round(t->avg_util_pct() * 10) / 10},
+        {"peak_mem_mb", t->peak_mem_mb},
+        {"energy_wh", static_cast<double>(t->energy_mwh()) / 1000.0},
+        {"idle_gpu_s", static_cast<double>(t->idle_ms) / 1000.0},
+        {"gpu_s_sampled", static_cast<double>(t->covered_ms) / 1000.0},
+        {"samples", t->samples}};
+  } else {
+    o["telemetry"] = nullptr;
+  }
   if (j.state == JobState::kQueued) {
     const QueueInfo* q = p.GetQueueInfo(j.id);
     o["queue_position"] = q ? json::value(q->position) : json::value(nullptr);
@@ -186,6 +199,8 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       GPUAAS_ASSIGN_OR_RETURN(auto cls, GetString(g, "gpu_class"));
       GPUAAS_ASSIGN_OR_RETURN(auto mem, GetInt(g, "memory_mb"));
       GPUAAS_ASSIGN_OR_RETURN(auto state, GetString(g, "state"));
+      GPUAAS_ASSIGN_OR_RETURN(auto health, GetString(g, "health_reason"));
+      d.health_reason = health.value_or("");
       if (!index || !cls) return InvalidArgument("each GPU needs 'index' and 'gpu_class'");
       d.index = static_cast<int>(*index);
       d.uuid = uuid.value_or("");
@@ -240,6 +255,49 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       if (!job || !offset || !data) return InvalidArgument("each log chunk needs job, offset, data_b64");
       GPUAAS_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(*data));
       r.logs.push_back({*job, *offset, std::move(bytes)});
+    }
+  }
+  if (auto it = o.find("samples"); it != o.end()) {
+    if (!it->value().is_array()) return InvalidArgument("'samples' must be an array");
+    const json::array& a = it->value().as_array();
+    r.samples.reserve(a.size());
+    // Hot path (every agent, every few seconds): direct access, numbers checked once.
+    auto num = [](const json::object& s, const char* key, double* out) {
+      const json::value* v = s.if_contains(key);
+      if (!v) return false;
+      if (v->is_int64()) {
+        *out = static_cast<double>(v->get_int64());
+      } else if (v->is_uint64()) {
+        *out = static_cast<double>(v->get_uint64());
+      } else if (v->is_double()) {
+        *out = v->get_double();
+      } else {
+        return false;
+      }
+      return true;
+    };
+    for (const auto& sv : a) {
+      if (!sv.is_object()) return InvalidArgument("'samples' must hold objects");
+      const auto& s = sv.as_object();
+      double index = 0, t = 0, util = 0, mem = 0, power = 0, temp = 0;
+      if (!num(s, "index", &index) || !num(s, "t", &t) || !num(s, "util", &util) ||
+          !num(s, "mem_used_mb", &mem) || !num(s, "power_w", &power) ||
+          !num(s, "temp_c", &temp)) {
+        return InvalidArgument(
+            "each sample needs numbers index, t, util, mem_used_mb, power_w, temp_c");
+      }
+      if (index < 0 || index > 1023 || t < 0 || util < 0 || util > 100 || mem < 0 ||
+          power < 0 || power > 100'000 || temp < -100 || temp > 500) {
+        return InvalidArgument("sample out of range");
+      }
+      GpuSample g;
+      g.index = static_cast<int>(index);
+      g.t = static_cast<Millis>(t);
+      g.util_pct = static_cast<int>(util);
+      g.mem_used_mb = static_cast<int64_t>(mem);
+      g.power_mw = static_cast<int64_t>(std::llround(power * 1000.0));
+      g.temp_c = static_cast<int>(temp);
+      r.samples.push_back(g);
     }
   }
   return r;

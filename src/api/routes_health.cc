@@ -2,6 +2,7 @@
 
 #include "api/json_io.h"
 #include "api/routes.h"
+#include "telemetry/dcgm_exposition.h"
 
 namespace gpuaas::api {
 namespace {
@@ -14,6 +15,39 @@ void Gauge(std::string& out, const char* name, const char* help) {
   out += "\n# TYPE ";
   out += name;
   out += " gauge\n";
+}
+
+// DCGM-exporter-compatible GPU series (telemetry/dcgm_exposition.h), one per registered device.
+void AppendGpuTelemetry(const Platform& p, std::string& out) {
+  const Principal system{0, "metrics", 0, Role::kPlatformAdmin, false};
+  std::vector<DcgmDevice> devices;
+  for (const Node& n : p.ListNodes()) {
+    for (const GpuDevice& g : n.gpus) {
+      DcgmDevice d;
+      d.gpu = g.index;
+      d.uuid = g.uuid;
+      d.model_name = g.model;
+      d.hostname = n.name;
+      d.memory_mb = g.memory_mb;
+      d.healthy = g.state == DeviceState::kHealthy;
+      d.health_reason = g.health_reason;
+      if (JobId holder = p.DeviceHolder(n.id, g.index); holder != 0) {
+        d.job = std::to_string(holder);
+        if (auto job = p.GetJob(system, holder); job.ok()) {
+          if (const Entity* e = p.FindEntityById(job->entity)) d.entity = e->name;
+        }
+      }
+      if (const DeviceTelemetry* t = p.telemetry().Device(n.id, g.index)) {
+        d.energy_uj = t->energy_uj;
+        if (!t->recent.empty()) {
+          d.has_sample = true;
+          d.last = t->recent.back();
+        }
+      }
+      devices.push_back(std::move(d));
+    }
+  }
+  AppendDcgmExposition(devices, out);
 }
 
 std::string Metrics(const Platform& p) {
@@ -39,12 +73,15 @@ std::string Metrics(const Platform& p) {
   Gauge(out, "gpuaas_nodes", "Nodes by state.");
   out += "gpuaas_nodes{state=\"ready\"} " + std::to_string(s.nodes_ready) + "\n";
   out += "gpuaas_nodes{state=\"down\"} " + std::to_string(s.nodes_down) + "\n";
-  out += "# HELP gpuaas_schedule_passes_total Scheduling passes run.\n"
-         "# TYPE gpuaas_schedule_passes_total counter\n";
+  out +=
+      "# HELP gpuaas_schedule_passes_total Scheduling passes run.\n"
+      "# TYPE gpuaas_schedule_passes_total counter\n";
   out += "gpuaas_schedule_passes_total " + std::to_string(s.schedule_passes) + "\n";
-  out += "# HELP gpuaas_placements_total Jobs placed on GPUs.\n"
-         "# TYPE gpuaas_placements_total counter\n";
+  out +=
+      "# HELP gpuaas_placements_total Jobs placed on GPUs.\n"
+      "# TYPE gpuaas_placements_total counter\n";
   out += "gpuaas_placements_total " + std::to_string(s.placements) + "\n";
+  AppendGpuTelemetry(p, out);
   return out;
 }
 

@@ -233,6 +233,10 @@ void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutat
   batch.push_back(alloc);
   UsageRecord r{alloc.id,    alloc.job,   alloc.entity, alloc.user, alloc.gpu_class,
                 static_cast<int>(alloc.devices.size()), alloc.start, alloc.end};
+  // Telemetry of its devices over its interval (samples of the report that ended it included).
+  const JobTelemetry t = telemetry_.Close(alloc.id);
+  r.energy_mwh = t.energy_mwh();
+  r.idle_gpu_millis = t.idle_ms;
   ledger_.push_back(r);
   batch.push_back(r);
 }

@@ -15,12 +15,14 @@ namespace {
 
 constexpr size_t kMaxGpusPerNode = 64;
 constexpr size_t kMaxWorkloadsPerReport = 4096;
+constexpr size_t kMaxSamplesPerReport = 10'000;
 
 bool SameInventory(const std::vector<GpuDevice>& a, const std::vector<GpuDevice>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].index != b[i].index || a[i].uuid != b[i].uuid || a[i].gpu_class != b[i].gpu_class ||
-        a[i].memory_mb != b[i].memory_mb || a[i].state != b[i].state || a[i].model != b[i].model)
+        a[i].memory_mb != b[i].memory_mb || a[i].state != b[i].state || a[i].model != b[i].model ||
+        a[i].health_reason != b[i].health_reason)
       return false;
   }
   return true;
@@ -39,6 +41,9 @@ Status Platform::CheckReport(const NodeReport& r) const {
   if (r.gpus.size() > kMaxGpusPerNode) return FailedPrecondition("a node has at most 64 GPUs");
   if (r.workloads.size() > kMaxWorkloadsPerReport) {
     return FailedPrecondition("too many workloads in one report");
+  }
+  if (r.samples.size() > kMaxSamplesPerReport) {
+    return FailedPrecondition("too many GPU samples in one report (at most 10000)");
   }
   std::set<int> indices;
   for (const auto& g : r.gpus) {
@@ -137,6 +142,8 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
   }
   node.last_heartbeat = now;
   AppendLogs(id, r);
+  // A job failed for an unhealthy GPU: the answer (without it) must go out at once.
+  if (ApplyTelemetry(node, r, batch)) node_dirty_.insert(id);
 
   bool freed = false;
   std::set<AllocationId> reported;

@@ -11,6 +11,7 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "telemetry/sample.h"
 
 namespace gpuaas {
 
@@ -74,6 +75,7 @@ struct NodeReport {
   std::vector<GpuDevice> gpus;
   std::vector<WorkloadReport> workloads;
   std::vector<ReportedLogChunk> logs;
+  std::vector<GpuSample> samples;  // GPU telemetry (telemetry/telemetry_store.h)
 };
 
 struct Assignment {

@@ -1,0 +1,48 @@
+// GPU telemetry and health of the agents' reports (see platform.h for the threading contract):
+// samples go to the TelemetryStore, attributed to the allocation holding each device; a device
+// reported unhealthy stops being schedulable (the scheduler skips unhealthy devices) and the
+// job holding it is failed with the reason, so that its agent stops it.
+#include <map>
+
+#include "base/log.h"
+#include "state/platform.h"
+
+namespace gpuaas {
+
+bool Platform::ApplyTelemetry(Node& node, const NodeReport& r, std::vector<Mutation>& batch) {
+  std::map<int, gpuaas::DeviceHolder> holders;
+  std::map<int, AllocationId> open_by_device;
+  for (const auto& [aid, a] : allocations_) {
+    if (a.node != node.id || a.end != 0) continue;
+    for (int d : a.devices) {
+      holders[d] = gpuaas::DeviceHolder{aid, a.start};
+      open_by_device[d] = aid;
+    }
+  }
+  if (!r.samples.empty()) {
+    telemetry_.Ingest(node.id, r.samples, [&holders](int index) {
+      auto it = holders.find(index);
+      return it == holders.end() ? gpuaas::DeviceHolder{} : it->second;
+    });
+  }
+  bool failed = false;
+  const Millis now = clock_.Now();
+  for (const GpuDevice& g : r.gpus) {
+    if (g.state != DeviceState::kUnhealthy) continue;
+    auto it = open_by_device.find(g.index);
+    if (it == open_by_device.end()) continue;
+    Job& j = jobs_.at(allocations_.at(it->second).job);
+    if (IsFinal(j.state)) continue;
+    const std::string why = "GPU " + std::to_string(g.index) + " (" + g.uuid + ") on node " +
+                            node.name + " became unhealthy" +
+                            (g.health_reason.empty() ? "" : ": " + g.health_reason);
+    GLOG_WARN("job {}: {}; failing it and draining the device", j.id, why);
+    // Its processes are stopped by the agent (a final job is no longer desired); the devices
+    // stay held until the agent confirms, and the unhealthy one is never placed again.
+    FinalizeJob(j, JobState::kFailed, now, why, std::nullopt, batch);
+    failed = true;
+  }
+  return failed;
+}
+
+}  // namespace gpuaas

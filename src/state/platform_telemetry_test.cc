@@ -1,0 +1,181 @@
+// GPU telemetry and health through the Platform: samples from heartbeats become per-job
+// aggregates and the usage record's energy / idle time; a GPU reported unhealthy mid-job fails
+// the job with the reason and is never placed again. Real SQLite store, manual clock.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "state/platform.h"
+#include "state/test_executor.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr Millis kT0 = 1'795'000'000'000;
+
+class PlatformTelemetryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gpuaas-platform-tel-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
+    PlatformConfig cfg;
+    cfg.schedule_min_interval_ms = 0;
+    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
+    auto admin = platform_->Start();
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    exec_->Drain();
+    admin_ = platform_->Authenticate(*admin).value();
+    bool ok = false;
+    EntityRequest er;
+    er.name = "acme";
+    platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
+    exec_->Drain();
+    ASSERT_TRUE(ok);
+  }
+  void TearDown() override {
+    platform_.reset();
+    exec_.reset();
+    store_->Close();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  NodeReport Report(int n) {
+    NodeReport r;
+    r.node = "gpu-node-01";
+    for (int i = 0; i < n; ++i) {
+      r.gpus.push_back(
+          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
+    }
+    return r;
+  }
+  DesiredWorkloads Beat(const NodeReport& r) {
+    Principal agent;
+    agent.agent = true;
+    std::optional<Result<DesiredWorkloads>> out;
+    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
+    exec_->Drain();
+    EXPECT_TRUE(out && out->ok());
+    return out && out->ok() ? **out : DesiredWorkloads{};
+  }
+  Job Submit(int gpus) {
+    JobRequest req;
+    req.gpus = gpus;
+    req.gpu_types = {"h200"};
+    req.command = {"train"};
+    req.entity = "acme";
+    std::optional<Result<Job>> out;
+    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
+    exec_->Drain();
+    EXPECT_TRUE(out && out->ok()) << (out ? out->status().ToString() : "");
+    return **out;
+  }
+  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
+  static GpuSample Sample(int index, Millis t, int util, int64_t watts) {
+    GpuSample s;
+    s.index = index;
+    s.t = t;
+    s.util_pct = util;
+    s.mem_used_mb = util * 1000;
+    s.power_mw = watts * 1000;
+    s.temp_c = 60;
+    return s;
+  }
+
+  std::string dir_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<TestExecutor> exec_;
+  std::unique_ptr<Platform> platform_;
+  Principal admin_;
+};
+
+TEST_F(PlatformTelemetryTest, SamplesBecomeJobAggregatesAndUsageEnergy) {
+  NodeReport r = Report(2);
+  Beat(r);
+  Job j = Submit(1);
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  const int dev = d.workloads[0].gpu_ids[0];
+  const int other = 1 - dev;
+  const AllocationId alloc = d.workloads[0].allocation;
+  const Millis start = clock_.Now();
+  r.workloads = {{j.id, alloc, "running", std::nullopt, 0, false, false, start, 0, ""}};
+  // 1 s samples for 10 s: the job's device at 700 W / 90 % for 6 s, then idle at 100 W.
+  for (int k = 1; k <= 10; ++k) {
+    clock_.Advance(1000);
+    const bool busy = k <= 6;
+    r.samples = {Sample(dev, clock_.Now(), busy ? 90 : 0, busy ? 700 : 100),
+                 Sample(other, clock_.Now(), 0, 75)};
+    if (k == 10) {
+      r.workloads = {{j.id, alloc, "exited", 0, 0, false, false, start, clock_.Now(), ""}};
+    }
+    Beat(r);
+  }
+  const Job done = Get(j.id);
+  ASSERT_EQ(done.state, JobState::kSucceeded);
+  auto t = platform_->JobTelemetryOf(done);
+  ASSERT_TRUE(t.has_value());
+  // Intervals (k-1, k] for k = 2..10 (the first sample opens the series): 9 s covered.
+  EXPECT_EQ(t->covered_ms, 9000);
+  // 700 W x 5 s + (700+100)/2 W x 1 s + 100 W x 3 s = 4200 J = 1166 mWh.
+  EXPECT_EQ(t->energy_uj, 4'200'000'000LL);
+  EXPECT_EQ(t->idle_ms, 4000);
+  EXPECT_EQ(t->peak_mem_mb, 90'000);
+  EXPECT_NEAR(t->avg_util_pct(), 90.0 * 5 / 9, 1e-9);
+  // The other device's energy is not the job's.
+  EXPECT_EQ(platform_->telemetry().Device(1, other)->energy_uj, 75'000LL * 9000);
+  // The usage record carries the energy and idle time.
+  auto state = store_->Load();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->usage.size(), 1u);
+  EXPECT_EQ(state->usage[0].energy_mwh, 1166);
+  EXPECT_EQ(state->usage[0].idle_gpu_millis, 4000);
+}
+
+TEST_F(PlatformTelemetryTest, UnhealthyGpuFailsItsJobAndIsNotPlacedAgain) {
+  NodeReport r = Report(1);
+  Beat(r);
+  Job j = Submit(1);
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  const AllocationId alloc = d.workloads[0].allocation;
+  r.workloads = {{j.id, alloc, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""}};
+  Beat(r);
+  ASSERT_EQ(Get(j.id).state, JobState::kRunning);
+
+  clock_.Advance(5000);
+  r.gpus[0].state = DeviceState::kUnhealthy;
+  r.gpus[0].health_reason = "GPU fell off the bus (GPU is lost (NVML 15))";
+  d = Beat(r);
+  EXPECT_TRUE(d.workloads.empty()) << "the agent must stop the job";
+  Job failed = Get(j.id);
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_NE(failed.reason.find("GPU 0 (GPU-0) on node gpu-node-01 became unhealthy"),
+            std::string::npos)
+      << failed.reason;
+  EXPECT_NE(failed.reason.find("fell off the bus"), std::string::npos);
+  EXPECT_EQ(platform_->ListNodes()[0].gpus[0].health_reason, r.gpus[0].health_reason);
+
+  // The agent stops it; the device is free but unhealthy: a new job waits.
+  r.workloads = {{j.id, alloc, "exited", 143, 15, false, true, kT0, clock_.Now(), ""}};
+  Beat(r);
+  EXPECT_EQ(Get(j.id).state, JobState::kFailed);
+  EXPECT_NE(Get(j.id).reason.find("unhealthy"), std::string::npos);
+  r.workloads.clear();
+  Job next = Submit(1);
+  EXPECT_TRUE(Beat(r).workloads.empty());
+  EXPECT_EQ(Get(next.id).state, JobState::kQueued);
+  // Back to healthy (e.g. after a reset and an agent restart): it runs.
+  r.gpus[0].state = DeviceState::kHealthy;
+  r.gpus[0].health_reason.clear();
+  Beat(r);
+  EXPECT_EQ(Beat(r).workloads.size(), 1u);
+}
+
+}  // namespace
+}  // namespace gpuaas
