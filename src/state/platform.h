@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "auth/principal.h"
@@ -24,6 +25,7 @@
 #include "base/executor.h"
 #include "base/status.h"
 #include "billing/price_book.h"
+#include "billing/invoice.h"
 #include "billing/usage.h"
 #include "model/allocation.h"
 #include "model/entity.h"
@@ -113,6 +115,63 @@ class Platform {
   const PriceBook& prices() const { return prices_; }
   const PlatformConfig& config() const { return config_; }
 
+  // --- billing (platform_billing.cc; docs/billing.md)
+  // Adds a price to the book (platform-admin). effective_from 0 = now; never in the past, so
+  // that no billed unit changes price. 422 for an unknown class or priority class.
+  void AddPrice(const Principal& p, PriceChange change, Done<PriceChange> done);
+  // The book: every entry (the configured rates first, as entries of id 0).
+  std::vector<PriceChange> ListPrices() const;
+  // An entity's invoice for "YYYY-MM": the frozen one if closed, else computed live.
+  Result<Invoice> GetInvoice(const Principal& p, const std::string& entity,
+                             const std::string& month) const;
+  // Freezes a month that is over (platform-admin). Idempotent: closing a closed month answers
+  // the invoice as closed the first time. One committed batch (crash-safe).
+  void CloseInvoice(const Principal& p, const std::string& entity, const std::string& month,
+                    Done<Invoice> done);
+  // A correction of a closed month (platform-admin): credits `amount` (> 0) to the entity.
+  void CreateCreditNote(const Principal& p, const std::string& entity, const std::string& month,
+                        MicroEur amount, const std::string& reason, Done<CreditNote> done);
+  std::vector<CreditNote> CreditNotesOf(EntityId entity, const std::string& month) const;
+  // Budgets (platform-admin sets; the entity reads its own). monthly 0 removes the budget.
+  void SetBudget(const Principal& p, const std::string& entity, MicroEur monthly,
+                 BudgetPolicy policy, Done<Budget> done);
+  struct BudgetView {
+    Budget budget;  // monthly 0 = none
+    std::string month;
+    MicroEur spent = 0;  // month to date, open allocations up to now
+  };
+  Result<BudgetView> GetBudget(const Principal& p, const std::string& entity) const;
+  // Billing events (budget alerts, closes, credit notes) visible to p; entity "" = all visible.
+  Result<std::vector<BillingEvent>> ListBillingEvents(const Principal& p,
+                                                      const std::string& entity) const;
+  // Whether a job may be submitted for `entity` now: the budget policy once the month's budget
+  // is spent, and the workspace quota for jobs that write. OK or FailedPrecondition (422).
+  Status CheckBillingAdmission(const JobRequest& req, EntityId entity) const;
+  // Walltime x the rates in force (placed: its class from its start; queued: the dearest
+  // acceptable class from now).
+  MicroEur EstimatedJobCost(const Job& job) const;
+  // Month-to-date bill of an entity (compute + energy charge).
+  MicroEur MonthToDate(EntityId entity) const;
+  // Appends the budget alerts newly reached this month (persisted). Runs on a timer too.
+  void CheckBudgets();
+  // Prometheus lines: budget, spending and storage gauges per entity.
+  std::string BillingMetricsText() const;
+  // Storage: quota (default from config) and the last measured usage of an entity workspace.
+  struct StorageView {
+    std::string entity;
+    int64_t quota_bytes = 0;
+    int64_t used_bytes = 0;
+    bool measured = false;
+    bool truncated = false;
+    Millis measured_at = 0;
+    std::string path;  // the workspace directory ("" = none configured)
+  };
+  Result<StorageView> GetStorage(const Principal& p, const std::string& entity) const;
+  void SetStorageQuota(const Principal& p, const std::string& entity, int64_t quota_bytes,
+                       Done<StorageView> done);
+  // Measures an entity's workspace now (bounded du) and remembers it.
+  Result<StorageView> MeasureStorage(const Principal& p, const std::string& entity);
+
   // --- metrics
   struct Stats {
     std::map<std::string, int64_t> jobs_by_state;
@@ -196,6 +255,26 @@ class Platform {
   int64_t passes_ = 0, placements_ = 0;
   Millis epoch_ = 0;              // this run's start time
   int64_t answer_version_ = 0;    // increases with every desired-set answer
+
+  // --- billing (platform_billing.cc)
+  void LoadBilling(const StoredState& st);  // from Start(); starts the billing timers
+  void BillingTick();
+  void MeasureAllStorage();
+  JobBillingFacts FactsOf(JobId job) const;
+  Invoice LiveInvoice(EntityId entity, const std::string& month, Millis from, Millis to) const;
+  void AddBillingEvent(EntityId entity, const std::string& month, const std::string& kind,
+                       const std::string& message, std::vector<Mutation>& batch);
+  std::map<std::pair<EntityId, std::string>, ClosedInvoice> closed_invoices_;
+  std::vector<CreditNote> credit_notes_;
+  std::map<EntityId, Budget> budgets_;
+  std::vector<BillingEvent> billing_events_;
+  std::set<std::tuple<EntityId, std::string, std::string>> alerted_;  // (entity, month, kind)
+  std::map<EntityId, int64_t> storage_quota_;
+  std::map<EntityId, StorageView> storage_used_;
+  int64_t next_price_ = 1, next_billing_event_ = 1, next_credit_note_ = 1;
+  Millis last_storage_check_ = 0;
+  // Timers of the billing section hold a weak reference: they stop when the Platform dies.
+  std::shared_ptr<int> billing_alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace gpuaas
