@@ -32,6 +32,9 @@ EXTRA_PACKAGES=(
   # portal (web/, built with npm) and its e2e tests (playwright-core drives Debian's chromium);
   # fonts so that pages and screenshots render text
   nodejs chromium fonts-dejavu-core
+  # node agent (issue 6): containers (podman with runc; busybox-static builds the test image)
+  # and monitoring (a real Prometheus scrapes /metrics in tests/integration/test_agent_*.py)
+  podman runc busybox-static prometheus
 )
 # npm: Debian's package, unless an npm is already there (a NodeSource nodejs ships its own npm
 # and conflicts with Debian's).

@@ -1,7 +1,6 @@
 // `gpuaas agent`: a standalone node agent. Wires the flags, the real clock, the state directory
 // and the signals to an Agent (agent/agent.h) and runs until SIGTERM or SIGINT. Its workloads
 // keep running when it stops; the next start adopts them.
-#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -13,17 +12,12 @@
 
 #include "agent/agent.h"
 #include "agent/demo_inventory.h"
+#include "agent/nvml_gpu_source.h"
 #include "base/log.h"
 #include "cmd/commands.h"
 
 namespace gpuaas {
 namespace {
-
-bool NvidiaDriverFound() {
-  void* h = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (h) ::dlclose(h);
-  return h != nullptr;
-}
 
 // The contract's names: 1-63 characters of [a-z0-9._-], starting with a letter or digit.
 bool ValidNodeName(const std::string& s) {
@@ -52,6 +46,9 @@ int RunAgentCommand(int argc, char** argv) {
   std::string server, token, name, demo, state_dir = "./gpuaas-agent", log_level = "info";
   std::vector<std::string> labels;
   int wait_ms = 5000;
+  int sample_interval_ms = 5000;
+  int max_temp_c = 90;
+  std::string nvml_lib = "libnvidia-ml.so.1";
   app.add_option("--server", server, "control plane URL, e.g. http://10.0.0.1:8080")->required();
   app.add_option("--token", token, "platform-admin (or agent) token")
       ->envname("GPUAAS_TOKEN")
@@ -65,6 +62,18 @@ int RunAgentCommand(int argc, char** argv) {
   app.add_option("--label", labels, "a node label k=v (repeatable)");
   app.add_option("--wait-ms", wait_ms, "long-poll wait asked from the server")
       ->check(CLI::Range(0, 10'000))
+      ->capture_default_str();
+  app.add_option("--nvml-lib", nvml_lib,
+                 "the NVML library to load (the driver's; tests give a stand-in)")
+      ->envname("GPUAAS_NVML_LIB")
+      ->capture_default_str();
+  app.add_option("--sample-interval-ms", sample_interval_ms,
+                 "how often GPU telemetry is read and sent")
+      ->check(CLI::Range(100, 600'000))
+      ->capture_default_str();
+  app.add_option("--max-temp-c", max_temp_c,
+                 "a GPU at or above this temperature is reported unhealthy")
+      ->check(CLI::Range(40, 200))
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
@@ -89,6 +98,7 @@ int RunAgentCommand(int argc, char** argv) {
   options.node_name = name;
   options.state_dir = state_dir;
   options.wait_ms = wait_ms;
+  options.sample_interval_ms = sample_interval_ms;
   for (const auto& kv : labels) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -97,28 +107,35 @@ int RunAgentCommand(int argc, char** argv) {
     options.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   if (demo.empty()) {
-    if (!NvidiaDriverFound()) {
-      return UsageError(
-          "no NVIDIA driver found (NVML comes in a later release); use --demo-gpus h200:8 to "
-          "serve a simulated inventory");
+    GpuHealthLimits limits;
+    limits.max_temp_c = max_temp_c;
+    std::vector<std::string> notes;
+    auto source = NvmlGpuSource::Open(nvml_lib, limits, &notes);
+    if (!source.ok()) {
+      return UsageError(source.status().message() +
+                        "; without a driver, use --demo-gpus h200:8 to serve a simulated "
+                        "inventory");
     }
-    return UsageError(
-        "an NVIDIA driver is present, but GPU discovery through NVML comes in a later release; "
-        "use --demo-gpus h200:8 to serve a simulated inventory");
+    for (const auto& n : notes) GLOG_INFO("agent {}: NVML: {}", name, n);
+    if ((*source)->Inventory().empty()) {
+      return UsageError("NVML sees no H200 or L40S GPU on this machine");
+    }
+    options.gpu_source = std::shared_ptr<GpuSource>(std::move(*source));
+  } else {
+    auto nodes = ParseDemoGpus(demo);
+    if (!nodes.ok()) return UsageError("--demo-gpus: " + nodes.status().message());
+    if (nodes->size() != 1) {
+      return UsageError(
+          "--demo-gpus must describe exactly one node for one agent (e.g. h200:8); "
+          "got " +
+          std::to_string(nodes->size()) + " items");
+    }
+    const DemoNodeSpec& node = (*nodes)[0];
+    auto gpus = MakeDemoGpus(name, node.gpu_class, static_cast<int>(node.gpus.size()));
+    if (!gpus.ok()) return UsageError("--demo-gpus: " + gpus.status().message());
+    options.gpus = std::move(*gpus);
+    options.simulated = true;
   }
-  auto nodes = ParseDemoGpus(demo);
-  if (!nodes.ok()) return UsageError("--demo-gpus: " + nodes.status().message());
-  if (nodes->size() != 1) {
-    return UsageError(
-        "--demo-gpus must describe exactly one node for one agent (e.g. h200:8); "
-        "got " +
-        std::to_string(nodes->size()) + " items");
-  }
-  const DemoNodeSpec& node = (*nodes)[0];
-  auto gpus = MakeDemoGpus(name, node.gpu_class, static_cast<int>(node.gpus.size()));
-  if (!gpus.ok()) return UsageError("--demo-gpus: " + gpus.status().message());
-  options.gpus = std::move(*gpus);
-  options.simulated = true;
 
   // Block the stop signals before any thread starts, so that only sigwait() below sees them.
   sigset_t sigs;
