@@ -19,6 +19,19 @@ json::array StringArray(const std::vector<std::string>& v) {
   return a;
 }
 
+json::object StringMap(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+Result<bool> GetBool(const json::object& o, const char* key, bool dflt) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return dflt;
+  if (!it->value().is_bool()) return InvalidArgument(std::string("'") + key + "' must be true or false");
+  return it->value().as_bool();
+}
+
 std::string EntityName(const Platform& p, EntityId id) {
   const Entity* e = p.FindEntityById(id);
   return e ? e->name : "";
@@ -27,9 +40,11 @@ std::string EntityName(const Platform& p, EntityId id) {
 }  // namespace
 
 json::object EntityJson(const Entity& e) {
-  json::object q;
+  json::object q, g;
   for (const auto& [cls, n] : e.quota) q[cls] = n;
-  return {{"id", e.id}, {"name", e.name}, {"quota", q}, {"created_at", TimeOrNull(e.created_at)}};
+  for (const auto& [cls, n] : e.guarantee) g[cls] = n;
+  return {{"id", e.id},       {"name", e.name},     {"quota", q},
+          {"guarantee", g},   {"shares", e.shares}, {"created_at", TimeOrNull(e.created_at)}};
 }
 
 json::object UserJson(const User& u, const Platform& p) {
@@ -91,7 +106,14 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"exit_code", j.exit_code ? json::value(*j.exit_code) : json::value(nullptr)},
       {"reason", j.reason},
       {"releasing", p.IsReleasing(j)},
+      {"project", j.project},
+      {"priority_class", j.priority_class.empty() ? "standard" : j.priority_class},
+      {"requeue_on_preempt", j.requeue_on_preempt},
+      {"allow_fallback", j.allow_fallback},
+      {"node_selector", StringMap(j.node_selector)},
+      {"resubmitted_from", j.resubmitted_from ? json::value(j.resubmitted_from) : json::value(nullptr)},
       {"cost", Money(p.JobCost(j))},
+      {"estimated_cost", Money(p.EstimatedJobCost(j))},
   };
   if (auto t = p.JobTelemetryOf(j)) {
     o["telemetry"] = json::object{
@@ -120,7 +142,29 @@ Result<EntityRequest> EntityRequestOf(const json::object& o) {
   r.name = *name;
   GPUAAS_ASSIGN_OR_RETURN(auto quota, GetIntMap(o, "quota"));
   if (quota) r.quota = *quota;
+  GPUAAS_ASSIGN_OR_RETURN(auto guarantee, GetIntMap(o, "guarantee"));
+  if (guarantee) r.guarantee = *guarantee;
+  GPUAAS_ASSIGN_OR_RETURN(auto shares, GetInt(o, "shares"));
+  if (shares) {
+    if (*shares < 1 || *shares > 10'000) return FailedPrecondition("shares must be between 1 and 10000");
+    r.shares = static_cast<int>(*shares);
+  }
   return r;
+}
+
+Result<EntityUpdate> EntityUpdateOf(const json::object& o) {
+  EntityUpdate u;
+  GPUAAS_ASSIGN_OR_RETURN(u.quota, GetIntMap(o, "quota"));
+  GPUAAS_ASSIGN_OR_RETURN(u.guarantee, GetIntMap(o, "guarantee"));
+  GPUAAS_ASSIGN_OR_RETURN(auto shares, GetInt(o, "shares"));
+  if (shares) {
+    if (*shares < 1 || *shares > 10'000) return FailedPrecondition("shares must be between 1 and 10000");
+    u.shares = static_cast<int>(*shares);
+  }
+  if (!u.quota && !u.guarantee && !u.shares) {
+    return InvalidArgument("nothing to change: give 'quota', 'guarantee' or 'shares'");
+  }
+  return u;
 }
 
 Result<UserRequest> UserRequestOf(const json::object& o) {
@@ -170,6 +214,19 @@ Result<JobRequest> JobRequestOf(const json::object& o) {
   if (env) r.environment = *env;
   GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
   if (entity) r.entity = *entity;
+  GPUAAS_ASSIGN_OR_RETURN(auto project, GetString(o, "project"));
+  if (project) r.project = *project;
+  GPUAAS_ASSIGN_OR_RETURN(auto pclass, GetString(o, "priority_class"));
+  if (pclass) r.priority_class = *pclass;
+  GPUAAS_ASSIGN_OR_RETURN(r.requeue_on_preempt, GetBool(o, "requeue_on_preempt", false));
+  GPUAAS_ASSIGN_OR_RETURN(r.allow_fallback, GetBool(o, "allow_fallback", true));
+  if (auto it = o.find("node_selector"); it != o.end() && !it->value().is_null()) {
+    if (!it->value().is_object()) return InvalidArgument("'node_selector' must be an object of strings");
+    for (const auto& kv : it->value().as_object()) {
+      if (!kv.value().is_string()) return InvalidArgument("'node_selector' must be an object of strings");
+      r.node_selector[std::string(kv.key())] = std::string(kv.value().as_string());
+    }
+  }
   return r;
 }
 

@@ -13,6 +13,7 @@ json::object NodeJson(const Node& n, const Platform& p);
 json::object JobJson(const Job& j, const Platform& p);
 
 Result<EntityRequest> EntityRequestOf(const json::object& o);
+Result<EntityUpdate> EntityUpdateOf(const json::object& o);
 Result<UserRequest> UserRequestOf(const json::object& o);
 Result<JobRequest> JobRequestOf(const json::object& o);
 Result<NodeReport> NodeReportOf(const json::object& o);

@@ -37,10 +37,9 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           auto body = ParseObject(req.body);
           if (!body.ok()) return respond(ErrorOf(body.status()));
-          auto quota = GetIntMap(*body, "quota");
-          if (!quota.ok()) return respond(ErrorOf(quota.status()));
-          if (!quota->has_value()) return respond(ErrorOf(InvalidArgument("'quota' is required")));
-          p.UpdateEntityQuota(who, req.params["name"], **quota,
+          auto update = EntityUpdateOf(*body);
+          if (!update.ok()) return respond(ErrorOf(update.status()));
+          p.UpdateEntity(who, req.params["name"], *update,
                               Answer<Entity>(std::move(respond), 200, EntityJson));
         }));
   auto user_with_token = [&p](const UserWithToken& ut) {

@@ -15,6 +15,10 @@ struct Entity {
   // GPU limit per device class ("h200" -> 8). A class absent from the map has no limit.
   std::map<std::string, int> quota;
   Millis created_at = 0;
+  // GPUs per class always obtainable within the preemption grace period (reclaimed from
+  // entities borrowing beyond their own guarantee). Absent = 0.
+  std::map<std::string, int> guarantee = {};
+  int shares = 1;  // fair-share weight
 };
 
 // Names of entities, users and nodes: 1..63 chars of [a-z0-9-_.], starting alphanumeric.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ struct Job {
   // priority class ("" = the default class) that selects the price (best-effort is discounted).
   std::string project;
   std::string priority_class;
+  // Scheduling options: resubmit automatically when preempted; may run on a fallback class;
+  // only nodes with these labels; the job this one was resubmitted from (0 = none).
+  bool requeue_on_preempt = false;
+  bool allow_fallback = true;
+  std::map<std::string, std::string> node_selector;
+  JobId resubmitted_from = 0;
 
   JobState state = JobState::kQueued;
   Millis submitted_at = 0;

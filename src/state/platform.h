@@ -62,8 +62,8 @@ class Platform {
 
   // --- entities and users
   void CreateEntity(const Principal& p, const EntityRequest& req, Done<Entity> done);
-  void UpdateEntityQuota(const Principal& p, const std::string& name,
-                         const std::map<std::string, int>& quota, Done<Entity> done);
+  void UpdateEntity(const Principal& p, const std::string& name, const EntityUpdate& update,
+                    Done<Entity> done);
   Result<Entity> GetEntity(const Principal& p, const std::string& name) const;
   std::vector<Entity> ListEntities(const Principal& p) const;
   const Entity* FindEntityById(EntityId id) const;
@@ -191,6 +191,8 @@ class Platform {
   void RunSchedulePass();
   void CheckNodeTimeouts();
   void FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch);
+  // Stops a running job for another (reason in words); resubmits it if it asked to.
+  void PreemptJob(Job& job, const std::string& reason, std::vector<Mutation>& batch);
   void FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
                    std::optional<int> exit_code, std::vector<Mutation>& batch);
   // Returns true when the report ended an allocation (GPUs freed).

@@ -18,6 +18,23 @@ Status CheckQuota(const std::map<std::string, int>& quota, const PlatformConfig&
   return Status::Ok();
 }
 
+// Guarantees must fit within limits, and shares be a sane weight.
+Status CheckEntityLimits(const Entity& e, const PlatformConfig& cfg) {
+  GPUAAS_RETURN_IF_ERROR(CheckQuota(e.quota, cfg));
+  GPUAAS_RETURN_IF_ERROR(CheckQuota(e.guarantee, cfg));
+  for (const auto& [cls, g] : e.guarantee) {
+    auto q = e.quota.find(cls);
+    if (q != e.quota.end() && g > q->second) {
+      return FailedPrecondition("the guarantee for " + cls + " (" + std::to_string(g) +
+                                ") is above the quota (" + std::to_string(q->second) + ")");
+    }
+  }
+  if (e.shares < 1 || e.shares > 10'000) {
+    return FailedPrecondition("shares must be between 1 and 10000");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void Platform::CreateEntity(const Principal& p, const EntityRequest& req, Done<Entity> done) {
@@ -29,25 +46,28 @@ void Platform::CreateEntity(const Principal& p, const EntityRequest& req, Done<E
   if (entity_by_name_.count(req.name)) {
     return done(Conflict("entity '" + req.name + "' already exists"));
   }
-  if (Status s = CheckQuota(req.quota, config_); !s.ok()) return done(s);
-  Entity e{next_entity_++, req.name, req.quota, clock_.Now()};
+  Entity e{0, req.name, req.quota, clock_.Now(), req.guarantee, req.shares};
+  if (Status s = CheckEntityLimits(e, config_); !s.ok()) return done(s);
+  e.id = next_entity_++;
   entities_[e.id] = e;
   entity_by_name_[e.name] = e.id;
   Persist({e}, [e, done = std::move(done)] { done(e); });
 }
 
-void Platform::UpdateEntityQuota(const Principal& p, const std::string& name,
-                                 const std::map<std::string, int>& quota, Done<Entity> done) {
+void Platform::UpdateEntity(const Principal& p, const std::string& name,
+                            const EntityUpdate& update, Done<Entity> done) {
   if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin sets quotas"));
   auto it = entity_by_name_.find(name);
   if (it == entity_by_name_.end()) return done(NotFound("entity '" + name + "' does not exist"));
-  if (Status s = CheckQuota(quota, config_); !s.ok()) return done(s);
-  Entity& e = entities_[it->second];
-  e.quota = quota;
-  Entity copy = e;
-  Persist({copy}, [this, copy, done = std::move(done)] {
+  Entity e = entities_[it->second];  // all or nothing: change a copy, check, then apply
+  if (update.quota) e.quota = *update.quota;
+  if (update.guarantee) e.guarantee = *update.guarantee;
+  if (update.shares) e.shares = *update.shares;
+  if (Status s = CheckEntityLimits(e, config_); !s.ok()) return done(s);
+  entities_[e.id] = e;
+  Persist({e}, [this, e, done = std::move(done)] {
     RequestSchedulePass();
-    done(copy);
+    done(e);
   });
 }
 

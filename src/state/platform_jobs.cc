@@ -60,6 +60,13 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
   if (!req.command.empty() && req.command[0].empty()) {
     return FailedPrecondition("command's program name is empty");
   }
+  if (!req.priority_class.empty() && req.priority_class != "production" &&
+      req.priority_class != "standard" && req.priority_class != "best-effort") {
+    return FailedPrecondition("unknown priority class '" + req.priority_class +
+                              "' (production, standard, best-effort)");
+  }
+  if (req.project.size() > 64) return FailedPrecondition("project is longer than 64 characters");
+  if (req.node_selector.size() > 16) return FailedPrecondition("at most 16 node_selector labels");
   if (req.environment.size() > 64 || (!req.environment.empty() && !IsValidName(req.environment))) {
     return FailedPrecondition("environment '" + req.environment + "' is not a valid name");
   }
@@ -122,6 +129,11 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
   j.walltime_s = req.walltime_s > 0 ? req.walltime_s : config_.default_walltime_s;
   j.command = req.command;
   j.environment = req.environment;
+  j.project = req.project;
+  j.priority_class = req.priority_class;
+  j.requeue_on_preempt = req.requeue_on_preempt;
+  j.allow_fallback = req.allow_fallback;
+  j.node_selector = req.node_selector;
   j.state = JobState::kQueued;
   j.submitted_at = clock_.Now();
   j.reason = "waiting for the scheduler";
@@ -224,6 +236,34 @@ void Platform::FinalizeJob(Job& job, JobState state, Millis when, const std::str
   job.finished_at = std::max(when, job.started_at);
   if (!reason.empty()) job.reason = reason;
   if (exit_code) job.exit_code = exit_code;
+  batch.push_back(job);
+}
+
+void Platform::PreemptJob(Job& job, const std::string& reason, std::vector<Mutation>& batch) {
+  // Like a cancel: SIGTERM, grace, SIGKILL; the GPUs stay held (and billed) until the agent
+  // confirms that the processes are gone.
+  job.state = JobState::kPreempted;
+  job.cancel_requested = true;
+  job.reason = "preempted: " + reason;
+  if (job.requeue_on_preempt) {
+    Job again = job;
+    again.id = next_job_++;
+    again.state = JobState::kQueued;
+    again.submitted_at = clock_.Now();
+    again.started_at = again.finished_at = 0;
+    again.exit_code.reset();
+    again.cancel_requested = false;
+    again.gpu_type.clear();
+    again.node = 0;
+    again.gpu_ids.clear();
+    again.allocation = 0;
+    again.resubmitted_from = job.id;
+    again.reason = "resubmitted after job " + std::to_string(job.id) + " was preempted";
+    job.reason += " (resubmitted as job " + std::to_string(again.id) + ")";
+    jobs_[again.id] = again;
+    queued_.insert(again.id);
+    batch.push_back(again);
+  }
   batch.push_back(job);
 }
 

@@ -35,6 +35,8 @@ void Platform::RunSchedulePass() {
   for (const auto& c : config_.classes) snap.classes.push_back({c.name, c.speed, c.hourly_rate});
   for (const auto& [id, e] : entities_) {
     if (!e.quota.empty()) snap.quota_limit[id] = e.quota;
+    if (!e.guarantee.empty()) snap.quota_guarantee[id] = e.guarantee;
+    if (e.shares != 1) snap.entity_shares[id] = e.shares;
     snap.entity_names[id] = e.name;
   }
   std::map<NodeId, size_t> node_pos;
@@ -67,14 +69,20 @@ void Platform::RunSchedulePass() {
         }
       }
     }
-    snap.running.push_back({j.id, j.entity, a.node, a.gpu_class, a.devices,
-                            j.started_at != 0 ? j.started_at : a.start, j.walltime_s, j.priority});
+    sched::RunningView rv{j.id, j.entity, a.node, a.gpu_class, a.devices,
+                          j.started_at != 0 ? j.started_at : a.start, j.walltime_s, j.priority};
+    rv.priority_class = j.priority_class;
+    rv.stopping = IsFinal(j.state);  // cancelled or preempted, processes still stopping
+    snap.running.push_back(std::move(rv));
   }
   snap.queued.reserve(queued_.size());
   for (JobId id : queued_) {
     const Job& j = jobs_.at(id);
-    snap.queued.push_back(
-        {j.id, j.entity, j.gpus, j.gpu_types, j.priority, j.submitted_at, j.walltime_s});
+    sched::JobView v{j.id, j.entity, j.gpus, j.gpu_types, j.priority, j.submitted_at, j.walltime_s};
+    v.priority_class = j.priority_class;
+    v.allow_fallback = j.allow_fallback;
+    v.node_selector = j.node_selector;
+    snap.queued.push_back(std::move(v));
   }
   if (snap.queued.empty()) {
     queue_info_.clear();
@@ -93,7 +101,23 @@ void Platform::RunSchedulePass() {
   for (const auto& w : plan.waiting) {
     queue_info_[w.job] = {w.queue_position, w.estimated_start, w.reason};
   }
-  if (plan.placements.empty()) return;
+  std::vector<Mutation> batch;
+  std::set<NodeId> touched;
+  for (const auto& pre : plan.preemptions) {
+    auto jit = jobs_.find(pre.job);
+    if (jit == jobs_.end() || IsFinal(jit->second.state) || jit->second.allocation == 0) continue;
+    GLOG_INFO("preempting job {}: {}", pre.job, pre.reason);
+    touched.insert(jit->second.node);
+    PreemptJob(jit->second, pre.reason, batch);
+  }
+  if (plan.placements.empty()) {
+    if (!batch.empty()) {
+      Persist(std::move(batch), [this, touched] {
+        for (NodeId n : touched) WakeNode(n);
+      });
+    }
+    return;
+  }
 
   // Re-check before applying: the plan came from a snapshot of this very state, but a device
   // given twice would be the worst bug a GPU platform can have.
@@ -102,14 +126,14 @@ void Platform::RunSchedulePass() {
     if (a.end == 0) taken[a.node].insert(a.devices.begin(), a.devices.end());
   }
   for (const auto& [nid, busy] : foreign_busy_) taken[nid].insert(busy.begin(), busy.end());
-  std::vector<Mutation> batch;
-  std::set<NodeId> touched;
   std::vector<AllocationId> new_allocs;
   for (const auto& pl : plan.placements) {
     auto jit = jobs_.find(pl.job);
     if (jit == jobs_.end() || jit->second.state != JobState::kQueued) continue;
     Job& j = jit->second;
-    bool ok = static_cast<int>(pl.devices.size()) == j.gpus && nodes_.count(pl.node);
+    // Multi-node gangs are not wired into the state yet: the API refuses jobs larger than a node.
+    bool ok = static_cast<int>(pl.devices.size()) == j.gpus && nodes_.count(pl.node) &&
+              pl.slices.size() <= 1;
     for (int d : pl.devices) ok = ok && !taken[pl.node].count(d);
     if (!ok) {
       GLOG_ERROR("scheduler placed job {} on busy or wrong devices; ignoring that placement", j.id);

@@ -18,6 +18,15 @@ namespace gpuaas {
 struct EntityRequest {
   std::string name;
   std::map<std::string, int> quota;
+  std::map<std::string, int> guarantee = {};
+  int shares = 1;
+};
+
+// A partial update of an entity's scheduling settings (absent = unchanged).
+struct EntityUpdate {
+  std::optional<std::map<std::string, int>> quota;
+  std::optional<std::map<std::string, int>> guarantee;
+  std::optional<int> shares;
 };
 
 struct UserRequest {
@@ -40,6 +49,11 @@ struct JobRequest {
   std::vector<std::string> command;
   std::string environment;
   std::string entity;  // platform-admin only
+  std::string project;         // free label shown on invoices
+  std::string priority_class;  // "production", "standard" (default), "best-effort"
+  bool requeue_on_preempt = false;
+  bool allow_fallback = true;
+  std::map<std::string, std::string> node_selector;
 };
 
 // Queue facts computed by the last scheduling pass for a queued job.

@@ -12,7 +12,7 @@ namespace {
 using Columns = std::initializer_list<const char*>;
 
 // Column lists, shared by the upsert and the load of each table; the first is the key.
-constexpr Columns kEntityCols = {"id", "name", "quota_json", "created_at"};
+constexpr Columns kEntityCols = {"id", "name", "quota_json", "created_at", "guarantee_json", "shares"};
 constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
 constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
@@ -38,11 +38,17 @@ constexpr Columns kJobCols = {"id",
                               "gpu_type",
                               "node",
                               "gpu_ids_json",
-                              "allocation"};
+                              "allocation",
+                              "project",
+                              "priority_class",
+                              "requeue_on_preempt",
+                              "allow_fallback",
+                              "node_selector_json",
+                              "resubmitted_from"};
 constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
                                      "gpu_class", "devices_json", "start",  "end"};
-constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",
-                                "gpu_class",  "gpus", "start",  "end"};
+constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",       "gpu_class",
+                                "gpus",       "start", "end",   "energy_mwh", "idle_gpu_millis"};
 constexpr Columns kMetaCols = {"key", "value"};
 
 std::string Quoted(const char* c) { return std::string("\"") + c + "\""; }
@@ -145,6 +151,8 @@ Status SqliteRowWriter::Write(const Entity& e) {
   entity_.BindText(2, e.name);
   entity_.BindText(3, EncodeIntMap(e.quota));
   entity_.BindInt(4, e.created_at);
+  entity_.BindText(5, EncodeIntMap(e.guarantee));
+  entity_.BindInt(6, e.shares);
   return entity_.Exec("upsert entity");
 }
 
@@ -200,6 +208,12 @@ Status SqliteRowWriter::Write(const Job& j) {
   job_.BindInt(20, j.node);
   job_.BindText(21, EncodeIntList(j.gpu_ids));
   job_.BindInt(22, j.allocation);
+  job_.BindText(23, j.project);
+  job_.BindText(24, j.priority_class);
+  job_.BindInt(25, j.requeue_on_preempt ? 1 : 0);
+  job_.BindInt(26, j.allow_fallback ? 1 : 0);
+  job_.BindText(27, EncodeStringMap(j.node_selector));
+  job_.BindInt(28, j.resubmitted_from);
   return job_.Exec("upsert job");
 }
 
@@ -225,6 +239,8 @@ Status SqliteRowWriter::Write(const UsageRecord& u) {
   usage_.BindInt(6, u.gpus);
   usage_.BindInt(7, u.start);
   usage_.BindInt(8, u.end);
+  usage_.BindInt(9, u.energy_mwh);
+  usage_.BindInt(10, u.idle_gpu_millis);
   Status st = usage_.Exec("append usage record");
   if (st.code() == Code::kConflict) {
     return Conflict("usage record for allocation " + std::to_string(u.allocation) +
@@ -253,6 +269,9 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     GPUAAS_RETURN_IF_ERROR(
         DecodeInto(DecodeIntMap(r.ColumnText(2)), e.quota, "entities", e.id, "quota_json"));
     e.created_at = r.ColumnInt(3);
+    GPUAAS_RETURN_IF_ERROR(DecodeInto(DecodeIntMap(r.ColumnText(4)), e.guarantee, "entities", e.id,
+                                      "guarantee_json"));
+    e.shares = static_cast<int>(r.ColumnInt(5));
     s.entities.push_back(std::move(e));
     return Status::Ok();
   }));
@@ -327,6 +346,13 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     GPUAAS_RETURN_IF_ERROR(
         DecodeInto(DecodeIntList(r.ColumnText(20)), j.gpu_ids, "jobs", j.id, "gpu_ids_json"));
     j.allocation = r.ColumnInt(21);
+    j.project = r.ColumnText(22);
+    j.priority_class = r.ColumnText(23);
+    j.requeue_on_preempt = r.ColumnInt(24) != 0;
+    j.allow_fallback = r.ColumnInt(25) != 0;
+    GPUAAS_RETURN_IF_ERROR(DecodeInto(DecodeStringMap(r.ColumnText(26)), j.node_selector, "jobs",
+                                      j.id, "node_selector_json"));
+    j.resubmitted_from = r.ColumnInt(27);
     s.jobs.push_back(std::move(j));
     return Status::Ok();
   }));
@@ -355,6 +381,8 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     u.gpus = static_cast<int>(r.ColumnInt(5));
     u.start = r.ColumnInt(6);
     u.end = r.ColumnInt(7);
+    u.energy_mwh = r.ColumnInt(8);
+    u.idle_gpu_millis = r.ColumnInt(9);
     s.usage.push_back(std::move(u));
     return Status::Ok();
   }));

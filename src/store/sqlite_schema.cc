@@ -90,6 +90,21 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: entity guarantees and fair-share weights; job billing labels and scheduling
+// options; energy and idle time on usage records.
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE entities ADD COLUMN guarantee_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE entities ADD COLUMN shares INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN project TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN priority_class TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN requeue_on_preempt INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN allow_fallback INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN node_selector_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE jobs ADD COLUMN resubmitted_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_records ADD COLUMN energy_mwh INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_records ADD COLUMN idle_gpu_millis INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Version 3: billing. The price book's history, budgets, billing events (alerts), closed
 // invoices frozen with their lines, credit notes, workspace quotas. Closing a month is one
 // insert into invoices (primary key (entity, month): a month is closed once) plus its lines,
@@ -169,6 +184,7 @@ constexpr char kRecordVersion[] =
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
+      {2, "guarantees, shares, job options, energy", kSchemaV2},
       {3, "billing: prices, budgets, events, invoices, credit notes", kSchemaV3},
   };
   return kMigrations;

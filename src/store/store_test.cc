@@ -39,7 +39,9 @@ class WriterGate {
   std::promise<void> entered_, release_;
 };
 
-auto Tie(const Entity& e) { return std::tie(e.id, e.name, e.quota, e.created_at); }
+auto Tie(const Entity& e) {
+  return std::tie(e.id, e.name, e.quota, e.created_at, e.guarantee, e.shares);
+}
 auto Tie(const User& u) { return std::tie(u.id, u.name, u.entity, u.role, u.created_at); }
 auto Tie(const ApiToken& t) { return std::tie(t.id, t.user, t.hash_hex, t.created_at); }
 auto Tie(const GpuDevice& d) {
@@ -52,13 +54,15 @@ auto Tie(const Job& j) {
   return std::tie(j.id, j.name, j.kind, j.entity, j.user, j.gpus, j.gpu_types, j.walltime_s,
                   j.command, j.environment, j.priority, j.state, j.submitted_at, j.started_at,
                   j.finished_at, j.exit_code, j.reason, j.cancel_requested, j.gpu_type, j.node,
-                  j.gpu_ids, j.allocation);
+                  j.gpu_ids, j.allocation, j.project, j.priority_class, j.requeue_on_preempt,
+                  j.allow_fallback, j.node_selector, j.resubmitted_from);
 }
 auto Tie(const Allocation& a) {
   return std::tie(a.id, a.job, a.entity, a.user, a.node, a.gpu_class, a.devices, a.start, a.end);
 }
 auto Tie(const UsageRecord& u) {
-  return std::tie(u.allocation, u.job, u.entity, u.user, u.gpu_class, u.gpus, u.start, u.end);
+  return std::tie(u.allocation, u.job, u.entity, u.user, u.gpu_class, u.gpus, u.start, u.end,
+                  u.energy_mwh, u.idle_gpu_millis);
 }
 
 template <typename T>
@@ -87,7 +91,7 @@ struct Sample {
 
   Sample() {
     entities.push_back({1, "équipe-日本 \"quoted\"", {{"h200", 8}, {"l40s", 0}}, 1700000000123});
-    entities.push_back({2, "retail", {}, 0});
+    entities.push_back({2, "retail", {}, 0, {{"h200", 4}}, 3});
     users.push_back({1, "root", 0, Role::kPlatformAdmin, 5});
     users.push_back({2, "zoë", 1, Role::kEntityAdmin, 6});
     users.push_back({3, "bob", 2, Role::kMember, 7});
@@ -132,6 +136,12 @@ struct Sample {
     j1.node = 1;
     j1.gpu_ids = {0, 1};
     j1.allocation = 5;
+    j1.project = "fraud-detection";
+    j1.priority_class = "best-effort";
+    j1.requeue_on_preempt = true;
+    j1.allow_fallback = false;
+    j1.node_selector = {{"rack", "r1"}};
+    j1.resubmitted_from = 9;
     Job j2;  // defaults: no exit code, empty vectors and strings
     j2.id = 2;
     Job j3 = j1;
@@ -142,7 +152,7 @@ struct Sample {
     jobs = {j1, j2, j3};
     allocations.push_back({5, 1, 1, 2, 1, "h200", {0, 1}, 2000, 3000});
     allocations.push_back({6, 3, 1, 2, 1, "l40s", {}, 2500, 0});
-    usage.push_back({5, 1, 1, 2, "h200", 2, 2000, 3000});
+    usage.push_back({5, 1, 1, 2, "h200", 2, 2000, 3000, 1234, 567});
     usage.push_back({6, 3, 1, 2, "l40s", 0, 2500, 2600});
     meta = {{"next_job_id", "4"}, {"ünïcode", ""}};
   }
