@@ -253,6 +253,8 @@ class Platform {
   bool pass_pending_ = false;
   Millis last_pass_ = 0;
   int64_t last_pass_ms_ = 0;  // how long the last pass took
+  Millis decayed_at_ = 0;     // when decayed_closed_ was computed
+  std::map<EntityId, double> decayed_closed_;  // fair-share usage of the closed ledger
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
   Millis epoch_ = 0;              // this run's start time

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "sched/fair_share.h"
 #include "sched/scheduler.h"
 #include "state/platform.h"
 
@@ -38,6 +39,24 @@ void Platform::RunSchedulePass() {
     if (!e.guarantee.empty()) snap.quota_guarantee[id] = e.guarantee;
     if (e.shares != 1) snap.entity_shares[id] = e.shares;
     snap.entity_names[id] = e.name;
+  }
+  // Fair share: decayed usage from the ledger (refreshed every minute: it moves slowly) plus
+  // the open allocations (always current).
+  sched::Policy policy;
+  if (now - decayed_at_ >= 60'000 || decayed_at_ == 0) {
+    std::vector<sched::UsageInterval> closed;
+    closed.reserve(ledger_.size());
+    for (const auto& r : ledger_) closed.push_back({r.entity, r.gpus, r.start, r.end});
+    decayed_closed_ = sched::DecayedUsageByEntity(closed, now, policy.fair_share_half_life_s);
+    decayed_at_ = now;
+  }
+  std::vector<sched::UsageInterval> open;
+  for (const auto& [aid, a] : allocations_) {
+    if (a.end == 0) open.push_back({a.entity, static_cast<int>(a.devices.size()), a.start, 0});
+  }
+  snap.decayed_usage = decayed_closed_;
+  for (const auto& [e, u] : sched::DecayedUsageByEntity(open, now, policy.fair_share_half_life_s)) {
+    snap.decayed_usage[e] += u;
   }
   std::map<NodeId, size_t> node_pos;
   for (const auto& [id, n] : nodes_) {
@@ -89,7 +108,6 @@ void Platform::RunSchedulePass() {
     return;
   }
 
-  sched::Policy policy;
   policy.default_walltime_s = config_.default_walltime_s;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
