@@ -295,3 +295,56 @@ TEST_F(PlatformTest, EverythingSurvivesARestart) {
 
 }  // namespace
 }  // namespace gpuaas
+
+namespace gpuaas {
+namespace {
+
+TEST_F(PlatformTest, GuaranteeReclaimsBorrowedGpus) {
+  Must<Entity>([&](auto done) {
+    platform_->CreateEntity(admin_, {"owner", {{"h200", 8}}, {{"h200", 8}}, 1}, done);
+  });
+  MakeEntity("borrower");
+  Principal o = Member("olga", "owner");
+  Principal b = Member("bob", "borrower");
+  NodeReport r = Report("n1", "h200", 8);
+  Beat(r);
+  JobRequest big;
+  big.gpus = 8;
+  big.gpu_types = {"h200"};
+  big.command = {"sleep", "1000"};
+  big.requeue_on_preempt = true;
+  Job borrowed = Must<Job>([&](auto done) { platform_->SubmitJob(b, big, done); });
+  exec_->Drain();
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  r.workloads = {{borrowed.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false,
+                  kT0, 0, ""}};
+  Beat(r);
+  ASSERT_EQ(Get(borrowed.id).state, JobState::kRunning);
+
+  Job mine = Submit(o, 4, {"h200"});
+  exec_->Drain();
+  Job victim = Get(borrowed.id);
+  EXPECT_EQ(victim.state, JobState::kPreempted);
+  EXPECT_NE(victim.reason.find("preempted"), std::string::npos) << victim.reason;
+  EXPECT_TRUE(platform_->IsReleasing(victim));
+  // It was asked to come back: a copy waits in the queue.
+  bool more = false;
+  auto queued = platform_->ListJobs(admin_, JobState::kQueued, 0, 0, 100, &more);
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[1].resubmitted_from, borrowed.id);
+  // The owner's job waits until the agent has stopped the victim, then gets the GPUs.
+  EXPECT_EQ(Get(mine.id).state, JobState::kQueued);
+  EXPECT_TRUE(Beat(r).workloads.empty());
+  clock_.Advance(2'000);
+  r.workloads = {{borrowed.id, d.workloads[0].allocation, "exited", std::nullopt, 15, false, true,
+                  kT0, clock_.Now(), ""}};
+  Beat(r);
+  exec_->Drain();
+  EXPECT_EQ(Get(mine.id).state, JobState::kStarting);
+  EXPECT_EQ(Get(borrowed.id).state, JobState::kPreempted);
+  EXPECT_FALSE(platform_->IsReleasing(Get(borrowed.id)));
+}
+
+}  // namespace
+}  // namespace gpuaas
