@@ -82,6 +82,7 @@ std::string Metrics(const Platform& p) {
       "# TYPE gpuaas_placements_total counter\n";
   out += "gpuaas_placements_total " + std::to_string(s.placements) + "\n";
   AppendGpuTelemetry(p, out);
+  out += p.BillingMetricsText();
   return out;
 }
 

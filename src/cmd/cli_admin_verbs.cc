@@ -53,6 +53,18 @@ int RunEntityCreate(const VerbContext& c) {
     for (const auto& [cls, n] : *quota) q[cls] = n;
     body["quota"] = std::move(q);
   }
+  if (!a.guarantee.empty()) {
+    auto g = ParseQuotaSpec(a.guarantee);
+    if (!g.ok()) return c.UsageError(g.status());
+    json::object q;
+    for (const auto& [cls, n] : *g) q[cls] = n;
+    body["guarantee"] = std::move(q);
+  }
+  if (!a.shares.empty()) {
+    auto n = ParsePositiveInt(a.shares, "--shares");
+    if (!n.ok()) return c.UsageError(n.status());
+    body["shares"] = *n;
+  }
   auto reply = c.api.Call("POST", "/api/v1/entities", body);
   if (!reply.ok()) return c.Fail(reply.status());
   if (a.json || !reply->json.is_object()) return c.PrintRaw(*reply);

@@ -92,6 +92,15 @@ int RunSubmit(const VerbContext& c) {
   }
   if (!a.env.empty()) body["environment"] = a.env;
   if (!a.entity.empty()) body["entity"] = a.entity;
+  if (!a.priority.empty()) {
+    if (Status s = ValidateChoice(a.priority, "--priority", {"production", "standard", "best-effort"});
+        !s.ok())
+      return c.UsageError(s);
+    body["priority_class"] = a.priority;
+  }
+  if (!a.project.empty()) body["project"] = a.project;
+  if (a.requeue) body["requeue_on_preempt"] = true;
+  if (a.no_fallback) body["allow_fallback"] = false;
 
   auto reply = c.api.Call("POST", "/api/v1/jobs", body);
   if (!reply.ok()) return c.Fail(reply.status());

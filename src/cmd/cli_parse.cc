@@ -44,6 +44,10 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("NAME", a->name, "the entity's name ([a-z0-9][a-z0-9._-]*)")->required();
   s->add_option("--quota", a->quota, "GPUs per class it may use at once, e.g. h200=8,l40s=4")
       ->type_name("SPEC");
+  s->add_option("--guarantee", a->guarantee,
+                "GPUs per class always obtainable (borrowers are preempted), e.g. h200=4")
+      ->type_name("SPEC");
+  s->add_option("--shares", a->shares, "fair-share weight (default 1)")->type_name("N");
   set_verb(s, "entity create");
   s = Verb(entity, "list", "list the entities you can see", "gpuaas entity list");
   set_verb(s, "entity list");
@@ -85,6 +89,11 @@ void Define(CLI::App* app, ClientArgs* a) {
       ->type_name("DURATION");
   s->add_option("--env", a->env, "the software environment, e.g. pytorch")->type_name("NAME");
   s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)")->type_name("E");
+  s->add_option("--priority", a->priority, "priority class: production, standard (default), best-effort")
+      ->type_name("CLASS");
+  s->add_option("--project", a->project, "a project label shown on the invoice")->type_name("P");
+  s->add_flag("--requeue", a->requeue, "resubmit automatically if the job is preempted");
+  s->add_flag("--no-fallback", a->no_fallback, "run only on the first class of --gpu-type");
   s->add_option("CMD", a->command, "the command and its arguments, after --");
   set_verb(s, "submit");
 

@@ -31,7 +31,8 @@ struct ClientArgs {
   std::vector<std::string> command;  // submit -- CMD [ARGS...]
   // Options.
   std::string quota, entity, role, kind, gpus, gpu_type, walltime, env, state, limit, from, to,
-      month, format, timeout;
+      month, format, timeout, guarantee, shares, priority, project;
+  bool requeue = false, no_fallback = false;
 };
 
 struct ParseOutcome {

@@ -5,6 +5,7 @@
 
 #include "base/money.h"
 #include "base/time.h"
+#include "billing/price_book.h"
 
 namespace gpuaas {
 namespace {
@@ -48,7 +49,37 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
                            std::to_string(e.source().begin.line) + ")");
   }
   PlatformConfig c = config;  // all or nothing
-  GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "", {"scheduler", "agents", "prices", "limits"}));
+  GPUAAS_RETURN_IF_ERROR(
+      CheckKeys(root, "", {"scheduler", "agents", "prices", "limits", "billing", "storage"}));
+  if (auto* b = root["billing"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(
+        CheckKeys(*b, "billing.", {"granularity", "eur_per_kwh", "co2_g_per_kwh"}));
+    if (auto g = (*b)["granularity"].value<std::string>()) {
+      if (!ParseBillingGranularity(*g, &c.billing.granularity)) {
+        return InvalidArgument("billing.granularity must be \"per-second\" or \"per-started-hour\"");
+      }
+    }
+    if (auto e = (*b)["eur_per_kwh"].value<std::string>()) {
+      auto eur = ParseEur(*e);
+      if (!eur.ok()) return InvalidArgument("billing.eur_per_kwh: " + eur.status().message());
+      c.billing.energy.eur_per_kwh = *eur;
+    }
+    if (auto co2 = (*b)["co2_g_per_kwh"].value<int64_t>()) {
+      if (*co2 < 0) return InvalidArgument("billing.co2_g_per_kwh must not be negative");
+      c.billing.energy.co2_g_per_kwh = *co2;
+    }
+  }
+  if (auto* st = root["storage"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*st, "storage.", {"workspace_root", "quota_gb",
+                                                       "artifactory_url", "artifactory_token"}));
+    if (auto v = (*st)["workspace_root"].value<std::string>()) c.billing.workspace_root = *v;
+    if (auto v = (*st)["quota_gb"].value<int64_t>()) {
+      if (*v < 1) return InvalidArgument("storage.quota_gb must be positive");
+      c.billing.workspace_quota_bytes = *v * 1'000'000'000;
+    }
+    if (auto v = (*st)["artifactory_url"].value<std::string>()) c.billing.artifactory_url = *v;
+    if (auto v = (*st)["artifactory_token"].value<std::string>()) c.billing.artifactory_token = *v;
+  }
   if (auto* s = root["scheduler"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.", {"default_walltime", "max_walltime"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));

@@ -114,6 +114,8 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
     return done(InvalidArgument("a platform-admin names the entity to bill (\"entity\": NAME)"));
   }
   if (Status s = CheckJobRequest(req, entity); !s.ok()) return done(s);
+  // Budget policy (refuse, or best-effort only) and the workspace quota.
+  if (Status s = CheckBillingAdmission(req, entity); !s.ok()) return done(s);
   if (queued_.size() >= config_.max_active_jobs) {
     return done(ResourceExhausted("the queue is full (" + std::to_string(config_.max_active_jobs) +
                                   " jobs); try again later"));
