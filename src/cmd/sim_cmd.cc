@@ -62,7 +62,7 @@ int RunSimulateCommand(int argc, char** argv) {
       "entity). Trace format and metrics: CONTRACT.md, \"Simulator\"."};
   app.name("gpuaas simulate");
   std::string trace, cluster_text, policies = "default", default_walltime;
-  bool json = false, assign_types = false, no_check = false, quiet = false;
+  bool json = false, assign_types = false, no_check = false, quiet = false, verify = false;
   uint64_t seed = 1;
   app.add_option("--trace", trace, "the trace CSV (rows in submit order)")
       ->type_name("FILE")
@@ -84,6 +84,9 @@ int RunSimulateCommand(int argc, char** argv) {
       ->type_name("DURATION");
   app.add_flag("--no-check", no_check,
                "skip the scheduler invariant check after each pass (faster; on by default)");
+  app.add_flag("--verify-window", verify,
+               "also run every pass on the whole queue and fail if it decides differently from "
+               "the pass on the window of jobs that can start, block or reserve (slow)");
   app.add_flag("--quiet,-q", quiet, "no progress or timing on stderr");
   try {
     app.parse(argc, argv);
@@ -103,6 +106,7 @@ int RunSimulateCommand(int argc, char** argv) {
   }
   sim::SimOptions options;
   options.check_invariants = !no_check;
+  options.verify_window = verify;
   if (!default_walltime.empty()) {
     auto w = ParseDurationSeconds(default_walltime);
     if (!w.ok() || *w <= 0) return Fail("--default-walltime: expected e.g. 90s, 30m, 2h, 1d", 2);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
@@ -11,6 +12,7 @@
 #include "billing/price_book.h"
 #include "sched/invariants.h"
 #include "sched/policy.h"
+#include "sched/queue_order.h"
 #include "sched/scheduler.h"
 #include "sched/walltime.h"
 
@@ -35,6 +37,24 @@ double DecayedGpuHours(int gpus, Millis start, Millis end, Millis now, int64_t h
   const double k = std::log(2.0) / static_cast<double>(half_life_s);
   const double age = static_cast<double>(now - end) / 1000.0;
   return gpus * std::exp(-k * age) * -std::expm1(-k * len) / k / 3600.0;
+}
+
+bool SamePlacements(const sched::Plan& a, const sched::Plan& b) {
+  if (a.placements.size() != b.placements.size()) return false;
+  for (size_t i = 0; i < a.placements.size(); ++i) {
+    const sched::Placement& x = a.placements[i];
+    const sched::Placement& y = b.placements[i];
+    if (x.job != y.job || x.node != y.node || x.gpu_class != y.gpu_class ||
+        x.devices != y.devices || x.slices.size() != y.slices.size()) {
+      return false;
+    }
+    for (size_t k = 0; k < x.slices.size(); ++k) {
+      if (x.slices[k].node != y.slices[k].node || x.slices[k].devices != y.slices[k].devices) {
+        return false;
+      }
+    }
+  }
+  return a.preemptions.size() == b.preemptions.size();
 }
 
 std::string SecondsText(Millis t) { return std::to_string((t - kSimEpoch) / 1000); }
@@ -77,6 +97,9 @@ class Replay {
   void Complete(JobId id, Millis end);
   void RemoveRunningView(size_t pos);
   Status Pass(Millis now);
+  void ChooseWindow(std::vector<sched::JobView>* window);
+  bool Candidate(const sched::JobView& job) const;
+  bool SureToWaitForGpus(const sched::JobView& job) const;
   bool MightPlace() const;
   void UpdateDecayedUsage(Millis now);
   double SpeedRatio(const Live& job, const std::string& gpu_class) const;
@@ -94,8 +117,14 @@ class Replay {
 
   sched::Snapshot snap_;  // kept up to date in place
   std::map<std::string, int> class_index_;
-  std::map<std::string, int> class_gpus_;  // GPUs of each class in the cluster
+  std::map<std::string, int> class_gpus_;      // GPUs of each class in the cluster
+  std::map<std::string, int> class_max_node_;  // the most GPUs of each class on one node
+  std::vector<int> free_by_class_;             // by class index
+  std::vector<int> node_free_;                 // by node position (a node has one class)
+  std::vector<int> node_class_;                // by node position: class index
+  std::vector<int> max_node_free_;             // by class index; refreshed by each pass
   int free_gpus_ = 0;
+  int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
   std::unordered_map<JobId, size_t> queued_pos_;
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
   std::map<int, int> queued_sizes_;  // gpus asked -> queued jobs asking that many
@@ -128,6 +157,10 @@ Status Replay::Init() {
   oracle_ = options_.policy == kOraclePolicy;
   policy_ = std::move(policy).value();
   policy_.max_estimates = 0;  // nobody reads start estimates in a replay
+  // Simulated jobs have one priority class and no guarantees: nothing could be preempted, so
+  // the search for victims is skipped (the same decisions, cheaper).
+  policy_.preempt_lower_priority = false;
+  policy_.reclaim = false;
   if (options_.default_walltime_s > 0) policy_.default_walltime_s = options_.default_walltime_s;
   fair_share_ = policy_.queue_order == "fair-share";
 
@@ -141,6 +174,20 @@ Status Replay::Init() {
   metrics_ = MetricsBuilder(class_names, PriceBook(catalogue_), cluster_.TotalGpus());
   for (const NodeGroup& g : cluster_.groups) class_gpus_[g.gpu_class] += g.gpus_per_node * g.nodes;
   free_gpus_ = cluster_.TotalGpus();
+  free_by_class_.assign(class_names.size(), 0);
+  max_node_free_.assign(class_names.size(), 0);
+  for (const sched::NodeView& n : snap_.nodes) {
+    node_free_.push_back(static_cast<int>(n.devices.size()));
+    node_class_.push_back(class_index_.at(n.devices.front().gpu_class));
+  }
+  for (const NodeGroup& g : cluster_.groups) {
+    free_by_class_[class_index_[g.gpu_class]] += g.gpus_per_node * g.nodes;
+    int& m = class_max_node_[g.gpu_class];
+    m = std::max(m, g.gpus_per_node);
+  }
+  // The window (see ChooseWindow) is exact only without a per-pass limit: the simulator has none.
+  policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
+  window_blockers_ = policy_.backfill ? policy_.reservations : policy_.strict_order ? 1 : 0;
   return ReadNextArrival();
 }
 
@@ -257,6 +304,10 @@ void Replay::Start(const sched::Placement& p, Millis now) {
   const Millis end = now + static_cast<Millis>(std::min(run_ms, wall_ms));
   job.start = now;
   job.gpu_class = class_index_.at(p.gpu_class);
+  for (const auto& [node_pos, devices] : job.slices) {
+    free_by_class_[job.gpu_class] -= static_cast<int>(devices.size());
+    node_free_[node_pos] -= static_cast<int>(devices.size());
+  }
   completions_.push({end, p.job});
 
   std::vector<size_t>& positions = running_pos_[p.job];
@@ -297,6 +348,8 @@ void Replay::Complete(JobId id, Millis end) {
   for (const auto& [node_pos, devices] : job.slices) {
     for (int d : devices) snap_.nodes[node_pos].devices[d].used_by = 0;
     free_gpus_ += static_cast<int>(devices.size());
+    free_by_class_[job.gpu_class] += static_cast<int>(devices.size());
+    node_free_[node_pos] += static_cast<int>(devices.size());
   }
   if (fair_share_) {
     const int64_t h = policy_.fair_share_half_life_s;
@@ -332,16 +385,105 @@ void Replay::UpdateDecayedUsage(Millis now) {
   }
 }
 
+// A necessary condition for the job to start now: for some acceptable class, one node has
+// job.gpus free GPUs of it (a job that fits on a node is placed on one node), or, for a job
+// larger than any node of the class (a gang), the cluster has that many free.
+bool Replay::Candidate(const sched::JobView& job) const {
+  for (const std::string& c : job.gpu_types) {
+    auto i = class_index_.find(c);
+    if (i == class_index_.end()) continue;
+    const bool one_node = class_max_node_.at(c) >= job.gpus;
+    if ((one_node ? max_node_free_[i->second] : free_by_class_[i->second]) >= job.gpus) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The job fits on one node of an acceptable class when that node is free, so a pass that
+// cannot start it finds it waiting for GPUs (the stage that blocks under strict order and earns
+// a reservation under backfill), not too big.
+bool Replay::SureToWaitForGpus(const sched::JobView& job) const {
+  for (const std::string& c : job.gpu_types) {
+    auto m = class_max_node_.find(c);
+    if (m != class_max_node_.end() && m->second >= job.gpus) return true;
+  }
+  return false;
+}
+
+// The queued jobs a pass must see to decide exactly as it would on the whole queue: every
+// candidate (the only jobs that can start), plus, in queue order, the non-candidates up to the
+// first `window_blockers_` that are sure to wait for GPUs (under strict order the first such job
+// blocks all behind it; under backfill the first R get the reservations). The others cannot
+// start, and cannot block or reserve ahead of those: leaving them out changes nothing but the
+// cost. (Without preemption, which Pass refuses, and without quotas, which the simulator does
+// not set.) `verify_window` checks this claim against full passes.
+void Replay::ChooseWindow(std::vector<sched::JobView>* window) {
+  std::fill(max_node_free_.begin(), max_node_free_.end(), 0);
+  for (size_t n = 0; n < node_free_.size(); ++n) {
+    int& m = max_node_free_[node_class_[n]];
+    m = std::max(m, node_free_[n]);
+  }
+  std::vector<const sched::JobView*> candidates, others;
+  for (const sched::JobView& j : snap_.queued) {
+    if (Candidate(j)) {
+      candidates.push_back(&j);
+    } else if (window_blockers_ > 0) {
+      others.push_back(&j);
+    }
+  }
+  auto order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
+  if (others.empty() || !order.ok()) {  // (a named policy always has its order)
+    for (const sched::JobView* j : candidates) window->push_back(*j);
+    for (const sched::JobView* j : others) window->push_back(*j);
+    return;
+  }
+  (*order)->Sort(others);
+  std::vector<const sched::JobView*> chosen;
+  const sched::JobView* last_blocker = nullptr;
+  int blockers = 0;
+  for (const sched::JobView* j : others) {
+    chosen.push_back(j);
+    if (SureToWaitForGpus(*j) && ++blockers >= window_blockers_) {
+      last_blocker = j;
+      break;
+    }
+  }
+  if (policy_.strict_order && !policy_.backfill && last_blocker != nullptr) {
+    // Strict order: nobody behind the blocker starts; keep only the candidates ahead of it.
+    chosen.insert(chosen.end(), candidates.begin(), candidates.end());
+    (*order)->Sort(chosen);
+    for (const sched::JobView* j : chosen) {
+      window->push_back(*j);
+      if (j == last_blocker) break;
+    }
+    return;
+  }
+  for (const sched::JobView* j : candidates) window->push_back(*j);
+  for (const sched::JobView* j : chosen) window->push_back(*j);
+}
+
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
+  std::vector<sched::JobView> window;
+  ChooseWindow(&window);
+  if (window.empty()) return Status::Ok();  // nothing can start, block or reserve
+  sched::Plan full_plan;
+  if (options_.verify_window) full_plan = sched::Schedule(snap_, policy_, now);
+  snap_.queued.swap(window);  // the pass sees the window; swapped back below
   sched::Plan plan = sched::Schedule(snap_, policy_, now);
   ++result_.passes;
-  if (options_.check_invariants) {
-    Status s = sched::CheckInvariants(snap_, plan);
-    if (!s.ok()) {
-      return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
-                      " s: invariant violated: " + s.message());
-    }
+  Status check = options_.check_invariants ? sched::CheckInvariants(snap_, plan) : Status::Ok();
+  snap_.queued.swap(window);
+  if (!check.ok()) {
+    return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
+                    " s: invariant violated: " + check.message());
+  }
+  if (options_.verify_window && !SamePlacements(plan, full_plan)) {
+    return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
+                    " s: the pass on the window of " + std::to_string(window.size()) +
+                    " jobs placed differently from the pass on all " +
+                    std::to_string(snap_.queued.size()) + " queued jobs");
   }
   if (!plan.preemptions.empty()) {
     return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +

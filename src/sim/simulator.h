@@ -5,12 +5,13 @@
 // duration_s scaled by its speed on the class it got, or is killed at its walltime, stretched on
 // a slower class as the platform does). At each event time the completions are applied, then the
 // arrivals, then one scheduling pass on the cluster's Snapshot, which is kept up to date in
-// place rather than rebuilt. A pass is skipped only when it provably cannot place anything (fewer
-// free GPUs than the smallest queued job asks). Fair share gets decayed usage per entity, kept
-// incrementally. Jobs get no priority class or guarantee, so no plan preempts (one that does is
-// an error). A gang (Placement::slices) holds one RunningView per node. Every pass's plan is
-// checked with sched::CheckInvariants unless `check_invariants` is off; a violation stops the
-// replay with an Internal error naming the time and the policy.
+// place rather than rebuilt. A pass sees only the queued jobs that can start now, block or
+// reserve (exactly the same decisions, at a fraction of the cost); it is skipped only when it
+// provably cannot place anything (fewer free GPUs than the smallest queued job asks). Fair share
+// gets decayed usage per entity, kept incrementally. Jobs get no priority class or guarantee, so no
+// plan preempts (one that does is an error). A gang (Placement::slices) holds one RunningView per
+// node. Every pass's plan is checked with sched::CheckInvariants unless `check_invariants` is off;
+// a violation stops the replay with an Internal error naming the time and the policy.
 //
 // What the policy sees: the request, its walltime (the platform default when absent), its
 // priority, submit time and speed hints (the trace's speeds); only "sjf-oracle" also gets the true
@@ -54,6 +55,9 @@ struct SimProgress {
 struct SimOptions {
   std::string policy = "default";  // a sched::PolicyByName name, or "sjf-oracle"
   bool check_invariants = true;
+  // Also run every pass on the whole queue and fail if it places differently from the pass on
+  // the window (the jobs that can start, block or reserve; see simulator.cc). For tests: slow.
+  bool verify_window = false;
   int64_t default_walltime_s = 0;  // walltime of jobs stating none; 0 = the policy's default
   // Called every `progress_every` events (0 = never) from the replaying thread.
   int64_t progress_every = 0;

@@ -37,6 +37,7 @@ SimResult Replay(std::vector<TraceJob> jobs, const std::string& cluster, const s
   VectorJobSource source(std::move(jobs));
   SimOptions o;
   o.policy = policy;
+  o.verify_window = true;
   o.default_walltime_s = default_walltime_s;
   auto r = Simulate(source, Cluster(cluster), DefaultGpuClasses(), o);
   EXPECT_TRUE(r.ok()) << r.status().message();
@@ -174,6 +175,7 @@ std::string RunJson(const GenerateOptions& g, const std::string& policy) {
   TraceGenerator gen(g);
   SimOptions o;
   o.policy = policy;
+  o.verify_window = true;
   auto r = Simulate(gen, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
   EXPECT_TRUE(r.ok()) << r.status().message();
   return r.ok() ? ResultsJson("gen", "h200:8x2,l40s:4x4", {r->metrics}) : "";
