@@ -159,6 +159,17 @@ int RunWhoami(const VerbContext& c) {
   return 0;
 }
 
+int RunNodeAction(const VerbContext& c) {
+  const std::string action = c.args.verb.substr(c.args.verb.find(' ') + 1);
+  if (Status s = ValidateNameArg(c.args.name, "node name"); !s.ok()) return c.UsageError(s);
+  auto reply = c.api.Call("POST", "/api/v1/nodes/" + c.args.name + "/" + action);
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  c.out << "node " << Field(reply->json.as_object(), "name") << " is "
+        << Field(reply->json.as_object(), "state") << "\n";
+  return 0;
+}
+
 int RunNodes(const VerbContext& c) {
   auto reply = c.api.Call("GET", "/api/v1/nodes");
   if (!reply.ok()) return c.Fail(reply.status());

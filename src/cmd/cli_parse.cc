@@ -132,6 +132,19 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(app, "nodes", "list the nodes and their GPUs", "gpuaas nodes");
   set_verb(s, "nodes");
 
+  CLI::App* node = app->add_subcommand("node", "operator actions on a node (platform-admin)");
+  node->require_subcommand(1);
+  for (const auto& [verb, what] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"cordon", "no new jobs on the node"},
+           {"drain", "no new jobs; running ones finish"},
+           {"resume", "the node takes jobs again"}}) {
+    const std::string example = "gpuaas node " + verb + " demo-h200-0";
+    s = Verb(node, verb.c_str(), what.c_str(), example.c_str());
+    s->add_option("NAME", a->name, "the node's name")->required();
+    set_verb(s, "node " + verb);
+  }
+
   s = Verb(app, "usage", "GPU time and cost per entity",
            "gpuaas usage --entity acme --from 2026-11-01 --to 2026-12-01");
   s->add_option("--entity", a->entity, "only this entity")->type_name("E");
@@ -200,6 +213,7 @@ Client commands:
   cancel ID                                    cancel a job
   wait ID [--timeout SECONDS]                  wait for a job to finish
   nodes                                        list nodes and their GPUs
+  node cordon|drain|resume NAME                operator actions on a node (platform-admin)
   usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
   simulate, size, plan, trace                  not available yet in this version

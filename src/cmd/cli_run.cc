@@ -82,6 +82,9 @@ int RunClientCommand(int argc, char** argv) {
       {"cancel", RunCancel},
       {"wait", RunWait},
       {"nodes", RunNodes},
+      {"node cordon", RunNodeAction},
+      {"node drain", RunNodeAction},
+      {"node resume", RunNodeAction},
       {"usage", RunUsage},
       {"invoice", RunInvoice},
   };

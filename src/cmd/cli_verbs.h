@@ -39,6 +39,8 @@ int RunUserList(const VerbContext& c);
 int RunTokenCreate(const VerbContext& c);
 int RunWhoami(const VerbContext& c);
 int RunNodes(const VerbContext& c);
+// `node cordon|drain|resume NAME`.
+int RunNodeAction(const VerbContext& c);
 int RunUsage(const VerbContext& c);
 int RunInvoice(const VerbContext& c);
 
