@@ -13,15 +13,18 @@ void RegisterNodeRoutes(net::Router& r, Platform& p) {
           for (const auto& n : p.ListNodes()) a.push_back(NodeJson(n, p));
           respond(JsonResponse(200, json::object{{"nodes", a}}));
         }));
-  for (const char* action : {"cordon", "drain", "resume"}) {
-    r.Add(
-        "POST", std::string("/api/v1/nodes/{name}/") + action,
-        Authed(p, [&p, action](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
-          p.SetNodeMode(who, req.params["name"], action,
-                        Answer<Node>(std::move(respond), 200,
-                                     [&p](const Node& n) { return NodeJson(n, p); }));
-        }));
-  }
+  // Node actions (cordon, drain, resume): one literal route each, so tools can list them.
+  const auto set_mode = [&p](const char* action) {
+    return Authed(p,
+                  [&p, action](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+                    p.SetNodeMode(who, req.params["name"], action,
+                                  Answer<Node>(std::move(respond), 200,
+                                               [&p](const Node& n) { return NodeJson(n, p); }));
+                  });
+  };
+  r.Add("POST", "/api/v1/nodes/{name}/cordon", set_mode("cordon"));
+  r.Add("POST", "/api/v1/nodes/{name}/drain", set_mode("drain"));
+  r.Add("POST", "/api/v1/nodes/{name}/resume", set_mode("resume"));
   // Recent GPU samples of a node, per device, oldest first (?limit=N per device, default 60).
   r.Add("GET", "/api/v1/nodes/{name}/telemetry",
         Authed(p, [&p](const Principal&, net::HttpRequest&& req, net::Respond respond) {

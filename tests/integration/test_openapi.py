@@ -7,15 +7,19 @@
   exist (not the router's "no route" 404 / "not allowed" 405), answer the operation's declared
   success status with the declared content type, and a JSON answer must fit the declared schema
   (required properties, types, nullability, enums, patterns; recursively). Authenticated
-  operations must answer 401 without a token.
+  operations must answer 401 without a token. A month-close and a credit note need a closed
+  month with usage: setUpClass writes one ledger row of last month into the stopped server's
+  SQLite file (the row the server appends when an allocation closes), as test_billing does.
 
 Needs PyYAML (Debian package python3-yaml).
 """
 
 import copy
+import datetime
 import glob
 import os
 import re
+import sqlite3
 import unittest
 
 from harness import REPO, ServerTestCase, unique
@@ -92,10 +96,13 @@ def operations(spec):
 
 
 def success(spec, op):
-    """(status code, content type, schema or None) of the operation's one 2xx answer."""
+    """(status code, content type, schema) of the operation's one 2xx answer; content type and
+    schema are None for an answer without a body (204)."""
     codes = [c for c in op["responses"] if str(c).startswith("2")]
     assert len(codes) == 1, f"expected one success status, got {codes}"
     resp = resolve(spec, op["responses"][codes[0]])
+    if not resp.get("content"):
+        return int(codes[0]), None, None
     ctype, media = next(iter(resp["content"].items()))
     return int(codes[0]), ctype, media.get("schema")
 
@@ -138,7 +145,8 @@ class SpecTest(unittest.TestCase):
         self.assertEqual((scheme["type"], scheme["scheme"]), ("http", "bearer"))
         self.assertEqual(self.spec["security"], [{"bearerAuth": []}])
         for method, path, op in operations(self.spec):
-            public = path in ("/healthz", "/readyz", "/metrics")
+            # The portal's sign-in takes the token in its body; sign-out needs none.
+            public = path in ("/healthz", "/readyz", "/metrics", "/api/v1/session")
             self.assertEqual(op.get("security") == [], public, f"{method} {path} security")
 
     def test_every_ref_resolves(self):
@@ -163,7 +171,7 @@ class SpecTest(unittest.TestCase):
             if op.get("requestBody"):
                 medias.append(("request", resolve(self.spec, op["requestBody"])["content"]))
             for code, resp in op["responses"].items():
-                medias.append((code, resolve(self.spec, resp)["content"]))
+                medias.append((code, resolve(self.spec, resp).get("content", {})))
             for what, content in medias:
                 for ctype, media in content.items():
                     if ctype != "application/json" or "example" not in media:
@@ -209,6 +217,14 @@ class OpenApiServerTest(ServerTestCase):
             cls.ent = unique("oa")
             cls.admin.create_entity(cls.ent)
             cls.user = cls.admin.create_user(unique("oa-u"), cls.ent)["name"]
+            cls.billed = unique("oa-b")
+            billed_id = cls.admin.create_entity(cls.billed)["id"]
+            billed_user = cls.admin.create_user(unique("oa-bu"), cls.billed)["id"]
+            cls.server.stop()
+            cls.last_month = cls.seed_last_month(billed_id, billed_user)
+            cls.server.start()
+            cls.admin = cls.server.admin
+            cls.node = cls.admin.ok("GET", "/api/v1/nodes")["nodes"][-1]["name"]
             cls.job = cls.admin.submit(entity=cls.ent, command=["sh", "-c", "echo hi"],
                                        walltime_s=60)["id"]
             cls.victim = cls.admin.submit(entity=cls.ent, command=["sleep", "60"],
@@ -217,6 +233,22 @@ class OpenApiServerTest(ServerTestCase):
             super().tearDownClass()  # unittest skips tearDownClass when setUpClass fails
             raise
 
+    @classmethod
+    def seed_last_month(cls, entity_id, user_id):
+        """One hour of one h200 GPU in the middle of last month; returns "YYYY-MM"."""
+        first = datetime.datetime.now(datetime.timezone.utc).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0)
+        start = (first - datetime.timedelta(days=1)).replace(day=10)
+        t0 = int(start.timestamp() * 1000)
+        db = sqlite3.connect(os.path.join(cls.server.data_dir, "gpuaas.db"))
+        db.execute("INSERT INTO usage_records (allocation, job, entity, user, gpu_class, gpus, "
+                   "start, \"end\", energy_mwh, idle_gpu_millis) VALUES "
+                   "(?, ?, ?, ?, 'h200', 1, ?, ?, 0, 0)",
+                   (900_000_001, 900_000_001, entity_id, user_id, t0, t0 + 3_600_000))
+        db.commit()
+        db.close()
+        return start.strftime("%Y-%m")
+
     def requests(self):
         """{(METHOD, spec path): (concrete path with query, JSON body or None)}."""
         ex = lambda m, p: request_example(self.spec, self.spec["paths"][p][m])  # noqa: E731
@@ -224,6 +256,10 @@ class OpenApiServerTest(ServerTestCase):
         heartbeat = ex("post", "/api/v1/agent/heartbeat")
         # A node of its own, with nothing on it: the demo nodes belong to the embedded agent.
         heartbeat.update(node=unique("oa-node"), gpus=[], workloads=[], logs=[])
+        month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+        node = f"/api/v1/nodes/{self.node}"
+        ent = f"/api/v1/entities/{self.ent}"
+        closed = {"entity": self.billed, "month": self.last_month}
         return {
             ("GET", "/healthz"): ("/healthz", None),
             ("GET", "/readyz"): ("/readyz", None),
@@ -243,12 +279,41 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", "/api/v1/nodes"): ("/api/v1/nodes", None),
             ("POST", jobs): (jobs, {**ex("post", jobs), "entity": self.ent, "command": ["true"]}),
             ("GET", jobs): (f"{jobs}?entity={self.ent}&limit=1", None),
+            ("POST", "/api/v1/estimate"):
+                ("/api/v1/estimate", {**ex("post", "/api/v1/estimate"), "entity": self.ent}),
             ("GET", "/api/v1/jobs/{id}"): (f"{jobs}/{self.job}", None),
             ("POST", "/api/v1/jobs/{id}/cancel"): (f"{jobs}/{self.victim}/cancel", None),
             ("GET", "/api/v1/jobs/{id}/logs"): (f"{jobs}/{self.job}/logs?tail_bytes=1000", None),
             ("GET", "/api/v1/usage"):
                 (f"/api/v1/usage?entity={self.ent}&from=2026-11-01&to=2026-12-01", None),
             ("POST", "/api/v1/agent/heartbeat"): ("/api/v1/agent/heartbeat?wait_ms=0", heartbeat),
+            ("POST", "/api/v1/session"): ("/api/v1/session", {"token": self.server.admin_token}),
+            ("DELETE", "/api/v1/session"): ("/api/v1/session", None),
+            ("GET", "/api/v1/classes"): ("/api/v1/classes", None),
+            # In the spec's order: cordon, drain, then resume (the node ends ready).
+            ("POST", "/api/v1/nodes/{name}/cordon"): (f"{node}/cordon", None),
+            ("POST", "/api/v1/nodes/{name}/drain"): (f"{node}/drain", None),
+            ("POST", "/api/v1/nodes/{name}/resume"): (f"{node}/resume", None),
+            ("GET", "/api/v1/nodes/{name}/telemetry"): (f"{node}/telemetry?limit=5", None),
+            ("GET", "/api/v1/prices"): ("/api/v1/prices", None),
+            # A price is never in the past.
+            ("POST", "/api/v1/prices"):
+                ("/api/v1/prices", {**ex("post", "/api/v1/prices"),
+                                    "effective_from": "2099-01-01T00:00:00Z"}),
+            ("GET", "/api/v1/invoices"):
+                (f"/api/v1/invoices?entity={self.ent}&month={month}", None),
+            # Last month is over; the credit note (after the close in the spec) fits its total.
+            ("POST", "/api/v1/invoices/close"): ("/api/v1/invoices/close", closed),
+            ("POST", "/api/v1/credit-notes"):
+                ("/api/v1/credit-notes", {**ex("post", "/api/v1/credit-notes"), **closed,
+                                          "amount": "1.00"}),
+            ("GET", "/api/v1/entities/{name}/budget"): (f"{ent}/budget", None),
+            ("PUT", "/api/v1/entities/{name}/budget"):
+                (f"{ent}/budget", ex("put", "/api/v1/entities/{name}/budget")),
+            ("GET", "/api/v1/entities/{name}/storage"): (f"{ent}/storage", None),
+            ("PUT", "/api/v1/entities/{name}/storage"):
+                (f"{ent}/storage", ex("put", "/api/v1/entities/{name}/storage")),
+            ("GET", "/api/v1/events"): (f"/api/v1/events?entity={self.billed}", None),
         }
 
     def test_router_miss_is_recognised(self):
@@ -271,6 +336,9 @@ class OpenApiServerTest(ServerTestCase):
                 status, ctype, schema = success(self.spec, op)
                 self.assertEqual(r.status, status, f"{method} {url} {r!r}")
                 got_type = {k.lower(): v for k, v in r.headers.items()}.get("content-type", "")
+                if ctype is None:
+                    self.assertEqual(r.text, "", f"{method} {url}: a body where none is declared")
+                    continue
                 self.assertTrue(got_type.startswith(ctype), f"{method} {url}: {got_type}")
                 if ctype == "application/json":
                     self.assertIsNotNone(r.json, f"{method} {url}: not JSON {r!r}")
