@@ -12,6 +12,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterUsageRoutes(router, platform);
   RegisterBillingRoutes(router, platform);
   RegisterPortalRoutes(router, platform);
+  RegisterNotebookRoutes(router, platform);
 }
 
 }  // namespace gpuaas::api

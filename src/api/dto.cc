@@ -89,6 +89,10 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"id", j.id},
       {"name", j.name},
       {"kind", JobKindName(j.kind)},
+      // Jupyter behind the server's proxy (kind=notebook without a command): docs/notebooks.md
+      {"url", j.kind == JobKind::kNotebook && j.command.empty()
+                  ? json::value(json::string("/notebooks/" + std::to_string(j.id) + "/"))
+                  : json::value(nullptr)},
       {"state", JobStateName(j.state)},
       {"entity", EntityName(p, j.entity)},
       {"user", u ? json::value(json::string(u->name)) : json::value(nullptr)},
@@ -379,6 +383,30 @@ json::object DesiredJson(const DesiredWorkloads& d) {
           {"version", d.version},
           {"heartbeat_interval_ms", d.heartbeat_interval_ms},
           {"workloads", ws}};
+}
+
+json::object EstimateJson(const JobEstimate& e, const Platform& p) {
+  auto option = [&](const ClassEstimate& c) {
+    return json::object{
+        {"gpu_type", c.gpu_class},
+        {"node", c.node.empty() ? json::value(nullptr) : json::value(json::string(c.node))},
+        {"estimated_start", TimeOrNull(c.start)},
+        {"estimated_end", TimeOrNull(c.end)},
+        {"walltime_s", c.runtime_s},
+        {"queue_position", c.queue_position},
+        {"rate", Money(c.hourly_rate)},
+        {"price", Money(c.hourly_rate * e.gpus)},
+        {"cost", Money(c.cost)},
+        {"reason", c.reason}};
+  };
+  json::object o = option(e.options.at(e.best));
+  const Entity* ent = p.FindEntityById(e.entity);
+  o["entity"] = ent ? ent->name : "";
+  o["gpus"] = e.gpus;
+  json::array all;
+  for (const auto& c : e.options) all.push_back(option(c));
+  o["options"] = std::move(all);
+  return o;
 }
 
 }  // namespace gpuaas::api

@@ -13,5 +13,6 @@ void RegisterNodeRoutes(net::Router& r, Platform& p);     // nodes, agent heartb
 void RegisterUsageRoutes(net::Router& r, Platform& p);    // usage
 void RegisterBillingRoutes(net::Router& r, Platform& p);  // prices, invoices, budgets, storage
 void RegisterPortalRoutes(net::Router& r, Platform& p);   // session cookie, GPU classes
+void RegisterNotebookRoutes(net::Router& r, Platform& p);  // /notebooks/{id}/... proxy
 
 }  // namespace gpuaas::api

@@ -32,6 +32,8 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "sched/policy.h"
+#include "sched/snapshot.h"
 #include "state/config.h"
 #include "state/requests.h"
 #include "store/store.h"
@@ -74,6 +76,8 @@ class Platform {
 
   // --- jobs
   void SubmitJob(const Principal& p, const JobRequest& req, Done<Job> done);
+  // Where, when and at what cost the job would run if submitted now (changes nothing).
+  Result<JobEstimate> Estimate(const Principal& p, const JobRequest& req);
   void CancelJob(const Principal& p, JobId id, Done<Job> done);
   Result<Job> GetJob(const Principal& p, JobId id) const;
   // Jobs visible to p, ids > after, ascending; at most `limit`; filters optional.
@@ -172,6 +176,37 @@ class Platform {
   // Measures an entity's workspace now (bounded du) and remembers it.
   Result<StorageView> MeasureStorage(const Principal& p, const std::string& entity);
 
+  // --- notebooks (platform_notebooks.cc; docs/notebooks.md)
+  struct NotebookConfig {
+    int port_min = 18'000, port_max = 18'999;  // Jupyter ports given per allocation
+    int64_t idle_timeout_ms = 3'600'000;       // no kernel activity this long -> stopped
+    int64_t idle_check_interval_ms = 60'000;   // how often the proxy reads /api/kernels
+    std::string jupyter = "jupyter-notebook";  // the program started for kind=notebook
+  };
+  void ConfigureNotebooks(const NotebookConfig& c) { notebooks_ = c; }
+  const NotebookConfig& notebook_config() const { return notebooks_; }
+  // Where a running notebook listens, and the token it wants.
+  struct NotebookTarget {
+    JobId job = 0;
+    std::string host = "127.0.0.1";  // embedded agents only for now
+    int port = 0;
+    std::string token;
+  };
+  // The notebook behind /notebooks/{id}/ for p: NotFound like GetJob (another entity, not a
+  // notebook), Conflict (409) while it is not running.
+  Result<NotebookTarget> NotebookFor(const Principal& p, JobId id) const;
+  // Every running notebook (for the idle check).
+  std::vector<NotebookTarget> RunningNotebooks() const;
+  // The idle check's reading of a notebook: the last kernel activity (0 = none seen) and
+  // whether a kernel is busy. Warns in the job's reason, then stops it (state cancelled,
+  // reason "idle: no activity for ..."); its GPUs are released as for a cancel.
+  void ReportNotebookActivity(JobId id, Millis last_activity, bool busy);
+  // Same, from any thread (posted to the executor).
+  void PostNotebookActivity(JobId id, Millis last_activity, bool busy);
+  // Every idle_check_interval_ms, calls probe(RunningNotebooks()) on the executor; the probe
+  // answers through PostNotebookActivity. The timer stops when the Platform dies.
+  void StartNotebookIdleCheck(std::function<void(std::vector<NotebookTarget>)> probe);
+
   // --- metrics
   struct Stats {
     std::map<std::string, int64_t> jobs_by_state;
@@ -187,6 +222,9 @@ class Platform {
   // Persist `batch` (in order with earlier ones), then run `then` on the executor.
   void Persist(std::vector<Mutation> batch, std::function<void()> then);
   void RequestSchedulePass();
+  // The scheduler's view of the state now, and the policy the server runs.
+  sched::Snapshot BuildSnapshot(Millis now);
+  sched::Policy ServerPolicy() const;
   void ScheduleTick();
   void RunSchedulePass();
   void CheckNodeTimeouts();
@@ -279,6 +317,15 @@ class Platform {
   Millis last_storage_check_ = 0;
   // Timers of the billing section hold a weak reference: they stop when the Platform dies.
   std::shared_ptr<int> billing_alive_ = std::make_shared<int>(0);
+
+  // --- notebooks (platform_notebooks.cc)
+  // Fills the command and env of a kind=notebook workload without a command.
+  void NotebookWorkload(const Job& j, const Allocation& a, Assignment& w);
+  NotebookConfig notebooks_;
+  std::map<AllocationId, int> notebook_ports_;
+  std::map<JobId, std::string> notebook_tokens_;
+  std::map<JobId, Millis> notebook_active_;  // last activity seen by the idle check
+  std::shared_ptr<int> notebooks_alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace gpuaas
