@@ -385,4 +385,28 @@ json::object DesiredJson(const DesiredWorkloads& d) {
           {"workloads", ws}};
 }
 
+json::object EstimateJson(const JobEstimate& e, const Platform& p) {
+  auto option = [&](const ClassEstimate& c) {
+    return json::object{
+        {"gpu_type", c.gpu_class},
+        {"node", c.node.empty() ? json::value(nullptr) : json::value(json::string(c.node))},
+        {"estimated_start", TimeOrNull(c.start)},
+        {"estimated_end", TimeOrNull(c.end)},
+        {"walltime_s", c.runtime_s},
+        {"queue_position", c.queue_position},
+        {"rate", Money(c.hourly_rate)},
+        {"price", Money(c.hourly_rate * e.gpus)},
+        {"cost", Money(c.cost)},
+        {"reason", c.reason}};
+  };
+  json::object o = option(e.options.at(e.best));
+  const Entity* ent = p.FindEntityById(e.entity);
+  o["entity"] = ent ? ent->name : "";
+  o["gpus"] = e.gpus;
+  json::array all;
+  for (const auto& c : e.options) all.push_back(option(c));
+  o["options"] = std::move(all);
+  return o;
+}
+
 }  // namespace gpuaas::api

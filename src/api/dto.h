@@ -18,5 +18,6 @@ Result<UserRequest> UserRequestOf(const json::object& o);
 Result<JobRequest> JobRequestOf(const json::object& o);
 Result<NodeReport> NodeReportOf(const json::object& o);
 json::object DesiredJson(const DesiredWorkloads& d);
+json::object EstimateJson(const JobEstimate& e, const Platform& p);
 
 }  // namespace gpuaas::api

@@ -51,6 +51,16 @@ void RegisterJobRoutes(net::Router& r, Platform& p) {
           if (!jr.ok()) return respond(ErrorOf(jr.status()));
           p.SubmitJob(who, *jr, Answer<Job>(std::move(respond), 201, job_json));
         }));
+  r.Add("POST", "/api/v1/estimate",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto body = ParseObject(req.body);
+          if (!body.ok()) return respond(ErrorOf(body.status()));
+          auto jr = JobRequestOf(*body);
+          if (!jr.ok()) return respond(ErrorOf(jr.status()));
+          auto est = p.Estimate(who, *jr);
+          if (!est.ok()) return respond(ErrorOf(est.status()));
+          respond(JsonResponse(200, EstimateJson(*est, p)));
+        }));
   r.Add("GET", "/api/v1/jobs",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           std::optional<JobState> state;

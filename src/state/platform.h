@@ -32,6 +32,8 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "sched/policy.h"
+#include "sched/snapshot.h"
 #include "state/config.h"
 #include "state/requests.h"
 #include "store/store.h"
@@ -74,6 +76,8 @@ class Platform {
 
   // --- jobs
   void SubmitJob(const Principal& p, const JobRequest& req, Done<Job> done);
+  // Where, when and at what cost the job would run if submitted now (changes nothing).
+  Result<JobEstimate> Estimate(const Principal& p, const JobRequest& req);
   void CancelJob(const Principal& p, JobId id, Done<Job> done);
   Result<Job> GetJob(const Principal& p, JobId id) const;
   // Jobs visible to p, ids > after, ascending; at most `limit`; filters optional.
@@ -218,6 +222,9 @@ class Platform {
   // Persist `batch` (in order with earlier ones), then run `then` on the executor.
   void Persist(std::vector<Mutation> batch, std::function<void()> then);
   void RequestSchedulePass();
+  // The scheduler's view of the state now, and the policy the server runs.
+  sched::Snapshot BuildSnapshot(Millis now);
+  sched::Policy ServerPolicy() const;
   void ScheduleTick();
   void RunSchedulePass();
   void CheckNodeTimeouts();

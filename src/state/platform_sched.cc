@@ -26,12 +26,17 @@ void Platform::RequestSchedulePass() {
   }
 }
 
-void Platform::RunSchedulePass() {
-  pass_pending_ = false;
-  const Millis now = clock_.Now();
-  last_pass_ = now;
-  ++passes_;
+sched::Policy Platform::ServerPolicy() const {
+  sched::Policy policy;
+  policy.default_walltime_s = config_.default_walltime_s;
+  // Estimates are the costly part of a pass: the first jobs of the queue get them at every
+  // pass; the rest show their position.
+  policy.max_estimates = 100;
+  return policy;
+}
 
+sched::Snapshot Platform::BuildSnapshot(Millis now) {
+  const sched::Policy policy = ServerPolicy();
   sched::Snapshot snap;
   for (const auto& c : config_.classes) snap.classes.push_back({c.name, c.speed, c.hourly_rate});
   for (const auto& [id, e] : entities_) {
@@ -42,7 +47,6 @@ void Platform::RunSchedulePass() {
   }
   // Fair share: decayed usage from the ledger (refreshed every minute: it moves slowly) plus
   // the open allocations (always current).
-  sched::Policy policy;
   if (now - decayed_at_ >= 60'000 || decayed_at_ == 0) {
     std::vector<sched::UsageInterval> closed;
     closed.reserve(ledger_.size());
@@ -103,16 +107,21 @@ void Platform::RunSchedulePass() {
     v.node_selector = j.node_selector;
     snap.queued.push_back(std::move(v));
   }
+  return snap;
+}
+
+void Platform::RunSchedulePass() {
+  pass_pending_ = false;
+  const Millis now = clock_.Now();
+  last_pass_ = now;
+  ++passes_;
+  sched::Snapshot snap = BuildSnapshot(now);
   if (snap.queued.empty()) {
     queue_info_.clear();
     return;
   }
 
-  policy.default_walltime_s = config_.default_walltime_s;
-  // Estimates are the costly part of a pass: the first jobs of the queue get them at every
-  // pass; the rest show their position.
-  policy.max_estimates = 100;
-  sched::Plan plan = sched::Schedule(snap, policy, now);
+  sched::Plan plan = sched::Schedule(snap, ServerPolicy(), now);
   last_pass_ms_ = clock_.Now() - now;
 
   queue_info_.clear();

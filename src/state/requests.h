@@ -56,6 +56,26 @@ struct JobRequest {
   std::map<std::string, std::string> node_selector;
 };
 
+// What a job would get on one class if submitted now.
+struct ClassEstimate {
+  std::string gpu_class;
+  std::string node;          // "" when it would wait
+  Millis start = 0;          // 0 = unknown
+  Millis end = 0;            // start + runtime; 0 = unknown
+  int64_t runtime_s = 0;     // the walltime on this class (stretched on a slower class)
+  int queue_position = 0;    // 0 when it would start at once
+  int64_t hourly_rate = 0;   // micro-euros per GPU-hour
+  int64_t cost = 0;          // micro-euros for gpus x runtime
+  std::string reason;
+};
+
+struct JobEstimate {
+  int64_t entity = 0;
+  int gpus = 0;
+  std::vector<ClassEstimate> options;  // in the order of the classes asked
+  size_t best = 0;                     // index of the earliest expected end
+};
+
 // Queue facts computed by the last scheduling pass for a queued job.
 struct QueueInfo {
   int position = 0;

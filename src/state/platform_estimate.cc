@@ -1,0 +1,89 @@
+// Estimates for a job that is not submitted: where and when it would start on each acceptable
+// class, when it would end, and what it would cost. Runs the same scheduler on the current
+// snapshot with the hypothetical job added at the back of the queue (see platform.h for the
+// threading contract). Nothing is changed.
+#include <algorithm>
+
+#include "base/money.h"
+#include "sched/scheduler.h"
+#include "state/platform.h"
+
+namespace gpuaas {
+
+Result<JobEstimate> Platform::Estimate(const Principal& p, const JobRequest& req) {
+  if (p.agent) return PermissionDenied("agents do not estimate jobs");
+  EntityId entity = p.entity;
+  if (!req.entity.empty()) {
+    auto it = entity_by_name_.find(req.entity);
+    if (it == entity_by_name_.end() || !Visible(p, it->second)) {
+      return NotFound("entity '" + req.entity + "' does not exist");
+    }
+    entity = it->second;
+  }
+  if (entity == 0) return InvalidArgument("a platform-admin names the entity (\"entity\": NAME)");
+  JobRequest checked = req;
+  if (checked.command.empty()) checked.command = {"true"};  // an estimate needs no command
+  GPUAAS_RETURN_IF_ERROR(CheckJobRequest(checked, entity));
+
+  const Millis now = clock_.Now();
+  const int64_t walltime = req.walltime_s > 0 ? req.walltime_s : config_.default_walltime_s;
+  std::vector<std::string> classes = req.gpu_types;
+  if (classes.empty()) {
+    for (const auto& c : config_.classes) classes.push_back(c.name);
+  }
+  if (!req.allow_fallback) classes.resize(1);
+  auto speed_of = [&](const std::string& cls) {
+    for (const auto& c : config_.classes) {
+      if (c.name == cls) return c.speed > 0 ? c.speed : 1.0;
+    }
+    return 1.0;
+  };
+  const double first_speed = speed_of(classes.front());
+
+  const sched::Snapshot base = BuildSnapshot(now);
+  sched::Policy policy = ServerPolicy();
+  policy.max_estimates = static_cast<int>(std::min<size_t>(base.queued.size() + 1, 100'000));
+  const JobId hypothetical = next_job_;  // never used by a real job before this call returns
+
+  JobEstimate out;
+  out.entity = entity;
+  out.gpus = req.gpus;
+  for (const auto& cls : classes) {
+    sched::Snapshot snap = base;
+    sched::JobView v{hypothetical, entity, req.gpus, {cls}, 0, now, walltime};
+    v.priority_class = req.priority_class;
+    v.node_selector = req.node_selector;
+    snap.queued.push_back(v);
+    sched::Plan plan = sched::Schedule(snap, policy, now);
+    ClassEstimate e;
+    e.gpu_class = cls;
+    // The walltime is stated on the first class; a slower class stretches it.
+    e.runtime_s = static_cast<int64_t>(static_cast<double>(walltime) * first_speed / speed_of(cls) + 0.5);
+    e.hourly_rate = prices_.HourlyRate(cls);
+    e.cost = CostOf(static_cast<int64_t>(req.gpus) * e.runtime_s * 1000, e.hourly_rate);
+    for (const auto& pl : plan.placements) {
+      if (pl.job != hypothetical) continue;
+      e.start = now;
+      if (const Node* n = FindNodeById(pl.node)) e.node = n->name;
+      e.reason = pl.reason.empty() ? "free now" : pl.reason;
+    }
+    for (const auto& w : plan.waiting) {
+      if (w.job != hypothetical) continue;
+      e.start = w.estimated_start;
+      e.queue_position = w.queue_position;
+      e.reason = w.reason;
+    }
+    if (e.start != 0) e.end = e.start + e.runtime_s * 1000;
+    out.options.push_back(std::move(e));
+  }
+  // The best option: the earliest expected end; unknown starts last; ties keep the order asked.
+  out.best = 0;
+  for (size_t i = 1; i < out.options.size(); ++i) {
+    const ClassEstimate& b = out.options[out.best];
+    const ClassEstimate& c = out.options[i];
+    if (c.end != 0 && (b.end == 0 || c.end < b.end)) out.best = i;
+  }
+  return out;
+}
+
+}  // namespace gpuaas
