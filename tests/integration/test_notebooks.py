@@ -1,0 +1,108 @@
+"""Notebooks (kind=notebook): Debian's jupyter-notebook started on the allocated GPUs, reachable
+only through the server's authenticated proxy at /notebooks/ID/ (Bearer token or the portal's
+session cookie; another entity's member gets 404, no token 401), and reclaimed after a short
+idle setting (state cancelled, reason "idle: no activity for ...", GPUs released).
+docs/notebooks.md."""
+
+import os
+import shutil
+import socket
+
+from harness import ServerTestCase, assert_error_shape, kill_marked, pgrep, poll
+
+IDLE_S = 8
+
+
+def jupyter_env(pid):
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        pairs = [kv.split(b"=", 1) for kv in f.read().split(b"\0") if b"=" in kv]
+    return {k.decode(): v.decode() for k, v in pairs}
+
+
+class NotebookTest(ServerTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("jupyter-notebook") is None:
+            raise AssertionError("jupyter-notebook is not installed (Debian package "
+                                 "jupyter-notebook; run scripts/install-deps.sh)")
+        # A port range of our own, so that parallel servers never hand out the same port.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            cls.nb_port = s.getsockname()[1]
+        saved = dict(os.environ)
+        os.environ.update({"GPUAAS_NOTEBOOK_IDLE_TIMEOUT": f"{IDLE_S}s",
+                           "GPUAAS_NOTEBOOK_IDLE_CHECK": "1s",
+                           "GPUAAS_NOTEBOOK_PORTS": f"{cls.nb_port}-{cls.nb_port}"})
+        try:
+            super().setUpClass()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    @classmethod
+    def tearDownClass(cls):
+        kill_marked(f"--port={cls.nb_port} ")
+        super().tearDownClass()
+
+    def test_proxy_access_gpus_and_idle_reclaim(self):
+        _, member = self.admin.tenant("nb")
+        _, stranger = self.admin.tenant("nbx")
+        job = member.submit(kind="notebook", gpus=2, gpu_types=["h200"])
+        self.assertEqual(job["url"], f"/notebooks/{job['id']}/", job)
+        running = member.wait_state(job["id"], "running", timeout=30)
+        base = job["url"]
+
+        # Through the proxy with the member's token (Jupyter takes a few seconds to listen).
+        status = poll(lambda: (lambda r: r if r.status == 200 else None)(
+            member.get(base + "api/status")), 30, "the notebook to answer through the proxy")
+        self.assertIn("started", status.json, status)
+
+        # Another entity's member: 404, the API's shape; no token: 401.
+        r = stranger.get(base + "api/status")
+        self.assertError(r, 404)
+        r = member.get(base + "api/status", token="")
+        self.assertEqual(r.status, 401, r)
+        assert_error_shape(self, r, 401)
+
+        # The portal's session cookie works too (and never reaches Jupyter as a token).
+        r = member.post("/api/v1/session", {"token": member.token}, token="")
+        self.assertEqual(r.status, 200, r)
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        r = member.get(base + "api/status", token="", headers={"Cookie": cookie})
+        self.assertEqual(r.status, 200, r)
+
+        # The notebook server runs on the job's GPUs.
+        pids = pgrep(f"--port={self.nb_port} ")
+        self.assertTrue(pids, "no jupyter-notebook process for this port")
+        env = jupyter_env(pids[0])
+        self.assertEqual(env.get("CUDA_VISIBLE_DEVICES"),
+                         ",".join(str(i) for i in running["gpu_ids"]), env)
+
+        # The Jupyter REST API through the proxy: start a kernel (POST), list it.
+        r = member.post(base + "api/kernels", {"name": "python3"})
+        self.assertEqual(r.status, 201, r)
+        kernel = r.json["id"]
+        r = member.get(base + "api/kernels")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(kernel, [k["id"] for k in r.json])
+
+        # Idle: first a warning in the job's reason, then stopped like a cancel; GPUs freed.
+        warned = poll(lambda: (lambda j: j if "stops at" in j["reason"] or
+                               j["state"] != "running" else None)(member.job(job["id"])),
+                      IDLE_S + 10, "the idle warning")
+        self.assertEqual(warned["state"], "running", warned)
+        self.assertTrue(warned["reason"].startswith("idle: no activity since"), warned)
+        final = poll(lambda: (lambda j: j if j["state"] != "running" and not j["releasing"]
+                              else None)(member.job(job["id"])), IDLE_S + 20,
+                     "the idle notebook to be reclaimed")
+        self.assertEqual(final["state"], "cancelled", final)
+        self.assertEqual(final["reason"], f"idle: no activity for {IDLE_S}s", final)
+        poll(lambda: not pgrep(f"--port={self.nb_port} "), 20, "jupyter-notebook to exit")
+        r = member.get(base + "api/status")
+        self.assertEqual(r.status, 409, r)
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
