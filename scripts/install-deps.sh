@@ -35,6 +35,8 @@ EXTRA_PACKAGES=(
   # node agent (issue 6): containers (podman with runc; busybox-static builds the test image)
   # and monitoring (a real Prometheus scrapes /metrics in tests/integration/test_agent_*.py)
   podman runc busybox-static prometheus
+  # notebooks (issue 7): kind=notebook runs Debian's jupyter-notebook with a python3 kernel
+  jupyter-notebook python3-ipykernel
 )
 # npm: Debian's package, unless an npm is already there (a NodeSource nodejs ships its own npm
 # and conflicts with Debian's).
