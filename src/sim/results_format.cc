@@ -82,14 +82,14 @@ std::string ResultsTable(const std::string& trace, const std::string& cluster,
                          const std::vector<PolicyMetrics>& results) {
   std::string o = "trace " + trace + " on " + cluster + "\n\n";
   o += Pad("POLICY", 18, false) + Pad("JOBS", 9) + Pad("FINISHED", 10) + Pad("TIMED OUT", 11) +
-       Pad("AVG JCT", 12) + Pad("P95 JCT", 12) + Pad("AVG WAIT", 12) + Pad("P95 WAIT", 12) +
-       Pad("P99 WAIT", 12) + Pad("MAKESPAN", 12) + Pad("UTIL", 8) + Pad("COST EUR", 16) + "\n";
+       Pad("AVG JCT", 14) + Pad("P95 JCT", 14) + Pad("AVG WAIT", 14) + Pad("P95 WAIT", 14) +
+       Pad("P99 WAIT", 14) + Pad("MAKESPAN", 14) + Pad("UTIL", 8) + Pad("COST EUR", 16) + "\n";
   for (const PolicyMetrics& m : results) {
     o += Pad(m.policy, 18, false) + Pad(std::to_string(m.jobs), 9) +
          Pad(std::to_string(m.finished), 10) + Pad(std::to_string(m.timed_out), 11) +
-         Pad(Human(m.avg_jct_s), 12) + Pad(Human(m.p95_jct_s), 12) + Pad(Human(m.avg_wait_s), 12) +
-         Pad(Human(m.p95_wait_s), 12) + Pad(Human(m.p99_wait_s), 12) +
-         Pad(Human(m.makespan_s), 12) + Pad(Fixed(m.gpu_utilization * 100, 1) + "%", 8) +
+         Pad(Human(m.avg_jct_s), 14) + Pad(Human(m.p95_jct_s), 14) + Pad(Human(m.avg_wait_s), 14) +
+         Pad(Human(m.p95_wait_s), 14) + Pad(Human(m.p99_wait_s), 14) +
+         Pad(Human(m.makespan_s), 14) + Pad(Fixed(m.gpu_utilization * 100, 1) + "%", 8) +
          Pad(FormatEurCents(m.cost), 16) + "\n";
   }
   for (const PolicyMetrics& m : results) {

@@ -97,7 +97,7 @@ class Replay {
   void Complete(JobId id, Millis end);
   void RemoveRunningView(size_t pos);
   Status Pass(Millis now);
-  void ChooseWindow(std::vector<sched::JobView>* window);
+  void ChooseWindow(std::vector<size_t>* window);
   bool Candidate(const sched::JobView& job) const;
   bool SureToWaitForGpus(const sched::JobView& job) const;
   bool MightPlace() const;
@@ -418,7 +418,8 @@ bool Replay::SureToWaitForGpus(const sched::JobView& job) const {
 // start, and cannot block or reserve ahead of those: leaving them out changes nothing but the
 // cost. (Without preemption, which Pass refuses, and without quotas, which the simulator does
 // not set.) `verify_window` checks this claim against full passes.
-void Replay::ChooseWindow(std::vector<sched::JobView>* window) {
+void Replay::ChooseWindow(std::vector<size_t>* window) {
+  auto pos = [&](const sched::JobView* j) { return static_cast<size_t>(j - snap_.queued.data()); };
   std::fill(max_node_free_.begin(), max_node_free_.end(), 0);
   for (size_t n = 0; n < node_free_.size(); ++n) {
     int& m = max_node_free_[node_class_[n]];
@@ -434,8 +435,8 @@ void Replay::ChooseWindow(std::vector<sched::JobView>* window) {
   }
   auto order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
   if (others.empty() || !order.ok()) {  // (a named policy always has its order)
-    for (const sched::JobView* j : candidates) window->push_back(*j);
-    for (const sched::JobView* j : others) window->push_back(*j);
+    for (const sched::JobView* j : candidates) window->push_back(pos(j));
+    for (const sched::JobView* j : others) window->push_back(pos(j));
     return;
   }
   (*order)->Sort(others);
@@ -454,27 +455,32 @@ void Replay::ChooseWindow(std::vector<sched::JobView>* window) {
     chosen.insert(chosen.end(), candidates.begin(), candidates.end());
     (*order)->Sort(chosen);
     for (const sched::JobView* j : chosen) {
-      window->push_back(*j);
+      window->push_back(pos(j));
       if (j == last_blocker) break;
     }
     return;
   }
-  for (const sched::JobView* j : candidates) window->push_back(*j);
-  for (const sched::JobView* j : chosen) window->push_back(*j);
+  for (const sched::JobView* j : candidates) window->push_back(pos(j));
+  for (const sched::JobView* j : chosen) window->push_back(pos(j));
 }
 
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
-  std::vector<sched::JobView> window;
-  ChooseWindow(&window);
-  if (window.empty()) return Status::Ok();  // nothing can start, block or reserve
+  std::vector<size_t> chosen;
+  ChooseWindow(&chosen);
+  if (chosen.empty()) return Status::Ok();  // nothing can start, block or reserve
   sched::Plan full_plan;
   if (options_.verify_window) full_plan = sched::Schedule(snap_, policy_, now);
-  snap_.queued.swap(window);  // the pass sees the window; swapped back below
+  // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards.
+  std::vector<sched::JobView> window;
+  window.reserve(chosen.size());
+  for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
+  snap_.queued.swap(window);
   sched::Plan plan = sched::Schedule(snap_, policy_, now);
   ++result_.passes;
   Status check = options_.check_invariants ? sched::CheckInvariants(snap_, plan) : Status::Ok();
   snap_.queued.swap(window);
+  for (size_t k = 0; k < chosen.size(); ++k) snap_.queued[chosen[k]] = std::move(window[k]);
   if (!check.ok()) {
     return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
                     " s: invariant violated: " + check.message());
