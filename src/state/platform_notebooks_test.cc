@@ -1,0 +1,178 @@
+// Notebooks in the Platform: the Jupyter command and env of a kind=notebook workload (a port
+// per allocation from the configured range, a token per job, base_url /notebooks/ID/), the
+// proxy's lookup (another entity 404, not running 409), and the idle reclaim decisions (warn,
+// then cancel; a busy kernel counts as activity). Real SQLite store, manual clock.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "state/platform.h"
+#include "state/test_executor.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr Millis kT0 = 1'795'000'000'000;
+
+bool Has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class PlatformNotebooksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gpuaas-platform-nb-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
+    PlatformConfig cfg;
+    cfg.schedule_min_interval_ms = 0;
+    cfg.heartbeat_timeout_ms = 3'600'000;  // the test advances minutes between beats
+    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
+    Platform::NotebookConfig nc;
+    nc.port_min = 20'000;
+    nc.port_max = 20'001;
+    nc.idle_timeout_ms = 400'000;
+    platform_->ConfigureNotebooks(nc);
+    auto admin = platform_->Start();
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    exec_->Drain();
+    admin_ = platform_->Authenticate(*admin).value();
+    for (const char* name : {"acme", "other"}) {
+      EntityRequest er;
+      er.name = name;
+      bool ok = false;
+      platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
+      exec_->Drain();
+      ASSERT_TRUE(ok);
+    }
+    UserRequest ur;
+    ur.name = "bob";
+    ur.entity = "other";
+    std::optional<Result<UserWithToken>> u;
+    platform_->CreateUser(admin_, ur, [&](Result<UserWithToken> r) { u = std::move(r); });
+    exec_->Drain();
+    ASSERT_TRUE(u && u->ok());
+    stranger_ = platform_->Authenticate((*u)->token).value();
+  }
+  void TearDown() override {
+    platform_.reset();
+    exec_.reset();
+    store_->Close();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  NodeReport Report() {
+    NodeReport r;
+    r.node = "gpu-node-01";
+    for (int i = 0; i < 4; ++i) {
+      r.gpus.push_back(
+          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
+    }
+    return r;
+  }
+  DesiredWorkloads Beat(const NodeReport& r) {
+    Principal agent;
+    agent.agent = true;
+    std::optional<Result<DesiredWorkloads>> out;
+    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
+    exec_->Drain();
+    EXPECT_TRUE(out && out->ok());
+    return out && out->ok() ? **out : DesiredWorkloads{};
+  }
+  Job SubmitNotebook() {
+    JobRequest req;
+    req.kind = JobKind::kNotebook;
+    req.gpus = 1;
+    req.gpu_types = {"h200"};
+    req.entity = "acme";
+    std::optional<Result<Job>> out;
+    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
+    exec_->Drain();
+    EXPECT_TRUE(out && out->ok()) << (out ? out->status().ToString() : "");
+    return **out;
+  }
+  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
+
+  std::string dir_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<TestExecutor> exec_;
+  std::unique_ptr<Platform> platform_;
+  Principal admin_, stranger_;
+};
+
+TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {
+  NodeReport r = Report();
+  Beat(r);
+  Job a = SubmitNotebook();
+  Job b = SubmitNotebook();
+  // Not placed yet: the proxy says so (409), and hides it from another entity (404).
+  EXPECT_EQ(platform_->NotebookFor(admin_, a.id).status().code(), Code::kConflict);
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 2u);
+  std::set<std::string> ports, tokens;
+  for (const auto& w : d.workloads) {
+    ASSERT_FALSE(w.command.empty());
+    EXPECT_EQ(w.command[0], "jupyter-notebook");
+    EXPECT_TRUE(Has(w.command, "--no-browser"));
+    EXPECT_TRUE(Has(w.command, "--ip=127.0.0.1"));
+    EXPECT_TRUE(Has(w.command, "--NotebookApp.base_url=/notebooks/" + std::to_string(w.job) + "/"));
+    const std::string port = w.env.at("GPUAAS_NOTEBOOK_PORT");
+    EXPECT_TRUE(port == "20000" || port == "20001") << port;
+    EXPECT_TRUE(Has(w.command, "--port=" + port));
+    ports.insert(port);
+    for (const auto& arg : w.command) {
+      if (arg.rfind("--NotebookApp.token=", 0) == 0) tokens.insert(arg);
+    }
+    EXPECT_EQ(w.env.at("CUDA_VISIBLE_DEVICES"), std::to_string(w.gpu_ids.at(0)));
+  }
+  EXPECT_EQ(ports.size(), 2u);
+  EXPECT_EQ(tokens.size(), 2u);
+  // The same answer again: the port and token stay.
+  DesiredWorkloads again = Beat(r);
+  ASSERT_EQ(again.workloads.size(), 2u);
+  EXPECT_EQ(again.workloads[0].command, d.workloads[0].command);
+
+  r.workloads.clear();
+  for (const auto& w : d.workloads) {
+    r.workloads.push_back(
+        {w.job, w.allocation, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""});
+  }
+  Beat(r);
+  auto t = platform_->NotebookFor(admin_, a.id);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->host, "127.0.0.1");
+  EXPECT_EQ(platform_->NotebookFor(stranger_, a.id).status().code(), Code::kNotFound);
+  EXPECT_EQ(platform_->NotebookFor(admin_, 999).status().code(), Code::kNotFound);
+  EXPECT_EQ(platform_->RunningNotebooks().size(), 2u);
+
+  // a: idle since its start. b: a kernel is busy.
+  clock_.Advance(350'000);  // within the warning window (the last quarter)
+  platform_->ReportNotebookActivity(a.id, 0, false);
+  platform_->ReportNotebookActivity(b.id, 0, true);
+  exec_->Drain();
+  EXPECT_EQ(Get(a.id).state, JobState::kRunning);
+  EXPECT_NE(Get(a.id).reason.find("idle: no activity since"), std::string::npos)
+      << Get(a.id).reason;
+  EXPECT_EQ(Get(b.id).reason, "");
+  clock_.Advance(60'000);  // a: 410 s idle; b: 60 s since it was busy
+  platform_->ReportNotebookActivity(a.id, 0, false);
+  platform_->ReportNotebookActivity(b.id, 0, false);
+  exec_->Drain();
+  Job stopped = Get(a.id);
+  EXPECT_EQ(stopped.state, JobState::kCancelled);
+  EXPECT_EQ(stopped.reason, "idle: no activity for 6m40s");
+  EXPECT_EQ(Get(b.id).state, JobState::kRunning);
+  // The agent is told to stop it: it leaves the desired set.
+  DesiredWorkloads after = Beat(r);
+  ASSERT_EQ(after.workloads.size(), 1u);
+  EXPECT_EQ(after.workloads[0].job, b.id);
+}
+
+}  // namespace
+}  // namespace gpuaas
