@@ -51,12 +51,14 @@ void Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w
   if (::geteuid() == 0) w.command.push_back("--allow-root");
   for (std::string arg : {std::string("--no-browser"), std::string("--ip=127.0.0.1"),
                           "--port=" + std::to_string(port), std::string("--port-retries=0"),
-                          "--NotebookApp.token=" + token, "--NotebookApp.base_url=" + base,
-                          "--notebook-dir=" + dir}) {
+                          "--NotebookApp.base_url=" + base, "--notebook-dir=" + dir}) {
     w.command.push_back(std::move(arg));
   }
   w.env["GPUAAS_NOTEBOOK_PORT"] = std::to_string(port);
   w.env["GPUAAS_NOTEBOOK_URL"] = base;
+  // The token goes in the env, not argv: any local user can read a command line (ps), only the
+  // owner reads /proc/PID/environ. Jupyter reads JUPYTER_TOKEN as --NotebookApp.token.
+  w.env["JUPYTER_TOKEN"] = token;
 }
 
 Result<Platform::NotebookTarget> Platform::NotebookFor(const Principal& p, JobId id) const {

@@ -127,8 +127,10 @@ TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {
     EXPECT_TRUE(Has(w.command, "--port=" + port));
     ports.insert(port);
     for (const auto& arg : w.command) {
-      if (arg.rfind("--NotebookApp.token=", 0) == 0) tokens.insert(arg);
+      EXPECT_EQ(arg.find("token"), std::string::npos) << "no secret on the command line: " << arg;
     }
+    tokens.insert(w.env.at("JUPYTER_TOKEN"));
+    EXPECT_GE(w.env.at("JUPYTER_TOKEN").size(), 32u);
     EXPECT_EQ(w.env.at("CUDA_VISIBLE_DEVICES"), std::to_string(w.gpu_ids.at(0)));
   }
   EXPECT_EQ(ports.size(), 2u);

@@ -7,6 +7,8 @@ docs/notebooks.md."""
 import os
 import shutil
 import socket
+import urllib.error
+import urllib.request
 
 from harness import ServerTestCase, assert_error_shape, kill_marked, pgrep, poll
 
@@ -78,6 +80,15 @@ class NotebookTest(ServerTestCase):
         env = jupyter_env(pids[0])
         self.assertEqual(env.get("CUDA_VISIBLE_DEVICES"),
                          ",".join(str(i) for i in running["gpu_ids"]), env)
+        # Its token is in the env, not on the command line; without it Jupyter refuses.
+        token = env.get("JUPYTER_TOKEN", "")
+        self.assertGreaterEqual(len(token), 32, env)
+        with open(f"/proc/{pids[0]}/cmdline", "rb") as f:
+            self.assertNotIn(token.encode(), f.read())
+        direct = f"http://127.0.0.1:{self.nb_port}{base}api/status"
+        with self.assertRaises(urllib.error.HTTPError) as denied:
+            urllib.request.urlopen(direct, timeout=10)
+        self.assertEqual(denied.exception.code, 403)
 
         # The Jupyter REST API through the proxy: start a kernel (POST), list it.
         r = member.post(base + "api/kernels", {"name": "python3"})
