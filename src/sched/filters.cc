@@ -59,12 +59,55 @@ Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis 
   std::optional<int> limit = tl.QuotaLimit(ask.job->entity, ask.gpu_class);
   if (!limit) return not_before;
   if (*limit < ask.job->gpus) return kNever;
-  const std::vector<Hold>& holds = tl.QuotaHolds(ask.job->entity, ask.gpu_class);
-  std::vector<Millis> ends;
-  for (const Hold& h : holds) ends.push_back(h.until);
-  for (Millis t : Candidates(not_before, ask.horizon, std::move(ends))) {
+  for (const auto& [from, answer] : ask.quota_memo) {
+    if (from == not_before) return answer;
+  }
+  Millis answer = QuotaEarliest(ask, tl, not_before, *limit);
+  if (ask.quota_memo.size() < 64) ask.quota_memo.push_back({not_before, answer});
+  return answer;
+}
+
+Millis QuotaFilter::QuotaEarliest(const Ask& ask, const Timeline& tl, Millis not_before,
+                                  int limit) const {
+  // The entity's held GPUs from not_before on, as a step function (time, held from then), then
+  // a sliding-window maximum over [t, t + walltime) for each step start t: O(H log H).
+  std::vector<std::pair<Millis, int>> events;
+  int held = 0;
+  for (const Hold& h : tl.QuotaHolds(ask.job->entity, ask.gpu_class)) {
+    if (h.until <= not_before) continue;
+    if (h.from <= not_before) {
+      held += h.count;
+    } else {
+      events.push_back({h.from, h.count});
+    }
+    if (h.until != kNever) events.push_back({h.until, -h.count});
+  }
+  std::sort(events.begin(), events.end());
+  std::vector<std::pair<Millis, int>> steps = {{not_before, held}};
+  for (const auto& [t, delta] : events) {
+    if (t == steps.back().first) {
+      steps.back().second += delta;
+    } else {
+      steps.push_back({t, steps.back().second + delta});
+    }
+  }
+  const int room = limit - ask.job->gpus;
+  std::vector<size_t> window;  // step positions, values decreasing (a monotonic deque)
+  size_t head = 0, right = 0;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Millis t = steps[i].first;
+    if (t > ask.horizon) break;
     Millis end = AddSeconds(t, ask.walltime_s);
-    if (tl.QuotaPeak(ask.job->entity, ask.gpu_class, t, end) + ask.job->gpus <= *limit) return t;
+    while (right < steps.size() && steps[right].first < end) {
+      while (window.size() > head && steps[window.back()].second <= steps[right].second) {
+        window.pop_back();
+      }
+      window.push_back(right++);
+      if (head > window.size()) head = window.size();
+    }
+    while (head < window.size() && window[head] < i) ++head;
+    int peak = head < window.size() ? steps[window[head]].second : steps[i].second;
+    if (peak <= room) return t;
   }
   return kNever;
 }

@@ -47,6 +47,9 @@ class QuotaFilter final : public Filter {
  public:
   Stage stage() const override { return Stage::kQuota; }
   Millis Earliest(const Ask&, size_t, const Timeline&, Millis) const override;
+
+ private:
+  Millis QuotaEarliest(const Ask& ask, const Timeline& tl, Millis not_before, int limit) const;
 };
 
 // Enough healthy devices of the class free over [start, start + walltime) on this one node.

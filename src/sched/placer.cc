@@ -69,13 +69,10 @@ Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timel
   return kNever;
 }
 
-bool Placer::IsGang(const JobView& job, const std::string& gpu_class, const Snapshot& snapshot) {
-  int largest = 0;
-  for (const NodeView& n : snapshot.nodes) {
-    int count = 0;
-    for (const DeviceView& d : n.devices) count += d.gpu_class == gpu_class ? 1 : 0;
-    largest = std::max(largest, count);
-  }
+bool Placer::IsGang(const JobView& job, const std::string& gpu_class, const Timeline& timeline) {
+  int c = timeline.ClassIndex(gpu_class);
+  if (c < 0) return false;
+  int largest = timeline.Sizes(c).any;
   return largest > 0 && job.gpus > largest;
 }
 
@@ -100,10 +97,10 @@ Evaluation Placer::Evaluate(const JobView& job, const Timeline& timeline, const 
   bool any_stage = false;
   // Multi-node gangs only for a job larger than a node of every acceptable class.
   bool gang_ok = true;
-  for (const std::string& c : ev.classes) gang_ok = gang_ok && IsGang(job, c, snapshot);
+  for (const std::string& c : ev.classes) gang_ok = gang_ok && IsGang(job, c, timeline);
   for (size_t rank = 0; rank < ev.classes.size(); ++rank) {
     if (only_class >= 0 && rank != static_cast<size_t>(only_class)) continue;
-    if (!gang_ok && IsGang(job, ev.classes[rank], snapshot)) {
+    if (!gang_ok && IsGang(job, ev.classes[rank], timeline)) {
       if (!any_stage) {
         ev.furthest = Stage::kTooBig;
         ev.furthest_class = ev.classes[rank];
@@ -123,14 +120,54 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   const Snapshot& snapshot = timeline.snapshot();
   Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
           find_earliest ? kNever : not_before};
-  if (IsGang(job, ask.gpu_class, snapshot)) {
+  if (IsGang(job, ask.gpu_class, timeline)) {
     EvaluateGang(ask, rank, timeline, not_before, find_earliest, ev, any_stage);
     return;
   }
   std::optional<Option>& now_c = ev.now_by_class[rank];
   std::optional<Option>& earliest_c = ev.earliest_by_class[rank];
+  if (!find_earliest && not_before == timeline.now() && job.node_selector.empty()) {
+    NowFast(ask, rank, timeline, ev, any_stage);
+    return;
+  }
+  const int c = timeline.ClassIndex(ask.gpu_class);
+  const int g = job.gpus;
+  // The static filters from the index (labels, size, schedulable, health), without running
+  // them; for an earliest-start search, the remaining nodes in order of a lower bound on their
+  // start, so that the search stops at the first node that cannot beat the best so far.
+  std::vector<std::pair<Millis, size_t>> order;
   for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+    const NodeView& node = snapshot.nodes[n];
+    Stage quick = !MatchesSelector(job, node)           ? Stage::kLabels
+                  : c < 0 || timeline.CountOn(n, c) < g ? Stage::kTooBig
+                  : !node.schedulable                   ? Stage::kUnschedulable
+                  : timeline.HealthyOn(n, c) < g        ? Stage::kUnhealthy
+                                                        : Stage::kFits;
+    if (quick != Stage::kFits) {
+      if (!any_stage || quick > ev.furthest) {
+        ev.furthest = quick;
+        ev.furthest_class = ask.gpu_class;
+        any_stage = true;
+      }
+      continue;
+    }
+    Millis bound = not_before;
+    if (find_earliest) {
+      bound =
+          not_before == timeline.now() ? timeline.CachedBound(n, c, g) : Timeline::kUnknownBound;
+      if (bound == Timeline::kUnknownBound) {
+        bound = FreeBound(ask, n, timeline, not_before);
+        if (not_before == timeline.now()) timeline.CacheBound(n, c, g, bound);
+      }
+    }
+    order.push_back({bound, n});
+  }
+  if (find_earliest) std::sort(order.begin(), order.end());
+  for (const auto& [bound, n] : order) {
     Stage failed = Stage::kLabels;
+    // Cannot start before the best so far: neither can the rest (the stage of these nodes at
+    // not_before is that of the ones seen, as quota does not depend on the node).
+    if (find_earliest && earliest_c && bound > earliest_c->start) break;
     Millis start = EarliestOn(ask, n, timeline, not_before, &failed);
     if (!any_stage || failed > ev.furthest) {
       ev.furthest = failed;
@@ -156,6 +193,90 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   }
   if (earliest_c && (!ev.earliest || Better(*earliest_c, *ev.earliest))) ev.earliest = earliest_c;
   if (now_c && (!ev.now || Better(*now_c, *ev.now))) ev.now = now_c;
+}
+
+Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                         Millis not_before) {
+  // For each healthy device of the class, the first instant >= not_before it is free (holds
+  // chained); the job needs ask.job->gpus of them free at once, so its start is no earlier than
+  // the gpus-th smallest.
+  const NodeView& node = timeline.snapshot().nodes[node_pos];
+  Millis firsts[64];
+  int count = 0;
+  std::vector<Millis> more;
+  for (size_t d = 0; d < node.devices.size(); ++d) {
+    const DeviceView& dev = node.devices[d];
+    if (!dev.healthy || dev.gpu_class != ask.gpu_class) continue;
+    const std::vector<Hold>& holds = timeline.DeviceHolds(node_pos, d);
+    Millis t = not_before;
+    for (const Hold& h : holds) {  // sorted by start: one pass
+      if (h.from > t) break;
+      if (t < h.until) t = h.until;
+    }
+    if (count < 64) {
+      firsts[count++] = t;
+    } else {
+      more.push_back(t);
+    }
+  }
+  more.insert(more.end(), firsts, firsts + count);
+  if (static_cast<int>(more.size()) < ask.job->gpus) return kNever;
+  std::nth_element(more.begin(), more.begin() + (ask.job->gpus - 1), more.end());
+  return more[ask.job->gpus - 1];
+}
+
+void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Evaluation& ev,
+                     bool& any_stage) const {
+  const Snapshot& snapshot = timeline.snapshot();
+  const Millis now = timeline.now();
+  const int g = ask.job->gpus;
+  const int c = timeline.ClassIndex(ask.gpu_class);
+  auto reach = [&](Stage stage) {
+    if (!any_stage || stage > ev.furthest) {
+      ev.furthest = stage;
+      ev.furthest_class = ask.gpu_class;
+      any_stage = true;
+    }
+  };
+  if (c < 0) return reach(Stage::kTooBig);
+  const Timeline::ClassSizes& sizes = timeline.Sizes(c);
+  if (sizes.healthy < g) {
+    return reach(sizes.schedulable >= g ? Stage::kUnhealthy
+                 : sizes.any >= g       ? Stage::kUnschedulable
+                                        : Stage::kTooBig);
+  }
+  QuotaFilter quota;
+  if (quota.Earliest(ask, 0, timeline, now) != now) return reach(Stage::kQuota);
+  // Clean nodes: the fewest clean devices that are enough (best fit), then the lowest id.
+  std::optional<Option> best;
+  for (int k = g; k <= timeline.MaxDevices(c); ++k) {
+    const std::set<size_t>& bucket = timeline.CleanBucket(c, k);
+    if (bucket.empty()) continue;
+    size_t n = *bucket.begin();
+    best = Option{now, ask.gpu_class, rank, n, snapshot.nodes[n].id, {}, ask.walltime_s, -k};
+    break;
+  }
+  // Tainted nodes (some device reserved later): the full filters.
+  for (size_t n : timeline.Tainted(c)) {
+    Stage failed = Stage::kLabels;
+    if (EarliestOn(ask, n, timeline, now, &failed) != now) continue;
+    Option o{now,
+             ask.gpu_class,
+             rank,
+             n,
+             snapshot.nodes[n].id,
+             {},
+             ask.walltime_s,
+             score_->Rank(ask, n, timeline, now)};
+    if (!best || Better(o, *best)) best = o;
+  }
+  if (!best) return reach(Stage::kBusy);
+  reach(Stage::kFits);
+  best->devices = picker_->Pick(ask, best->node_pos, timeline, now);
+  ev.now_by_class[rank] = best;
+  ev.earliest_by_class[rank] = best;
+  if (!ev.earliest || Better(*best, *ev.earliest)) ev.earliest = best;
+  if (!ev.now || Better(*best, *ev.now)) ev.now = best;
 }
 
 std::optional<Option> Placer::GangAt(const Ask& ask, size_t rank, const Timeline& timeline,

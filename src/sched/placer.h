@@ -61,7 +61,7 @@ class Placer {
                       Millis not_before, bool find_earliest = true, int only_class = -1) const;
 
   // Whether the job is a gang on the class: more GPUs than any node has of that class.
-  static bool IsGang(const JobView& job, const std::string& gpu_class, const Snapshot& snapshot);
+  static bool IsGang(const JobView& job, const std::string& gpu_class, const Timeline& timeline);
 
   // Occupies the option's devices (every slice of a gang) on the time line from `start`.
   static void Occupy(Timeline& timeline, const JobView& job, const Option& o, Millis start);
@@ -80,6 +80,13 @@ class Placer {
   void EvaluateClass(const JobView& job, size_t rank, const Timeline& timeline,
                      const Policy& policy, Millis not_before, bool find_earliest, Evaluation& ev,
                      bool& any_stage) const;
+  // "Can it start now?" from the time line's index: clean nodes by bucket (best fit), tainted
+  // nodes through the filters. Same answer as the filters on every node, much faster.
+  void NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Evaluation& ev,
+               bool& any_stage) const;
+  // A lower bound on the job's start on the node (from device holds only).
+  static Millis FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeline,
+                          Millis not_before);
   // Gangs: whole free nodes at `start` (largest first), or nullopt.
   std::optional<Option> GangAt(const Ask& ask, size_t rank, const Timeline& timeline,
                                Millis start) const;

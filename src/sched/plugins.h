@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sched/snapshot.h"
@@ -36,6 +37,8 @@ struct Ask {
   // Filters need not look for a start later than this (they may answer kNever instead): a pass
   // that only asks "can it start now?" sets it to now, which keeps that question cheap.
   Millis horizon = kNever;
+  // QuotaFilter's answers for this ask by not_before (quota does not depend on the node).
+  mutable std::vector<std::pair<Millis, Millis>> quota_memo = {};
 };
 
 class QueueOrder {

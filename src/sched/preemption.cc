@@ -1,6 +1,7 @@
 #include "sched/preemption.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 #include "sched/filters.h"
@@ -26,7 +27,10 @@ struct NodeOption {
 }  // namespace
 
 Preemptor::Preemptor(const Snapshot& snapshot, const Policy& policy)
-    : snapshot_(snapshot), policy_(policy), on_node_(snapshot.nodes.size()) {
+    : snapshot_(snapshot),
+      policy_(policy),
+      max_victim_level_(std::numeric_limits<int>::min()),
+      on_node_(snapshot.nodes.size()) {
   std::map<NodeId, size_t> node_pos;
   for (size_t n = 0; n < snapshot.nodes.size(); ++n) node_pos[snapshot.nodes[n].id] = n;
   std::map<std::pair<EntityId, std::string>, std::vector<const RunningView*>> by_quota;
@@ -45,7 +49,13 @@ Preemptor::Preemptor(const Snapshot& snapshot, const Policy& policy)
     int total = 0, guarantee = Guarantee(key.first, key.second);
     for (const RunningView* r : jobs) {
       total += static_cast<int>(r->devices.size());
-      if (total > guarantee) borrowing_.insert(r->id);
+      if (total > guarantee) {
+        borrowing_.insert(r->id);
+        if (r->preemptible) {
+          max_victim_level_ =
+              std::max(max_victim_level_, PriorityLevel(policy_, r->priority_class));
+        }
+      }
     }
   }
 }
@@ -73,6 +83,10 @@ std::optional<PreemptionDecision> Preemptor::Decide(const JobView& job,
     int guarantee = Guarantee(job.entity, cls);
     bool by_reclaim = policy_.reclaim && guarantee > 0 && used + job.gpus <= guarantee;
     if (!by_reclaim && !by_priority) continue;
+    // A reclaim is judged anew each time (the entity's usage matters); a priority search that
+    // failed for fewer GPUs at this level fails again.
+    auto failed = failed_.find({cls, level});
+    if (!by_reclaim && failed != failed_.end() && failed->second <= job.gpus) continue;
     std::optional<int> limit = timeline.QuotaLimit(job.entity, cls);
     if (limit && used + job.gpus > *limit) continue;
     Ask ask{&job, cls, WalltimeOnClassS(job, cls, snapshot_, policy_), now};
@@ -137,7 +151,13 @@ std::optional<PreemptionDecision> Preemptor::Decide(const JobView& job,
       o.cost = {max_level, stopped, o.victims.size(), n};
       if (!best || o.cost < best->cost) best = std::move(o);
     }
-    if (!best) continue;
+    if (!best) {
+      if (!by_reclaim) {
+        int& f = failed_.try_emplace({cls, level}, job.gpus).first->second;
+        f = std::min(f, job.gpus);
+      }
+      continue;
+    }
     PreemptionDecision d;
     d.node_pos = std::get<3>(best->cost);
     d.gpu_class = cls;

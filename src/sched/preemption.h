@@ -55,6 +55,11 @@ class Preemptor {
   const Policy& policy_;
   std::set<JobId> borrowing_;
   std::set<JobId> chosen_;
+  // The highest priority level among jobs a priority preemption could take (INT_MIN: none),
+  // and, per class, the fewest GPUs a search already failed to find for a level (the pass only
+  // adds holds, so a job of that level asking as many or more would fail too).
+  int max_victim_level_;
+  std::map<std::pair<std::string, int>, int> failed_;
   std::map<std::pair<EntityId, std::string>, int> stopping_gpus_;
   std::vector<std::vector<const RunningView*>> on_node_;  // by node position
 };

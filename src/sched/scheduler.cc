@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -18,13 +19,14 @@
 namespace gpuaas::sched {
 namespace {
 
+// Kept small (a long queue has one per job): the evaluation only for jobs looked at.
 struct Pending {
   const JobView* job;
-  Evaluation ev;  // at now; empty `classes` with a non-empty reason = not evaluated
+  std::shared_ptr<Evaluation> ev;  // at now; null = not evaluated (then `reason` is set)
   std::string reason;
   JobId blocked_by = 0;
-  std::optional<Option> reserved =
-      std::nullopt;  // backfill: where and from when its GPUs are reserved
+  std::shared_ptr<Option> reserved = nullptr;  // where and from when its GPUs are reserved
+  bool Evaluated() const { return ev && !ev->classes.empty(); }
 };
 
 std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snapshot) {
@@ -82,7 +84,7 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
   int estimated = 0;
   for (size_t i = 0; i < pending.size() && estimated < policy.max_estimates; ++i) {
     const JobView& job = *pending[i].job;
-    if (job.gpus < 1 || pending[i].ev.classes.empty()) continue;
+    if (job.gpus < 1 || !pending[i].Evaluated()) continue;
     ++estimated;
     if (pending[i].reserved) {  // already held on the time line
       last_start = pending[i].reserved->start;
@@ -119,6 +121,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   Preemptor preemptor(snapshot, policy);
   const bool may_preempt = policy.reclaim || policy.preempt_lower_priority;
   std::vector<Pending> pending;
+  pending.reserve(snapshot.queued.size());
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
@@ -127,17 +130,16 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   for (const RunningView& r : snapshot.running) holding.insert(r.id);
   for (const JobView* job : SortedQueue(snapshot, policy)) {
     if (holding.contains(job->id)) {
-      pending.push_back({job, {}, "already holds GPUs"});
+      pending.push_back({job, nullptr, "already holds GPUs"});
       continue;
     }
     if (job->gpus < 1) {
       pending.push_back(
-          {job, {}, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"});
+          {job, nullptr, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"});
       continue;
     }
     if (looked_at++ >= policy.max_jobs_per_pass) {
-      pending.push_back({job,
-                         {},
+      pending.push_back({job, nullptr,
                          "waiting: not yet considered (queue longer than " +
                              std::to_string(policy.max_jobs_per_pass) + ")"});
       continue;
@@ -162,29 +164,34 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       plan.placements.push_back(std::move(pl));
       continue;
     }
-    Pending p{job, std::move(ev), "", blocked_by, std::nullopt};
-    bool waits_for_gpus = p.ev.furthest == Stage::kBusy || choice.waits;
+    // Only the stage and classes are kept (for the reason and the projection).
+    ev.now_by_class.clear();
+    ev.earliest_by_class.clear();
+    ev.now.reset();
+    ev.earliest.reset();
+    Pending p{job, std::make_shared<Evaluation>(std::move(ev)), "", blocked_by, nullptr};
+    bool waits_for_gpus = p.ev->furthest == Stage::kBusy || choice.waits;
     const bool best_effort = IsBestEffort(policy, job->priority_class);
     if (choice.waits) {
       // Waiting for a faster class finishes sooner than starting now on a slower one.
       p.reason = choice.reason;
       if (policy.backfill && reserved < policy.reservations && !best_effort) {
         Placer::Occupy(timeline, *job, *choice.option, choice.option->start);
-        p.reserved = choice.option;
+        p.reserved = std::make_shared<Option>(*choice.option);
         ++reserved;
       }
       pending.push_back(std::move(p));
       continue;
     }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
-      if (auto d = preemptor.Decide(*job, p.ev.classes, timeline)) {
+      if (auto d = preemptor.Decide(*job, p.ev->classes, timeline)) {
         // The claimer holds the devices it will get from now on (the victims' until they stop).
         Millis start = AddSeconds(now, policy.preemption_grace_s);
         timeline.Occupy(d->node_pos, d->devices, job->entity, d->gpu_class, now,
                         AddSeconds(start, d->walltime_s));
-        p.reserved =
-            Option{start,      d->gpu_class,  0, d->node_pos, snapshot.nodes[d->node_pos].id,
-                   d->devices, d->walltime_s, 0};
+        p.reserved = std::make_shared<Option>(Option{start, d->gpu_class, 0, d->node_pos,
+                                                     snapshot.nodes[d->node_pos].id, d->devices,
+                                                     d->walltime_s, 0});
         p.reason = d->reason;
         for (Preemption& v : d->preemptions) plan.preemptions.push_back(std::move(v));
         pending.push_back(std::move(p));
@@ -195,13 +202,13 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     if (best_effort) waits_for_gpus = false;
     std::optional<Option> earliest;
     if (policy.backfill && reserved < policy.reservations && waits_for_gpus) {
-      p.ev = placer.Evaluate(*job, timeline, policy, now);
-      earliest = ChooseClass(placer, *job, p.ev, timeline, policy, /*future=*/true).option;
+      *p.ev = placer.Evaluate(*job, timeline, policy, now);
+      earliest = ChooseClass(placer, *job, *p.ev, timeline, policy, /*future=*/true).option;
     }
     if (earliest) {
       // The reservation is a hold on the time line: later jobs' filters avoid it.
       Placer::Occupy(timeline, *job, *earliest, earliest->start);
-      p.reserved = earliest;
+      p.reserved = std::make_shared<Option>(*earliest);
       ++reserved;
     } else if (!policy.backfill && policy.strict_order && blocked_by == 0 && waits_for_gpus) {
       blocked_by = job->id;
@@ -219,10 +226,12 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
         context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
         context.reserved_class = p.reserved->gpu_class;
       }
-      context.ahead_same_class = waiting_for_class[p.ev.furthest_class];
-      p.reason = WaitReason(*p.job, p.ev, timeline, context);
+      context.ahead_same_class = waiting_for_class[p.ev->furthest_class];
+      p.reason = WaitReason(*p.job, *p.ev, timeline, context);
     }
-    for (const std::string& c : p.ev.classes) ++waiting_for_class[c];
+    if (p.ev) {
+      for (const std::string& c : p.ev->classes) ++waiting_for_class[c];
+    }
     plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, p.reason});
   }
   EstimateStarts(placer, pending, timeline, policy, &plan);

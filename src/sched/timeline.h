@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,7 @@ class Timeline {
 
   // Device `dev_pos` (position in nodes[node_pos].devices) is not held anywhere in [start, end).
   bool DeviceFree(size_t node_pos, size_t dev_pos, Millis start, Millis end) const;
+  // Sorted by `from`.
   const std::vector<Hold>& DeviceHolds(size_t node_pos, size_t dev_pos) const {
     return device_holds_[node_pos][dev_pos];
   }
@@ -58,11 +60,58 @@ class Timeline {
   // Position of device `index` on node `node_pos`, or -1.
   int DevicePos(size_t node_pos, int index) const;
 
+  // --- An index for the question "where can a job start now?" (kept up to date by Occupy). ---
+  // A device is "clean" when healthy and no hold ends after now (free from now on, with no
+  // reservation later). A node is "tainted" for a class when one of its healthy devices of the
+  // class is free now but held later (a reservation): only those need the full filters.
+  // Classes are numbered in the order first met in the snapshot's nodes.
+  int ClassIndex(const std::string& gpu_class) const;  // -1 if no node has it
+  // Schedulable nodes with exactly `count` clean devices of the class, ascending position.
+  const std::set<size_t>& CleanBucket(int class_index, int count) const;
+  int MaxDevices(int class_index) const {
+    return static_cast<int>(buckets_[class_index].size()) - 1;
+  }
+  const std::set<size_t>& Tainted(int class_index) const { return tainted_[class_index]; }
+  // Over all nodes: the most devices of the class on one node; on one schedulable node; the
+  // most healthy devices of the class on one schedulable node.
+  struct ClassSizes {
+    int any = 0, schedulable = 0, healthy = 0;
+  };
+  const ClassSizes& Sizes(int class_index) const { return sizes_[class_index]; }
+  // A cache of Placer::FreeBound from now, per node, class and GPU count; Occupy clears the
+  // node's entries. kUnknownBound = not cached.
+  static constexpr Millis kUnknownBound = -1;
+  Millis CachedBound(size_t node_pos, int class_index, int gpus) const;
+  void CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const;
+  // Devices of the class on the node (any state), and healthy ones.
+  int CountOn(size_t node_pos, int class_index) const { return count_[node_pos][class_index]; }
+  int HealthyOn(size_t node_pos, int class_index) const { return healthy_[node_pos][class_index]; }
+
  private:
+  bool Clean(size_t node_pos, size_t dev_pos) const;
+  void Rebucket(size_t node_pos, int class_index);
+
   const Snapshot* snapshot_;
   Millis now_;
   std::vector<std::vector<std::vector<Hold>>> device_holds_;  // [node][device]
   std::map<std::pair<EntityId, std::string>, std::vector<Hold>> quota_holds_;
+  // Per (entity, class): GPUs of holds covering now, and how many holds start after now; with
+  // none of the latter, the peak from now on is the former.
+  struct QuotaNow {
+    int now = 0;
+    int future = 0;
+  };
+  std::map<std::pair<EntityId, std::string>, QuotaNow> quota_now_;
+  std::map<std::string, int> class_index_;
+  std::vector<std::vector<int>> device_class_;          // [node][device] class index
+  std::vector<std::vector<int>> clean_count_;           // [node][class]
+  std::vector<std::vector<int>> count_, healthy_;       // [node][class]
+  std::vector<std::vector<int>> bucket_of_;             // [node][class]: the bucket it is in, or -1
+  std::vector<std::vector<std::set<size_t>>> buckets_;  // [class][count]
+  std::vector<std::set<size_t>> tainted_;               // [class]
+  std::vector<ClassSizes> sizes_;
+  mutable std::vector<std::vector<Millis>> bound_cache_;  // [node][class * stride + gpus]
+  int bound_stride_ = 1;
 };
 
 }  // namespace gpuaas::sched
