@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace gpuaas::sched {
@@ -121,6 +122,48 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
                       std::to_string(total) + " " + key.second + " over its limit of " +
                       std::to_string(c->second));
     }
+  }
+
+  // Preemptions: only running jobs that are not already stopping, each once, for a queued job,
+  // never a job within its entity's guarantee (running totals in start order, as Preemptor).
+  std::map<std::pair<EntityId, std::string>, std::vector<const RunningView*>> by_quota;
+  std::map<JobId, const RunningView*> running_views;
+  for (const RunningView& r : before.running) {
+    running_views.emplace(r.id, &r);
+    if (!r.stopping) by_quota[{r.entity, r.gpu_class}].push_back(&r);
+  }
+  std::set<JobId> borrowing;
+  for (auto& [key, jobs] : by_quota) {
+    std::sort(jobs.begin(), jobs.end(), [](const RunningView* a, const RunningView* b) {
+      return std::tie(a->started_at, a->id) < std::tie(b->started_at, b->id);
+    });
+    int guarantee = 0;
+    if (auto e = before.quota_guarantee.find(key.first); e != before.quota_guarantee.end()) {
+      if (auto c = e->second.find(key.second); c != e->second.end()) guarantee = c->second;
+    }
+    int total = 0;
+    for (const RunningView* r : jobs) {
+      total += static_cast<int>(r->devices.size());
+      if (total > guarantee) borrowing.insert(r->id);
+    }
+  }
+  std::set<JobId> preempted;
+  for (const Preemption& v : plan.preemptions) {
+    const std::string who = JobName(v.job);
+    auto r = running_views.find(v.job);
+    if (r == running_views.end()) return Internal(who + " is preempted but not running");
+    if (r->second->stopping) return Internal(who + " is preempted again while stopping");
+    if (!preempted.insert(v.job).second) return Internal(who + " is preempted twice");
+    if (!queued.contains(v.for_job)) {
+      return Internal(who + " is preempted for " + JobName(v.for_job) + ", which is not queued");
+    }
+    if (placed.contains(v.for_job)) {
+      return Internal(who + " is preempted for " + JobName(v.for_job) + ", placed already");
+    }
+    if (!borrowing.contains(v.job)) {
+      return Internal(who + " is preempted although within its entity's guarantee");
+    }
+    if (v.reason.empty()) return Internal(who + " is preempted without a reason");
   }
 
   std::set<JobId> waiting;

@@ -6,6 +6,10 @@ namespace gpuaas::sched {
 
 Result<Policy> PolicyByName(std::string_view name) {
   Policy p;
+  if (name != "default") {  // the baselines of plain systems: no preemption of any kind
+    p.preempt_lower_priority = false;
+    p.reclaim = false;
+  }
   if (name == "fifo") {
     p.queue_order = "fifo";
     p.backfill = false;

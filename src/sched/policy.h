@@ -43,10 +43,11 @@ struct Policy {
   // the first victims of preemption.
   std::string best_effort_class = "best-effort";
   // A queued job that cannot fit may preempt running preemptible jobs of strictly lower
-  // priority classes (never GPUs within their entity's guarantee).
+  // priority classes (never GPUs within their entity's guarantee). Only with the "priority" and
+  // "fair-share" orders (which put higher classes first). The baselines turn it off.
   bool preempt_lower_priority = true;
   // An entity below its guarantee (Snapshot::quota_guarantee) whose job cannot fit reclaims
-  // GPUs that other entities borrow beyond their own guarantee.
+  // GPUs that other entities borrow beyond their own guarantee. The baselines turn it off.
   bool reclaim = true;
   // What the state gives a preempted job between SIGTERM and the stop; the scheduler projects
   // stopping jobs to end by then and promises guarantees within it.

@@ -111,7 +111,14 @@ class Runner {
         if (r.IsHolding() && (!next || r.ends_s < *next)) next = r.ends_s;
         if (r.phase == JobPhase::kStopping && (!next || r.stop_s < *next)) next = r.stop_s;
       }
-      if (!next) return std::move(out_);
+      if (!next) {
+        for (const auto& [id, r] : jobs_) {
+          if (r.phase != JobPhase::kFinished && r.phase != JobPhase::kTimedOut) {
+            out_.unfinished.push_back(id);
+          }
+        }
+        return std::move(out_);
+      }
       times.erase(*next);
       Step(*next);
     }
@@ -266,7 +273,7 @@ class Runner {
   // guarantee (given the entity's running jobs that are not stopping) starts within
   // policy.preemption_grace_s of becoming so.
   void WatchGuarantees(int64_t t) {
-    if (guarantee_.empty()) return;
+    if (guarantee_.empty() || !s_.policy.reclaim) return;  // no promise without reclaim
     std::map<std::pair<EntityId, std::string>, int> used;
     for (const auto& [id, r] : jobs_) {
       if (r.phase == JobPhase::kRunning) {

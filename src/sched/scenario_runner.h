@@ -18,6 +18,7 @@ struct ScenarioOutcome {
   std::vector<std::string> failures;  // "FILE:LINE: message" (or "FILE: at T s: ..." )
   int passes = 0;                     // scheduling passes run
   int checked = 0;                    // expectations checked
+  std::vector<JobId> unfinished;      // jobs neither finished nor timed out when replay ended
 };
 
 ScenarioOutcome RunScenario(const Scenario& scenario);

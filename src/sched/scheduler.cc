@@ -110,6 +110,11 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
 
 Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   Policy policy = policy_in;
+  // Priority preemption needs an order that puts higher classes first: otherwise the victim,
+  // back in the queue ahead of the preemptor, would take its GPUs back, again and again.
+  if (policy.queue_order != "priority" && policy.queue_order != "fair-share") {
+    policy.preempt_lower_priority = false;
+  }
   Policy defaults;
   if (policy.default_walltime_s <= 0) policy.default_walltime_s = defaults.default_walltime_s;
   if (policy.max_jobs_per_pass <= 0) policy.max_jobs_per_pass = defaults.max_jobs_per_pass;
