@@ -216,7 +216,9 @@ Client commands:
   node cordon|drain|resume NAME                operator actions on a node (platform-admin)
   usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
-  simulate, size, plan, trace                  not available yet in this version
+  simulate --trace F --cluster S --policy P    replay a trace through the scheduler (--help)
+  trace generate --jobs N --seed S             write a synthetic trace (--help)
+  size, plan                                   not available yet in this version
 
 Global flags (before the command):
   --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)
