@@ -40,14 +40,15 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
 }
 
 MicroEur IntervalCost(int gpus, Millis start, Millis end, const std::string& gpu_class,
-                      const PriceBook& prices) {
+                      const std::string& priority_class, const PriceBook& prices) {
   UsageRecord r;
   r.gpu_class = gpu_class;
   r.gpus = gpus;
   r.start = start;
   r.end = end;
   MicroEur sum = 0;
-  for (const InvoiceLine& l : LinesOf(r, {}, prices, start, kForever)) sum += l.amount;
+  for (const InvoiceLine& l : LinesOf(r, {"", priority_class}, prices, start, kForever))
+    sum += l.amount;
   return sum;
 }
 

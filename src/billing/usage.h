@@ -36,9 +36,10 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
                                       const std::vector<Allocation>& open, Millis from, Millis to,
                                       Millis now, const PriceBook& prices, EntityId only_entity);
 
-// Cost of one allocation interval of `gpus` devices of `gpu_class` (general rates in force,
-// billing units as on invoices).
+// Cost of one allocation interval of `gpus` devices of `gpu_class` for a job of
+// `priority_class` (rates in force with that class's rate or discount, billing units as on
+// invoices): the running cost of a job, as its invoice line will say.
 MicroEur IntervalCost(int gpus, Millis start, Millis end, const std::string& gpu_class,
-                      const PriceBook& prices);
+                      const std::string& priority_class, const PriceBook& prices);
 
 }  // namespace gpuaas

@@ -237,6 +237,8 @@ TEST_F(BillingTest, EndToEndMonthMatchesTheHandComputedInvoices) {
   EXPECT_EQ(platform_->EstimatedJobCost(Get(a1.id)), 2 * 24 * 1'100'000);  // walltime 24 h
 
   clock_.Advance(kH);  // 21:00: a production job needs 6 of the 8 H200s
+  // The running cost of the best-effort job is at its own rate, as its invoice line will be.
+  EXPECT_EQ(platform_->JobCost(Get(b1.id)), 4 * 1'000'000);
   Job a2 = Submit(alice, 6, "h200", "vision", "production");
   Converge(h);
   Job b1_now = Get(b1.id);

@@ -91,8 +91,8 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
       if (count > 0) biggest = std::max(biggest, count);
     }
     if (biggest >= 0 && biggest < req.gpus) {
-      why = "no node has " + std::to_string(req.gpus) + " GPUs of class " + cls + " (largest: " +
-            std::to_string(biggest) + ")";
+      why = "no node has " + std::to_string(req.gpus) + " GPUs of class " + cls +
+            " (largest: " + std::to_string(biggest) + ")";
       continue;
     }
     return Status::Ok();
@@ -186,8 +186,7 @@ Result<Job> Platform::GetJob(const Principal& p, JobId id) const {
 }
 
 std::vector<Job> Platform::ListJobs(const Principal& p, std::optional<JobState> state,
-                                    EntityId entity, JobId after, size_t limit,
-                                    bool* more) const {
+                                    EntityId entity, JobId after, size_t limit, bool* more) const {
   std::vector<Job> out;
   *more = false;
   if (p.agent) return out;
@@ -216,7 +215,8 @@ MicroEur Platform::JobCost(const Job& job) const {
   if (it != allocations_.end()) {
     const Allocation& a = it->second;
     Millis end = a.end != 0 ? a.end : std::max(clock_.Now(), a.start);
-    return IntervalCost(static_cast<int>(a.devices.size()), a.start, end, a.gpu_class, prices_);
+    return IntervalCost(static_cast<int>(a.devices.size()), a.start, end, a.gpu_class,
+                        job.priority_class, prices_);
   }
   return 0;
 }
@@ -273,8 +273,9 @@ void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutat
   if (alloc.end != 0) return;
   alloc.end = std::max(end, alloc.start);
   batch.push_back(alloc);
-  UsageRecord r{alloc.id,    alloc.job,   alloc.entity, alloc.user, alloc.gpu_class,
-                static_cast<int>(alloc.devices.size()), alloc.start, alloc.end};
+  UsageRecord r{alloc.id,    alloc.job,       alloc.entity,
+                alloc.user,  alloc.gpu_class, static_cast<int>(alloc.devices.size()),
+                alloc.start, alloc.end};
   // Telemetry of its devices over its interval (samples of the report that ended it included).
   const JobTelemetry t = telemetry_.Close(alloc.id);
   r.energy_mwh = t.energy_mwh();
