@@ -45,6 +45,7 @@ Status Agent::Start() {
   SupervisorOptions so;
   so.state_dir = options_.state_dir;
   so.log_cap_bytes = options_.log_cap_bytes;
+  so.cgroups = options_.cgroups;
   so.on_final = [this] { RequestReport(); };
   sup_ = std::make_unique<Supervisor>(so, clock_);
   GPUAAS_RETURN_IF_ERROR(sup_->Open());

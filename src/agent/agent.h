@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/cgroup.h"
 #include "agent/gpu_source.h"
 #include "agent/log_shipper.h"
 #include "agent/protocol.h"
@@ -67,6 +68,8 @@ struct AgentOptions {
   int sample_interval_ms = 5000;         // 0 = no sampler thread (tests call SampleOnce)
   size_t max_buffered_samples = 20'000;  // ~40 min of 8 GPUs at 1 s while the server is away
   size_t max_samples_per_report = 2'000;
+  // Memory/CPU limits of the workloads (cgroup.h, see CgroupsForMode); nullptr = none.
+  std::shared_ptr<const Cgroups> cgroups;
 };
 
 class Agent {

@@ -95,6 +95,8 @@ Result<HeartbeatAnswer> ParseHeartbeatAnswer(const std::string& body) {
         }
         d.spec.walltime_s = IntOr(w, "walltime_s", 0);
         d.spec.grace_ms = IntOr(w, "grace_ms", 10'000);
+        d.spec.memory_bytes = IntOr(w, "memory_bytes", 0);
+        d.spec.cpu_millis = IntOr(w, "cpu_millis", 0);
         if (const json::value* ao = w.if_contains("adopt_only"); ao && ao->is_bool()) {
           d.adopt_only = ao->as_bool();
         }

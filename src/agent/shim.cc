@@ -34,7 +34,11 @@ struct Prepared {
   const char* exit_tmp_path;
   int64_t log_cap;
   int max_fd;
+  char* const* cgroup_procs;  // nullptr-terminated
 };
+
+// Added to the errno the job reports when joining its cgroup failed (not chdir/execve).
+constexpr int32_t kCgroupErrorBase = 1 << 20;
 
 // ---- async-signal-safe helpers: the only things used between fork() and execve()/_exit() ----
 
@@ -101,6 +105,18 @@ void CloseFrom(int first, int max_fd) {
     if (sig != SIGKILL && sig != SIGSTOP) SetDisposition(sig, SIG_DFL);
   }
   UnblockAllSignals();
+  char pid[24];
+  const size_t pid_len = FormatInt(getpid(), pid);
+  for (char* const* f = p.cgroup_procs; *f != nullptr; ++f) {
+    const int fd = open(*f, O_WRONLY | O_CLOEXEC);
+    const bool joined = fd >= 0 && write(fd, pid, pid_len) == static_cast<ssize_t>(pid_len);
+    const int32_t e = kCgroupErrorBase + (errno != 0 ? errno : EIO);
+    if (fd >= 0) close(fd);
+    if (!joined) {
+      SafeWrite(err_w, reinterpret_cast<const char*>(&e), sizeof e);
+      _exit(127);
+    }
+  }
   if (chdir(p.work_dir) == 0) execve(p.exec_path, p.argv, p.envp);
   const int32_t e = errno;
   SafeWrite(err_w, reinterpret_cast<const char*>(&e), sizeof e);
@@ -303,6 +319,9 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
   std::vector<char*> envp;
   for (const auto& e : launch.envp) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  std::vector<char*> cgroup_procs;
+  for (const auto& f : launch.cgroup_procs) cgroup_procs.push_back(const_cast<char*>(f.c_str()));
+  cgroup_procs.push_back(nullptr);
   const std::string exit_tmp = launch.exit_path + ".tmp";
   long open_max = sysconf(_SC_OPEN_MAX);
   if (open_max <= 0 || open_max > 65536) open_max = 65536;
@@ -314,7 +333,8 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
                    launch.exit_path.c_str(),
                    exit_tmp.c_str(),
                    launch.log_cap_bytes,
-                   static_cast<int>(open_max)};
+                   static_cast<int>(open_max),
+                   cgroup_procs.data()};
   int status[2];
   if (pipe2(status, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + strerror(errno));
   const pid_t shim = fork();
@@ -339,7 +359,10 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
     return Internal(std::string("workload shim failed to start the job: ") +
                     (ok && hello.err != 0 ? strerror(hello.err) : "no answer from the shim"));
   }
-  return ShimProcess{shim, hello.job_pid, hello.err};
+  if (hello.err >= kCgroupErrorBase) {
+    return ShimProcess{shim, hello.job_pid, 0, hello.err - kCgroupErrorBase};
+  }
+  return ShimProcess{shim, hello.job_pid, hello.err, 0};
 }
 
 std::optional<ProcInfo> ReadProcInfo(pid_t pid) {

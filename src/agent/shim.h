@@ -31,12 +31,16 @@ struct ShimLaunch {
   std::string log_path;           // created/truncated by the shim
   std::string exit_path;          // written by the shim via exit_path + ".tmp"
   int64_t log_cap_bytes = 8 << 20;
+  // cgroup.procs files (cgroup.h) the job writes its pid into before execve, so that the job
+  // and all it forks run under the workload's limits. Empty = no cgroup.
+  std::vector<std::string> cgroup_procs;
 };
 
 struct ShimProcess {
   pid_t shim_pid = 0;
-  pid_t job_pgid = 0;  // = the job's pid; 0 when the job could not be started
-  int exec_errno = 0;  // non-zero: the job's chdir/execve failed with this errno
+  pid_t job_pgid = 0;    // = the job's pid; 0 when the job could not be started
+  int exec_errno = 0;    // non-zero: the job's chdir/execve failed with this errno
+  int cgroup_errno = 0;  // non-zero: the job could not join its cgroup (it did not run)
 };
 
 // Forks the shim and waits (bounded) until the job has exec'd or failed to. An error Status is a

@@ -32,6 +32,8 @@ std::optional<AllocationId> ParseAllocationDir(const std::string& name) {
   return id;
 }
 
+std::string CgroupName(AllocationId allocation) { return "a" + std::to_string(allocation); }
+
 std::string JoinGpuIds(const std::vector<int>& ids) {
   std::string out;
   for (int id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
@@ -173,9 +175,23 @@ void Supervisor::Launch(Entry& e) {
   launch.log_path = dir.File("log");
   launch.exit_path = dir.File("exit");
   launch.log_cap_bytes = options_.log_cap_bytes;
+  if (options_.cgroups) {
+    auto procs = options_.cgroups->Create(CgroupName(e.spec.allocation),
+                                          {e.spec.memory_bytes, e.spec.cpu_millis});
+    if (!procs.ok()) {
+      return FailToStart(e, "cannot set up the workload's cgroup: " + procs.status().message());
+    }
+    launch.cgroup_procs = std::move(*procs);
+  }
 
   auto shim = SpawnShim(launch);
   if (!shim.ok()) return FailToStart(e, shim.status().message());
+  if (shim->cgroup_errno != 0) {
+    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return FailToStart(e, std::string("cannot join the workload's cgroup: ") +
+                              strerror(shim->cgroup_errno));
+  }
   if (shim->exec_errno != 0) {
     // The shim exits right after its job's _exit(127): reap it here.
     while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -206,7 +222,23 @@ void Supervisor::FailToStart(Entry& e, const std::string& message) {
   (void)DirOf(e.spec.allocation).WriteFailed(message);
 }
 
-void Supervisor::Finish(Entry& e, const ExitRecord& r) {
+void Supervisor::Finish(Entry& e, ExitRecord r) {
+  if (options_.cgroups && e.pid) {
+    const std::string name = CgroupName(e.spec.allocation);
+    options_.cgroups->KillAll(name);  // what escaped the job's process group ends with it
+    // The kernel's verdict, once: the message is kept in the exit file (and survives restarts).
+    if (r.message.empty() && r.exit_code != 0 && r.exit_code != -1) {
+      const CgroupOutcome o = options_.cgroups->Inspect(name);
+      if (o.OomKilled(r.signal)) {
+        const int64_t limit =
+            o.memory_limit_bytes > 0 ? o.memory_limit_bytes : e.spec.memory_bytes;
+        r.message = limit > 0 ? "out of memory (limit " + FormatMemoryLimit(limit) + ")"
+                              : "out of memory";
+        GLOG_WARN("agent: job {} (allocation {}): {}", e.spec.job, e.spec.allocation, r.message);
+        (void)DirOf(e.spec.allocation).WriteExit(r);
+      }
+    }
+  }
   e.status.state = WorkloadState::kExited;
   e.status.exit_code = r.exit_code;
   e.status.signal = r.signal;
@@ -375,6 +407,11 @@ Status Supervisor::Forget(AllocationId allocation) {
     return FailedPrecondition("allocation " + std::to_string(allocation) + " is still running");
   }
   Status st = DirOf(allocation).Remove();
+  if (options_.cgroups) {
+    if (Status cg = options_.cgroups->Remove(CgroupName(allocation)); !cg.ok()) {
+      GLOG_WARN("agent: allocation {}: {}", allocation, cg.message());
+    }
+  }
   entries_.erase(it);
   return st;
 }

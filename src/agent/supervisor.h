@@ -9,6 +9,10 @@
 //
 // Stop: SIGTERM to the job's process group, SIGKILL to the group once grace_ms has passed.
 // Walltime: enforced the same way from started_at; the result is marked timed_out.
+// Limits: with `cgroups`, each workload gets a cgroup "a<allocation>" with the spec's memory and
+// CPU limits, joined by the job before execve; a job the kernel OOM-killed there ends with the
+// message "out of memory (limit N GiB)"; what is left in the cgroup is killed when the job ends,
+// and the cgroup is removed by Forget().
 // A poll thread (every poll_interval_ms) reaps shims, reads exit files, detects lost shims and
 // enforces deadlines; deadlines are measured with the injected Clock.
 //
@@ -19,12 +23,14 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "agent/cgroup.h"
 #include "agent/workload.h"
 #include "agent/workload_dir.h"
 #include "base/clock.h"
@@ -38,6 +44,8 @@ struct SupervisorOptions {
   int poll_interval_ms = 100;
   // Called when a workload reached a final state (exited, failed_to_start, lost).
   std::function<void()> on_final;
+  // Memory/CPU limits per workload (cgroup.h); nullptr = none.
+  std::shared_ptr<const Cgroups> cgroups;
 };
 
 class Supervisor {
@@ -91,7 +99,7 @@ class Supervisor {
   void Adopt(AllocationId allocation);
   void Launch(Entry& e);
   void FailToStart(Entry& e, const std::string& message);
-  void Finish(Entry& e, const ExitRecord& r);
+  void Finish(Entry& e, ExitRecord r);
   // Returns true when the entry became final.
   bool PollEntry(Entry& e, Millis now);
   void BeginStop(Entry& e, bool timed_out, Millis now);

@@ -35,6 +35,8 @@ std::string SpecToJson(const WorkloadSpec& spec, Millis started_at) {
   o["gpu_ids"] = std::move(gpus);
   o["walltime_s"] = spec.walltime_s;
   o["grace_ms"] = spec.grace_ms;
+  o["memory_bytes"] = spec.memory_bytes;
+  o["cpu_millis"] = spec.cpu_millis;
   o["started_at"] = started_at;
   return json::serialize(o);
 }
@@ -51,6 +53,8 @@ Status SpecFromJson(const std::string& text, WorkloadSpec* spec, Millis* started
     for (const auto& g : o.at("gpu_ids").as_array()) s.gpu_ids.push_back(g.to_number<int>());
     s.walltime_s = o.at("walltime_s").to_number<int64_t>();
     s.grace_ms = o.at("grace_ms").to_number<int64_t>();
+    if (auto* v = o.if_contains("memory_bytes")) s.memory_bytes = v->to_number<int64_t>();
+    if (auto* v = o.if_contains("cpu_millis")) s.cpu_millis = v->to_number<int64_t>();
     *started_at = o.at("started_at").to_number<int64_t>();
     *spec = std::move(s);
     return Status::Ok();

@@ -21,6 +21,9 @@ struct WorkloadSpec {
   std::vector<int> gpu_ids;
   int64_t walltime_s = 0;  // 0 = no limit
   int64_t grace_ms = 10'000;
+  // Process runtime limits (cgroup.h): 0 = none. Memory in bytes, CPU in thousandths of a core.
+  int64_t memory_bytes = 0;
+  int64_t cpu_millis = 0;
 };
 
 enum class WorkloadState { kRunning, kExited, kFailedToStart };

@@ -49,6 +49,7 @@ int RunAgentCommand(int argc, char** argv) {
   int sample_interval_ms = 5000;
   int max_temp_c = 90;
   std::string nvml_lib = "libnvidia-ml.so.1";
+  std::string cgroups_mode = "required", cgroup_root;
   app.add_option("--server", server, "control plane URL, e.g. http://10.0.0.1:8080")->required();
   app.add_option("--token", token, "platform-admin (or agent) token")
       ->envname("GPUAAS_TOKEN")
@@ -75,6 +76,14 @@ int RunAgentCommand(int argc, char** argv) {
                  "a GPU at or above this temperature is reported unhealthy")
       ->check(CLI::Range(40, 200))
       ->capture_default_str();
+  app.add_option("--cgroups", cgroups_mode,
+                 "memory/CPU limits of the workloads through cgroups (v2, or v1): required "
+                 "(refuse to start without them), auto (warn and run without), off")
+      ->check(CLI::IsMember({"off", "auto", "required"}))
+      ->capture_default_str();
+  app.add_option("--cgroup-root", cgroup_root,
+                 "the workloads' parent cgroup, relative to each cgroup hierarchy "
+                 "(default gpuaas/NAME)");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
       "Example: gpuaas agent --server http://10.0.0.1:8080 --token $TOKEN --name demo-h200-0 "
@@ -136,6 +145,12 @@ int RunAgentCommand(int argc, char** argv) {
     options.gpus = std::move(*gpus);
     options.simulated = true;
   }
+
+  CgroupMode mode = CgroupMode::kRequired;
+  (void)ParseCgroupMode(cgroups_mode, &mode);
+  auto cgroups = CgroupsForMode(mode, cgroup_root.empty() ? "gpuaas/" + name : cgroup_root, name);
+  if (!cgroups.ok()) return UsageError(cgroups.status().message());
+  options.cgroups = *cgroups;
 
   // Block the stop signals before any thread starts, so that only sigwait() below sees them.
   sigset_t sigs;
