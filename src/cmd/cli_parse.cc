@@ -217,8 +217,9 @@ Client commands:
   usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
   simulate --trace F --cluster S --policy P    replay a trace through the scheduler (--help)
-  trace generate --jobs N --seed S             write a synthetic trace (--help)
-  size, plan                                   not available yet in this version
+  trace generate|import|export                 make traces: synthetic, from sacct, from the platform
+  plan --trace F --cluster S --try S2          compare fleets; cheapest meeting a p95 wait (--help)
+  size                                         not available yet in this version
 
 Global flags (before the command):
   --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)

@@ -32,5 +32,6 @@ int main(int argc, char** argv) {
   if (std::strcmp(first, "agent") == 0) return gpuaas::RunAgentCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "simulate") == 0) return gpuaas::RunSimulateCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "trace") == 0) return gpuaas::RunTraceCommand(argc - 1, argv + 1);
+  if (std::strcmp(first, "plan") == 0) return gpuaas::RunPlanCommand(argc - 1, argv + 1);
   return gpuaas::RunClientCommand(argc, argv);
 }

@@ -9,17 +9,28 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <filesystem>
+#include <map>
 #include "base/time.h"
 #include "model/gpu_class.h"
+
 #include "sim/class_mix.h"
 #include "sim/cluster_spec.h"
+#include "sim/ledger_export.h"
+#include "sim/plan.h"
+#include "sim/report.h"
 #include "sim/results_format.h"
+#include "sim/sacct_import.h"
 #include "sim/simulator.h"
 #include "sim/trace.h"
 #include "sim/trace_generator.h"
+#include "sim/walltime_model.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_rows.h"
 
 namespace gpuaas {
 namespace {
@@ -53,6 +64,87 @@ std::string PolicyList() {
   return s;
 }
 
+// Writes `jobs` as a trace to `out_path` (stdout when empty).
+int WriteTrace(const std::vector<sim::TraceJob>& jobs, const std::string& out_path) {
+  auto write = [&](std::ostream& out) {
+    sim::WriteTraceHeader(out);
+    for (const sim::TraceJob& j : jobs) sim::WriteTraceJob(out, j);
+    out.flush();
+    return static_cast<bool>(out);
+  };
+  if (out_path.empty()) return write(std::cout) ? 0 : Fail("cannot write to stdout");
+  // Write beside, then rename: never a half-written trace under the asked name.
+  const std::string tmp = out_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::out | std::ios::binary | std::ios::trunc);
+    if (!out || !write(out)) return Fail("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, out_path, ec);
+  if (ec) return Fail("cannot rename " + tmp + " to " + out_path + ": " + ec.message());
+  return 0;
+}
+
+int ImportTrace(const std::string& format, const std::string& in_path, const std::string& out_path,
+                bool quiet) {
+  std::ifstream in(in_path, std::ios::in | std::ios::binary);
+  if (!in) return Fail("cannot open " + in_path);
+  std::vector<sim::TraceJob> jobs;
+  if (format == "sacct") {
+    std::vector<std::string> known;
+    for (const GpuClass& c : DefaultGpuClasses()) known.push_back(c.name);
+    sim::ImportStats st;
+    auto r = sim::ImportSacct(in, in_path, known, &st);
+    if (!r.ok()) return Fail(r.status().message(), 2);
+    jobs = std::move(r).value();
+    if (!quiet) {
+      std::fprintf(stderr,
+                   "trace import: %lld rows, %lld jobs imported; skipped %lld job steps, %lld "
+                   "that never ran or still run, %lld without GPUs\n",
+                   static_cast<long long>(st.rows), static_cast<long long>(st.imported),
+                   static_cast<long long>(st.steps), static_cast<long long>(st.not_run),
+                   static_cast<long long>(st.no_gpu));
+    }
+  } else {  // csv: the project's format (the public traces of ../shared/traces use it)
+    sim::TraceReader reader(in, in_path);
+    sim::TraceJob job;
+    while (true) {
+      auto more = reader.Next(&job);
+      if (!more.ok()) return Fail(more.status().message(), 2);
+      if (!*more) break;
+      jobs.push_back(job);
+    }
+    if (!quiet) std::fprintf(stderr, "trace import: %zu jobs checked\n", jobs.size());
+  }
+  return WriteTrace(jobs, out_path);
+}
+
+int ExportTrace(const std::string& db_path, const std::string& out_path, bool quiet) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(db_path, ec)) {
+    return Fail(
+        "no platform database at " + db_path + " (give --data-dir DIR of a server, or --db FILE)",
+        2);
+  }
+  auto db = SqliteDb::Open(db_path);
+  if (!db.ok()) return Fail(db.status().message());
+  auto state = LoadSqliteState(*db);
+  if (!state.ok()) return Fail(db_path + ": " + state.status().message());
+  std::map<EntityId, std::string> names;
+  for (const Entity& e : state->entities) names[e.id] = e.name;
+  sim::ExportStats st;
+  std::vector<sim::TraceJob> jobs =
+      sim::TraceFromJobs(state->jobs, names, DefaultGpuClasses(), &st);
+  if (!quiet) {
+    std::fprintf(stderr,
+                 "trace export: %lld jobs, %lld exported; skipped %lld not ended or never "
+                 "started, %lld allocations\n",
+                 static_cast<long long>(st.jobs), static_cast<long long>(st.exported),
+                 static_cast<long long>(st.not_ended), static_cast<long long>(st.allocations));
+  }
+  return WriteTrace(jobs, out_path);
+}
+
 }  // namespace
 
 int RunSimulateCommand(int argc, char** argv) {
@@ -61,9 +153,11 @@ int RunSimulateCommand(int argc, char** argv) {
       "under a virtual clock, and compare policies (JCT, wait, makespan, utilization, cost, per "
       "entity). Trace format and metrics: CONTRACT.md, \"Simulator\"."};
   app.name("gpuaas simulate");
-  std::string trace, cluster_text, policies = "default", default_walltime;
+  std::string trace, cluster_text, policies = "default", default_walltime, report_dir;
   bool json = false, assign_types = false, no_check = false, quiet = false, verify = false;
   uint64_t seed = 1;
+  double walltime_factor = 0;
+  std::vector<std::string> settings;
   app.add_option("--trace", trace, "the trace CSV (rows in submit order)")
       ->type_name("FILE")
       ->required();
@@ -82,6 +176,22 @@ int RunSimulateCommand(int argc, char** argv) {
                  "walltime of jobs that state none, e.g. 30d (default: the platform's, 1d); "
                  "a job running longer is killed and counts as timed out")
       ->type_name("DURATION");
+  app.add_option("--walltime-from-duration", walltime_factor,
+                 "give jobs that state no walltime the limit a user would ask: run time x "
+                 "FACTOR (>= 1), rounded up to 5 min / 30 min / 6 h / 1 d steps (the rule: "
+                 "src/sim/walltime_model.h); public traces record no walltimes")
+      ->type_name("FACTOR");
+  app.add_option("--set", settings,
+                 "what-if on the scheduler's knobs, applied to every policy (repeatable): "
+                 "queue_order=fifo|priority|fair-share|sjf-oracle, backfill=true|false, "
+                 "reservations=N, strict_order=true|false, fair_share_half_life_s=N; results are "
+                 "named e.g. default[reservations=0]")
+      ->type_name("KEY=VALUE");
+  app.add_option("--report", report_dir,
+                 "also write DIR/index.html: one self-contained page with plots (queue length "
+                 "and GPU utilisation over time per class, waits and cost per entity) for every "
+                 "policy")
+      ->type_name("DIR");
   app.add_flag("--no-check", no_check,
                "skip the scheduler invariant check after each pass (faster; on by default)");
   app.add_flag("--verify-window", verify,
@@ -112,15 +222,41 @@ int RunSimulateCommand(int argc, char** argv) {
     if (!w.ok() || *w <= 0) return Fail("--default-walltime: expected e.g. 90s, 30m, 2h, 1d", 2);
     options.default_walltime_s = *w;
   }
+  if (walltime_factor != 0) {
+    if (Status s = sim::ValidateWalltimeFactor(walltime_factor); !s.ok()) {
+      return Fail("--walltime-from-duration: " + s.message(), 2);
+    }
+  }
+  std::string suffix;
+  for (const std::string& kv : settings) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return Fail("--set: expected KEY=VALUE, got " + kv, 2);
+    options.policy_overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+    suffix += (suffix.empty() ? "[" : ",") + kv;
+  }
+  if (!suffix.empty()) suffix += "]";
   const std::vector<sched::ClassInfo> classes = sim::ClusterClasses(*cluster, catalogue);
 
   std::vector<sim::PolicyMetrics> results;
+  std::vector<sim::PolicyReport> reports;
+  std::vector<std::string> class_names;
+  std::vector<int> class_gpus;
+  for (const sched::ClassInfo& c : classes) {
+    class_names.push_back(c.name);
+    int n = 0;
+    for (const sim::NodeGroup& g : cluster->groups) {
+      if (g.gpu_class == c.name) n += g.gpus_per_node * g.nodes;
+    }
+    class_gpus.push_back(n);
+  }
   for (const std::string& name : names) {
     std::ifstream file(trace, std::ios::in | std::ios::binary);
     if (!file) return Fail("cannot open trace " + trace);
     sim::TraceReader reader(file, trace);
     sim::ClassMixSource mixed(reader, classes, seed);
-    sim::JobSource& source = assign_types ? static_cast<sim::JobSource&>(mixed) : reader;
+    sim::JobSource& typed = assign_types ? static_cast<sim::JobSource&>(mixed) : reader;
+    sim::WalltimeModelSource walled(typed, walltime_factor);
+    sim::JobSource& source = walltime_factor != 0 ? static_cast<sim::JobSource&>(walled) : typed;
 
     options.policy = name;
     const auto t0 = SteadyClock::now();
@@ -138,8 +274,16 @@ int RunSimulateCommand(int argc, char** argv) {
                      FormatDurationSeconds(p.now_s).c_str(), SecondsSince(t0));
       };
     }
+    sim::ReportCollector collector(class_names, class_gpus);
+    if (!report_dir.empty()) {
+      options.on_sample = [&](const sim::SimSample& s) { collector.Sample(s); };
+      options.on_finish = [&](const sim::JobOutcome& o) { collector.Finished(o); };
+    }
     auto r = sim::Simulate(source, *cluster, catalogue, options);
-    if (!r.ok()) return Fail(r.status().message());
+    if (!r.ok()) {
+      return Fail(r.status().message(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+    }
+    r->metrics.policy += suffix;
     if (!quiet) {
       std::fprintf(
           stderr,
@@ -152,9 +296,14 @@ int RunSimulateCommand(int argc, char** argv) {
           static_cast<long long>(r->events), static_cast<long long>(r->passes),
           options.check_invariants ? ", invariants checked after each" : "", SecondsSince(t0));
     }
+    if (!report_dir.empty()) reports.push_back(collector.Finish(r->metrics, r->entity_names));
     results.push_back(std::move(r->metrics));
   }
   const std::string spec = cluster->ToString();
+  if (!report_dir.empty()) {
+    Status s = sim::WriteReport(report_dir, sim::ReportHtml(trace, spec, reports));
+    if (!s.ok()) return Fail(s.message());
+  }
   std::cout << (json ? sim::ResultsJson(trace, spec, results)
                      : sim::ResultsTable(trace, spec, results));
   std::cout.flush();
@@ -182,10 +331,41 @@ int RunTraceCommand(int argc, char** argv) {
                   "(default h200:8x4,l40s:4x6)")
       ->type_name("SPEC");
   gen->add_option("--out", out_path, "output file (default: stdout)")->type_name("FILE");
+
+  CLI::App* imp = app.add_subcommand(
+      "import",
+      "convert a job history into a trace: Slurm accounting (sacct --allocations --parsable2 "
+      "--format=JobID,User,Account,Partition,AllocTRES,Submit,Start,End,Timelimit,State) or a "
+      "trace in the project's CSV (checked and rewritten; the public traces of "
+      "../shared/traces use it). The rules: docs/simulator.md");
+  std::string format = "sacct", in_path, imp_out;
+  bool quiet = false;
+  imp->add_option("--format", format, "input format: sacct or csv (default sacct)")
+      ->type_name("F")
+      ->check(CLI::IsMember({"sacct", "csv"}));
+  imp->add_option("input", in_path, "the input file")->type_name("FILE")->required();
+  imp->add_option("--out", imp_out, "output trace (default: stdout)")->type_name("FILE");
+  imp->add_flag("--quiet,-q", quiet, "no summary on stderr");
+
+  CLI::App* exp = app.add_subcommand(
+      "export",
+      "write the platform's own job history (jobs that ran and ended, from the server's SQLite "
+      "database) as a trace; run times on a fallback class are converted to the first class");
+  std::string data_dir, db_path, exp_out;
+  exp->add_option("--data-dir", data_dir, "the server's data directory (reads DIR/gpuaas.db)")
+      ->type_name("DIR");
+  exp->add_option("--db", db_path, "the database file itself")->type_name("FILE");
+  exp->add_option("--out", exp_out, "output trace (default: stdout)")->type_name("FILE");
+  exp->add_flag("--quiet,-q", quiet, "no summary on stderr");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (imp->parsed()) return ImportTrace(format, in_path, imp_out, quiet);
+  if (exp->parsed()) {
+    if (data_dir.empty() == db_path.empty()) return Fail("give one of --data-dir or --db", 2);
+    return ExportTrace(db_path.empty() ? data_dir + "/gpuaas.db" : db_path, exp_out, quiet);
   }
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
   auto cluster = sim::ParseClusterSpec(cluster_text, catalogue);
@@ -202,6 +382,137 @@ int RunTraceCommand(int argc, char** argv) {
   Status s = sim::WriteGeneratedTrace(o, out);
   if (!s.ok()) return Fail(out_path + ": " + s.message());
   return 0;
+}
+
+}  // namespace gpuaas
+
+namespace gpuaas {
+
+int RunPlanCommand(int argc, char** argv) {
+  CLI::App app{
+      "gpuaas plan: replay one history on several fleets side by side (optionally with more "
+      "load), and search for the cheapest fleet whose 95th-percentile wait meets a target. "
+      "The model: docs/simulator.md (\"Capacity planning\")."};
+  app.name("gpuaas plan");
+  std::string trace, cluster_text, policy = "default", scale_text = "1", target_text, costs_text;
+  std::vector<std::string> tries;
+  bool json = false, assign_types = false;
+  uint64_t seed = 1;
+  double walltime_factor = 0;
+  int max_runs = 30;
+  app.add_option("--trace", trace, "the trace CSV")->type_name("FILE")->required();
+  app.add_option("--cluster", cluster_text, "today's fleet, e.g. h200:8x4,l40s:4x6")
+      ->type_name("SPEC")
+      ->required();
+  app.add_option("--try", tries, "another fleet to compare (repeatable)")->type_name("SPEC");
+  app.add_option("--scale-load", scale_text,
+                 "demand growth: jobs arrive this many times as fast (1.3 = +30%)")
+      ->type_name("X");
+  app.add_option("--policy", policy, "the policy (default: default)")->type_name("P");
+  app.add_option("--target-p95-wait", target_text,
+                 "search for the cheapest fleet (node shapes of --cluster) whose p95 wait is at "
+                 "most this, e.g. 1h; needs --node-cost")
+      ->type_name("DURATION");
+  app.add_option("--node-cost", costs_text,
+                 "monthly cost of one node of each class in EUR, e.g. h200=32000,l40s=9000")
+      ->type_name("CLASS=EUR,...");
+  app.add_option("--max-runs", max_runs, "at most this many replays in the search (default 30)")
+      ->type_name("N");
+  app.add_flag("--json", json, "print the results as JSON");
+  app.add_flag("--assign-types", assign_types, "as for simulate");
+  app.add_option("--seed", seed, "as for simulate")->type_name("N");
+  app.add_option("--walltime-from-duration", walltime_factor, "as for simulate")
+      ->type_name("FACTOR");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const std::vector<GpuClass> catalogue = DefaultGpuClasses();
+  std::vector<sim::ClusterSpec> fleets;
+  for (const std::string& text : [&] {
+         std::vector<std::string> all = {cluster_text};
+         all.insert(all.end(), tries.begin(), tries.end());
+         return all;
+       }()) {
+    auto c = sim::ParseClusterSpec(text, catalogue);
+    if (!c.ok()) return Fail(c.status().message(), 2);
+    fleets.push_back(*c);
+  }
+  char* end = nullptr;
+  const double scale = std::strtod(scale_text.c_str(), &end);
+  if (end == scale_text.c_str() || *end != '\0' || !(scale > 0 && scale <= 100)) {
+    return Fail("--scale-load: expected a number in (0, 100], e.g. 1.3", 2);
+  }
+  bool known = false;
+  for (const std::string& k : sim::SimPolicyNames()) known = known || k == policy;
+  if (!known) return Fail("unknown policy \"" + policy + "\" (known: " + PolicyList() + ")", 2);
+  if (walltime_factor != 0) {
+    if (Status s = sim::ValidateWalltimeFactor(walltime_factor); !s.ok()) {
+      return Fail("--walltime-from-duration: " + s.message(), 2);
+    }
+  }
+  int64_t target_s = 0;
+  std::map<std::string, MicroEur> costs;
+  if (!costs_text.empty()) {
+    auto c = sim::ParseNodeCosts(costs_text);
+    if (!c.ok()) return Fail("--node-cost: " + c.status().message(), 2);
+    costs = *c;
+  }
+  if (!target_text.empty()) {
+    auto t = ParseDurationSeconds(target_text);
+    if (!t.ok() || *t <= 0) return Fail("--target-p95-wait: expected e.g. 30m, 1h, 1d", 2);
+    target_s = *t;
+    if (costs.empty()) return Fail("--target-p95-wait needs --node-cost", 2);
+  }
+  if (max_runs < 1 || max_runs > 1000) return Fail("--max-runs: between 1 and 1000", 2);
+
+  auto run = [&](const sim::ClusterSpec& c) -> Result<sim::PolicyMetrics> {
+    std::ifstream file(trace, std::ios::in | std::ios::binary);
+    if (!file) return InvalidArgument("cannot open trace " + trace);
+    sim::TraceReader reader(file, trace);
+    sim::ClassMixSource mixed(reader, sim::ClusterClasses(c, catalogue), seed);
+    sim::JobSource& typed = assign_types ? static_cast<sim::JobSource&>(mixed) : reader;
+    sim::WalltimeModelSource walled(typed, walltime_factor);
+    sim::JobSource& src = walltime_factor != 0 ? static_cast<sim::JobSource&>(walled) : typed;
+    sim::ScaledLoadSource scaled(src, scale);
+    sim::SimOptions o;
+    o.policy = policy;
+    auto r = sim::Simulate(scaled, c, catalogue, o);
+    if (!r.ok()) return r.status();
+    std::fprintf(stderr, "plan: %s: p95 wait %s\n", c.ToString().c_str(),
+                 FormatDurationSeconds(static_cast<int64_t>(r->metrics.p95_wait_s)).c_str());
+    return std::move(r->metrics);
+  };
+  std::vector<sim::FleetResult> results;
+  for (const sim::ClusterSpec& c : fleets) {
+    auto m = run(c);
+    if (!m.ok()) return Fail(m.status().message());
+    sim::FleetResult f;
+    f.cluster = c;
+    f.gpus = c.TotalGpus();
+    f.monthly_cost = sim::FleetMonthlyCost(c, costs);
+    f.metrics = std::move(m).value();
+    f.meets_target = target_s > 0 && f.metrics.finished == f.metrics.jobs &&
+                     f.metrics.p95_wait_s <= static_cast<double>(target_s);
+    results.push_back(std::move(f));
+  }
+  std::optional<sim::SearchResult> search;
+  if (target_s > 0) {
+    sim::SearchOptions so;
+    so.target_p95_wait_s = target_s;
+    so.node_cost = costs;
+    so.max_runs = max_runs;
+    auto r = sim::SearchCheapestFleet(fleets.front(), so, run);
+    if (!r.ok())
+      return Fail(r.status().message(), r.status().code() == Code::kInvalidArgument ? 2 : 1);
+    search = std::move(r).value();
+  }
+  const sim::SearchResult* sp = search ? &*search : nullptr;
+  std::cout << (json ? sim::PlanJson(trace, policy, scale, results, sp, target_s)
+                     : sim::PlanTable(trace, policy, scale, results, sp, target_s));
+  std::cout.flush();
+  return std::cout ? 0 : 1;
 }
 
 }  // namespace gpuaas

@@ -8,6 +8,9 @@ namespace gpuaas {
 // gpuaas simulate --trace FILE --cluster SPEC --policy P[,P...] [--json] [--seed N] ...
 int RunSimulateCommand(int argc, char** argv);
 // gpuaas trace generate --jobs N --seed S [--entities K] [--load L] [--cluster SPEC] [--out F]
+// gpuaas trace import|export ...
 int RunTraceCommand(int argc, char** argv);
+// gpuaas plan --trace FILE --cluster SPEC [--try SPEC]... [--scale-load X] [--target-p95-wait D]
+int RunPlanCommand(int argc, char** argv);
 
 }  // namespace gpuaas

@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -55,6 +56,42 @@ bool SamePlacements(const sched::Plan& a, const sched::Plan& b) {
     }
   }
   return a.preemptions.size() == b.preemptions.size();
+}
+
+Result<bool> ParseBool(const std::string& key, const std::string& v) {
+  if (v == "true" || v == "1") return true;
+  if (v == "false" || v == "0") return false;
+  return InvalidArgument("policy setting " + key + ": expected true or false, got \"" + v + "\"");
+}
+
+Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string>>& overrides,
+                            sched::Policy* p) {
+  for (const auto& [key, value] : overrides) {
+    if (key == "queue_order") {
+      p->queue_order = value;
+    } else if (key == "backfill" || key == "strict_order") {
+      auto b = ParseBool(key, value);
+      if (!b.ok()) return b.status();
+      (key == "backfill" ? p->backfill : p->strict_order) = *b;
+    } else if (key == "reservations" || key == "fair_share_half_life_s") {
+      int64_t n = -1;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
+        return InvalidArgument("policy setting " + key + ": expected a count >= 0, got \"" + value +
+                               "\"");
+      }
+      if (key == "reservations") {
+        p->reservations = static_cast<int>(n);
+      } else {
+        p->fair_share_half_life_s = n;
+      }
+    } else {
+      return InvalidArgument("unknown policy setting \"" + key +
+                             "\" (known: queue_order, backfill, reservations, strict_order, "
+                             "fair_share_half_life_s)");
+    }
+  }
+  return sched::ValidatePolicy(*p);
 }
 
 std::string SecondsText(Millis t) { return std::to_string((t - kSimEpoch) / 1000); }
@@ -123,6 +160,8 @@ class Replay {
   std::vector<int> node_free_;                 // by node position (a node has one class)
   std::vector<int> node_class_;                // by node position: class index
   std::vector<int> max_node_free_;             // by class index; refreshed by each pass
+  std::vector<int> class_total_;               // by class index: GPUs in the cluster
+  SimSample sample_;                           // for on_sample; queued_jobs kept up to date
   int free_gpus_ = 0;
   int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
   std::unordered_map<JobId, size_t> queued_pos_;
@@ -156,6 +195,8 @@ Status Replay::Init() {
   }
   oracle_ = options_.policy == kOraclePolicy;
   policy_ = std::move(policy).value();
+  if (Status s = ApplyPolicyOverrides(options_.policy_overrides, &policy_); !s.ok()) return s;
+  oracle_ = oracle_ || policy_.queue_order == kOraclePolicy;
   policy_.max_estimates = 0;  // nobody reads start estimates in a replay
   // Simulated jobs have one priority class and no guarantees: nothing could be preempted, so
   // the search for victims is skipped (the same decisions, cheaper).
@@ -180,6 +221,8 @@ Status Replay::Init() {
     node_free_.push_back(static_cast<int>(n.devices.size()));
     node_class_.push_back(class_index_.at(n.devices.front().gpu_class));
   }
+  sample_.queued_jobs.assign(class_names.size(), 0);
+  sample_.busy_gpus.assign(class_names.size(), 0);
   for (const NodeGroup& g : cluster_.groups) {
     free_by_class_[class_index_[g.gpu_class]] += g.gpus_per_node * g.nodes;
     int& m = class_max_node_[g.gpu_class];
@@ -188,6 +231,7 @@ Status Replay::Init() {
   // The window (see ChooseWindow) is exact only without a per-pass limit: the simulator has none.
   policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
   window_blockers_ = policy_.backfill ? policy_.reservations : policy_.strict_order ? 1 : 0;
+  class_total_ = free_by_class_;
   return ReadNextArrival();
 }
 
@@ -250,6 +294,9 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   live.duration_s = job.duration_s;
   live.gpus = job.gpus;
   live.first_class = view.gpu_types.front();
+  if (auto c = class_index_.find(live.first_class); c != class_index_.end()) {
+    ++sample_.queued_jobs[c->second];
+  }
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
   queued_pos_[id] = snap_.queued.size();
@@ -283,6 +330,9 @@ void Replay::Start(const sched::Placement& p, Millis now) {
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
 
   Live& job = live_.at(p.job);
+  if (auto c = class_index_.find(job.first_class); c != class_index_.end()) {
+    --sample_.queued_jobs[c->second];
+  }
   job.slices.clear();
   if (p.slices.empty()) {
     job.slices.push_back({static_cast<size_t>(p.node - 1), p.devices});
@@ -358,8 +408,10 @@ void Replay::Complete(JobId id, Millis end) {
         d.closed * DecayFactor(end - d.at, h) + DecayedGpuHours(job.gpus, job.start, end, end, h);
     d.at = end;
   }
-  metrics_.AddFinished(
-      {job.entity, job.gpu_class, job.submit, job.start, end, job.gpus, job.timed_out});
+  const JobOutcome outcome{job.entity, job.gpu_class, job.submit,   job.start,
+                           end,        job.gpus,      job.timed_out};
+  metrics_.AddFinished(outcome);
+  if (options_.on_finish) options_.on_finish(outcome);
   ++progress_.finished;
   live_.erase(it);
 }
@@ -529,6 +581,13 @@ Result<SimResult> Replay::Run() {
     if (MightPlace()) {
       if (Status s = Pass(now); !s.ok()) return s;
     }
+    if (options_.on_sample) {
+      sample_.now_s = (now - kSimEpoch) / 1000;
+      for (size_t c = 0; c < class_total_.size(); ++c) {
+        sample_.busy_gpus[c] = class_total_[c] - free_by_class_[c];
+      }
+      options_.on_sample(sample_);
+    }
     if (options_.progress_every > 0 && options_.on_progress &&
         result_.events % options_.progress_every == 0) {
       Report(now);
@@ -536,6 +595,7 @@ Result<SimResult> Replay::Run() {
   }
   result_.never_started = static_cast<int64_t>(snap_.queued.size()) + result_.unplaceable;
   result_.metrics = metrics_.Finish(options_.policy, entity_names_);
+  result_.entity_names = entity_names_;
   return std::move(result_);
 }
 

@@ -52,6 +52,13 @@ struct SimProgress {
   int64_t now_s = 0;  // trace seconds
 };
 
+// The cluster between two event times (for plots): by class index (ClusterClasses order).
+struct SimSample {
+  int64_t now_s = 0;             // trace seconds; holds until the next sample
+  std::vector<int> queued_jobs;  // queued jobs by their first acceptable class
+  std::vector<int> busy_gpus;    // allocated GPUs
+};
+
 struct SimOptions {
   std::string policy = "default";  // a sched::PolicyByName name, or "sjf-oracle"
   bool check_invariants = true;
@@ -59,9 +66,17 @@ struct SimOptions {
   // the window (the jobs that can start, block or reserve; see simulator.cc). For tests: slow.
   bool verify_window = false;
   int64_t default_walltime_s = 0;  // walltime of jobs stating none; 0 = the policy's default
+  // Knob overrides on the named policy (what-if on the scheduler's settings), applied in order:
+  // queue_order=fifo|priority|fair-share|sjf-oracle, backfill=true|false, reservations=N,
+  // strict_order=true|false, fair_share_half_life_s=N. Unknown keys or values are errors.
+  std::vector<std::pair<std::string, std::string>> policy_overrides;
   // Called every `progress_every` events (0 = never) from the replaying thread.
   int64_t progress_every = 0;
   std::function<void(const SimProgress&)> on_progress;
+  // Called once per event time, after its pass (unset = never). For reports.
+  std::function<void(const SimSample&)> on_sample;
+  // Called for each finished job; `entity_names` of the result name its entity index.
+  std::function<void(const JobOutcome&)> on_finish;
 };
 
 struct SimResult {
@@ -70,6 +85,7 @@ struct SimResult {
   int64_t never_started = 0;  // still queued when the trace ran out of events (incl. unplaceable)
   int64_t passes = 0;         // scheduling passes run
   int64_t events = 0;         // distinct event times
+  std::vector<std::string> entity_names;  // by entity index (order of first arrival)
 };
 
 // The policy names the simulator accepts, in the order they are documented.
