@@ -104,6 +104,8 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"walltime_s", j.walltime_s},
       {"command", StringArray(j.command)},
       {"environment", j.environment},
+      {"cpus", j.cpus},
+      {"memory_gb", j.memory_gb},
       {"submitted_at", TimeOrNull(j.submitted_at)},
       {"started_at", TimeOrNull(j.started_at)},
       {"finished_at", TimeOrNull(j.finished_at)},
@@ -216,6 +218,16 @@ Result<JobRequest> JobRequestOf(const json::object& o) {
   if (cmd) r.command = *cmd;
   GPUAAS_ASSIGN_OR_RETURN(auto env, GetString(o, "environment"));
   if (env) r.environment = *env;
+  GPUAAS_ASSIGN_OR_RETURN(auto cpus, GetInt(o, "cpus"));
+  if (cpus) {
+    if (*cpus < 1 || *cpus > 1'000'000) return FailedPrecondition("cpus must be at least 1");
+    r.cpus = static_cast<int>(*cpus);
+  }
+  GPUAAS_ASSIGN_OR_RETURN(auto mem, GetInt(o, "memory_gb"));
+  if (mem) {
+    if (*mem < 1 || *mem > 1'000'000) return FailedPrecondition("memory_gb must be at least 1");
+    r.memory_gb = static_cast<int>(*mem);
+  }
   GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
   if (entity) r.entity = *entity;
   GPUAAS_ASSIGN_OR_RETURN(auto project, GetString(o, "project"));
@@ -376,6 +388,8 @@ json::object DesiredJson(const DesiredWorkloads& d) {
                               {"gpu_ids", IntArray(w.gpu_ids)},
                               {"walltime_s", w.walltime_s},
                               {"grace_ms", w.grace_ms},
+                              {"memory_bytes", w.memory_bytes},
+                              {"cpu_millis", w.cpu_millis},
                               {"adopt_only", w.adopt_only}});
   }
   return {{"node_id", d.node_id},

@@ -87,13 +87,33 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   }
   if (auto* a = root["agents"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(
-        CheckKeys(*a, "agents.", {"heartbeat_interval", "heartbeat_timeout", "grace"}));
+        CheckKeys(*a, "agents.",
+                  {"heartbeat_interval", "heartbeat_timeout", "grace", "on_gpu_failure"}));
+    if (const toml::node* n = a->get("on_gpu_failure")) {
+      auto v = n->value<std::string>();
+      if (!v || (*v != "fail" && *v != "requeue")) {
+        return InvalidArgument("agents.on_gpu_failure must be \"fail\" or \"requeue\"");
+      }
+      c.requeue_on_gpu_failure = *v == "requeue";
+    }
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "heartbeat_interval", 1000, c.heartbeat_interval_ms));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "heartbeat_timeout", 1000, c.heartbeat_timeout_ms));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "grace", 1000, c.grace_ms));
   }
   if (auto* l = root["limits"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*l, "limits.", {"max_queued_jobs", "max_log_bytes"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*l, "limits.",
+                                     {"max_queued_jobs", "max_log_bytes", "default_cpus_per_gpu",
+                                      "default_memory_gb_per_gpu"}));
+    if (auto v = (*l)["default_cpus_per_gpu"].value<int64_t>()) {
+      if (*v < 1 || *v > 1024) return InvalidArgument("limits.default_cpus_per_gpu: 1 to 1024");
+      c.default_cpus_per_gpu = static_cast<int>(*v);
+    }
+    if (auto v = (*l)["default_memory_gb_per_gpu"].value<int64_t>()) {
+      if (*v < 1 || *v > 16384) {
+        return InvalidArgument("limits.default_memory_gb_per_gpu: 1 to 16384");
+      }
+      c.default_memory_gb_per_gpu = static_cast<int>(*v);
+    }
     if (auto v = (*l)["max_queued_jobs"].value<int64_t>()) {
       if (*v < 1) return InvalidArgument("limits.max_queued_jobs must be positive");
       c.max_active_jobs = static_cast<size_t>(*v);

@@ -36,6 +36,11 @@ struct Job {
   int64_t walltime_s = 0;              // 0 = the platform default
   std::vector<std::string> command;
   std::string environment;  // environment catalogue name, e.g. "pytorch" ("" = host)
+  // Host resources, enforced on the node by cgroups (docs/agent.md): CPU cores and memory in
+  // GiB. Set at submit (given, or the per-GPU defaults of the config); 0 only in rows written
+  // before they existed (then no limit).
+  int cpus = 0;
+  int memory_gb = 0;
   int priority = 0;
   // Billing (added by the billing issue): a free project label shown on invoice lines, and the
   // priority class ("" = the default class) that selects the price (best-effort is discounted).

@@ -17,6 +17,13 @@ struct PlatformConfig {
   int64_t default_walltime_s = 24 * 3600;  // when a job names none
   int64_t max_walltime_s = 30 * 24 * 3600;
   int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL
+  // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
+  // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy
+  // of it is queued again (it never lands on the bad GPU: only healthy devices are placed).
+  bool requeue_on_gpu_failure = false;
+  // A job's host resources when it names none: per GPU it asks for ([limits] in the config).
+  int default_cpus_per_gpu = 8;
+  int default_memory_gb_per_gpu = 64;
   int64_t schedule_min_interval_ms = 5;  // passes are coalesced at least this far apart
   size_t max_active_jobs = 200'000;      // queued + starting + running: past it submit gets 429
   size_t max_log_bytes = 8 << 20;        // per job, kept by the server

@@ -231,6 +231,8 @@ class Platform {
   void FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch);
   // Stops a running job for another (reason in words); resubmits it if it asked to.
   void PreemptJob(Job& job, const std::string& reason, std::vector<Mutation>& batch);
+  // Queues a copy of `job` (resubmitted_from = job.id) with this reason; returns its id.
+  JobId ResubmitJob(const Job& job, const std::string& reason, std::vector<Mutation>& batch);
   void FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
                    std::optional<int> exit_code, std::vector<Mutation>& batch);
   // Returns true when the report ended an allocation (GPUs freed).

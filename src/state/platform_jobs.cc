@@ -9,6 +9,8 @@ namespace {
 
 constexpr size_t kMaxCommandArgs = 256;
 constexpr size_t kMaxCommandBytes = 64 << 10;
+constexpr int kMaxJobCpus = 1024;
+constexpr int kMaxJobMemoryGb = 16384;
 constexpr size_t kMaxJobName = 128;
 constexpr int kMaxGpusPerJob = 1024;
 
@@ -66,6 +68,12 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
                               "' (production, standard, best-effort)");
   }
   if (req.project.size() > 64) return FailedPrecondition("project is longer than 64 characters");
+  if (req.cpus < 0 || req.cpus > kMaxJobCpus) {
+    return FailedPrecondition("cpus must be between 1 and " + std::to_string(kMaxJobCpus));
+  }
+  if (req.memory_gb < 0 || req.memory_gb > kMaxJobMemoryGb) {
+    return FailedPrecondition("memory_gb must be between 1 and " + std::to_string(kMaxJobMemoryGb));
+  }
   if (req.node_selector.size() > 16) return FailedPrecondition("at most 16 node_selector labels");
   if (req.environment.size() > 64 || (!req.environment.empty() && !IsValidName(req.environment))) {
     return FailedPrecondition("environment '" + req.environment + "' is not a valid name");
@@ -131,6 +139,10 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
   j.walltime_s = req.walltime_s > 0 ? req.walltime_s : config_.default_walltime_s;
   j.command = req.command;
   j.environment = req.environment;
+  j.cpus = req.cpus > 0 ? req.cpus : std::min(kMaxJobCpus, req.gpus * config_.default_cpus_per_gpu);
+  j.memory_gb = req.memory_gb > 0
+                    ? req.memory_gb
+                    : std::min(kMaxJobMemoryGb, req.gpus * config_.default_memory_gb_per_gpu);
   j.project = req.project;
   j.priority_class = req.priority_class;
   j.requeue_on_preempt = req.requeue_on_preempt;
@@ -248,25 +260,32 @@ void Platform::PreemptJob(Job& job, const std::string& reason, std::vector<Mutat
   job.cancel_requested = true;
   job.reason = "preempted: " + reason;
   if (job.requeue_on_preempt) {
-    Job again = job;
-    again.id = next_job_++;
-    again.state = JobState::kQueued;
-    again.submitted_at = clock_.Now();
-    again.started_at = again.finished_at = 0;
-    again.exit_code.reset();
-    again.cancel_requested = false;
-    again.gpu_type.clear();
-    again.node = 0;
-    again.gpu_ids.clear();
-    again.allocation = 0;
-    again.resubmitted_from = job.id;
-    again.reason = "resubmitted after job " + std::to_string(job.id) + " was preempted";
-    job.reason += " (resubmitted as job " + std::to_string(again.id) + ")";
-    jobs_[again.id] = again;
-    queued_.insert(again.id);
-    batch.push_back(again);
+    const JobId again = ResubmitJob(
+        job, "resubmitted after job " + std::to_string(job.id) + " was preempted", batch);
+    job.reason += " (resubmitted as job " + std::to_string(again) + ")";
   }
   batch.push_back(job);
+}
+
+JobId Platform::ResubmitJob(const Job& job, const std::string& reason,
+                            std::vector<Mutation>& batch) {
+  Job again = job;
+  again.id = next_job_++;
+  again.state = JobState::kQueued;
+  again.submitted_at = clock_.Now();
+  again.started_at = again.finished_at = 0;
+  again.exit_code.reset();
+  again.cancel_requested = false;
+  again.gpu_type.clear();
+  again.node = 0;
+  again.gpu_ids.clear();
+  again.allocation = 0;
+  again.resubmitted_from = job.id;
+  again.reason = reason;
+  jobs_[again.id] = again;
+  queued_.insert(again.id);
+  batch.push_back(again);
+  return again.id;
 }
 
 void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch) {

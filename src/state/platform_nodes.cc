@@ -233,6 +233,9 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
     } else if (w.exit_code && *w.exit_code == -1 && w.signal == 0) {
       st = JobState::kLost;  // the agent has no trace of the process any more
       reason = "the node agent lost the process" + (w.message.empty() ? "" : ": " + w.message);
+    } else if (w.message.rfind("out of memory", 0) == 0) {
+      st = JobState::kFailed;  // the node's OOM killer, at the job's memory limit
+      reason = w.message;
     } else if (w.exit_code && *w.exit_code == 0) {
       st = JobState::kSucceeded;
     } else if (w.signal != 0) {
@@ -305,6 +308,8 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     w.gpu_ids = a.devices;
     w.walltime_s = j.walltime_s;
     w.grace_ms = config_.grace_ms;
+    w.memory_bytes = int64_t{j.memory_gb} << 30;
+    w.cpu_millis = int64_t{j.cpus} * 1000;
     w.adopt_only = j.state == JobState::kRunning;
     d.workloads.push_back(std::move(w));
   }

@@ -36,10 +36,19 @@ bool Platform::ApplyTelemetry(Node& node, const NodeReport& r, std::vector<Mutat
     const std::string why = "GPU " + std::to_string(g.index) + " (" + g.uuid + ") on node " +
                             node.name + " became unhealthy" +
                             (g.health_reason.empty() ? "" : ": " + g.health_reason);
-    GLOG_WARN("job {}: {}; failing it and draining the device", j.id, why);
     // Its processes are stopped by the agent (a final job is no longer desired); the devices
     // stay held until the agent confirms, and the unhealthy one is never placed again.
-    FinalizeJob(j, JobState::kFailed, now, why, std::nullopt, batch);
+    if (config_.requeue_on_gpu_failure || j.requeue_on_preempt) {
+      const JobId again = ResubmitJob(
+          j, "resubmitted after job " + std::to_string(j.id) + " lost its GPU: " + why, batch);
+      GLOG_WARN("job {}: {}; failing it (resubmitted as job {}) and draining the device", j.id, why,
+                again);
+      FinalizeJob(j, JobState::kFailed, now,
+                  why + " (resubmitted as job " + std::to_string(again) + ")", std::nullopt, batch);
+    } else {
+      GLOG_WARN("job {}: {}; failing it and draining the device", j.id, why);
+      FinalizeJob(j, JobState::kFailed, now, why, std::nullopt, batch);
+    }
     failed = true;
   }
   return failed;

@@ -48,6 +48,8 @@ struct JobRequest {
   int64_t walltime_s = 0;
   std::vector<std::string> command;
   std::string environment;
+  int cpus = 0;       // 0 = gpus x the configured default per GPU
+  int memory_gb = 0;  // 0 = gpus x the configured default per GPU
   std::string entity;  // platform-admin only
   std::string project;         // free label shown on invoices
   std::string priority_class;  // "production", "standard" (default), "best-effort"
@@ -120,6 +122,8 @@ struct Assignment {
   std::vector<int> gpu_ids;
   int64_t walltime_s = 0;
   int64_t grace_ms = 0;
+  int64_t memory_bytes = 0;  // cgroup limits (0 = none)
+  int64_t cpu_millis = 0;
   bool adopt_only = false;  // already started once: never start it again, only adopt
 };
 

@@ -44,7 +44,9 @@ constexpr Columns kJobCols = {"id",
                               "requeue_on_preempt",
                               "allow_fallback",
                               "node_selector_json",
-                              "resubmitted_from"};
+                              "resubmitted_from",
+                              "cpus",
+                              "memory_gb"};
 constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
                                      "gpu_class", "devices_json", "start",  "end"};
 constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",       "gpu_class",
@@ -214,6 +216,8 @@ Status SqliteRowWriter::Write(const Job& j) {
   job_.BindInt(26, j.allow_fallback ? 1 : 0);
   job_.BindText(27, EncodeStringMap(j.node_selector));
   job_.BindInt(28, j.resubmitted_from);
+  job_.BindInt(29, j.cpus);
+  job_.BindInt(30, j.memory_gb);
   return job_.Exec("upsert job");
 }
 
@@ -353,6 +357,8 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     GPUAAS_RETURN_IF_ERROR(DecodeInto(DecodeStringMap(r.ColumnText(26)), j.node_selector, "jobs",
                                       j.id, "node_selector_json"));
     j.resubmitted_from = r.ColumnInt(27);
+    j.cpus = static_cast<int>(r.ColumnInt(28));
+    j.memory_gb = static_cast<int>(r.ColumnInt(29));
     s.jobs.push_back(std::move(j));
     return Status::Ok();
   }));

@@ -181,11 +181,18 @@ constexpr char kRecordVersion[] =
 
 }  // namespace
 
+// Version 4: a job's host resources (cgroup limits on the node). 0 in older rows = no limit.
+constexpr char kSchemaV4[] = R"sql(
+ALTER TABLE jobs ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN memory_gb INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
       {2, "guarantees, shares, job options, energy", kSchemaV2},
       {3, "billing: prices, budgets, events, invoices, credit notes", kSchemaV3},
+      {4, "job cpus and memory", kSchemaV4},
   };
   return kMigrations;
 }

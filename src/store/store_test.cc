@@ -55,7 +55,7 @@ auto Tie(const Job& j) {
                   j.command, j.environment, j.priority, j.state, j.submitted_at, j.started_at,
                   j.finished_at, j.exit_code, j.reason, j.cancel_requested, j.gpu_type, j.node,
                   j.gpu_ids, j.allocation, j.project, j.priority_class, j.requeue_on_preempt,
-                  j.allow_fallback, j.node_selector, j.resubmitted_from);
+                  j.allow_fallback, j.node_selector, j.resubmitted_from, j.cpus, j.memory_gb);
 }
 auto Tie(const Allocation& a) {
   return std::tie(a.id, a.job, a.entity, a.user, a.node, a.gpu_class, a.devices, a.start, a.end);
@@ -142,6 +142,8 @@ struct Sample {
     j1.allow_fallback = false;
     j1.node_selector = {{"rack", "r1"}};
     j1.resubmitted_from = 9;
+    j1.cpus = 16;
+    j1.memory_gb = 128;
     Job j2;  // defaults: no exit code, empty vectors and strings
     j2.id = 2;
     Job j3 = j1;

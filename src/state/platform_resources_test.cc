@@ -1,0 +1,242 @@
+// A job's host resources and how the node's verdicts come back: cpus / memory_gb given or
+// defaulted per GPU, validated, handed to the agent as cgroup limits; an OOM kill reported by the
+// agent fails the job with "out of memory (limit N GiB)"; a GPU going bad fails its job, or
+// requeues it by policy (server config or the job's requeue_on_preempt). Real SQLite store,
+// manual clock.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "state/platform.h"
+#include "state/test_executor.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr Millis kT0 = 1'795'000'000'000;
+
+class PlatformResourcesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/gpuaas-platform-res-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void Open(const PlatformConfig& base, bool first = true) {
+    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
+    PlatformConfig cfg = base;
+    cfg.schedule_min_interval_ms = 0;
+    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
+    auto admin = platform_->Start();
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    exec_->Drain();
+    if (!first) return;  // the same admin principal as before the restart
+    admin_ = platform_->Authenticate(*admin).value();
+    bool ok = false;
+    EntityRequest er;
+    er.name = "acme";
+    platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
+    exec_->Drain();
+    ASSERT_TRUE(ok);
+  }
+  void TearDown() override {
+    platform_.reset();
+    exec_.reset();
+    if (store_) store_->Close();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  NodeReport Report(int n) {
+    NodeReport r;
+    r.node = "gpu-node-01";
+    for (int i = 0; i < n; ++i) {
+      r.gpus.push_back(
+          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
+    }
+    return r;
+  }
+  DesiredWorkloads Beat(const NodeReport& r) {
+    Principal agent;
+    agent.agent = true;
+    std::optional<Result<DesiredWorkloads>> out;
+    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
+    exec_->Drain();
+    EXPECT_TRUE(out && out->ok());
+    return out && out->ok() ? **out : DesiredWorkloads{};
+  }
+  Result<Job> TrySubmit(JobRequest req) {
+    req.gpu_types = {"h200"};
+    req.command = {"train"};
+    req.entity = "acme";
+    std::optional<Result<Job>> out;
+    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
+    exec_->Drain();
+    return *out;
+  }
+  Job Submit(JobRequest req) {
+    auto j = TrySubmit(std::move(req));
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    return j.ok() ? *j : Job{};
+  }
+  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
+  // Runs `job` on the node: returns its allocation once reported running.
+  AllocationId Run(NodeReport& r, const Job& job) {
+    DesiredWorkloads d = Beat(r);
+    for (const auto& w : d.workloads) {
+      if (w.job != job.id) continue;
+      r.workloads.push_back(
+          {job.id, w.allocation, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""});
+      Beat(r);
+      EXPECT_EQ(Get(job.id).state, JobState::kRunning);
+      return w.allocation;
+    }
+    ADD_FAILURE() << "job " << job.id << " was not placed";
+    return 0;
+  }
+
+  std::string dir_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<TestExecutor> exec_;
+  std::unique_ptr<Platform> platform_;
+  Principal admin_;
+};
+
+TEST_F(PlatformResourcesTest, CpusAndMemoryAreGivenOrDefaultedPerGpuAndReachTheAgent) {
+  PlatformConfig cfg;
+  cfg.default_cpus_per_gpu = 6;
+  cfg.default_memory_gb_per_gpu = 40;
+  Open(cfg);
+  NodeReport r = Report(4);
+  Beat(r);
+  JobRequest two;
+  two.gpus = 2;
+  const Job defaulted = Submit(two);
+  EXPECT_EQ(defaulted.cpus, 12);
+  EXPECT_EQ(defaulted.memory_gb, 80);
+  JobRequest given;
+  given.gpus = 1;
+  given.cpus = 3;
+  given.memory_gb = 5;
+  const Job explicit_ = Submit(given);
+  EXPECT_EQ(explicit_.cpus, 3);
+  EXPECT_EQ(explicit_.memory_gb, 5);
+
+  const DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 2u);
+  for (const auto& w : d.workloads) {
+    if (w.job == defaulted.id) {
+      EXPECT_EQ(w.memory_bytes, int64_t{80} << 30);
+      EXPECT_EQ(w.cpu_millis, 12'000);
+    } else {
+      EXPECT_EQ(w.memory_bytes, int64_t{5} << 30);
+      EXPECT_EQ(w.cpu_millis, 3'000);
+    }
+  }
+
+  // Out of bounds: refused as a broken rule, nothing queued.
+  JobRequest bad;
+  bad.cpus = 5000;
+  EXPECT_EQ(TrySubmit(bad).status().code(), Code::kFailedPrecondition);
+  bool more = false;
+  bad.cpus = 0;
+  bad.memory_gb = 100'000;
+  auto refused = TrySubmit(bad);
+  EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("memory_gb"), std::string::npos);
+  EXPECT_EQ(platform_->ListJobs(admin_, std::nullopt, 0, 0, 100, &more).size(), 2u);
+
+  // Kept by the store across a restart.
+  platform_.reset();
+  exec_.reset();
+  store_->Close();
+  store_.reset();
+  Open(cfg, /*first=*/false);
+  EXPECT_EQ(Get(explicit_.id).memory_gb, 5);
+  EXPECT_EQ(Get(defaulted.id).cpus, 12);
+}
+
+TEST_F(PlatformResourcesTest, AnOomKillReportedByTheAgentFailsTheJobWithTheLimit) {
+  Open(PlatformConfig{});
+  NodeReport r = Report(1);
+  Beat(r);
+  JobRequest req;
+  req.memory_gb = 2;
+  const Job j = Submit(req);
+  const AllocationId alloc = Run(r, j);
+  clock_.Advance(3000);
+  r.workloads = {{j.id, alloc, "exited", 137, 9, false, false, kT0, clock_.Now(),
+                  "out of memory (limit 2 GiB)"}};
+  Beat(r);
+  const Job done = Get(j.id);
+  EXPECT_EQ(done.state, JobState::kFailed);
+  EXPECT_EQ(done.reason, "out of memory (limit 2 GiB)");
+  EXPECT_EQ(done.exit_code, 137);
+}
+
+TEST_F(PlatformResourcesTest, ABadGpuRequeuesItsJobWhenTheServerSaysSo) {
+  PlatformConfig cfg;
+  cfg.requeue_on_gpu_failure = true;
+  Open(cfg);
+  NodeReport r = Report(2);
+  Beat(r);
+  JobRequest req;
+  const Job j = Submit(req);
+  const AllocationId alloc = Run(r, j);
+  const int bad = Get(j.id).gpu_ids.at(0);
+  clock_.Advance(5000);
+  r.gpus[bad].state = DeviceState::kUnhealthy;
+  r.gpus[bad].health_reason = "uncorrectable ECC errors (3)";
+  Beat(r);
+  const Job failed = Get(j.id);
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  EXPECT_NE(failed.reason.find("became unhealthy: uncorrectable ECC errors (3)"), std::string::npos)
+      << failed.reason;
+  const JobId again = failed.id + 1;
+  EXPECT_NE(failed.reason.find("(resubmitted as job " + std::to_string(again) + ")"),
+            std::string::npos)
+      << failed.reason;
+  const Job copy = Get(again);
+  EXPECT_EQ(copy.resubmitted_from, j.id);
+  EXPECT_EQ(copy.command, j.command);
+  EXPECT_EQ(copy.memory_gb, j.memory_gb);
+
+  // The agent confirms the old one stopped; the copy runs on the healthy GPU only.
+  r.workloads = {{j.id, alloc, "exited", 143, 15, false, true, kT0, clock_.Now(), ""}};
+  Beat(r);
+  r.workloads.clear();
+  Run(r, copy);
+  EXPECT_EQ(Get(again).gpu_ids, std::vector<int>{1 - bad});
+}
+
+TEST_F(PlatformResourcesTest, ABadGpuFailsItsJobByDefaultUnlessTheJobAskedToBeRequeued) {
+  Open(PlatformConfig{});
+  NodeReport r = Report(2);
+  Beat(r);
+  const Job plain = Submit(JobRequest{});
+  JobRequest wants;
+  wants.requeue_on_preempt = true;
+  const Job requeued = Submit(wants);
+  Run(r, plain);
+  Run(r, requeued);
+  clock_.Advance(5000);
+  for (auto& g : r.gpus) {
+    g.state = DeviceState::kUnhealthy;
+    g.health_reason = "too hot (95 C)";
+  }
+  Beat(r);
+  bool more = false;
+  EXPECT_EQ(Get(plain.id).state, JobState::kFailed);
+  EXPECT_EQ(Get(plain.id).reason.find("resubmitted"), std::string::npos);
+  EXPECT_EQ(Get(requeued.id).state, JobState::kFailed);
+  EXPECT_NE(Get(requeued.id).reason.find("resubmitted as job"), std::string::npos);
+  const auto jobs = platform_->ListJobs(admin_, JobState::kQueued, 0, 0, 100, &more);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].resubmitted_from, requeued.id);
+}
+
+}  // namespace
+}  // namespace gpuaas
