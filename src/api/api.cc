@@ -9,8 +9,12 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterAdminRoutes(router, platform);
   RegisterJobRoutes(router, platform);
   RegisterNodeRoutes(router, platform);
-  RegisterUsageRoutes(router, platform);
-  RegisterBillingRoutes(router, platform);
+  // One cache for the server's life: its thread polls Artifactory off the event loop.
+  const BillingConfig& b = platform.config().billing;
+  auto artifactory = std::make_shared<ArtifactoryCache>(ArtifactoryCache::Options{
+      b.artifactory_url, b.artifactory_token, b.storage_check_interval_ms});
+  RegisterUsageRoutes(router, platform, artifactory);
+  RegisterBillingRoutes(router, platform, artifactory);
   RegisterPortalRoutes(router, platform);
   RegisterNotebookRoutes(router, platform);
 }

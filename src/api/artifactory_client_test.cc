@@ -4,8 +4,11 @@
 // those answers (net::HttpServer on 127.0.0.1:0).
 #include "api/artifactory_client.h"
 
+#include "api/artifactory_cache.h"
+
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <thread>
 
@@ -130,6 +133,51 @@ TEST(ArtifactoryFetch, ReadsQuotaAndUsageOverHttp) {
 TEST(ArtifactoryFetch, UnreachableIsUnavailable) {
   auto u = FetchArtifactoryUsage("http://127.0.0.1:1", "", "acme", 1000);
   EXPECT_EQ(u.status().code(), Code::kUnavailable);
+}
+
+// Polls the cache until the entity's first fetch has landed (bounded: 10 s).
+ArtifactoryCache::Entry FirstFetch(ArtifactoryCache& cache, const std::string& entity) {
+  for (int i = 0; i < 1000; ++i) {
+    auto e = cache.Lookup(entity);
+    if (e && e->fetched) return *e;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "no fetch landed for " << entity;
+  return {};
+}
+
+TEST(ArtifactoryCache, FetchesOffTheCallerAndKeepsFigures) {
+  FakeArtifactory fake;
+  ArtifactoryCache cache({fake.url(), "secret", 60'000});
+  ASSERT_TRUE(cache.configured());
+  auto first = cache.Lookup("acme");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->fetched);  // answered at once; the thread fetches
+  ArtifactoryCache::Entry e = FirstFetch(cache, "acme");
+  EXPECT_TRUE(e.ever_ok);
+  EXPECT_TRUE(e.error.empty()) << e.error;
+  EXPECT_EQ(e.usage.quota_bytes, 300'000'000'000);
+  EXPECT_EQ(e.usage.used_bytes, 1'200'034'567);
+  EXPECT_GT(e.fetched_at, 0);
+  ArtifactoryCache::Entry missing = FirstFetch(cache, "nope");
+  EXPECT_FALSE(missing.ever_ok);
+  EXPECT_NE(missing.error.find("no project 'nope'"), std::string::npos) << missing.error;
+}
+
+TEST(ArtifactoryCache, NotConfiguredAnswersNothingAndUnreachableSaysWhy) {
+  ArtifactoryCache off({});
+  EXPECT_FALSE(off.configured());
+  EXPECT_FALSE(off.Lookup("acme").has_value());
+  ArtifactoryCache down({"http://127.0.0.1:1", "", 60'000, 500});
+  ArtifactoryCache::Entry e = FirstFetch(down, "acme");
+  EXPECT_FALSE(e.ever_ok);
+  EXPECT_FALSE(e.error.empty());
+}
+
+TEST(ArtifactoryCache, BoundsTheEntitiesItTracks) {
+  ArtifactoryCache cache({"http://127.0.0.1:1", "", 60'000, 500, 1});
+  EXPECT_TRUE(cache.Lookup("a")->error.empty());
+  EXPECT_NE(cache.Lookup("b")->error.find("too many"), std::string::npos);
 }
 
 }  // namespace

@@ -1,18 +1,25 @@
 // Route groups of the API (private to api/). Each registers its paths on the router.
 #pragma once
 
+#include <memory>
+
+#include "api/artifactory_cache.h"
 #include "net/router.h"
 #include "state/platform.h"
 
 namespace gpuaas::api {
 
-void RegisterHealthRoutes(net::Router& r, Platform& p);   // /healthz /readyz /metrics
-void RegisterAdminRoutes(net::Router& r, Platform& p);    // entities, users, tokens, whoami
-void RegisterJobRoutes(net::Router& r, Platform& p);      // jobs
-void RegisterNodeRoutes(net::Router& r, Platform& p);     // nodes, agent heartbeat
-void RegisterUsageRoutes(net::Router& r, Platform& p);    // usage
-void RegisterBillingRoutes(net::Router& r, Platform& p);  // prices, invoices, budgets, storage
-void RegisterPortalRoutes(net::Router& r, Platform& p);   // session cookie, GPU classes
+void RegisterHealthRoutes(net::Router& r, Platform& p);  // /healthz /readyz /metrics
+void RegisterAdminRoutes(net::Router& r, Platform& p);   // entities, users, tokens, whoami
+void RegisterJobRoutes(net::Router& r, Platform& p);     // jobs
+void RegisterNodeRoutes(net::Router& r, Platform& p);    // nodes, agent heartbeat
+// usage (with storage beside compute)
+void RegisterUsageRoutes(net::Router& r, Platform& p,
+                         std::shared_ptr<ArtifactoryCache> artifactory);
+// prices, invoices, budgets, storage
+void RegisterBillingRoutes(net::Router& r, Platform& p,
+                           std::shared_ptr<ArtifactoryCache> artifactory);
+void RegisterPortalRoutes(net::Router& r, Platform& p);    // session cookie, GPU classes
 void RegisterNotebookRoutes(net::Router& r, Platform& p);  // /notebooks/{id}/... proxy
 
 }  // namespace gpuaas::api

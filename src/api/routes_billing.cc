@@ -1,9 +1,9 @@
 // Billing routes (docs/api.md "Billing"): prices, invoices (JSON, CSV, HTML), closes, credit
 // notes, budgets, billing events, storage. Decoding and encoding only; the rules are in the
 // Platform (state/platform_billing.cc) and billing/.
-#include "api/artifactory_client.h"
 #include "api/handler_support.h"
 #include "api/routes.h"
+#include "api/storage_json.h"
 #include "billing/invoice_format.h"
 
 namespace gpuaas::api {
@@ -101,16 +101,6 @@ json::object EventJson(const Platform& p, const BillingEvent& e) {
   const Entity* ent = p.FindEntityById(e.entity);
   return {{"id", e.id},     {"entity", ent ? ent->name : ""}, {"month", e.month},
           {"kind", e.kind}, {"at", TimeOrNull(e.at)},         {"message", e.message}};
-}
-
-json::object StorageJson(const Platform::StorageView& v) {
-  return {{"entity", v.entity},
-          {"quota_bytes", v.quota_bytes},
-          {"used_bytes", v.measured ? json::value(v.used_bytes) : json::value(nullptr)},
-          {"measured_at", TimeOrNull(v.measured_at)},
-          {"truncated", v.truncated},
-          {"over_quota", v.measured && v.used_bytes >= v.quota_bytes},
-          {"path", v.path.empty() ? json::value(nullptr) : json::value(json::string(v.path))}};
 }
 
 // effective_from: RFC 3339 string or integer milliseconds; absent = now (0).
@@ -242,7 +232,8 @@ void RegisterPriceAndInvoiceRoutes(net::Router& r, Platform& p) {
         }));
 }
 
-void RegisterBudgetAndStorageRoutes(net::Router& r, Platform& p) {
+void RegisterBudgetAndStorageRoutes(net::Router& r, Platform& p,
+                                    std::shared_ptr<ArtifactoryCache> artifactory) {
   r.Add("PUT", "/api/v1/entities/{name}/budget",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           auto body = ParseObject(req.body);
@@ -280,27 +271,15 @@ void RegisterBudgetAndStorageRoutes(net::Router& r, Platform& p) {
           respond(JsonResponse(200, json::object{{"events", a}}));
         }));
   r.Add("GET", "/api/v1/entities/{name}/storage",
-        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+        Authed(p, [&p, artifactory](const Principal& who, net::HttpRequest&& req,
+                                    net::Respond respond) {
           std::string name = req.params["name"];
           // Measures the workspace now (bounded walk), so the answer is current.
           auto v = p.MeasureStorage(who, name);
           if (!v.ok()) return respond(ErrorOf(v.status()));
           json::object o = StorageJson(*v);
-          const BillingConfig& cfg = p.config().billing;
-          if (cfg.artifactory_url.empty()) {
-            o["artifactory"] = nullptr;
-          } else {
-            // Bounded by the client's timeout; the loop waits at most that long.
-            auto a = FetchArtifactoryUsage(cfg.artifactory_url, cfg.artifactory_token, name, 2000);
-            if (a.ok()) {
-              o["artifactory"] = json::object{{"project_key", a->project_key},
-                                              {"quota_bytes", a->quota_bytes},
-                                              {"used_bytes", a->used_bytes},
-                                              {"repositories", a->repositories}};
-            } else {
-              o["artifactory"] = json::object{{"error", a.status().message()}};
-            }
-          }
+          // The last figures fetched off the loop (ArtifactoryCache): never waits on Artifactory.
+          o["artifactory"] = ArtifactoryJson(artifactory->Lookup(name));
           respond(JsonResponse(200, o));
         }));
   r.Add("PUT", "/api/v1/entities/{name}/storage",
@@ -317,9 +296,10 @@ void RegisterBudgetAndStorageRoutes(net::Router& r, Platform& p) {
 
 }  // namespace
 
-void RegisterBillingRoutes(net::Router& r, Platform& p) {
+void RegisterBillingRoutes(net::Router& r, Platform& p,
+                           std::shared_ptr<ArtifactoryCache> artifactory) {
   RegisterPriceAndInvoiceRoutes(r, p);
-  RegisterBudgetAndStorageRoutes(r, p);
+  RegisterBudgetAndStorageRoutes(r, p, std::move(artifactory));
 }
 
 }  // namespace gpuaas::api

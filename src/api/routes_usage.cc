@@ -1,6 +1,7 @@
 #include "api/dto.h"
 #include "api/handler_support.h"
 #include "api/routes.h"
+#include "api/storage_json.h"
 
 namespace gpuaas::api {
 namespace {
@@ -19,9 +20,11 @@ Millis StartOfMonth(Millis now) {
 
 }  // namespace
 
-void RegisterUsageRoutes(net::Router& r, Platform& p) {
+void RegisterUsageRoutes(net::Router& r, Platform& p,
+                         std::shared_ptr<ArtifactoryCache> artifactory) {
   r.Add("GET", "/api/v1/usage",
-        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+        Authed(p, [&p, artifactory](const Principal& who, net::HttpRequest&& req,
+                                    net::Respond respond) {
           EntityId entity = 0;
           if (auto it = req.query.find("entity"); it != req.query.end() && !it->second.empty()) {
             auto e = p.GetEntity(who, it->second);
@@ -44,14 +47,24 @@ void RegisterUsageRoutes(net::Router& r, Platform& p) {
               costs[cls] = Money(cu.cost);
             }
             const Entity* e = p.FindEntityById(eu.entity);
-            a.push_back(json::object{{"entity", e ? e->name : ""},
+            const std::string name = e ? e->name : "";
+            // Storage beside compute: the workspace as last measured, Artifactory as last
+            // fetched (neither is measured here: the answer stays fast).
+            json::value storage = nullptr;
+            if (auto v = p.GetStorage(who, name); v.ok()) {
+              json::object so = StorageJson(*v);
+              so["artifactory"] = ArtifactoryJson(artifactory->Lookup(name));
+              storage = std::move(so);
+            }
+            a.push_back(json::object{{"entity", name},
                                      {"gpu_seconds", secs},
                                      {"cost_by_class", costs},
-                                     {"cost", Money(eu.cost)}});
+                                     {"cost", Money(eu.cost)},
+                                     {"storage", storage}});
           }
-          respond(JsonResponse(200, json::object{{"from", TimeOrNull(*from)},
-                                                 {"to", TimeOrNull(*to)},
-                                                 {"entities", a}}));
+          respond(JsonResponse(
+              200,
+              json::object{{"from", TimeOrNull(*from)}, {"to", TimeOrNull(*to)}, {"entities", a}}));
         }));
 }
 
