@@ -203,6 +203,33 @@ int RunNodes(const VerbContext& c) {
   return 0;
 }
 
+namespace {
+
+// "12.3 / 300.0 GB" from {"used_bytes", "quota_bytes"} (-1 quota: unlimited); "pending" before
+// Artifactory's first fetch; "error" when it never answered; "-" when not measured.
+std::string StorageCell(const json::object& o) {
+  if (const json::value* p = o.if_contains("pending"); p && p->is_bool() && p->as_bool()) {
+    return "pending";
+  }
+  const json::value* used = o.if_contains("used_bytes");
+  const json::value* quota = o.if_contains("quota_bytes");
+  if (used == nullptr || !used->is_number()) {
+    const json::value* err = o.if_contains("error");
+    return err && err->is_string() ? "error" : "-";
+  }
+  auto gb = [](const json::value& v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v.to_number<double>() / 1e9);
+    return std::string(buf);
+  };
+  std::string cell = gb(*used) + " / ";
+  if (quota && quota->is_number() && quota->to_number<double>() >= 0)
+    return cell + gb(*quota) + " GB";
+  return cell + "unlimited GB";
+}
+
+}  // namespace
+
 int RunUsage(const VerbContext& c) {
   const ClientArgs& a = c.args;
   if (!a.entity.empty()) {
@@ -232,6 +259,8 @@ int RunUsage(const VerbContext& c) {
   Row header = {"ENTITY"};
   for (const std::string& cls : classes) header.push_back(cls + " GPU-HOURS");
   header.push_back("COST");
+  header.push_back("WORKSPACE");
+  header.push_back("ARTIFACTORY");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
@@ -244,6 +273,11 @@ int RunUsage(const VerbContext& c) {
       row.push_back(s && s->is_number() ? FormatHours(s->to_number<double>()) : "0.00");
     }
     row.push_back(FormatMoney(e.contains("cost") ? e.at("cost") : json::value(nullptr)));
+    const json::value* st = e.if_contains("storage");
+    const json::object* so = st && st->is_object() ? &st->as_object() : nullptr;
+    row.push_back(so ? StorageCell(*so) : "-");
+    const json::value* art = so ? so->if_contains("artifactory") : nullptr;
+    row.push_back(art && art->is_object() ? StorageCell(art->as_object()) : "-");
     rows.push_back(std::move(row));
   }
   c.out << FormatTable(header, rows);

@@ -8,6 +8,9 @@ under fire."""
 
 import datetime
 import http.client
+import http.server
+import json
+import os
 import random
 import sqlite3
 import threading
@@ -124,6 +127,106 @@ class BillingApiTest(unittest.TestCase):
         self.assertEqual(admin.call("PUT", f"/api/v1/entities/{ent}/storage",
                                     {"quota_bytes": 10**12}).json["quota_bytes"], 10**12)
 
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "artifactory")
+ARTIFACTORY_TOKEN = "jfrog-reader-token-7f3a"
+
+
+class FakeArtifactory(http.server.ThreadingHTTPServer):
+    """Serves the documented Artifactory answers of fixtures/artifactory for one project key,
+    and remembers the Authorization headers it was sent."""
+
+    def __init__(self, project_key):
+        self.project_key = project_key
+        self.auth_seen = []
+
+        def load(name):
+            with open(os.path.join(FIXTURES, name)) as f:
+                return f.read().replace("PROJECT", project_key).encode()
+
+        answers = {f"/access/api/v1/projects/{project_key}": load("project.json"),
+                   "/artifactory/api/storageinfo": load("storageinfo.json")}
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                fake.auth_seen.append(self.headers.get("Authorization"))
+                body = answers.get(self.path)
+                status = 200 if body is not None else 404
+                body = body or b'{"errors":[{"status":404,"message":"Not found"}]}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+class ArtifactoryStorageTest(unittest.TestCase):
+    """Where `[storage] artifactory_url` is set, an entity's JFrog project quota and usage are
+    shown beside its workspace in the storage answer and beside compute in /api/v1/usage,
+    fetched off the event loop (the first answer may say "pending")."""
+
+    def test_storage_beside_compute(self):
+        require_binary()
+        ent = "acme-art"
+        fake = FakeArtifactory(ent)
+        self.addCleanup(fake.close)
+        server = Server()
+        self.addCleanup(server.cleanup)
+        cfg = os.path.join(server.data_dir, "gpuaas.toml")
+        with open(cfg, "w") as f:
+            f.write("[storage]\n"
+                    f'artifactory_url = "http://127.0.0.1:{fake.server_address[1]}"\n'
+                    f'artifactory_token = "{ARTIFACTORY_TOKEN}"\n')
+        server.extra_args += ["--config", cfg]
+        server.start()
+        admin = server.admin
+        admin.create_entity(ent)
+        member = admin.with_token(admin.create_user("art-user", ent)["token"])
+
+        def fetched():
+            st = member.get(f"/api/v1/entities/{ent}/storage")
+            self.assertEqual(st.status, 200, st)
+            a = st.json["artifactory"]
+            self.assertIsNotNone(a)
+            return st.json if "used_bytes" in a else None
+
+        st = poll(fetched, 15, "the Artifactory figures")
+        a = st["artifactory"]
+        self.assertEqual(a["project_key"], ent)
+        self.assertEqual(a["quota_bytes"], 300_000_000_000)
+        self.assertEqual(a["used_bytes"], 1_200_034_567)  # its two repositories, not "other"
+        self.assertEqual(a["repositories"], 2)
+        self.assertIsNone(a["error"])
+        self.assertIn(f"Bearer {ARTIFACTORY_TOKEN}", fake.auth_seen)
+
+        job = member.submit(gpus=1, gpu_types=["l40s"], command=["sleep", "0.2"],
+                            walltime_s=300)
+        member.wait_final(job["id"])
+        usage = member.get(f"/api/v1/usage?entity={ent}")
+        self.assertEqual(usage.status, 200, usage)
+        [row] = usage.json["entities"]
+        self.assertEqual(row["storage"]["quota_bytes"], 300_000_000_000)
+        self.assertEqual(row["storage"]["artifactory"]["used_bytes"], 1_200_034_567)
+        # The CLI's usage table shows both beside the compute columns.
+        out = server.cli("usage", "--entity", ent, json_out=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("ARTIFACTORY", out.stdout)
+        self.assertIn("1.2 / 300.0 GB", out.stdout)
+        # The reader token is the server's: never in an answer.
+        self.assertNotIn(ARTIFACTORY_TOKEN, json.dumps(usage.json) + json.dumps(st))
 
 class MonthCloseCrashTest(unittest.TestCase):
 
