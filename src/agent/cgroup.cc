@@ -389,7 +389,7 @@ Result<std::shared_ptr<const Cgroups>> CgroupsForMode(CgroupMode mode,
                                                       const std::string& relative_root,
                                                       const std::string& who) {
   if (mode == CgroupMode::kOff) {
-    GLOG_WARN("agent {}: --cgroups=off: workloads run WITHOUT memory and CPU limits", who);
+    GLOG_WARN("agent {}: cgroups are off: workloads run WITHOUT memory and CPU limits", who);
     return std::shared_ptr<const Cgroups>();
   }
   auto cg = OpenCgroups(relative_root);
@@ -405,7 +405,7 @@ Result<std::shared_ptr<const Cgroups>> CgroupsForMode(CgroupMode mode,
   }
   GLOG_WARN(
       "agent {}: cgroups are not usable ({}): workloads run WITHOUT memory and CPU limits "
-      "(--cgroups=auto)",
+      "(cgroups=auto)",
       who, cg.status().message());
   return std::shared_ptr<const Cgroups>();
 }

@@ -91,6 +91,12 @@ int RunServerCommand(int argc, char** argv) {
                  "simulated inventory, one node per item, e.g. h200:8,l40s:4 (the default when "
                  "no NVIDIA driver is found)");
   app.add_option("--config", config_file, "TOML configuration file (see docs/operations.md)");
+  std::string demo_cgroups = "off";
+  app.add_option("--demo-cgroups", demo_cgroups,
+                 "memory/CPU limits of the demo nodes' workloads (docs/agent.md): off, auto or "
+                 "required")
+      ->check(CLI::IsMember({"off", "auto", "required"}))
+      ->capture_default_str();
   std::string web_dir;
   app.add_option("--web-dir", web_dir,
                  "the portal's built assets (default: web/ beside the binary, else ./web/dist; "
@@ -199,6 +205,14 @@ int RunServerCommand(int argc, char** argv) {
     ao.gpus = n.gpus;
     ao.simulated = true;
     ao.state_dir = data_dir + "/agent/" + n.name;
+    CgroupMode cgroup_mode = CgroupMode::kOff;
+    (void)ParseCgroupMode(demo_cgroups, &cgroup_mode);
+    auto cgroups = CgroupsForMode(cgroup_mode, "gpuaas/" + n.name, n.name);
+    if (!cgroups.ok()) {
+      std::cerr << "error: agent " << n.name << ": " << cgroups.status().message() << "\n";
+      return 1;
+    }
+    ao.cgroups = *cgroups;
     auto agent = std::make_unique<Agent>(ao);
     if (Status s = agent->Start(); !s.ok()) {
       std::cerr << "error: agent " << n.name << ": " << s.message() << "\n";
