@@ -156,7 +156,7 @@ int RunSimulateCommand(int argc, char** argv) {
   std::string trace, cluster_text, policies = "default", default_walltime, report_dir;
   bool json = false, assign_types = false, no_check = false, quiet = false, verify = false;
   uint64_t seed = 1;
-  double walltime_factor = 0;
+  std::string walltime_text, shares_text;
   std::vector<std::string> settings;
   app.add_option("--trace", trace, "the trace CSV (rows in submit order)")
       ->type_name("FILE")
@@ -176,17 +176,23 @@ int RunSimulateCommand(int argc, char** argv) {
                  "walltime of jobs that state none, e.g. 30d (default: the platform's, 1d); "
                  "a job running longer is killed and counts as timed out")
       ->type_name("DURATION");
-  app.add_option("--walltime-from-duration", walltime_factor,
+  app.add_option("--walltime-from-duration", walltime_text,
                  "give jobs that state no walltime the limit a user would ask: run time x "
-                 "FACTOR (>= 1), rounded up to 5 min / 30 min / 6 h / 1 d steps (the rule: "
-                 "src/sim/walltime_model.h); public traces record no walltimes")
-      ->type_name("FACTOR");
-  app.add_option("--set", settings,
-                 "what-if on the scheduler's knobs, applied to every policy (repeatable): "
-                 "queue_order=fifo|priority|fair-share|sjf-oracle, backfill=true|false, "
-                 "reservations=N, strict_order=true|false, fair_share_half_life_s=N; results are "
-                 "named e.g. default[reservations=0]")
+                 "FACTOR (>= 1), or x a per-job factor log-uniform in [LO, HI] (seeded), rounded "
+                 "up to 5 min / 30 min / 6 h / 1 d steps (the rule: src/sim/walltime_model.h); "
+                 "public traces record no walltimes")
+      ->type_name("FACTOR|LO:HI");
+  app.add_option(
+         "--set", settings,
+         "what-if on the scheduler's knobs, applied to every policy (repeatable): "
+         "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
+         "reservations=N, strict_order=true|false, fair_share_half_life_s=N; results are "
+         "named e.g. default[reservations=0]")
       ->type_name("KEY=VALUE");
+  app.add_option("--shares", shares_text,
+                 "fair-share weights: NAME=W,... or \"demand\" (each entity's share of the "
+                 "trace's GPU-time, a stand-in for quotas sized to demand; default: equal)")
+      ->type_name("SPEC");
   app.add_option("--report", report_dir,
                  "also write DIR/index.html: one self-contained page with plots (queue length "
                  "and GPU utilisation over time per class, waits and cost per entity) for every "
@@ -222,9 +228,29 @@ int RunSimulateCommand(int argc, char** argv) {
     if (!w.ok() || *w <= 0) return Fail("--default-walltime: expected e.g. 90s, 30m, 2h, 1d", 2);
     options.default_walltime_s = *w;
   }
-  if (walltime_factor != 0) {
-    if (Status s = sim::ValidateWalltimeFactor(walltime_factor); !s.ok()) {
-      return Fail("--walltime-from-duration: " + s.message(), 2);
+  sim::WalltimeModel walltime;
+  if (!walltime_text.empty()) {
+    auto m = sim::ParseWalltimeModel(walltime_text, seed);
+    if (!m.ok()) return Fail("--walltime-from-duration: " + m.status().message(), 2);
+    walltime = *m;
+  }
+  if (shares_text == "demand") {
+    std::ifstream file(trace, std::ios::in | std::ios::binary);
+    if (!file) return Fail("cannot open trace " + trace);
+    sim::TraceReader reader(file, trace);
+    auto shares = sim::EntitySharesFromDemand(reader);
+    if (!shares.ok()) return Fail(shares.status().message(), 2);
+    options.entity_shares = std::move(shares).value();
+  } else if (!shares_text.empty()) {
+    for (const std::string& item : SplitComma(shares_text)) {
+      const size_t eq = item.find('=');
+      char* end = nullptr;
+      const std::string w = eq == std::string::npos ? "" : item.substr(eq + 1);
+      const double v = std::strtod(w.c_str(), &end);
+      if (eq == std::string::npos || eq == 0 || w.empty() || *end != '\0' || !(v > 0)) {
+        return Fail("--shares: expected NAME=WEIGHT,... (weights > 0) or demand, got " + item, 2);
+      }
+      options.entity_shares[item.substr(0, eq)] = v;
     }
   }
   std::string suffix;
@@ -255,8 +281,8 @@ int RunSimulateCommand(int argc, char** argv) {
     sim::TraceReader reader(file, trace);
     sim::ClassMixSource mixed(reader, classes, seed);
     sim::JobSource& typed = assign_types ? static_cast<sim::JobSource&>(mixed) : reader;
-    sim::WalltimeModelSource walled(typed, walltime_factor);
-    sim::JobSource& source = walltime_factor != 0 ? static_cast<sim::JobSource&>(walled) : typed;
+    sim::WalltimeModelSource walled(typed, walltime);
+    sim::JobSource& source = walltime.lo > 0 ? static_cast<sim::JobSource&>(walled) : typed;
 
     options.policy = name;
     const auto t0 = SteadyClock::now();
@@ -398,7 +424,7 @@ int RunPlanCommand(int argc, char** argv) {
   std::vector<std::string> tries;
   bool json = false, assign_types = false;
   uint64_t seed = 1;
-  double walltime_factor = 0;
+  std::string walltime_text;
   int max_runs = 30;
   app.add_option("--trace", trace, "the trace CSV")->type_name("FILE")->required();
   app.add_option("--cluster", cluster_text, "today's fleet, e.g. h200:8x4,l40s:4x6")
@@ -421,8 +447,8 @@ int RunPlanCommand(int argc, char** argv) {
   app.add_flag("--json", json, "print the results as JSON");
   app.add_flag("--assign-types", assign_types, "as for simulate");
   app.add_option("--seed", seed, "as for simulate")->type_name("N");
-  app.add_option("--walltime-from-duration", walltime_factor, "as for simulate")
-      ->type_name("FACTOR");
+  app.add_option("--walltime-from-duration", walltime_text, "as for simulate")
+      ->type_name("FACTOR|LO:HI");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -447,10 +473,11 @@ int RunPlanCommand(int argc, char** argv) {
   bool known = false;
   for (const std::string& k : sim::SimPolicyNames()) known = known || k == policy;
   if (!known) return Fail("unknown policy \"" + policy + "\" (known: " + PolicyList() + ")", 2);
-  if (walltime_factor != 0) {
-    if (Status s = sim::ValidateWalltimeFactor(walltime_factor); !s.ok()) {
-      return Fail("--walltime-from-duration: " + s.message(), 2);
-    }
+  sim::WalltimeModel walltime;
+  if (!walltime_text.empty()) {
+    auto m = sim::ParseWalltimeModel(walltime_text, seed);
+    if (!m.ok()) return Fail("--walltime-from-duration: " + m.status().message(), 2);
+    walltime = *m;
   }
   int64_t target_s = 0;
   std::map<std::string, MicroEur> costs;
@@ -473,8 +500,8 @@ int RunPlanCommand(int argc, char** argv) {
     sim::TraceReader reader(file, trace);
     sim::ClassMixSource mixed(reader, sim::ClusterClasses(c, catalogue), seed);
     sim::JobSource& typed = assign_types ? static_cast<sim::JobSource&>(mixed) : reader;
-    sim::WalltimeModelSource walled(typed, walltime_factor);
-    sim::JobSource& src = walltime_factor != 0 ? static_cast<sim::JobSource&>(walled) : typed;
+    sim::WalltimeModelSource walled(typed, walltime);
+    sim::JobSource& src = walltime.lo > 0 ? static_cast<sim::JobSource&>(walled) : typed;
     sim::ScaledLoadSource scaled(src, scale);
     sim::SimOptions o;
     o.policy = policy;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "model/gpu_class.h"
@@ -154,12 +155,38 @@ TEST(WalltimeModel, SourceAppliesToEveryJob) {
     jobs[i].duration_s = 4000 * (i + 1);
   }
   VectorJobSource inner(jobs);
-  WalltimeModelSource src(inner, 1.5);
+  WalltimeModelSource src(inner, WalltimeModel{1.5, 1.5, 1});
   TraceJob j;
   std::vector<int64_t> got;
   while (*src.Next(&j)) got.push_back(j.walltime_s);
   // 6000 s -> 2 h, 12000 s -> 3 h 30, 18000 s -> 5 h.
   EXPECT_EQ(got, (std::vector<int64_t>{2 * 3600, 3 * 3600 + 1800, 5 * 3600}));
+}
+
+TEST(WalltimeModel, PerJobFactorsAreSeededAndInRange) {
+  EXPECT_FALSE(ParseWalltimeModel("x", 1).ok());
+  EXPECT_FALSE(ParseWalltimeModel("8:2", 1).ok());
+  EXPECT_FALSE(ParseWalltimeModel("0.5:2", 1).ok());
+  EXPECT_FALSE(ParseWalltimeModel("2:", 1).ok());
+  auto fixed = ParseWalltimeModel("3", 1);
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(fixed->lo, 3);
+  EXPECT_EQ(fixed->hi, 3);
+  auto m = ParseWalltimeModel("1:8", 7);
+  ASSERT_TRUE(m.ok());
+  std::set<int64_t> distinct;
+  for (int i = 0; i < 200; ++i) {
+    TraceJob j, again;
+    j.id = again.id = "job-" + std::to_string(i);
+    j.duration_s = again.duration_s = 10000;
+    AssignWalltime(&j, *m);
+    AssignWalltime(&again, *m);
+    EXPECT_EQ(j.walltime_s, again.walltime_s);  // the same seed and id, the same walltime
+    EXPECT_GE(j.walltime_s, 10000);
+    EXPECT_LE(j.walltime_s, RoundUpRequestS(80000));
+    distinct.insert(j.walltime_s);
+  }
+  EXPECT_GT(distinct.size(), 20u);  // users misjudge by different amounts
 }
 
 Job Ran(JobId id, EntityId entity, Millis submit, Millis start, Millis end,

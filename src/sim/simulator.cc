@@ -21,6 +21,7 @@ namespace gpuaas::sim {
 namespace {
 
 constexpr const char* kOraclePolicy = "sjf-oracle";
+constexpr const char* kRequestOrder = "sjf-request";
 
 // 2^(-dt / half-life); 1 without decay.
 double DecayFactor(Millis dt, int64_t half_life_s) {
@@ -68,7 +69,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
                             sched::Policy* p) {
   for (const auto& [key, value] : overrides) {
     if (key == "queue_order") {
-      p->queue_order = value;
+      // sjf-request: the sjf order fed with the request (gpus x walltime), not the run time.
+      p->queue_order = value == kRequestOrder ? kOraclePolicy : value;
     } else if (key == "backfill" || key == "strict_order") {
       auto b = ParseBool(key, value);
       if (!b.ok()) return b.status();
@@ -149,6 +151,7 @@ class Replay {
   const SimOptions& options_;
   sched::Policy policy_;
   bool oracle_ = false;
+  bool request_order_ = false;  // queue_order=sjf-request (SimOptions::policy_overrides)
   bool fair_share_ = false;
   MetricsBuilder metrics_;
 
@@ -195,8 +198,11 @@ Status Replay::Init() {
   }
   oracle_ = options_.policy == kOraclePolicy;
   policy_ = std::move(policy).value();
+  for (const auto& [key, value] : options_.policy_overrides) {
+    if (key == "queue_order") request_order_ = value == kRequestOrder;
+  }
   if (Status s = ApplyPolicyOverrides(options_.policy_overrides, &policy_); !s.ok()) return s;
-  oracle_ = oracle_ || policy_.queue_order == kOraclePolicy;
+  oracle_ = (oracle_ || policy_.queue_order == kOraclePolicy) && !request_order_;
   policy_.max_estimates = 0;  // nobody reads start estimates in a replay
   // Simulated jobs have one priority class and no guarantees: nothing could be preempted, so
   // the search for victims is skipped (the same decisions, cheaper).
@@ -253,6 +259,9 @@ int Replay::EntityIndex(const std::string& name) {
     entity_names_.push_back(name);
     decay_.push_back({});
     snap_.entity_names[it->second + 1] = name;
+    if (auto sh = options_.entity_shares.find(name); sh != options_.entity_shares.end()) {
+      snap_.entity_shares[it->second + 1] = sh->second;
+    }
   }
   return it->second;
 }
@@ -285,6 +294,9 @@ void Replay::Arrive(TraceJob& job, Millis now) {
     return;
   }
   if (oracle_) view.oracle_runtime_s = job.duration_s;
+  if (request_order_) {  // what the user asked for, which production knows
+    view.oracle_runtime_s = job.walltime_s > 0 ? job.walltime_s : policy_.default_walltime_s;
+  }
   // Speed hints are part of the request (users and history know them), not an oracle.
   for (const auto& [cls, speed] : job.speeds) view.speeds[cls] = speed;
 
@@ -600,6 +612,24 @@ Result<SimResult> Replay::Run() {
 }
 
 }  // namespace
+
+Result<std::map<std::string, double>> EntitySharesFromDemand(JobSource& source) {
+  std::map<std::string, double> demand;
+  double total = 0;
+  TraceJob job;
+  while (true) {
+    auto more = source.Next(&job);
+    if (!more.ok()) return more.status();
+    if (!*more) break;
+    const double d = static_cast<double>(job.gpus) * static_cast<double>(job.duration_s);
+    demand[job.entity] += d;
+    total += d;
+  }
+  if (demand.empty() || total <= 0) return demand;
+  const double mean = total / static_cast<double>(demand.size());
+  for (auto& [name, d] : demand) d = std::max(d / mean, 1e-6);
+  return demand;
+}
 
 std::vector<std::string> SimPolicyNames() {
   return {"fifo", "backfill", "ordered-fallback", kOraclePolicy, "default"};

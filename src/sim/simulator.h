@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -67,9 +68,14 @@ struct SimOptions {
   bool verify_window = false;
   int64_t default_walltime_s = 0;  // walltime of jobs stating none; 0 = the policy's default
   // Knob overrides on the named policy (what-if on the scheduler's settings), applied in order:
-  // queue_order=fifo|priority|fair-share|sjf-oracle, backfill=true|false, reservations=N,
+  // queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request (the sjf order on the request,
+  // gpus x walltime, which production knows: a proposed order, not yet a sched plugin),
+  // backfill=true|false, reservations=N,
   // strict_order=true|false, fair_share_half_life_s=N. Unknown keys or values are errors.
   std::vector<std::pair<std::string, std::string>> policy_overrides;
+  // Fair-share weight per entity name (absent = 1), e.g. the entities' quotas or purchased
+  // capacity; see EntitySharesFromDemand.
+  std::map<std::string, double> entity_shares;
   // Called every `progress_every` events (0 = never) from the replaying thread.
   int64_t progress_every = 0;
   std::function<void(const SimProgress&)> on_progress;
@@ -87,6 +93,11 @@ struct SimResult {
   int64_t events = 0;         // distinct event times
   std::vector<std::string> entity_names;  // by entity index (order of first arrival)
 };
+
+// Shares proportional to each entity's offered GPU-time (gpus x duration_s summed over the
+// trace; reads the whole source), normalised to a mean of 1: a stand-in for quotas sized to
+// demand, as a trace's entities (Philly's virtual clusters) had. Errors: the source's.
+Result<std::map<std::string, double>> EntitySharesFromDemand(JobSource& source);
 
 // The policy names the simulator accepts, in the order they are documented.
 std::vector<std::string> SimPolicyNames();

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -255,6 +256,88 @@ TEST(ClassMix, DeterministicPerJobAndLeavesTypedJobsAlone) {
   AssignClasses(&typed, classes, 3);
   EXPECT_EQ(typed.gpu_types, std::vector<std::string>{"l40s"});
   EXPECT_TRUE(typed.speeds.empty());
+}
+
+}  // namespace
+}  // namespace gpuaas::sim
+
+namespace gpuaas::sim {
+namespace {
+
+// --set queue_order=sjf-request orders by gpus x walltime (the request), never by run time:
+// a blocker holds the node; then "long" (asks 10 h, runs 10 s) and "short" (asks 1 h, runs 1 h)
+// wait; the request puts "short" first although it runs longer; sjf-oracle puts "long" first.
+TEST(Simulator, SjfRequestOrdersByTheRequestNotTheRunTime) {
+  auto jobs = [] {
+    TraceJob blocker = Job("blocker", 0, 100, 1, "x");
+    blocker.walltime_s = 100;
+    TraceJob lng = Job("long", 1, 10, 1, "x");
+    lng.walltime_s = 36000;
+    TraceJob shrt = Job("short", 2, 3600, 1, "x");
+    shrt.walltime_s = 3600;
+    return std::vector<TraceJob>{blocker, lng, shrt};
+  };
+  auto wait_of_long = [&](const std::string& policy, bool request) {
+    VectorJobSource source(jobs());
+    SimOptions o;
+    o.policy = policy;
+    if (request) o.policy_overrides = {{"queue_order", "sjf-request"}};
+    std::map<Millis, Millis> waits;  // submit -> wait
+    o.on_finish = [&](const JobOutcome& x) { waits[x.submit] = x.start - x.submit; };
+    auto r = Simulate(source, Cluster("h200:1x1"), DefaultGpuClasses(), o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return waits[kSimEpoch + 1000] / 1000;
+  };
+  EXPECT_EQ(wait_of_long("default", true), 100 + 3600 - 1);  // after "short"
+  EXPECT_EQ(wait_of_long("sjf-oracle", false), 99);          // first: it runs 10 s
+  EXPECT_EQ(wait_of_long("default", false), 99);             // arrival order
+}
+
+TEST(Simulator, SharesFromDemand) {
+  VectorJobSource source(
+      {Job("a", 0, 100, 3, "big"), Job("b", 1, 100, 1, "small"), Job("c", 2, 200, 3, "big")});
+  auto shares = EntitySharesFromDemand(source);
+  ASSERT_TRUE(shares.ok());
+  // GPU-seconds 900 and 100, mean 500.
+  EXPECT_DOUBLE_EQ(shares->at("big"), 1.8);
+  EXPECT_DOUBLE_EQ(shares->at("small"), 0.2);
+}
+
+// Two GPUs. "light" used 10 GPU-seconds, "heavy" 1,000 when h2 and l1 (two GPUs each) compete
+// at t=1000: with equal shares light goes first; with a 1,000x share heavy keeps its turn.
+TEST(Simulator, SharesWeighFairShare) {
+  auto jobs = [] {
+    return std::vector<TraceJob>{Job("h1", 0, 1000, 1, "heavy"), Job("l0", 0, 10, 1, "light"),
+                                 Job("h2", 1, 100, 2, "heavy"), Job("l1", 2, 100, 2, "light")};
+  };
+  auto start_of_h2 = [&](std::map<std::string, double> shares) {
+    VectorJobSource source(jobs());
+    SimOptions o;
+    o.policy = "default";
+    o.entity_shares = std::move(shares);
+    std::map<Millis, Millis> starts;
+    o.on_finish = [&](const JobOutcome& x) { starts[x.submit] = x.start; };
+    auto r = Simulate(source, Cluster("h200:2x1"), DefaultGpuClasses(), o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return (starts[kSimEpoch + 1000] - kSimEpoch) / 1000;
+  };
+  EXPECT_EQ(start_of_h2({}), 1100);  // after l1
+  EXPECT_EQ(start_of_h2({{"heavy", 1000.0}}), 1000);
+}
+
+TEST(Simulator, PolicyOverridesAreChecked) {
+  VectorJobSource source({Job("a", 0, 10, 1, "x")});
+  SimOptions o;
+  o.policy = "default";
+  o.policy_overrides = {{"reservations", "-1"}};
+  auto r = Simulate(source, Cluster("h200:1x1"), DefaultGpuClasses(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("reservations"), std::string::npos);
+  o.policy_overrides = {{"queue_order", "random"}};
+  VectorJobSource again({Job("a", 0, 10, 1, "x")});
+  r = Simulate(again, Cluster("h200:1x1"), DefaultGpuClasses(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("random"), std::string::npos);
 }
 
 }  // namespace
