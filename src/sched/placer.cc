@@ -132,6 +132,44 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   }
   const int c = timeline.ClassIndex(ask.gpu_class);
   const int g = job.gpus;
+  // An earliest search from now on this class has the same answer for every job of the same
+  // size, walltime and quota (the job's other fields play no part), until a hold of the class
+  // changes: the time line remembers it.
+  const bool memo =
+      find_earliest && not_before == timeline.now() && job.node_selector.empty() && c >= 0;
+  const EntityId quota_entity = timeline.QuotaLimit(job.entity, ask.gpu_class) ? job.entity : 0;
+  if (memo) {
+    if (const Timeline::EarliestMemo* m =
+            timeline.FindEarliest(c, g, ask.walltime_s, quota_entity)) {
+      if (m->reached && (!any_stage || static_cast<Stage>(m->stage) > ev.furthest)) {
+        ev.furthest = static_cast<Stage>(m->stage);
+        ev.furthest_class = ask.gpu_class;
+        any_stage = true;
+      }
+      if (m->found) {
+        Option o{m->start,   ask.gpu_class,  rank,    m->node_pos, snapshot.nodes[m->node_pos].id,
+                 m->devices, ask.walltime_s, m->score};
+        earliest_c = o;
+        if (o.start == not_before) now_c = o;
+      }
+      if (earliest_c && (!ev.earliest || Better(*earliest_c, *ev.earliest)))
+        ev.earliest = earliest_c;
+      if (now_c && (!ev.now || Better(*now_c, *ev.now))) ev.now = now_c;
+      return;
+    }
+  }
+  Timeline::EarliestMemo found;
+  auto reach = [&](Stage stage) {
+    if (!found.reached || static_cast<int>(stage) > found.stage) {
+      found.reached = true;
+      found.stage = static_cast<int>(stage);
+    }
+    if (!any_stage || stage > ev.furthest) {
+      ev.furthest = stage;
+      ev.furthest_class = ask.gpu_class;
+      any_stage = true;
+    }
+  };
   // The static filters from the index (labels, size, schedulable, health), without running
   // them; for an earliest-start search, the remaining nodes in order of a lower bound on their
   // start, so that the search stops at the first node that cannot beat the best so far.
@@ -144,11 +182,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
                   : timeline.HealthyOn(n, c) < g        ? Stage::kUnhealthy
                                                         : Stage::kFits;
     if (quick != Stage::kFits) {
-      if (!any_stage || quick > ev.furthest) {
-        ev.furthest = quick;
-        ev.furthest_class = ask.gpu_class;
-        any_stage = true;
-      }
+      reach(quick);
       continue;
     }
     Millis bound = not_before;
@@ -169,11 +203,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     // not_before is that of the ones seen, as quota does not depend on the node).
     if (find_earliest && earliest_c && bound > earliest_c->start) break;
     Millis start = EarliestOn(ask, n, timeline, not_before, &failed);
-    if (!any_stage || failed > ev.furthest) {
-      ev.furthest = failed;
-      ev.furthest_class = ask.gpu_class;
-      any_stage = true;
-    }
+    reach(failed);
     if (start == kNever) continue;
     Option o{start,
              ask.gpu_class,
@@ -190,6 +220,16 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     o.devices = picker_->Pick(ask, n, timeline, start);
     if (better_earliest) earliest_c = o;
     if (better_now) now_c = o;
+  }
+  if (memo) {
+    if (earliest_c) {
+      found.found = true;
+      found.start = earliest_c->start;
+      found.node_pos = earliest_c->node_pos;
+      found.devices = earliest_c->devices;
+      found.score = earliest_c->score;
+    }
+    timeline.RememberEarliest(c, g, ask.walltime_s, quota_entity, std::move(found));
   }
   if (earliest_c && (!ev.earliest || Better(*earliest_c, *ev.earliest))) ev.earliest = earliest_c;
   if (now_c && (!ev.now || Better(*now_c, *ev.now))) ev.now = now_c;

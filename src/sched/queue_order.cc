@@ -18,19 +18,47 @@ int64_t OracleWork(const JobView& j) {
   return j.oracle_runtime_s * j.gpus;
 }
 
-// Sorts by a precomputed key (computed once per job, not per comparison), then arrival and id.
+// Sorts by a precomputed key (computed once per job, not per comparison), then arrival and id
+// (copied next to the key, so that comparisons do not chase the job pointers).
 template <typename Key, typename KeyFn>
 void SortByKey(std::vector<const JobView*>& queue, KeyFn key_of) {
-  std::vector<std::pair<Key, const JobView*>> keyed;
+  struct Keyed {
+    Key key;
+    Millis submitted_at;
+    JobId id;
+    const JobView* job;
+  };
+  std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
-  for (const JobView* j : queue) keyed.push_back({key_of(*j), j});
-  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return std::tie(a.second->submitted_at, a.second->id) <
-           std::tie(b.second->submitted_at, b.second->id);
+  for (const JobView* j : queue) keyed.push_back({key_of(*j), j->submitted_at, j->id, j});
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return std::tie(a.submitted_at, a.id) < std::tie(b.submitted_at, b.id);
   });
-  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].second;
+  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].job;
 }
+
+// PriorityLevel per job without a map lookup per job: the level of the default class once,
+// and the last named class looked up (queues are mostly one or two classes).
+class LevelOf {
+ public:
+  explicit LevelOf(const Policy& policy)
+      : policy_(policy), default_level_(PriorityLevel(policy, "")) {}
+  int operator()(const std::string& priority_class) {
+    if (priority_class.empty()) return default_level_;
+    if (priority_class != last_name_) {
+      last_name_ = priority_class;
+      last_level_ = PriorityLevel(policy_, priority_class);
+    }
+    return last_level_;
+  }
+
+ private:
+  const Policy& policy_;
+  int default_level_;
+  std::string last_name_;
+  int last_level_ = 0;
+};
 
 }  // namespace
 
@@ -42,9 +70,9 @@ void ArrivalOrder::Sort(std::vector<const JobView*>& queue) const {
 
 void PriorityOrder::Sort(std::vector<const JobView*>& queue) const {
   // Negated so that ascending order puts the higher level and priority first.
-  SortByKey<std::pair<int64_t, int64_t>>(queue, [this](const JobView& j) {
-    return std::pair<int64_t, int64_t>(-PriorityLevel(policy_, j.priority_class),
-                                       -static_cast<int64_t>(j.priority));
+  LevelOf level(policy_);
+  SortByKey<std::pair<int64_t, int64_t>>(queue, [&](const JobView& j) {
+    return std::pair<int64_t, int64_t>(-level(j.priority_class), -static_cast<int64_t>(j.priority));
   });
 }
 
@@ -59,14 +87,21 @@ double FairShareOrder::UsagePerShare(EntityId entity) const {
 
 void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
   std::map<EntityId, double> per_share;  // computed once per entity
-  for (const JobView* j : queue) {
-    if (!per_share.contains(j->entity)) per_share[j->entity] = UsagePerShare(j->entity);
-  }
+  EntityId last_entity = 0;
+  double last_share = 0;
+  auto share_of = [&](EntityId entity) {
+    if (entity == last_entity && last_entity != 0) return last_share;
+    auto it = per_share.find(entity);
+    if (it == per_share.end()) it = per_share.emplace(entity, UsagePerShare(entity)).first;
+    last_entity = entity;
+    last_share = it->second;
+    return last_share;
+  };
+  LevelOf level(policy_);
   // Ties in usage/share go to the lower entity id, so that the order is total and stable.
   SortByKey<std::tuple<int64_t, int64_t, double, EntityId>>(queue, [&](const JobView& j) {
-    return std::tuple<int64_t, int64_t, double, EntityId>(-PriorityLevel(policy_, j.priority_class),
-                                                          -static_cast<int64_t>(j.priority),
-                                                          per_share[j.entity], j.entity);
+    return std::tuple<int64_t, int64_t, double, EntityId>(
+        -level(j.priority_class), -static_cast<int64_t>(j.priority), share_of(j.entity), j.entity);
   });
 }
 

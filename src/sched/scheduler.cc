@@ -35,6 +35,27 @@ std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snaps
   return std::make_unique<ArrivalOrder>();
 }
 
+// Calls fn(class) for each of Placer::AcceptableClasses(job) in order until it returns true,
+// without copying the names when the job (or the catalogue) lists them.
+template <typename Fn>
+void ForEachAcceptable(const JobView& job, const Snapshot& snapshot, Fn fn) {
+  if (!job.gpu_types.empty()) {
+    for (const std::string& c : job.gpu_types) {
+      if (fn(c) || !job.allow_fallback) return;
+    }
+    return;
+  }
+  if (!snapshot.classes.empty()) {
+    for (const ClassInfo& c : snapshot.classes) {
+      if (fn(c.name)) return;
+    }
+    return;
+  }
+  for (const std::string& c : Placer::AcceptableClasses(job, snapshot)) {
+    if (fn(c)) return;
+  }
+}
+
 // Jobs that fit within their entity's guarantee (counting running jobs that are not stopping
 // and the guaranteed jobs ahead) go first, in queue order (as Kueue admits workloads within
 // nominal quota before borrowing ones): GPUs reclaimed for them are not taken by others.
@@ -43,32 +64,51 @@ void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queu
   for (const RunningView& r : snapshot.running) {
     if (!r.stopping) used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
   }
-  std::set<JobId> first;
-  for (const JobView* j : queue) {
+  std::vector<char> first(queue.size(), 0);
+  bool any = false;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const JobView* j = queue[i];
     auto g = snapshot.quota_guarantee.find(j->entity);
     if (g == snapshot.quota_guarantee.end() || j->gpus < 1) continue;
-    for (const std::string& cls : Placer::AcceptableClasses(*j, snapshot)) {
+    ForEachAcceptable(*j, snapshot, [&](const std::string& cls) {
       auto c = g->second.find(cls);
-      if (c == g->second.end()) continue;
+      if (c == g->second.end()) return false;
       int& u = used[{j->entity, cls}];
-      if (u + j->gpus <= c->second) {
-        u += j->gpus;
-        first.insert(j->id);
-        break;
-      }
-    }
+      if (u + j->gpus > c->second) return false;
+      u += j->gpus;
+      first[i] = 1;
+      any = true;
+      return true;
+    });
   }
-  if (first.empty()) return;
-  std::stable_partition(queue.begin(), queue.end(),
-                        [&](const JobView* j) { return first.contains(j->id); });
+  if (!any) return;
+  // A stable partition: the guaranteed jobs first, each part in queue order.
+  std::vector<const JobView*> out;
+  out.reserve(queue.size());
+  for (size_t i = 0; i < queue.size(); ++i) {
+    if (first[i]) out.push_back(queue[i]);
+  }
+  for (size_t i = 0; i < queue.size(); ++i) {
+    if (!first[i]) out.push_back(queue[i]);
+  }
+  queue = std::move(out);
 }
 
-// The queue in order, each id once.
+// The queue in order, each id once (the first of duplicates in snapshot order).
 std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& policy) {
   std::vector<const JobView*> queue;
-  std::set<JobId> seen;
-  for (const JobView& j : snapshot.queued) {
-    if (seen.insert(j.id).second) queue.push_back(&j);
+  queue.reserve(snapshot.queued.size());
+  std::vector<JobId> ids;
+  ids.reserve(snapshot.queued.size());
+  for (const JobView& j : snapshot.queued) ids.push_back(j.id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) == ids.end()) {  // the usual case: no duplicates
+    for (const JobView& j : snapshot.queued) queue.push_back(&j);
+  } else {
+    std::set<JobId> seen;
+    for (const JobView& j : snapshot.queued) {
+      if (seen.insert(j.id).second) queue.push_back(&j);
+    }
   }
   OrderFor(policy, snapshot)->Sort(queue);
   if (policy.reclaim && !snapshot.quota_guarantee.empty()) GuaranteedFirst(snapshot, queue);
@@ -131,10 +171,14 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
 
-  std::set<JobId> holding;
-  for (const RunningView& r : snapshot.running) holding.insert(r.id);
+  std::vector<JobId> holding;  // sorted
+  holding.reserve(snapshot.running.size());
+  for (const RunningView& r : snapshot.running) holding.push_back(r.id);
+  std::sort(holding.begin(), holding.end());
+  const std::string not_considered = "waiting: not yet considered (queue longer than " +
+                                     std::to_string(policy.max_jobs_per_pass) + ")";
   for (const JobView* job : SortedQueue(snapshot, policy)) {
-    if (holding.contains(job->id)) {
+    if (std::binary_search(holding.begin(), holding.end(), job->id)) {
       pending.push_back({job, nullptr, "already holds GPUs"});
       continue;
     }
@@ -144,9 +188,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       continue;
     }
     if (looked_at++ >= policy.max_jobs_per_pass) {
-      pending.push_back({job, nullptr,
-                         "waiting: not yet considered (queue longer than " +
-                             std::to_string(policy.max_jobs_per_pass) + ")"});
+      pending.push_back({job, nullptr, not_considered});
       continue;
     }
     Evaluation ev = placer.Evaluate(*job, timeline, policy, now, /*find_earliest=*/false);
@@ -222,6 +264,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   }
 
   std::map<std::string, int> waiting_for_class;  // pending jobs so far accepting each class
+  plan.waiting.reserve(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
     if (p.reason.empty()) {
@@ -237,7 +280,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     if (p.ev) {
       for (const std::string& c : p.ev->classes) ++waiting_for_class[c];
     }
-    plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, p.reason});
+    plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, std::move(p.reason)});
   }
   EstimateStarts(placer, pending, timeline, policy, &plan);
   return plan;

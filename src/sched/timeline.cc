@@ -25,6 +25,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   }
   const size_t classes = class_index_.size();
   sizes_.assign(classes, {});
+  class_version_.assign(classes, 0);
   clean_count_.assign(nodes, std::vector<int>(classes, 0));
   bucket_of_.assign(nodes, std::vector<int>(classes, -1));
   tainted_.assign(classes, {});
@@ -146,6 +147,7 @@ void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, E
     int d = DevicePos(node_pos, index);
     if (d < 0) continue;
     bool was_clean = Clean(node_pos, d);
+    ++class_version_[device_class_[node_pos][d]];
     std::fill(bound_cache_[node_pos].begin(), bound_cache_[node_pos].end(), kUnknownBound);
     std::vector<Hold>& holds = device_holds_[node_pos][d];
     // Kept sorted by start, so that "first free instant" is one pass (Placer::FreeBound).
@@ -189,6 +191,19 @@ void Timeline::CacheBound(size_t node_pos, int class_index, int gpus, Millis bou
   bound_cache_[node_pos][class_index * bound_stride_ + gpus] = bound;
 }
 
+const Timeline::EarliestMemo* Timeline::FindEarliest(int class_index, int gpus, int64_t walltime_s,
+                                                     EntityId entity) const {
+  auto it = earliest_memo_.find({class_index, gpus, walltime_s, entity});
+  if (it == earliest_memo_.end() || it->second.first != class_version_[class_index]) return nullptr;
+  return &it->second.second;
+}
+
+void Timeline::RememberEarliest(int class_index, int gpus, int64_t walltime_s, EntityId entity,
+                                EarliestMemo memo) const {
+  earliest_memo_[{class_index, gpus, walltime_s, entity}] = {class_version_[class_index],
+                                                             std::move(memo)};
+}
+
 int Timeline::ClassIndex(const std::string& gpu_class) const {
   auto it = class_index_.find(gpu_class);
   return it == class_index_.end() ? -1 : it->second;
@@ -201,6 +216,7 @@ const std::set<size_t>& Timeline::CleanBucket(int class_index, int count) const 
 void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int count, Millis start,
                            Millis end) {
   if (count <= 0) return;
+  if (int c = ClassIndex(gpu_class); c >= 0) ++class_version_[c];
   quota_holds_[{entity, gpu_class}].push_back({start, end, count});
   QuotaNow& q = quota_now_[{entity, gpu_class}];
   if (start > now_) {

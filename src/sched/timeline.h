@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,23 @@ class Timeline {
   static constexpr Millis kUnknownBound = -1;
   Millis CachedBound(size_t node_pos, int class_index, int gpus) const;
   void CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const;
+  // A memo of Placer's earliest-start searches from now on one class, by (class, GPUs, walltime,
+  // the entity whose limit applies or 0): valid while no hold of the class changes (Occupy and
+  // OccupyQuota bump the class's version). What a search found: how far it got (stage), and the
+  // best option (start, node, devices, score).
+  struct EarliestMemo {
+    bool reached = false;  // some node was looked at (then `stage` is the furthest)
+    int stage = 0;
+    bool found = false;
+    Millis start = 0;
+    size_t node_pos = 0;
+    std::vector<int> devices;
+    int64_t score = 0;
+  };
+  const EarliestMemo* FindEarliest(int class_index, int gpus, int64_t walltime_s,
+                                   EntityId entity) const;
+  void RememberEarliest(int class_index, int gpus, int64_t walltime_s, EntityId entity,
+                        EarliestMemo memo) const;
   // Devices of the class on the node (any state), and healthy ones.
   int CountOn(size_t node_pos, int class_index) const { return count_[node_pos][class_index]; }
   int HealthyOn(size_t node_pos, int class_index) const { return healthy_[node_pos][class_index]; }
@@ -111,6 +129,9 @@ class Timeline {
   std::vector<std::set<size_t>> tainted_;               // [class]
   std::vector<ClassSizes> sizes_;
   mutable std::vector<std::vector<Millis>> bound_cache_;  // [node][class * stride + gpus]
+  std::vector<uint64_t> class_version_;                   // [class]: bumped by every hold
+  using MemoKey = std::tuple<int, int, int64_t, EntityId>;
+  mutable std::map<MemoKey, std::pair<uint64_t, EarliestMemo>> earliest_memo_;
   int bound_stride_ = 1;
 };
 
