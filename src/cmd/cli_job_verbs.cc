@@ -85,6 +85,19 @@ int RunSubmit(const VerbContext& c) {
   body["gpus"] = req.gpus;
   if (!req.gpu_types.empty()) body["gpu_types"] = req.gpu_types;
   if (req.walltime_s > 0) body["walltime_s"] = req.walltime_s;
+  // Host resources (cgroup limits on the node); the server checks the bounds.
+  struct Resource {
+    const std::string* value;
+    const char* flag;
+    const char* key;
+  };
+  for (const Resource& r :
+       {Resource{&a.cpus, "--cpus", "cpus"}, Resource{&a.memory_gb, "--memory-gb", "memory_gb"}}) {
+    if (r.value->empty()) continue;
+    Result<int64_t> n = ParsePositiveInt(*r.value, r.flag);
+    if (!n.ok()) return c.UsageError(n.status());
+    body[r.key] = *n;
+  }
   if (!a.command.empty()) {
     json::array cmd;
     for (const std::string& w : a.command) cmd.emplace_back(w);

@@ -87,6 +87,11 @@ void Define(CLI::App* app, ClientArgs* a) {
       ->type_name("CLASSES");
   s->add_option("--walltime", a->walltime, "time limit: 90s, 30m, 2h, 1d (default: 24h)")
       ->type_name("DURATION");
+  s->add_option("--cpus", a->cpus, "host CPU cores (default: 8 per GPU, per the platform)")
+      ->type_name("N");
+  s->add_option("--memory-gb", a->memory_gb,
+                "host memory in GiB; over it the job is killed (default: 64 per GPU)")
+      ->type_name("N");
   s->add_option("--env", a->env, "the software environment, e.g. pytorch")->type_name("NAME");
   s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)")->type_name("E");
   s->add_option("--priority", a->priority, "priority class: production, standard (default), best-effort")

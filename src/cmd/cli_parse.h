@@ -33,6 +33,7 @@ struct ClientArgs {
   std::string quota, entity, role, kind, gpus, gpu_type, walltime, env, state, limit, from, to,
       month, format, timeout, guarantee, shares, priority, project;
   bool requeue = false, no_fallback = false;
+  std::string cpus, memory_gb;  // submit --cpus N --memory-gb N
 };
 
 struct ParseOutcome {

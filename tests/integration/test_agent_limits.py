@@ -77,6 +77,18 @@ class AgentLimitsTest(unittest.TestCase):
             self.assertIn("error", r.json)
             self.assertIn("code", r.json["error"])
 
+    def test_cli_submit_with_cpus_and_memory(self):
+        _, member = self.server.admin.tenant("clires")
+        p = self.server.cli("submit", "--gpus", "1", "--gpu-type", "l40s", "--cpus", "2",
+                            "--memory-gb", "3", "--", "true", token=member.token)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual((p.json["cpus"], p.json["memory_gb"]), (2, 3))
+        bad = self.server.cli("submit", "--gpus", "1", "--memory-gb", "lots", "--", "true",
+                              token=member.token)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--memory-gb", bad.stderr)
+        member.wait_final(p.json["id"], timeout=60)
+
     def test_a_job_on_a_gpu_falling_off_the_bus_is_requeued(self):
         _, member = self.server.admin.tenant("requeue")
         job = member.submit(gpus=1, gpu_types=["l40s"], command=["sleep", self.marker],
