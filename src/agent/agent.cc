@@ -47,6 +47,7 @@ Status Agent::Start() {
   so.log_cap_bytes = options_.log_cap_bytes;
   so.cgroups = options_.cgroups;
   so.on_final = [this] { RequestReport(); };
+  so.podman = options_.podman;
   sup_ = std::make_unique<Supervisor>(so, clock_);
   GPUAAS_RETURN_IF_ERROR(sup_->Open());
   poll_client_ = std::make_unique<net::HttpClient>(options_.server_url);

@@ -68,6 +68,7 @@ struct AgentOptions {
   int sample_interval_ms = 5000;         // 0 = no sampler thread (tests call SampleOnce)
   size_t max_buffered_samples = 20'000;  // ~40 min of 8 GPUs at 1 s while the server is away
   size_t max_samples_per_report = 2'000;
+  PodmanOptions podman;  // the container runtime (podman_runtime.h)
   // Memory/CPU limits of the workloads (cgroup.h, see CgroupsForMode); nullptr = none.
   std::shared_ptr<const Cgroups> cgroups;
 };

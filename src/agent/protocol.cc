@@ -93,6 +93,22 @@ Result<HeartbeatAnswer> ParseHeartbeatAnswer(const std::string& body) {
         if (const json::value* g = w.if_contains("gpu_ids"); g && !g->is_null()) {
           for (const auto& id : g->as_array()) d.spec.gpu_ids.push_back(id.to_number<int>());
         }
+        // Secrets travel apart from env so that the agent knows which values never to store.
+        if (const json::value* e = w.if_contains("secret_env"); e && !e->is_null()) {
+          for (const auto& [k, v] : e->as_object()) {
+            d.spec.env[k] = std::string(v.as_string());
+            d.spec.secret_names.emplace_back(k);
+          }
+        }
+        if (const json::value* v = w.if_contains("image"); v && !v->is_null()) {
+          d.spec.image = v->as_string();
+        }
+        if (const json::value* v = w.if_contains("workspace"); v && !v->is_null()) {
+          d.spec.workspace = v->as_string();
+        }
+        if (const json::value* v = w.if_contains("workspace_mode"); v && !v->is_null()) {
+          d.spec.workspace_mode = v->as_string();
+        }
         d.spec.walltime_s = IntOr(w, "walltime_s", 0);
         d.spec.grace_ms = IntOr(w, "grace_ms", 10'000);
         d.spec.memory_bytes = IntOr(w, "memory_bytes", 0);

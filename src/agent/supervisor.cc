@@ -154,6 +154,9 @@ void Supervisor::Launch(Entry& e) {
     return FailToStart(e, st.message());
   }
   if (e.spec.command.empty()) return FailToStart(e, "empty command");
+  // The entity workspace (both runtimes; podman_runtime.h), then containers go their own way.
+  if (Status st = EnsureWorkspace(e.spec); !st.ok()) return FailToStart(e, st.message());
+  if (!e.spec.image.empty()) return LaunchContainer(e);
   const auto path_it = e.spec.env.find("PATH");
   const std::string& path = path_it != e.spec.env.end() ? path_it->second : path_env_;
   auto exec_path = ResolveCommand(e.spec.command[0], path, dir.File("work"));
@@ -255,7 +258,10 @@ bool Supervisor::ShimAlive(const PidRecord& p) const {
 
 void Supervisor::SignalGroup(const Entry& e, int sig) const {
   // Only while the shim lives: it keeps the job's group from being recycled until it exits.
-  if (e.pid && ShimAlive(*e.pid)) kill(-e.pid->job_pgid, sig);
+  if (e.pid && ShimAlive(*e.pid)) {
+    if (!e.spec.image.empty()) return SignalContainer(e, sig);
+    kill(-e.pid->job_pgid, sig);
+  }
 }
 
 void Supervisor::BeginStop(Entry& e, bool timed_out, Millis now) {
@@ -299,7 +305,9 @@ bool Supervisor::PollEntry(Entry& e, Millis now) {
               e.spec.allocation);
     SignalGroup(e, SIGKILL);
     e.killed = true;
+    e.rekill_at = now + 5'000;
   }
+  if (e.killed && !e.spec.image.empty()) PollContainer(e, now);
   return false;
 }
 

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/podman_runtime.h"
 #include "agent/cgroup.h"
 #include "agent/workload.h"
 #include "agent/workload_dir.h"
@@ -46,6 +47,8 @@ struct SupervisorOptions {
   std::function<void()> on_final;
   // Memory/CPU limits per workload (cgroup.h); nullptr = none.
   std::shared_ptr<const Cgroups> cgroups;
+  // Workloads whose spec names an image run in podman containers (podman_runtime.h).
+  PodmanOptions podman;
 };
 
 class Supervisor {
@@ -93,6 +96,7 @@ class Supervisor {
     bool timed_out = false;
     bool killed = false;
     Millis kill_at = 0;
+    Millis rekill_at = 0;  // containers: when to repeat `podman rm -f` (supervisor_podman.cc)
   };
 
   WorkloadDir DirOf(AllocationId allocation) const { return {workloads_root_, allocation}; }
@@ -104,6 +108,11 @@ class Supervisor {
   bool PollEntry(Entry& e, Millis now);
   void BeginStop(Entry& e, bool timed_out, Millis now);
   void SignalGroup(const Entry& e, int sig) const;
+  // The container runtime (supervisor_podman.cc): launch through `podman run`; SIGTERM becomes
+  // `podman stop -t GRACE`, SIGKILL `podman rm -f` (repeated by PollContainer until it is gone).
+  void LaunchContainer(Entry& e);
+  void SignalContainer(const Entry& e, int sig) const;
+  void PollContainer(Entry& e, Millis now);
   bool ShimAlive(const PidRecord& p) const;
   void Notify();
   void Loop();

@@ -1,5 +1,7 @@
 #include "agent/workload.h"
 
+#include <algorithm>
+
 // GCC 12 reports a false -Wdangling-pointer inside Boost.JSON's object::end() (empty table).
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
 #include <boost/json.hpp>
@@ -28,7 +30,12 @@ std::string SpecToJson(const WorkloadSpec& spec, Millis started_at) {
   for (const auto& a : spec.command) cmd.emplace_back(a);
   o["command"] = std::move(cmd);
   json::object env;
-  for (const auto& [k, v] : spec.env) env[k] = v;
+  for (const auto& [k, v] : spec.env) {
+    if (std::find(spec.secret_names.begin(), spec.secret_names.end(), k) ==
+        spec.secret_names.end()) {
+      env[k] = v;  // secrets stay in memory only: a restarted agent adopts, never re-starts
+    }
+  }
   o["env"] = std::move(env);
   json::array gpus;
   for (int g : spec.gpu_ids) gpus.emplace_back(g);
@@ -38,6 +45,12 @@ std::string SpecToJson(const WorkloadSpec& spec, Millis started_at) {
   o["memory_bytes"] = spec.memory_bytes;
   o["cpu_millis"] = spec.cpu_millis;
   o["started_at"] = started_at;
+  o["image"] = spec.image;
+  o["workspace"] = spec.workspace;
+  o["workspace_mode"] = spec.workspace_mode;
+  json::array secrets;
+  for (const auto& n : spec.secret_names) secrets.emplace_back(n);
+  o["secret_names"] = std::move(secrets);
   return json::serialize(o);
 }
 
@@ -56,6 +69,12 @@ Status SpecFromJson(const std::string& text, WorkloadSpec* spec, Millis* started
     if (auto* v = o.if_contains("memory_bytes")) s.memory_bytes = v->to_number<int64_t>();
     if (auto* v = o.if_contains("cpu_millis")) s.cpu_millis = v->to_number<int64_t>();
     *started_at = o.at("started_at").to_number<int64_t>();
+    if (auto* v = o.if_contains("image")) s.image = v->as_string();
+    if (auto* v = o.if_contains("workspace")) s.workspace = v->as_string();
+    if (auto* v = o.if_contains("workspace_mode")) s.workspace_mode = v->as_string();
+    if (auto* v = o.if_contains("secret_names")) {
+      for (const auto& n : v->as_array()) s.secret_names.emplace_back(n.as_string());
+    }
     *spec = std::move(s);
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -24,6 +24,13 @@ struct WorkloadSpec {
   // Process runtime limits (cgroup.h): 0 = none. Memory in bytes, CPU in thousandths of a core.
   int64_t memory_bytes = 0;
   int64_t cpu_millis = 0;
+  // Container runtime (podman_runtime.h): the image ("" = the process runtime), the entity's
+  // workspace on this node ("" = none) and its mode ("rw" or "ro"). secret_names: the env
+  // entries that are secrets; spec.json keeps their names, never their values.
+  std::string image;
+  std::string workspace;
+  std::string workspace_mode = "rw";
+  std::vector<std::string> secret_names;
 };
 
 enum class WorkloadState { kRunning, kExited, kFailedToStart };

@@ -1,6 +1,7 @@
 #include "api/api.h"
 
 #include "api/routes.h"
+#include "api/routes_runtime.h"
 
 namespace gpuaas::api {
 
@@ -17,6 +18,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterBillingRoutes(router, platform, artifactory);
   RegisterPortalRoutes(router, platform);
   RegisterNotebookRoutes(router, platform);
+  RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 
 }  // namespace gpuaas::api

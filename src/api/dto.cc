@@ -104,6 +104,8 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"walltime_s", j.walltime_s},
       {"command", StringArray(j.command)},
       {"environment", j.environment},
+      {"workspace", j.workspace_mode},
+      {"secrets", StringArray(j.secrets)},  // names only, never values
       {"cpus", j.cpus},
       {"memory_gb", j.memory_gb},
       {"submitted_at", TimeOrNull(j.submitted_at)},
@@ -218,6 +220,10 @@ Result<JobRequest> JobRequestOf(const json::object& o) {
   if (cmd) r.command = *cmd;
   GPUAAS_ASSIGN_OR_RETURN(auto env, GetString(o, "environment"));
   if (env) r.environment = *env;
+  GPUAAS_ASSIGN_OR_RETURN(auto ws, GetString(o, "workspace"));
+  if (ws) r.workspace_mode = *ws;
+  GPUAAS_ASSIGN_OR_RETURN(auto secrets, GetStringArray(o, "secrets"));
+  if (secrets) r.secrets = *secrets;
   GPUAAS_ASSIGN_OR_RETURN(auto cpus, GetInt(o, "cpus"));
   if (cpus) {
     if (*cpus < 1 || *cpus > 1'000'000) return FailedPrecondition("cpus must be at least 1");
@@ -391,6 +397,17 @@ json::object DesiredJson(const DesiredWorkloads& d) {
                               {"memory_bytes", w.memory_bytes},
                               {"cpu_millis", w.cpu_millis},
                               {"adopt_only", w.adopt_only}});
+    json::object& o = ws.back().as_object();
+    if (!w.image.empty()) o["image"] = w.image;
+    if (!w.workspace.empty()) {
+      o["workspace"] = w.workspace;
+      o["workspace_mode"] = w.workspace_mode;
+    }
+    if (!w.secret_env.empty()) {  // to the node only; agents keep them in memory
+      json::object secret_env;
+      for (const auto& [k, v] : w.secret_env) secret_env[k] = v;
+      o["secret_env"] = std::move(secret_env);
+    }
   }
   return {{"node_id", d.node_id},
           {"epoch", d.epoch},

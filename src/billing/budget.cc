@@ -51,10 +51,12 @@ std::string FormatBytes(int64_t bytes) {
 Status CheckStorageAdmission(const std::string& entity_name, int64_t used_bytes,
                              int64_t quota_bytes, bool writes) {
   if (!writes || quota_bytes <= 0 || used_bytes < quota_bytes) return Status::Ok();
-  return FailedPrecondition(entity_name + "'s workspace is over its quota (" +
-                            FormatBytes(used_bytes) + " used of " + FormatBytes(quota_bytes) +
-                            "): free space in the workspace, or ask a platform-admin to raise the "
-                            "quota, before submitting new jobs");
+  return FailedPrecondition(
+      entity_name + "'s workspace is over its quota (" + FormatBytes(used_bytes) + " used of " +
+      FormatBytes(quota_bytes) +
+      "): free space in the workspace, or ask a platform-admin to raise the "
+      "quota, before submitting new jobs that write to it (\"workspace\": \"ro\" or \"none\" "
+      "are still accepted)");
 }
 
 }  // namespace gpuaas

@@ -84,6 +84,19 @@ int RunAgentCommand(int argc, char** argv) {
   app.add_option("--cgroup-root", cgroup_root,
                  "the workloads' parent cgroup, relative to each cgroup hierarchy "
                  "(default gpuaas/NAME)");
+  PodmanOptions podman;
+  std::string podman_gpus = "cdi";
+  app.add_option("--podman", podman.podman,
+                 "the podman binary of the container runtime (jobs with an environment)")
+      ->capture_default_str();
+  app.add_option("--podman-gpus", podman_gpus,
+                 "how containers get their GPUs: cdi (--device nvidia.com/gpu=N; needs "
+                 "`nvidia-ctk cdi generate`) or devices (the /dev/nvidiaN nodes)")
+      ->check(CLI::IsMember({"cdi", "devices"}))
+      ->capture_default_str();
+  app.add_option("--podman-device-dir", podman.device_dir,
+                 "devices mode: where nvidiaN, nvidiactl and nvidia-uvm are")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
       "Example: gpuaas agent --server http://10.0.0.1:8080 --token $TOKEN --name demo-h200-0 "
@@ -108,6 +121,8 @@ int RunAgentCommand(int argc, char** argv) {
   options.state_dir = state_dir;
   options.wait_ms = wait_ms;
   options.sample_interval_ms = sample_interval_ms;
+  (void)ParsePodmanGpuMode(podman_gpus, &podman.gpu_mode);  // checked by IsMember
+  options.podman = podman;
   for (const auto& kv : labels) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

@@ -104,6 +104,17 @@ int RunSubmit(const VerbContext& c) {
     body["command"] = std::move(cmd);
   }
   if (!a.env.empty()) body["environment"] = a.env;
+  if (!a.workspace.empty()) {
+    if (Status s = ValidateChoice(a.workspace, "--workspace", {"rw", "ro", "none"}); !s.ok()) {
+      return c.UsageError(s);
+    }
+    body["workspace"] = a.workspace;
+  }
+  if (!a.secrets.empty()) {
+    json::array names;
+    for (const auto& n : a.secrets) names.emplace_back(n);
+    body["secrets"] = std::move(names);
+  }
   if (!a.entity.empty()) body["entity"] = a.entity;
   if (!a.priority.empty()) {
     if (Status s = ValidateChoice(a.priority, "--priority", {"production", "standard", "best-effort"});

@@ -92,7 +92,13 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("--memory-gb", a->memory_gb,
                 "host memory in GiB; over it the job is killed (default: 64 per GPU)")
       ->type_name("N");
-  s->add_option("--env", a->env, "the software environment, e.g. pytorch")->type_name("NAME");
+  s->add_option("--env", a->env, "the software environment, e.g. pytorch (gpuaas environments)")
+      ->type_name("NAME");
+  s->add_option("--workspace", a->workspace,
+                "the entity workspace in the job: rw (default), ro or none")
+      ->type_name("MODE");
+  s->add_option("--secret", a->secrets, "put this entity secret in the job's environment")
+      ->type_name("NAME");
   s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)")->type_name("E");
   s->add_option("--priority", a->priority, "priority class: production, standard (default), best-effort")
       ->type_name("CLASS");
@@ -149,6 +155,25 @@ void Define(CLI::App* app, ClientArgs* a) {
     s->add_option("NAME", a->name, "the node's name")->required();
     set_verb(s, "node " + verb);
   }
+
+  s = Verb(app, "environments", "the environment catalogue (images a job may run in)",
+           "gpuaas environments");
+  set_verb(s, "environments");
+  CLI::App* secret = app->add_subcommand("secret", "entity secrets (entity-admin)");
+  secret->require_subcommand(1);
+  s = Verb(secret, "set", "create or replace a secret; its value is read from stdin",
+           "printf %s \"$TOKEN\" | gpuaas secret set --entity acme REGISTRY_TOKEN");
+  s->add_option("--entity", a->entity, "the entity")->type_name("E")->required();
+  s->add_option("NAME", a->name, "the secret's name (an environment variable name)")->required();
+  set_verb(s, "secret set");
+  s = Verb(secret, "list", "the names of an entity's secrets", "gpuaas secret list --entity acme");
+  s->add_option("--entity", a->entity, "the entity")->type_name("E")->required();
+  set_verb(s, "secret list");
+  s = Verb(secret, "delete", "delete a secret",
+           "gpuaas secret delete --entity acme REGISTRY_TOKEN");
+  s->add_option("--entity", a->entity, "the entity")->type_name("E")->required();
+  s->add_option("NAME", a->name, "the secret's name")->required();
+  set_verb(s, "secret delete");
 
   s = Verb(app, "usage", "GPU time and cost per entity",
            "gpuaas usage --entity acme --from 2026-11-01 --to 2026-12-01");
@@ -221,6 +246,8 @@ Client commands:
   node cordon|drain|resume NAME                operator actions on a node (platform-admin)
   usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
+  environments                                 the environments a job may run in (--env NAME)
+  secret set|list|delete --entity E [NAME]     entity secrets (set reads the value from stdin)
   simulate --trace F --cluster S --policy P    replay a trace through the scheduler (--help)
   trace generate|import|export                 make traces: synthetic, from sacct, from the platform
   plan --trace F --cluster S --try S2          compare fleets; cheapest meeting a p95 wait (--help)

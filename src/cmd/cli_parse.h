@@ -34,6 +34,8 @@ struct ClientArgs {
       month, format, timeout, guarantee, shares, priority, project;
   bool requeue = false, no_fallback = false;
   std::string cpus, memory_gb;  // submit --cpus N --memory-gb N
+  std::string workspace;             // submit --workspace rw|ro|none
+  std::vector<std::string> secrets;  // submit --secret NAME (repeatable)
 };
 
 struct ParseOutcome {

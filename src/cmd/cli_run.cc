@@ -87,6 +87,10 @@ int RunClientCommand(int argc, char** argv) {
       {"node resume", RunNodeAction},
       {"usage", RunUsage},
       {"invoice", RunInvoice},
+      {"environments", RunEnvironments},
+      {"secret set", RunSecretSet},
+      {"secret list", RunSecretList},
+      {"secret delete", RunSecretDelete},
   };
   auto it = verbs.find(args.verb);
   if (it == verbs.end()) {

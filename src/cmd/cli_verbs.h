@@ -53,6 +53,12 @@ int RunLogs(const VerbContext& c);
 int RunCancel(const VerbContext& c);
 int RunWait(const VerbContext& c);
 
+// Container runtime verbs (cli_runtime_verbs.cc): environments, secret set|list|delete.
+int RunEnvironments(const VerbContext& c);
+int RunSecretSet(const VerbContext& c);
+int RunSecretList(const VerbContext& c);
+int RunSecretDelete(const VerbContext& c);
+
 // The human form of one job ("key: value" lines in the contract's order).
 std::string FormatJob(const boost::json::object& job);
 

@@ -138,6 +138,11 @@ int RunServerCommand(int argc, char** argv) {
     return 1;
   }
   config.log_dir = data_dir + "/logs";
+  // Entity workspaces default to DATA/workspaces/<entity>; secrets live in DATA/secrets.json.
+  if (config.billing.workspace_root.empty()) {
+    config.billing.workspace_root = data_dir + "/workspaces";
+  }
+  config.secrets_path = data_dir + "/secrets.json";
 
   // Signals go to one thread that asks the loop to stop; block them everywhere else first.
   sigset_t sigs;
@@ -213,6 +218,9 @@ int RunServerCommand(int argc, char** argv) {
       return 1;
     }
     ao.cgroups = *cgroups;
+    ao.podman.podman = config.runtime.podman;
+    ParsePodmanGpuMode(config.runtime.gpu_mode, &ao.podman.gpu_mode);  // checked by the config
+    ao.podman.device_dir = config.runtime.device_dir;
     auto agent = std::make_unique<Agent>(ao);
     if (Status s = agent->Start(); !s.ok()) {
       std::cerr << "error: agent " << n.name << ": " << s.message() << "\n";

@@ -6,6 +6,7 @@
 #include "base/money.h"
 #include "base/time.h"
 #include "billing/price_book.h"
+#include "model/entity.h"
 
 namespace gpuaas {
 namespace {
@@ -38,6 +39,41 @@ Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::s
   return Status::Ok();
 }
 
+// [environments] (name -> image, description; `replace_defaults = true` drops the shipped
+// catalogue) and [runtime] (podman, gpu_mode, device_dir of the embedded agents).
+Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
+  if (auto* envs = root["environments"].as_table()) {
+    if (auto r = (*envs)["replace_defaults"].value<bool>(); r && *r) c.environments.clear();
+    for (const auto& [k, v] : *envs) {
+      const std::string name(k.str());
+      if (name == "replace_defaults") continue;
+      const toml::table* t = v.as_table();
+      if (!t) return InvalidArgument("environments." + name + " must be a table {image, ...}");
+      GPUAAS_RETURN_IF_ERROR(CheckKeys(*t, "environments." + name + ".", {"image", "description"}));
+      if (name.size() > 64 || !IsValidName(name)) {
+        return InvalidArgument("environments." + name + ": not a valid environment name");
+      }
+      auto image = (*t)["image"].value<std::string>();
+      if (!image || !IsValidImageReference(*image)) {
+        return InvalidArgument("environments." + name + ".image must be an image reference");
+      }
+      c.environments[name] = Environment{name, *image, (*t)["description"].value_or(std::string())};
+    }
+  }
+  if (auto* rt = root["runtime"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*rt, "runtime.", {"podman", "gpu_mode", "device_dir"}));
+    if (auto v = (*rt)["podman"].value<std::string>()) c.runtime.podman = *v;
+    if (auto v = (*rt)["gpu_mode"].value<std::string>()) {
+      if (*v != "cdi" && *v != "devices") {
+        return InvalidArgument("runtime.gpu_mode must be \"cdi\" or \"devices\"");
+      }
+      c.runtime.gpu_mode = *v;
+    }
+    if (auto v = (*rt)["device_dir"].value<std::string>()) c.runtime.device_dir = *v;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
@@ -49,8 +85,10 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
                            std::to_string(e.source().begin.line) + ")");
   }
   PlatformConfig c = config;  // all or nothing
-  GPUAAS_RETURN_IF_ERROR(
-      CheckKeys(root, "", {"scheduler", "agents", "prices", "limits", "billing", "storage"}));
+  GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "",
+                                   {"scheduler", "agents", "prices", "limits", "billing", "storage",
+                                    "environments", "runtime"}));
+  GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*b, "billing.", {"granularity", "eur_per_kwh", "co2_g_per_kwh"}));

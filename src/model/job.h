@@ -36,6 +36,10 @@ struct Job {
   int64_t walltime_s = 0;              // 0 = the platform default
   std::vector<std::string> command;
   std::string environment;  // environment catalogue name, e.g. "pytorch" ("" = host)
+  // The entity workspace in the job: "rw" (default), "ro" or "none"; and the names of the
+  // entity secrets put in its environment (values never leave the secret store but to the node).
+  std::string workspace_mode = "rw";
+  std::vector<std::string> secrets;
   // Host resources, enforced on the node by cgroups (docs/agent.md): CPU cores and memory in
   // GiB. Set at submit (given, or the per-GPU defaults of the config); 0 only in rows written
   // before they existed (then no limit).

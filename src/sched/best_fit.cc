@@ -8,7 +8,7 @@ namespace gpuaas::sched {
 
 int64_t BestFitScore::Rank(const Ask& ask, size_t node_pos, const Timeline& timeline,
                            Millis start) const {
-  return -static_cast<int64_t>(UsableDevices(ask, node_pos, timeline, start).size());
+  return -static_cast<int64_t>(CountUsable(ask, node_pos, timeline, start));
 }
 
 std::vector<int> CompactPicker::Pick(const Ask& ask, size_t node_pos, const Timeline& timeline,

@@ -5,22 +5,11 @@
 namespace gpuaas::sched {
 namespace {
 
-int CountDevices(const NodeView& node, const std::string& gpu_class, bool healthy_only) {
-  int n = 0;
-  for (const DeviceView& d : node.devices) {
-    if (d.gpu_class == gpu_class && (d.healthy || !healthy_only)) ++n;
-  }
-  return n;
-}
-
-// Candidate start times: not_before and every hold end after it up to the horizon, ascending,
-// unique.
-std::vector<Millis> Candidates(Millis not_before, Millis horizon, std::vector<Millis> ends) {
-  ends.push_back(not_before);
-  std::erase_if(ends, [&](Millis t) { return t < not_before || t > horizon || t == kNever; });
-  std::sort(ends.begin(), ends.end());
-  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
-  return ends;
+// Devices of the class on the node (healthy ones only, or any), from the time line's counts.
+int CountDevices(const Ask& ask, size_t node_pos, const Timeline& tl, bool healthy_only) {
+  int c = ask.class_index >= 0 ? ask.class_index : tl.ClassIndex(ask.gpu_class);
+  if (c < 0) return 0;
+  return healthy_only ? tl.HealthyOn(node_pos, c) : tl.CountOn(node_pos, c);
 }
 
 }  // namespace
@@ -40,8 +29,7 @@ Millis LabelFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl
 
 Millis ClassSizeFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
                                  Millis not_before) const {
-  const NodeView& node = tl.snapshot().nodes[node_pos];
-  return CountDevices(node, ask.gpu_class, false) >= ask.job->gpus ? not_before : kNever;
+  return CountDevices(ask, node_pos, tl, false) >= ask.job->gpus ? not_before : kNever;
 }
 
 Millis SchedulableFilter::Earliest(const Ask&, size_t node_pos, const Timeline& tl,
@@ -51,8 +39,7 @@ Millis SchedulableFilter::Earliest(const Ask&, size_t node_pos, const Timeline& 
 
 Millis HealthFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
                               Millis not_before) const {
-  const NodeView& node = tl.snapshot().nodes[node_pos];
-  return CountDevices(node, ask.gpu_class, true) >= ask.job->gpus ? not_before : kNever;
+  return CountDevices(ask, node_pos, tl, true) >= ask.job->gpus ? not_before : kNever;
 }
 
 Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis not_before) const {
@@ -114,15 +101,37 @@ Millis QuotaFilter::QuotaEarliest(const Ask& ask, const Timeline& tl, Millis not
 
 Millis FreeDevicesFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,
                                    Millis not_before) const {
+  // Candidate starts: not_before and every hold end after it up to the horizon, ascending.
+  // Most nodes have few holds: kept on the stack.
   const NodeView& node = tl.snapshot().nodes[node_pos];
-  std::vector<Millis> ends;
+  Millis small[64];
+  size_t count = 0;
+  std::vector<Millis> more;
+  auto add = [&](Millis t) {
+    if (t < not_before || t > ask.horizon || t == kNever) return;
+    if (count < 64) {
+      small[count++] = t;
+    } else {
+      more.push_back(t);
+    }
+  };
+  add(not_before);
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
     if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
-    for (const Hold& h : tl.DeviceHolds(node_pos, d)) ends.push_back(h.until);
+    for (const Hold& h : tl.DeviceHolds(node_pos, d)) add(h.until);
   }
-  for (Millis t : Candidates(not_before, ask.horizon, std::move(ends))) {
-    if (static_cast<int>(UsableDevices(ask, node_pos, tl, t).size()) >= ask.job->gpus) return t;
+  Millis* begin = small;
+  Millis* end = small + count;
+  if (!more.empty()) {
+    more.insert(more.end(), small, small + count);
+    begin = more.data();
+    end = more.data() + more.size();
+  }
+  std::sort(begin, end);
+  end = std::unique(begin, end);
+  for (Millis* t = begin; t != end; ++t) {
+    if (CountUsable(ask, node_pos, tl, *t) >= ask.job->gpus) return *t;
   }
   return kNever;
 }

@@ -120,6 +120,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   const Snapshot& snapshot = timeline.snapshot();
   Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
           find_earliest ? kNever : not_before};
+  ask.class_index = timeline.ClassIndex(ask.gpu_class);
   if (IsGang(job, ask.gpu_class, timeline)) {
     EvaluateGang(ask, rank, timeline, not_before, find_earliest, ev, any_stage);
     return;

@@ -35,4 +35,16 @@ std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& 
   return out;
 }
 
+int CountUsable(const Ask& ask, size_t node_pos, const Timeline& timeline, Millis start) {
+  int out = 0;
+  const NodeView& node = timeline.snapshot().nodes[node_pos];
+  Millis end = AddSeconds(start, ask.walltime_s);
+  for (size_t d = 0; d < node.devices.size(); ++d) {
+    const DeviceView& dev = node.devices[d];
+    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    if (timeline.DeviceFree(node_pos, d, start, end)) ++out;
+  }
+  return out;
+}
+
 }  // namespace gpuaas::sched

@@ -39,6 +39,8 @@ struct Ask {
   Millis horizon = kNever;
   // QuotaFilter's answers for this ask by not_before (quota does not depend on the node).
   mutable std::vector<std::pair<Millis, Millis>> quota_memo = {};
+  // Timeline::ClassIndex(gpu_class) when known (-1 = look it up).
+  int class_index = -1;
 };
 
 class QueueOrder {
@@ -78,5 +80,7 @@ class DevicePicker {
 // Healthy devices of the class on nodes[node_pos] that are free over [start, start + walltime).
 std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& timeline,
                                Millis start);
+// How many UsableDevices there are (without building the list).
+int CountUsable(const Ask& ask, size_t node_pos, const Timeline& timeline, Millis start);
 
 }  // namespace gpuaas::sched

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "billing/billing_config.h"
+#include "model/environment.h"
 #include "model/gpu_class.h"
 
 namespace gpuaas {
@@ -29,6 +31,16 @@ struct PlatformConfig {
   size_t max_log_bytes = 8 << 20;        // per job, kept by the server
   std::string log_dir;                   // where job logs are kept ("" = none kept)
   BillingConfig billing;                 // prices' granularity, energy, budgets, storage
+  // Containers, workspaces, secrets (docs/agent.md): the environment catalogue; where entity
+  // secrets are kept ("" = in memory only; the server uses DATA/secrets.json, mode 0600); and
+  // the podman runtime of the embedded agents ([runtime] in the config file).
+  std::map<std::string, Environment> environments = DefaultEnvironments();
+  std::string secrets_path;
+  struct Runtime {
+    std::string podman = "podman";
+    std::string gpu_mode = "cdi";  // "cdi" or "devices"
+    std::string device_dir = "/dev";
+  } runtime;
 };
 
 }  // namespace gpuaas

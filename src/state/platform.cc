@@ -23,6 +23,7 @@ Platform::~Platform() {
 
 Result<std::string> Platform::Start() {
   GPUAAS_ASSIGN_OR_RETURN(StoredState st, store_.Load());
+  GPUAAS_RETURN_IF_ERROR(secrets_.Load());
   const Millis now = clock_.Now();
   epoch_ = now;
   for (auto& e : st.entities) {

@@ -36,6 +36,7 @@
 #include "sched/snapshot.h"
 #include "state/config.h"
 #include "state/requests.h"
+#include "state/secret_store.h"
 #include "store/store.h"
 #include "telemetry/telemetry_store.h"
 
@@ -175,6 +176,17 @@ class Platform {
                        Done<StorageView> done);
   // Measures an entity's workspace now (bounded du) and remembers it.
   Result<StorageView> MeasureStorage(const Principal& p, const std::string& entity);
+
+  // --- environments, workspaces, secrets (platform_runtime.cc; docs/agent.md)
+  std::vector<Environment> ListEnvironments() const;  // by name
+  // An entity's workspace directory (workspace_root/<entity name>; "" when no root is set).
+  std::string WorkspacePath(EntityId entity) const;
+  // Entity secrets (platform-admin, or an entity-admin of the entity). Values are write-only:
+  // listings give names, sizes and times. Kept at config.secrets_path (mode 0600).
+  Result<SecretInfo> PutSecret(const Principal& p, const std::string& entity,
+                               const std::string& name, const std::string& value);
+  Result<std::vector<SecretInfo>> ListSecrets(const Principal& p, const std::string& entity) const;
+  Status DeleteSecret(const Principal& p, const std::string& entity, const std::string& name);
 
   // --- notebooks (platform_notebooks.cc; docs/notebooks.md)
   struct NotebookConfig {
@@ -319,6 +331,14 @@ class Platform {
   Millis last_storage_check_ = 0;
   // Timers of the billing section hold a weak reference: they stop when the Platform dies.
   std::shared_ptr<int> billing_alive_ = std::make_shared<int>(0);
+
+  // --- environments, workspaces, secrets (platform_runtime.cc)
+  // Submit checks: a known environment, a workspace mode, secrets that exist. 422 otherwise.
+  Status CheckJobRuntime(const JobRequest& req, EntityId entity) const;
+  // Fills the image, workspace and secrets of a job's workload.
+  void RuntimeWorkload(const Job& j, Assignment& w) const;
+  Result<EntityId> SecretEntity(const Principal& p, const std::string& entity) const;
+  SecretStore secrets_{config_.secrets_path};
 
   // --- notebooks (platform_notebooks.cc)
   // Fills the command and env of a kind=notebook workload without a command.

@@ -314,8 +314,9 @@ Status Platform::CheckBillingAdmission(const JobRequest& req, EntityId entity) c
   if (used != storage_used_.end() && used->second.measured) {
     auto q = storage_quota_.find(entity);
     int64_t quota = q != storage_quota_.end() ? q->second : config_.billing.workspace_quota_bytes;
-    // Every job mounts its entity's workspace read-write today, so every job writes.
-    GPUAAS_RETURN_IF_ERROR(CheckStorageAdmission(e->name, used->second.used_bytes, quota, true));
+    // Only jobs that mount the workspace read-write ("workspace": "rw", the default) write.
+    GPUAAS_RETURN_IF_ERROR(CheckStorageAdmission(e->name, used->second.used_bytes, quota,
+                                                 req.workspace_mode == "rw"));
   }
   return Status::Ok();
 }

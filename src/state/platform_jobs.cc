@@ -122,6 +122,7 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
     return done(InvalidArgument("a platform-admin names the entity to bill (\"entity\": NAME)"));
   }
   if (Status s = CheckJobRequest(req, entity); !s.ok()) return done(s);
+  if (Status s = CheckJobRuntime(req, entity); !s.ok()) return done(s);
   // Budget policy (refuse, or best-effort only) and the workspace quota.
   if (Status s = CheckBillingAdmission(req, entity); !s.ok()) return done(s);
   if (queued_.size() >= config_.max_active_jobs) {
@@ -139,6 +140,8 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
   j.walltime_s = req.walltime_s > 0 ? req.walltime_s : config_.default_walltime_s;
   j.command = req.command;
   j.environment = req.environment;
+  j.workspace_mode = req.workspace_mode;
+  j.secrets = req.secrets;
   j.cpus = req.cpus > 0 ? req.cpus : std::min(kMaxJobCpus, req.gpus * config_.default_cpus_per_gpu);
   j.memory_gb = req.memory_gb > 0
                     ? req.memory_gb

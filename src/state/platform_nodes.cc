@@ -305,6 +305,7 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     w.env["GPUAAS_JOB_NAME"] = j.name;
     w.env["GPUAAS_ENTITY"] = e ? e->name : "";
     w.env["GPUAAS_GPU_TYPE"] = a.gpu_class;
+    RuntimeWorkload(j, w);  // image, workspace, secrets
     w.gpu_ids = a.devices;
     w.walltime_s = j.walltime_s;
     w.grace_ms = config_.grace_ms;

@@ -48,6 +48,8 @@ struct JobRequest {
   int64_t walltime_s = 0;
   std::vector<std::string> command;
   std::string environment;
+  std::string workspace_mode = "rw";  // "rw", "ro" or "none"
+  std::vector<std::string> secrets;   // entity secret names put in the job's environment
   int cpus = 0;       // 0 = gpus x the configured default per GPU
   int memory_gb = 0;  // 0 = gpus x the configured default per GPU
   std::string entity;  // platform-admin only
@@ -125,6 +127,12 @@ struct Assignment {
   int64_t memory_bytes = 0;  // cgroup limits (0 = none)
   int64_t cpu_millis = 0;
   bool adopt_only = false;  // already started once: never start it again, only adopt
+  // Container runtime: the environment's image ("" = a process); the entity workspace on the
+  // node and its mode; the job's secrets by name (sent apart from env; never stored by the agent).
+  std::string image;
+  std::string workspace;
+  std::string workspace_mode = "rw";
+  std::map<std::string, std::string> secret_env;
 };
 
 struct DesiredWorkloads {

@@ -46,7 +46,9 @@ constexpr Columns kJobCols = {"id",
                               "node_selector_json",
                               "resubmitted_from",
                               "cpus",
-                              "memory_gb"};
+                              "memory_gb",
+                              "workspace_mode",
+                              "secrets_json"};
 constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
                                      "gpu_class", "devices_json", "start",  "end"};
 constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",       "gpu_class",
@@ -218,6 +220,8 @@ Status SqliteRowWriter::Write(const Job& j) {
   job_.BindInt(28, j.resubmitted_from);
   job_.BindInt(29, j.cpus);
   job_.BindInt(30, j.memory_gb);
+  job_.BindText(31, j.workspace_mode);
+  job_.BindText(32, EncodeStringList(j.secrets));  // names only
   return job_.Exec("upsert job");
 }
 
@@ -359,6 +363,9 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     j.resubmitted_from = r.ColumnInt(27);
     j.cpus = static_cast<int>(r.ColumnInt(28));
     j.memory_gb = static_cast<int>(r.ColumnInt(29));
+    j.workspace_mode = r.ColumnText(30);
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeStringList(r.ColumnText(31)), j.secrets, "jobs", j.id, "secrets_json"));
     s.jobs.push_back(std::move(j));
     return Status::Ok();
   }));

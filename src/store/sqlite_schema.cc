@@ -187,12 +187,19 @@ ALTER TABLE jobs ADD COLUMN cpus INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN memory_gb INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 5: the job's workspace mode and the names of the secrets it asked for.
+constexpr char kSchemaV5[] = R"sql(
+ALTER TABLE jobs ADD COLUMN workspace_mode TEXT NOT NULL DEFAULT 'rw';
+ALTER TABLE jobs ADD COLUMN secrets_json TEXT NOT NULL DEFAULT '[]';
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
       {2, "guarantees, shares, job options, energy", kSchemaV2},
       {3, "billing: prices, budgets, events, invoices, credit notes", kSchemaV3},
       {4, "job cpus and memory", kSchemaV4},
+      {5, "job workspace mode and secret names", kSchemaV5},
   };
   return kMigrations;
 }

@@ -1,0 +1,330 @@
+// The podman runtime: the `podman run` command line (unit), then real containers through the
+// Supervisor, from an image made here with `podman import` of a busybox-static root file system
+// (no registry needed). There is no GPU on the test machine: stand-in GPU device nodes are made
+// with mknod (character devices, major 195 as NVIDIA's, minor = index; nvidiactl 195:255) in a
+// test directory and handed to the devices mode, which is what runs on a server without CDI.
+// The container tests are skipped, with the reason printed, only when podman cannot run here.
+#include "agent/podman_runtime.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "agent/supervisor.h"
+
+namespace gpuaas {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kSecret[] = "s3cr3t-value-9f8e7d";
+constexpr char kImage[] = "localhost/gpuaas-test-busybox:latest";
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool WaitFor(const std::function<bool()>& cond, int timeout_ms = 60'000) {
+  for (int waited = 0; waited < timeout_ms; waited += 20) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+TEST(PodmanRun, CdiModeNamesTheJobGpusAndKeepsValuesOffTheCommandLine) {
+  PodmanOptions o;
+  WorkloadSpec s;
+  s.job = 7;
+  s.allocation = 42;
+  s.image = "registry.example/ml/pytorch:2.4";
+  s.command = {"python", "train.py"};
+  s.gpu_ids = {2, 5};
+  s.env = {{"REGISTRY_TOKEN", kSecret}, {"GPUAAS_JOB_ID", "7"}};
+  s.secret_names = {"REGISTRY_TOKEN"};
+  s.workspace = "/srv/ws/acme";
+  s.workspace_mode = "ro";
+  auto c = BuildPodmanRun(o, s);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  const auto& a = c->argv;
+  EXPECT_EQ(a[0], "podman");
+  EXPECT_EQ(a[1], "run");
+  EXPECT_TRUE(Contains(a, "--rm"));
+  EXPECT_TRUE(Contains(a, ContainerName(42)));
+  EXPECT_TRUE(Contains(a, "nvidia.com/gpu=2"));
+  EXPECT_TRUE(Contains(a, "nvidia.com/gpu=5"));
+  EXPECT_TRUE(Contains(a, "runc"));
+  EXPECT_TRUE(Contains(a, "nofile=1024:1024"));
+  EXPECT_TRUE(Contains(a, "nproc=1000:1000"));
+  EXPECT_TRUE(Contains(a, "/srv/ws/acme:/workspace:ro"));
+  EXPECT_TRUE(Contains(a, "REGISTRY_TOKEN"));  // `--env NAME`: the value comes from podman's env
+  for (const auto& arg : a) EXPECT_EQ(arg.find(kSecret), std::string::npos) << arg;
+  // The image, then the command, end the line.
+  ASSERT_GE(a.size(), 3u);
+  EXPECT_EQ(a[a.size() - 3], s.image);
+  EXPECT_EQ(a.back(), "train.py");
+  EXPECT_EQ(c->env.at("REGISTRY_TOKEN"), kSecret);
+  EXPECT_EQ(c->env.at("NVIDIA_VISIBLE_DEVICES"), "2,5");
+  EXPECT_EQ(c->env.at("CUDA_VISIBLE_DEVICES"), "0,1");  // the container's own ordinals
+  EXPECT_EQ(c->env.at("GPUAAS_GPU_IDS"), "2,5");
+  EXPECT_EQ(c->env.at("GPUAAS_WORKSPACE"), "/workspace");
+}
+
+TEST(PodmanRun, RefusesWhatCannotWork) {
+  PodmanOptions o;
+  o.gpu_mode = PodmanGpuMode::kDevices;
+  o.device_dir = "/nonexistent-gpuaas-dev";
+  WorkloadSpec s;
+  s.allocation = 1;
+  s.command = {"true"};
+  EXPECT_FALSE(BuildPodmanRun(o, s).ok());  // no image
+  s.image = "busybox";
+  s.gpu_ids = {0};
+  auto r = BuildPodmanRun(o, s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no device node /nonexistent-gpuaas-dev/nvidia0"),
+            std::string::npos);
+  s.gpu_ids = {};
+  s.workspace_mode = "rwx";
+  EXPECT_FALSE(BuildPodmanRun(o, s).ok());
+  s.workspace_mode = "rw";
+  s.workspace = "relative/dir";
+  EXPECT_FALSE(BuildPodmanRun(o, s).ok());
+  s.workspace = "";
+  s.image = "--privileged";
+  EXPECT_FALSE(BuildPodmanRun(o, s).ok());
+  PodmanGpuMode m;
+  EXPECT_TRUE(ParsePodmanGpuMode("devices", &m));
+  EXPECT_EQ(m, PodmanGpuMode::kDevices);
+  EXPECT_FALSE(ParsePodmanGpuMode("nvml", &m));
+}
+
+// Real containers. One image and one device directory for the whole suite.
+class PodmanContainerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/gpuaas-podman-test-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+      skip_ = "cannot make a temporary directory";
+      return;
+    }
+    root_ = tmpl;
+    std::string why;
+    if (!PodmanUsable("podman", &why)) {
+      skip_ = "podman cannot run on this machine: " + why;
+      return;
+    }
+    // The image: a root file system holding busybox-static, imported without any registry.
+    const std::string busybox = fs::exists("/bin/busybox") ? "/bin/busybox" : "/usr/bin/busybox";
+    const std::string rootfs = root_ + "/rootfs";
+    for (const char* d : {"/bin", "/dev", "/proc", "/sys", "/tmp", "/workspace"}) {
+      fs::create_directories(rootfs + d);
+    }
+    std::error_code ec;
+    fs::copy_file(busybox, rootfs + "/bin/busybox", ec);
+    if (ec) {
+      skip_ = "no busybox-static to build the test image from (" + ec.message() + ")";
+      return;
+    }
+    const std::string cmd = "cd " + rootfs +
+                            " && for a in sh ls cat echo env sleep grep sort tr; do ln -s "
+                            "busybox bin/$a; done && tar -cf ../rootfs.tar . && podman import " +
+                            root_ + "/rootfs.tar " + kImage + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      skip_ = "podman import of the busybox root file system failed";
+      return;
+    }
+    // Stand-in GPUs: character devices as the NVIDIA driver makes them (major 195).
+    dev_dir_ = root_ + "/dev";
+    fs::create_directories(dev_dir_);
+    for (int i = 0; i < 4; ++i) {
+      const std::string p = dev_dir_ + "/nvidia" + std::to_string(i);
+      if (mknod(p.c_str(), S_IFCHR | 0666, makedev(195, i)) != 0) {
+        skip_ = "cannot mknod stand-in GPU device nodes (needs root): " + p;
+        return;
+      }
+    }
+    mknod((dev_dir_ + "/nvidiactl").c_str(), S_IFCHR | 0666, makedev(195, 255));
+  }
+  static void TearDownTestSuite() {
+    if (!root_.empty()) fs::remove_all(root_);
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) {
+      std::printf("SKIPPED: %s\n", skip_.c_str());
+      GTEST_SKIP() << skip_;
+    }
+    state_ = root_ + "/state-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    workspace_ = root_ + "/ws-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+  void TearDown() override {
+    if (sup_) {
+      sup_->StopAll();
+      WaitFor([&] {
+        for (const auto& w : sup_->List()) {
+          if (!w.final()) return false;
+        }
+        return true;
+      });
+    }
+    sup_.reset();
+  }
+
+  Supervisor& Open() {
+    SupervisorOptions o;
+    o.state_dir = state_;
+    o.podman.gpu_mode = PodmanGpuMode::kDevices;
+    o.podman.device_dir = dev_dir_;
+    sup_ = std::make_unique<Supervisor>(o, clock_);
+    EXPECT_TRUE(sup_->Open().ok());
+    return *sup_;
+  }
+  WorkloadSpec Spec(AllocationId alloc, const std::string& script) {
+    WorkloadSpec s;
+    s.job = 500 + alloc;
+    s.allocation = alloc;
+    s.image = kImage;
+    s.command = {"sh", "-c", script};
+    s.grace_ms = 2'000;
+    s.workspace = workspace_;
+    return s;
+  }
+  WorkloadStatus WaitFinal(AllocationId alloc) {
+    WorkloadStatus st;
+    EXPECT_TRUE(WaitFor([&] {
+      auto w = sup_->Get(alloc);
+      if (w) st = *w;
+      return w && w->final();
+    })) << "allocation "
+        << alloc << " did not finish";
+    return st;
+  }
+  std::string Log(AllocationId alloc) {
+    auto l = sup_->ReadLog(alloc, 0, 1 << 20);
+    return l.ok() ? *l : "";
+  }
+
+  static std::string skip_, root_, dev_dir_;
+  std::string state_, workspace_;
+  SystemClock clock_;
+  std::unique_ptr<Supervisor> sup_;
+};
+std::string PodmanContainerTest::skip_;
+std::string PodmanContainerTest::root_;
+std::string PodmanContainerTest::dev_dir_;
+
+TEST_F(PodmanContainerTest, SeesOnlyItsGpusItsWorkspaceAndItsSecret) {
+  Supervisor& sup = Open();
+  WorkloadSpec s = Spec(1,
+                        "ls /dev | grep nvidia | sort | tr '\\n' ' '; echo; "
+                        "echo NVIDIA_VISIBLE_DEVICES=$NVIDIA_VISIBLE_DEVICES; "
+                        "echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; "
+                        "echo WS=$GPUAAS_WORKSPACE; echo hello > /workspace/out.txt; "
+                        "[ \"$MY_TOKEN\" = \"$HALF1$HALF2\" ] && echo secret-ok; exit 3");
+  s.gpu_ids = {1, 3};
+  s.env["MY_TOKEN"] = kSecret;
+  // The script compares against two halves, so that no file holds the whole value on purpose.
+  s.env["HALF1"] = std::string(kSecret).substr(0, 6);
+  s.env["HALF2"] = std::string(kSecret).substr(6);
+  s.secret_names = {"MY_TOKEN"};
+  ASSERT_TRUE(sup.Start(s).ok());
+  const WorkloadStatus st = WaitFinal(1);
+  const std::string log = Log(1);
+  std::printf("container output:\n%s", log.c_str());
+  EXPECT_EQ(st.state, WorkloadState::kExited) << st.message;
+  EXPECT_EQ(st.exit_code, 3) << log;  // the container's own exit code
+  EXPECT_NE(log.find("nvidia1 nvidia3 nvidiactl \n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("nvidia0"), std::string::npos);
+  EXPECT_EQ(log.find("nvidia2"), std::string::npos);
+  EXPECT_NE(log.find("NVIDIA_VISIBLE_DEVICES=1,3\n"), std::string::npos);
+  EXPECT_NE(log.find("CUDA_VISIBLE_DEVICES=0,1\n"), std::string::npos);
+  EXPECT_NE(log.find("WS=/workspace\n"), std::string::npos);
+  EXPECT_NE(log.find("secret-ok"), std::string::npos);
+  EXPECT_EQ(ReadAll(workspace_ + "/out.txt"), "hello\n");  // the bind mount, on the host
+  // The secret's value is nowhere in the workload's directory (spec.json keeps its name only).
+  for (const auto& f : fs::recursive_directory_iterator(state_)) {
+    if (f.is_regular_file()) {
+      EXPECT_EQ(ReadAll(f.path()).find(kSecret), std::string::npos) << f.path();
+    }
+  }
+  EXPECT_NE(ReadAll(state_ + "/workloads/1/spec.json").find("MY_TOKEN"), std::string::npos);
+}
+
+TEST_F(PodmanContainerTest, ReadOnlyWorkspaceCannotBeWritten) {
+  Supervisor& sup = Open();
+  fs::create_directories(workspace_);
+  WorkloadSpec s = Spec(2, "echo x > /workspace/nope && exit 0; exit 9");
+  s.workspace_mode = "ro";
+  ASSERT_TRUE(sup.Start(s).ok());
+  EXPECT_EQ(WaitFinal(2).exit_code, 9) << Log(2);
+  EXPECT_FALSE(fs::exists(workspace_ + "/nope"));
+}
+
+TEST_F(PodmanContainerTest, StopGoesThroughPodmanStopWithItsGrace) {
+  Supervisor& sup = Open();
+  ASSERT_TRUE(sup.Start(Spec(3,
+                             "trap 'echo got TERM; exit 7' TERM; echo ready; "
+                             "sleep 100 & wait"))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(3).find("ready") != std::string::npos; }));
+  sup.Stop(3);
+  const WorkloadStatus st = WaitFinal(3);
+  EXPECT_TRUE(st.stopped);
+  EXPECT_EQ(st.exit_code, 7) << Log(3);
+  EXPECT_NE(Log(3).find("got TERM"), std::string::npos);
+}
+
+TEST_F(PodmanContainerTest, WalltimeKillsAContainerThatIgnoresSigterm) {
+  Supervisor& sup = Open();
+  WorkloadSpec s = Spec(4, "trap '' TERM; echo ready; while true; do sleep 1; done");
+  s.walltime_s = 2;
+  s.grace_ms = 500;
+  ASSERT_TRUE(sup.Start(s).ok());
+  const WorkloadStatus st = WaitFinal(4);
+  EXPECT_TRUE(st.timed_out);
+  EXPECT_NE(st.exit_code, 0) << Log(4);
+  // The container is gone, not left behind under conmon.
+  EXPECT_TRUE(WaitFor(
+      [] { return std::system(("podman container exists " + ContainerName(4)).c_str()) != 0; }));
+}
+
+TEST_F(PodmanContainerTest, ANewSupervisorAdoptsARunningContainer) {
+  Open();
+  ASSERT_TRUE(sup_->Start(Spec(5, "echo first; sleep 3; echo second; exit 4")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(5).find("first") != std::string::npos; }));
+  sup_->Close();
+  sup_.reset();  // the agent goes away; the shim and its container keep running
+  Open();
+  auto w = sup_->Get(5);
+  ASSERT_TRUE(w.has_value());
+  const WorkloadStatus st = WaitFinal(5);
+  EXPECT_EQ(st.exit_code, 4);
+  EXPECT_NE(Log(5).find("second"), std::string::npos);
+}
+
+TEST_F(PodmanContainerTest, AMissingImageFailsWithPodmansMessage) {
+  Supervisor& sup = Open();
+  WorkloadSpec s = Spec(6, "true");
+  s.image = "localhost/gpuaas-no-such-image:none";
+  ASSERT_TRUE(sup.Start(s).ok());
+  const WorkloadStatus st = WaitFinal(6);
+  EXPECT_NE(st.exit_code, 0);
+  EXPECT_FALSE(Log(6).empty());  // podman says why in the job's log
+}
+
+}  // namespace
+}  // namespace gpuaas

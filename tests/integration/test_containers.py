@@ -1,0 +1,239 @@
+"""Containers, environments, workspaces and secrets end to end, through a real server whose
+embedded agents run podman.
+
+The image of the `busybox` test environment is made here with `podman import` of a root file
+system holding busybox-static (no registry is reachable). There is no GPU on the test machine:
+stand-in GPU device nodes (character devices 195:N, as the NVIDIA driver makes them, and
+nvidiactl 195:255) are made with mknod in a test directory, and the agents' podman runtime is
+configured in devices mode on that directory ([runtime] device_dir). The class is skipped, with
+the reason printed, only when podman cannot run on the machine.
+"""
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import unittest
+
+from harness import Server, poll, require_binary, unique, assert_error_shape
+
+IMAGE = "localhost/gpuaas-it-busybox:latest"
+SECRET = "it-s3cr3t-7c1d2e9f"  # the value that must appear nowhere but in the job
+
+
+def podman_problem():
+    """None when podman runs containers here, else why not."""
+    if shutil.which("podman") is None:
+        return "podman is not installed"
+    p = subprocess.run(["podman", "info"], capture_output=True, text=True, timeout=60)
+    return None if p.returncode == 0 else "podman info failed: " + p.stderr[-300:]
+
+
+def make_image(workdir):
+    rootfs = os.path.join(workdir, "rootfs")
+    for d in ("bin", "dev", "proc", "sys", "tmp", "workspace"):
+        os.makedirs(os.path.join(rootfs, d), exist_ok=True)
+    busybox = "/bin/busybox" if os.path.exists("/bin/busybox") else shutil.which("busybox")
+    shutil.copy(busybox, os.path.join(rootfs, "bin", "busybox"))
+    for applet in ("sh", "ls", "cat", "echo", "env", "sleep", "grep", "sort", "tr", "wc"):
+        os.symlink("busybox", os.path.join(rootfs, "bin", applet))
+    tar = os.path.join(workdir, "rootfs.tar")
+    subprocess.run(["tar", "-C", rootfs, "-cf", tar, "."], check=True)
+    subprocess.run(["podman", "import", tar, IMAGE], check=True, capture_output=True, timeout=120)
+
+
+def make_devices(workdir, count):
+    dev = os.path.join(workdir, "dev")
+    os.makedirs(dev)
+    for i in range(count):
+        os.mknod(os.path.join(dev, f"nvidia{i}"), 0o666 | stat.S_IFCHR, os.makedev(195, i))
+    os.mknod(os.path.join(dev, "nvidiactl"), 0o666 | stat.S_IFCHR, os.makedev(195, 255))
+    return dev
+
+
+class ContainerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        why = podman_problem()
+        if why:
+            print(f"SKIPPED: {why}")
+            raise unittest.SkipTest(why)
+        cls.work = tempfile.mkdtemp(prefix="gpuaas-it-podman-")
+        make_image(cls.work)
+        dev = make_devices(cls.work, 8)
+        config = os.path.join(cls.work, "server.toml")
+        with open(config, "w") as f:
+            f.write(f"""
+[environments.busybox]
+image = "{IMAGE}"
+description = "test environment: busybox-static, imported locally"
+
+[runtime]
+gpu_mode = "devices"
+device_dir = "{dev}"
+""")
+        cls.server = Server("h200:8", ["--config", config]).start()
+        cls.admin = cls.server.admin
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "server", None) is not None:
+            cls.server.cleanup()
+        if getattr(cls, "work", None):
+            shutil.rmtree(cls.work, ignore_errors=True)
+
+    def tenant_with_admin(self, prefix):
+        ent = unique(prefix)
+        self.admin.create_entity(ent)
+        boss = self.admin.create_user(unique(prefix + "a"), ent, role="entity-admin")
+        member = self.admin.create_user(unique(prefix + "m"), ent)
+        return ent, self.admin.with_token(boss["token"]), self.admin.with_token(member["token"])
+
+    def wait_final(self, api, job_id, timeout=90):
+        return poll(lambda: (lambda j: j if j["state"] in
+                             {"succeeded", "failed", "cancelled", "timed_out", "lost"}
+                             and not j.get("releasing") else None)(api.job(job_id)),
+                    timeout, f"job {job_id} to finish")
+
+    def logs(self, api, job_id):
+        r = api.get(f"/api/v1/jobs/{job_id}/logs")
+        self.assertEqual(r.status, 200, r)
+        return r.text
+
+    def test_environments_are_listed_and_unknown_ones_refused(self):
+        ent, boss, member = self.tenant_with_admin("envs")
+        envs = {e["name"]: e for e in member.ok("GET", "/api/v1/environments")["environments"]}
+        self.assertEqual(envs["busybox"]["image"], IMAGE)
+        self.assertIn("pytorch", envs)  # the shipped catalogue stays
+        self.assertIn("tensorflow", envs)
+        out = self.server.cli("environments", json_out=False, token=member.token)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("busybox", out.stdout)
+        r = member.post("/api/v1/jobs", {"gpus": 1, "environment": "nosuchenv",
+                                         "command": ["true"]})
+        self.assertEqual(r.status, 422, r)
+        assert_error_shape(self, r, 422)
+        self.assertIn("unknown environment 'nosuchenv'", r.json["error"]["message"])
+        r = member.post("/api/v1/jobs", {"gpus": 1, "workspace": "rwx", "command": ["true"]})
+        self.assertEqual(r.status, 422, r)
+
+    def test_container_sees_only_its_gpus_workspace_and_secret_which_leaks_nowhere(self):
+        ent, boss, member = self.tenant_with_admin("ctr")
+        # Secrets: an entity-admin sets it; a member may not; listings show names only.
+        r = member.post(f"/api/v1/entities/{ent}/secrets", {"name": "REG_TOKEN", "value": SECRET})
+        self.assertEqual(r.status, 403, r)
+        r = boss.post(f"/api/v1/entities/{ent}/secrets", {"name": "REG_TOKEN", "value": SECRET})
+        self.assertEqual(r.status, 201, r)
+        self.assertNotIn(SECRET, r.text)
+        r = boss.post(f"/api/v1/entities/{ent}/secrets", {"name": "PATH", "value": "x"})
+        self.assertEqual(r.status, 422, r)
+        listing = boss.get(f"/api/v1/entities/{ent}/secrets")
+        self.assertEqual([s["name"] for s in listing.json["secrets"]], ["REG_TOKEN"])
+        self.assertNotIn(SECRET, listing.text)
+        r = member.post("/api/v1/jobs", {"gpus": 1, "secrets": ["NOPE"], "command": ["true"]})
+        self.assertEqual(r.status, 422, r)
+
+        half = len(SECRET) // 2
+        script = ("ls /dev | grep nvidia | sort | tr '\\n' ' '; echo; "
+                  "echo NVIDIA_VISIBLE_DEVICES=$NVIDIA_VISIBLE_DEVICES; "
+                  "echo WS=$GPUAAS_WORKSPACE; echo from-container > /workspace/hello.txt; "
+                  f"[ \"$REG_TOKEN\" = \"{SECRET[:half]}\"\"{SECRET[half:]}\" ] && echo secret-ok")
+        # Two jobs of 4: the second gets the other half of the node's 8 stand-in GPUs.
+        job = member.submit(gpus=4, environment="busybox", secrets=["REG_TOKEN"],
+                            command=["sh", "-c", "sleep 2; " + script])
+        other = member.submit(gpus=4, environment="busybox", command=["sh", "-c", script])
+        final = self.wait_final(member, job["id"])
+        self.wait_final(member, other["id"])
+        log = self.logs(member, job["id"])
+        self.assertEqual(final["state"], "succeeded", (final, log))
+        gpus = sorted(final["gpu_ids"])
+        self.assertEqual(len(gpus), 4)
+        nodes = " ".join(f"nvidia{g}" for g in gpus) + " nvidiactl "
+        self.assertIn(nodes + "\n", log)  # only its own device nodes (ls sorts them)
+        for g in set(range(8)) - set(gpus):
+            self.assertNotIn(f"nvidia{g} ", log)
+        self.assertIn("NVIDIA_VISIBLE_DEVICES=" + ",".join(map(str, gpus)) + "\n", log)
+        self.assertIn("WS=/workspace\n", log)
+        self.assertIn("secret-ok", log)
+        self.assertNotIn("secret-ok", self.logs(member, other["id"]))  # it did not ask for it
+        ws = os.path.join(self.server.data_dir, "workspaces", ent)
+        with open(os.path.join(ws, "hello.txt")) as f:
+            self.assertEqual(f.read(), "from-container\n")
+        # The job shows the secret's name, never its value.
+        self.assertEqual(final["secrets"], ["REG_TOKEN"])
+        self.assertNotIn(SECRET, member.get(f"/api/v1/jobs/{job['id']}").text)
+        self.assertNotIn(SECRET, boss.get("/api/v1/jobs").text)
+        # Nowhere on disk but the secret store (0600): not the server log, database, job logs,
+        # the agent's workload directories.
+        store = os.path.join(self.server.data_dir, "secrets.json")
+        self.assertEqual(stat.S_IMODE(os.stat(store).st_mode), 0o600)
+        leaks = []
+        for root, _, files in os.walk(self.server.data_dir):
+            for name in files:
+                path = os.path.join(root, name)
+                if path == store or not os.path.isfile(path):
+                    continue
+                with open(path, "rb") as f:
+                    if SECRET.encode() in f.read():
+                        leaks.append(path)
+        self.assertEqual(leaks, [])
+        self.assertNotIn(SECRET, self.server.log_text())
+        self.assertIn("audit:", self.server.log_text())
+        # Deleted: gone from the listing, and a new job asking for it is refused.
+        self.assertEqual(boss.call("DELETE", f"/api/v1/entities/{ent}/secrets/REG_TOKEN").status,
+                         204)
+        r = member.post("/api/v1/jobs", {"gpus": 1, "secrets": ["REG_TOKEN"], "command": ["true"]})
+        self.assertEqual(r.status, 422, r)
+
+    def test_cancel_stops_the_container_through_podman(self):
+        ent, boss, member = self.tenant_with_admin("ctrstop")
+        job = member.submit(gpus=1, environment="busybox", command=[
+            "sh", "-c", "trap 'echo got TERM; exit 5' TERM; echo ready; sleep 300 & wait"])
+        poll(lambda: "ready" in self.logs(member, job["id"]), 60, "the container to start")
+        self.assertEqual(member.post(f"/api/v1/jobs/{job['id']}/cancel").status, 200)
+        final = self.wait_final(member, job["id"], timeout=60)
+        self.assertEqual(final["state"], "cancelled", final)
+        poll(lambda: "got TERM" in self.logs(member, job["id"]), 20, "the container's TERM trap")
+        # Gone, not left running under conmon (--rm removes it once it stopped).
+        poll(lambda: subprocess.run(
+            ["podman", "ps", "-a", "-q", "--filter", f"label=gpuaas.job={job['id']}"],
+            capture_output=True, text=True).stdout.strip() == "", 30, "the container to go")
+
+    def test_process_job_gets_workspace_and_secret_and_quota_refuses_writers(self):
+        ent, boss, member = self.tenant_with_admin("proc")
+        self.assertEqual(boss.post(f"/api/v1/entities/{ent}/secrets",
+                                   {"name": "API_KEY", "value": SECRET}).status, 201)
+        half = len(SECRET) // 2
+        job = member.submit(gpus=1, secrets=["API_KEY"], command=[
+            "sh", "-c", "echo WS=$GPUAAS_WORKSPACE; echo data > $GPUAAS_WORKSPACE/f.txt && "
+            f"[ \"$API_KEY\" = \"{SECRET[:half]}\"\"{SECRET[half:]}\" ] && echo secret-ok"])
+        final = self.wait_final(member, job["id"])
+        log = self.logs(member, job["id"])
+        self.assertEqual(final["state"], "succeeded", (final, log))
+        ws = os.path.join(self.server.data_dir, "workspaces", ent)
+        self.assertIn(f"WS={os.path.realpath(ws)}", log.replace(self.server.data_dir,
+                                                                os.path.realpath(
+                                                                    self.server.data_dir)))
+        self.assertIn("secret-ok", log)
+        with open(os.path.join(ws, "f.txt")) as f:
+            self.assertEqual(f.read(), "data\n")
+        # "none": no workspace in the job.
+        job = member.submit(gpus=1, workspace="none", command=["sh", "-c", "echo WS=[$GPUAAS_WORKSPACE]"])
+        self.wait_final(member, job["id"])
+        self.assertIn("WS=[]", self.logs(member, job["id"]))
+        # Over quota: writers are refused, read-only and no-workspace jobs are not.
+        self.admin.ok("PUT", f"/api/v1/entities/{ent}/storage", {"quota_bytes": 1})
+        storage = self.admin.ok("GET", f"/api/v1/entities/{ent}/storage")  # measures now
+        r = member.post("/api/v1/jobs", {"gpus": 1, "command": ["true"]})
+        self.assertEqual(r.status, 422, (r, storage))
+        assert_error_shape(self, r, 422)
+        self.assertIn("over its quota", r.json["error"]["message"])
+        for mode in ("ro", "none"):
+            r = member.post("/api/v1/jobs", {"gpus": 1, "workspace": mode, "command": ["true"]})
+            self.assertEqual(r.status, 201, (mode, r))
+
+
+if __name__ == "__main__":
+    unittest.main()
