@@ -3,7 +3,8 @@
 // forwarding. The caller authenticates with a Bearer token or the portal's session cookie;
 // another entity's notebook is a 404 like the API's. The notebook's own token is added here,
 // so users never see it. Upstreams are on 127.0.0.1 (embedded agents only for now).
-// Handlers run on the server's loop; forwards run on the HttpForwarder's workers.
+// Handlers run on the server's loop; forwards run on the HttpForwarder's workers; WebSocket
+// upgrades are answered with an HttpTunnel that the HttpServer relays on its loop.
 #include <cstdlib>
 #include <memory>
 
@@ -59,6 +60,48 @@ Millis ParseJupyterTime(std::string s) {
   return t.ok() ? *t : 0;
 }
 
+// An Upgrade request (Jupyter's kernel and terminal WebSockets): the server tunnels the
+// connection to Jupyter after the same authorisation as HTTP. A browser always sends Origin on
+// a WebSocket; with the session cookie, it must be this server (else anyone's page could open
+// a socket with the user's cookie: cross-site WebSocket hijacking).
+net::HttpResponse Upgrade(const Platform::NotebookTarget& t, const net::HttpRequest& req) {
+  if (req.method != "GET") {
+    return net::ErrorResponse(400, "bad_request", "an Upgrade request must be a GET");
+  }
+  const std::string& origin = req.Header("origin");
+  if (BearerToken(req).empty() && !origin.empty()) {
+    size_t scheme = origin.find("://");
+    std::string host = scheme == std::string::npos ? origin : origin.substr(scheme + 3);
+    if (host != req.Header("host")) {
+      return net::ErrorResponse(403, "forbidden",
+                                "cross-origin WebSocket with the session cookie is refused");
+    }
+  }
+  net::HttpTunnel tunnel;
+  tunnel.host = t.host;
+  tunnel.port = t.port;
+  tunnel.method = req.method;
+  tunnel.target = req.target;
+  tunnel.headers.emplace_back("Host", t.host + ":" + std::to_string(t.port));
+  tunnel.headers.emplace_back("Connection", "Upgrade");
+  tunnel.headers.emplace_back("Upgrade", req.Header("upgrade"));
+  for (const auto& [name, value] : req.headers) {
+    if (net::HttpForwarder::IsHopByHop(name) || name == "authorization" || name == "origin" ||
+        name == "referer") {
+      continue;
+    }
+    if (name == "cookie") {
+      std::string kept = StripSessionCookie(value);
+      if (!kept.empty()) tunnel.headers.emplace_back("Cookie", kept);
+      continue;
+    }
+    tunnel.headers.emplace_back(name, value);
+  }
+  tunnel.headers.emplace_back("Authorization", "token " + t.token);
+  tunnel.headers.emplace_back("X-Forwarded-For", req.remote);
+  return net::TunnelResponse(std::move(tunnel));
+}
+
 void Proxy(const std::shared_ptr<NotebookService>& svc, const Principal& who,
            net::HttpRequest&& req, net::Respond respond) {
   auto id = PathId(req, "id");
@@ -73,11 +116,7 @@ void Proxy(const std::shared_ptr<NotebookService>& svc, const Principal& who,
     res.headers.emplace_back("Location", base + "/" + req.target.substr(base.size()));
     return respond(std::move(res));
   }
-  if (!req.Header("upgrade").empty()) {
-    return respond(net::ErrorResponse(
-        501, "not_implemented",
-        "WebSocket through the notebook proxy is not available yet (docs/notebooks.md)"));
-  }
+  if (!req.Header("upgrade").empty()) return respond(Upgrade(*target, req));
   net::ForwardRequest f;
   f.host = target->host;
   f.port = target->port;
@@ -145,8 +184,8 @@ void Probe(const std::shared_ptr<NotebookService>& svc, const Platform::Notebook
   });
 }
 
-// Interim knobs until the config file has a [notebooks] section: environment variables read
-// once at start (docs/notebooks.md).
+// Environment variables read once at start override [notebooks] of the config file (kept for
+// quick experiments; docs/notebooks.md).
 void ApplyEnvironment(Platform& p) {
   Platform::NotebookConfig c = p.notebook_config();
   if (const char* v = std::getenv("GPUAAS_NOTEBOOK_IDLE_TIMEOUT")) {

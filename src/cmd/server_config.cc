@@ -1,7 +1,8 @@
 #include "cmd/server_config.h"
 
-#include <set>
 #include <toml++/toml.h>
+#include <cstdio>
+#include <set>
 
 #include "base/money.h"
 #include "base/time.h"
@@ -74,6 +75,46 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   return Status::Ok();
 }
 
+// [notebooks] (docs/notebooks.md): idle_timeout, idle_check, warning_lead, idle_util_pct,
+// jupyter, ports = "18000-18999".
+Status ApplyNotebookConfig(const toml::table& root, NotebookConfig& n) {
+  auto* t = root["notebooks"].as_table();
+  if (!t) return Status::Ok();
+  GPUAAS_RETURN_IF_ERROR(CheckKeys(
+      *t, "notebooks.",
+      {"idle_timeout", "idle_check", "warning_lead", "idle_util_pct", "jupyter", "ports"}));
+  GPUAAS_RETURN_IF_ERROR(ReadDuration(*t, "idle_timeout", 1000, n.idle_timeout_ms));
+  GPUAAS_RETURN_IF_ERROR(ReadDuration(*t, "idle_check", 1000, n.idle_check_interval_ms));
+  GPUAAS_RETURN_IF_ERROR(ReadDuration(*t, "warning_lead", 1000, n.warning_lead_ms));
+  if (n.warning_lead_ms >= n.idle_timeout_ms && t->get("warning_lead")) {
+    return InvalidArgument("notebooks.warning_lead must be shorter than notebooks.idle_timeout");
+  }
+  if (const toml::node* v = t->get("idle_util_pct")) {
+    auto pct = v->value<int64_t>();
+    if (!pct || *pct < 0 || *pct > 100) {
+      return InvalidArgument("notebooks.idle_util_pct must be an integer from 0 to 100");
+    }
+    n.idle_util_pct = static_cast<int>(*pct);
+  }
+  if (const toml::node* v = t->get("jupyter")) {
+    auto prog = v->value<std::string>();
+    if (!prog || prog->empty()) return InvalidArgument("notebooks.jupyter must be a program");
+    n.jupyter = *prog;
+  }
+  if (const toml::node* v = t->get("ports")) {
+    auto s = v->value<std::string>();
+    int lo = 0, hi = 0;
+    char extra = 0;
+    if (!s || std::sscanf(s->c_str(), "%d-%d%c", &lo, &hi, &extra) != 2 || lo < 1 || lo > hi ||
+        hi > 65535) {
+      return InvalidArgument("notebooks.ports must be a range like \"18000-18999\"");
+    }
+    n.port_min = lo;
+    n.port_max = hi;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
@@ -87,7 +128,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   PlatformConfig c = config;  // all or nothing
   GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "",
                                    {"scheduler", "agents", "prices", "limits", "billing", "storage",
-                                    "environments", "runtime"}));
+                                    "environments", "runtime", "notebooks"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(
@@ -119,6 +160,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     if (auto v = (*st)["artifactory_token"].value<std::string>()) c.billing.artifactory_token = *v;
   }
   if (auto* s = root["scheduler"].as_table()) {
+  GPUAAS_RETURN_IF_ERROR(ApplyNotebookConfig(root, c.notebooks));
     GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.", {"default_walltime", "max_walltime"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));

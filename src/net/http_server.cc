@@ -5,6 +5,9 @@
 // deadline is just a field update per request (no timer re-arming syscalls on the hot path).
 // Requests are parsed by a custom Beast parser straight into HttpRequest, and responses are
 // written as one formatted header block plus the body, so a request costs few allocations.
+// A response carrying an HttpTunnel turns the connection into a raw byte relay to an upstream
+// (Tunnel below): two pumps, one per direction, both on the loop; the watchdog closes both sockets
+// when the tunnel is idle, and either side closing ends it.
 #include "net/http_server.h"
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <tuple>
 #include <unordered_set>
 
 #include "base/log.h"
@@ -106,6 +110,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   const Handler& handler() const { return handler_; }
   bool stopping() const { return stopping_; }
   int port() const { return port_.load(); }
+  int& tunnels() { return tunnels_; }
 
  private:
   asio::io_context& ioc_;
@@ -114,6 +119,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   tcp::acceptor acceptor_;
   std::atomic<int> port_{0};
   bool stopping_ = false;
+  int tunnels_ = 0;  // open tunnels (loop thread)
   std::unordered_set<Connection*> connections_;
   std::function<void()> on_drained_;
 };
@@ -124,7 +130,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : server_(std::move(server)),
         socket_(std::move(socket)),
         watchdog_(server_->ioc()),
-        signal_(server_->ioc()) {
+        signal_(server_->ioc()),
+        upstream_(server_->ioc()) {
     Touch(server_->options().idle_timeout_ms);
     beast::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
@@ -147,6 +154,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     signal_.cancel();
   }
   void OnServerStop() {
+    if (phase_ == Phase::kTunnel) return CloseSocket();
     if (phase_ == Phase::kReading && buffer_.size() == 0 && (!parser_ || !parser_->got_some())) {
       CloseSocket();
     }
@@ -161,10 +169,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool registered = true;  // owned by ServerCore::Remove
 
  private:
-  enum class Phase { kReading, kHandling, kWriting, kDraining };
+  enum class Phase { kReading, kHandling, kWriting, kDraining, kTunnel };
 
   asio::awaitable<bool> Write(bool close, bool keep_alive_http10, bool head_only);
   asio::awaitable<void> Drain();
+  asio::awaitable<void> Tunnel(std::shared_ptr<Connection> self);
+  static asio::awaitable<void> Pump(std::shared_ptr<Connection> self, tcp::socket& from,
+                                    tcp::socket& to);
   void Touch(int ms) { deadline_ = Clock::now() + std::chrono::milliseconds(ms); }
   void CloseSocket() {
     if (closed_) return;
@@ -172,6 +183,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
+    if (upstream_.is_open()) {
+      upstream_.shutdown(tcp::socket::shutdown_both, ignored);
+      upstream_.close(ignored);
+    }
     watchdog_.cancel();
   }
 
@@ -179,6 +194,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket socket_;
   asio::steady_timer watchdog_;
   asio::steady_timer signal_;  // wakes Run when the response arrives
+  tcp::socket upstream_;       // the tunnel's upstream, once connected
   beast::flat_buffer buffer_;
   std::string head_;
   std::string remote_;
@@ -290,6 +306,15 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
       co_await c.signal_.async_wait(kTuple);
     }
     if (c.aborted()) break;
+    if (c.response_.tunnel) {
+      if (parser.upgrade()) {
+        co_await c.Tunnel(self);
+        break;
+      }
+      GLOG_ERROR("http handler answered a tunnel to a request without Upgrade: {}", req.target);
+      c.response_ = ErrorResponse(500, "internal", "internal error");
+      close = true;
+    }
     if (c.server_->stopping()) close = true;
     const bool ok = co_await c.Write(close, keep_alive_http10, head_only);
     c.response_ = HttpResponse();
@@ -325,6 +350,77 @@ asio::awaitable<bool> Connection::Write(bool close, bool keep_alive_http10, bool
       asio::buffer(head_), no_body ? asio::const_buffer() : asio::buffer(response_.body)};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
   co_return !ec;
+}
+
+asio::awaitable<void> Connection::Tunnel(std::shared_ptr<Connection> self) {
+  std::shared_ptr<const HttpTunnel> spec = std::move(response_.tunnel);
+  response_ = HttpResponse();
+  int& tunnels = server_->tunnels();
+  const HttpServerOptions& opts = server_->options();
+  if (tunnels >= opts.max_tunnels) {
+    response_ = ErrorResponse(503, "unavailable",
+                              "too many open tunnels (" + std::to_string(opts.max_tunnels) + ")");
+    co_await Write(true, false, false);
+    co_return;
+  }
+  ++tunnels;
+  struct Release {
+    int& n;
+    ~Release() { --n; }
+  } release{tunnels};
+  phase_ = Phase::kTunnel;
+  constexpr int kConnectMs = 5'000;
+  Touch(kConnectMs);
+  watchdog_.cancel();  // re-arms it for the (possibly shorter) deadline
+  beast::error_code ec;
+  auto address = asio::ip::make_address(spec->host, ec);
+  if (!ec && (spec->port <= 0 || spec->port > 65535)) ec = asio::error::invalid_argument;
+  if (!ec) {
+    std::tie(ec) = co_await upstream_.async_connect(
+        tcp::endpoint(address, static_cast<unsigned short>(spec->port)), kTuple);
+  }
+  if (ec) {
+    if (closed_) co_return;
+    beast::error_code ignored;
+    upstream_.close(ignored);
+    response_ = ErrorResponse(502, "bad_gateway", "the upstream does not answer: " + ec.message());
+    co_await Write(true, false, false);
+    co_return;
+  }
+  upstream_.set_option(tcp::no_delay(true), ec);
+  head_ = spec->method + " " + spec->target + " HTTP/1.1\r\n";
+  for (const auto& [name, value] : spec->headers) {
+    head_ += name;
+    head_ += ": ";
+    head_ += value;
+    head_ += "\r\n";
+  }
+  head_ += "\r\n";
+  Touch(opts.tunnel_idle_timeout_ms);
+  watchdog_.cancel();
+  std::array<asio::const_buffer, 2> first = {asio::buffer(head_), buffer_.data()};
+  auto [wec, n] = co_await asio::async_write(upstream_, first, kTuple);
+  if (wec) co_return;
+  buffer_.consume(buffer_.size());
+  asio::co_spawn(ioc(), Pump(self, upstream_, socket_), asio::detached);
+  co_await Pump(self, socket_, upstream_);
+}
+
+// Copies bytes from one socket to the other until either fails or closes, then closes both.
+asio::awaitable<void> Connection::Pump(std::shared_ptr<Connection> self, tcp::socket& from,
+                                       tcp::socket& to) {
+  Connection& c = *self;
+  const int idle_ms = c.server_->options().tunnel_idle_timeout_ms;
+  std::vector<char> buf(16 << 10);
+  while (!c.closed_) {
+    auto [rec, n] = co_await from.async_read_some(asio::buffer(buf), kTuple);
+    if (rec || c.closed_) break;
+    c.Touch(idle_ms);
+    auto [wec, m] = co_await asio::async_write(to, asio::buffer(buf.data(), n), kTuple);
+    if (wec) break;
+    c.Touch(idle_ms);
+  }
+  c.CloseSocket();
 }
 
 asio::awaitable<void> Connection::Drain() {

@@ -2,6 +2,8 @@
 // Every request goes to one Handler (usually a Router). Limits: header size, body size, idle
 // timeout, concurrent connections; a request over a limit gets the contract's error JSON
 // (413 too_large for a big body, 431/400 for headers) without reaching the handler.
+// A handler may answer an Upgrade request with TunnelResponse (net/http_types.h): the server
+// then relays the connection to a local upstream, asynchronously on the loop.
 // Thread-safety: create, Start and Stop on any thread before/after the loop runs; the handler
 // is invoked on the loop thread. Destroy the server on the loop thread or while the loop is not
 // running (destruction closes every connection at once). A Respond may be called from any thread
@@ -25,6 +27,10 @@ struct HttpServerOptions {
   size_t max_header_bytes = 16 << 10;     // 16 KiB
   int idle_timeout_ms = 60'000;
   int max_connections = 10'000;
+  // Tunnels (HttpTunnel, e.g. WebSocket to a notebook): at most this many at once, each closed
+  // after this long without a byte in either direction (or 5 s to connect upstream).
+  int max_tunnels = 1'000;
+  int tunnel_idle_timeout_ms = 600'000;
 };
 
 class HttpServer {

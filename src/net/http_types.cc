@@ -11,4 +11,12 @@ const std::string& HttpRequest::Header(const std::string& lower_name) const {
   return kEmpty;
 }
 
+HttpResponse TunnelResponse(HttpTunnel tunnel) {
+  HttpResponse res;
+  res.status = 101;
+  res.content_type.clear();
+  res.tunnel = std::make_shared<const HttpTunnel>(std::move(tunnel));
+  return res;
+}
+
 }  // namespace gpuaas::net

@@ -2,8 +2,8 @@
 // /notebooks/{id}/) from a small pool of worker threads, so that the server's event loop never
 // blocks on an upstream. Each forward opens its own connection (HttpClient); the whole answer
 // is buffered (up to the client's limits) and handed to `done`.
-// Not yet: WebSocket upgrades (HttpServer has no hook to hand a connection over) and streaming
-// of large answers; see docs/notebooks.md.
+// WebSocket upgrades do not come here: the route answers them with an HttpTunnel and the
+// HttpServer relays the connection itself. Not yet: streaming of large answers (docs/notebooks.md).
 // Thread-safety: Forward may be called from any thread; `done` runs on a worker thread. The
 // destructor waits for the workers (forwards still queued are answered 503).
 #pragma once

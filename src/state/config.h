@@ -12,12 +12,23 @@
 
 namespace gpuaas {
 
+// Notebooks (kind=notebook, docs/notebooks.md; [notebooks] in the config file).
+struct NotebookConfig {
+  int port_min = 18'000, port_max = 18'999;  // Jupyter ports given per allocation
+  int64_t idle_timeout_ms = 3'600'000;      // no kernel activity and GPUs near idle this long: stop
+  int64_t idle_check_interval_ms = 60'000;  // how often the proxy reads /api/kernels
+  int64_t warning_lead_ms = 0;  // warn this long before the stop (0: a quarter, at most 5 min)
+  int idle_util_pct = 5;        // a GPU at or below this utilisation counts as idle
+  std::string jupyter = "jupyter-notebook";  // the program started for kind=notebook
+};
+
 struct PlatformConfig {
   std::vector<GpuClass> classes = DefaultGpuClasses();
   int64_t heartbeat_interval_ms = 1'000;   // what agents are told
   int64_t heartbeat_timeout_ms = 30'000;   // a node silent this long is down, its jobs lost
   int64_t default_walltime_s = 24 * 3600;  // when a job names none
   int64_t max_walltime_s = 30 * 24 * 3600;
+  NotebookConfig notebooks;
   int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL
   // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
   // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy

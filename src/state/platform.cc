@@ -57,7 +57,8 @@ Result<std::string> Platform::Start() {
     allocations_[a.id] = std::move(a);
   }
   ledger_ = std::move(st.usage);
-  LoadBilling(st);  // prices, invoices, budgets, events (platform_billing.cc)
+  LoadBilling(st);    // prices, invoices, budgets, events (platform_billing.cc)
+  LoadNotebooks(st);  // ports and tokens of open notebooks (platform_notebooks.cc)
   started_ = true;
 
   std::string admin_token;

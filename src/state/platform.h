@@ -189,12 +189,7 @@ class Platform {
   Status DeleteSecret(const Principal& p, const std::string& entity, const std::string& name);
 
   // --- notebooks (platform_notebooks.cc; docs/notebooks.md)
-  struct NotebookConfig {
-    int port_min = 18'000, port_max = 18'999;  // Jupyter ports given per allocation
-    int64_t idle_timeout_ms = 3'600'000;       // no kernel activity this long -> stopped
-    int64_t idle_check_interval_ms = 60'000;   // how often the proxy reads /api/kernels
-    std::string jupyter = "jupyter-notebook";  // the program started for kind=notebook
-  };
+  using NotebookConfig = gpuaas::NotebookConfig;  // state/config.h; starts as config().notebooks
   void ConfigureNotebooks(const NotebookConfig& c) { notebooks_ = c; }
   const NotebookConfig& notebook_config() const { return notebooks_; }
   // Where a running notebook listens, and the token it wants.
@@ -210,7 +205,8 @@ class Platform {
   // Every running notebook (for the idle check).
   std::vector<NotebookTarget> RunningNotebooks() const;
   // The idle check's reading of a notebook: the last kernel activity (0 = none seen) and
-  // whether a kernel is busy. Warns in the job's reason, then stops it (state cancelled,
+  // whether a kernel is busy. Activity is the newest of those and of the last GPU sample of
+  // the job above idle_util_pct. Warns in the job's reason, then stops it (state cancelled,
   // reason "idle: no activity for ..."); its GPUs are released as for a cancel.
   void ReportNotebookActivity(JobId id, Millis last_activity, bool busy);
   // Same, from any thread (posted to the executor).
@@ -341,12 +337,18 @@ class Platform {
   SecretStore secrets_{config_.secrets_path};
 
   // --- notebooks (platform_notebooks.cc)
-  // Fills the command and env of a kind=notebook workload without a command.
-  void NotebookWorkload(const Job& j, const Allocation& a, Assignment& w);
-  NotebookConfig notebooks_;
+  // Fills the command and env of a kind=notebook workload without a command. False while its
+  // port and token are not durable yet (the workload waits: a restart must find them).
+  bool NotebookWorkload(const Job& j, const Allocation& a, Assignment& w);
+  NotebookConfig notebooks_ = config_.notebooks;
   std::map<AllocationId, int> notebook_ports_;
   std::map<JobId, std::string> notebook_tokens_;
   std::map<JobId, Millis> notebook_active_;  // last activity seen by the idle check
+  std::map<JobId, int64_t> notebook_seq_;    // port/token batches not committed yet
+  // Restores the ports and tokens of open notebooks (MetaKV "notebook/JOB") at Start.
+  void LoadNotebooks(const StoredState& st);
+  // The newest sample time at which one of the job's GPUs was above idle_util_pct (0: none).
+  Millis LastGpuBusy(const Job& j) const;
   std::shared_ptr<int> notebooks_alive_ = std::make_shared<int>(0);
 };
 

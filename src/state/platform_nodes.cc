@@ -299,7 +299,7 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     w.command = j.command;
     if (w.command.empty()) w.command = {"sleep", "infinity"};
     const Entity* e = FindEntityById(j.entity);
-    if (j.kind == JobKind::kNotebook && j.command.empty()) NotebookWorkload(j, a, w);
+    if (j.kind == JobKind::kNotebook && j.command.empty() && !NotebookWorkload(j, a, w)) continue;
     w.env["CUDA_VISIBLE_DEVICES"] = JoinInts(a.devices);
     w.env["GPUAAS_JOB_ID"] = std::to_string(j.id);
     w.env["GPUAAS_JOB_NAME"] = j.name;

@@ -1,10 +1,13 @@
 // Notebooks (kind=notebook): the Jupyter command and env of a workload, the port and token
-// given per allocation, the lookup behind the /notebooks/{id}/ proxy, and the idle reclaim
-// decision (the proxy reads the notebook's kernels; this file decides). docs/notebooks.md.
+// given per allocation (kept in MetaKV rows "notebook/JOB" so that a restart finds them), the
+// lookup behind the /notebooks/{id}/ proxy, and the idle reclaim decision (the proxy reads the
+// notebook's kernels, the telemetry gives GPU utilisation; this file decides). docs/notebooks.md.
 // Runs on the Platform's executor like the rest of Platform.
 #include <unistd.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 #include "auth/token.h"
 #include "base/log.h"
@@ -19,28 +22,48 @@ bool IsOpenNotebook(const Job& j) {
          j.allocation != 0;
 }
 
+// How long before the stop the warning shows: the configured lead when it fits in the
+// timeout, else a quarter of the timeout (at most 5 min).
+int64_t WarningLead(const NotebookConfig& c) {
+  if (c.warning_lead_ms > 0 && c.warning_lead_ms < c.idle_timeout_ms) return c.warning_lead_ms;
+  return std::min<int64_t>(c.idle_timeout_ms / 4, 300'000);
+}
+
 }  // namespace
 
-void Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w) {
+bool Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w) {
   int& port = notebook_ports_[a.id];
-  if (port == 0) {
-    std::set<int> used;
-    for (const auto& [aid, p] : notebook_ports_) {
-      auto it = allocations_.find(aid);
-      if (aid != a.id && it != allocations_.end() && it->second.end == 0) used.insert(p);
-    }
-    for (int p = notebooks_.port_min; p <= notebooks_.port_max; ++p) {
-      if (!used.count(p)) {
-        port = p;
-        break;
+  std::string& token = notebook_tokens_[j.id];
+  if (port == 0 || token.empty()) {
+    if (port == 0) {
+      std::set<int> used;
+      for (const auto& [aid, p] : notebook_ports_) {
+        auto it = allocations_.find(aid);
+        if (aid != a.id && it != allocations_.end() && it->second.end == 0) used.insert(p);
+      }
+      for (int p = notebooks_.port_min; p <= notebooks_.port_max; ++p) {
+        if (!used.count(p)) {
+          port = p;
+          break;
+        }
       }
     }
+    if (token.empty()) {
+      auto t = NewApiToken();
+      token = t.ok() ? t->substr(4) : std::to_string(j.id) + "-" + std::to_string(clock_.Now());
+    }
+    // Durable before Jupyter starts with them: after a restart the proxy still finds it.
+    notebook_seq_[j.id] = next_seq_;
+    const JobId id = j.id;
+    const NodeId node = a.node;
+    Persist({MetaKV{"notebook/" + std::to_string(id),
+                    std::to_string(a.id) + " " + std::to_string(port) + " " + token}},
+            [this, id, node] {
+              notebook_seq_.erase(id);
+              WakeNode(node);
+            });
   }
-  std::string& token = notebook_tokens_[j.id];
-  if (token.empty()) {
-    auto t = NewApiToken();
-    token = t.ok() ? t->substr(4) : std::to_string(j.id) + "-" + std::to_string(clock_.Now());
-  }
+  if (notebook_seq_.count(j.id)) return false;
   const Entity* e = FindEntityById(j.entity);
   std::string dir = ".";  // the job's work dir
   if (!config_.billing.workspace_root.empty() && e) {
@@ -59,6 +82,42 @@ void Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w
   // The token goes in the env, not argv: any local user can read a command line (ps), only the
   // owner reads /proc/PID/environ. Jupyter reads JUPYTER_TOKEN as --NotebookApp.token.
   w.env["JUPYTER_TOKEN"] = token;
+  return true;
+}
+
+void Platform::LoadNotebooks(const StoredState& st) {
+  const std::string prefix = "notebook/";
+  for (const auto& [key, value] : st.meta) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    JobId id = 0;
+    AllocationId alloc = 0;
+    int port = 0;
+    char token[256] = {0};
+    if (std::sscanf(key.c_str() + prefix.size(), "%" SCNd64, &id) != 1 ||
+        std::sscanf(value.c_str(), "%" SCNd64 " %d %255s", &alloc, &port, token) != 3) {
+      GLOG_WARN("unreadable notebook row {}: ignored", key);
+      continue;
+    }
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || IsFinal(it->second.state) || it->second.allocation != alloc) continue;
+    notebook_ports_[alloc] = port;
+    notebook_tokens_[id] = token;
+  }
+}
+
+Millis Platform::LastGpuBusy(const Job& j) const {
+  Millis last = 0;
+  for (int d : j.gpu_ids) {
+    const DeviceTelemetry* dev = telemetry_.Device(j.node, d);
+    if (!dev) continue;
+    for (auto it = dev->recent.rbegin(); it != dev->recent.rend() && it->t > last; ++it) {
+      if (it->util_pct > notebooks_.idle_util_pct) {
+        last = it->t;
+        break;
+      }
+    }
+  }
+  return last;
 }
 
 Result<Platform::NotebookTarget> Platform::NotebookFor(const Principal& p, JobId id) const {
@@ -102,7 +161,7 @@ void Platform::ReportNotebookActivity(JobId id, Millis last_activity, bool busy)
   Job& j = it->second;
   const Millis now = clock_.Now();
   Millis& active = notebook_active_[id];
-  active = std::max({active, j.started_at, busy ? now : last_activity});
+  active = std::max({active, j.started_at, busy ? now : last_activity, LastGpuBusy(j)});
   const int64_t idle_ms = now - active;
   const int64_t timeout = notebooks_.idle_timeout_ms;
   std::vector<Mutation> batch;
@@ -113,9 +172,9 @@ void Platform::ReportNotebookActivity(JobId id, Millis last_activity, bool busy)
     j.reason = "idle: no activity for " + FormatDurationSeconds(timeout / 1000);
     notebook_active_.erase(id);
     batch.push_back(j);
-  } else if (idle_ms >= timeout - std::min<int64_t>(timeout / 4, 300'000)) {
+  } else if (idle_ms >= timeout - WarningLead(notebooks_)) {
     std::string warn = "idle: no activity since " + FormatRfc3339(active) + "; stops at " +
-                       FormatRfc3339(active + timeout) + " unless a kernel runs";
+                       FormatRfc3339(active + timeout) + " unless a kernel or its GPUs run";
     if (j.reason == warn) return;
     j.reason = std::move(warn);
     batch.push_back(j);

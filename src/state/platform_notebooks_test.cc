@@ -1,7 +1,8 @@
 // Notebooks in the Platform: the Jupyter command and env of a kind=notebook workload (a port
 // per allocation from the configured range, a token per job, base_url /notebooks/ID/), the
 // proxy's lookup (another entity 404, not running 409), and the idle reclaim decisions (warn,
-// then cancel; a busy kernel counts as activity). Real SQLite store, manual clock.
+// then cancel; a busy kernel or a busy GPU counts as activity), and ports and tokens that
+// survive a restart of the server. Real SQLite store, manual clock.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -28,20 +29,9 @@ class PlatformNotebooksTest : public ::testing::Test {
     auto s = OpenSqliteStore(dir_ + "/db.sqlite");
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
-    cfg.schedule_min_interval_ms = 0;
-    cfg.heartbeat_timeout_ms = 3'600'000;  // the test advances minutes between beats
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    Platform::NotebookConfig nc;
-    nc.port_min = 20'000;
-    nc.port_max = 20'001;
-    nc.idle_timeout_ms = 400'000;
-    platform_->ConfigureNotebooks(nc);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    admin_ = platform_->Authenticate(*admin).value();
+    std::string admin = StartPlatform();
+    ASSERT_FALSE(admin.empty());
+    admin_ = platform_->Authenticate(admin).value();
     for (const char* name : {"acme", "other"}) {
       EntityRequest er;
       er.name = name;
@@ -58,6 +48,48 @@ class PlatformNotebooksTest : public ::testing::Test {
     exec_->Drain();
     ASSERT_TRUE(u && u->ok());
     stranger_ = platform_->Authenticate((*u)->token).value();
+  }
+  // Creates and starts the Platform on the store (the config in the file, not the setter).
+  std::string StartPlatform() {
+    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
+    PlatformConfig cfg;
+    cfg.schedule_min_interval_ms = 0;
+    cfg.heartbeat_timeout_ms = 3'600'000;  // the test advances minutes between beats
+    cfg.notebooks.port_min = 20'000;
+    cfg.notebooks.port_max = 20'001;
+    cfg.notebooks.idle_timeout_ms = 400'000;
+    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
+    auto admin = platform_->Start();
+    EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+    exec_->Drain();
+    return admin.ok() ? *admin : "";
+  }
+  // A server restart: a new Platform over the same database.
+  void Restart() {
+    platform_.reset();
+    exec_.reset();
+    store_->Close();
+    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    StartPlatform();
+  }
+  // Places `n` notebooks and reports them running; their workloads.
+  std::vector<Assignment> RunNotebooks(NodeReport& r, int n) {
+    std::set<JobId> fresh;
+    for (int i = 0; i < n; ++i) fresh.insert(SubmitNotebook().id);
+    Beat(r);
+    DesiredWorkloads d = Beat(r);
+    std::vector<Assignment> out;
+    r.workloads.clear();
+    for (const auto& w : d.workloads) {
+      if (fresh.count(w.job)) out.push_back(w);
+      r.workloads.push_back(
+          {w.job, w.allocation, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""});
+    }
+    EXPECT_EQ(out.size(), fresh.size());
+    Beat(r);
+    return out;
   }
   void TearDown() override {
     platform_.reset();
@@ -113,7 +145,10 @@ TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {
   Job b = SubmitNotebook();
   // Not placed yet: the proxy says so (409), and hides it from another entity (404).
   EXPECT_EQ(platform_->NotebookFor(admin_, a.id).status().code(), Code::kConflict);
+  // Placed: the first answer waits until their ports and tokens are durable, the next has them.
   DesiredWorkloads d = Beat(r);
+  EXPECT_TRUE(d.workloads.empty());
+  d = Beat(r);
   ASSERT_EQ(d.workloads.size(), 2u);
   std::set<std::string> ports, tokens;
   for (const auto& w : d.workloads) {
@@ -174,6 +209,69 @@ TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {
   DesiredWorkloads after = Beat(r);
   ASSERT_EQ(after.workloads.size(), 1u);
   EXPECT_EQ(after.workloads[0].job, b.id);
+}
+
+TEST_F(PlatformNotebooksTest, PortAndTokenSurviveARestart) {
+  NodeReport r = Report();
+  Beat(r);
+  std::vector<Assignment> w = RunNotebooks(r, 1);
+  ASSERT_EQ(w.size(), 1u);
+  auto before = platform_->NotebookFor(admin_, w[0].job);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  Restart();
+  // The agent adopts the running Jupyter; the proxy still knows where it is and its token.
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  EXPECT_TRUE(d.workloads[0].adopt_only);
+  EXPECT_EQ(d.workloads[0].env.at("JUPYTER_TOKEN"), before->token);
+  EXPECT_EQ(d.workloads[0].env.at("GPUAAS_NOTEBOOK_PORT"), std::to_string(before->port));
+  auto after = platform_->NotebookFor(admin_, w[0].job);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->port, before->port);
+  EXPECT_EQ(after->token, before->token);
+  // A new notebook never gets the port of the one still open.
+  std::vector<Assignment> more = RunNotebooks(r, 1);
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_NE(more[0].env.at("GPUAAS_NOTEBOOK_PORT"), std::to_string(before->port));
+}
+
+TEST_F(PlatformNotebooksTest, BusyGpusKeepAnIdleKernelNotebook) {
+  NodeReport r = Report();
+  Beat(r);
+  std::vector<Assignment> w = RunNotebooks(r, 2);
+  ASSERT_EQ(w.size(), 2u);
+  // No kernel activity on either; w[0]'s GPU works (a script outside the kernel, say), w[1]'s
+  // stays at 3 %, under the idle threshold (5 %).
+  auto sample = [&](const Assignment& a, int util) {
+    GpuSample s;
+    s.index = a.gpu_ids.at(0);
+    s.t = clock_.Now();
+    s.util_pct = util;
+    s.power_mw = 100'000;
+    return s;
+  };
+  for (int minute = 0; minute < 7; ++minute) {
+    clock_.Advance(60'000);
+    r.samples = {sample(w[0], 80), sample(w[1], 3)};
+    Beat(r);
+    platform_->ReportNotebookActivity(w[0].job, 0, false);
+    platform_->ReportNotebookActivity(w[1].job, 0, false);
+    exec_->Drain();
+  }
+  EXPECT_EQ(Get(w[0].job).state, JobState::kRunning) << Get(w[0].job).reason;
+  EXPECT_EQ(Get(w[0].job).reason, "");
+  EXPECT_EQ(Get(w[1].job).state, JobState::kCancelled);
+  // Then w[0]'s GPU goes quiet too: reclaimed idle_timeout after its last busy sample.
+  r.samples.clear();
+  clock_.Advance(350'000);
+  platform_->ReportNotebookActivity(w[0].job, 0, false);
+  exec_->Drain();
+  EXPECT_EQ(Get(w[0].job).state, JobState::kRunning);
+  EXPECT_NE(Get(w[0].job).reason.find("unless a kernel or its GPUs run"), std::string::npos);
+  clock_.Advance(60'000);
+  platform_->ReportNotebookActivity(w[0].job, 0, false);
+  exec_->Drain();
+  EXPECT_EQ(Get(w[0].job).state, JobState::kCancelled);
 }
 
 }  // namespace
