@@ -9,7 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,8 @@ const WEB_DIR = process.env.GPUAAS_WEB_DIR || path.join(ROOT, "web/dist");
 const SHOTS = path.resolve(ROOT, process.env.E2E_SCREENSHOTS || "build/e2e-screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const WAIT_MS = 60_000; // upper bound of a wait, never a timing goal
+const NOTEBOOK_IDLE_S = 20;
+const NOTEBOOK_PORT = 19_000 + (process.pid % 900); // one port of our own for Jupyter
 
 let server, dataDir, base, adminToken, browser;
 const tokens = {};
@@ -28,8 +30,14 @@ const tokens = {};
 function startServer() {
   return new Promise((resolve, reject) => {
     dataDir = mkdtempSync(path.join(tmpdir(), "gpuaas-e2e-"));
+    // A short idle setting for the notebook test. The demo GPUs report ~90 % utilisation for
+    // every device a workload holds, so the GPU part of the idle rule is off (idle_util_pct).
+    const config = path.join(dataDir, "server.toml");
+    writeFileSync(config, `[notebooks]\nidle_timeout = "${NOTEBOOK_IDLE_S}s"\nidle_check = "1s"\n` +
+      `idle_util_pct = 100\nports = "${NOTEBOOK_PORT}-${NOTEBOOK_PORT}"\n`);
     server = spawn(BINARY, ["server", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-      "--web-dir", WEB_DIR, "--demo-gpus", "h200:8,l40s:4"], { stdio: ["ignore", "pipe", "pipe"] });
+      "--web-dir", WEB_DIR, "--demo-gpus", "h200:8,l40s:4", "--config", config],
+      { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), WAIT_MS);
     const onData = (chunk) => {
@@ -226,6 +234,56 @@ test("a member of another entity cannot see the job page or its logs", async () 
   for (const p of [`/api/v1/jobs/${jobId}`, `/api/v1/jobs/${jobId}/logs`]) {
     assert.equal((await call("GET", p, tokens.bob)).status, 404, p);
   }
+  await page.context().close();
+});
+
+test("alice opens a notebook through the proxy, runs a cell on her GPUs, and it is reclaimed when idle", async () => {
+  const sub = await call("POST", "/api/v1/jobs", tokens.alice,
+    { kind: "notebook", gpus: 1, gpu_types: ["h200"], entity: "physics" });
+  assert.equal(sub.status, 201, sub.text);
+  const id = sub.json.id;
+  const page = await newPage();
+  await signIn(page, tokens.alice);
+  await page.goto(`${base}/jobs/${id}`);
+  await page.waitForSelector(".badge.state-running");
+  const job = (await call("GET", `/api/v1/jobs/${id}`, tokens.alice)).json;
+  // Jupyter takes a few seconds to listen behind the proxy.
+  const deadline = Date.now() + WAIT_MS;
+  while ((await call("GET", `/notebooks/${id}/api/status`, tokens.alice)).status !== 200) {
+    assert.ok(Date.now() < deadline, "the notebook never answered through the proxy");
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const created = await call("POST", `/notebooks/${id}/api/contents`, tokens.alice, { type: "notebook" });
+  assert.equal(created.status, 201, created.text);
+  // The job page links to the notebook; it opens in a new tab with the session cookie only.
+  const [nb] = await Promise.all([
+    page.context().waitForEvent("page"),
+    page.click(`a[href="/notebooks/${id}/"]`),
+  ]);
+  await nb.waitForLoadState();
+  assert.match(nb.url(), new RegExp(`/notebooks/${id}/tree`));
+  // The real Jupyter UI: open the notebook, type a cell, run it (its kernel WebSocket goes
+  // through the server's tunnel), read the output.
+  await nb.goto(`${base}/notebooks/${id}/notebooks/${encodeURIComponent(created.json.path)}`);
+  await nb.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.(), null,
+    { timeout: WAIT_MS });
+  await nb.click(".cell .CodeMirror");
+  await nb.keyboard.type('import os; print(os.environ.get("CUDA_VISIBLE_DEVICES"))');
+  await nb.keyboard.press("Shift+Enter");
+  const out = nb.locator(".output_subarea.output_stream pre").first();
+  await out.waitFor();
+  assert.equal((await out.textContent()).trim(), job.gpu_ids.join(","));
+  await shot(nb, "notebook");
+  await nb.close();
+  // bob (another entity) gets 404 at the proxy.
+  assert.equal((await call("GET", `/notebooks/${id}/api/status`, tokens.bob)).status, 404);
+  // Idle: the job page shows the warning, then the reclaim; the GPUs are released.
+  await page.reload();
+  await page.waitForSelector(`text=/idle: no activity since/`, { timeout: (NOTEBOOK_IDLE_S + 30) * 1000 });
+  await page.waitForSelector(".badge.state-cancelled", { timeout: (NOTEBOOK_IDLE_S + 30) * 1000 });
+  const final = (await call("GET", `/api/v1/jobs/${id}`, tokens.alice)).json;
+  assert.equal(final.state, "cancelled");
+  assert.equal(final.reason, `idle: no activity for ${NOTEBOOK_IDLE_S}s`);
   await page.context().close();
 });
 
