@@ -76,7 +76,7 @@ struct Series {
 // A line chart over bins: x = time from the start in days (or hours for short replays).
 std::string LineChart(const std::string& title, const std::string& y_label,
                       const std::vector<Series>& series, int64_t bin_s, double y_max) {
-  const int W = 720, H = 240, L = 60, R = 12, T = 28, B = 40;
+  const int W = 720, H = 256, L = 60, R = 12, T = 44, B = 40;
   size_t n = 0;
   for (const Series& s : series) n = std::max(n, s.y.size());
   for (const Series& s : series) {
@@ -122,10 +122,10 @@ std::string LineChart(const std::string& title, const std::string& y_label,
     }
     svg += "<polyline data-series=\"" + Esc(s.id) + "\" fill=\"none\" stroke=\"" + Colour(si) +
            "\" stroke-width=\"1.6\" points=\"" + pts + "\"/>\n";
-    svg += "<rect x=\"" + std::to_string(L + 10 + 150 * static_cast<int>(si)) + "\" y=\"" +
-           std::to_string(T + 2) + "\" width=\"10\" height=\"10\" fill=\"" + Colour(si) +
-           "\"/><text x=\"" + std::to_string(L + 24 + 150 * static_cast<int>(si)) + "\" y=\"" +
-           std::to_string(T + 11) + "\" class=\"a\">" + Esc(s.label) + "</text>\n";
+    svg += "<rect x=\"" + std::to_string(L + 180 * static_cast<int>(si)) + "\" y=\"22\" " +
+           "width=\"10\" height=\"10\" fill=\"" + Colour(si) + "\"/><text x=\"" +
+           std::to_string(L + 14 + 180 * static_cast<int>(si)) + "\" y=\"31\" class=\"a\">" +
+           Esc(s.label) + "</text>\n";
   }
   svg += "</svg>\n";
   return svg;
@@ -133,7 +133,7 @@ std::string LineChart(const std::string& title, const std::string& y_label,
 
 // Horizontal box plot of waits per entity on a log scale (1 min .. the largest).
 std::string WaitChart(const std::vector<WaitDistribution>& waits) {
-  const int W = 720, L = 150, R = 20, row = 26, T = 30;
+  const int W = 720, L = 150, R = 20, row = 26, T = 40;
   const int H = T + row * static_cast<int>(waits.size()) + 40;
   double top = 3600;
   for (const WaitDistribution& w : waits) top = std::max(top, w.p95);
@@ -147,8 +147,10 @@ std::string WaitChart(const std::vector<WaitDistribution>& waits) {
                     " " + std::to_string(H) +
                     "\" role=\"img\" aria-label=\"wait time per entity\">\n";
   svg += "<text x=\"" + std::to_string(L) +
-         "\" y=\"16\" class=\"t\">Wait before start, per entity (box: middle half of jobs, "
-         "line: median, whiskers: 5%-95%, dot: average)</text>\n";
+         "\" y=\"16\" class=\"t\">Wait before start, per entity</text><text x=\"" +
+         std::to_string(L) +
+         "\" y=\"31\" class=\"a\">box: middle half of the jobs; line: median; whiskers: 5% to "
+         "95%; red dot: average</text>\n";
   const int bottom = T + row * static_cast<int>(waits.size());
   for (double s : {60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0}) {
     if (std::log10(s) > hi + 1e-9) break;
