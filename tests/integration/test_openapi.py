@@ -310,6 +310,13 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", "/api/v1/entities/{name}/budget"): (f"{ent}/budget", None),
             ("PUT", "/api/v1/entities/{name}/budget"):
                 (f"{ent}/budget", ex("put", "/api/v1/entities/{name}/budget")),
+            ("GET", "/api/v1/environments"): ("/api/v1/environments", None),
+            # In the spec's order: list, create, then delete the example's secret.
+            ("GET", "/api/v1/entities/{name}/secrets"): (f"{ent}/secrets", None),
+            ("POST", "/api/v1/entities/{name}/secrets"):
+                (f"{ent}/secrets", ex("post", "/api/v1/entities/{name}/secrets")),
+            ("DELETE", "/api/v1/entities/{name}/secrets/{secret}"):
+                (f"{ent}/secrets/REGISTRY_TOKEN", None),
             ("GET", "/api/v1/entities/{name}/storage"): (f"{ent}/storage", None),
             ("PUT", "/api/v1/entities/{name}/storage"):
                 (f"{ent}/storage", ex("put", "/api/v1/entities/{name}/storage")),
