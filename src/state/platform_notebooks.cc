@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <filesystem>
 
 #include "auth/token.h"
 #include "base/log.h"
@@ -64,10 +65,21 @@ bool Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w
             });
   }
   if (notebook_seq_.count(j.id)) return false;
-  const Entity* e = FindEntityById(j.entity);
-  std::string dir = ".";  // the job's work dir
-  if (!config_.billing.workspace_root.empty() && e) {
-    dir = config_.billing.workspace_root + "/" + e->name;
+  // Notebooks are saved in the entity workspace (the same directory RuntimeWorkload gives the
+  // job), so the files stay after a reclaim: in a container it is mounted at /workspace (the
+  // podman runtime creates it); on the host the server creates it (it measures it too, so it
+  // sees it). Without a workspace (no root, or workspace "none"): the job's work dir.
+  std::string dir = ".";
+  const std::string ws = WorkspacePath(j.entity);
+  if (!ws.empty() && j.workspace_mode != "none") {
+    if (!j.environment.empty()) {
+      dir = "/workspace";
+    } else {
+      std::error_code ec;
+      std::filesystem::create_directories(ws, ec);
+      if (ec) GLOG_WARN("notebook {}: cannot create workspace {}: {}", j.id, ws, ec.message());
+      dir = ec ? "." : ws;
+    }
   }
   const std::string base = "/notebooks/" + std::to_string(j.id) + "/";
   w.command = {notebooks_.jupyter};

@@ -58,6 +58,7 @@ class PlatformNotebooksTest : public ::testing::Test {
     cfg.notebooks.port_min = 20'000;
     cfg.notebooks.port_max = 20'001;
     cfg.notebooks.idle_timeout_ms = 400'000;
+    cfg.billing.workspace_root = dir_ + "/ws";  // entity workspaces: ws/<entity>
     platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
     auto admin = platform_->Start();
     EXPECT_TRUE(admin.ok()) << admin.status().ToString();
@@ -155,6 +156,9 @@ TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {
     ASSERT_FALSE(w.command.empty());
     EXPECT_EQ(w.command[0], "jupyter-notebook");
     EXPECT_TRUE(Has(w.command, "--no-browser"));
+    // Saved in the entity workspace, created if missing: the files outlive the job.
+    EXPECT_TRUE(Has(w.command, "--notebook-dir=" + dir_ + "/ws/acme"));
+    EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/ws/acme"));
     EXPECT_TRUE(Has(w.command, "--ip=127.0.0.1"));
     EXPECT_TRUE(Has(w.command, "--NotebookApp.base_url=/notebooks/" + std::to_string(w.job) + "/"));
     const std::string port = w.env.at("GPUAAS_NOTEBOOK_PORT");
