@@ -33,5 +33,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(first, "simulate") == 0) return gpuaas::RunSimulateCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "trace") == 0) return gpuaas::RunTraceCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "plan") == 0) return gpuaas::RunPlanCommand(argc - 1, argv + 1);
+  if (std::strcmp(first, "forecast") == 0) {
+    return gpuaas::RunForecastCommand(argc - 1, argv + 1);
+  }
   return gpuaas::RunClientCommand(argc, argv);
 }

@@ -20,6 +20,7 @@
 
 #include "sim/class_mix.h"
 #include "sim/cluster_spec.h"
+#include "sim/forecast.h"
 #include "sim/ledger_export.h"
 #include "sim/plan.h"
 #include "sim/report.h"
@@ -538,6 +539,59 @@ int RunPlanCommand(int argc, char** argv) {
   const sim::SearchResult* sp = search ? &*search : nullptr;
   std::cout << (json ? sim::PlanJson(trace, policy, scale, results, sp, target_s)
                      : sim::PlanTable(trace, policy, scale, results, sp, target_s));
+  std::cout.flush();
+  return std::cout ? 0 : 1;
+}
+
+}  // namespace gpuaas
+
+namespace gpuaas {
+
+int RunForecastCommand(int argc, char** argv) {
+  CLI::App app{
+      "gpuaas forecast: weekly GPU-hour demand per class from a job history (a trace: "
+      "`gpuaas trace export` or `import`), with trend and seasonality; the first week it "
+      "exceeds what the cluster can serve and the date to order by. The model: "
+      "src/sim/forecast.h, docs/simulator.md."};
+  app.name("gpuaas forecast");
+  std::string trace, cluster_text, lead_text = "0", start_text = "2026-01-01";
+  sim::ForecastOptions o;
+  bool json = false;
+  app.add_option("--trace", trace, "the history as a trace CSV")->type_name("FILE")->required();
+  app.add_option("--cluster", cluster_text, "today's fleet, e.g. h200:8x4,l40s:4x6")
+      ->type_name("SPEC")
+      ->required();
+  app.add_option("--lead-time", lead_text, "suppliers' delivery time, e.g. 120d")
+      ->type_name("DURATION");
+  app.add_option("--horizon-weeks", o.horizon_weeks, "weeks to project (default 52)")
+      ->type_name("N");
+  app.add_option("--max-utilization", o.max_utilization,
+                 "share of the fleet's GPU-hours demand may use before it counts as exceeded "
+                 "(default 0.8)")
+      ->type_name("U");
+  app.add_option("--start", start_text,
+                 "the date of the trace's second 0 (default 2026-01-01; `trace export` starts at "
+                 "the first submission)")
+      ->type_name("DATE");
+  app.add_flag("--json", json, "print JSON");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  auto cluster = sim::ParseClusterSpec(cluster_text, DefaultGpuClasses());
+  if (!cluster.ok()) return Fail(cluster.status().message(), 2);
+  auto lead = ParseDurationSeconds(lead_text);
+  if (!lead.ok()) return Fail("--lead-time: expected e.g. 90d", 2);
+  o.lead_time_s = *lead;
+  auto start = ParseRfc3339(start_text);
+  if (!start.ok()) return Fail("--start: expected YYYY-MM-DD", 2);
+  std::ifstream file(trace, std::ios::in | std::ios::binary);
+  if (!file) return Fail("cannot open trace " + trace);
+  sim::TraceReader reader(file, trace);
+  auto f = sim::Forecast(reader, *cluster, o);
+  if (!f.ok()) return Fail(f.status().message(), 2);
+  std::cout << (json ? sim::ForecastJson(*f, *start) : sim::ForecastTable(*f, *start));
   std::cout.flush();
   return std::cout ? 0 : 1;
 }

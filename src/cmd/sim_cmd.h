@@ -12,5 +12,7 @@ int RunSimulateCommand(int argc, char** argv);
 int RunTraceCommand(int argc, char** argv);
 // gpuaas plan --trace FILE --cluster SPEC [--try SPEC]... [--scale-load X] [--target-p95-wait D]
 int RunPlanCommand(int argc, char** argv);
+// gpuaas forecast --trace FILE --cluster SPEC [--lead-time D] [--horizon-weeks N] [--json]
+int RunForecastCommand(int argc, char** argv);
 
 }  // namespace gpuaas
