@@ -73,6 +73,7 @@ Estimate EstimateJob(const Snapshot& snapshot, const Policy& policy, const JobVi
     alt.start = o.start;
     alt.node = o.node;
     alt.reason = o.reason;
+    alt.queue_position = o.position;
     int64_t run = ExpectedOnClassS(stated, job, cls, snapshot);
     alt.end = o.start == 0 ? 0 : AddSeconds(o.start, run);
     alt.cost = ClassCost(snapshot, cls, job.gpus, run);

@@ -16,11 +16,12 @@ namespace gpuaas::sched {
 
 struct EstimateAlternative {
   std::string gpu_class;
-  Millis start = 0;    // 0 = unknown (it cannot run on that class, or not within the estimates)
-  Millis end = 0;      // start + the expected run time on the class
-  MicroEur cost = 0;   // gpus x expected hours x the class's hourly rate
-  NodeId node = 0;     // when it would start now; 0 = not known yet
-  std::string reason;  // why it waits there (or the placement's reason)
+  Millis start = 0;        // 0 = unknown (it cannot run on that class, or not within the estimates)
+  Millis end = 0;          // start + the expected run time on the class
+  MicroEur cost = 0;       // gpus x expected hours x the class's hourly rate
+  NodeId node = 0;         // when it would start now; 0 = not known yet
+  std::string reason;      // why it waits there (or the placement's reason)
+  int queue_position = 0;  // 0 = it would start at once
 };
 
 struct Estimate {
