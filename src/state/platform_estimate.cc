@@ -5,7 +5,8 @@
 #include <algorithm>
 
 #include "base/money.h"
-#include "sched/scheduler.h"
+#include "sched/estimate.h"
+#include "sched/walltime.h"
 #include "state/platform.h"
 
 namespace gpuaas {
@@ -32,47 +33,33 @@ Result<JobEstimate> Platform::Estimate(const Principal& p, const JobRequest& req
     for (const auto& c : config_.classes) classes.push_back(c.name);
   }
   if (!req.allow_fallback) classes.resize(1);
-  auto speed_of = [&](const std::string& cls) {
-    for (const auto& c : config_.classes) {
-      if (c.name == cls) return c.speed > 0 ? c.speed : 1.0;
-    }
-    return 1.0;
-  };
-  const double first_speed = speed_of(classes.front());
 
+  // The scheduler's own estimate (sched::EstimateJob): one pass per acceptable class with the
+  // job added at the back of the queue, its walltime stretched on a slower class.
   const sched::Snapshot base = BuildSnapshot(now);
   sched::Policy policy = ServerPolicy();
   policy.max_estimates = static_cast<int>(std::min<size_t>(base.queued.size() + 1, 100'000));
-  const JobId hypothetical = next_job_;  // never used by a real job before this call returns
+  sched::JobView v{0, entity, req.gpus, classes, 0, now, walltime};
+  v.priority_class = req.priority_class;
+  v.node_selector = req.node_selector;
+  const sched::Estimate est = sched::EstimateJob(base, policy, v, now);
 
   JobEstimate out;
   out.entity = entity;
   out.gpus = req.gpus;
-  for (const auto& cls : classes) {
-    sched::Snapshot snap = base;
-    sched::JobView v{hypothetical, entity, req.gpus, {cls}, 0, now, walltime};
-    v.priority_class = req.priority_class;
-    v.node_selector = req.node_selector;
-    snap.queued.push_back(v);
-    sched::Plan plan = sched::Schedule(snap, policy, now);
+  for (const sched::EstimateAlternative& alt : est.alternatives) {
     ClassEstimate e;
-    e.gpu_class = cls;
+    e.gpu_class = alt.gpu_class;
     // The walltime is stated on the first class; a slower class stretches it.
-    e.runtime_s = static_cast<int64_t>(static_cast<double>(walltime) * first_speed / speed_of(cls) + 0.5);
-    e.hourly_rate = prices_.HourlyRate(cls);
+    e.runtime_s = sched::ExpectedOnClassS(walltime, v, alt.gpu_class, base);
+    e.hourly_rate = prices_.HourlyRate(alt.gpu_class);
     e.cost = CostOf(static_cast<int64_t>(req.gpus) * e.runtime_s * 1000, e.hourly_rate);
-    for (const auto& pl : plan.placements) {
-      if (pl.job != hypothetical) continue;
-      e.start = now;
-      if (const Node* n = FindNodeById(pl.node)) e.node = n->name;
-      e.reason = pl.reason.empty() ? "free now" : pl.reason;
+    e.start = alt.start;
+    if (alt.node != 0) {
+      if (const Node* n = FindNodeById(alt.node)) e.node = n->name;
     }
-    for (const auto& w : plan.waiting) {
-      if (w.job != hypothetical) continue;
-      e.start = w.estimated_start;
-      e.queue_position = w.queue_position;
-      e.reason = w.reason;
-    }
+    e.queue_position = alt.queue_position;
+    e.reason = alt.reason;
     if (e.start != 0) e.end = e.start + e.runtime_s * 1000;
     out.options.push_back(std::move(e));
   }
