@@ -21,6 +21,7 @@ struct nvmlPciInfo_t {
 };
 constexpr nvmlReturn_t NVML_SUCCESS = 0;
 constexpr nvmlReturn_t NVML_ERROR_NOT_SUPPORTED = 3;
+constexpr nvmlReturn_t NVML_ERROR_NOT_FOUND = 6;
 constexpr nvmlReturn_t NVML_ERROR_GPU_IS_LOST = 15;
 constexpr int NVML_TEMPERATURE_GPU = 0;
 constexpr int NVML_MEMORY_ERROR_TYPE_UNCORRECTED = 1;
@@ -50,6 +51,10 @@ struct Nvml::Api {
   nvmlReturn_t (*GetMigMode)(nvmlDevice_t, unsigned int*, unsigned int*);
   nvmlReturn_t (*GetNvLinkState)(nvmlDevice_t, unsigned int, int*);
   nvmlReturn_t (*GetNvLinkRemotePciInfo)(nvmlDevice_t, unsigned int, nvmlPciInfo_t*);
+  nvmlReturn_t (*GetMaxMigDeviceCount)(nvmlDevice_t, unsigned int*);
+  nvmlReturn_t (*GetMigDeviceHandleByIndex)(nvmlDevice_t, unsigned int, nvmlDevice_t*);
+  nvmlReturn_t (*GetGpuInstanceId)(nvmlDevice_t, unsigned int*);
+  std::string missing_mig;  // MIG listing symbols the library lacks ("" = all there)
 
   std::string Error(nvmlReturn_t r) const {
     const char* s = ErrorString ? ErrorString(r) : nullptr;
@@ -106,6 +111,11 @@ Result<std::unique_ptr<Nvml>> Nvml::Load(const std::string& path) {
   Resolve(handle, "nvmlDeviceGetMigMode", &api->GetMigMode, &optional);
   Resolve(handle, "nvmlDeviceGetNvLinkState", &api->GetNvLinkState, &optional);
   Resolve(handle, "nvmlDeviceGetNvLinkRemotePciInfo_v2", &api->GetNvLinkRemotePciInfo, &optional);
+  // MIG instances (drivers >= R450): without them MIG mode is still reported, no instances.
+  Resolve(handle, "nvmlDeviceGetMaxMigDeviceCount", &api->GetMaxMigDeviceCount, &api->missing_mig);
+  Resolve(handle, "nvmlDeviceGetMigDeviceHandleByIndex", &api->GetMigDeviceHandleByIndex,
+          &api->missing_mig);
+  Resolve(handle, "nvmlDeviceGetGpuInstanceId", &api->GetGpuInstanceId, &api->missing_mig);
   if (!missing.empty()) {
     ::dlclose(handle);
     return Unavailable(path + " is not a usable NVML library (missing " + missing + ")");
@@ -151,6 +161,7 @@ Result<std::vector<NvmlDeviceInfo>> Nvml::Discover(std::vector<std::string>* los
     if (api_->GetMigMode && api_->GetMigMode(dev, &current, &pending) == NVML_SUCCESS) {
       d.mig_enabled = current == NVML_DEVICE_MIG_ENABLE;
     }
+    if (d.mig_enabled) ListMig(dev, &d);
     if (api_->GetNvLinkState) {
       for (unsigned link = 0; link < NVML_NVLINK_MAX_LINKS; ++link) {
         int active = 0;
@@ -167,6 +178,41 @@ Result<std::vector<NvmlDeviceInfo>> Nvml::Discover(std::vector<std::string>* los
     out.push_back(std::move(d));
   }
   return out;
+}
+
+void Nvml::ListMig(void* parent, NvmlDeviceInfo* d) {
+  if (!api_->missing_mig.empty()) {
+    d->mig_error = "MIG instances not listed: the NVML library lacks " + api_->missing_mig +
+                   " (driver too old)";
+    return;
+  }
+  auto dev = static_cast<nvmlDevice_t>(parent);
+  unsigned int max = 0;
+  if (nvmlReturn_t r = api_->GetMaxMigDeviceCount(dev, &max); r != NVML_SUCCESS) {
+    d->mig_error = "nvmlDeviceGetMaxMigDeviceCount: " + api_->Error(r);
+    return;
+  }
+  for (unsigned int i = 0; i < max; ++i) {
+    nvmlDevice_t mig = nullptr;
+    nvmlReturn_t r = api_->GetMigDeviceHandleByIndex(dev, i, &mig);
+    if (r == NVML_ERROR_NOT_FOUND) continue;  // no MIG device at this slot
+    char uuid[NVML_DEVICE_UUID_V2_BUFFER_SIZE] = {};
+    nvmlMemory_t mem{};
+    unsigned int gi = 0;
+    if (r == NVML_SUCCESS) r = api_->GetUUID(mig, uuid, sizeof uuid);
+    if (r == NVML_SUCCESS) r = api_->GetMemoryInfo(mig, &mem);
+    if (r == NVML_SUCCESS) r = api_->GetGpuInstanceId(mig, &gi);
+    if (r != NVML_SUCCESS) {
+      d->mig_error = "MIG device " + std::to_string(i) + ": " + api_->Error(r);
+      continue;
+    }
+    NvmlMigInfo m;
+    m.index = static_cast<int>(i);
+    m.uuid = uuid;
+    m.memory_mb = static_cast<int64_t>(mem.total >> 20);
+    m.gpu_instance_id = static_cast<int>(gi);
+    d->mig.push_back(std::move(m));
+  }
 }
 
 NvmlReading Nvml::Read(int index) {

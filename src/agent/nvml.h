@@ -18,6 +18,14 @@
 
 namespace gpuaas {
 
+// One MIG device (a GPU instance with its compute instance) of a GPU in MIG mode.
+struct NvmlMigInfo {
+  int index = 0;             // MIG device index on its parent (nvmlDeviceGetMigDeviceHandleByIndex)
+  std::string uuid;          // "MIG-..." (what CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES name)
+  int64_t memory_mb = 0;     // the instance's own framebuffer
+  int gpu_instance_id = -1;  // nvmlDeviceGetGpuInstanceId
+};
+
 struct NvmlDeviceInfo {
   int index = 0;
   std::string uuid;
@@ -25,6 +33,8 @@ struct NvmlDeviceInfo {
   std::string pci_bus_id;  // "00000000:17:00.0"
   int64_t memory_mb = 0;
   bool mig_enabled = false;               // MIG mode currently on (false when unsupported)
+  std::vector<NvmlMigInfo> mig;           // its MIG devices (empty unless mig_enabled)
+  std::string mig_error;                  // why `mig` could not be listed ("" = listed or no MIG)
   std::vector<std::string> nvlink_peers;  // PCI bus ids of active NVLink remotes
 };
 
@@ -58,6 +68,7 @@ class Nvml {
 
  private:
   Nvml(void* handle, std::unique_ptr<Api> api);
+  void ListMig(void* parent, NvmlDeviceInfo* d);  // fills d->mig or d->mig_error
   void* handle_;
   std::unique_ptr<Api> api_;
 };

@@ -47,11 +47,21 @@ Result<std::unique_ptr<NvmlGpuSource>> NvmlGpuSource::Open(const std::string& li
     if (notes) {
       std::string fact = "GPU " + std::to_string(info.index) + ": " + info.name + " " + info.uuid +
                          " at " + info.pci_bus_id + ", " + std::to_string(info.memory_mb) + " MiB";
-      if (info.mig_enabled) fact += ", MIG on";
+      if (info.mig_enabled) {
+        fact += ", MIG on (" + std::to_string(info.mig.size()) + " instance(s)";
+        for (const auto& m : info.mig) {
+          fact += "; GI " + std::to_string(m.gpu_instance_id) + " " + m.uuid + " " +
+                  std::to_string(m.memory_mb) + " MiB";
+        }
+        fact += ")";
+      }
       if (!info.nvlink_peers.empty()) {
         fact += ", " + std::to_string(info.nvlink_peers.size()) + " NVLink(s)";
       }
       notes->push_back(fact);
+      if (!info.mig_error.empty()) {
+        notes->push_back("GPU " + std::to_string(info.index) + ": " + info.mig_error);
+      }
     }
     GpuDevice d;
     d.index = info.index;

@@ -130,6 +130,68 @@ TEST_F(NvmlTest, ReadingsAndHealthProblems) {
   EXPECT_EQ(r[2].problem, "too hot: 96 C (limit 90 C)");
 }
 
+constexpr char kMigGpus[] =
+    "name=NVIDIA H200;uuid=GPU-h200-0;mem_mb=143771;mig=1;mig_devices=1:71680,2:35840,9:17920\n"
+    "name=NVIDIA H200;uuid=GPU-h200-1;mem_mb=143771;mig=0;mig_devices=1:71680\n"
+    "name=NVIDIA L40S;uuid=GPU-l40s-2;mem_mb=46068\n";
+
+TEST_F(NvmlTest, DiscoversMigInstancesOfAGpuInMigMode) {
+  WriteConfig(config_, kMigGpus);
+  auto nvml = Nvml::Load(GPUAAS_NVML_STUB);
+  ASSERT_TRUE(nvml.ok()) << nvml.status().message();
+  auto devs = (*nvml)->Discover();
+  ASSERT_TRUE(devs.ok());
+  ASSERT_EQ(devs->size(), 3u);
+  const NvmlDeviceInfo& g = (*devs)[0];
+  EXPECT_TRUE(g.mig_enabled);
+  EXPECT_EQ(g.mig_error, "");
+  ASSERT_EQ(g.mig.size(), 3u);
+  EXPECT_EQ(g.mig[0].index, 0);
+  EXPECT_EQ(g.mig[0].uuid, "MIG-GPU-h200-0-0");
+  EXPECT_EQ(g.mig[0].memory_mb, 71680);
+  EXPECT_EQ(g.mig[0].gpu_instance_id, 1);
+  EXPECT_EQ(g.mig[1].memory_mb, 35840);
+  EXPECT_EQ(g.mig[1].gpu_instance_id, 2);
+  EXPECT_EQ(g.mig[2].uuid, "MIG-GPU-h200-0-2");
+  EXPECT_EQ(g.mig[2].memory_mb, 17920);
+  EXPECT_EQ(g.mig[2].gpu_instance_id, 9);
+  EXPECT_EQ(g.memory_mb, 143771);  // the parent keeps its whole framebuffer
+  // MIG mode off: instances configured but not listed; L40S: no MIG at all.
+  EXPECT_FALSE((*devs)[1].mig_enabled);
+  EXPECT_TRUE((*devs)[1].mig.empty());
+  EXPECT_FALSE((*devs)[2].mig_enabled);
+  EXPECT_TRUE((*devs)[2].mig.empty());
+  EXPECT_EQ((*devs)[2].mig_error, "");
+}
+
+TEST_F(NvmlTest, MigInstancesShowInTheDiscoveryNotes) {
+  WriteConfig(config_, kMigGpus);
+  std::vector<std::string> notes;
+  auto src = NvmlGpuSource::Open(GPUAAS_NVML_STUB, {}, &notes);
+  ASSERT_TRUE(src.ok()) << src.status().message();
+  bool seen = false;
+  for (const auto& n : notes) {
+    seen |= n.find("MIG on (3 instance(s); GI 1 MIG-GPU-h200-0-0 71680 MiB") != std::string::npos;
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(NvmlTest, OldDriverWithoutMigListingStillLoadsAndSaysWhy) {
+  WriteConfig(config_, kMigGpus);
+  std::vector<std::string> notes;
+  auto src = NvmlGpuSource::Open(GPUAAS_NVML_STUB_OLD, {}, &notes);
+  ASSERT_TRUE(src.ok()) << src.status().message();
+  const auto& infos = (*src)->devices();
+  ASSERT_EQ(infos.size(), 3u);
+  EXPECT_TRUE(infos[0].mig_enabled);
+  EXPECT_TRUE(infos[0].mig.empty());
+  EXPECT_NE(infos[0].mig_error.find("lacks nvmlDeviceGetMaxMigDeviceCount"), std::string::npos)
+      << infos[0].mig_error;
+  bool said = false;
+  for (const auto& n : notes) said |= n.find("driver too old") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
 TEST(GpuClassForModelTest, Names) {
   EXPECT_EQ(GpuClassForModel("NVIDIA H200"), "h200");
   EXPECT_EQ(GpuClassForModel("NVIDIA H200 NVL"), "h200");

@@ -6,10 +6,14 @@
  * Config: one device per line, `key=value` fields separated by ';' ('#' starts a comment):
  *   name=NVIDIA H200;uuid=GPU-0001;mem_mb=143771;used_mb=1200;util=35;power_mw=250000;
  *   temp=41;ecc=0;lost=0;mig=0;pci=00000000:17:00.0;nvlink=1,2
- * (one line per device). `lost=1` makes every per-device call answer NVML_ERROR_GPU_IS_LOST (a
- * GPU that fell off the bus). The file is re-read whenever it changes (tests rewrite it with
- * write + rename), so a running agent sees a GPU go bad. No config file: nvmlInit_v2 answers
- * NVML_ERROR_DRIVER_NOT_LOADED. Not thread-safe beyond what the agent needs (one sampler). */
+ * (one line per device). `mig_devices=GI:MB,GI:MB,...` (with `mig=1`) gives the GPU MIG devices
+ * (GPU instance id and memory each; UUID "MIG-<uuid>-<n>"), as nvmlDeviceGetMaxMigDeviceCount
+ * and nvmlDeviceGetMigDeviceHandleByIndex list them; built with NVML_STUB_NO_MIG_LIST the
+ * library lacks those symbols (an old driver). `lost=1` makes every per-device call answer
+ * NVML_ERROR_GPU_IS_LOST (a GPU that fell off the bus). The file is re-read whenever it changes
+ * (tests rewrite it with write + rename), so a running agent sees a GPU go bad. No config file:
+ * nvmlInit_v2 answers NVML_ERROR_DRIVER_NOT_LOADED. Not thread-safe beyond what the agent needs
+ * (one sampler). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@ enum {
   NVML_ERROR_UNINITIALIZED = 1,
   NVML_ERROR_INVALID_ARGUMENT = 2,
   NVML_ERROR_NOT_SUPPORTED = 3,
+  NVML_ERROR_NOT_FOUND = 6,
   NVML_ERROR_INSUFFICIENT_SIZE = 7,
   NVML_ERROR_DRIVER_NOT_LOADED = 9,
   NVML_ERROR_GPU_IS_LOST = 15,
@@ -42,12 +47,16 @@ enum {
 
 #define MAX_DEVICES 64
 #define MAX_LINKS 18
+#define MAX_MIG 7               /* what an H100/H200 allows */
+#define MIG_HANDLE_BASE 0x10000 /* MIG handles: BASE + parent * 256 + mig index */
 
 struct stub_device {
   char name[96], uuid[96], pci[32];
   unsigned long long mem_mb, used_mb, ecc;
   unsigned int util, power_mw, temp, lost, mig;
   int nvlink[MAX_LINKS]; /* remote device index per link, -1 = inactive */
+  unsigned int mig_count, mig_gi[MAX_MIG];
+  unsigned long long mig_mb[MAX_MIG];
 };
 
 static struct stub_device devices[MAX_DEVICES];
@@ -56,18 +65,40 @@ static int initialized;
 static struct stat last_stat;
 
 static void parse_field(struct stub_device* d, const char* key, const char* value) {
-  if (!strcmp(key, "name")) snprintf(d->name, sizeof d->name, "%s", value);
-  else if (!strcmp(key, "uuid")) snprintf(d->uuid, sizeof d->uuid, "%s", value);
-  else if (!strcmp(key, "pci")) snprintf(d->pci, sizeof d->pci, "%s", value);
-  else if (!strcmp(key, "mem_mb")) d->mem_mb = strtoull(value, NULL, 10);
-  else if (!strcmp(key, "used_mb")) d->used_mb = strtoull(value, NULL, 10);
-  else if (!strcmp(key, "ecc")) d->ecc = strtoull(value, NULL, 10);
-  else if (!strcmp(key, "util")) d->util = (unsigned)strtoul(value, NULL, 10);
-  else if (!strcmp(key, "power_mw")) d->power_mw = (unsigned)strtoul(value, NULL, 10);
-  else if (!strcmp(key, "temp")) d->temp = (unsigned)strtoul(value, NULL, 10);
-  else if (!strcmp(key, "lost")) d->lost = (unsigned)strtoul(value, NULL, 10);
-  else if (!strcmp(key, "mig")) d->mig = (unsigned)strtoul(value, NULL, 10);
-  else if (!strcmp(key, "nvlink")) {
+  if (!strcmp(key, "name"))
+    snprintf(d->name, sizeof d->name, "%s", value);
+  else if (!strcmp(key, "uuid"))
+    snprintf(d->uuid, sizeof d->uuid, "%s", value);
+  else if (!strcmp(key, "pci"))
+    snprintf(d->pci, sizeof d->pci, "%s", value);
+  else if (!strcmp(key, "mem_mb"))
+    d->mem_mb = strtoull(value, NULL, 10);
+  else if (!strcmp(key, "used_mb"))
+    d->used_mb = strtoull(value, NULL, 10);
+  else if (!strcmp(key, "ecc"))
+    d->ecc = strtoull(value, NULL, 10);
+  else if (!strcmp(key, "util"))
+    d->util = (unsigned)strtoul(value, NULL, 10);
+  else if (!strcmp(key, "power_mw"))
+    d->power_mw = (unsigned)strtoul(value, NULL, 10);
+  else if (!strcmp(key, "temp"))
+    d->temp = (unsigned)strtoul(value, NULL, 10);
+  else if (!strcmp(key, "lost"))
+    d->lost = (unsigned)strtoul(value, NULL, 10);
+  else if (!strcmp(key, "mig"))
+    d->mig = (unsigned)strtoul(value, NULL, 10);
+  else if (!strcmp(key, "mig_devices")) {
+    const char* p = value;
+    while (*p && d->mig_count < MAX_MIG) {
+      char* end = NULL;
+      d->mig_gi[d->mig_count] = (unsigned)strtoul(p, &end, 10);
+      d->mig_mb[d->mig_count] = *end == ':' ? strtoull(end + 1, NULL, 10) : 0;
+      ++d->mig_count;
+      p = strchr(p, ',');
+      if (!p) break;
+      ++p;
+    }
+  } else if (!strcmp(key, "nvlink")) {
     int link = 0;
     const char* p = value;
     while (*p && link < MAX_LINKS) {
@@ -133,8 +164,25 @@ static struct stub_device* device_of(nvmlDevice_t handle, nvmlReturn_t* err) {
   return &devices[i - 1];
 }
 
-#define DEVICE_OR_RETURN(d, handle)                \
-  nvmlReturn_t err_;                               \
+/* A MIG handle -> its parent device and MIG index (NULL with *err when not a MIG handle). */
+static struct stub_device* mig_of(nvmlDevice_t handle, unsigned int* mig, nvmlReturn_t* err) {
+  size_t h = (size_t)handle;
+  if (h < MIG_HANDLE_BASE) {
+    *err = NVML_ERROR_INVALID_ARGUMENT;
+    return NULL;
+  }
+  struct stub_device* d = device_of((nvmlDevice_t)((h - MIG_HANDLE_BASE) / 256 + 1), err);
+  if (!d) return NULL;
+  *mig = (unsigned)((h - MIG_HANDLE_BASE) % 256);
+  if (!d->mig || *mig >= d->mig_count) {
+    *err = NVML_ERROR_INVALID_ARGUMENT;
+    return NULL;
+  }
+  return d;
+}
+
+#define DEVICE_OR_RETURN(d, handle)                 \
+  nvmlReturn_t err_;                                \
   struct stub_device* d = device_of(handle, &err_); \
   if (!d) return err_
 
@@ -159,14 +207,22 @@ nvmlReturn_t nvmlShutdown(void) {
 
 const char* nvmlErrorString(nvmlReturn_t result) {
   switch (result) {
-    case NVML_SUCCESS: return "Success";
-    case NVML_ERROR_UNINITIALIZED: return "Uninitialized";
-    case NVML_ERROR_INVALID_ARGUMENT: return "Invalid Argument";
-    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-    case NVML_ERROR_INSUFFICIENT_SIZE: return "Insufficient Size";
-    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-    case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
-    default: return "Unknown Error";
+    case NVML_SUCCESS:
+      return "Success";
+    case NVML_ERROR_UNINITIALIZED:
+      return "Uninitialized";
+    case NVML_ERROR_INVALID_ARGUMENT:
+      return "Invalid Argument";
+    case NVML_ERROR_NOT_SUPPORTED:
+      return "Not Supported";
+    case NVML_ERROR_INSUFFICIENT_SIZE:
+      return "Insufficient Size";
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+      return "Driver Not Loaded";
+    case NVML_ERROR_GPU_IS_LOST:
+      return "GPU is lost";
+    default:
+      return "Unknown Error";
   }
 }
 
@@ -188,6 +244,15 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t* dev
 }
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char* uuid, unsigned int length) {
+  if ((size_t)device >= MIG_HANDLE_BASE) { /* works on MIG handles, as in NVML */
+    nvmlReturn_t err;
+    unsigned int m;
+    struct stub_device* p = mig_of(device, &m, &err);
+    if (!p) return err;
+    char mig_uuid[128];
+    snprintf(mig_uuid, sizeof mig_uuid, "MIG-%s-%u", p->uuid, m);
+    return copy_string(uuid, length, mig_uuid);
+  }
   DEVICE_OR_RETURN(d, device);
   return copy_string(uuid, length, d->uuid);
 }
@@ -198,6 +263,17 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char* name, unsigned int len
 }
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t* memory) {
+  if ((size_t)device >= MIG_HANDLE_BASE) { /* a MIG device: its own framebuffer */
+    nvmlReturn_t err;
+    unsigned int m;
+    struct stub_device* p = mig_of(device, &m, &err);
+    if (!p) return err;
+    if (!memory) return NVML_ERROR_INVALID_ARGUMENT;
+    memory->total = p->mig_mb[m] << 20;
+    memory->used = 0;
+    memory->free = memory->total;
+    return NVML_SUCCESS;
+  }
   DEVICE_OR_RETURN(d, device);
   if (!memory) return NVML_ERROR_INVALID_ARGUMENT;
   memory->total = d->mem_mb << 20;
@@ -271,3 +347,33 @@ nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(nvmlDevice_t device, unsigned i
   snprintf(pci->busId, sizeof pci->busId, "%s", devices[remote].pci);
   return NVML_SUCCESS;
 }
+
+#ifndef NVML_STUB_NO_MIG_LIST
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int* count) {
+  DEVICE_OR_RETURN(d, device);
+  if (!count) return NVML_ERROR_INVALID_ARGUMENT;
+  if (strstr(d->name, "L40S")) return NVML_ERROR_NOT_SUPPORTED;
+  *count = MAX_MIG;
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index,
+                                                 nvmlDevice_t* mig) {
+  DEVICE_OR_RETURN(d, device);
+  if (!mig || index >= MAX_MIG) return NVML_ERROR_INVALID_ARGUMENT;
+  if (!d->mig) return NVML_ERROR_INVALID_ARGUMENT; /* MIG mode off */
+  if (index >= d->mig_count) return NVML_ERROR_NOT_FOUND;
+  *mig = (nvmlDevice_t)(size_t)(MIG_HANDLE_BASE + (size_t)(d - devices) * 256 + index);
+  return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int* id) {
+  nvmlReturn_t err;
+  unsigned int m;
+  struct stub_device* p = mig_of(device, &m, &err); /* only MIG handles have one */
+  if (!p) return err;
+  if (!id) return NVML_ERROR_INVALID_ARGUMENT;
+  *id = p->mig_gi[m];
+  return NVML_SUCCESS;
+}
+#endif
