@@ -329,7 +329,11 @@ void Agent::Converge(const HeartbeatAnswer& answer) {
   for (const auto& w : sup_->List()) {
     if (desired.count(w.allocation)) continue;
     if (!w.final()) {
-      sup_->Stop(w.allocation);  // idempotent; SIGKILL follows after the grace
+      // Idempotent; SIGKILL follows after this stop's grace (the spec's unless the answer
+      // gives one, e.g. the scheduler's preemption grace).
+      auto g = answer.stopping.find(w.allocation);
+      sup_->Stop(w.allocation,
+                 g == answer.stopping.end() ? std::nullopt : std::optional<int64_t>(g->second));
       continue;
     }
     std::lock_guard lock(mu_);

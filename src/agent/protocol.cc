@@ -119,6 +119,12 @@ Result<HeartbeatAnswer> ParseHeartbeatAnswer(const std::string& body) {
         a.workloads.push_back(std::move(d));
       }
     }
+    if (const json::value* ss = o.if_contains("stopping"); ss && !ss->is_null()) {
+      for (const auto& sv : ss->as_array()) {
+        const json::object& s = sv.as_object();
+        a.stopping[s.at("allocation").to_number<int64_t>()] = IntOr(s, "grace_ms", -1);
+      }
+    }
     return a;
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("malformed heartbeat answer: ") + e.what());

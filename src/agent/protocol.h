@@ -48,6 +48,10 @@ struct HeartbeatAnswer {
   int64_t version = 0;
   int64_t heartbeat_interval_ms = 1000;
   std::vector<DesiredWorkload> workloads;
+  // Workloads to stop, by allocation, with the grace of that stop in ms (a cancel: the
+  // configured stop grace; a preemption: the scheduler's preemption grace). A workload absent
+  // from both lists is stopped with its spec's grace_ms (what servers without this list mean).
+  std::map<int64_t, int64_t> stopping;
 };
 
 // Running workloads carry exit_code 0, signal 0 and finished_at 0.

@@ -81,6 +81,16 @@ TEST(Protocol, ParsesTheDesiredWorkloads) {
   EXPECT_EQ(bare.grace_ms, 10000);
   EXPECT_EQ(bare.walltime_s, 0);
   EXPECT_FALSE(a->workloads[1].adopt_only);
+  EXPECT_TRUE(a->stopping.empty());  // an older server sends no stopping list
+}
+
+TEST(Protocol, ParsesTheStopGraces) {
+  auto a = ParseHeartbeatAnswer(R"({"workloads": [], "stopping": [
+      {"allocation": 7, "grace_ms": 300000}, {"allocation": 8}]})");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->stopping, (std::map<int64_t, int64_t>{{7, 300'000}, {8, -1}}));
+  EXPECT_FALSE(ParseHeartbeatAnswer(R"({"stopping": [{"grace_ms": 5}]})").ok());
+  EXPECT_FALSE(ParseHeartbeatAnswer(R"({"stopping": 3})").ok());
 }
 
 TEST(Protocol, RejectsMalformedAnswers) {

@@ -192,8 +192,8 @@ void Supervisor::Launch(Entry& e) {
   if (shim->cgroup_errno != 0) {
     while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-    return FailToStart(e, std::string("cannot join the workload's cgroup: ") +
-                              strerror(shim->cgroup_errno));
+    return FailToStart(
+        e, std::string("cannot join the workload's cgroup: ") + strerror(shim->cgroup_errno));
   }
   if (shim->exec_errno != 0) {
     // The shim exits right after its job's _exit(127): reap it here.
@@ -233,10 +233,9 @@ void Supervisor::Finish(Entry& e, ExitRecord r) {
     if (r.message.empty() && r.exit_code != 0 && r.exit_code != -1) {
       const CgroupOutcome o = options_.cgroups->Inspect(name);
       if (o.OomKilled(r.signal)) {
-        const int64_t limit =
-            o.memory_limit_bytes > 0 ? o.memory_limit_bytes : e.spec.memory_bytes;
-        r.message = limit > 0 ? "out of memory (limit " + FormatMemoryLimit(limit) + ")"
-                              : "out of memory";
+        const int64_t limit = o.memory_limit_bytes > 0 ? o.memory_limit_bytes : e.spec.memory_bytes;
+        r.message =
+            limit > 0 ? "out of memory (limit " + FormatMemoryLimit(limit) + ")" : "out of memory";
         GLOG_WARN("agent: job {} (allocation {}): {}", e.spec.job, e.spec.allocation, r.message);
         (void)DirOf(e.spec.allocation).WriteExit(r);
       }
@@ -264,14 +263,15 @@ void Supervisor::SignalGroup(const Entry& e, int sig) const {
   }
 }
 
-void Supervisor::BeginStop(Entry& e, bool timed_out, Millis now) {
+void Supervisor::BeginStop(Entry& e, bool timed_out, Millis now, std::optional<int64_t> grace_ms) {
   if (e.stop_requested) return;
   e.stop_requested = true;
   e.timed_out = timed_out;
-  e.kill_at = now + std::max<int64_t>(0, e.spec.grace_ms);
+  e.stop_grace_ms = std::max<int64_t>(0, grace_ms && *grace_ms >= 0 ? *grace_ms : e.spec.grace_ms);
+  e.kill_at = now + e.stop_grace_ms;
   (void)DirOf(e.spec.allocation).WriteStop({timed_out, e.kill_at});
-  GLOG_INFO("agent: stopping job {} (allocation {}){}", e.spec.job, e.spec.allocation,
-            timed_out ? ": walltime reached" : "");
+  GLOG_INFO("agent: stopping job {} (allocation {}), grace {} ms{}", e.spec.job, e.spec.allocation,
+            e.stop_grace_ms, timed_out ? ": walltime reached" : "");
   SignalGroup(e, SIGTERM);
 }
 
@@ -325,11 +325,11 @@ void Supervisor::Notify() {
   if (options_.on_final) options_.on_final();
 }
 
-void Supervisor::Stop(AllocationId allocation) {
+void Supervisor::Stop(AllocationId allocation, std::optional<int64_t> grace_ms) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(allocation);
   if (it != entries_.end() && !it->second.status.final()) {
-    BeginStop(it->second, /*timed_out=*/false, clock_.Now());
+    BeginStop(it->second, /*timed_out=*/false, clock_.Now(), grace_ms);
   }
 }
 

@@ -30,8 +30,8 @@
 #include <thread>
 #include <vector>
 
-#include "agent/podman_runtime.h"
 #include "agent/cgroup.h"
+#include "agent/podman_runtime.h"
 #include "agent/workload.h"
 #include "agent/workload_dir.h"
 #include "base/clock.h"
@@ -69,8 +69,10 @@ class Supervisor {
   // (command not found, exec error) is not an error: the workload is then known as
   // failed_to_start with a message. An error Status means the spec is unusable.
   Status Start(const WorkloadSpec& spec);
-  // Asks a running workload to stop (SIGTERM now, SIGKILL after its grace). No-op otherwise.
-  void Stop(AllocationId allocation);
+  // Asks a running workload to stop (SIGTERM now, SIGKILL after its grace). No-op otherwise
+  // (also once a stop is under way: its grace stays). grace_ms: this stop's grace (e.g. the
+  // scheduler's preemption grace); absent or negative = the spec's grace_ms.
+  void Stop(AllocationId allocation, std::optional<int64_t> grace_ms = std::nullopt);
   void StopAll();
   // Records a workload that should run here but of which this node has no trace (the server saw
   // it running; its directory is gone): it is known from now on as exited with exit code -1 and
@@ -96,7 +98,8 @@ class Supervisor {
     bool timed_out = false;
     bool killed = false;
     Millis kill_at = 0;
-    Millis rekill_at = 0;  // containers: when to repeat `podman rm -f` (supervisor_podman.cc)
+    int64_t stop_grace_ms = 0;  // the grace of the stop under way
+    Millis rekill_at = 0;       // containers: when to repeat `podman rm -f` (supervisor_podman.cc)
   };
 
   WorkloadDir DirOf(AllocationId allocation) const { return {workloads_root_, allocation}; }
@@ -106,7 +109,7 @@ class Supervisor {
   void Finish(Entry& e, ExitRecord r);
   // Returns true when the entry became final.
   bool PollEntry(Entry& e, Millis now);
-  void BeginStop(Entry& e, bool timed_out, Millis now);
+  void BeginStop(Entry& e, bool timed_out, Millis now, std::optional<int64_t> grace_ms = {});
   void SignalGroup(const Entry& e, int sig) const;
   // The container runtime (supervisor_podman.cc): launch through `podman run`; SIGTERM becomes
   // `podman stop -t GRACE`, SIGKILL `podman rm -f` (repeated by PollContainer until it is gone).

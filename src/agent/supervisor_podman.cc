@@ -59,7 +59,7 @@ void Supervisor::SignalContainer(const Entry& e, int sig) const {
   if (sig == SIGKILL) {
     PodmanRemoveAsync(options_.podman, e.spec.allocation);
   } else {
-    PodmanStopAsync(options_.podman, e.spec.allocation, e.spec.grace_ms);
+    PodmanStopAsync(options_.podman, e.spec.allocation, e.stop_grace_ms);
   }
 }
 

@@ -183,6 +183,42 @@ TEST_F(SupervisorTest, KillsAJobThatIgnoresSigtermAfterItsGrace) {
   EXPECT_TRUE(st.stopped);
 }
 
+TEST_F(SupervisorTest, AStopWithItsOwnGraceOverridesTheSpecsGrace) {
+  ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
+  Supervisor& sup = Open(clock);
+  ASSERT_TRUE(sup.Start(Spec(1, "trap '' TERM; echo ready; while :; do sleep 0.05; done")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(1).find("ready") != std::string::npos; }));
+  sup.Stop(1, /*grace_ms=*/5'000);  // e.g. a preemption grace; the spec says 300 ms
+  sup.Stop(1, /*grace_ms=*/0);      // a repeated stop keeps the grace of the one under way
+  clock.Advance(300);               // the spec's grace is over, this stop's is not
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  sup.PollOnce();
+  EXPECT_FALSE(sup.Get(1)->final());
+  clock.Advance(4'699);
+  sup.PollOnce();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  sup.PollOnce();
+  EXPECT_FALSE(sup.Get(1)->final());
+  clock.Advance(1);
+  const WorkloadStatus st = WaitFinal(1);
+  EXPECT_EQ(st.signal, SIGKILL);
+  EXPECT_TRUE(st.stopped);
+}
+
+TEST_F(SupervisorTest, AStopWithoutAGraceUsesTheSpecsGrace) {
+  ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
+  Supervisor& sup = Open(clock);
+  ASSERT_TRUE(sup.Start(Spec(1, "trap '' TERM; echo ready; while :; do sleep 0.05; done")).ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(1).find("ready") != std::string::npos; }));
+  sup.Stop(1, /*grace_ms=*/-1);  // what the agent passes when the answer names no grace
+  clock.Advance(299);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  sup.PollOnce();
+  EXPECT_FALSE(sup.Get(1)->final());
+  clock.Advance(1);
+  EXPECT_EQ(WaitFinal(1).signal, SIGKILL);
+}
+
 TEST_F(SupervisorTest, WalltimeStopsTheJobAsTimedOut) {
   ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
   Supervisor& sup = Open(clock);
