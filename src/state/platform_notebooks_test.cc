@@ -4,76 +4,34 @@
 // then cancel; a busy kernel or a busy GPU counts as activity), and ports and tokens that
 // survive a restart of the server. Real SQLite store, manual clock.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
 
-#include "state/platform.h"
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
-
-constexpr Millis kT0 = 1'795'000'000'000;
 
 bool Has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-class PlatformNotebooksTest : public ::testing::Test {
+class PlatformNotebooksTest : public PlatformFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-platform-nb-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    std::string admin = StartPlatform();
-    ASSERT_FALSE(admin.empty());
-    admin_ = platform_->Authenticate(admin).value();
-    for (const char* name : {"acme", "other"}) {
-      EntityRequest er;
-      er.name = name;
-      bool ok = false;
-      platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
-      exec_->Drain();
-      ASSERT_TRUE(ok);
-    }
-    UserRequest ur;
-    ur.name = "bob";
-    ur.entity = "other";
-    std::optional<Result<UserWithToken>> u;
-    platform_->CreateUser(admin_, ur, [&](Result<UserWithToken> r) { u = std::move(r); });
-    exec_->Drain();
-    ASSERT_TRUE(u && u->ok());
-    stranger_ = platform_->Authenticate((*u)->token).value();
+    PlatformFixture::SetUp();
+    CreateEntity("acme");
+    CreateEntity("other");
+    stranger_ = Member("bob", "other");
   }
-  // Creates and starts the Platform on the store (the config in the file, not the setter).
-  std::string StartPlatform() {
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
-    cfg.schedule_min_interval_ms = 0;
+  // The config in the file, not the setter (so a restart keeps it).
+  void Configure(PlatformConfig& cfg) override {
     cfg.heartbeat_timeout_ms = 3'600'000;  // the test advances minutes between beats
     cfg.notebooks.port_min = 20'000;
     cfg.notebooks.port_max = 20'001;
     cfg.notebooks.idle_timeout_ms = 400'000;
     cfg.billing.workspace_root = dir_ + "/ws";  // entity workspaces: ws/<entity>
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    EXPECT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    return admin.ok() ? *admin : "";
-  }
-  // A server restart: a new Platform over the same database.
-  void Restart() {
-    platform_.reset();
-    exec_.reset();
-    store_->Close();
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    StartPlatform();
   }
   // Places `n` notebooks and reports them running; their workloads.
   std::vector<Assignment> RunNotebooks(NodeReport& r, int n) {
@@ -92,51 +50,19 @@ class PlatformNotebooksTest : public ::testing::Test {
     Beat(r);
     return out;
   }
-  void TearDown() override {
-    platform_.reset();
-    exec_.reset();
-    store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  NodeReport Report() {
-    NodeReport r;
-    r.node = "gpu-node-01";
-    for (int i = 0; i < 4; ++i) {
-      r.gpus.push_back(
-          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
-    }
-    return r;
-  }
-  DesiredWorkloads Beat(const NodeReport& r) {
-    Principal agent;
-    agent.agent = true;
-    std::optional<Result<DesiredWorkloads>> out;
-    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
-    exec_->Drain();
-    EXPECT_TRUE(out && out->ok());
-    return out && out->ok() ? **out : DesiredWorkloads{};
-  }
+  static NodeReport Report() { return PlatformFixture::Report(4); }
   Job SubmitNotebook() {
     JobRequest req;
     req.kind = JobKind::kNotebook;
     req.gpus = 1;
     req.gpu_types = {"h200"};
     req.entity = "acme";
-    std::optional<Result<Job>> out;
-    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
-    exec_->Drain();
-    EXPECT_TRUE(out && out->ok()) << (out ? out->status().ToString() : "");
-    return **out;
+    auto j = TrySubmit(req);
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    return *j;
   }
-  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
 
-  std::string dir_;
-  ManualClock clock_{kT0};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  Principal admin_, stranger_;
+  Principal stranger_;
 };
 
 TEST_F(PlatformNotebooksTest, CommandPortsTokensLookupAndIdleReclaim) {

@@ -4,84 +4,38 @@
 // requeues it by policy (server config or the job's requeue_on_preempt). Real SQLite store,
 // manual clock.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-
-#include "state/platform.h"
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
 
-constexpr Millis kT0 = 1'795'000'000'000;
+constexpr Millis kT0 = kFixtureT0;
 
-class PlatformResourcesTest : public ::testing::Test {
+class PlatformResourcesTest : public PlatformFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-platform-res-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void Open(const PlatformConfig& base, bool first = true) {
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg = base;
+  PlatformResourcesTest() { open_in_setup_ = false; }
+  void Configure(PlatformConfig& cfg) override {
+    cfg = base_;
     cfg.schedule_min_interval_ms = 0;
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    if (!first) return;  // the same admin principal as before the restart
-    admin_ = platform_->Authenticate(*admin).value();
-    bool ok = false;
-    EntityRequest er;
-    er.name = "acme";
-    platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
-    exec_->Drain();
-    ASSERT_TRUE(ok);
   }
-  void TearDown() override {
-    platform_.reset();
-    exec_.reset();
-    if (store_) store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  NodeReport Report(int n) {
-    NodeReport r;
-    r.node = "gpu-node-01";
-    for (int i = 0; i < n; ++i) {
-      r.gpus.push_back(
-          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
-    }
-    return r;
-  }
-  DesiredWorkloads Beat(const NodeReport& r) {
-    Principal agent;
-    agent.agent = true;
-    std::optional<Result<DesiredWorkloads>> out;
-    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
-    exec_->Drain();
-    EXPECT_TRUE(out && out->ok());
-    return out && out->ok() ? **out : DesiredWorkloads{};
+  // Starts the platform with `base`; the first time, also the entity "acme".
+  void Open(const PlatformConfig& base, bool first = true) {
+    base_ = base;
+    OpenPlatform();
+    if (first) CreateEntity("acme");
   }
   Result<Job> TrySubmit(JobRequest req) {
     req.gpu_types = {"h200"};
     req.command = {"train"};
     req.entity = "acme";
-    std::optional<Result<Job>> out;
-    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
-    exec_->Drain();
-    return *out;
+    return PlatformFixture::TrySubmit(req);
   }
   Job Submit(JobRequest req) {
     auto j = TrySubmit(std::move(req));
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return j.ok() ? *j : Job{};
   }
-  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
   // Runs `job` on the node: returns its allocation once reported running.
   AllocationId Run(NodeReport& r, const Job& job) {
     DesiredWorkloads d = Beat(r);
@@ -97,12 +51,7 @@ class PlatformResourcesTest : public ::testing::Test {
     return 0;
   }
 
-  std::string dir_;
-  ManualClock clock_{kT0};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  Principal admin_;
+  PlatformConfig base_;
 };
 
 TEST_F(PlatformResourcesTest, CpusAndMemoryAreGivenOrDefaultedPerGpuAndReachTheAgent) {
@@ -150,10 +99,7 @@ TEST_F(PlatformResourcesTest, CpusAndMemoryAreGivenOrDefaultedPerGpuAndReachTheA
   EXPECT_EQ(platform_->ListJobs(admin_, std::nullopt, 0, 0, 100, &more).size(), 2u);
 
   // Kept by the store across a restart.
-  platform_.reset();
-  exec_.reset();
-  store_->Close();
-  store_.reset();
+  ClosePlatform();
   Open(cfg, /*first=*/false);
   EXPECT_EQ(Get(explicit_.id).memory_gb, 5);
   EXPECT_EQ(Get(defaulted.id).cpus, 12);

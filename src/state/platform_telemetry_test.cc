@@ -2,65 +2,19 @@
 // aggregates and the usage record's energy / idle time; a GPU reported unhealthy mid-job fails
 // the job with the reason and is never placed again. Real SQLite store, manual clock.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
-
-#include "state/platform.h"
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
 
-constexpr Millis kT0 = 1'795'000'000'000;
+constexpr Millis kT0 = kFixtureT0;
 
-class PlatformTelemetryTest : public ::testing::Test {
+class PlatformTelemetryTest : public PlatformFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-platform-tel-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
-    cfg.schedule_min_interval_ms = 0;
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    admin_ = platform_->Authenticate(*admin).value();
-    bool ok = false;
-    EntityRequest er;
-    er.name = "acme";
-    platform_->CreateEntity(admin_, er, [&](Result<Entity> e) { ok = e.ok(); });
-    exec_->Drain();
-    ASSERT_TRUE(ok);
-  }
-  void TearDown() override {
-    platform_.reset();
-    exec_.reset();
-    store_->Close();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  NodeReport Report(int n) {
-    NodeReport r;
-    r.node = "gpu-node-01";
-    for (int i = 0; i < n; ++i) {
-      r.gpus.push_back(
-          {i, "GPU-" + std::to_string(i), "NVIDIA H200", "h200", 143771, DeviceState::kHealthy});
-    }
-    return r;
-  }
-  DesiredWorkloads Beat(const NodeReport& r) {
-    Principal agent;
-    agent.agent = true;
-    std::optional<Result<DesiredWorkloads>> out;
-    platform_->Heartbeat(agent, r, 0, [&](Result<DesiredWorkloads> d) { out = std::move(d); });
-    exec_->Drain();
-    EXPECT_TRUE(out && out->ok());
-    return out && out->ok() ? **out : DesiredWorkloads{};
+    PlatformFixture::SetUp();
+    CreateEntity("acme");
   }
   Job Submit(int gpus) {
     JobRequest req;
@@ -68,13 +22,10 @@ class PlatformTelemetryTest : public ::testing::Test {
     req.gpu_types = {"h200"};
     req.command = {"train"};
     req.entity = "acme";
-    std::optional<Result<Job>> out;
-    platform_->SubmitJob(admin_, req, [&](Result<Job> j) { out = std::move(j); });
-    exec_->Drain();
-    EXPECT_TRUE(out && out->ok()) << (out ? out->status().ToString() : "");
-    return **out;
+    auto j = TrySubmit(req);
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    return *j;
   }
-  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
   static GpuSample Sample(int index, Millis t, int util, int64_t watts) {
     GpuSample s;
     s.index = index;
@@ -85,13 +36,6 @@ class PlatformTelemetryTest : public ::testing::Test {
     s.temp_c = 60;
     return s;
   }
-
-  std::string dir_;
-  ManualClock clock_{kT0};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  Principal admin_;
 };
 
 TEST_F(PlatformTelemetryTest, SamplesBecomeJobAggregatesAndUsageEnergy) {
@@ -155,7 +99,7 @@ TEST_F(PlatformTelemetryTest, UnhealthyGpuFailsItsJobAndIsNotPlacedAgain) {
   EXPECT_TRUE(d.workloads.empty()) << "the agent must stop the job";
   Job failed = Get(j.id);
   EXPECT_EQ(failed.state, JobState::kFailed);
-  EXPECT_NE(failed.reason.find("GPU 0 (GPU-0) on node gpu-node-01 became unhealthy"),
+  EXPECT_NE(failed.reason.find("GPU 0 (GPU-gpu-node-01-0) on node gpu-node-01 became unhealthy"),
             std::string::npos)
       << failed.reason;
   EXPECT_NE(failed.reason.find("fell off the bus"), std::string::npos);
