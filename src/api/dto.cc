@@ -28,7 +28,8 @@ json::object StringMap(const std::map<std::string, std::string>& m) {
 Result<bool> GetBool(const json::object& o, const char* key, bool dflt) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return dflt;
-  if (!it->value().is_bool()) return InvalidArgument(std::string("'") + key + "' must be true or false");
+  if (!it->value().is_bool())
+    return InvalidArgument(std::string("'") + key + "' must be true or false");
   return it->value().as_bool();
 }
 
@@ -43,8 +44,8 @@ json::object EntityJson(const Entity& e) {
   json::object q, g;
   for (const auto& [cls, n] : e.quota) q[cls] = n;
   for (const auto& [cls, n] : e.guarantee) g[cls] = n;
-  return {{"id", e.id},       {"name", e.name},     {"quota", q},
-          {"guarantee", g},   {"shares", e.shares}, {"created_at", TimeOrNull(e.created_at)}};
+  return {{"id", e.id},     {"name", e.name},     {"quota", q},
+          {"guarantee", g}, {"shares", e.shares}, {"created_at", TimeOrNull(e.created_at)}};
 }
 
 json::object UserJson(const User& u, const Platform& p) {
@@ -61,14 +62,25 @@ json::object NodeJson(const Node& n, const Platform& p) {
   json::array gpus;
   for (const auto& g : n.gpus) {
     JobId holder = p.DeviceHolder(n.id, g.index);
-    gpus.push_back(json::object{{"index", g.index},
-                                {"uuid", g.uuid},
-                                {"model", g.model},
-                                {"gpu_class", g.gpu_class},
-                                {"memory_mb", g.memory_mb},
-                                {"state", DeviceStateName(g.state)},
-                                {"health_reason", g.health_reason},
-                                {"job", holder ? json::value(holder) : json::value(nullptr)}});
+    json::object go{{"index", g.index},
+                    {"uuid", g.uuid},
+                    {"model", g.model},
+                    {"gpu_class", g.gpu_class},
+                    {"memory_mb", g.memory_mb},
+                    {"state", DeviceStateName(g.state)},
+                    {"health_reason", g.health_reason},
+                    {"job", holder ? json::value(holder) : json::value(nullptr)}};
+    if (!g.mig.empty()) {
+      json::array mig;
+      for (const auto& m : g.mig) {
+        mig.push_back(json::object{{"index", m.index},
+                                   {"uuid", m.uuid},
+                                   {"memory_mb", m.memory_mb},
+                                   {"gpu_instance_id", m.gpu_instance_id}});
+      }
+      go["mig"] = std::move(mig);
+    }
+    gpus.push_back(std::move(go));
   }
   json::object labels;
   for (const auto& [k, v] : n.labels) labels[k] = v;
@@ -98,7 +110,8 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"user", u ? json::value(json::string(u->name)) : json::value(nullptr)},
       {"gpus", j.gpus},
       {"gpu_types", StringArray(j.gpu_types)},
-      {"gpu_type", j.gpu_type.empty() ? json::value(nullptr) : json::value(json::string(j.gpu_type))},
+      {"gpu_type",
+       j.gpu_type.empty() ? json::value(nullptr) : json::value(json::string(j.gpu_type))},
       {"node", node.empty() ? json::value(nullptr) : json::value(json::string(node))},
       {"gpu_ids", IntArray(j.gpu_ids)},
       {"walltime_s", j.walltime_s},
@@ -119,18 +132,18 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"requeue_on_preempt", j.requeue_on_preempt},
       {"allow_fallback", j.allow_fallback},
       {"node_selector", StringMap(j.node_selector)},
-      {"resubmitted_from", j.resubmitted_from ? json::value(j.resubmitted_from) : json::value(nullptr)},
+      {"resubmitted_from",
+       j.resubmitted_from ? json::value(j.resubmitted_from) : json::value(nullptr)},
       {"cost", Money(p.JobCost(j))},
       {"estimated_cost", Money(p.EstimatedJobCost(j))},
   };
   if (auto t = p.JobTelemetryOf(j)) {
-    o["telemetry"] = json::object{
-        {"avg_util_pct", std::round(t->avg_util_pct() * 10) / 10},
-        {"peak_mem_mb", t->peak_mem_mb},
-        {"energy_wh", static_cast<double>(t->energy_mwh()) / 1000.0},
-        {"idle_gpu_s", static_cast<double>(t->idle_ms) / 1000.0},
-        {"gpu_s_sampled", static_cast<double>(t->covered_ms) / 1000.0},
-        {"samples", t->samples}};
+    o["telemetry"] = json::object{{"avg_util_pct", std::round(t->avg_util_pct() * 10) / 10},
+                                  {"peak_mem_mb", t->peak_mem_mb},
+                                  {"energy_wh", static_cast<double>(t->energy_mwh()) / 1000.0},
+                                  {"idle_gpu_s", static_cast<double>(t->idle_ms) / 1000.0},
+                                  {"gpu_s_sampled", static_cast<double>(t->covered_ms) / 1000.0},
+                                  {"samples", t->samples}};
   } else {
     o["telemetry"] = nullptr;
   }
@@ -154,7 +167,8 @@ Result<EntityRequest> EntityRequestOf(const json::object& o) {
   if (guarantee) r.guarantee = *guarantee;
   GPUAAS_ASSIGN_OR_RETURN(auto shares, GetInt(o, "shares"));
   if (shares) {
-    if (*shares < 1 || *shares > 10'000) return FailedPrecondition("shares must be between 1 and 10000");
+    if (*shares < 1 || *shares > 10'000)
+      return FailedPrecondition("shares must be between 1 and 10000");
     r.shares = static_cast<int>(*shares);
   }
   return r;
@@ -166,7 +180,8 @@ Result<EntityUpdate> EntityUpdateOf(const json::object& o) {
   GPUAAS_ASSIGN_OR_RETURN(u.guarantee, GetIntMap(o, "guarantee"));
   GPUAAS_ASSIGN_OR_RETURN(auto shares, GetInt(o, "shares"));
   if (shares) {
-    if (*shares < 1 || *shares > 10'000) return FailedPrecondition("shares must be between 1 and 10000");
+    if (*shares < 1 || *shares > 10'000)
+      return FailedPrecondition("shares must be between 1 and 10000");
     u.shares = static_cast<int>(*shares);
   }
   if (!u.quota && !u.guarantee && !u.shares) {
@@ -201,7 +216,9 @@ Result<JobRequest> JobRequestOf(const json::object& o) {
   GPUAAS_ASSIGN_OR_RETURN(auto kind, GetString(o, "kind"));
   if (kind) {
     auto k = ParseJobKind(*kind);
-    if (!k) return FailedPrecondition("unknown kind '" + *kind + "' (job, notebook, service, allocation)");
+    if (!k)
+      return FailedPrecondition("unknown kind '" + *kind +
+                                "' (job, notebook, service, allocation)");
     r.kind = *k;
   }
   GPUAAS_ASSIGN_OR_RETURN(auto gpus, GetInt(o, "gpus"));
@@ -243,13 +260,41 @@ Result<JobRequest> JobRequestOf(const json::object& o) {
   GPUAAS_ASSIGN_OR_RETURN(r.requeue_on_preempt, GetBool(o, "requeue_on_preempt", false));
   GPUAAS_ASSIGN_OR_RETURN(r.allow_fallback, GetBool(o, "allow_fallback", true));
   if (auto it = o.find("node_selector"); it != o.end() && !it->value().is_null()) {
-    if (!it->value().is_object()) return InvalidArgument("'node_selector' must be an object of strings");
+    if (!it->value().is_object())
+      return InvalidArgument("'node_selector' must be an object of strings");
     for (const auto& kv : it->value().as_object()) {
-      if (!kv.value().is_string()) return InvalidArgument("'node_selector' must be an object of strings");
+      if (!kv.value().is_string())
+        return InvalidArgument("'node_selector' must be an object of strings");
       r.node_selector[std::string(kv.key())] = std::string(kv.value().as_string());
     }
   }
   return r;
+}
+
+// The optional `mig` list of a reported GPU (absent from older agents).
+static Status MigDevicesOf(const json::object& g, std::vector<MigDevice>* out) {
+  constexpr size_t kMaxMigPerGpu = 16;
+  const json::value* v = g.if_contains("mig");
+  if (!v || v->is_null()) return Status();
+  if (!v->is_array() || v->as_array().size() > kMaxMigPerGpu) {
+    return InvalidArgument("'mig' must be an array of at most 16 MIG devices");
+  }
+  for (const auto& mv : v->as_array()) {
+    if (!mv.is_object()) return InvalidArgument("'mig' must hold objects");
+    const auto& mo = mv.as_object();
+    MigDevice m;
+    GPUAAS_ASSIGN_OR_RETURN(auto index, GetInt(mo, "index"));
+    GPUAAS_ASSIGN_OR_RETURN(auto uuid, GetString(mo, "uuid"));
+    GPUAAS_ASSIGN_OR_RETURN(auto mem, GetInt(mo, "memory_mb"));
+    GPUAAS_ASSIGN_OR_RETURN(auto gi, GetInt(mo, "gpu_instance_id"));
+    if (!index || !uuid) return InvalidArgument("each MIG device needs 'index' and 'uuid'");
+    m.index = static_cast<int>(*index);
+    m.uuid = *uuid;
+    m.memory_mb = mem.value_or(0);
+    m.gpu_instance_id = static_cast<int>(gi.value_or(-1));
+    out->push_back(std::move(m));
+  }
+  return Status();
 }
 
 Result<NodeReport> NodeReportOf(const json::object& o) {
@@ -280,14 +325,15 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       GPUAAS_ASSIGN_OR_RETURN(auto state, GetString(g, "state"));
       GPUAAS_ASSIGN_OR_RETURN(auto health, GetString(g, "health_reason"));
       d.health_reason = health.value_or("");
+      GPUAAS_RETURN_IF_ERROR(MigDevicesOf(g, &d.mig));
       if (!index || !cls) return InvalidArgument("each GPU needs 'index' and 'gpu_class'");
       d.index = static_cast<int>(*index);
       d.uuid = uuid.value_or("");
       d.model = model.value_or("");
       d.gpu_class = *cls;
       d.memory_mb = mem.value_or(0);
-      d.state = state.value_or("healthy") == "healthy" ? DeviceState::kHealthy
-                                                        : DeviceState::kUnhealthy;
+      d.state =
+          state.value_or("healthy") == "healthy" ? DeviceState::kHealthy : DeviceState::kUnhealthy;
       r.gpus.push_back(std::move(d));
     }
   }
@@ -331,7 +377,8 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       GPUAAS_ASSIGN_OR_RETURN(auto job, GetInt(l, "job"));
       GPUAAS_ASSIGN_OR_RETURN(auto offset, GetInt(l, "offset"));
       GPUAAS_ASSIGN_OR_RETURN(auto data, GetString(l, "data_b64"));
-      if (!job || !offset || !data) return InvalidArgument("each log chunk needs job, offset, data_b64");
+      if (!job || !offset || !data)
+        return InvalidArgument("each log chunk needs job, offset, data_b64");
       GPUAAS_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(*data));
       r.logs.push_back({*job, *offset, std::move(bytes)});
     }
@@ -360,13 +407,12 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       const auto& s = sv.as_object();
       double index = 0, t = 0, util = 0, mem = 0, power = 0, temp = 0;
       if (!num(s, "index", &index) || !num(s, "t", &t) || !num(s, "util", &util) ||
-          !num(s, "mem_used_mb", &mem) || !num(s, "power_w", &power) ||
-          !num(s, "temp_c", &temp)) {
+          !num(s, "mem_used_mb", &mem) || !num(s, "power_w", &power) || !num(s, "temp_c", &temp)) {
         return InvalidArgument(
             "each sample needs numbers index, t, util, mem_used_mb, power_w, temp_c");
       }
-      if (index < 0 || index > 1023 || t < 0 || util < 0 || util > 100 || mem < 0 ||
-          power < 0 || power > 100'000 || temp < -100 || temp > 500) {
+      if (index < 0 || index > 1023 || t < 0 || util < 0 || util > 100 || mem < 0 || power < 0 ||
+          power > 100'000 || temp < -100 || temp > 500) {
         return InvalidArgument("sample out of range");
       }
       GpuSample g;
@@ -409,11 +455,13 @@ json::object DesiredJson(const DesiredWorkloads& d) {
       o["secret_env"] = std::move(secret_env);
     }
   }
-  return {{"node_id", d.node_id},
-          {"epoch", d.epoch},
-          {"version", d.version},
-          {"heartbeat_interval_ms", d.heartbeat_interval_ms},
-          {"workloads", ws}};
+  json::array stopping;
+  for (const auto& [allocation, grace_ms] : d.stopping) {
+    stopping.push_back(json::object{{"allocation", allocation}, {"grace_ms", grace_ms}});
+  }
+  return {{"node_id", d.node_id}, {"epoch", d.epoch},
+          {"version", d.version}, {"heartbeat_interval_ms", d.heartbeat_interval_ms},
+          {"workloads", ws},      {"stopping", stopping}};
 }
 
 json::object EstimateJson(const JobEstimate& e, const Platform& p) {

@@ -135,7 +135,8 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         CheckKeys(*b, "billing.", {"granularity", "eur_per_kwh", "co2_g_per_kwh"}));
     if (auto g = (*b)["granularity"].value<std::string>()) {
       if (!ParseBillingGranularity(*g, &c.billing.granularity)) {
-        return InvalidArgument("billing.granularity must be \"per-second\" or \"per-started-hour\"");
+        return InvalidArgument(
+            "billing.granularity must be \"per-second\" or \"per-started-hour\"");
       }
     }
     if (auto e = (*b)["eur_per_kwh"].value<std::string>()) {
@@ -149,8 +150,8 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     }
   }
   if (auto* st = root["storage"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*st, "storage.", {"workspace_root", "quota_gb",
-                                                       "artifactory_url", "artifactory_token"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(
+        *st, "storage.", {"workspace_root", "quota_gb", "artifactory_url", "artifactory_token"}));
     if (auto v = (*st)["workspace_root"].value<std::string>()) c.billing.workspace_root = *v;
     if (auto v = (*st)["quota_gb"].value<int64_t>()) {
       if (*v < 1) return InvalidArgument("storage.quota_gb must be positive");
@@ -159,16 +160,17 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     if (auto v = (*st)["artifactory_url"].value<std::string>()) c.billing.artifactory_url = *v;
     if (auto v = (*st)["artifactory_token"].value<std::string>()) c.billing.artifactory_token = *v;
   }
-  if (auto* s = root["scheduler"].as_table()) {
   GPUAAS_RETURN_IF_ERROR(ApplyNotebookConfig(root, c.notebooks));
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.", {"default_walltime", "max_walltime"}));
+  if (auto* s = root["scheduler"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.",
+                                     {"default_walltime", "max_walltime", "preemption_grace"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
   }
   if (auto* a = root["agents"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(
-        CheckKeys(*a, "agents.",
-                  {"heartbeat_interval", "heartbeat_timeout", "grace", "on_gpu_failure"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(
+        *a, "agents.", {"heartbeat_interval", "heartbeat_timeout", "grace", "on_gpu_failure"}));
     if (const toml::node* n = a->get("on_gpu_failure")) {
       auto v = n->value<std::string>();
       if (!v || (*v != "fail" && *v != "requeue")) {
@@ -181,9 +183,9 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*a, "grace", 1000, c.grace_ms));
   }
   if (auto* l = root["limits"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*l, "limits.",
-                                     {"max_queued_jobs", "max_log_bytes", "default_cpus_per_gpu",
-                                      "default_memory_gb_per_gpu"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(
+        *l, "limits.",
+        {"max_queued_jobs", "max_log_bytes", "default_cpus_per_gpu", "default_memory_gb_per_gpu"}));
     if (auto v = (*l)["default_cpus_per_gpu"].value<int64_t>()) {
       if (*v < 1 || *v > 1024) return InvalidArgument("limits.default_cpus_per_gpu: 1 to 1024");
       c.default_cpus_per_gpu = static_cast<int>(*v);

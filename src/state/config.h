@@ -29,7 +29,10 @@ struct PlatformConfig {
   int64_t default_walltime_s = 24 * 3600;  // when a job names none
   int64_t max_walltime_s = 30 * 24 * 3600;
   NotebookConfig notebooks;
-  int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL
+  int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL (cancel; walltime on the agent)
+  // SIGTERM -> SIGKILL of a preempted job (reclaim or priority): sched::Policy's grace, which
+  // is also the time within which guarantees are promised ([scheduler] preemption_grace).
+  int64_t preemption_grace_s = 300;
   // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
   // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy
   // of it is queued again (it never lands on the bad GPU: only healthy devices are placed).

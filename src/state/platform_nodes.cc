@@ -22,7 +22,7 @@ bool SameInventory(const std::vector<GpuDevice>& a, const std::vector<GpuDevice>
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].index != b[i].index || a[i].uuid != b[i].uuid || a[i].gpu_class != b[i].gpu_class ||
         a[i].memory_mb != b[i].memory_mb || a[i].state != b[i].state || a[i].model != b[i].model ||
-        a[i].health_reason != b[i].health_reason)
+        a[i].health_reason != b[i].health_reason || a[i].mig != b[i].mig)
       return false;
   }
   return true;
@@ -64,8 +64,8 @@ std::vector<Node> Platform::ListNodes() const {
   return out;
 }
 
-void Platform::SetNodeMode(const Principal& p, const std::string& name,
-                           const std::string& action, Done<Node> done) {
+void Platform::SetNodeMode(const Principal& p, const std::string& name, const std::string& action,
+                           Done<Node> done) {
   if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin manages nodes"));
   auto it = node_by_name_.find(name);
   if (it == node_by_name_.end()) return done(NotFound("node '" + name + "' does not exist"));
@@ -173,7 +173,8 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
     if (w.state != "running") continue;
     auto it = allocations_.find(w.allocation);
     if (it == allocations_.end() || it->second.end != 0 || it->second.node != id) {
-      if (it != allocations_.end()) busy.insert(it->second.devices.begin(), it->second.devices.end());
+      if (it != allocations_.end())
+        busy.insert(it->second.devices.begin(), it->second.devices.end());
     }
   }
   if (changed) batch.push_back(node);
@@ -196,8 +197,7 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
 }
 
 bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
-                                   std::vector<Mutation>& batch,
-                                   std::set<AllocationId>& reported) {
+                                   std::vector<Mutation>& batch, std::set<AllocationId>& reported) {
   reported.insert(w.allocation);
   auto it = allocations_.find(w.allocation);
   if (it == allocations_.end() || it->second.node != node.id || it->second.end != 0) return false;
@@ -243,8 +243,9 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
       reason = "killed by signal " + std::to_string(w.signal);
     } else {
       st = JobState::kFailed;
-      reason = w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
-                           : "ended without an exit code" + (w.message.empty() ? "" : ": " + w.message);
+      reason = w.exit_code
+                   ? "exited with code " + std::to_string(*w.exit_code)
+                   : "ended without an exit code" + (w.message.empty() ? "" : ": " + w.message);
     }
   }
   FinalizeJob(j, st, end, reason, w.exit_code, batch);
@@ -292,7 +293,12 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     auto seq = alloc_seq_.find(aid);
     if (seq != alloc_seq_.end() && seq->second > committed_seq_) continue;  // not durable yet
     const Job& j = jobs_.at(a.job);
-    if (IsFinal(j.state)) continue;  // cancelled or lost: the agent must stop it
+    if (IsFinal(j.state)) {
+      // Cancelled, preempted or lost: the agent must stop it, with this stop's grace.
+      d.stopping[aid] = j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000
+                                                        : config_.grace_ms;
+      continue;
+    }
     Assignment w;
     w.job = j.id;
     w.allocation = aid;

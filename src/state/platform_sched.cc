@@ -29,6 +29,7 @@ void Platform::RequestSchedulePass() {
 sched::Policy Platform::ServerPolicy() const {
   sched::Policy policy;
   policy.default_walltime_s = config_.default_walltime_s;
+  policy.preemption_grace_s = config_.preemption_grace_s;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;
@@ -92,8 +93,9 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
         }
       }
     }
-    sched::RunningView rv{j.id, j.entity, a.node, a.gpu_class, a.devices,
-                          j.started_at != 0 ? j.started_at : a.start, j.walltime_s, j.priority};
+    sched::RunningView rv{j.id,         j.entity,  a.node,
+                          a.gpu_class,  a.devices, j.started_at != 0 ? j.started_at : a.start,
+                          j.walltime_s, j.priority};
     rv.priority_class = j.priority_class;
     rv.stopping = IsFinal(j.state);  // cancelled or preempted, processes still stopping
     snap.running.push_back(std::move(rv));

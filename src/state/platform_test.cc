@@ -35,6 +35,7 @@ class PlatformTest : public ::testing::Test {
     cfg.heartbeat_timeout_ms = 30'000;
     cfg.schedule_min_interval_ms = 0;  // the manual clock does not move by itself
     cfg.log_dir = dir_;
+    cfg.preemption_grace_s = preemption_grace_s_;
     platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
     auto admin = platform_->Start();
     ASSERT_TRUE(admin.ok()) << admin.status().ToString();
@@ -103,6 +104,7 @@ class PlatformTest : public ::testing::Test {
   Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
 
   std::string dir_;
+  int64_t preemption_grace_s_ = PlatformConfig{}.preemption_grace_s;  // set, then Close(); Open()
   ManualClock clock_{kT0};
   std::unique_ptr<Store> store_;
   std::unique_ptr<TestExecutor> exec_;
@@ -194,6 +196,8 @@ TEST_F(PlatformTest, CancelHoldsGpusUntilTheAgentConfirms) {
   // The agent still runs it: the GPUs stay held, b waits, and a is no longer desired.
   d = Beat(r);
   EXPECT_TRUE(d.workloads.empty());
+  // A user cancel stops it with the configured stop grace.
+  EXPECT_EQ(d.stopping, (std::map<int64_t, int64_t>{{c.allocation, PlatformConfig{}.grace_ms}}));
   EXPECT_EQ(Get(b.id).state, JobState::kQueued);
   clock_.Advance(500);
   r.workloads = {{a.id, c.allocation, "exited", std::nullopt, 15, false, true, kT0, clock_.Now(), ""}};
@@ -300,6 +304,9 @@ namespace gpuaas {
 namespace {
 
 TEST_F(PlatformTest, GuaranteeReclaimsBorrowedGpus) {
+  preemption_grace_s_ = 120;  // [scheduler] preemption_grace = "2m"
+  Close();
+  Open();
   Must<Entity>([&](auto done) {
     platform_->CreateEntity(admin_, {"owner", {{"h200", 8}}, {{"h200", 8}}, 1}, done);
   });
@@ -335,7 +342,11 @@ TEST_F(PlatformTest, GuaranteeReclaimsBorrowedGpus) {
   EXPECT_EQ(queued[1].resubmitted_from, borrowed.id);
   // The owner's job waits until the agent has stopped the victim, then gets the GPUs.
   EXPECT_EQ(Get(mine.id).state, JobState::kQueued);
-  EXPECT_TRUE(Beat(r).workloads.empty());
+  DesiredWorkloads stop = Beat(r);
+  EXPECT_TRUE(stop.workloads.empty());
+  // The agent is told to stop it with the scheduling policy's preemption grace (2 min here),
+  // not the 10 s stop grace of a cancel.
+  EXPECT_EQ(stop.stopping, (std::map<int64_t, int64_t>{{d.workloads[0].allocation, 120'000}}));
   clock_.Advance(2'000);
   r.workloads = {{borrowed.id, d.workloads[0].allocation, "exited", std::nullopt, 15, false, true,
                   kT0, clock_.Now(), ""}};
@@ -344,6 +355,7 @@ TEST_F(PlatformTest, GuaranteeReclaimsBorrowedGpus) {
   EXPECT_EQ(Get(mine.id).state, JobState::kStarting);
   EXPECT_EQ(Get(borrowed.id).state, JobState::kPreempted);
   EXPECT_FALSE(platform_->IsReleasing(Get(borrowed.id)));
+  EXPECT_TRUE(Beat(r).stopping.empty());  // confirmed gone: nothing left to stop
 }
 
 }  // namespace

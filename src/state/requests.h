@@ -50,11 +50,11 @@ struct JobRequest {
   std::string environment;
   std::string workspace_mode = "rw";  // "rw", "ro" or "none"
   std::vector<std::string> secrets;   // entity secret names put in the job's environment
-  int cpus = 0;       // 0 = gpus x the configured default per GPU
-  int memory_gb = 0;  // 0 = gpus x the configured default per GPU
-  std::string entity;  // platform-admin only
-  std::string project;         // free label shown on invoices
-  std::string priority_class;  // "production", "standard" (default), "best-effort"
+  int cpus = 0;                       // 0 = gpus x the configured default per GPU
+  int memory_gb = 0;                  // 0 = gpus x the configured default per GPU
+  std::string entity;                 // platform-admin only
+  std::string project;                // free label shown on invoices
+  std::string priority_class;         // "production", "standard" (default), "best-effort"
   bool requeue_on_preempt = false;
   bool allow_fallback = true;
   std::map<std::string, std::string> node_selector;
@@ -63,13 +63,13 @@ struct JobRequest {
 // What a job would get on one class if submitted now.
 struct ClassEstimate {
   std::string gpu_class;
-  std::string node;          // "" when it would wait
-  Millis start = 0;          // 0 = unknown
-  Millis end = 0;            // start + runtime; 0 = unknown
-  int64_t runtime_s = 0;     // the walltime on this class (stretched on a slower class)
-  int queue_position = 0;    // 0 when it would start at once
-  int64_t hourly_rate = 0;   // micro-euros per GPU-hour
-  int64_t cost = 0;          // micro-euros for gpus x runtime
+  std::string node;         // "" when it would wait
+  Millis start = 0;         // 0 = unknown
+  Millis end = 0;           // start + runtime; 0 = unknown
+  int64_t runtime_s = 0;    // the walltime on this class (stretched on a slower class)
+  int queue_position = 0;   // 0 when it would start at once
+  int64_t hourly_rate = 0;  // micro-euros per GPU-hour
+  int64_t cost = 0;         // micro-euros for gpus x runtime
   std::string reason;
 };
 
@@ -144,6 +144,9 @@ struct DesiredWorkloads {
   int64_t version = 0;
   int64_t heartbeat_interval_ms = 1000;
   std::vector<Assignment> workloads;
+  // Allocations of this node whose job is over (cancelled, preempted) but not yet confirmed
+  // gone, with the grace of their stop in ms: the agent sends SIGTERM, SIGKILL after it.
+  std::map<int64_t, int64_t> stopping;
 };
 
 }  // namespace gpuaas
