@@ -8,8 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include "state/platform.h"
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
@@ -19,73 +18,15 @@ Millis At(const char* t) { return ParseRfc3339(t).value(); }
 const Millis kT0 = At("2026-11-30T20:00:00Z");
 constexpr Millis kH = kMillisPerHour;
 
-class BillingTest : public ::testing::Test {
+class BillingTest : public PlatformFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-billing-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    Open();
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
-    cfg.schedule_min_interval_ms = 0;
+  BillingTest() : PlatformFixture(kT0) {}
+  void Configure(PlatformConfig& cfg) override {
     cfg.heartbeat_timeout_ms = 24 * kH;  // the test's agents report when it says so
     cfg.grace_ms = 0;
     cfg.billing.budget_check_interval_ms = 3'600'000;
     cfg.billing.workspace_root = dir_ + "/ws";
     cfg.billing.workspace_quota_bytes = 1000;
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    if (!admin->empty()) admin_token_ = *admin;
-    admin_ = platform_->Authenticate(admin_token_).value();
-  }
-  void Close() {
-    platform_.reset();
-    exec_.reset();
-    if (store_) store_->Close();
-    store_.reset();
-  }
-  void Restart() {
-    Close();
-    Open();
-  }
-
-  template <typename T>
-  Result<T> Call(std::function<void(Platform::Done<T>)> call) {
-    std::optional<Result<T>> out;
-    call([&](Result<T> r) { out = std::move(r); });
-    exec_->Drain();
-    EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Result<T>(Internal("no answer"));
-  }
-  template <typename T>
-  T Must(std::function<void(Platform::Done<T>)> call) {
-    Result<T> r = Call<T>(std::move(call));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return std::move(r).value();
-  }
-
-  Principal Member(const std::string& name, const std::string& entity) {
-    UserRequest req;
-    req.name = name;
-    req.entity = entity;
-    auto ut = Must<UserWithToken>([&](auto done) { platform_->CreateUser(admin_, req, done); });
-    return platform_->Authenticate(ut.token).value();
-  }
-  void MakeEntity(const std::string& name) {
-    EntityRequest req;
-    req.name = name;
-    Must<Entity>([&](auto done) { platform_->CreateEntity(admin_, req, done); });
   }
   NodeReport Node(const std::string& node, const std::string& cls, int n) {
     NodeReport r;
@@ -96,13 +37,6 @@ class BillingTest : public ::testing::Test {
           {i, node + "-gpu" + std::to_string(i), "model", cls, 1000, DeviceState::kHealthy});
     }
     return r;
-  }
-  // One heartbeat of `node`: reports every desired workload as running (started when first
-  // seen), plus the given final reports; returns the desired set.
-  DesiredWorkloads Beat(NodeReport& r) {
-    Principal agent;
-    agent.agent = true;
-    return Must<DesiredWorkloads>([&](auto done) { platform_->Heartbeat(agent, r, 0, done); });
   }
   // Runs the node's agent: what is desired runs, what is no longer desired is stopped now.
   void Converge(NodeReport& r) {
@@ -170,15 +104,6 @@ class BillingTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : Invoice{};
   }
-  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
-
-  std::string dir_;
-  ManualClock clock_{kT0};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  std::string admin_token_;
-  Principal admin_;
 };
 
 struct Want {
@@ -218,8 +143,8 @@ void ExpectLines(const Invoice& inv, const std::vector<Want>& want) {
 //   beta  B2 1 x l40s             22:30 Nov 30 - 00:30 Dec 1: Nov 1.5 h = 1.65, Dec 0.5 h = 0.55
 // Invoices: acme Nov 73.70, Dec 24.00; beta Nov 5.65, Dec 0.55.
 TEST_F(BillingTest, EndToEndMonthMatchesTheHandComputedInvoices) {
-  MakeEntity("acme");
-  MakeEntity("beta");
+  CreateEntity("acme");
+  CreateEntity("beta");
   Principal alice = Member("alice", "acme");
   Principal bob = Member("bob", "beta");
   NodeReport h = Node("n-h200", "h200", 8);
@@ -326,7 +251,7 @@ TEST_F(BillingTest, EndToEndMonthMatchesTheHandComputedInvoices) {
 }
 
 TEST_F(BillingTest, BudgetAlertsAndPolicyAtSubmit) {
-  MakeEntity("acme");
+  CreateEntity("acme");
   Principal alice = Member("alice", "acme");
   NodeReport h = Node("n-h200", "h200", 8);
   Beat(h);
@@ -378,7 +303,7 @@ TEST_F(BillingTest, BudgetAlertsAndPolicyAtSubmit) {
 }
 
 TEST_F(BillingTest, StorageQuotaRefusesWritersOverQuota) {
-  MakeEntity("acme");
+  CreateEntity("acme");
   Principal alice = Member("alice", "acme");
   auto v = platform_->MeasureStorage(alice, "acme");
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -416,7 +341,7 @@ TEST_F(BillingTest, PricesAreValidatedAndNeverBackdated) {
       Call<PriceChange>([&](auto done) { platform_->AddPrice(admin_, c, done); }).status().code(),
       Code::kFailedPrecondition);
   c.gpu_class = "h200";
-  MakeEntity("acme");
+  CreateEntity("acme");
   Principal alice = Member("alice", "acme");
   EXPECT_EQ(
       Call<PriceChange>([&](auto done) { platform_->AddPrice(alice, c, done); }).status().code(),

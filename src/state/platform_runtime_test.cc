@@ -9,8 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "state/platform.h"
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
@@ -22,64 +21,16 @@ std::string ReadAll(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-class RuntimeTest : public ::testing::Test {
+class RuntimeTest : public PlatformFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-runtime-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    Open();
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
-    cfg.schedule_min_interval_ms = 0;
+  RuntimeTest() : PlatformFixture(1'800'000'000'000) {}
+  void Configure(PlatformConfig& cfg) override {
     cfg.heartbeat_timeout_ms = 3'600'000;
     cfg.billing.workspace_root = dir_ + "/ws";
     cfg.secrets_path = dir_ + "/secrets.json";
     cfg.environments["busybox"] = {"busybox", "localhost/busybox:test", "test"};
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    if (!admin->empty()) admin_token_ = *admin;
-    admin_ = platform_->Authenticate(admin_token_).value();
   }
-  void Close() {
-    platform_.reset();
-    exec_.reset();
-    if (store_) store_->Close();
-    store_.reset();
-  }
-
-  template <typename T>
-  Result<T> Call(std::function<void(Platform::Done<T>)> call) {
-    std::optional<Result<T>> out;
-    call([&](Result<T> r) { out = std::move(r); });
-    exec_->Drain();
-    EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Result<T>(Internal("no answer"));
-  }
-  Principal User(const std::string& name, const std::string& entity, Role role) {
-    UserRequest req{name, entity, role};
-    auto ut = Call<UserWithToken>([&](auto done) { platform_->CreateUser(admin_, req, done); });
-    EXPECT_TRUE(ut.ok()) << ut.status().ToString();
-    return platform_->Authenticate(ut->token).value();
-  }
-  void MakeEntity(const std::string& name) {
-    EntityRequest req;
-    req.name = name;
-    ASSERT_TRUE(Call<Entity>([&](auto done) { platform_->CreateEntity(admin_, req, done); }).ok());
-  }
-  Result<Job> Submit(const Principal& p, JobRequest req) {
-    return Call<Job>([&](auto done) { platform_->SubmitJob(p, req, done); });
-  }
+  Result<Job> Submit(const Principal& p, const JobRequest& req) { return TrySubmit(req, &p); }
   DesiredWorkloads Beat() {
     NodeReport r;
     r.node = "n1";
@@ -88,13 +39,9 @@ class RuntimeTest : public ::testing::Test {
       r.gpus.push_back(
           {i, "n1-gpu" + std::to_string(i), "model", "h200", 1000, DeviceState::kHealthy});
     }
-    Principal agent;
-    agent.agent = true;
     // The first report registers the node; the scheduler places on it; the next one is told.
-    (void)Call<DesiredWorkloads>([&](auto done) { platform_->Heartbeat(agent, r, 0, done); });
-    auto d = Call<DesiredWorkloads>([&](auto done) { platform_->Heartbeat(agent, r, 0, done); });
-    EXPECT_TRUE(d.ok());
-    return d.ok() ? *d : DesiredWorkloads{};
+    PlatformFixture::Beat(r);
+    return PlatformFixture::Beat(r);
   }
   const Assignment* Find(const DesiredWorkloads& d, JobId job) {
     for (const auto& a : d.workloads) {
@@ -102,19 +49,11 @@ class RuntimeTest : public ::testing::Test {
     }
     return nullptr;
   }
-
-  std::string dir_;
-  ManualClock clock_{1'800'000'000'000};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  std::string admin_token_;
-  Principal admin_;
 };
 
 TEST_F(RuntimeTest, EnvironmentsAreCheckedAtSubmitAndChooseTheImage) {
-  MakeEntity("acme");
-  Principal alice = User("alice", "acme", Role::kMember);
+  CreateEntity("acme");
+  Principal alice = Member("alice", "acme", Role::kMember);
   std::set<std::string> names;
   for (const auto& e : platform_->ListEnvironments()) names.insert(e.name);
   EXPECT_TRUE(names.count("pytorch") && names.count("tensorflow") && names.count("busybox"));
@@ -156,11 +95,11 @@ TEST_F(RuntimeTest, EnvironmentsAreCheckedAtSubmitAndChooseTheImage) {
 }
 
 TEST_F(RuntimeTest, SecretsAreWriteOnlyAndReachOnlyTheNode) {
-  MakeEntity("acme");
-  MakeEntity("beta");
-  Principal alice = User("alice", "acme", Role::kMember);
-  Principal boss = User("boss", "acme", Role::kEntityAdmin);
-  Principal other = User("other", "beta", Role::kEntityAdmin);
+  CreateEntity("acme");
+  CreateEntity("beta");
+  Principal alice = Member("alice", "acme", Role::kMember);
+  Principal boss = Member("boss", "acme", Role::kEntityAdmin);
+  Principal other = Member("other", "beta", Role::kEntityAdmin);
 
   EXPECT_EQ(platform_->PutSecret(alice, "acme", "REG_TOKEN", kSecret).status().code(),
             Code::kPermissionDenied);
@@ -195,8 +134,7 @@ TEST_F(RuntimeTest, SecretsAreWriteOnlyAndReachOnlyTheNode) {
   EXPECT_EQ(job->secrets, std::vector<std::string>{"REG_TOKEN"});
 
   // Across a restart: the store keeps the secret, the job keeps the names.
-  Close();
-  Open();
+  Restart();
   auto again = platform_->ListSecrets(admin_, "acme");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->size(), 2u);
@@ -223,8 +161,8 @@ TEST_F(RuntimeTest, SecretsAreWriteOnlyAndReachOnlyTheNode) {
 }
 
 TEST_F(RuntimeTest, DeletedSecretsAreRefusedAtSubmitAndAnUnreadableStoreStopsTheStart) {
-  MakeEntity("acme");
-  Principal boss = User("boss", "acme", Role::kEntityAdmin);
+  CreateEntity("acme");
+  Principal boss = Member("boss", "acme", Role::kEntityAdmin);
   ASSERT_TRUE(platform_->PutSecret(boss, "acme", "REG_TOKEN", kSecret).ok());
   EXPECT_TRUE(platform_->DeleteSecret(boss, "acme", "REG_TOKEN").ok());
   EXPECT_EQ(platform_->DeleteSecret(boss, "acme", "REG_TOKEN").code(), Code::kNotFound);
@@ -235,7 +173,7 @@ TEST_F(RuntimeTest, DeletedSecretsAreRefusedAtSubmitAndAnUnreadableStoreStopsThe
   EXPECT_EQ(Submit(boss, req).status().code(), Code::kFailedPrecondition);
   // A store others may read is refused rather than used.
   ASSERT_TRUE(platform_->PutSecret(boss, "acme", "REG_TOKEN", kSecret).ok());
-  Close();
+  ClosePlatform();
   chmod((dir_ + "/secrets.json").c_str(), 0644);
   auto s = OpenSqliteStore(dir_ + "/db.sqlite");
   ASSERT_TRUE(s.ok());
