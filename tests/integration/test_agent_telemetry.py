@@ -20,7 +20,7 @@ STUB = os.environ.get("GPUAAS_NVML_STUB",
                       os.path.join(REPO, "build", "tests", "nvml_stub", "libnvidia-ml.so.1"))
 
 H200 = "name=NVIDIA H200;uuid=GPU-it-h200-{i};mem_mb=143771;used_mb={used};util={util};" \
-       "power_mw={power};temp={temp};lost={lost}"
+       "power_mw={power};temp={temp};lost={lost};mig={mig};mig_devices={mig_devices}"
 L40S = "name=NVIDIA L40S;uuid=GPU-it-l40s-{i};mem_mb=46068;used_mb={used};util={util};" \
        "power_mw={power};temp={temp};lost={lost}"
 
@@ -28,14 +28,16 @@ L40S = "name=NVIDIA L40S;uuid=GPU-it-l40s-{i};mem_mb=46068;used_mb={used};util={
 class NvmlNode:
     """A `gpuaas agent` whose GPUs come from the NVML stand-in; set(i, ...) changes a GPU."""
 
-    def __init__(self, server, name, gpus=("l40s", "l40s"), interval_ms=1000):
+    def __init__(self, server, name, gpus=("l40s", "l40s"), interval_ms=1000, mig=None):
         if not os.path.isfile(STUB):
             raise AssertionError(f"{STUB} does not exist (build the nvml_stub target)")
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"gpuaas-nvml-{name}-", dir=server.data_dir)
         self.config = os.path.join(self.dir, "gpus.conf")
         self.gpus = [dict(kind=k, i=i, used=0, util=0, power=35000 if k == "l40s" else 75000,
-                          temp=35, lost=0) for i, k in enumerate(gpus)]
+                          temp=35, lost=0, mig=0, mig_devices="") for i, k in enumerate(gpus)]
+        for i, devices in (mig or {}).items():  # {gpu index: "GI:MB,GI:MB,..."}: MIG mode on
+            self.gpus[i].update(mig=1, mig_devices=devices)
         self.write()
         env = dict(os.environ, GPUAAS_NVML_LIB=STUB, NVML_STUB_CONFIG=self.config)
         self.log_path = os.path.join(self.dir, "agent.log")
@@ -93,8 +95,8 @@ class AgentTelemetryTest(unittest.TestCase):
         kill_marked(f"sleep {self.marker}")
         self.server.cleanup()
 
-    def start_node(self, name="gpu-node-01"):
-        self.node = NvmlNode(self.server, name)
+    def start_node(self, name="gpu-node-01", **kw):
+        self.node = NvmlNode(self.server, name, **kw)
         admin = self.server.admin
         try:
             return poll(lambda: (lambda n: n if n and n["state"] == "ready" and len(n["gpus"]) == 2
@@ -110,6 +112,15 @@ class AgentTelemetryTest(unittest.TestCase):
         self.assertEqual(n["gpus"][0]["model"], "NVIDIA L40S")
         self.assertEqual(n["gpus"][0]["memory_mb"], 46068)
         self.assertEqual(n["gpus"][0]["state"], "healthy")
+
+    def test_mig_instances_in_the_node_inventory(self):
+        n = self.start_node(gpus=("h200", "l40s"), mig={0: "1:71680,2:35840,9:17920"})
+        self.assertEqual(n["gpus"][0]["mig"], [
+            {"index": 0, "uuid": "MIG-GPU-it-h200-0-0", "memory_mb": 71680, "gpu_instance_id": 1},
+            {"index": 1, "uuid": "MIG-GPU-it-h200-0-1", "memory_mb": 35840, "gpu_instance_id": 2},
+            {"index": 2, "uuid": "MIG-GPU-it-h200-0-2", "memory_mb": 17920, "gpu_instance_id": 9}])
+        self.assertNotIn("mig", n["gpus"][1])  # no MIG: the field is left out (older clients)
+        self.assertEqual(n["gpus"][0]["memory_mb"], 143771)  # a whole GPU to the scheduler
 
     def test_telemetry_flows_to_job_node_and_metrics(self):
         self.start_node()
