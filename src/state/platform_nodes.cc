@@ -1,5 +1,4 @@
-// Nodes and the agent protocol of the Platform (see platform.h for the
-// threading contract).
+// Nodes and the agent protocol of the Platform (see platform.h for the threading contract).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -18,52 +17,42 @@ constexpr size_t kMaxGpusPerNode = 64;
 constexpr size_t kMaxWorkloadsPerReport = 4096;
 constexpr size_t kMaxSamplesPerReport = 10'000;
 
-bool SameInventory(const std::vector<GpuDevice> &a,
-                   const std::vector<GpuDevice> &b) {
-  if (a.size() != b.size())
-    return false;
+bool SameInventory(const std::vector<GpuDevice>& a, const std::vector<GpuDevice>& b) {
+  if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].index != b[i].index || a[i].uuid != b[i].uuid ||
-        a[i].gpu_class != b[i].gpu_class || a[i].memory_mb != b[i].memory_mb ||
-        a[i].state != b[i].state || a[i].model != b[i].model ||
+    if (a[i].index != b[i].index || a[i].uuid != b[i].uuid || a[i].gpu_class != b[i].gpu_class ||
+        a[i].memory_mb != b[i].memory_mb || a[i].state != b[i].state || a[i].model != b[i].model ||
         a[i].health_reason != b[i].health_reason || a[i].mig != b[i].mig)
       return false;
   }
   return true;
 }
 
-std::string JoinInts(const std::vector<int> &v) {
+std::string JoinInts(const std::vector<int>& v) {
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? "," : "") + std::to_string(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
   return s;
 }
 
-} // namespace
+}  // namespace
 
-Status Platform::CheckReport(const NodeReport &r) const {
-  if (!IsValidName(r.node))
-    return InvalidArgument("node name '" + r.node + "' is invalid");
-  if (r.gpus.size() > kMaxGpusPerNode)
-    return FailedPrecondition("a node has at most 64 GPUs");
+Status Platform::CheckReport(const NodeReport& r) const {
+  if (!IsValidName(r.node)) return InvalidArgument("node name '" + r.node + "' is invalid");
+  if (r.gpus.size() > kMaxGpusPerNode) return FailedPrecondition("a node has at most 64 GPUs");
   if (r.workloads.size() > kMaxWorkloadsPerReport) {
     return FailedPrecondition("too many workloads in one report");
   }
   if (r.samples.size() > kMaxSamplesPerReport) {
-    return FailedPrecondition(
-        "too many GPU samples in one report (at most 10000)");
+    return FailedPrecondition("too many GPU samples in one report (at most 10000)");
   }
   std::set<int> indices;
-  for (const auto &g : r.gpus) {
+  for (const auto& g : r.gpus) {
     if (!indices.insert(g.index).second || g.index < 0) {
-      return FailedPrecondition("GPU index " + std::to_string(g.index) +
-                                " is invalid or repeated");
+      return FailedPrecondition("GPU index " + std::to_string(g.index) + " is invalid or repeated");
     }
-    bool known =
-        std::any_of(config_.classes.begin(), config_.classes.end(),
-                    [&](const GpuClass &c) { return c.name == g.gpu_class; });
-    if (!known)
-      return FailedPrecondition("unknown GPU class '" + g.gpu_class + "'");
+    bool known = std::any_of(config_.classes.begin(), config_.classes.end(),
+                             [&](const GpuClass& c) { return c.name == g.gpu_class; });
+    if (!known) return FailedPrecondition("unknown GPU class '" + g.gpu_class + "'");
   }
   return Status::Ok();
 }
@@ -71,34 +60,27 @@ Status Platform::CheckReport(const NodeReport &r) const {
 std::vector<Node> Platform::ListNodes() const {
   std::vector<Node> out;
   out.reserve(nodes_.size());
-  for (const auto &[id, n] : nodes_)
-    out.push_back(n);
+  for (const auto& [id, n] : nodes_) out.push_back(n);
   return out;
 }
 
-void Platform::SetNodeMode(const Principal &p, const std::string &name,
-                           const std::string &action, Done<Node> done) {
-  if (!IsPlatformAdmin(p))
-    return done(PermissionDenied("only a platform-admin manages nodes"));
+void Platform::SetNodeMode(const Principal& p, const std::string& name, const std::string& action,
+                           Done<Node> done) {
+  if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin manages nodes"));
   auto it = node_by_name_.find(name);
-  if (it == node_by_name_.end())
-    return done(NotFound("node '" + name + "' does not exist"));
-  Node &n = nodes_[it->second];
+  if (it == node_by_name_.end()) return done(NotFound("node '" + name + "' does not exist"));
+  Node& n = nodes_[it->second];
   if (action == "cordon") {
-    if (n.state == NodeState::kDown)
-      return done(Conflict("node " + name + " is down"));
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
     n.state = NodeState::kCordoned;
   } else if (action == "drain") {
-    if (n.state == NodeState::kDown)
-      return done(Conflict("node " + name + " is down"));
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
     n.state = NodeState::kDraining;
   } else if (action == "resume") {
-    if (n.state == NodeState::kDown)
-      return done(Conflict("node " + name + " is down"));
+    if (n.state == NodeState::kDown) return done(Conflict("node " + name + " is down"));
     n.state = NodeState::kReady;
   } else {
-    return done(InvalidArgument("unknown node action '" + action +
-                                "' (cordon, drain, resume)"));
+    return done(InvalidArgument("unknown node action '" + action + "' (cordon, drain, resume)"));
   }
   GLOG_INFO("node {} is now {} (by {})", name, NodeStateName(n.state), p.name);
   Node copy = n;
@@ -108,13 +90,13 @@ void Platform::SetNodeMode(const Principal &p, const std::string &name,
   });
 }
 
-const Node *Platform::FindNodeById(NodeId id) const {
+const Node* Platform::FindNodeById(NodeId id) const {
   auto it = nodes_.find(id);
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
 JobId Platform::DeviceHolder(NodeId node, int index) const {
-  for (const auto &[id, a] : allocations_) {
+  for (const auto& [id, a] : allocations_) {
     if (a.end == 0 && a.node == node &&
         std::find(a.devices.begin(), a.devices.end(), index) != a.devices.end())
       return a.job;
@@ -122,12 +104,10 @@ JobId Platform::DeviceHolder(NodeId node, int index) const {
   return 0;
 }
 
-void Platform::Heartbeat(const Principal &p, const NodeReport &r,
-                         int64_t wait_ms, Done<DesiredWorkloads> done) {
-  if (!CanRunAgent(p))
-    return done(PermissionDenied("only agents and platform-admins heartbeat"));
-  if (Status s = CheckReport(r); !s.ok())
-    return done(s);
+void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_ms,
+                         Done<DesiredWorkloads> done) {
+  if (!CanRunAgent(p)) return done(PermissionDenied("only agents and platform-admins heartbeat"));
+  if (Status s = CheckReport(r); !s.ok()) return done(s);
   const Millis now = clock_.Now();
   std::vector<Mutation> batch;
   NodeId id;
@@ -144,15 +124,13 @@ void Platform::Heartbeat(const Principal &p, const NodeReport &r,
     GLOG_INFO("node {} registered with {} GPUs{}", r.node, r.gpus.size(),
               r.simulated ? " (simulated)" : "");
   }
-  Node &node = nodes_[id];
+  Node& node = nodes_[id];
   bool changed = node.registered_at == now;
   if (!SameInventory(node.gpus, r.gpus) || node.simulated != r.simulated ||
       node.labels != r.labels) {
     node.gpus = r.gpus;
     std::sort(node.gpus.begin(), node.gpus.end(),
-              [](const GpuDevice &a, const GpuDevice &b) {
-                return a.index < b.index;
-              });
+              [](const GpuDevice& a, const GpuDevice& b) { return a.index < b.index; });
     node.simulated = r.simulated;
     node.labels = r.labels;
     changed = true;
@@ -164,25 +142,20 @@ void Platform::Heartbeat(const Principal &p, const NodeReport &r,
   }
   node.last_heartbeat = now;
   AppendLogs(id, r);
-  // A job failed for an unhealthy GPU: the answer (without it) must go out at
-  // once.
-  if (ApplyTelemetry(node, r, batch))
-    node_dirty_.insert(id);
+  // A job failed for an unhealthy GPU: the answer (without it) must go out at once.
+  if (ApplyTelemetry(node, r, batch)) node_dirty_.insert(id);
 
   bool freed = false;
   std::set<AllocationId> reported;
-  for (const auto &w : r.workloads)
-    freed |= ApplyWorkloadReport(node, w, batch, reported);
-  for (auto &[aid, a] : allocations_) {
-    if (a.node != id || a.end != 0 || reported.count(aid))
-      continue;
-    Job &j = jobs_.at(a.job);
+  for (const auto& w : r.workloads) freed |= ApplyWorkloadReport(node, w, batch, reported);
+  for (auto& [aid, a] : allocations_) {
+    if (a.node != id || a.end != 0 || reported.count(aid)) continue;
+    Job& j = jobs_.at(a.job);
     auto seq = alloc_seq_.find(aid);
     bool committed = seq == alloc_seq_.end() || seq->second <= committed_seq_;
     if (agent_known_.count(aid)) {
       FinalizeJob(j, JobState::kLost, now,
-                  "the node's agent no longer has this workload (was the node "
-                  "restarted?)",
+                  "the node's agent no longer has this workload (was the node restarted?)",
                   std::nullopt, batch);
       FinishAllocation(a, now, batch);
       agent_known_.erase(aid);
@@ -194,30 +167,23 @@ void Platform::Heartbeat(const Principal &p, const NodeReport &r,
       freed = true;
     }
   }
-  std::set<int> &busy = foreign_busy_[id];
+  std::set<int>& busy = foreign_busy_[id];
   busy.clear();
-  for (const auto &w : r.workloads) {
-    if (w.state != "running")
-      continue;
+  for (const auto& w : r.workloads) {
+    if (w.state != "running") continue;
     auto it = allocations_.find(w.allocation);
-    if (it == allocations_.end() || it->second.end != 0 ||
-        it->second.node != id) {
+    if (it == allocations_.end() || it->second.end != 0 || it->second.node != id) {
       if (it != allocations_.end())
         busy.insert(it->second.devices.begin(), it->second.devices.end());
     }
   }
-  if (changed)
-    batch.push_back(node);
+  if (changed) batch.push_back(node);
 
-  auto answer = [this, id, wait_ms, freed, changed,
-                 done = std::move(done)]() mutable {
-    if (freed || changed)
-      RequestSchedulePass();
+  auto answer = [this, id, wait_ms, freed, changed, done = std::move(done)]() mutable {
+    if (freed || changed) RequestSchedulePass();
     // A change made while no poll was held (node_dirty_) is answered at once.
-    if (wait_ms <= 0 || stopping_ || node_dirty_.erase(id) > 0)
-      return done(DesiredFor(id));
-    if (auto old = waiters_.find(id); old != waiters_.end())
-      AnswerWaiter(id);
+    if (wait_ms <= 0 || stopping_ || node_dirty_.erase(id) > 0) return done(DesiredFor(id));
+    if (auto old = waiters_.find(id); old != waiters_.end()) AnswerWaiter(id);
     auto w = std::make_unique<Waiter>();
     w->done = std::move(done);
     w->timer = executor_.RunAfter(wait_ms, [this, id] { AnswerWaiter(id); });
@@ -230,21 +196,16 @@ void Platform::Heartbeat(const Principal &p, const NodeReport &r,
   }
 }
 
-bool Platform::ApplyWorkloadReport(Node &node, const WorkloadReport &w,
-                                   std::vector<Mutation> &batch,
-                                   std::set<AllocationId> &reported) {
+bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
+                                   std::vector<Mutation>& batch, std::set<AllocationId>& reported) {
   reported.insert(w.allocation);
   auto it = allocations_.find(w.allocation);
-  if (it == allocations_.end() || it->second.node != node.id ||
-      it->second.end != 0)
-    return false;
-  Allocation &a = it->second;
-  Job &j = jobs_.at(a.job);
+  if (it == allocations_.end() || it->second.node != node.id || it->second.end != 0) return false;
+  Allocation& a = it->second;
+  Job& j = jobs_.at(a.job);
   const Millis now = clock_.Now();
   agent_known_.insert(a.id);
-  auto clamp = [&](Millis t) {
-    return std::clamp(t == 0 ? now : t, a.start, now);
-  };
+  auto clamp = [&](Millis t) { return std::clamp(t == 0 ? now : t, a.start, now); };
   if (w.state == "running") {
     if (j.state == JobState::kStarting) {
       j.state = JobState::kRunning;
@@ -254,11 +215,9 @@ bool Platform::ApplyWorkloadReport(Node &node, const WorkloadReport &w,
     }
     return false;
   }
-  if (w.state != "exited" && w.state != "failed_to_start")
-    return false;
+  if (w.state != "exited" && w.state != "failed_to_start") return false;
   Millis end = clamp(w.finished_at);
-  if (j.started_at == 0 && w.state == "exited")
-    j.started_at = clamp(w.started_at);
+  if (j.started_at == 0 && w.state == "exited") j.started_at = clamp(w.started_at);
   JobState st = j.state;
   std::string reason;
   if (!IsFinal(j.state)) {
@@ -267,19 +226,15 @@ bool Platform::ApplyWorkloadReport(Node &node, const WorkloadReport &w,
       reason = "failed to start: " + w.message;
     } else if (w.timed_out) {
       st = JobState::kTimedOut;
-      reason =
-          "stopped at its walltime of " + FormatDurationSeconds(j.walltime_s);
+      reason = "stopped at its walltime of " + FormatDurationSeconds(j.walltime_s);
     } else if (w.stopped) {
       st = JobState::kFailed;
-      reason = "stopped by the node agent" +
-               (w.message.empty() ? "" : ": " + w.message);
+      reason = "stopped by the node agent" + (w.message.empty() ? "" : ": " + w.message);
     } else if (w.exit_code && *w.exit_code == -1 && w.signal == 0) {
-      st = JobState::kLost; // the agent has no trace of the process any more
-      reason = "the node agent lost the process" +
-               (w.message.empty() ? "" : ": " + w.message);
+      st = JobState::kLost;  // the agent has no trace of the process any more
+      reason = "the node agent lost the process" + (w.message.empty() ? "" : ": " + w.message);
     } else if (w.message.rfind("out of memory", 0) == 0) {
-      st =
-          JobState::kFailed; // the node's OOM killer, at the job's memory limit
+      st = JobState::kFailed;  // the node's OOM killer, at the job's memory limit
       reason = w.message;
     } else if (w.exit_code && *w.exit_code == 0) {
       st = JobState::kSucceeded;
@@ -288,9 +243,9 @@ bool Platform::ApplyWorkloadReport(Node &node, const WorkloadReport &w,
       reason = "killed by signal " + std::to_string(w.signal);
     } else {
       st = JobState::kFailed;
-      reason = w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
-                           : "ended without an exit code" +
-                                 (w.message.empty() ? "" : ": " + w.message);
+      reason = w.exit_code
+                   ? "exited with code " + std::to_string(*w.exit_code)
+                   : "ended without an exit code" + (w.message.empty() ? "" : ": " + w.message);
     }
   }
   FinalizeJob(j, st, end, reason, w.exit_code, batch);
@@ -299,32 +254,25 @@ bool Platform::ApplyWorkloadReport(Node &node, const WorkloadReport &w,
   return true;
 }
 
-void Platform::AppendLogs(NodeId node, const NodeReport &r) {
-  if (config_.log_dir.empty())
-    return;
-  for (const auto &c : r.logs) {
+void Platform::AppendLogs(NodeId node, const NodeReport& r) {
+  if (config_.log_dir.empty()) return;
+  for (const auto& c : r.logs) {
     auto j = jobs_.find(c.job);
-    if (j == jobs_.end() || j->second.node != node || c.offset < 0)
-      continue;
+    if (j == jobs_.end() || j->second.node != node || c.offset < 0) continue;
     std::string path = LogPath(c.job);
-    size_t &size = log_sizes_[c.job];
+    size_t& size = log_sizes_[c.job];
     if (size == 0) {
       struct stat sb;
-      if (::stat(path.c_str(), &sb) == 0)
-        size = static_cast<size_t>(sb.st_size);
+      if (::stat(path.c_str(), &sb) == 0) size = static_cast<size_t>(sb.st_size);
     }
-    // Chunks may be re-sent after a lost answer: write only what we do not have
-    // yet.
+    // Chunks may be re-sent after a lost answer: write only what we do not have yet.
     size_t off = static_cast<size_t>(c.offset);
-    if (off + c.data.size() <= size)
-      continue;
+    if (off + c.data.size() <= size) continue;
     size_t skip = off < size ? size - off : 0;
-    size_t room =
-        size < config_.max_log_bytes ? config_.max_log_bytes - size : 0;
+    size_t room = size < config_.max_log_bytes ? config_.max_log_bytes - size : 0;
     size_t n = std::min(c.data.size() - skip, room);
-    if (n == 0)
-      continue;
-    std::FILE *f = std::fopen(path.c_str(), "ab");
+    if (n == 0) continue;
+    std::FILE* f = std::fopen(path.c_str(), "ab");
     if (!f) {
       GLOG_WARN("cannot write log {}", path);
       continue;
@@ -340,31 +288,30 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
   d.epoch = epoch_;
   d.version = ++answer_version_;
   d.heartbeat_interval_ms = config_.heartbeat_interval_ms;
-  for (const auto &[aid, a] : allocations_) {
-    if (a.node != node || a.end != 0)
-      continue;
+  for (const auto& [aid, a] : allocations_) {
+    if (a.node != node || a.end != 0) continue;
     auto seq = alloc_seq_.find(aid);
-    if (seq != alloc_seq_.end() && seq->second > committed_seq_)
-      continue; // not durable yet
-    const Job &j = jobs_.at(a.job);
-    if (IsFinal(j.state))
-      continue; // cancelled or lost: the agent must stop it
+    if (seq != alloc_seq_.end() && seq->second > committed_seq_) continue;  // not durable yet
+    const Job& j = jobs_.at(a.job);
+    if (IsFinal(j.state)) {
+      // Cancelled, preempted or lost: the agent must stop it, with this stop's grace.
+      d.stopping[aid] = j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000
+                                                        : config_.grace_ms;
+      continue;
+    }
     Assignment w;
     w.job = j.id;
     w.allocation = aid;
     w.command = j.command;
-    if (w.command.empty())
-      w.command = {"sleep", "infinity"};
-    const Entity *e = FindEntityById(j.entity);
-    if (j.kind == JobKind::kNotebook && j.command.empty() &&
-        !NotebookWorkload(j, a, w))
-      continue;
+    if (w.command.empty()) w.command = {"sleep", "infinity"};
+    const Entity* e = FindEntityById(j.entity);
+    if (j.kind == JobKind::kNotebook && j.command.empty() && !NotebookWorkload(j, a, w)) continue;
     w.env["CUDA_VISIBLE_DEVICES"] = JoinInts(a.devices);
     w.env["GPUAAS_JOB_ID"] = std::to_string(j.id);
     w.env["GPUAAS_JOB_NAME"] = j.name;
     w.env["GPUAAS_ENTITY"] = e ? e->name : "";
     w.env["GPUAAS_GPU_TYPE"] = a.gpu_class;
-    RuntimeWorkload(j, w); // image, workspace, secrets
+    RuntimeWorkload(j, w);  // image, workspace, secrets
     w.gpu_ids = a.devices;
     w.walltime_s = j.walltime_s;
     w.grace_ms = config_.grace_ms;
@@ -379,10 +326,8 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
 void Platform::Shutdown() {
   stopping_ = true;
   std::vector<NodeId> held;
-  for (const auto &[node, w] : waiters_)
-    held.push_back(node);
-  for (NodeId n : held)
-    AnswerWaiter(n);
+  for (const auto& [node, w] : waiters_) held.push_back(node);
+  for (NodeId n : held) AnswerWaiter(n);
 }
 
 void Platform::WakeNode(NodeId node) {
@@ -395,8 +340,7 @@ void Platform::WakeNode(NodeId node) {
 
 void Platform::AnswerWaiter(NodeId node) {
   auto it = waiters_.find(node);
-  if (it == waiters_.end())
-    return;
+  if (it == waiters_.end()) return;
   std::unique_ptr<Waiter> w = std::move(it->second);
   waiters_.erase(it);
   executor_.Cancel(w->timer);
@@ -407,35 +351,30 @@ void Platform::CheckNodeTimeouts() {
   const Millis now = clock_.Now();
   std::vector<Mutation> batch;
   bool freed = false;
-  for (auto &[id, n] : nodes_) {
-    if (n.state == NodeState::kDown ||
-        now - n.last_heartbeat <= config_.heartbeat_timeout_ms) {
+  for (auto& [id, n] : nodes_) {
+    if (n.state == NodeState::kDown || now - n.last_heartbeat <= config_.heartbeat_timeout_ms) {
       continue;
     }
-    GLOG_WARN("node {} silent for {} ms: marking it down and its jobs lost",
-              n.name, now - n.last_heartbeat);
+    GLOG_WARN("node {} silent for {} ms: marking it down and its jobs lost", n.name,
+              now - n.last_heartbeat);
     n.state = NodeState::kDown;
     batch.push_back(n);
-    for (auto &[aid, a] : allocations_) {
-      if (a.node != id || a.end != 0)
-        continue;
-      Job &j = jobs_.at(a.job);
+    for (auto& [aid, a] : allocations_) {
+      if (a.node != id || a.end != 0) continue;
+      Job& j = jobs_.at(a.job);
       FinalizeJob(j, JobState::kLost, n.last_heartbeat,
-                  IsFinal(j.state) ? ""
-                                   : "node " + n.name + " stopped reporting",
-                  std::nullopt, batch);
+                  IsFinal(j.state) ? "" : "node " + n.name + " stopped reporting", std::nullopt,
+                  batch);
       FinishAllocation(a, n.last_heartbeat, batch);
       agent_known_.erase(aid);
       freed = true;
     }
     foreign_busy_.erase(id);
   }
-  if (batch.empty())
-    return;
+  if (batch.empty()) return;
   Persist(std::move(batch), [this, freed] {
-    if (freed)
-      RequestSchedulePass();
+    if (freed) RequestSchedulePass();
   });
 }
 
-} // namespace gpuaas
+}  // namespace gpuaas
