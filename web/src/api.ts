@@ -20,6 +20,13 @@ export interface WhoAmI {
   user: User | null;
   entity: Entity | null;
 }
+// A ready-made environment (GET /api/v1/environments): a container image of the group registry.
+export interface Environment {
+  name: string;
+  image: string;
+  description: string;
+}
+
 export interface GpuClass {
   name: string;
   model: string;

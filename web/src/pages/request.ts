@@ -1,7 +1,7 @@
 // The request form: kind, GPU class and count, walltime, environment, command. Before submit it
 // shows the hourly price, the estimated start (when the server offers POST /api/v1/estimate)
 // and the fallback classes with their slowdown and price.
-import { api, ApiError, type Entity, type Estimate, type GpuClass, type Job } from "../api";
+import { api, ApiError, type Entity, type Environment, type Estimate, type GpuClass, type Job } from "../api";
 import { h, replace } from "../dom";
 import { dateTime, duration, microsText, money, number } from "../format";
 import { type Key, t } from "../i18n";
@@ -34,13 +34,14 @@ export function renderRequest(main: HTMLElement, ctx: Ctx): () => void {
   Promise.all([
     api<{ classes: GpuClass[] }>("GET", "/api/v1/classes"),
     isAdmin ? api<{ entities: Entity[] }>("GET", "/api/v1/entities") : Promise.resolve({ entities: [] }),
+    api<{ environments: Environment[] }>("GET", "/api/v1/environments"),
   ])
-    .then(([c, e]) => {
-      if (!disposed) build(c.classes, e.entities);
+    .then(([c, e, envs]) => {
+      if (!disposed) build(c.classes, e.entities, envs.environments);
     })
     .catch((e) => replace(body, errorNote(e)));
 
-  function build(classes: GpuClass[], entities: Entity[]): void {
+  function build(classes: GpuClass[], entities: Entity[], environments: Environment[]): void {
     const byName = new Map(classes.map((c) => [c.name, c]));
     const kind = h("select", { id: "kind", name: "kind" },
       KINDS.map((k) => h("option", { value: k }, t(`kind.${k}` as Key))));
@@ -54,7 +55,9 @@ export function renderRequest(main: HTMLElement, ctx: Ctx): () => void {
     const wall = h("input", { id: "walltime", name: "walltime", type: "number", min: 1, step: 1, value: 1, required: true, inputmode: "numeric" });
     const unit = h("select", { id: "walltime-unit", "aria-label": t("req.unit") },
       (["m", "h", "d"] as const).map((u) => h("option", { value: u, selected: u === "h" }, t(`unit.${u}`))));
-    const env = h("input", { id: "environment", name: "environment", type: "text", placeholder: "pytorch", autocomplete: "off" });
+    const env = h("select", { id: "environment", name: "environment" },
+      h("option", { value: "" }, t("req.environment.none")),
+      environments.map((e) => h("option", { value: e.name }, e.description ? `${e.name} — ${e.description}` : e.name)));
     const command = h("textarea", { id: "command", name: "command", rows: 3, spellcheck: "false" });
     const name = h("input", { id: "name", name: "name", type: "text", maxlength: 128, autocomplete: "off" });
     const fallback = h("input", { id: "fallback", name: "fallback", type: "checkbox", checked: true });
@@ -152,7 +155,7 @@ export function renderRequest(main: HTMLElement, ctx: Ctx): () => void {
         if (cmd) b.command = ["sh", "-c", cmd];
         const nm = name.value.trim() || cmd.split(/\s+/)[0] || k;
         b.name = nm.slice(0, 128);
-        if (env.value.trim()) b.environment = env.value.trim();
+        if (env.value) b.environment = env.value;
         submit.disabled = true;
         submit.textContent = t("req.submitting");
         try {
