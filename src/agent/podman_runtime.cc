@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -87,6 +88,18 @@ Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSp
   // The shim keeps the output; no second copy in podman's storage.
   a.insert(a.end(), {"--log-driver", "none", "--label", "gpuaas.job=" + std::to_string(spec.job),
                      "--label", "gpuaas.allocation=" + std::to_string(spec.allocation)});
+  // The job's host resources, as the process runtime's cgroup limits: memory without extra
+  // swap, CPU as a quota of cores.
+  if (spec.memory_bytes > 0) {
+    const std::string m = std::to_string(spec.memory_bytes);
+    a.insert(a.end(), {"--memory", m, "--memory-swap", m});
+  }
+  if (spec.cpu_millis > 0) {
+    char cpus[32];
+    std::snprintf(cpus, sizeof cpus, "%lld.%03lld", static_cast<long long>(spec.cpu_millis / 1000),
+                  static_cast<long long>(spec.cpu_millis % 1000));
+    a.insert(a.end(), {"--cpus", cpus});
+  }
   if (o.gpu_mode == PodmanGpuMode::kCdi) {
     for (int g : spec.gpu_ids)
       a.insert(a.end(), {"--device", "nvidia.com/gpu=" + std::to_string(g)});

@@ -57,6 +57,8 @@ TEST(PodmanRun, CdiModeNamesTheJobGpusAndKeepsValuesOffTheCommandLine) {
   s.secret_names = {"REGISTRY_TOKEN"};
   s.workspace = "/srv/ws/acme";
   s.workspace_mode = "ro";
+  s.memory_bytes = int64_t{64} << 30;
+  s.cpu_millis = 1500;
   auto c = BuildPodmanRun(o, s);
   ASSERT_TRUE(c.ok()) << c.status().message();
   const auto& a = c->argv;
@@ -70,6 +72,9 @@ TEST(PodmanRun, CdiModeNamesTheJobGpusAndKeepsValuesOffTheCommandLine) {
   EXPECT_TRUE(Contains(a, "nofile=1024:1024"));
   EXPECT_TRUE(Contains(a, "nproc=1000:1000"));
   EXPECT_TRUE(Contains(a, "/srv/ws/acme:/workspace:ro"));
+  EXPECT_TRUE(Contains(a, "--memory"));  // the job's limits, as for processes
+  EXPECT_TRUE(Contains(a, "68719476736"));
+  EXPECT_TRUE(Contains(a, "1.500"));
   EXPECT_TRUE(Contains(a, "REGISTRY_TOKEN"));  // `--env NAME`: the value comes from podman's env
   for (const auto& arg : a) EXPECT_EQ(arg.find(kSecret), std::string::npos) << arg;
   // The image, then the command, end the line.
@@ -262,6 +267,24 @@ TEST_F(PodmanContainerTest, SeesOnlyItsGpusItsWorkspaceAndItsSecret) {
     }
   }
   EXPECT_NE(ReadAll(state_ + "/workloads/1/spec.json").find("MY_TOKEN"), std::string::npos);
+}
+
+TEST_F(PodmanContainerTest, TheJobsMemoryAndCpuLimitsApplyInsideTheContainer) {
+  Supervisor& sup = Open();
+  // The container's own cgroup files: v1 (this machine) or v2 (production servers).
+  WorkloadSpec s = Spec(7,
+                        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || "
+                        "cat /sys/fs/cgroup/memory.max; "
+                        "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || "
+                        "cut -d' ' -f1 /sys/fs/cgroup/cpu.max");
+  s.memory_bytes = int64_t{64} << 20;
+  s.cpu_millis = 1500;
+  ASSERT_TRUE(sup.Start(s).ok());
+  const WorkloadStatus st = WaitFinal(7);
+  const std::string log = Log(7);
+  EXPECT_EQ(st.exit_code, 0) << log;
+  EXPECT_NE(log.find("67108864\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("150000\n"), std::string::npos) << log;  // 1.5 cores of a 100 ms period
 }
 
 TEST_F(PodmanContainerTest, ReadOnlyWorkspaceCannotBeWritten) {
