@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "auth/token.h"
-#include "state/waiter.h"
 #include "base/log.h"
+#include "state/waiter.h"
 
 namespace gpuaas {
 
@@ -139,8 +139,10 @@ Platform::Stats Platform::GetStats() const {
   Stats s;
   for (const auto& [id, j] : jobs_) ++s.jobs_by_state[JobStateName(j.state)];
   for (const auto& [id, n] : nodes_) {
-    if (n.state == NodeState::kDown) ++s.nodes_down;
-    else ++s.nodes_ready;
+    if (n.state == NodeState::kDown)
+      ++s.nodes_down;
+    else
+      ++s.nodes_ready;
     for (const auto& g : n.gpus) ++s.gpus_total[g.gpu_class];
   }
   for (const auto& [id, a] : allocations_) {

@@ -24,8 +24,8 @@
 #include "base/clock.h"
 #include "base/executor.h"
 #include "base/status.h"
-#include "billing/price_book.h"
 #include "billing/invoice.h"
+#include "billing/price_book.h"
 #include "billing/usage.h"
 #include "model/allocation.h"
 #include "model/entity.h"
@@ -82,8 +82,8 @@ class Platform {
   void CancelJob(const Principal& p, JobId id, Done<Job> done);
   Result<Job> GetJob(const Principal& p, JobId id) const;
   // Jobs visible to p, ids > after, ascending; at most `limit`; filters optional.
-  std::vector<Job> ListJobs(const Principal& p, std::optional<JobState> state,
-                            EntityId entity, JobId after, size_t limit, bool* more) const;
+  std::vector<Job> ListJobs(const Principal& p, std::optional<JobState> state, EntityId entity,
+                            JobId after, size_t limit, bool* more) const;
   // Queue facts of a queued job (position, estimate, reason) from the last pass.
   const QueueInfo* GetQueueInfo(JobId id) const;
   // Cost so far (final: total) of a job.
@@ -300,13 +300,13 @@ class Platform {
   std::map<NodeId, std::set<int>> foreign_busy_;
   bool pass_pending_ = false;
   Millis last_pass_ = 0;
-  int64_t last_pass_ms_ = 0;  // how long the last pass took
-  Millis decayed_at_ = 0;     // when decayed_closed_ was computed
+  int64_t last_pass_ms_ = 0;                   // how long the last pass took
+  Millis decayed_at_ = 0;                      // when decayed_closed_ was computed
   std::map<EntityId, double> decayed_closed_;  // fair-share usage of the closed ledger
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
-  Millis epoch_ = 0;              // this run's start time
-  int64_t answer_version_ = 0;    // increases with every desired-set answer
+  Millis epoch_ = 0;            // this run's start time
+  int64_t answer_version_ = 0;  // increases with every desired-set answer
 
   // --- billing (platform_billing.cc)
   void LoadBilling(const StoredState& st);  // from Start(); starts the billing timers
