@@ -8,56 +8,19 @@
 #include <filesystem>
 #include <set>
 
-#include "state/test_executor.h"
+#include "state/platform_fixture.h"
 
 namespace gpuaas {
 namespace {
 
-constexpr Millis kT0 = 1'795'000'000'000;
+constexpr Millis kT0 = kFixtureT0;
 
-class PlatformTest : public ::testing::Test {
+class PlatformTest : public PlatformFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/gpuaas-platform-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    Open();
-  }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
-  void Open() {
-    auto s = OpenSqliteStore(dir_ + "/db.sqlite");
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    exec_ = std::make_unique<TestExecutor>(clock_, *store_);
-    PlatformConfig cfg;
+  void Configure(PlatformConfig& cfg) override {
     cfg.heartbeat_timeout_ms = 30'000;
-    cfg.schedule_min_interval_ms = 0;  // the manual clock does not move by itself
     cfg.log_dir = dir_;
     cfg.preemption_grace_s = preemption_grace_s_;
-    platform_ = std::make_unique<Platform>(clock_, *exec_, *store_, cfg);
-    auto admin = platform_->Start();
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    exec_->Drain();
-    if (!admin->empty()) admin_token_ = *admin;
-    admin_ = platform_->Authenticate(admin_token_).value();
-  }
-  void Close() {
-    platform_.reset();
-    exec_.reset();
-    if (store_) store_->Close();
-    store_.reset();
-  }
-
-  template <typename T>
-  T Must(std::function<void(Platform::Done<T>)> call) {
-    std::optional<Result<T>> out;
-    call([&](Result<T> r) { out = std::move(r); });
-    exec_->Drain();
-    EXPECT_TRUE(out.has_value());
-    EXPECT_TRUE(out->ok()) << out->status().ToString();
-    return std::move(*out).value();
   }
   template <typename T>
   Status Fails(std::function<void(Platform::Done<T>)> call) {
@@ -69,12 +32,6 @@ class PlatformTest : public ::testing::Test {
     return out->status();
   }
 
-  Principal Member(const std::string& name, const std::string& entity) {
-    auto ut = Must<UserWithToken>([&](auto done) {
-      platform_->CreateUser(admin_, {name, entity, Role::kMember}, done);
-    });
-    return platform_->Authenticate(ut.token).value();
-  }
   void MakeEntity(const std::string& name, std::map<std::string, int> quota = {}) {
     Must<Entity>([&](auto done) { platform_->CreateEntity(admin_, {name, quota}, done); });
   }
@@ -83,15 +40,10 @@ class PlatformTest : public ::testing::Test {
     r.node = node;
     r.simulated = true;
     for (int i = 0; i < n; ++i) {
-      r.gpus.push_back({i, node + "-gpu" + std::to_string(i), "model", cls, 1000,
-                        DeviceState::kHealthy});
+      r.gpus.push_back(
+          {i, node + "-gpu" + std::to_string(i), "model", cls, 1000, DeviceState::kHealthy});
     }
     return r;
-  }
-  DesiredWorkloads Beat(const NodeReport& r) {
-    Principal agent;
-    agent.agent = true;
-    return Must<DesiredWorkloads>([&](auto done) { platform_->Heartbeat(agent, r, 0, done); });
   }
   Job Submit(const Principal& who, int gpus, std::vector<std::string> types,
              std::vector<std::string> cmd = {"true"}) {
@@ -101,16 +53,7 @@ class PlatformTest : public ::testing::Test {
     req.command = std::move(cmd);
     return Must<Job>([&](auto done) { platform_->SubmitJob(who, req, done); });
   }
-  Job Get(JobId id) { return platform_->GetJob(admin_, id).value(); }
-
-  std::string dir_;
-  int64_t preemption_grace_s_ = PlatformConfig{}.preemption_grace_s;  // set, then Close(); Open()
-  ManualClock clock_{kT0};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<TestExecutor> exec_;
-  std::unique_ptr<Platform> platform_;
-  std::string admin_token_;
-  Principal admin_;
+  int64_t preemption_grace_s_ = PlatformConfig{}.preemption_grace_s;  // set, then Restart()
 };
 
 TEST_F(PlatformTest, JobRunsFinishesAndIsBilled) {
@@ -188,7 +131,8 @@ TEST_F(PlatformTest, CancelHoldsGpusUntilTheAgentConfirms) {
   exec_->Drain();
   DesiredWorkloads d = Beat(r);
   ASSERT_EQ(d.workloads.size(), 1u);
-  r.workloads = {{a.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  r.workloads = {
+      {a.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
   Beat(r);
   Job c = Must<Job>([&](auto done) { platform_->CancelJob(alice, a.id, done); });
   EXPECT_EQ(c.state, JobState::kCancelled);
@@ -200,7 +144,8 @@ TEST_F(PlatformTest, CancelHoldsGpusUntilTheAgentConfirms) {
   EXPECT_EQ(d.stopping, (std::map<int64_t, int64_t>{{c.allocation, PlatformConfig{}.grace_ms}}));
   EXPECT_EQ(Get(b.id).state, JobState::kQueued);
   clock_.Advance(500);
-  r.workloads = {{a.id, c.allocation, "exited", std::nullopt, 15, false, true, kT0, clock_.Now(), ""}};
+  r.workloads = {
+      {a.id, c.allocation, "exited", std::nullopt, 15, false, true, kT0, clock_.Now(), ""}};
   Beat(r);
   EXPECT_EQ(Get(a.id).state, JobState::kCancelled);
   EXPECT_FALSE(platform_->IsReleasing(Get(a.id)));
@@ -218,7 +163,8 @@ TEST_F(PlatformTest, SilentNodeLosesItsJobs) {
   Job j = Submit(alice, 1, {"l40s"});
   exec_->Drain();
   DesiredWorkloads d = Beat(r);
-  r.workloads = {{j.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  r.workloads = {
+      {j.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
   Beat(r);
   exec_->Advance(31'000);
   exec_->Advance(1'000);
@@ -278,12 +224,12 @@ TEST_F(PlatformTest, EverythingSurvivesARestart) {
   Job running = Submit(alice, 2, {"h200"});
   exec_->Drain();
   DesiredWorkloads d = Beat(r);
-  r.workloads = {{running.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false, kT0, 0, ""}};
+  r.workloads = {{running.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false,
+                  kT0, 0, ""}};
   Beat(r);
   Job queued = Submit(alice, 8, {"h200"});
   std::string token = admin_token_;
-  Close();
-  Open();
+  Restart();
   EXPECT_TRUE(platform_->Authenticate(token).ok());
   EXPECT_EQ(Get(running.id).state, JobState::kRunning);
   EXPECT_EQ(Get(queued.id).state, JobState::kQueued);
@@ -305,8 +251,7 @@ namespace {
 
 TEST_F(PlatformTest, GuaranteeReclaimsBorrowedGpus) {
   preemption_grace_s_ = 120;  // [scheduler] preemption_grace = "2m"
-  Close();
-  Open();
+  Restart();
   Must<Entity>([&](auto done) {
     platform_->CreateEntity(admin_, {"owner", {{"h200", 8}}, {{"h200", 8}}, 1}, done);
   });
