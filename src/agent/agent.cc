@@ -48,6 +48,7 @@ Status Agent::Start() {
   so.cgroups = options_.cgroups;
   so.on_final = [this] { RequestReport(); };
   so.podman = options_.podman;
+  so.run_as_user = options_.run_as_user;
   sup_ = std::make_unique<Supervisor>(so, clock_);
   GPUAAS_RETURN_IF_ERROR(sup_->Open());
   poll_client_ = std::make_unique<net::HttpClient>(options_.server_url);

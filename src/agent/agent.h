@@ -71,6 +71,8 @@ struct AgentOptions {
   PodmanOptions podman;  // the container runtime (podman_runtime.h)
   // Memory/CPU limits of the workloads (cgroup.h, see CgroupsForMode); nullptr = none.
   std::shared_ptr<const Cgroups> cgroups;
+  // Process runtime: the Unix user of each job, e.g. "gpuaas-{entity}" ("" = the agent's).
+  std::string run_as_user;
 };
 
 class Agent {

@@ -1,6 +1,7 @@
 #include "agent/shim.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -35,10 +36,17 @@ struct Prepared {
   int64_t log_cap;
   int max_fd;
   char* const* cgroup_procs;  // nullptr-terminated
+  bool has_credentials;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  size_t ngroups;
 };
 
 // Added to the errno the job reports when joining its cgroup failed (not chdir/execve).
 constexpr int32_t kCgroupErrorBase = 1 << 20;
+// Added to the errno the job reports when taking its user failed (setgroups/setgid/setuid).
+constexpr int32_t kCredentialsErrorBase = 2 << 20;
 
 // ---- async-signal-safe helpers: the only things used between fork() and execve()/_exit() ----
 
@@ -113,6 +121,15 @@ void CloseFrom(int first, int max_fd) {
     const int32_t e = kCgroupErrorBase + (errno != 0 ? errno : EIO);
     if (fd >= 0) close(fd);
     if (!joined) {
+      SafeWrite(err_w, reinterpret_cast<const char*>(&e), sizeof e);
+      _exit(127);
+    }
+  }
+  if (p.has_credentials) {
+    // Groups first, then the group, then the user (after which none of it could be changed).
+    errno = 0;
+    if (setgroups(p.ngroups, p.groups) != 0 || setgid(p.gid) != 0 || setuid(p.uid) != 0) {
+      const int32_t e = kCredentialsErrorBase + (errno != 0 ? errno : EPERM);
       SafeWrite(err_w, reinterpret_cast<const char*>(&e), sizeof e);
       _exit(127);
     }
@@ -334,7 +351,12 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
                    exit_tmp.c_str(),
                    launch.log_cap_bytes,
                    static_cast<int>(open_max),
-                   cgroup_procs.data()};
+                   cgroup_procs.data(),
+                   launch.run_as.has_value(),
+                   launch.run_as ? launch.run_as->uid : 0,
+                   launch.run_as ? launch.run_as->gid : 0,
+                   launch.run_as ? launch.run_as->groups.data() : nullptr,
+                   launch.run_as ? launch.run_as->groups.size() : 0};
   int status[2];
   if (pipe2(status, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + strerror(errno));
   const pid_t shim = fork();
@@ -359,10 +381,13 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
     return Internal(std::string("workload shim failed to start the job: ") +
                     (ok && hello.err != 0 ? strerror(hello.err) : "no answer from the shim"));
   }
-  if (hello.err >= kCgroupErrorBase) {
-    return ShimProcess{shim, hello.job_pid, 0, hello.err - kCgroupErrorBase};
+  if (hello.err >= kCredentialsErrorBase) {
+    return ShimProcess{shim, hello.job_pid, 0, 0, hello.err - kCredentialsErrorBase};
   }
-  return ShimProcess{shim, hello.job_pid, hello.err, 0};
+  if (hello.err >= kCgroupErrorBase) {
+    return ShimProcess{shim, hello.job_pid, 0, hello.err - kCgroupErrorBase, 0};
+  }
+  return ShimProcess{shim, hello.job_pid, hello.err, 0, 0};
 }
 
 std::optional<ProcInfo> ReadProcInfo(pid_t pid) {

@@ -34,13 +34,22 @@ struct ShimLaunch {
   // cgroup.procs files (cgroup.h) the job writes its pid into before execve, so that the job
   // and all it forks run under the workload's limits. Empty = no cgroup.
   std::vector<std::string> cgroup_procs;
+  // The Unix identity the job runs as (set after joining the cgroup, before execve; the shim
+  // itself stays the agent's user). nullopt = the agent's own.
+  struct Credentials {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // supplementary groups
+  };
+  std::optional<Credentials> run_as;
 };
 
 struct ShimProcess {
   pid_t shim_pid = 0;
-  pid_t job_pgid = 0;    // = the job's pid; 0 when the job could not be started
-  int exec_errno = 0;    // non-zero: the job's chdir/execve failed with this errno
-  int cgroup_errno = 0;  // non-zero: the job could not join its cgroup (it did not run)
+  pid_t job_pgid = 0;         // = the job's pid; 0 when the job could not be started
+  int exec_errno = 0;         // non-zero: the job's chdir/execve failed with this errno
+  int cgroup_errno = 0;       // non-zero: the job could not join its cgroup (it did not run)
+  int credentials_errno = 0;  // non-zero: the job could not take its user (it did not run)
 };
 
 // Forks the shim and waits (bounded) until the job has exec'd or failed to. An error Status is a

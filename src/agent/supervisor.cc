@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "agent/run_as.h"
 #include "base/log.h"
 
 namespace gpuaas {
@@ -186,6 +188,19 @@ void Supervisor::Launch(Entry& e) {
     }
     launch.cgroup_procs = std::move(*procs);
   }
+  if (!options_.run_as_user.empty()) {
+    auto creds = EntityCredentials(options_.run_as_user, e.spec.env);
+    if (!creds.ok()) return FailToStart(e, creds.status().message());
+    // The job's working directory is its own; the log stays the shim's (the agent's user).
+    if (Status st = MakeTraversable(dir.File("work"), options_.state_dir); !st.ok()) {
+      return FailToStart(e, st.message());
+    }
+    if (chown(launch.work_dir.c_str(), creds->uid, creds->gid) != 0) {
+      return FailToStart(
+          e, "cannot give " + launch.work_dir + " to the job's user: " + strerror(errno));
+    }
+    launch.run_as = std::move(*creds);
+  }
 
   auto shim = SpawnShim(launch);
   if (!shim.ok()) return FailToStart(e, shim.status().message());
@@ -194,6 +209,12 @@ void Supervisor::Launch(Entry& e) {
     }
     return FailToStart(
         e, std::string("cannot join the workload's cgroup: ") + strerror(shim->cgroup_errno));
+  }
+  if (shim->credentials_errno != 0) {
+    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return FailToStart(
+        e, std::string("cannot run as the entity's user: ") + strerror(shim->credentials_errno));
   }
   if (shim->exec_errno != 0) {
     // The shim exits right after its job's _exit(127): reap it here.

@@ -49,6 +49,10 @@ struct SupervisorOptions {
   std::shared_ptr<const Cgroups> cgroups;
   // Workloads whose spec names an image run in podman containers (podman_runtime.h).
   PodmanOptions podman;
+  // Process runtime: run each job as the Unix user this pattern names, "{entity}" replaced by
+  // the job's entity (GPUAAS_ENTITY), e.g. "gpuaas-{entity}"; "" = as the agent's user. A job
+  // whose user does not exist fails to start, saying so.
+  std::string run_as_user;
 };
 
 class Supervisor {

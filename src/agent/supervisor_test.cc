@@ -1,11 +1,14 @@
 #include "agent/supervisor.h"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -66,6 +69,7 @@ class SupervisorTest : public ::testing::Test {
     o.state_dir = dir_;
     o.log_cap_bytes = log_cap;
     o.on_final = [this] { ++finals_; };
+    o.run_as_user = run_as_user_;
     sup_ = std::make_unique<Supervisor>(o, clock);
     EXPECT_TRUE(sup_->Open().ok());
     return *sup_;
@@ -91,6 +95,7 @@ class SupervisorTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string run_as_user_;
   SystemClock system_clock_;
   ManualClock manual_clock_{1'000'000};
   std::atomic<int> finals_{0};
@@ -125,6 +130,47 @@ TEST_F(SupervisorTest, LogsStdoutAndStderrWithTheJobEnvironment) {
   EXPECT_EQ(*tail, log.substr(4, 4));
   EXPECT_EQ(*sup.ReadLog(1, static_cast<int64_t>(log.size()), 100), "");
   EXPECT_FALSE(sup.ReadLog(99, 0, 10).ok());
+}
+
+// Root only (switching users needs it): a throwaway system user made for the test and removed
+// after; the job runs as it, in a working directory it owns; a missing user is a clear failure.
+TEST_F(SupervisorTest, RunsTheJobAsItsEntitysUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "switching users needs root";
+  if (std::system("command -v useradd >/dev/null 2>&1 && command -v userdel >/dev/null 2>&1")) {
+    GTEST_SKIP() << "no useradd/userdel on this machine";
+  }
+  const std::string entity = "sup" + std::to_string(getpid());
+  const std::string user = "gpuaas-" + entity;
+  ASSERT_EQ(
+      std::system(("useradd --system --no-create-home --shell /usr/sbin/nologin " + user).c_str()),
+      0);
+  struct RemoveUser {
+    std::string name;
+    ~RemoveUser() { (void)std::system(("userdel " + name + " 2>/dev/null").c_str()); }
+  } remove{user};
+  const passwd* pw = getpwnam(user.c_str());
+  ASSERT_NE(pw, nullptr);
+  const uid_t uid = pw->pw_uid;
+
+  run_as_user_ = "gpuaas-{entity}";
+  Supervisor& sup = Open(system_clock_);
+  WorkloadSpec s = Spec(1, "id -u; echo hi > mine.txt && echo wrote");
+  s.env["GPUAAS_ENTITY"] = entity;
+  ASSERT_TRUE(sup.Start(s).ok());
+  const WorkloadStatus st = WaitFinal(1);
+  const std::string log = Log(1);
+  EXPECT_EQ(st.exit_code, 0) << st.message << log;
+  EXPECT_EQ(log, std::to_string(uid) + "\nwrote\n");
+  struct stat f {};
+  ASSERT_EQ(stat(WorkFile(1, "mine.txt").c_str(), &f), 0);
+  EXPECT_EQ(f.st_uid, uid);
+
+  WorkloadSpec missing = Spec(2, "true");
+  missing.env["GPUAAS_ENTITY"] = "nobody-here";
+  ASSERT_TRUE(sup.Start(missing).ok());
+  const WorkloadStatus m = WaitFinal(2);
+  EXPECT_EQ(m.state, WorkloadState::kFailedToStart);
+  EXPECT_NE(m.message.find("no Unix user 'gpuaas-nobody-here'"), std::string::npos) << m.message;
 }
 
 TEST_F(SupervisorTest, RecordsExitCodes) {

@@ -84,6 +84,11 @@ int RunAgentCommand(int argc, char** argv) {
   app.add_option("--cgroup-root", cgroup_root,
                  "the workloads' parent cgroup, relative to each cgroup hierarchy "
                  "(default gpuaas/NAME)");
+  std::string run_as_user;
+  app.add_option("--run-as-user", run_as_user,
+                 "run each job (process runtime) as this Unix user, {entity} replaced by the "
+                 "job's entity, e.g. gpuaas-{entity}; the users must exist on the node "
+                 "(default: as the agent's user)");
   PodmanOptions podman;
   std::string podman_gpus = "cdi";
   app.add_option("--podman", podman.podman,
@@ -123,6 +128,10 @@ int RunAgentCommand(int argc, char** argv) {
   options.sample_interval_ms = sample_interval_ms;
   (void)ParsePodmanGpuMode(podman_gpus, &podman.gpu_mode);  // checked by IsMember
   options.podman = podman;
+  if (!run_as_user.empty() && run_as_user.find("{entity}") == std::string::npos) {
+    return UsageError("--run-as-user: the pattern must contain {entity} (one user per entity)");
+  }
+  options.run_as_user = run_as_user;
   for (const auto& kv : labels) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
