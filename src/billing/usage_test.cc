@@ -35,9 +35,18 @@ TEST(Usage, ClosedAndOpenAllocationsClippedToWindow) {
 }
 
 TEST(Usage, IntervalCost) {
-  EXPECT_EQ(IntervalCost(2, 0, 3'600'000, "h200", Prices()), 7'200'000);
-  EXPECT_EQ(IntervalCost(2, 10, 5, "h200", Prices()), 0);
-  EXPECT_EQ(IntervalCost(1, 0, 1000, "unknown", Prices()), 0);
+  EXPECT_EQ(IntervalCost(2, 0, 3'600'000, "h200", "", Prices()), 7'200'000);
+  EXPECT_EQ(IntervalCost(2, 10, 5, "h200", "", Prices()), 0);
+  EXPECT_EQ(IntervalCost(1, 0, 1000, "unknown", "", Prices()), 0);
+  // A priority class with its own rate is charged at it; one without, at the general rate.
+  PriceBook p = Prices();
+  PriceChange be;
+  be.gpu_class = "h200";
+  be.priority_class = "best-effort";
+  be.rate = 1'800'000;
+  p.Add(be);
+  EXPECT_EQ(IntervalCost(2, 0, 3'600'000, "h200", "best-effort", p), 3'600'000);
+  EXPECT_EQ(IntervalCost(2, 0, 3'600'000, "h200", "production", p), 7'200'000);
   EXPECT_EQ(OverlapMillis(0, 10, 5, 20), 5);
   EXPECT_EQ(OverlapMillis(0, 10, 10, 20), 0);
 }
