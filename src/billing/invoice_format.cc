@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/html.h"
+
 namespace gpuaas {
 namespace {
 
@@ -14,32 +16,6 @@ std::string CsvField(const std::string& s) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string Html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -71,32 +47,32 @@ std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
                         const std::vector<CreditNote>& credits, const EnergyPricing& energy) {
   std::string h =
       "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Invoice " +
-      Html(names.entity) + " " + Html(inv.month) +
+      HtmlEscape(names.entity) + " " + HtmlEscape(inv.month) +
       "</title>\n<style>body{font-family:sans-serif;margin:2em;color:#111}"
       "table{border-collapse:collapse;width:100%;font-size:12px}"
       "th,td{border:1px solid #999;padding:3px 6px;text-align:left}"
       "td.n,th.n{text-align:right}.tot td{font-weight:bold}"
       "@media print{body{margin:0}a{display:none}}</style></head><body>\n";
-  h += "<h1>Invoice: " + Html(names.entity) + ", " + Html(inv.month) + "</h1>\n";
+  h += "<h1>Invoice: " + HtmlEscape(names.entity) + ", " + HtmlEscape(inv.month) + "</h1>\n";
   h += "<p>Status: <b>" + std::string(inv.closed ? "closed" : "open (computed live)") + "</b>";
-  if (inv.closed) h += ", closed " + Html(FormatRfc3339(inv.closed_at));
+  if (inv.closed) h += ", closed " + HtmlEscape(FormatRfc3339(inv.closed_at));
   h += ". Amounts in EUR; rate per GPU-hour.</p>\n<table><thead><tr><th>Job</th><th>User</th>"
        "<th>Project</th><th>GPU type</th><th>Priority</th><th class=n>GPUs</th><th>Start</th>"
        "<th>End</th><th class=n>Billed s</th><th class=n>Rate</th><th class=n>Amount</th>"
        "<th class=n>Energy kWh</th><th class=n>Idle GPU-h</th></tr></thead><tbody>\n";
   for (const InvoiceLine& l : inv.lines) {
-    h += "<tr><td>" + std::to_string(l.job) + "</td><td>" + Html(names.user(l.user)) + "</td><td>" +
-         Html(l.project) + "</td><td>" + Html(l.gpu_class) + "</td><td>" + Html(l.priority_class) +
-         "</td><td class=n>" + std::to_string(l.gpus) + "</td><td>" + Html(FormatRfc3339(l.start)) +
-         "</td><td>" + Html(FormatRfc3339(l.end)) + "</td><td class=n>" +
-         std::to_string(l.billed_seconds) + "</td><td class=n>" + FormatEurCents(l.rate) +
-         "</td><td class=n>" + FormatEurCents(l.amount) + "</td><td class=n>" +
-         FormatKwh(l.energy_mwh) + "</td><td class=n>" + FormatGpuHours(l.idle_gpu_millis) +
-         "</td></tr>\n";
+    h += "<tr><td>" + std::to_string(l.job) + "</td><td>" + HtmlEscape(names.user(l.user)) +
+         "</td><td>" + HtmlEscape(l.project) + "</td><td>" + HtmlEscape(l.gpu_class) + "</td><td>" +
+         HtmlEscape(l.priority_class) + "</td><td class=n>" + std::to_string(l.gpus) + "</td><td>" +
+         HtmlEscape(FormatRfc3339(l.start)) + "</td><td>" + HtmlEscape(FormatRfc3339(l.end)) +
+         "</td><td class=n>" + std::to_string(l.billed_seconds) + "</td><td class=n>" +
+         FormatEurCents(l.rate) + "</td><td class=n>" + FormatEurCents(l.amount) +
+         "</td><td class=n>" + FormatKwh(l.energy_mwh) + "</td><td class=n>" +
+         FormatGpuHours(l.idle_gpu_millis) + "</td></tr>\n";
   }
   h += "</tbody></table>\n<table style=\"width:auto;margin-top:1em\">\n";
   auto row = [&](const std::string& k, const std::string& v) {
-    h += "<tr><td>" + Html(k) + "</td><td class=n>" + Html(v) + "</td></tr>\n";
+    h += "<tr><td>" + HtmlEscape(k) + "</td><td class=n>" + HtmlEscape(v) + "</td></tr>\n";
   };
   row("Compute", FormatEurCents(inv.compute_total));
   row("Energy (kWh, information)", FormatKwh(inv.energy_mwh));

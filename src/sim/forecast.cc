@@ -12,12 +12,6 @@ namespace {
 
 constexpr int64_t kWeekS = 7 * 86400;
 
-std::string Fixed(double v, int d) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", d, v);
-  return buf;
-}
-
 std::string Series(const std::vector<double>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + Fixed(v[i], 1);

@@ -12,12 +12,6 @@
 namespace gpuaas::sim {
 namespace {
 
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string MoneyJson(MicroEur m) {
   return "{\"amount\":" + JsonString(FormatEurCents(m)) +
          ",\"currency\":\"EUR\",\"micros\":" + std::to_string(m) + "}";

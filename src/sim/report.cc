@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/html.h"
 #include "base/time.h"
+#include "sim/results_format.h"
 
 namespace gpuaas::sim {
 namespace {
@@ -16,44 +18,15 @@ constexpr const char* kColours[] = {"#1f6fb4", "#e07b1a", "#2e9b48", "#c23b3b",
                                     "#7d4fb0", "#8c6239", "#d04fa5", "#6b6b6b"};
 const char* Colour(size_t i) { return kColours[i % (sizeof kColours / sizeof kColours[0])]; }
 
-std::string Num(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string Esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // A duration for people: "45 s", "12 min", "3.4 h", "2.1 days".
 std::string Human(double s) {
-  if (s < 90) return Num(s, 0) + " s";
-  if (s < 5400) return Num(s / 60, 0) + " min";
-  if (s < 2 * 86400) return Num(s / 3600, 1) + " h";
-  return Num(s / 86400, 1) + " days";
+  if (s < 90) return Fixed(s, 0) + " s";
+  if (s < 5400) return Fixed(s / 60, 0) + " min";
+  if (s < 2 * 86400) return Fixed(s / 3600, 1) + " h";
+  return Fixed(s / 86400, 1) + " days";
 }
 
-std::string Money(MicroEur m) { return Num(static_cast<double>(m) / 1e6, 0) + " EUR"; }
+std::string Money(MicroEur m) { return Fixed(static_cast<double>(m) / 1e6, 0) + " EUR"; }
 
 double Percentile(std::vector<int64_t>& v, double p) { return PercentileSeconds(v, p); }
 
@@ -87,45 +60,46 @@ std::string LineChart(const std::string& title, const std::string& y_label,
   const bool days = span_s >= 2 * 86400;
   const double unit = days ? 86400.0 : 3600.0;
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(W) +
-                    " " + std::to_string(H) + "\" role=\"img\" aria-label=\"" + Esc(title) +
+                    " " + std::to_string(H) + "\" role=\"img\" aria-label=\"" + HtmlEscape(title) +
                     "\">\n";
-  svg += "<text x=\"" + std::to_string(L) + "\" y=\"16\" class=\"t\">" + Esc(title) + "</text>\n";
+  svg += "<text x=\"" + std::to_string(L) + "\" y=\"16\" class=\"t\">" + HtmlEscape(title) +
+         "</text>\n";
   const double pw = W - L - R, ph = H - T - B;
   for (int k = 0; k <= 4; ++k) {
     const double y = T + ph - ph * k / 4.0;
     svg += "<line x1=\"" + std::to_string(L) + "\" x2=\"" + std::to_string(W - R) + "\" y1=\"" +
-           Num(y, 1) + "\" y2=\"" + Num(y, 1) + "\" class=\"g\"/>";
-    svg += "<text x=\"" + std::to_string(L - 6) + "\" y=\"" + Num(y + 4, 1) +
-           "\" class=\"a\" text-anchor=\"end\">" + Num(y_max * k / 4.0, y_max < 4 ? 2 : 0) +
+           Fixed(y, 1) + "\" y2=\"" + Fixed(y, 1) + "\" class=\"g\"/>";
+    svg += "<text x=\"" + std::to_string(L - 6) + "\" y=\"" + Fixed(y + 4, 1) +
+           "\" class=\"a\" text-anchor=\"end\">" + Fixed(y_max * k / 4.0, y_max < 4 ? 2 : 0) +
            "</text>\n";
   }
   const double x_end = span_s / unit;
   const double step = NiceMax(x_end / 6.0);
   for (double x = 0; x <= x_end + 1e-9; x += step) {
     const double px = L + pw * x / std::max(x_end, 1e-9);
-    svg += "<text x=\"" + Num(px, 1) + "\" y=\"" + std::to_string(H - B + 16) +
-           "\" class=\"a\" text-anchor=\"middle\">" + Num(x, step < 1 ? 1 : 0) + "</text>";
+    svg += "<text x=\"" + Fixed(px, 1) + "\" y=\"" + std::to_string(H - B + 16) +
+           "\" class=\"a\" text-anchor=\"middle\">" + Fixed(x, step < 1 ? 1 : 0) + "</text>";
   }
-  svg += "<text x=\"" + Num(L + pw / 2, 1) + "\" y=\"" + std::to_string(H - 6) +
+  svg += "<text x=\"" + Fixed(L + pw / 2, 1) + "\" y=\"" + std::to_string(H - 6) +
          "\" class=\"a\" text-anchor=\"middle\">" + (days ? "days" : "hours") +
          " since the trace's start</text>\n";
-  svg += "<text x=\"12\" y=\"" + Num(T + ph / 2, 1) +
-         "\" class=\"a\" text-anchor=\"middle\" transform=\"rotate(-90 12 " + Num(T + ph / 2, 1) +
-         ")\">" + Esc(y_label) + "</text>\n";
+  svg += "<text x=\"12\" y=\"" + Fixed(T + ph / 2, 1) +
+         "\" class=\"a\" text-anchor=\"middle\" transform=\"rotate(-90 12 " + Fixed(T + ph / 2, 1) +
+         ")\">" + HtmlEscape(y_label) + "</text>\n";
   for (size_t si = 0; si < series.size(); ++si) {
     const Series& s = series[si];
     std::string pts;
     for (size_t i = 0; i < s.y.size(); ++i) {
       const double px = L + pw * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
       const double py = T + ph - ph * std::min(s.y[i], y_max) / y_max;
-      pts += (i ? " " : "") + Num(px, 1) + "," + Num(py, 1);
+      pts += (i ? " " : "") + Fixed(px, 1) + "," + Fixed(py, 1);
     }
-    svg += "<polyline data-series=\"" + Esc(s.id) + "\" fill=\"none\" stroke=\"" + Colour(si) +
-           "\" stroke-width=\"1.6\" points=\"" + pts + "\"/>\n";
+    svg += "<polyline data-series=\"" + HtmlEscape(s.id) + "\" fill=\"none\" stroke=\"" +
+           Colour(si) + "\" stroke-width=\"1.6\" points=\"" + pts + "\"/>\n";
     svg += "<rect x=\"" + std::to_string(L + 180 * static_cast<int>(si)) + "\" y=\"22\" " +
            "width=\"10\" height=\"10\" fill=\"" + Colour(si) + "\"/><text x=\"" +
            std::to_string(L + 14 + 180 * static_cast<int>(si)) + "\" y=\"31\" class=\"a\">" +
-           Esc(s.label) + "</text>\n";
+           HtmlEscape(s.label) + "</text>\n";
   }
   svg += "</svg>\n";
   return svg;
@@ -155,8 +129,8 @@ std::string WaitChart(const std::vector<WaitDistribution>& waits) {
   for (double s : {60.0, 600.0, 3600.0, 6 * 3600.0, 86400.0, 7 * 86400.0, 30 * 86400.0}) {
     if (std::log10(s) > hi + 1e-9) break;
     const double x = X(s);
-    svg += "<line x1=\"" + Num(x, 1) + "\" x2=\"" + Num(x, 1) + "\" y1=\"" + std::to_string(T) +
-           "\" y2=\"" + std::to_string(bottom) + "\" class=\"g\"/><text x=\"" + Num(x, 1) +
+    svg += "<line x1=\"" + Fixed(x, 1) + "\" x2=\"" + Fixed(x, 1) + "\" y1=\"" + std::to_string(T) +
+           "\" y2=\"" + std::to_string(bottom) + "\" class=\"g\"/><text x=\"" + Fixed(x, 1) +
            "\" y=\"" + std::to_string(bottom + 16) + "\" class=\"a\" text-anchor=\"middle\">" +
            Human(s) + "</text>\n";
   }
@@ -164,21 +138,21 @@ std::string WaitChart(const std::vector<WaitDistribution>& waits) {
     const WaitDistribution& w = waits[i];
     const int y = T + row * static_cast<int>(i);
     const int mid = y + row / 2;
-    svg += "<g data-entity=\"" + Esc(w.entity) + "\"><text x=\"" + std::to_string(L - 8) +
+    svg += "<g data-entity=\"" + HtmlEscape(w.entity) + "\"><text x=\"" + std::to_string(L - 8) +
            "\" y=\"" + std::to_string(mid + 4) + "\" class=\"a\" text-anchor=\"end\">" +
-           Esc(w.entity) + "</text>";
-    svg += "<line x1=\"" + Num(X(w.p5), 1) + "\" x2=\"" + Num(X(w.p95), 1) + "\" y1=\"" +
+           HtmlEscape(w.entity) + "</text>";
+    svg += "<line x1=\"" + Fixed(X(w.p5), 1) + "\" x2=\"" + Fixed(X(w.p95), 1) + "\" y1=\"" +
            std::to_string(mid) + "\" y2=\"" + std::to_string(mid) + "\" stroke=\"#555\"/>";
-    svg += "<rect x=\"" + Num(X(w.p25), 1) + "\" y=\"" + std::to_string(y + 5) + "\" width=\"" +
-           Num(std::max(1.0, X(w.p75) - X(w.p25)), 1) + "\" height=\"" + std::to_string(row - 10) +
-           "\" fill=\"#9cc3e6\" stroke=\"#1f6fb4\"/>";
-    svg += "<line x1=\"" + Num(X(w.p50), 1) + "\" x2=\"" + Num(X(w.p50), 1) + "\" y1=\"" +
+    svg += "<rect x=\"" + Fixed(X(w.p25), 1) + "\" y=\"" + std::to_string(y + 5) + "\" width=\"" +
+           Fixed(std::max(1.0, X(w.p75) - X(w.p25)), 1) + "\" height=\"" +
+           std::to_string(row - 10) + "\" fill=\"#9cc3e6\" stroke=\"#1f6fb4\"/>";
+    svg += "<line x1=\"" + Fixed(X(w.p50), 1) + "\" x2=\"" + Fixed(X(w.p50), 1) + "\" y1=\"" +
            std::to_string(y + 5) + "\" y2=\"" + std::to_string(y + row - 5) +
            "\" stroke=\"#0b3a66\" stroke-width=\"2\"/>";
-    svg += "<circle cx=\"" + Num(X(w.avg), 1) + "\" cy=\"" + std::to_string(mid) +
+    svg += "<circle cx=\"" + Fixed(X(w.avg), 1) + "\" cy=\"" + std::to_string(mid) +
            "\" r=\"3\" fill=\"#c23b3b\"/></g>\n";
   }
-  svg += "<text x=\"" + Num(L + pw / 2, 1) + "\" y=\"" + std::to_string(H - 4) +
+  svg += "<text x=\"" + Fixed(L + pw / 2, 1) + "\" y=\"" + std::to_string(H - 4) +
          "\" class=\"a\" text-anchor=\"middle\">wait (log scale; under a minute shown at 1 "
          "min)</text>\n</svg>\n";
   return svg;
@@ -201,12 +175,13 @@ std::string CostChart(const std::vector<EntityMetrics>& entities) {
     const EntityMetrics& e = entities[i];
     const int y = T + row * static_cast<int>(i);
     const double w = pw * static_cast<double>(e.cost) / static_cast<double>(top);
-    svg += "<g data-cost=\"" + Esc(e.name) + "\"><text x=\"" + std::to_string(L - 8) + "\" y=\"" +
-           std::to_string(y + 15) + "\" class=\"a\" text-anchor=\"end\">" + Esc(e.name) +
-           "</text><rect x=\"" + std::to_string(L) + "\" y=\"" + std::to_string(y + 3) +
-           "\" width=\"" + Num(std::max(w, 1.0), 1) + "\" height=\"" + std::to_string(row - 6) +
-           "\" fill=\"#2e9b48\"/><text x=\"" + Num(L + std::max(w, 1.0) + 6, 1) + "\" y=\"" +
-           std::to_string(y + 15) + "\" class=\"a\">" + Money(e.cost) + "</text></g>\n";
+    svg += "<g data-cost=\"" + HtmlEscape(e.name) + "\"><text x=\"" + std::to_string(L - 8) +
+           "\" y=\"" + std::to_string(y + 15) + "\" class=\"a\" text-anchor=\"end\">" +
+           HtmlEscape(e.name) + "</text><rect x=\"" + std::to_string(L) + "\" y=\"" +
+           std::to_string(y + 3) + "\" width=\"" + Fixed(std::max(w, 1.0), 1) + "\" height=\"" +
+           std::to_string(row - 6) + "\" fill=\"#2e9b48\"/><text x=\"" +
+           Fixed(L + std::max(w, 1.0) + 6, 1) + "\" y=\"" + std::to_string(y + 15) +
+           "\" class=\"a\">" + Money(e.cost) + "</text></g>\n";
   }
   svg += "</svg>\n";
   return svg;
@@ -330,15 +305,15 @@ std::string ReportHtml(const std::string& trace, const std::string& cluster,
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>GPUaaS "
       "simulation: " +
-      Esc(trace) +
+      HtmlEscape(trace) +
       "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:24px "
       "auto;color:#222;padding:0 12px}table{border-collapse:collapse;margin:8px "
       "0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f2f2f2}"
       "td:first-child,th:first-child{text-align:left}svg{width:100%;height:auto;margin:8px 0}"
       ".t{font-size:13px;font-weight:600}.a{font-size:11px;fill:#444}.g{stroke:#e4e4e4}"
       "p.note{color:#555;font-size:14px}</style></head><body>\n";
-  h += "<h1>What-if replay: " + Esc(trace) + "</h1>\n<p class=\"note\">The jobs of <b>" +
-       Esc(trace) + "</b> replayed on the cluster <b>" + Esc(cluster) +
+  h += "<h1>What-if replay: " + HtmlEscape(trace) + "</h1>\n<p class=\"note\">The jobs of <b>" +
+       HtmlEscape(trace) + "</b> replayed on the cluster <b>" + HtmlEscape(cluster) +
        "</b> through the platform's own scheduler under a virtual clock. <i>Wait</i> is the time "
        "from submission to start; <i>completion time</i> adds the run time. <i>Utilisation</i> "
        "is the share of GPUs allocated to jobs.</p>\n";
@@ -347,15 +322,16 @@ std::string ReportHtml(const std::string& trace, const std::string& cluster,
        "wait less than</th><th>GPU utilisation</th><th>cost</th></tr>\n";
   for (const PolicyReport& r : reports) {
     const PolicyMetrics& m = r.metrics;
-    h += "<tr><td>" + Esc(m.policy) + "</td><td>" + std::to_string(m.finished) + " / " +
+    h += "<tr><td>" + HtmlEscape(m.policy) + "</td><td>" + std::to_string(m.finished) + " / " +
          std::to_string(m.jobs) + "</td><td>" + Human(m.avg_jct_s) + "</td><td>" +
          Human(m.avg_wait_s) + "</td><td>" + Human(m.p95_wait_s) + "</td><td>" +
-         Num(m.gpu_utilization * 100, 1) + "%</td><td>" + Money(m.cost) + "</td></tr>\n";
+         Fixed(m.gpu_utilization * 100, 1) + "%</td><td>" + Money(m.cost) + "</td></tr>\n";
   }
   h += "</table>\n";
   for (const PolicyReport& r : reports) {
     const PolicyMetrics& m = r.metrics;
-    h += "<section data-policy=\"" + Esc(m.policy) + "\">\n<h2>Policy " + Esc(m.policy) + "</h2>\n";
+    h += "<section data-policy=\"" + HtmlEscape(m.policy) + "\">\n<h2>Policy " +
+         HtmlEscape(m.policy) + "</h2>\n";
     std::vector<Series> queued, util;
     for (size_t c = 0; c < r.classes.size(); ++c) {
       queued.push_back({"queue-" + r.classes[c], r.classes[c] + " (jobs waiting)", r.queued[c]});
@@ -378,9 +354,9 @@ std::string ReportHtml(const std::string& trace, const std::string& cluster,
       for (const WaitDistribution& w : r.waits) {
         if (w.entity == e.name) median = w.p50;
       }
-      h += "<tr><td>" + Esc(e.name) + "</td><td>" + std::to_string(e.jobs) + "</td><td>" +
+      h += "<tr><td>" + HtmlEscape(e.name) + "</td><td>" + std::to_string(e.jobs) + "</td><td>" +
            Human(e.avg_wait_s) + "</td><td>" + Human(median) + "</td><td>" + Human(e.p95_wait_s) +
-           "</td><td>" + Num(e.gpu_seconds / 3600.0, 0) + "</td><td>" + Money(e.cost) +
+           "</td><td>" + Fixed(e.gpu_seconds / 3600.0, 0) + "</td><td>" + Money(e.cost) +
            "</td></tr>\n";
     }
     h += "</table>\n</section>\n";

@@ -8,12 +8,6 @@
 namespace gpuaas::sim {
 namespace {
 
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string Seconds(double s) { return Fixed(s, 3); }
 
 std::string MoneyJson(MicroEur m) {
@@ -105,6 +99,12 @@ std::string ResultsTable(const std::string& trace, const std::string& cluster,
     }
   }
   return o;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
 }
 
 }  // namespace gpuaas::sim

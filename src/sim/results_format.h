@@ -24,4 +24,7 @@ std::string ResultsTable(const std::string& trace, const std::string& cluster,
 // JSON string literal (quotes and escapes).
 std::string JsonString(const std::string& s);
 
+// `v` with `decimals` digits after the point ("12.35"); the figures of tables and reports.
+std::string Fixed(double v, int decimals);
+
 }  // namespace gpuaas::sim
