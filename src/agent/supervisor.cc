@@ -205,35 +205,42 @@ void Supervisor::Launch(Entry& e) {
   auto shim = SpawnShim(launch);
   if (!shim.ok()) return FailToStart(e, shim.status().message());
   if (shim->cgroup_errno != 0) {
-    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    ReapFailedShim(shim->shim_pid);
     return FailToStart(
         e, std::string("cannot join the workload's cgroup: ") + strerror(shim->cgroup_errno));
   }
   if (shim->credentials_errno != 0) {
-    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    ReapFailedShim(shim->shim_pid);
     return FailToStart(
         e, std::string("cannot run as the entity's user: ") + strerror(shim->credentials_errno));
   }
   if (shim->exec_errno != 0) {
-    // The shim exits right after its job's _exit(127): reap it here.
-    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    ReapFailedShim(shim->shim_pid);
     return FailToStart(e,
                        "cannot execute " + e.spec.command[0] + ": " + strerror(shim->exec_errno));
   }
+  const PidRecord rec = RecordStarted(e, dir, *shim);
+  GLOG_INFO("agent: started job {} (allocation {}), pid {}", e.spec.job, e.spec.allocation,
+            rec.job_pgid);
+}
+
+void Supervisor::ReapFailedShim(pid_t shim_pid) {
+  // The shim exits right after its job failed to start (_exit(127)): reap it here.
+  while (waitpid(shim_pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+PidRecord Supervisor::RecordStarted(Entry& e, const WorkloadDir& dir, const ShimProcess& shim) {
   PidRecord rec;
-  rec.shim_pid = shim->shim_pid;
-  rec.job_pgid = shim->job_pgid;
+  rec.shim_pid = shim.shim_pid;
+  rec.job_pgid = shim.job_pgid;
   if (auto info = ReadProcInfo(rec.shim_pid)) rec.shim_start_time = info->start_time;
   e.pid = rec;
   if (Status st = dir.WritePid(rec); !st.ok()) {
     GLOG_WARN("agent: allocation {}: {} (a restarted agent will not adopt it)", e.spec.allocation,
               st.message());
   }
-  GLOG_INFO("agent: started job {} (allocation {}), pid {}", e.spec.job, e.spec.allocation,
-            rec.job_pgid);
+  return rec;
 }
 
 void Supervisor::FailToStart(Entry& e, const std::string& message) {

@@ -32,6 +32,7 @@
 
 #include "agent/cgroup.h"
 #include "agent/podman_runtime.h"
+#include "agent/shim.h"
 #include "agent/workload.h"
 #include "agent/workload_dir.h"
 #include "base/clock.h"
@@ -110,6 +111,9 @@ class Supervisor {
   void Adopt(AllocationId allocation);
   void Launch(Entry& e);
   void FailToStart(Entry& e, const std::string& message);
+  // Both runtimes, once the shim runs its job: the pid record (memory and disk), returned.
+  PidRecord RecordStarted(Entry& e, const WorkloadDir& dir, const ShimProcess& shim);
+  static void ReapFailedShim(pid_t shim_pid);
   void Finish(Entry& e, ExitRecord r);
   // Returns true when the entry became final.
   bool PollEntry(Entry& e, Millis now);

@@ -36,20 +36,11 @@ void Supervisor::LaunchContainer(Entry& e) {
   auto shim = SpawnShim(launch);
   if (!shim.ok()) return FailToStart(e, shim.status().message());
   if (shim->exec_errno != 0) {
-    while (waitpid(shim->shim_pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    ReapFailedShim(shim->shim_pid);
     return FailToStart(
         e, "cannot execute " + options_.podman.podman + ": " + strerror(shim->exec_errno));
   }
-  PidRecord rec;
-  rec.shim_pid = shim->shim_pid;
-  rec.job_pgid = shim->job_pgid;
-  if (auto info = ReadProcInfo(rec.shim_pid)) rec.shim_start_time = info->start_time;
-  e.pid = rec;
-  if (Status st = dir.WritePid(rec); !st.ok()) {
-    GLOG_WARN("agent: allocation {}: {} (a restarted agent will not adopt it)", e.spec.allocation,
-              st.message());
-  }
+  const PidRecord rec = RecordStarted(e, dir, *shim);
   GLOG_INFO("agent: started job {} (allocation {}) in container {} from {} (GPUs by {}), pid {}",
             e.spec.job, e.spec.allocation, ContainerName(e.spec.allocation), e.spec.image,
             PodmanGpuModeName(options_.podman.gpu_mode), rec.job_pgid);
