@@ -135,6 +135,7 @@ Result<int64_t> ParseDurationSeconds(std::string_view s) {
     case 'm': mult = 60; num.remove_suffix(1); break;
     case 'h': mult = 3600; num.remove_suffix(1); break;
     case 'd': mult = 86400; num.remove_suffix(1); break;
+    case 'w': mult = 7 * 86400; num.remove_suffix(1); break;
     default: break;
   }
   if (num.empty()) return bad();

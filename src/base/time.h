@@ -20,7 +20,7 @@ constexpr Millis kMillisPerHour = 3600 * kMillisPerSecond;
 std::string FormatRfc3339(Millis t);
 // Accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ", with optional fraction and "+HH:MM" offset.
 Result<Millis> ParseRfc3339(std::string_view s);
-// "90s", "30m", "2h", "1d", "45" (seconds). Returns seconds; rejects negatives and overflow.
+// "90s", "30m", "2h", "1d", "12w", "45" (seconds). Returns seconds; rejects negatives and overflow.
 Result<int64_t> ParseDurationSeconds(std::string_view s);
 // Inverse for humans: 5400 -> "1h30m".
 std::string FormatDurationSeconds(int64_t seconds);

@@ -23,6 +23,7 @@ TEST(Time, ParsesDurations) {
   EXPECT_EQ(*ParseDurationSeconds("90s"), 90);
   EXPECT_EQ(*ParseDurationSeconds("30m"), 1800);
   EXPECT_EQ(*ParseDurationSeconds("2h"), 7200);
+  EXPECT_EQ(*ParseDurationSeconds("12w"), 12 * 7 * 86400);
   EXPECT_EQ(*ParseDurationSeconds("1d"), 86400);
   EXPECT_EQ(*ParseDurationSeconds("45"), 45);
   for (const char* bad : {"", "h", "-5", "1.5h", "2x", "99999999999999999999d"}) {

@@ -4,8 +4,10 @@
 #include "cmd/sim_cmd.h"
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include "base/time.h"
+#include "cmd/cli_api.h"
 #include "model/gpu_class.h"
 
 #include "sim/class_mix.h"
@@ -23,6 +26,7 @@
 #include "sim/forecast.h"
 #include "sim/ledger_export.h"
 #include "sim/plan.h"
+#include "sim/planning_report.h"
 #include "sim/report.h"
 #include "sim/results_format.h"
 #include "sim/sacct_import.h"
@@ -427,6 +431,7 @@ int RunPlanCommand(int argc, char** argv) {
   uint64_t seed = 1;
   std::string walltime_text;
   int max_runs = 30;
+  std::string report_dir;
   app.add_option("--trace", trace, "the trace CSV")->type_name("FILE")->required();
   app.add_option("--cluster", cluster_text, "today's fleet, e.g. h200:8x4,l40s:4x6")
       ->type_name("SPEC")
@@ -446,6 +451,10 @@ int RunPlanCommand(int argc, char** argv) {
   app.add_option("--max-runs", max_runs, "at most this many replays in the search (default 30)")
       ->type_name("N");
   app.add_flag("--json", json, "print the results as JSON");
+  app.add_option("--report", report_dir,
+                 "also write DIR/index.html: the fleets side by side (table, p95 wait and cost "
+                 "bars)")
+      ->type_name("DIR");
   app.add_flag("--assign-types", assign_types, "as for simulate");
   app.add_option("--seed", seed, "as for simulate")->type_name("N");
   app.add_option("--walltime-from-duration", walltime_text, "as for simulate")
@@ -537,6 +546,12 @@ int RunPlanCommand(int argc, char** argv) {
     search = std::move(r).value();
   }
   const sim::SearchResult* sp = search ? &*search : nullptr;
+  if (!report_dir.empty()) {
+    Status s = sim::WriteReport(report_dir,
+                                sim::PlanReportHtml(trace, policy, scale, results, sp, target_s));
+    if (!s.ok()) return Fail(s.message());
+    std::fprintf(stderr, "plan: report written to %s/index.html\n", report_dir.c_str());
+  }
   std::cout << (json ? sim::PlanJson(trace, policy, scale, results, sp, target_s)
                      : sim::PlanTable(trace, policy, scale, results, sp, target_s));
   std::cout.flush();
@@ -547,21 +562,108 @@ int RunPlanCommand(int argc, char** argv) {
 
 namespace gpuaas {
 
+namespace {
+
+// GET /api/v1/forecast with the command's options; the answer as ClassForecasts (the same model
+// as the offline mode, computed by the server from its own history and inventory).
+struct ServerForecast {
+  std::vector<sim::ClassForecast> classes;
+  Millis origin = 0, now = 0;
+  std::string raw;
+};
+
+std::string QueryEscape(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<ServerForecast> AskServer(const std::string& url, const std::string& token,
+                                 const sim::ForecastOptions& o, const std::string& only_class) {
+  std::string target = "/api/v1/forecast?weeks=" + std::to_string(o.horizon_weeks) +
+                       "&lead_time=" + std::to_string(o.lead_time_s) +
+                       "&growth=" + sim::Fixed(o.growth, 6) +
+                       "&max_utilization=" + sim::Fixed(o.max_utilization, 6);
+  if (!only_class.empty()) target += "&class=" + QueryEscape(only_class);
+  cli::ApiClient api(url, token);
+  auto reply = api.Call("GET", target);
+  if (!reply.ok()) return reply.status();
+  ServerForecast out;
+  out.raw = reply->raw;
+  try {
+    const boost::json::object& doc = reply->json.as_object();
+    auto time_of = [](const boost::json::value& v) -> Result<Millis> {
+      return ParseRfc3339(std::string(v.as_string()));
+    };
+    auto now = time_of(doc.at("generated_at"));
+    if (!now.ok()) return now.status();
+    out.now = *now;
+    if (!doc.at("history_start").is_null()) {
+      auto origin = time_of(doc.at("history_start"));
+      if (!origin.ok()) return origin.status();
+      out.origin = *origin;
+    }
+    for (const boost::json::value& cv : doc.at("classes").as_array()) {
+      const boost::json::object& c = cv.as_object();
+      sim::ClassForecast f;
+      f.gpu_class = std::string(c.at("class").as_string());
+      for (const auto& v : c.at("history_gpu_hours").as_array())
+        f.history.push_back(v.to_number<double>());
+      for (const auto& v : c.at("forecast_gpu_hours").as_array())
+        f.projection.push_back(v.to_number<double>());
+      f.trend_per_week = c.at("trend_gpu_hours_per_week").to_number<double>();
+      f.season_weeks = static_cast<int>(c.at("season_weeks").to_number<int64_t>());
+      f.capacity = c.at("capacity_gpu_hours_per_week").to_number<double>();
+      if (!c.at("exceed_week").is_null()) {
+        f.exceed_week = static_cast<int>(c.at("exceed_week").to_number<int64_t>());
+        auto order_by = time_of(c.at("order_by"));
+        if (!order_by.ok()) return order_by.status();
+        f.order_by_s = (*order_by - out.origin) / 1000;
+      }
+      out.classes.push_back(std::move(f));
+    }
+  } catch (const std::exception& e) {
+    return Internal(std::string("unexpected forecast answer from the server: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunForecastCommand(int argc, char** argv) {
   CLI::App app{
-      "gpuaas forecast: weekly GPU-hour demand per class from a job history (a trace: "
-      "`gpuaas trace export` or `import`), with trend and seasonality; the first week it "
-      "exceeds what the cluster can serve and the date to order by. The model: "
-      "src/sim/forecast.h, docs/simulator.md."};
+      "gpuaas forecast: weekly GPU-hour demand per class from a job history, with trend and "
+      "seasonality; the first week it exceeds what the fleet can serve and the date to order by. "
+      "Offline from a trace (--trace and --cluster: `gpuaas trace export` or `import`), or from "
+      "the server's own history and inventory (--server, or GPUAAS_URL set and no --trace; "
+      "platform admins). The model: src/sim/forecast.h, docs/simulator.md."};
   app.name("gpuaas forecast");
-  std::string trace, cluster_text, lead_text = "0", start_text = "2026-01-01";
+  std::string trace, cluster_text, lead_text = "0", start_text = "2026-01-01", report_dir;
+  std::string url, token, only_class;
+  bool server = false;
   sim::ForecastOptions o;
   bool json = false;
-  app.add_option("--trace", trace, "the history as a trace CSV")->type_name("FILE")->required();
-  app.add_option("--cluster", cluster_text, "today's fleet, e.g. h200:8x4,l40s:4x6")
-      ->type_name("SPEC")
-      ->required();
-  app.add_option("--lead-time", lead_text, "suppliers' delivery time, e.g. 120d")
+  app.add_option("--trace", trace, "offline: the history as a trace CSV")->type_name("FILE");
+  app.add_option("--cluster", cluster_text, "offline: today's fleet, e.g. h200:8x4,l40s:4x6")
+      ->type_name("SPEC");
+  app.add_flag("--server", server,
+               "ask the server (GET /api/v1/forecast): its job history, its inventory");
+  app.add_option("--url", url, "server URL (env GPUAAS_URL, default http://127.0.0.1:8080)")
+      ->type_name("URL");
+  app.add_option("--token", token, "API token of a platform admin (env GPUAAS_TOKEN)")
+      ->type_name("T");
+  app.add_option("--class", only_class, "only this GPU class (\"any\": untyped jobs)")
+      ->type_name("CLASS");
+  app.add_option("--lead-time", lead_text, "suppliers' delivery time, e.g. 120d or 12w")
       ->type_name("DURATION");
   app.add_option("--horizon-weeks", o.horizon_weeks, "weeks to project (default 52)")
       ->type_name("N");
@@ -569,29 +671,83 @@ int RunForecastCommand(int argc, char** argv) {
                  "share of the fleet's GPU-hours demand may use before it counts as exceeded "
                  "(default 0.8)")
       ->type_name("U");
+  app.add_option("--growth", o.growth,
+                 "extra demand expected beyond the trend, applied to the projection (1.3 = "
+                 "+30%; default 1)")
+      ->type_name("X");
   app.add_option("--start", start_text,
-                 "the date of the trace's second 0 (default 2026-01-01; `trace export` starts at "
-                 "the first submission)")
+                 "offline: the date of the trace's second 0 (default 2026-01-01; `trace export` "
+                 "starts at the first submission)")
       ->type_name("DATE");
+  app.add_option("--report", report_dir,
+                 "also write DIR/index.html: per class, demand so far and projected against "
+                 "capacity, the week it is exceeded and the order-by date, for managers")
+      ->type_name("DIR");
   app.add_flag("--json", json, "print JSON");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  auto cluster = sim::ParseClusterSpec(cluster_text, DefaultGpuClasses());
-  if (!cluster.ok()) return Fail(cluster.status().message(), 2);
+  const char* env_url = std::getenv("GPUAAS_URL");
+  if (!server && trace.empty() && (!url.empty() || (env_url && *env_url))) server = true;
+  if (server && !trace.empty()) return Fail("give either --trace (offline) or --server", 2);
+  if (!server && (trace.empty() || cluster_text.empty())) {
+    return Fail(
+        "give --trace FILE and --cluster SPEC (offline), or --server / GPUAAS_URL to ask the "
+        "server",
+        2);
+  }
   auto lead = ParseDurationSeconds(lead_text);
-  if (!lead.ok()) return Fail("--lead-time: expected e.g. 90d", 2);
+  if (!lead.ok()) return Fail("--lead-time: expected e.g. 90d or 12w", 2);
   o.lead_time_s = *lead;
-  auto start = ParseRfc3339(start_text);
-  if (!start.ok()) return Fail("--start: expected YYYY-MM-DD", 2);
-  std::ifstream file(trace, std::ios::in | std::ios::binary);
-  if (!file) return Fail("cannot open trace " + trace);
-  sim::TraceReader reader(file, trace);
-  auto f = sim::Forecast(reader, *cluster, o);
-  if (!f.ok()) return Fail(f.status().message(), 2);
-  std::cout << (json ? sim::ForecastJson(*f, *start) : sim::ForecastTable(*f, *start));
+  std::vector<sim::ClassForecast> classes;
+  sim::ForecastPage page;
+  std::string out_text;
+  if (server) {
+    if (url.empty()) url = env_url && *env_url ? env_url : "http://127.0.0.1:8080";
+    if (token.empty()) {
+      const char* t = std::getenv("GPUAAS_TOKEN");
+      token = t ? t : "";
+    }
+    auto f = AskServer(url, token, o, only_class);
+    if (!f.ok()) {
+      return Fail(f.status().message(), f.status().code() == Code::kInvalidArgument ? 2 : 1);
+    }
+    classes = std::move(f->classes);
+    page.source = "the platform's job history at " + url;
+    page.origin = f->origin;
+    page.today = f->now;
+    if (classes.empty()) std::cerr << "forecast: no ended job in the history yet\n";
+    out_text = json ? f->raw + "\n" : sim::ForecastTable(classes, f->origin);
+  } else {
+    auto cluster = sim::ParseClusterSpec(cluster_text, DefaultGpuClasses());
+    if (!cluster.ok()) return Fail(cluster.status().message(), 2);
+    auto start = ParseRfc3339(start_text);
+    if (!start.ok()) return Fail("--start: expected YYYY-MM-DD", 2);
+    std::ifstream file(trace, std::ios::in | std::ios::binary);
+    if (!file) return Fail("cannot open trace " + trace);
+    sim::TraceReader reader(file, trace);
+    auto f = sim::Forecast(reader, *cluster, o);
+    if (!f.ok()) return Fail(f.status().message(), 2);
+    if (!only_class.empty()) {
+      for (sim::ClassForecast& c : *f) {
+        if (c.gpu_class == only_class) classes.push_back(std::move(c));
+      }
+    } else {
+      classes = std::move(f).value();
+    }
+    page.source = trace;
+    page.origin = *start;
+    out_text = json ? sim::ForecastJson(classes, *start) : sim::ForecastTable(classes, *start);
+  }
+  if (!report_dir.empty()) {
+    page.options = o;
+    Status s = sim::WriteReport(report_dir, sim::ForecastReportHtml(page, classes));
+    if (!s.ok()) return Fail(s.message());
+    std::fprintf(stderr, "forecast: report written to %s/index.html\n", report_dir.c_str());
+  }
+  std::cout << out_text;
   std::cout.flush();
   return std::cout ? 0 : 1;
 }

@@ -29,6 +29,12 @@ Result<std::vector<ClassForecast>> Forecast(JobSource& source, const ClusterSpec
     return InvalidArgument("max utilization must be in (0, 1]");
   }
   if (options.lead_time_s < 0) return InvalidArgument("lead time must be >= 0");
+  if (!(options.growth > 0 && options.growth <= 100)) {
+    return InvalidArgument("growth must be in (0, 100]");
+  }
+  if (options.history_end_s < 0 || options.history_end_s / kWeekS >= 100000) {
+    return InvalidArgument("history end out of range");
+  }
   std::map<std::string, std::vector<double>> weekly;
   int64_t weeks = 0;
   TraceJob job;
@@ -44,6 +50,7 @@ Result<std::vector<ClassForecast>> Forecast(JobSource& source, const ClusterSpec
     v[w] += static_cast<double>(job.gpus) * static_cast<double>(job.duration_s) / 3600.0;
   }
   if (weeks == 0) return InvalidArgument("the history has no jobs");
+  if (options.history_end_s > 0) weeks = std::max(weeks, options.history_end_s / kWeekS + 1);
   std::vector<ClassForecast> out;
   for (auto& [cls, hist] : weekly) {
     hist.resize(weeks, 0.0);
@@ -80,7 +87,7 @@ Result<std::vector<ClassForecast>> Forecast(JobSource& source, const ClusterSpec
       const int64_t w = weeks + h;
       double p = a + b * static_cast<double>(w);
       if (f.season_weeks > 0) p += season[w % f.season_weeks];
-      p = std::max(p, 0.0);
+      p = std::max(p * options.growth, 0.0);
       f.projection.push_back(p);
       if (f.exceed_week < 0 && p > f.capacity) f.exceed_week = static_cast<int>(w);
     }

@@ -9,7 +9,7 @@
 //   trend: least-squares line through the weekly demand;
 //   seasonality: with a season of P weeks (P = 52 with at least 104 weeks of history, else 4
 //   with at least 8, else none), the mean residual of each week-of-season is added back;
-//   projection of week w = a + b w + s[w mod P], never below 0.
+//   projection of week w = (a + b w + s[w mod P]) x growth, never below 0.
 // Capacity of a class = its GPUs in the cluster x 168 h x max_utilization (default 0.8: a fleet
 // run fuller than that queues badly); "any" is compared with the whole fleet. The exceed week
 // is the first projected week (after the history) above capacity; order_by = its start minus
@@ -41,6 +41,12 @@ struct ForecastOptions {
   int horizon_weeks = 52;
   double max_utilization = 0.8;
   int64_t lead_time_s = 0;
+  // Extra demand expected beyond the fitted trend (1.3 = +30%), applied to the projection:
+  // (0, 100].
+  double growth = 1.0;
+  // When > 0, the history runs at least to this trace second (weeks without jobs count as 0):
+  // the server passes "now", so that quiet recent weeks pull the trend down.
+  int64_t history_end_s = 0;
 };
 
 Result<std::vector<ClassForecast>> Forecast(JobSource& source, const ClusterSpec& cluster,

@@ -69,6 +69,7 @@ std::vector<TraceJob> TraceFromJobs(const std::vector<Job>& jobs,
   std::vector<TraceJob> out;
   out.reserve(rows.size());
   const Millis origin = rows.empty() ? 0 : rows.front().submit;
+  stats->origin = origin;
   for (Row& r : rows) {
     r.job.submit_s = (r.submit - origin) / 1000;
     out.push_back(std::move(r.job));

@@ -30,6 +30,7 @@ struct ExportStats {
   int64_t not_ended = 0;    // queued, starting, running, or ended without running
   int64_t allocations = 0;  // allocations skipped
   int64_t exported = 0;
+  Millis origin = 0;  // submitted_at of the earliest kept job: the trace's second 0
 };
 
 std::vector<TraceJob> TraceFromJobs(const std::vector<Job>& jobs,

@@ -9,100 +9,32 @@
 #include "base/html.h"
 #include "base/time.h"
 #include "sim/results_format.h"
+#include "sim/svg_plot.h"
 
 namespace gpuaas::sim {
 namespace {
 
-// Fixed palette: one colour per class / policy, in order.
-constexpr const char* kColours[] = {"#1f6fb4", "#e07b1a", "#2e9b48", "#c23b3b",
-                                    "#7d4fb0", "#8c6239", "#d04fa5", "#6b6b6b"};
-const char* Colour(size_t i) { return kColours[i % (sizeof kColours / sizeof kColours[0])]; }
-
-// A duration for people: "45 s", "12 min", "3.4 h", "2.1 days".
-std::string Human(double s) {
-  if (s < 90) return Fixed(s, 0) + " s";
-  if (s < 5400) return Fixed(s / 60, 0) + " min";
-  if (s < 2 * 86400) return Fixed(s / 3600, 1) + " h";
-  return Fixed(s / 86400, 1) + " days";
-}
-
-std::string Money(MicroEur m) { return Fixed(static_cast<double>(m) / 1e6, 0) + " EUR"; }
-
 double Percentile(std::vector<int64_t>& v, double p) { return PercentileSeconds(v, p); }
 
-// A "nice" axis maximum >= v (1, 2, 5 x 10^k).
-double NiceMax(double v) {
-  if (v <= 0) return 1;
-  double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 5.0, 10.0}) {
-    if (m * p >= v) return m * p;
-  }
-  return 10 * p;
-}
-
-struct Series {
-  std::string id;     // data-series attribute (tests, tools)
-  std::string label;  // legend
-  std::vector<double> y;
-};
+std::string Human(double s) { return HumanDuration(s); }
+std::string Money(MicroEur m) { return HumanMoney(m); }
 
 // A line chart over bins: x = time from the start in days (or hours for short replays).
 std::string LineChart(const std::string& title, const std::string& y_label,
-                      const std::vector<Series>& series, int64_t bin_s, double y_max) {
-  const int W = 720, H = 256, L = 60, R = 12, T = 44, B = 40;
+                      std::vector<PlotSeries> series, int64_t bin_s, double y_max) {
   size_t n = 0;
-  for (const Series& s : series) n = std::max(n, s.y.size());
-  for (const Series& s : series) {
-    for (double v : s.y) y_max = std::max(y_max, v);
-  }
-  y_max = NiceMax(y_max);
+  for (const PlotSeries& s : series) n = std::max(n, s.y.size());
   const double span_s = static_cast<double>(std::max<size_t>(n, 1)) * static_cast<double>(bin_s);
   const bool days = span_s >= 2 * 86400;
-  const double unit = days ? 86400.0 : 3600.0;
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(W) +
-                    " " + std::to_string(H) + "\" role=\"img\" aria-label=\"" + HtmlEscape(title) +
-                    "\">\n";
-  svg += "<text x=\"" + std::to_string(L) + "\" y=\"16\" class=\"t\">" + HtmlEscape(title) +
-         "</text>\n";
-  const double pw = W - L - R, ph = H - T - B;
-  for (int k = 0; k <= 4; ++k) {
-    const double y = T + ph - ph * k / 4.0;
-    svg += "<line x1=\"" + std::to_string(L) + "\" x2=\"" + std::to_string(W - R) + "\" y1=\"" +
-           Fixed(y, 1) + "\" y2=\"" + Fixed(y, 1) + "\" class=\"g\"/>";
-    svg += "<text x=\"" + std::to_string(L - 6) + "\" y=\"" + Fixed(y + 4, 1) +
-           "\" class=\"a\" text-anchor=\"end\">" + Fixed(y_max * k / 4.0, y_max < 4 ? 2 : 0) +
-           "</text>\n";
-  }
-  const double x_end = span_s / unit;
-  const double step = NiceMax(x_end / 6.0);
-  for (double x = 0; x <= x_end + 1e-9; x += step) {
-    const double px = L + pw * x / std::max(x_end, 1e-9);
-    svg += "<text x=\"" + Fixed(px, 1) + "\" y=\"" + std::to_string(H - B + 16) +
-           "\" class=\"a\" text-anchor=\"middle\">" + Fixed(x, step < 1 ? 1 : 0) + "</text>";
-  }
-  svg += "<text x=\"" + Fixed(L + pw / 2, 1) + "\" y=\"" + std::to_string(H - 6) +
-         "\" class=\"a\" text-anchor=\"middle\">" + (days ? "days" : "hours") +
-         " since the trace's start</text>\n";
-  svg += "<text x=\"12\" y=\"" + Fixed(T + ph / 2, 1) +
-         "\" class=\"a\" text-anchor=\"middle\" transform=\"rotate(-90 12 " + Fixed(T + ph / 2, 1) +
-         ")\">" + HtmlEscape(y_label) + "</text>\n";
-  for (size_t si = 0; si < series.size(); ++si) {
-    const Series& s = series[si];
-    std::string pts;
-    for (size_t i = 0; i < s.y.size(); ++i) {
-      const double px = L + pw * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
-      const double py = T + ph - ph * std::min(s.y[i], y_max) / y_max;
-      pts += (i ? " " : "") + Fixed(px, 1) + "," + Fixed(py, 1);
-    }
-    svg += "<polyline data-series=\"" + HtmlEscape(s.id) + "\" fill=\"none\" stroke=\"" +
-           Colour(si) + "\" stroke-width=\"1.6\" points=\"" + pts + "\"/>\n";
-    svg += "<rect x=\"" + std::to_string(L + 180 * static_cast<int>(si)) + "\" y=\"22\" " +
-           "width=\"10\" height=\"10\" fill=\"" + Colour(si) + "\"/><text x=\"" +
-           std::to_string(L + 14 + 180 * static_cast<int>(si)) + "\" y=\"31\" class=\"a\">" +
-           HtmlEscape(s.label) + "</text>\n";
-  }
-  svg += "</svg>\n";
-  return svg;
+  LineChartSpec spec;
+  spec.title = title;
+  spec.y_label = y_label;
+  spec.x_label = std::string(days ? "days" : "hours") + " since the trace's start";
+  spec.series = std::move(series);
+  spec.points = n;
+  spec.x_per_point = static_cast<double>(bin_s) / (days ? 86400.0 : 3600.0);
+  spec.y_max = y_max;
+  return sim::LineChart(spec);
 }
 
 // Horizontal box plot of waits per entity on a log scale (1 min .. the largest).
@@ -160,31 +92,11 @@ std::string WaitChart(const std::vector<WaitDistribution>& waits) {
 
 // Horizontal bars: cost per entity.
 std::string CostChart(const std::vector<EntityMetrics>& entities) {
-  const int W = 720, L = 150, R = 110, row = 22, T = 28;
-  const int H = T + row * static_cast<int>(entities.size()) + 10;
-  MicroEur top = 1;
-  for (const EntityMetrics& e : entities) top = std::max(top, e.cost);
-  const double pw = W - L - R;
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(W) +
-                    " " + std::to_string(H) +
-                    "\" role=\"img\" aria-label=\"cost per entity\">\n<text x=\"" +
-                    std::to_string(L) +
-                    "\" y=\"16\" class=\"t\">Cost per entity (price book "
-                    "rates x GPU-hours)</text>\n";
-  for (size_t i = 0; i < entities.size(); ++i) {
-    const EntityMetrics& e = entities[i];
-    const int y = T + row * static_cast<int>(i);
-    const double w = pw * static_cast<double>(e.cost) / static_cast<double>(top);
-    svg += "<g data-cost=\"" + HtmlEscape(e.name) + "\"><text x=\"" + std::to_string(L - 8) +
-           "\" y=\"" + std::to_string(y + 15) + "\" class=\"a\" text-anchor=\"end\">" +
-           HtmlEscape(e.name) + "</text><rect x=\"" + std::to_string(L) + "\" y=\"" +
-           std::to_string(y + 3) + "\" width=\"" + Fixed(std::max(w, 1.0), 1) + "\" height=\"" +
-           std::to_string(row - 6) + "\" fill=\"#2e9b48\"/><text x=\"" +
-           Fixed(L + std::max(w, 1.0) + 6, 1) + "\" y=\"" + std::to_string(y + 15) +
-           "\" class=\"a\">" + Money(e.cost) + "</text></g>\n";
+  std::vector<BarRow> rows;
+  for (const EntityMetrics& e : entities) {
+    rows.push_back({e.name, e.name, static_cast<double>(e.cost), Money(e.cost)});
   }
-  svg += "</svg>\n";
-  return svg;
+  return BarChart("Cost per entity (price book rates x GPU-hours)", rows, "#2e9b48", "data-cost");
 }
 
 }  // namespace
@@ -302,16 +214,7 @@ PolicyReport ReportCollector::Finish(PolicyMetrics metrics,
 
 std::string ReportHtml(const std::string& trace, const std::string& cluster,
                        const std::vector<PolicyReport>& reports) {
-  std::string h =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>GPUaaS "
-      "simulation: " +
-      HtmlEscape(trace) +
-      "</title>\n<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:24px "
-      "auto;color:#222;padding:0 12px}table{border-collapse:collapse;margin:8px "
-      "0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f2f2f2}"
-      "td:first-child,th:first-child{text-align:left}svg{width:100%;height:auto;margin:8px 0}"
-      ".t{font-size:13px;font-weight:600}.a{font-size:11px;fill:#444}.g{stroke:#e4e4e4}"
-      "p.note{color:#555;font-size:14px}</style></head><body>\n";
+  std::string h = PageStart("GPUaaS simulation: " + trace);
   h += "<h1>What-if replay: " + HtmlEscape(trace) + "</h1>\n<p class=\"note\">The jobs of <b>" +
        HtmlEscape(trace) + "</b> replayed on the cluster <b>" + HtmlEscape(cluster) +
        "</b> through the platform's own scheduler under a virtual clock. <i>Wait</i> is the time "
@@ -332,7 +235,7 @@ std::string ReportHtml(const std::string& trace, const std::string& cluster,
     const PolicyMetrics& m = r.metrics;
     h += "<section data-policy=\"" + HtmlEscape(m.policy) + "\">\n<h2>Policy " +
          HtmlEscape(m.policy) + "</h2>\n";
-    std::vector<Series> queued, util;
+    std::vector<PlotSeries> queued, util;
     for (size_t c = 0; c < r.classes.size(); ++c) {
       queued.push_back({"queue-" + r.classes[c], r.classes[c] + " (jobs waiting)", r.queued[c]});
       std::vector<double> pct;
@@ -361,8 +264,9 @@ std::string ReportHtml(const std::string& trace, const std::string& cluster,
     }
     h += "</table>\n</section>\n";
   }
-  h += "<p class=\"note\">Generated by <code>gpuaas simulate --report</code>; the same trace, "
-       "cluster and seed give the same page.</p>\n</body></html>\n";
+  h += PageEnd(
+      "Generated by <code>gpuaas simulate --report</code>; the same trace, cluster and seed give "
+      "the same page.");
   return h;
 }
 
