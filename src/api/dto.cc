@@ -137,6 +137,21 @@ json::object JobJson(const Job& j, const Platform& p) {
       {"cost", Money(p.JobCost(j))},
       {"estimated_cost", Money(p.EstimatedJobCost(j))},
   };
+  // Every node of the job, in rank order (one for a single-node job; several for a multi-node
+  // gang); node and gpu_ids above are rank 0's. Empty while queued.
+  json::array nodes, slices;
+  int rank = 0;
+  for (const Allocation* a : p.PartsOf(j)) {
+    const Node* n = p.FindNodeById(a->node);
+    json::string name = n ? json::string(n->name) : json::string(std::to_string(a->node));
+    nodes.emplace_back(name);
+    slices.emplace_back(json::object{{"rank", rank++},
+                                     {"node", name},
+                                     {"gpu_ids", IntArray(a->devices)},
+                                     {"released", a->end != 0}});
+  }
+  o["nodes"] = std::move(nodes);
+  o["slices"] = std::move(slices);
   if (auto t = p.JobTelemetryOf(j)) {
     o["telemetry"] = json::object{{"avg_util_pct", std::round(t->avg_util_pct() * 10) / 10},
                                   {"peak_mem_mb", t->peak_mem_mb},

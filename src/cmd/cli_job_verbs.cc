@@ -57,13 +57,41 @@ std::string JobWord(const json::object& job) {
 
 }  // namespace
 
-std::string FormatJob(const json::object& job) {
-  return FormatKeyValues(
-      job, {"id",        "name",       "kind",           "state",           "entity",
-            "user",      "gpus",       "gpu_types",      "gpu_type",        "node",
-            "gpu_ids",   "walltime_s", "submitted_at",   "started_at",      "finished_at",
-            "exit_code", "cost",       "queue_position", "estimated_start", "reason",
-            "url"});
+std::string FormatJob(const json::object& job_in) {
+  // The devices of every node, e.g. "n1:0,1,2,3 n2:0,1" (a multi-node gang has several).
+  json::object job = job_in;
+  if (const json::value* sl = job_in.if_contains("slices"); sl && sl->is_array()) {
+    std::string parts;
+    for (const json::value& s : sl->get_array()) {
+      if (!s.is_object()) continue;
+      const json::object& o = s.get_object();
+      parts += (parts.empty() ? "" : " ") + Field(o, "node") + ":" + Field(o, "gpu_ids");
+    }
+    job["slices"] = parts;
+  }
+  return FormatKeyValues(job, {"id",
+                               "name",
+                               "kind",
+                               "state",
+                               "entity",
+                               "user",
+                               "gpus",
+                               "gpu_types",
+                               "gpu_type",
+                               "node",
+                               "gpu_ids",
+                               "nodes",
+                               "slices",
+                               "walltime_s",
+                               "submitted_at",
+                               "started_at",
+                               "finished_at",
+                               "exit_code",
+                               "cost",
+                               "queue_position",
+                               "estimated_start",
+                               "reason",
+                               "url"});
 }
 
 int RunSubmit(const VerbContext& c) {
@@ -117,7 +145,8 @@ int RunSubmit(const VerbContext& c) {
   }
   if (!a.entity.empty()) body["entity"] = a.entity;
   if (!a.priority.empty()) {
-    if (Status s = ValidateChoice(a.priority, "--priority", {"production", "standard", "best-effort"});
+    if (Status s =
+            ValidateChoice(a.priority, "--priority", {"production", "standard", "best-effort"});
         !s.ok())
       return c.UsageError(s);
     body["priority_class"] = a.priority;

@@ -54,6 +54,7 @@ Result<std::string> Platform::Start() {
   }
   for (auto& a : st.allocations) {
     next_alloc_ = std::max(next_alloc_, a.id + 1);
+    parts_[a.job].push_back(a.id);  // ids ascend in rank order (a gang's parts are made so)
     allocations_[a.id] = std::move(a);
   }
   ledger_ = std::move(st.usage);

@@ -89,6 +89,10 @@ class Platform {
   // Cost so far (final: total) of a job.
   MicroEur JobCost(const Job& job) const;
   bool IsReleasing(const Job& job) const;
+  // The parts of a placed job, one allocation per node, in rank order: rank 0 is job.node,
+  // job.gpu_ids and job.allocation; a multi-node gang has several (docs/scheduling.md). Empty
+  // while queued. Pointers are valid until the next state change.
+  std::vector<const Allocation*> PartsOf(const Job& job) const;
   // The job's log file, or "" if none is kept.
   std::string LogPath(JobId id) const;
 
@@ -109,10 +113,9 @@ class Platform {
   // --- telemetry (GPU samples from the heartbeats; aggregates per allocation)
   const TelemetryStore& telemetry() const { return telemetry_; }
   // The job's GPU telemetry (average utilisation, peak memory, energy, idle time) while it
-  // holds devices and after (bounded memory); nullopt when none was sampled.
-  std::optional<JobTelemetry> JobTelemetryOf(const Job& job) const {
-    return job.allocation ? telemetry_.Job(job.allocation) : std::nullopt;
-  }
+  // holds devices and after (bounded memory); nullopt when none was sampled. A multi-node
+  // gang's covers every part (sums; the peak memory is the highest of any device).
+  std::optional<JobTelemetry> JobTelemetryOf(const Job& job) const;
 
   // --- usage
   Result<std::vector<EntityUsage>> Usage(const Principal& p, EntityId entity, Millis from,
@@ -295,6 +298,16 @@ class Platform {
   std::set<NodeId> node_dirty_;  // desired set changed while no long poll was held
   // Allocations an agent has reported at least once (so their absence later means "lost").
   std::set<AllocationId> agent_known_;
+  // Multi-node gangs: every job's allocations in rank order (one per node; a single-node job
+  // has one), and the parts an agent has reported running (the job runs once all have).
+  std::map<JobId, std::vector<AllocationId>> parts_;
+  std::set<AllocationId> part_running_;
+  // Open parts of a job other than `except`; a part's rank (its position in parts_, 0 if none).
+  bool OtherPartsOpen(const Job& job, AllocationId except) const;
+  int RankOf(const Job& job, AllocationId part) const;
+  // Nodes holding open parts of the gangs a batch ends (final jobs with several parts), except
+  // `except`: they must be told at once to stop their parts.
+  std::set<NodeId> GangNodesToStop(const std::vector<Mutation>& batch, NodeId except) const;
   // Devices an agent reports busy with workloads we no longer hold (being stopped): never
   // given to anyone until the agent stops reporting them.
   std::map<NodeId, std::set<int>> foreign_busy_;

@@ -78,8 +78,9 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
   if (req.environment.size() > 64 || (!req.environment.empty() && !IsValidName(req.environment))) {
     return FailedPrecondition("environment '" + req.environment + "' is not a valid name");
   }
-  // Can it ever run? Some acceptable class must have a node big enough (when such nodes are
-  // known) and a quota that admits it.
+  // Can it ever run? Some acceptable class must have enough GPUs (when its nodes are known) and
+  // a quota that admits it. A job larger than every node of the class runs as a multi-node
+  // gang (docs/scheduling.md), so the cluster's total counts; a notebook keeps to one node.
   const Entity& e = entities_.at(entity);
   std::vector<std::string> classes = req.gpu_types;
   if (classes.empty()) {
@@ -93,14 +94,21 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
       continue;
     }
     int biggest = -1;  // -1: no node of the class known yet
+    int total = 0;
     for (const auto& [id, n] : nodes_) {
       int count = 0;
       for (const auto& g : n.gpus) count += g.gpu_class == cls;
       if (count > 0) biggest = std::max(biggest, count);
+      total += count;
     }
-    if (biggest >= 0 && biggest < req.gpus) {
-      why = "no node has " + std::to_string(req.gpus) + " GPUs of class " + cls +
-            " (largest: " + std::to_string(biggest) + ")";
+    if (biggest >= 0 && req.kind == JobKind::kNotebook && biggest < req.gpus) {
+      why = "a notebook runs on one node and no node has " + std::to_string(req.gpus) +
+            " GPUs of class " + cls + " (largest: " + std::to_string(biggest) + ")";
+      continue;
+    }
+    if (biggest >= 0 && total < req.gpus) {
+      why = "the cluster has " + std::to_string(total) + " GPUs of class " + cls + ", not " +
+            std::to_string(req.gpus);
       continue;
     }
     return Status::Ok();
@@ -173,7 +181,8 @@ void Platform::CancelJob(const Principal& p, JobId id, Done<Job> done) {
   }
   std::vector<Mutation> batch;
   const Millis now = clock_.Now();
-  NodeId node = j.node;
+  std::set<NodeId> nodes;  // every part's node (a multi-node gang has several)
+  for (const Allocation* a : PartsOf(j)) nodes.insert(a->node);
   if (j.state == JobState::kQueued) {
     queued_.erase(j.id);
     queue_info_.erase(j.id);
@@ -186,8 +195,8 @@ void Platform::CancelJob(const Principal& p, JobId id, Done<Job> done) {
     j.reason = "cancelled by " + p.name;
     batch.push_back(j);
   }
-  Persist(std::move(batch), [this, id, node, done = std::move(done)] {
-    if (node != 0) WakeNode(node);
+  Persist(std::move(batch), [this, id, nodes, done = std::move(done)] {
+    for (NodeId n : nodes) WakeNode(n);
     done(jobs_.at(id));
   });
 }
@@ -225,21 +234,62 @@ const QueueInfo* Platform::GetQueueInfo(JobId id) const {
 }
 
 MicroEur Platform::JobCost(const Job& job) const {
-  if (job.allocation == 0) return 0;
-  auto it = allocations_.find(job.allocation);
-  if (it != allocations_.end()) {
-    const Allocation& a = it->second;
-    Millis end = a.end != 0 ? a.end : std::max(clock_.Now(), a.start);
-    return IntervalCost(static_cast<int>(a.devices.size()), a.start, end, a.gpu_class,
-                        job.priority_class, prices_);
+  MicroEur cost = 0;
+  for (const Allocation* a : PartsOf(job)) {  // every node of a gang
+    Millis end = a->end != 0 ? a->end : std::max(clock_.Now(), a->start);
+    cost += IntervalCost(static_cast<int>(a->devices.size()), a->start, end, a->gpu_class,
+                         job.priority_class, prices_);
   }
-  return 0;
+  return cost;
 }
 
 bool Platform::IsReleasing(const Job& job) const {
-  if (job.allocation == 0 || !IsFinal(job.state)) return false;
-  auto it = allocations_.find(job.allocation);
-  return it != allocations_.end() && it->second.end == 0;
+  if (!IsFinal(job.state)) return false;
+  for (const Allocation* a : PartsOf(job)) {
+    if (a->end == 0) return true;
+  }
+  return false;
+}
+
+std::vector<const Allocation*> Platform::PartsOf(const Job& job) const {
+  std::vector<const Allocation*> out;
+  if (auto p = parts_.find(job.id); p != parts_.end()) {
+    for (AllocationId id : p->second) {
+      if (auto it = allocations_.find(id); it != allocations_.end()) out.push_back(&it->second);
+    }
+  } else if (auto it = allocations_.find(job.allocation); it != allocations_.end()) {
+    out.push_back(&it->second);
+  }
+  return out;
+}
+
+bool Platform::OtherPartsOpen(const Job& job, AllocationId except) const {
+  for (const Allocation* a : PartsOf(job)) {
+    if (a->id != except && a->end == 0) return true;
+  }
+  return false;
+}
+
+int Platform::RankOf(const Job& job, AllocationId part) const {
+  auto p = parts_.find(job.id);
+  if (p == parts_.end()) return 0;
+  auto it = std::find(p->second.begin(), p->second.end(), part);
+  return it == p->second.end() ? 0 : static_cast<int>(it - p->second.begin());
+}
+
+std::set<NodeId> Platform::GangNodesToStop(const std::vector<Mutation>& batch,
+                                           NodeId except) const {
+  std::set<NodeId> out;
+  for (const Mutation& m : batch) {
+    const Job* j = std::get_if<Job>(&m);
+    if (j == nullptr || !IsFinal(j->state)) continue;
+    auto p = parts_.find(j->id);
+    if (p == parts_.end() || p->second.size() < 2) continue;
+    for (const Allocation* a : PartsOf(*j)) {
+      if (a->end == 0 && a->node != except) out.insert(a->node);
+    }
+  }
+  return out;
 }
 
 std::string Platform::LogPath(JobId id) const {
@@ -293,6 +343,7 @@ JobId Platform::ResubmitJob(const Job& job, const std::string& reason,
 
 void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutation>& batch) {
   if (alloc.end != 0) return;
+  part_running_.erase(alloc.id);
   alloc.end = std::max(end, alloc.start);
   batch.push_back(alloc);
   UsageRecord r{alloc.id,    alloc.job,       alloc.entity,

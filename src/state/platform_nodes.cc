@@ -178,8 +178,11 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
     }
   }
   if (changed) batch.push_back(node);
+  // A multi-node gang this report ended: its other nodes stop their parts now.
+  std::set<NodeId> gang_nodes = GangNodesToStop(batch, id);
 
-  auto answer = [this, id, wait_ms, freed, changed, done = std::move(done)]() mutable {
+  auto answer = [this, id, wait_ms, freed, changed, gang_nodes, done = std::move(done)]() mutable {
+    for (NodeId n : gang_nodes) WakeNode(n);
     if (freed || changed) RequestSchedulePass();
     // A change made while no poll was held (node_dirty_) is answered at once.
     if (wait_ms <= 0 || stopping_ || node_dirty_.erase(id) > 0) return done(DesiredFor(id));
@@ -207,7 +210,11 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
   agent_known_.insert(a.id);
   auto clamp = [&](Millis t) { return std::clamp(t == 0 ? now : t, a.start, now); };
   if (w.state == "running") {
-    if (j.state == JobState::kStarting) {
+    part_running_.insert(a.id);
+    // A multi-node gang runs once every part has started.
+    bool all = true;
+    for (const Allocation* p : PartsOf(j)) all = all && part_running_.count(p->id);
+    if (j.state == JobState::kStarting && all) {
       j.state = JobState::kRunning;
       j.started_at = clamp(w.started_at);
       j.reason.clear();
@@ -248,7 +255,24 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
                    : "ended without an exit code" + (w.message.empty() ? "" : ": " + w.message);
     }
   }
-  FinalizeJob(j, st, end, reason, w.exit_code, batch);
+  std::optional<int> exit_code = w.exit_code;
+  if (OtherPartsOpen(j, a.id)) {
+    // A part of a multi-node gang. One that succeeds leaves the others running: the job
+    // succeeds when every part has. One that fails ends the job (the others are stopped).
+    std::string part = "node " + node.name + " (rank " + std::to_string(RankOf(j, a.id)) + ")";
+    if (!IsFinal(j.state) && st == JobState::kSucceeded) {
+      j.reason = part + " finished; waiting for the other nodes";
+      batch.push_back(j);
+      FinishAllocation(a, end, batch);
+      agent_known_.erase(a.id);
+      return true;
+    }
+    if (!IsFinal(j.state)) reason = part + ": " + reason + "; the other nodes are stopped";
+  }
+  if (IsFinal(j.state) && PartsOf(j).size() > 1 && j.exit_code) {
+    exit_code.reset();  // the part that ended the gang gave its exit code
+  }
+  FinalizeJob(j, st, end, reason, exit_code, batch);
   FinishAllocation(a, end, batch);
   agent_known_.erase(a.id);
   return true;
@@ -295,13 +319,27 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     const Job& j = jobs_.at(a.job);
     if (IsFinal(j.state)) {
       // Cancelled, preempted or lost: the agent must stop it, with this stop's grace.
-      d.stopping[aid] = j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000
-                                                        : config_.grace_ms;
+      d.stopping[aid] =
+          j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000 : config_.grace_ms;
       continue;
     }
     Assignment w;
     w.job = j.id;
     w.allocation = aid;
+    // Where this part is in its job (docs/agent.md): rank 0 of 1 for a single-node job.
+    const std::vector<const Allocation*> parts = PartsOf(j);
+    std::string nodes;
+    for (const Allocation* p : parts) {
+      const Node* pn = FindNodeById(p->node);
+      nodes += (nodes.empty() ? "" : ",") + (pn ? pn->name : std::to_string(p->node));
+    }
+    w.env["GPUAAS_NODE_RANK"] = std::to_string(RankOf(j, aid));
+    w.env["GPUAAS_NUM_NODES"] = std::to_string(std::max<size_t>(1, parts.size()));
+    w.env["GPUAAS_NODES"] = nodes;
+    w.env["GPUAAS_MASTER_ADDR"] = nodes.substr(0, nodes.find(','));
+    w.env["GPUAAS_MASTER_PORT"] = std::to_string(29500 + j.id % 1000);
+    w.env["GPUAAS_GPUS_PER_NODE"] = std::to_string(a.devices.size());
+    w.env["GPUAAS_WORLD_GPUS"] = std::to_string(j.gpus);
     w.command = j.command;
     if (w.command.empty()) w.command = {"sleep", "infinity"};
     const Entity* e = FindEntityById(j.entity);
@@ -372,7 +410,10 @@ void Platform::CheckNodeTimeouts() {
     foreign_busy_.erase(id);
   }
   if (batch.empty()) return;
-  Persist(std::move(batch), [this, freed] {
+  // Gangs with a part on a lost node: their other nodes stop their parts now.
+  std::set<NodeId> gang_nodes = GangNodesToStop(batch, 0);
+  Persist(std::move(batch), [this, freed, gang_nodes] {
+    for (NodeId n : gang_nodes) WakeNode(n);
     if (freed) RequestSchedulePass();
   });
 }

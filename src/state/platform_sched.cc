@@ -136,7 +136,7 @@ void Platform::RunSchedulePass() {
     auto jit = jobs_.find(pre.job);
     if (jit == jobs_.end() || IsFinal(jit->second.state) || jit->second.allocation == 0) continue;
     GLOG_INFO("preempting job {}: {}", pre.job, pre.reason);
-    touched.insert(jit->second.node);
+    for (const Allocation* a : PartsOf(jit->second)) touched.insert(a->node);  // every part
     PreemptJob(jit->second, pre.reason, batch);
   }
   if (plan.placements.empty()) {
@@ -160,29 +160,48 @@ void Platform::RunSchedulePass() {
     auto jit = jobs_.find(pl.job);
     if (jit == jobs_.end() || jit->second.state != JobState::kQueued) continue;
     Job& j = jit->second;
-    // Multi-node gangs are not wired into the state yet: the API refuses jobs larger than a node.
-    bool ok = static_cast<int>(pl.devices.size()) == j.gpus && nodes_.count(pl.node) &&
-              pl.slices.size() <= 1;
-    for (int d : pl.devices) ok = ok && !taken[pl.node].count(d);
-    if (!ok) {
+    // One slice per node; a multi-node gang has several. All or nothing: every slice on a known
+    // node (each node once), every device free, the sizes adding up to the job's.
+    std::vector<sched::Slice> slices = pl.slices;
+    if (slices.empty()) slices.push_back({pl.node, pl.devices});
+    bool ok = true;
+    int total = 0;
+    std::set<NodeId> seen;
+    for (const auto& sl : slices) {
+      std::set<int> devices(sl.devices.begin(), sl.devices.end());
+      ok = ok && nodes_.count(sl.node) && seen.insert(sl.node).second && !sl.devices.empty() &&
+           devices.size() == sl.devices.size();
+      for (int d : sl.devices) ok = ok && !taken[sl.node].count(d);
+      total += static_cast<int>(sl.devices.size());
+    }
+    if (!ok || total != j.gpus) {
       GLOG_ERROR("scheduler placed job {} on busy or wrong devices; ignoring that placement", j.id);
       continue;
     }
-    taken[pl.node].insert(pl.devices.begin(), pl.devices.end());
-    Allocation a{next_alloc_++, j.id, j.entity, j.user, pl.node, pl.gpu_class, pl.devices, now, 0};
-    allocations_[a.id] = a;
-    new_allocs.push_back(a.id);
+    std::vector<AllocationId>& parts = parts_[j.id];
+    parts.clear();
+    for (const auto& sl : slices) {
+      taken[sl.node].insert(sl.devices.begin(), sl.devices.end());
+      Allocation a{next_alloc_++, j.id,       j.entity, j.user, sl.node,
+                   pl.gpu_class,  sl.devices, now,      0};
+      allocations_[a.id] = a;
+      new_allocs.push_back(a.id);
+      parts.push_back(a.id);
+      batch.push_back(a);
+      touched.insert(sl.node);
+    }
+    if (slices.size() > 1) {
+      GLOG_INFO("job {}: {} GPUs as a gang over {} nodes", j.id, j.gpus, slices.size());
+    }
     j.state = JobState::kStarting;
     j.gpu_type = pl.gpu_class;
-    j.node = pl.node;
-    j.gpu_ids = pl.devices;
-    j.allocation = a.id;
+    j.node = slices[0].node;  // rank 0
+    j.gpu_ids = slices[0].devices;
+    j.allocation = parts[0];
     j.reason.clear();
     queued_.erase(j.id);
     queue_info_.erase(j.id);
-    batch.push_back(a);
     batch.push_back(j);
-    touched.insert(pl.node);
     ++placements_;
   }
   if (batch.empty()) return;

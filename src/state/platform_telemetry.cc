@@ -2,6 +2,7 @@
 // samples go to the TelemetryStore, attributed to the allocation holding each device; a device
 // reported unhealthy stops being schedulable (the scheduler skips unhealthy devices) and the
 // job holding it is failed with the reason, so that its agent stops it.
+#include <algorithm>
 #include <map>
 
 #include "base/log.h"
@@ -52,6 +53,25 @@ bool Platform::ApplyTelemetry(Node& node, const NodeReport& r, std::vector<Mutat
     failed = true;
   }
   return failed;
+}
+
+std::optional<JobTelemetry> Platform::JobTelemetryOf(const Job& job) const {
+  std::optional<JobTelemetry> out;
+  for (const Allocation* a : PartsOf(job)) {  // every node of a multi-node gang
+    std::optional<JobTelemetry> t = telemetry_.Job(a->id);
+    if (!t) continue;
+    if (!out) {
+      out = t;
+      continue;
+    }
+    out->samples += t->samples;
+    out->covered_ms += t->covered_ms;
+    out->util_pct_ms += t->util_pct_ms;
+    out->peak_mem_mb = std::max(out->peak_mem_mb, t->peak_mem_mb);
+    out->energy_uj += t->energy_uj;
+    out->idle_ms += t->idle_ms;
+  }
+  return out;
 }
 
 }  // namespace gpuaas
