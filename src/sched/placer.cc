@@ -248,7 +248,7 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
     if (!dev.healthy || dev.gpu_class != ask.gpu_class) continue;
-    const std::vector<Hold>& holds = timeline.DeviceHolds(node_pos, d);
+    const std::span<const Hold> holds = timeline.DeviceHolds(node_pos, d);
     Millis t = not_before;
     for (const Hold& h : holds) {  // sorted by start: one pass
       if (h.from > t) break;
@@ -291,9 +291,9 @@ void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Eval
   // Clean nodes: the fewest clean devices that are enough (best fit), then the lowest id.
   std::optional<Option> best;
   for (int k = g; k <= timeline.MaxDevices(c); ++k) {
-    const std::set<size_t>& bucket = timeline.CleanBucket(c, k);
-    if (bucket.empty()) continue;
-    size_t n = *bucket.begin();
+    const int first = timeline.FirstInBucket(c, k);
+    if (first < 0) continue;
+    const size_t n = static_cast<size_t>(first);
     best = Option{now, ask.gpu_class, rank, n, snapshot.nodes[n].id, {}, ask.walltime_s, -k};
     break;
   }
@@ -323,18 +323,19 @@ void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Eval
 std::optional<Option> Placer::GangAt(const Ask& ask, size_t rank, const Timeline& timeline,
                                      Millis start) const {
   const Snapshot& snapshot = timeline.snapshot();
+  const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
+  if (c < 0) return std::nullopt;
   std::vector<std::pair<int, size_t>> whole;  // (-free devices, node position)
   for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
     const NodeView& node = snapshot.nodes[n];
-    if (!node.schedulable || !MatchesSelector(*ask.job, node)) continue;
-    int healthy = 0;
-    for (const DeviceView& d : node.devices) {
-      healthy += d.gpu_class == ask.gpu_class && d.healthy ? 1 : 0;
-    }
-    if (healthy == 0) continue;
-    if (static_cast<int>(UsableDevices(ask, n, timeline, start).size()) == healthy) {
-      whole.push_back({-healthy, n});
-    }
+    const int healthy = timeline.HealthyOn(n, c);
+    if (healthy == 0 || !node.schedulable || !MatchesSelector(*ask.job, node)) continue;
+    // From now, a node whose healthy devices of the class are all clean is wholly free, and an
+    // untainted one with a device not clean has it held now; otherwise count the usable ones.
+    const bool is_whole = start == timeline.now() && !timeline.IsTainted(n, c)
+                              ? timeline.CleanOn(n, c) == healthy
+                              : CountUsable(ask, n, timeline, start) == healthy;
+    if (is_whole) whole.push_back({-healthy, n});
   }
   std::sort(whole.begin(), whole.end());
   Option o{start, ask.gpu_class, rank, 0, 0, {}, ask.walltime_s, 0};
@@ -357,24 +358,18 @@ std::optional<Option> Placer::GangAt(const Ask& ask, size_t rank, const Timeline
 void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline, Millis not_before,
                           bool find_earliest, Evaluation& ev, bool& any_stage) const {
   const Snapshot& snapshot = timeline.snapshot();
+  const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
   // How far the gang gets, as the per-node filters would say for the cluster as a whole.
   int any = 0, labelled = 0, schedulable = 0, healthy = 0;
-  std::vector<Millis> ends;
-  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+  for (size_t n = 0; c >= 0 && n < snapshot.nodes.size(); ++n) {
     const NodeView& node = snapshot.nodes[n];
-    bool match = MatchesSelector(*ask.job, node);
-    for (size_t d = 0; d < node.devices.size(); ++d) {
-      const DeviceView& dev = node.devices[d];
-      if (dev.gpu_class != ask.gpu_class) continue;
-      ++any;
-      if (!match) continue;
-      ++labelled;
-      if (!node.schedulable) continue;
-      ++schedulable;
-      if (!dev.healthy) continue;
-      ++healthy;
-      for (const Hold& h : timeline.DeviceHolds(n, d)) ends.push_back(h.until);
-    }
+    const int count = timeline.CountOn(n, c);
+    any += count;
+    if (count == 0 || !MatchesSelector(*ask.job, node)) continue;
+    labelled += count;
+    if (!node.schedulable) continue;
+    schedulable += count;
+    healthy += timeline.HealthyOn(n, c);
   }
   const int g = ask.job->gpus;
   QuotaFilter quota;
@@ -396,7 +391,19 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
     ev.now_by_class[rank] = now_option;
     ev.earliest_by_class[rank] = now_option;
   } else if (find_earliest && healthy >= g) {
-    // Candidate starts: hold ends on the class's devices, ascending (bounded).
+    // Candidate starts: hold ends on the class's healthy devices (of labelled, schedulable
+    // nodes), ascending (bounded).
+    std::vector<Millis> ends;
+    for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+      const NodeView& node = snapshot.nodes[n];
+      if (timeline.CountOn(n, c) == 0 || !node.schedulable || !MatchesSelector(*ask.job, node)) {
+        continue;
+      }
+      for (size_t d = 0; d < node.devices.size(); ++d) {
+        if (!node.devices[d].healthy || timeline.DeviceClass(n, d) != c) continue;
+        for (const Hold& h : timeline.DeviceHolds(n, d)) ends.push_back(h.until);
+      }
+    }
     ends.push_back(not_before);
     std::erase_if(ends, [&](Millis t) { return t < not_before || t == kNever; });
     std::sort(ends.begin(), ends.end());

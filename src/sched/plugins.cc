@@ -1,6 +1,16 @@
 #include "sched/plugins.h"
 
 namespace gpuaas::sched {
+namespace {
+
+// Whether device d of the node is of the ask's class (by index when the ask knows it).
+bool OfClass(const Ask& ask, const Timeline& timeline, size_t node_pos, size_t d,
+             const DeviceView& dev) {
+  if (ask.class_index >= 0) return timeline.DeviceClass(node_pos, d) == ask.class_index;
+  return dev.gpu_class == ask.gpu_class;
+}
+
+}  // namespace
 
 const char* StageName(Stage stage) {
   switch (stage) {
@@ -29,7 +39,7 @@ std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& 
   Millis end = AddSeconds(start, ask.walltime_s);
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
-    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    if (!dev.healthy || !OfClass(ask, timeline, node_pos, d, dev)) continue;
     if (timeline.DeviceFree(node_pos, d, start, end)) out.push_back(dev.index);
   }
   return out;
@@ -41,7 +51,7 @@ int CountUsable(const Ask& ask, size_t node_pos, const Timeline& timeline, Milli
   Millis end = AddSeconds(start, ask.walltime_s);
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
-    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    if (!dev.healthy || !OfClass(ask, timeline, node_pos, d, dev)) continue;
     if (timeline.DeviceFree(node_pos, d, start, end)) ++out;
   }
   return out;

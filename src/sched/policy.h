@@ -33,6 +33,9 @@ struct Policy {
   // at most this many jobs are looked at per pass (the rest wait with their position only).
   int max_estimates = 1000;
   int max_jobs_per_pass = 10000;
+  // false = waiting jobs get no reason in words (Waiting::reason stays empty): the simulator,
+  // which reads only placements, turns it off; the decisions are the same either way.
+  bool explain_waiting = true;
 
   // Priority classes (JobView/RunningView::priority_class -> level). The queue orders by level
   // first; a job of a higher level may preempt jobs of strictly lower levels.

@@ -119,6 +119,7 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
 // running jobs' walltimes and the jobs projected ahead of it, and then holds its devices.
 void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
                     const Timeline& after_pass, const Policy& policy, Plan* plan) {
+  if (policy.max_estimates <= 0) return;  // (the copy of the time line is not free)
   Timeline projection = after_pass;
   Millis last_start = after_pass.now();
   int estimated = 0;
@@ -163,8 +164,8 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   Plan plan;
   const Placer placer = Placer::Default();
   Timeline timeline(snapshot, policy, now);
-  Preemptor preemptor(snapshot, policy);
   const bool may_preempt = policy.reclaim || policy.preempt_lower_priority;
+  std::optional<Preemptor> preemptor;  // built on first use (its index costs a walk of running)
   std::vector<Pending> pending;
   pending.reserve(snapshot.queued.size());
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
@@ -175,8 +176,10 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   holding.reserve(snapshot.running.size());
   for (const RunningView& r : snapshot.running) holding.push_back(r.id);
   std::sort(holding.begin(), holding.end());
-  const std::string not_considered = "waiting: not yet considered (queue longer than " +
-                                     std::to_string(policy.max_jobs_per_pass) + ")";
+  const std::string not_considered = policy.explain_waiting
+                                         ? "waiting: not yet considered (queue longer than " +
+                                               std::to_string(policy.max_jobs_per_pass) + ")"
+                                         : "";
   for (const JobView* job : SortedQueue(snapshot, policy)) {
     if (std::binary_search(holding.begin(), holding.end(), job->id)) {
       pending.push_back({job, nullptr, "already holds GPUs"});
@@ -231,7 +234,8 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       continue;
     }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
-      if (auto d = preemptor.Decide(*job, p.ev->classes, timeline)) {
+      if (!preemptor) preemptor.emplace(snapshot, policy);
+      if (auto d = preemptor->Decide(*job, p.ev->classes, timeline)) {
         // The claimer holds the devices it will get from now on (the victims' until they stop).
         Millis start = AddSeconds(now, policy.preemption_grace_s);
         timeline.Occupy(d->node_pos, d->devices, job->entity, d->gpu_class, now,
@@ -267,7 +271,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   plan.waiting.reserve(pending.size());
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
-    if (p.reason.empty()) {
+    if (p.reason.empty() && policy.explain_waiting) {
       WaitContext context;
       context.blocked_by = p.blocked_by;
       if (p.reserved) {

@@ -1,6 +1,7 @@
 #include "sched/timeline.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 
 namespace gpuaas::sched {
@@ -14,57 +15,63 @@ bool Overlaps(const Hold& h, Millis start, Millis end) { return h.from < end && 
 
 Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     : snapshot_(&snapshot), now_(now) {
-  // The class index (before any hold: Occupy keeps it up to date).
+  // The class index (before any hold: Occupy keeps it up to date), and flat device numbers.
   const size_t nodes = snapshot.nodes.size();
-  device_class_.resize(nodes);
+  dev_base_.resize(nodes + 1, 0);
+  for (size_t n = 0; n < nodes; ++n) {
+    dev_base_[n + 1] = dev_base_[n] + snapshot.nodes[n].devices.size();
+  }
+  device_class_.reserve(dev_base_[nodes]);
   for (size_t n = 0; n < nodes; ++n) {
     for (const DeviceView& d : snapshot.nodes[n].devices) {
       auto [it, added] = class_index_.emplace(d.gpu_class, static_cast<int>(class_index_.size()));
-      device_class_[n].push_back(it->second);
+      device_class_.push_back(it->second);
     }
   }
-  const size_t classes = class_index_.size();
-  sizes_.assign(classes, {});
-  class_version_.assign(classes, 0);
-  clean_count_.assign(nodes, std::vector<int>(classes, 0));
-  bucket_of_.assign(nodes, std::vector<int>(classes, -1));
-  tainted_.assign(classes, {});
-  std::vector<int> largest(classes, 0);
+  classes_ = class_index_.size();
+  sizes_.assign(classes_, {});
+  class_version_.assign(classes_, 0);
+  clean_count_.assign(nodes * classes_, 0);
+  count_.assign(nodes * classes_, 0);
+  healthy_.assign(nodes * classes_, 0);
+  bucket_of_.assign(nodes * classes_, -1);
+  tainted_.assign(classes_, {});
+  largest_.assign(classes_, 0);
   for (size_t n = 0; n < nodes; ++n) {
     const NodeView& node = snapshot.nodes[n];
-    std::vector<int> count(classes, 0), healthy(classes, 0);
     for (size_t d = 0; d < node.devices.size(); ++d) {
-      int c = device_class_[n][d];
-      ++count[c];
-      if (node.devices[d].healthy) ++healthy[c];
+      const size_t i = At(n, device_class_[dev_base_[n] + d]);
+      ++count_[i];
+      if (node.devices[d].healthy) ++healthy_[i];
     }
-    for (size_t c = 0; c < classes; ++c) {
-      largest[c] = std::max(largest[c], count[c]);
-      sizes_[c].any = std::max(sizes_[c].any, count[c]);
+    for (size_t c = 0; c < classes_; ++c) {
+      const int count = count_[At(n, static_cast<int>(c))];
+      const int healthy = healthy_[At(n, static_cast<int>(c))];
+      largest_[c] = std::max(largest_[c], count);
+      sizes_[c].any = std::max(sizes_[c].any, count);
       if (node.schedulable) {
-        sizes_[c].schedulable = std::max(sizes_[c].schedulable, count[c]);
-        sizes_[c].healthy = std::max(sizes_[c].healthy, healthy[c]);
+        sizes_[c].schedulable = std::max(sizes_[c].schedulable, count);
+        sizes_[c].healthy = std::max(sizes_[c].healthy, healthy);
       }
-      clean_count_[n][c] = healthy[c];
     }
-    count_.push_back(count);
-    healthy_.push_back(healthy);
   }
-  for (int l : largest) bound_stride_ = std::max(bound_stride_, l + 1);
-  bound_cache_.assign(nodes, std::vector<Millis>(classes * bound_stride_, kUnknownBound));
-  buckets_.resize(classes);
-  for (size_t c = 0; c < classes; ++c) buckets_[c].resize(largest[c] + 1);
-  for (size_t n = 0; n < nodes; ++n) {
-    for (size_t c = 0; c < classes; ++c) Rebucket(n, static_cast<int>(c));
-  }
+  for (int l : largest_) bound_stride_ = std::max(bound_stride_, l + 1);
+  bound_cache_.assign(nodes * classes_ * bound_stride_, kUnknownBound);
+  bucket_words_ = (nodes + 63) / 64;
+  bucket_bits_.assign(classes_ * bound_stride_ * bucket_words_, 0);
 
-  device_holds_.resize(snapshot.nodes.size());
-  std::map<NodeId, size_t> node_pos;
-  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
-    device_holds_[n].resize(snapshot.nodes[n].devices.size());
-    node_pos[snapshot.nodes[n].id] = n;
-  }
-  std::map<JobId, Millis> ends;
+  // Running jobs' holds, gathered per device first so that the arena is laid out once.
+  std::vector<std::pair<NodeId, size_t>> node_pos;  // sorted by id
+  node_pos.reserve(nodes);
+  for (size_t n = 0; n < nodes; ++n) node_pos.push_back({snapshot.nodes[n].id, n});
+  std::sort(node_pos.begin(), node_pos.end());
+  std::vector<JobId> running_ids;  // sorted
+  running_ids.reserve(snapshot.running.size());
+  struct Pending {
+    size_t device;
+    Hold hold;
+  };
+  std::vector<Pending> pending;
   for (const RunningView& r : snapshot.running) {
     int64_t walltime = r.walltime_s > 0 ? r.walltime_s : policy.default_walltime_s;
     Millis start = r.started_at > 0 ? r.started_at : now;
@@ -72,32 +79,56 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     // A job being preempted is gone by the end of its grace period.
     if (r.stopping)
       end = std::min(end, std::max(AddSeconds(now, policy.preemption_grace_s), now + 1));
-    ends[r.id] = end;
-    auto it = node_pos.find(r.node);
-    if (it != node_pos.end()) {
-      Occupy(it->second, r.devices, r.entity, r.gpu_class, kPast, end);
-    } else {  // node unknown: its quota still counts
-      OccupyQuota(r.entity, r.gpu_class, static_cast<int>(r.devices.size()), kPast, end);
-    }
-  }
-  // Devices marked used by a job the snapshot does not list as running: end unknown.
-  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
-    for (size_t d = 0; d < snapshot.nodes[n].devices.size(); ++d) {
-      const DeviceView& dev = snapshot.nodes[n].devices[d];
-      if (dev.used_by != 0 && !ends.contains(dev.used_by)) {
-        bool was_clean = Clean(n, d);
-        device_holds_[n][d].insert(device_holds_[n][d].begin(), {kPast, kNever, 1});
-        if (was_clean) {
-          --clean_count_[n][device_class_[n][d]];
-          Rebucket(n, device_class_[n][d]);
-        }
+    running_ids.push_back(r.id);
+    auto it =
+        std::lower_bound(node_pos.begin(), node_pos.end(), std::pair<NodeId, size_t>{r.node, 0});
+    if (it != node_pos.end() && it->first == r.node) {
+      for (int index : r.devices) {
+        int d = DevicePos(it->second, index);
+        if (d >= 0) pending.push_back({dev_base_[it->second] + d, {kPast, end, 1}});
       }
     }
+    // The quota counts every GPU the job holds, on a known node or not.
+    OccupyQuota(r.entity, r.gpu_class, static_cast<int>(r.devices.size()), kPast, end);
+  }
+  std::sort(running_ids.begin(), running_ids.end());
+  // Devices marked used by a job the snapshot does not list as running: end unknown (first).
+  std::vector<Pending> unknown;
+  for (size_t n = 0; n < nodes; ++n) {
+    for (size_t d = 0; d < snapshot.nodes[n].devices.size(); ++d) {
+      const DeviceView& dev = snapshot.nodes[n].devices[d];
+      if (dev.used_by != 0 &&
+          !std::binary_search(running_ids.begin(), running_ids.end(), dev.used_by)) {
+        unknown.push_back({dev_base_[n] + d, {kPast, kNever, 1}});
+      }
+    }
+  }
+  holds_.assign(dev_base_[nodes], {});
+  for (const Pending& p : unknown) ++holds_[p.device].cap;
+  for (const Pending& p : pending) ++holds_[p.device].cap;
+  uint32_t offset = 0;
+  for (HoldSpan& h : holds_) {
+    h.offset = offset;
+    h.cap += 1;  // room for one placement or reservation without a move
+    offset += h.cap;
+  }
+  arena_.resize(offset);
+  // All start in the past: the order among them does not matter to "sorted by from".
+  for (const Pending& p : unknown)
+    arena_[holds_[p.device].offset + holds_[p.device].size++] = p.hold;
+  for (const Pending& p : pending)
+    arena_[holds_[p.device].offset + holds_[p.device].size++] = p.hold;
+
+  for (size_t n = 0; n < nodes; ++n) {
+    for (size_t d = 0; d < snapshot.nodes[n].devices.size(); ++d) {
+      if (Clean(n, d)) ++clean_count_[At(n, device_class_[dev_base_[n] + d])];
+    }
+    for (size_t c = 0; c < classes_; ++c) Rebucket(n, static_cast<int>(c));
   }
 }
 
 bool Timeline::DeviceFree(size_t node_pos, size_t dev_pos, Millis start, Millis end) const {
-  for (const Hold& h : device_holds_[node_pos][dev_pos]) {
+  for (const Hold& h : DeviceHolds(node_pos, dev_pos)) {
     if (Overlaps(h, start, end)) return false;
   }
   return true;
@@ -141,23 +172,41 @@ int Timeline::QuotaPeak(EntityId entity, const std::string& gpu_class, Millis st
   return peak;
 }
 
+void Timeline::InsertHold(size_t flat_device, const Hold& hold) {
+  HoldSpan& h = holds_[flat_device];
+  if (h.size == h.cap) {  // move the device's holds to the end of the arena, with room
+    const uint32_t cap = std::max<uint32_t>(4, h.cap * 2);
+    const uint32_t offset = static_cast<uint32_t>(arena_.size());
+    arena_.resize(arena_.size() + cap);
+    std::copy(arena_.begin() + h.offset, arena_.begin() + h.offset + h.size,
+              arena_.begin() + offset);
+    h.offset = offset;
+    h.cap = cap;
+  }
+  // Kept sorted by start, so that "first free instant" is one pass (Placer::FreeBound).
+  Hold* begin = arena_.data() + h.offset;
+  Hold* end = begin + h.size;
+  Hold* at = std::upper_bound(begin, end, hold,
+                              [](const Hold& a, const Hold& b) { return a.from < b.from; });
+  std::copy_backward(at, end, end + 1);
+  *at = hold;
+  ++h.size;
+}
+
 void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, EntityId entity,
                       const std::string& gpu_class, Millis start, Millis end) {
   for (int index : device_indices) {
     int d = DevicePos(node_pos, index);
     if (d < 0) continue;
     bool was_clean = Clean(node_pos, d);
-    ++class_version_[device_class_[node_pos][d]];
-    std::fill(bound_cache_[node_pos].begin(), bound_cache_[node_pos].end(), kUnknownBound);
-    std::vector<Hold>& holds = device_holds_[node_pos][d];
-    // Kept sorted by start, so that "first free instant" is one pass (Placer::FreeBound).
-    Hold h{start, end, 1};
-    holds.insert(std::upper_bound(holds.begin(), holds.end(), h,
-                                  [](const Hold& a, const Hold& b) { return a.from < b.from; }),
-                 h);
+    const int c = device_class_[dev_base_[node_pos] + d];
+    ++class_version_[c];
+    auto cache =
+        bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
+    std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
+    InsertHold(dev_base_[node_pos] + d, {start, end, 1});
     if (!was_clean || end <= now_) continue;
-    int c = device_class_[node_pos][d];
-    --clean_count_[node_pos][c];
+    --clean_count_[At(node_pos, c)];
     if (start > now_) tainted_[c].insert(node_pos);  // free now, held later
     Rebucket(node_pos, c);
   }
@@ -166,29 +215,49 @@ void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, E
 
 bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {
   if (!snapshot_->nodes[node_pos].devices[dev_pos].healthy) return false;
-  for (const Hold& h : device_holds_[node_pos][dev_pos]) {
+  for (const Hold& h : DeviceHolds(node_pos, dev_pos)) {
     if (h.until > now_) return false;
   }
   return true;
 }
 
+void Timeline::SetBucketBit(int class_index, int count, size_t node_pos, bool on) {
+  uint64_t& word =
+      bucket_bits_[(static_cast<size_t>(class_index) * bound_stride_ + static_cast<size_t>(count)) *
+                       bucket_words_ +
+                   node_pos / 64];
+  const uint64_t bit = uint64_t{1} << (node_pos % 64);
+  word = on ? (word | bit) : (word & ~bit);
+}
+
 void Timeline::Rebucket(size_t node_pos, int c) {
-  int& in = bucket_of_[node_pos][c];
-  if (in >= 0) buckets_[c][in].erase(node_pos);
+  int& in = bucket_of_[At(node_pos, c)];
+  if (in >= 0) SetBucketBit(c, in, node_pos, false);
   in = -1;
   if (!snapshot_->nodes[node_pos].schedulable) return;
-  in = clean_count_[node_pos][c];
-  buckets_[c][in].insert(node_pos);
+  in = clean_count_[At(node_pos, c)];
+  SetBucketBit(c, in, node_pos, true);
+}
+
+int Timeline::FirstInBucket(int class_index, int count) const {
+  if (count < 0 || count >= bound_stride_) return -1;
+  const uint64_t* words = bucket_bits_.data() + (static_cast<size_t>(class_index) * bound_stride_ +
+                                                 static_cast<size_t>(count)) *
+                                                    bucket_words_;
+  for (size_t w = 0; w < bucket_words_; ++w) {
+    if (words[w] != 0) return static_cast<int>(w * 64 + std::countr_zero(words[w]));
+  }
+  return -1;
 }
 
 Millis Timeline::CachedBound(size_t node_pos, int class_index, int gpus) const {
   if (gpus < 0 || gpus >= bound_stride_) return kUnknownBound;
-  return bound_cache_[node_pos][class_index * bound_stride_ + gpus];
+  return bound_cache_[At(node_pos, class_index) * bound_stride_ + gpus];
 }
 
 void Timeline::CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const {
   if (gpus < 0 || gpus >= bound_stride_) return;
-  bound_cache_[node_pos][class_index * bound_stride_ + gpus] = bound;
+  bound_cache_[At(node_pos, class_index) * bound_stride_ + gpus] = bound;
 }
 
 const Timeline::EarliestMemo* Timeline::FindEarliest(int class_index, int gpus, int64_t walltime_s,
@@ -207,10 +276,6 @@ void Timeline::RememberEarliest(int class_index, int gpus, int64_t walltime_s, E
 int Timeline::ClassIndex(const std::string& gpu_class) const {
   auto it = class_index_.find(gpu_class);
   return it == class_index_.end() ? -1 : it->second;
-}
-
-const std::set<size_t>& Timeline::CleanBucket(int class_index, int count) const {
-  return buckets_[class_index][count];
 }
 
 void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int count, Millis start,

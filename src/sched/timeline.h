@@ -6,9 +6,11 @@
 // whose nodes outlive it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -40,9 +42,10 @@ class Timeline {
 
   // Device `dev_pos` (position in nodes[node_pos].devices) is not held anywhere in [start, end).
   bool DeviceFree(size_t node_pos, size_t dev_pos, Millis start, Millis end) const;
-  // Sorted by `from`.
-  const std::vector<Hold>& DeviceHolds(size_t node_pos, size_t dev_pos) const {
-    return device_holds_[node_pos][dev_pos];
+  // Sorted by `from`. Valid until the next Occupy.
+  std::span<const Hold> DeviceHolds(size_t node_pos, size_t dev_pos) const {
+    const HoldSpan& h = holds_[dev_base_[node_pos] + dev_pos];
+    return {arena_.data() + h.offset, h.size};
   }
 
   // The entity's limit for the class, if any.
@@ -67,11 +70,10 @@ class Timeline {
   // class is free now but held later (a reservation): only those need the full filters.
   // Classes are numbered in the order first met in the snapshot's nodes.
   int ClassIndex(const std::string& gpu_class) const;  // -1 if no node has it
-  // Schedulable nodes with exactly `count` clean devices of the class, ascending position.
-  const std::set<size_t>& CleanBucket(int class_index, int count) const;
-  int MaxDevices(int class_index) const {
-    return static_cast<int>(buckets_[class_index].size()) - 1;
-  }
+  // The lowest position of a schedulable node with exactly `count` clean devices of the class,
+  // or -1 if there is none.
+  int FirstInBucket(int class_index, int count) const;
+  int MaxDevices(int class_index) const { return largest_[class_index]; }
   const std::set<size_t>& Tainted(int class_index) const { return tainted_[class_index]; }
   // Over all nodes: the most devices of the class on one node; on one schedulable node; the
   // most healthy devices of the class on one schedulable node.
@@ -102,16 +104,45 @@ class Timeline {
   void RememberEarliest(int class_index, int gpus, int64_t walltime_s, EntityId entity,
                         EarliestMemo memo) const;
   // Devices of the class on the node (any state), and healthy ones.
-  int CountOn(size_t node_pos, int class_index) const { return count_[node_pos][class_index]; }
-  int HealthyOn(size_t node_pos, int class_index) const { return healthy_[node_pos][class_index]; }
+  int CountOn(size_t node_pos, int class_index) const { return count_[At(node_pos, class_index)]; }
+  int HealthyOn(size_t node_pos, int class_index) const {
+    return healthy_[At(node_pos, class_index)];
+  }
+  // The class index of device `dev_pos` of nodes[node_pos].
+  int DeviceClass(size_t node_pos, size_t dev_pos) const {
+    return device_class_[dev_base_[node_pos] + dev_pos];
+  }
+  // Whether the node has a device of the class free now but held later (see above).
+  bool IsTainted(size_t node_pos, int class_index) const {
+    return tainted_[class_index].contains(node_pos);
+  }
+  // Healthy devices of the class on the node that are clean (free from now on, see above).
+  int CleanOn(size_t node_pos, int class_index) const {
+    return clean_count_[At(node_pos, class_index)];
+  }
 
  private:
+  // Where a device's holds are in arena_ (sorted by `from`; room for `cap`).
+  struct HoldSpan {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+    uint32_t cap = 0;
+  };
+  size_t At(size_t node_pos, int class_index) const {
+    return node_pos * classes_ + static_cast<size_t>(class_index);
+  }
   bool Clean(size_t node_pos, size_t dev_pos) const;
   void Rebucket(size_t node_pos, int class_index);
+  void InsertHold(size_t flat_device, const Hold& hold);
+  void SetBucketBit(int class_index, int count, size_t node_pos, bool on);
 
   const Snapshot* snapshot_;
   Millis now_;
-  std::vector<std::vector<std::vector<Hold>>> device_holds_;  // [node][device]
+  size_t classes_ = 0;
+  // Devices are numbered flat: node n's devices are dev_base_[n] .. dev_base_[n + 1] - 1.
+  std::vector<size_t> dev_base_;
+  std::vector<HoldSpan> holds_;  // [flat device]
+  std::vector<Hold> arena_;      // every device's holds (a span grows by moving to the end)
   std::map<std::pair<EntityId, std::string>, std::vector<Hold>> quota_holds_;
   // Per (entity, class): GPUs of holds covering now, and how many holds start after now; with
   // none of the latter, the peak from now on is the former.
@@ -121,15 +152,17 @@ class Timeline {
   };
   std::map<std::pair<EntityId, std::string>, QuotaNow> quota_now_;
   std::map<std::string, int> class_index_;
-  std::vector<std::vector<int>> device_class_;          // [node][device] class index
-  std::vector<std::vector<int>> clean_count_;           // [node][class]
-  std::vector<std::vector<int>> count_, healthy_;       // [node][class]
-  std::vector<std::vector<int>> bucket_of_;             // [node][class]: the bucket it is in, or -1
-  std::vector<std::vector<std::set<size_t>>> buckets_;  // [class][count]
-  std::vector<std::set<size_t>> tainted_;               // [class]
+  std::vector<int> device_class_;                   // [flat device] class index
+  std::vector<int> clean_count_, count_, healthy_;  // [node * classes + class]
+  std::vector<int> bucket_of_;  // [node * classes + class]: the bucket it is in, or -1
+  // Bucket membership as bit sets over node positions: [(class * stride + count) * words + w].
+  std::vector<uint64_t> bucket_bits_;
+  size_t bucket_words_ = 0;
+  std::vector<int> largest_;               // [class]: the most devices of the class on a node
+  std::vector<std::set<size_t>> tainted_;  // [class]
   std::vector<ClassSizes> sizes_;
-  mutable std::vector<std::vector<Millis>> bound_cache_;  // [node][class * stride + gpus]
-  std::vector<uint64_t> class_version_;                   // [class]: bumped by every hold
+  mutable std::vector<Millis> bound_cache_;  // [(node * classes + class) * stride + gpus]
+  std::vector<uint64_t> class_version_;      // [class]: bumped by every hold
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;
   mutable std::map<MemoKey, std::pair<uint64_t, EarliestMemo>> earliest_memo_;
   int bound_stride_ = 1;

@@ -204,6 +204,7 @@ Status Replay::Init() {
   if (Status s = ApplyPolicyOverrides(options_.policy_overrides, &policy_); !s.ok()) return s;
   oracle_ = (oracle_ || policy_.queue_order == kOraclePolicy) && !request_order_;
   policy_.max_estimates = 0;  // nobody reads start estimates in a replay
+  policy_.explain_waiting = false;  // nor reasons in words
   // Simulated jobs have one priority class and no guarantees: nothing could be preempted, so
   // the search for victims is skipped (the same decisions, cheaper).
   policy_.preempt_lower_priority = false;
