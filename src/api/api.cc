@@ -18,6 +18,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterBillingRoutes(router, platform, artifactory);
   RegisterPortalRoutes(router, platform);
   RegisterNotebookRoutes(router, platform);
+  RegisterForecastRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

@@ -21,5 +21,6 @@ void RegisterBillingRoutes(net::Router& r, Platform& p,
                            std::shared_ptr<ArtifactoryCache> artifactory);
 void RegisterPortalRoutes(net::Router& r, Platform& p);    // session cookie, GPU classes
 void RegisterNotebookRoutes(net::Router& r, Platform& p);  // /notebooks/{id}/... proxy
+void RegisterForecastRoutes(net::Router& r, Platform& p);  // demand forecast (off the loop)
 
 }  // namespace gpuaas::api
