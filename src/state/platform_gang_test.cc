@@ -261,6 +261,78 @@ TEST_F(PlatformGangTest, ALostNodeEndsTheGangAndSurvivesARestart) {
   EXPECT_EQ(d.stopping.count(w1.allocation), 1u);
 }
 
+TEST_F(PlatformGangTest, TelemetryCoversEveryNode) {
+  Job j = Submit(12);
+  auto [w1, w2] = StartGang(j.id);
+  // 3 samples 1 s apart on every device of each part: 2 s covered per device, 90 % busy.
+  for (int k = 0; k < 3; ++k) {
+    clock_.Advance(1000);
+    for (auto [r, w] : {std::pair{&n1_, &w1}, std::pair{&n2_, &w2}}) {
+      r->samples.clear();
+      for (int d : w->gpu_ids) {
+        GpuSample s;
+        s.index = d;
+        s.t = clock_.Now();
+        s.util_pct = 90;
+        s.mem_used_mb = r == &n1_ ? 1000 : 2000;
+        s.power_mw = 500'000;
+        r->samples.push_back(s);
+      }
+      Beat(*r);
+    }
+  }
+  auto t = platform_->JobTelemetryOf(Get(j.id));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->samples, 36);
+  EXPECT_EQ(t->covered_ms, 12 * 2000);
+  EXPECT_EQ(t->peak_mem_mb, 2000);
+  EXPECT_NEAR(t->avg_util_pct(), 90.0, 1e-9);
+  EXPECT_EQ(t->energy_uj, 12LL * 500 * 2 * 1'000'000);  // 12 devices x 500 W x 2 s
+}
+
+TEST_F(PlatformGangTest, PreemptionStopsEveryPartAndRequeues) {
+  Must<Entity>([&](auto done) {
+    platform_->CreateEntity(admin_, {"owner", {{"h200", 8}}, {{"h200", 8}}, 1}, done);
+  });
+  Principal olga = Member("olga", "owner");
+  JobRequest req;
+  req.gpus = 12;
+  req.gpu_types = {"h200"};
+  req.command = {"train"};
+  req.requeue_on_preempt = true;
+  Job gang = Must<Job>([&](auto done) { platform_->SubmitJob(alice_, req, done); });
+  auto [w1, w2] = StartGang(gang.id);
+  std::optional<Result<DesiredWorkloads>> held1, held2;
+  Poll(n1_, &held1);
+  Poll(n2_, &held2);
+  // The owner needs 8 of its guaranteed GPUs: only 4 are free, so the borrowing gang goes.
+  req.gpus = 8;
+  req.requeue_on_preempt = false;
+  Job mine = Must<Job>([&](auto done) { platform_->SubmitJob(olga, req, done); });
+  exec_->Drain();
+  Job victim = Get(gang.id);
+  ASSERT_EQ(victim.state, JobState::kPreempted) << victim.reason;
+  ASSERT_TRUE(held1.has_value() && held1->ok());
+  ASSERT_TRUE(held2.has_value() && held2->ok());
+  EXPECT_EQ((*held1)->stopping.count(w1.allocation), 1u);
+  EXPECT_EQ((*held2)->stopping.count(w2.allocation), 1u);
+  bool more = false;
+  auto queued = platform_->ListJobs(admin_, JobState::kQueued, 0, 0, 100, &more);
+  ASSERT_EQ(queued.size(), 2u);
+  EXPECT_EQ(queued[0].id, mine.id);
+  EXPECT_EQ(queued[1].resubmitted_from, gang.id);
+  // Both parts stop; then the owner's job gets its GPUs.
+  clock_.Advance(1000);
+  n1_.workloads = {Exited(gang.id, w1.allocation, std::nullopt, 15, true)};
+  n2_.workloads = {Exited(gang.id, w2.allocation, std::nullopt, 15, true)};
+  Beat(n1_);
+  Beat(n2_);
+  exec_->Drain();
+  EXPECT_EQ(Get(gang.id).state, JobState::kPreempted);
+  EXPECT_FALSE(platform_->IsReleasing(Get(gang.id)));
+  EXPECT_EQ(Get(mine.id).state, JobState::kStarting);
+}
+
 TEST_F(PlatformGangTest, SubmitRefusesOnlyWhatTheWholeClusterCannotHold) {
   Job ok = Submit(16);
   EXPECT_EQ(ok.state, JobState::kQueued);
