@@ -13,13 +13,18 @@ namespace {
 
 constexpr int kMaxBackoffMs = 5000;
 constexpr int kAuthRetryMs = 10'000;
-constexpr int kMinPollSpacingMs = 100;  // against a server that ignores wait_ms
+constexpr int kMinPollSpacingMs = 100;  // quick answers without news: a server ignoring wait_ms
 constexpr int kLogTickMs = 1000;        // how often pending log bytes are shipped
 constexpr size_t kMaxTombstones = 4096;
 constexpr int kRequestMarginMs = 5000;  // beyond the long-poll wait, before a request times out
 constexpr int kKickTimeoutMs = 2000;
 
 int NextBackoff(int backoff) { return std::min(kMaxBackoffMs, std::max(250, backoff * 2)); }
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
 
 }  // namespace
 
@@ -237,10 +242,14 @@ Result<net::HttpResponse> Agent::Post(net::HttpClient& client, const HeartbeatRe
                         {{"Authorization", "Bearer " + options_.token}}, timeout_ms);
 }
 
-Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs) {
+Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_logs,
+                               std::vector<int64_t>* answer_key) {
   uint64_t samples_end = 0;
+  const auto sent = std::chrono::steady_clock::now();
   const HeartbeatReport report = BuildReport(with_logs, &samples_end);
   auto res = Post(client, report, wait_ms, wait_ms + kRequestMarginMs);
+  GLOG_DEBUG("agent {}: heartbeat (wait_ms={}, {} workload(s)) answered after {} us",
+             options_.node_name, wait_ms, report.workloads.size(), MicrosSince(sent));
   if (!res.ok()) {
     if (!outage_.exchange(true)) {
       GLOG_WARN("agent {}: server {} unreachable ({}); workloads keep running, retrying",
@@ -280,6 +289,12 @@ Agent::Outcome Agent::Exchange(net::HttpClient& client, int wait_ms, bool with_l
       if (w.final()) reported_final_.insert(w.allocation);
     }
     interval_ms_ = answer->heartbeat_interval_ms;
+  }
+  if (answer_key) {
+    answer_key->clear();
+    for (const auto& d : answer->workloads) answer_key->push_back(d.spec.allocation);
+    answer_key->push_back(0);  // then the stopping ones
+    for (const auto& [id, grace] : answer->stopping) answer_key->push_back(id);
   }
   Converge(*answer);
   return Outcome::kOk;
@@ -321,10 +336,13 @@ void Agent::Converge(const HeartbeatAnswer& answer) {
       changed = true;
       continue;
     }
+    const auto launch = std::chrono::steady_clock::now();
     if (Status st = sup_->Start(d.spec); !st.ok()) {
       GLOG_WARN("agent {}: cannot start allocation {}: {}", options_.node_name, id, st.message());
       continue;
     }
+    GLOG_DEBUG("agent {}: allocation {} (job {}) launched in {} us", options_.node_name, id,
+               d.spec.job, MicrosSince(launch));
     changed = true;
   }
   for (const auto& w : sup_->List()) {
@@ -368,20 +386,25 @@ void Agent::PollLoop() {
 
 void Agent::PollUntilStopped() {
   int backoff = 0;
+  std::vector<int64_t> last_key, key;
   for (;;) {
     {
       std::lock_guard lock(wake_mu_);
       if (stopping_) return;
     }
     const auto start = std::chrono::steady_clock::now();
-    const Outcome out = Exchange(*poll_client_, options_.wait_ms, /*with_logs=*/false);
+    const Outcome out = Exchange(*poll_client_, options_.wait_ms, /*with_logs=*/false, &key);
     int pause = 0;
     if (out == Outcome::kOk) {
       backoff = 0;
       const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - start)
                                .count();
-      pause = static_cast<int>(std::max<int64_t>(0, kMinPollSpacingMs - elapsed));
+      // An early answer that changed the desired set is the server's wake-up: ask again at once
+      // (the next change may follow). One that changed nothing is spaced out.
+      const bool news = key != last_key;
+      last_key.swap(key);
+      if (!news) pause = static_cast<int>(std::max<int64_t>(0, kMinPollSpacingMs - elapsed));
     } else if (out == Outcome::kAuth) {
       pause = kAuthRetryMs;
     } else {

@@ -5,7 +5,9 @@
 //
 // Two heartbeat threads, each with its own HttpClient:
 //  * the long-poll thread asks with wait_ms=N (the server answers when this node's desired set
-//    changes or after N ms) and carries the statuses;
+//    changes or after N ms) and carries the statuses; after an answer that changed the desired
+//    set it asks again at once (a placement made just after is heard without delay); quick
+//    answers that change nothing (a server that ignores wait_ms) are spaced 100 ms apart;
 //  * the report thread sends at once (wait_ms=0) when a workload ended or was started/stopped,
 //    and every second while log bytes are waiting; only it ships log chunks, so their offsets
 //    advance in order (and only after a 200 answer). A workload's final state is only sent
@@ -108,7 +110,9 @@ class Agent {
   HeartbeatReport BuildReport(bool with_logs, uint64_t* samples_end = nullptr);
   Result<net::HttpResponse> Post(net::HttpClient& client, const HeartbeatReport& report,
                                  int wait_ms, int timeout_ms);
-  Outcome Exchange(net::HttpClient& client, int wait_ms, bool with_logs);
+  // answer_key: when given, set to the answer's desired and stopping allocations (kOk only).
+  Outcome Exchange(net::HttpClient& client, int wait_ms, bool with_logs,
+                   std::vector<int64_t>* answer_key = nullptr);
   void Converge(const HeartbeatAnswer& answer);
   void RequestReport();
   bool PendingLogs(bool final_only);

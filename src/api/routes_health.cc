@@ -81,6 +81,7 @@ std::string Metrics(const Platform& p) {
       "# HELP gpuaas_placements_total Jobs placed on GPUs.\n"
       "# TYPE gpuaas_placements_total counter\n";
   out += "gpuaas_placements_total " + std::to_string(s.placements) + "\n";
+  out += p.start_trace().MetricsText();
   AppendGpuTelemetry(p, out);
   out += p.BillingMetricsText();
   return out;

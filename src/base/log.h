@@ -8,7 +8,7 @@ namespace gpuaas {
 void SetLogLevel(const char* name);
 }  // namespace gpuaas
 
-#define GLOG_DEBUG(...) SPDLOG_DEBUG(__VA_ARGS__)
+#define GLOG_DEBUG(...) ::spdlog::debug(__VA_ARGS__)  // shown with --log-level debug
 #define GLOG_INFO(...) ::spdlog::info(__VA_ARGS__)
 #define GLOG_WARN(...) ::spdlog::warn(__VA_ARGS__)
 #define GLOG_ERROR(...) ::spdlog::error(__VA_ARGS__)

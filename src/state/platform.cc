@@ -131,6 +131,7 @@ void Platform::Persist(std::vector<Mutation> batch, std::function<void()> then) 
     }
     executor_.Post([this, seq, then = std::move(then)] {
       committed_seq_ = std::max(committed_seq_, seq);
+      start_trace_.Committed(committed_seq_);
       then();
     });
   });

@@ -37,6 +37,7 @@
 #include "state/config.h"
 #include "state/requests.h"
 #include "state/secret_store.h"
+#include "state/start_trace.h"
 #include "store/store.h"
 #include "telemetry/telemetry_store.h"
 
@@ -226,6 +227,8 @@ class Platform {
     int64_t schedule_passes = 0, placements = 0;
   };
   Stats GetStats() const;
+  // Submission-to-running times by stage (histograms for /metrics; state/start_trace.h).
+  const StartTrace& start_trace() const { return start_trace_; }
 
  private:
   struct Waiter;
@@ -296,6 +299,7 @@ class Platform {
 
   std::map<NodeId, std::unique_ptr<Waiter>> waiters_;
   std::set<NodeId> node_dirty_;  // desired set changed while no long poll was held
+  StartTrace start_trace_;       // submission-to-running steps of the jobs not running yet
   // Allocations an agent has reported at least once (so their absence later means "lost").
   std::set<AllocationId> agent_known_;
   // Multi-node gangs: every job's allocations in rank order (one per node; a single-node job

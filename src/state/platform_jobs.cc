@@ -164,10 +164,12 @@ void Platform::SubmitJob(const Principal& p, const JobRequest& req, Done<Job> do
   j.reason = "waiting for the scheduler";
   jobs_[j.id] = j;
   queued_.insert(j.id);
-  Persist({j}, [this, id = j.id, done = std::move(done)] {
-    RequestSchedulePass();
-    done(jobs_.at(id));
-  });
+  start_trace_.Submitted(j.id, next_seq_);
+  // The pass need not wait for this commit: batches commit in order, so a placement commits
+  // after the job, and agents hear of it only once it is durable. The answer (201) is the job
+  // as committed, once committed.
+  Persist({j}, [j, done = std::move(done)] { done(j); });
+  RequestSchedulePass();
 }
 
 void Platform::CancelJob(const Principal& p, JobId id, Done<Job> done) {
@@ -300,6 +302,7 @@ std::string Platform::LogPath(JobId id) const {
 void Platform::FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
                            std::optional<int> exit_code, std::vector<Mutation>& batch) {
   if (!IsFinal(job.state)) job.state = state;
+  start_trace_.Forget(job.id);
   job.finished_at = std::max(when, job.started_at);
   if (!reason.empty()) job.reason = reason;
   if (exit_code) job.exit_code = exit_code;
@@ -337,6 +340,7 @@ JobId Platform::ResubmitJob(const Job& job, const std::string& reason,
   again.reason = reason;
   jobs_[again.id] = again;
   queued_.insert(again.id);
+  start_trace_.Submitted(again.id, next_seq_);
   batch.push_back(again);
   return again.id;
 }

@@ -219,6 +219,7 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
       j.started_at = clamp(w.started_at);
       j.reason.clear();
       batch.push_back(j);
+      start_trace_.Reported(j.id, next_seq_);  // Heartbeat() persists this batch next
     }
     return false;
   }
@@ -323,6 +324,7 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
           j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000 : config_.grace_ms;
       continue;
     }
+    if (j.state == JobState::kStarting) start_trace_.Dispatched(j.id);
     Assignment w;
     w.job = j.id;
     w.allocation = aid;

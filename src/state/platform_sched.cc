@@ -114,14 +114,17 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
 
 void Platform::RunSchedulePass() {
   pass_pending_ = false;
-  const Millis now = clock_.Now();
-  last_pass_ = now;
   ++passes_;
-  sched::Snapshot snap = BuildSnapshot(now);
-  if (snap.queued.empty()) {
+  if (queued_.empty()) {
+    // Nothing to place, nothing spent: the next pass (e.g. for a submission in a moment) need
+    // not keep the gap that spaces out real passes.
     queue_info_.clear();
     return;
   }
+  const Millis now = clock_.Now();
+  const StartTrace::Micros pass_start = StartTrace::Now();
+  last_pass_ = now;
+  sched::Snapshot snap = BuildSnapshot(now);
 
   sched::Plan plan = sched::Schedule(snap, ServerPolicy(), now);
   last_pass_ms_ = clock_.Now() - now;
@@ -203,6 +206,7 @@ void Platform::RunSchedulePass() {
     queue_info_.erase(j.id);
     batch.push_back(j);
     ++placements_;
+    start_trace_.Placed(j.id, pass_start, next_seq_);  // persisted below
   }
   if (batch.empty()) return;
   const int64_t seq = next_seq_;  // the sequence number Persist() is about to use
