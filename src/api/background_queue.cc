@@ -26,6 +26,11 @@ bool BackgroundQueue::Submit(std::function<void()> work) {
   return true;
 }
 
+bool BackgroundQueue::HasRoom() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !stopping_ && queue_.size() + running_ < max_pending_;
+}
+
 void BackgroundQueue::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {

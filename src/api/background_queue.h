@@ -25,6 +25,8 @@ class BackgroundQueue {
 
   // Queues `work`; false (and `work` dropped) when `max_pending` are already waiting or running.
   bool Submit(std::function<void()> work);
+  // Whether a Submit now would be accepted (a hint: lets a route refuse before copying data).
+  bool HasRoom();
 
  private:
   void Run();

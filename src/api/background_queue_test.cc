@@ -17,6 +17,7 @@ TEST(BackgroundQueue, RunsOffTheCallersThreadAndRefusesBeyondItsBound) {
   std::thread::id worker;
   {
     BackgroundQueue q(2);
+    EXPECT_TRUE(q.HasRoom());
     std::promise<void> started;
     ASSERT_TRUE(q.Submit([&] {
       worker = std::this_thread::get_id();
@@ -26,6 +27,7 @@ TEST(BackgroundQueue, RunsOffTheCallersThreadAndRefusesBeyondItsBound) {
     }));
     started.get_future().wait();            // one running
     ASSERT_TRUE(q.Submit([&] { ++ran; }));  // one waiting: the bound is reached
+    EXPECT_FALSE(q.HasRoom());
     EXPECT_FALSE(q.Submit([&] { ran += 100; }));
     release.set_value();
   }  // the destructor runs what was queued, then joins
