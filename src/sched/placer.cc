@@ -34,20 +34,30 @@ Placer Placer::Default() {
 }
 
 std::vector<std::string> Placer::AcceptableClasses(const JobView& job, const Snapshot& snapshot) {
-  if (!job.gpu_types.empty()) {
-    if (!job.allow_fallback) return {job.gpu_types.front()};
-    return job.gpu_types;
-  }
   std::vector<std::string> out;
-  for (const ClassInfo& c : snapshot.classes) out.push_back(c.name);
-  if (!out.empty()) return out;
+  AcceptableClassesInto(job, snapshot, &out);
+  return out;
+}
+
+void Placer::AcceptableClassesInto(const JobView& job, const Snapshot& snapshot,
+                                   std::vector<std::string>* out) {
+  if (!job.gpu_types.empty()) {
+    if (!job.allow_fallback) {
+      out->assign(job.gpu_types.begin(), job.gpu_types.begin() + 1);
+    } else {
+      out->assign(job.gpu_types.begin(), job.gpu_types.end());
+    }
+    return;
+  }
+  out->clear();
+  for (const ClassInfo& c : snapshot.classes) out->push_back(c.name);
+  if (!out->empty()) return;
   std::set<std::string> seen;
   for (const NodeView& n : snapshot.nodes) {
     for (const DeviceView& d : n.devices) {
-      if (seen.insert(d.gpu_class).second) out.push_back(d.gpu_class);
+      if (seen.insert(d.gpu_class).second) out->push_back(d.gpu_class);
     }
   }
-  return out;
 }
 
 Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timeline,
@@ -90,10 +100,22 @@ void Placer::Occupy(Timeline& timeline, const JobView& job, const Option& o, Mil
 Evaluation Placer::Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
                             Millis not_before, bool find_earliest, int only_class) const {
   Evaluation ev;
+  EvaluateInto(job, timeline, policy, not_before, find_earliest, only_class, &ev);
+  return ev;
+}
+
+void Placer::EvaluateInto(const JobView& job, const Timeline& timeline, const Policy& policy,
+                          Millis not_before, bool find_earliest, int only_class,
+                          Evaluation* out) const {
+  Evaluation& ev = *out;
   const Snapshot& snapshot = timeline.snapshot();
-  ev.classes = AcceptableClasses(job, snapshot);
-  ev.now_by_class.resize(ev.classes.size());
-  ev.earliest_by_class.resize(ev.classes.size());
+  ev.now.reset();
+  ev.earliest.reset();
+  ev.furthest = Stage::kTooBig;
+  ev.furthest_class.clear();
+  AcceptableClassesInto(job, snapshot, &ev.classes);
+  ev.now_by_class.assign(ev.classes.size(), std::nullopt);
+  ev.earliest_by_class.assign(ev.classes.size(), std::nullopt);
   bool any_stage = false;
   // Multi-node gangs only for a job larger than a node of every acceptable class.
   bool gang_ok = true;
@@ -110,8 +132,7 @@ Evaluation Placer::Evaluate(const JobView& job, const Timeline& timeline, const 
     }
     EvaluateClass(job, rank, timeline, policy, not_before, find_earliest, ev, any_stage);
   }
-  if (ev.classes.empty()) ev.furthest_class = "";
-  return ev;
+  if (ev.classes.empty()) ev.furthest_class.clear();
 }
 
 void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& timeline,
@@ -391,18 +412,32 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
     ev.now_by_class[rank] = now_option;
     ev.earliest_by_class[rank] = now_option;
   } else if (find_earliest && healthy >= g) {
-    // Candidate starts: hold ends on the class's healthy devices (of labelled, schedulable
-    // nodes), ascending (bounded).
+    // Candidate starts: not_before and the hold ends on the class's healthy devices (of
+    // labelled, schedulable nodes), ascending (bounded). Per node, its busy intervals (every
+    // hold of those devices, by start); a node is whole over [t, t + walltime) when none
+    // overlaps; GangAt builds the option at the first t where whole nodes hold enough GPUs.
     std::vector<Millis> ends;
+    struct NodeBusy {
+      int healthy = 0;
+      std::vector<Hold> holds;  // by `from`
+    };
+    std::vector<NodeBusy> busy;
     for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
       const NodeView& node = snapshot.nodes[n];
-      if (timeline.CountOn(n, c) == 0 || !node.schedulable || !MatchesSelector(*ask.job, node)) {
-        continue;
-      }
+      const int h = timeline.HealthyOn(n, c);
+      if (h == 0 || !node.schedulable || !MatchesSelector(*ask.job, node)) continue;
+      NodeBusy b;
+      b.healthy = h;
       for (size_t d = 0; d < node.devices.size(); ++d) {
         if (!node.devices[d].healthy || timeline.DeviceClass(n, d) != c) continue;
-        for (const Hold& h : timeline.DeviceHolds(n, d)) ends.push_back(h.until);
+        for (const Hold& hold : timeline.DeviceHolds(n, d)) {
+          ends.push_back(hold.until);
+          b.holds.push_back(hold);
+        }
       }
+      std::sort(b.holds.begin(), b.holds.end(),
+                [](const Hold& x, const Hold& y) { return x.from < y.from; });
+      busy.push_back(std::move(b));
     }
     ends.push_back(not_before);
     std::erase_if(ends, [&](Millis t) { return t < not_before || t == kNever; });
@@ -410,6 +445,20 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
     ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
     if (ends.size() > 512) ends.resize(512);
     for (Millis t : ends) {
+      const Millis until = AddSeconds(t, ask.walltime_s);
+      int free_gpus = 0;
+      for (const NodeBusy& b : busy) {
+        bool whole = true;
+        for (const Hold& hold : b.holds) {
+          if (hold.from >= until) break;
+          if (t < hold.until) {
+            whole = false;
+            break;
+          }
+        }
+        if (whole) free_gpus += b.healthy;
+      }
+      if (free_gpus < g) continue;
       if (quota.Earliest(ask, 0, timeline, t) != t) continue;
       if (auto o = GangAt(ask, rank, timeline, t)) {
         ev.earliest_by_class[rank] = o;

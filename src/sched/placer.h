@@ -59,6 +59,9 @@ class Placer {
   // With only_class >= 0, only that position of the acceptable classes is evaluated.
   Evaluation Evaluate(const JobView& job, const Timeline& timeline, const Policy& policy,
                       Millis not_before, bool find_earliest = true, int only_class = -1) const;
+  // The same into `out`, reusing its memory (a pass evaluates thousands of jobs).
+  void EvaluateInto(const JobView& job, const Timeline& timeline, const Policy& policy,
+                    Millis not_before, bool find_earliest, int only_class, Evaluation* out) const;
 
   // Whether the job is a gang on the class: more GPUs than any node has of that class.
   static bool IsGang(const JobView& job, const std::string& gpu_class, const Timeline& timeline);
@@ -70,6 +73,9 @@ class Placer {
   // the snapshot's classes in catalogue order (or, with no catalogue, the classes found on nodes in
   // node and device order).
   static std::vector<std::string> AcceptableClasses(const JobView& job, const Snapshot& snapshot);
+  // The same into `out` (its memory reused).
+  static void AcceptableClassesInto(const JobView& job, const Snapshot& snapshot,
+                                    std::vector<std::string>* out);
 
  private:
   // Runs the filters to a fixed point from not_before; returns the start and sets `failed` to

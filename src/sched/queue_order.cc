@@ -86,22 +86,40 @@ double FairShareOrder::UsagePerShare(EntityId entity) const {
 }
 
 void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
-  std::map<EntityId, double> per_share;  // computed once per entity
+  // The entities once, ranked by (usage per share, id); a job's key is then three integers.
+  // Ties in usage/share go to the lower entity id, so that the order is total and stable.
+  std::vector<EntityId> entities;
+  entities.reserve(64);
+  EntityId last = 0;
+  for (const JobView* j : queue) {
+    if (j->entity != last || entities.empty()) entities.push_back(j->entity);
+    last = j->entity;
+  }
+  std::sort(entities.begin(), entities.end());
+  entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+  std::vector<std::pair<double, EntityId>> ranked;
+  ranked.reserve(entities.size());
+  for (EntityId e : entities) ranked.push_back({UsagePerShare(e), e});
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<int64_t> rank_of(entities.size());  // by position in `entities`
+  for (size_t r = 0; r < ranked.size(); ++r) {
+    auto at = std::lower_bound(entities.begin(), entities.end(), ranked[r].second);
+    rank_of[static_cast<size_t>(at - entities.begin())] = static_cast<int64_t>(r);
+  }
   EntityId last_entity = 0;
-  double last_share = 0;
-  auto share_of = [&](EntityId entity) {
-    if (entity == last_entity && last_entity != 0) return last_share;
-    auto it = per_share.find(entity);
-    if (it == per_share.end()) it = per_share.emplace(entity, UsagePerShare(entity)).first;
-    last_entity = entity;
-    last_share = it->second;
-    return last_share;
+  int64_t last_rank = 0;
+  auto rank = [&](EntityId entity) {
+    if (entity != last_entity || last_entity == 0) {
+      auto at = std::lower_bound(entities.begin(), entities.end(), entity);
+      last_rank = rank_of[static_cast<size_t>(at - entities.begin())];
+      last_entity = entity;
+    }
+    return last_rank;
   };
   LevelOf level(policy_);
-  // Ties in usage/share go to the lower entity id, so that the order is total and stable.
-  SortByKey<std::tuple<int64_t, int64_t, double, EntityId>>(queue, [&](const JobView& j) {
-    return std::tuple<int64_t, int64_t, double, EntityId>(
-        -level(j.priority_class), -static_cast<int64_t>(j.priority), share_of(j.entity), j.entity);
+  SortByKey<std::tuple<int64_t, int64_t, int64_t>>(queue, [&](const JobView& j) {
+    return std::tuple<int64_t, int64_t, int64_t>(-level(j.priority_class),
+                                                 -static_cast<int64_t>(j.priority), rank(j.entity));
   });
 }
 

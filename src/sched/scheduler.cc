@@ -19,14 +19,18 @@
 namespace gpuaas::sched {
 namespace {
 
-// Kept small (a long queue has one per job): the evaluation only for jobs looked at.
+// Kept small (a long queue has one per job): of the evaluation at now, only how far the job got
+// (for its reason); not evaluated = `reason` set.
 struct Pending {
   const JobView* job;
-  std::shared_ptr<Evaluation> ev;  // at now; null = not evaluated (then `reason` is set)
+  bool evaluated = false;  // looked at
+  bool any_class = false;  // ... and it has at least one acceptable class
+  Stage furthest = Stage::kTooBig;
+  std::string furthest_class;
   std::string reason;
   JobId blocked_by = 0;
   std::shared_ptr<Option> reserved = nullptr;  // where and from when its GPUs are reserved
-  bool Evaluated() const { return ev && !ev->classes.empty(); }
+  bool Evaluated() const { return evaluated && any_class; }
 };
 
 std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snapshot) {
@@ -147,6 +151,10 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
   }
 }
 
+Pending Unevaluated(const JobView* job, std::string reason) {
+  return Pending{job, false, false, Stage::kTooBig, {}, std::move(reason), 0, nullptr};
+}
+
 }  // namespace
 
 Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
@@ -180,21 +188,33 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
                                          ? "waiting: not yet considered (queue longer than " +
                                                std::to_string(policy.max_jobs_per_pass) + ")"
                                          : "";
+  Evaluation ev;  // the job's at now (reused: its memory is kept from job to job)
   for (const JobView* job : SortedQueue(snapshot, policy)) {
     if (std::binary_search(holding.begin(), holding.end(), job->id)) {
-      pending.push_back({job, nullptr, "already holds GPUs"});
+      pending.push_back(Unevaluated(job, "already holds GPUs"));
       continue;
     }
     if (job->gpus < 1) {
       pending.push_back(
-          {job, nullptr, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"});
+          Unevaluated(job, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"));
       continue;
     }
     if (looked_at++ >= policy.max_jobs_per_pass) {
-      pending.push_back({job, nullptr, not_considered});
+      pending.push_back(Unevaluated(job, not_considered));
       continue;
     }
-    Evaluation ev = placer.Evaluate(*job, timeline, policy, now, /*find_earliest=*/false);
+    // When nobody can start now and nothing else is to be decided for a waiting job (no reason
+    // in words, no estimate, no preemption, no reservation left to give, nobody to block), the
+    // job's evaluation would change nothing: skip it. The simulator's case, not the server's.
+    const bool nothing_to_decide = !policy.explain_waiting && policy.max_estimates == 0 &&
+                                   !may_preempt &&
+                                   (!policy.backfill || reserved >= policy.reservations) &&
+                                   (policy.backfill || !policy.strict_order || blocked_by != 0);
+    if (nothing_to_decide && !timeline.AnyFreeNow()) {
+      pending.push_back(Unevaluated(job, ""));
+      continue;
+    }
+    placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
     ClassChoice choice;
     if (ev.now && blocked_by == 0) {
       choice = ChooseClass(placer, *job, ev, timeline, policy, /*future=*/false);
@@ -214,13 +234,9 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
       plan.placements.push_back(std::move(pl));
       continue;
     }
-    // Only the stage and classes are kept (for the reason and the projection).
-    ev.now_by_class.clear();
-    ev.earliest_by_class.clear();
-    ev.now.reset();
-    ev.earliest.reset();
-    Pending p{job, std::make_shared<Evaluation>(std::move(ev)), "", blocked_by, nullptr};
-    bool waits_for_gpus = p.ev->furthest == Stage::kBusy || choice.waits;
+    // Only the stage is kept (for the reason and the projection).
+    Pending p{job, true, !ev.classes.empty(), ev.furthest, ev.furthest_class, "", blocked_by};
+    bool waits_for_gpus = p.furthest == Stage::kBusy || choice.waits;
     const bool best_effort = IsBestEffort(policy, job->priority_class);
     if (choice.waits) {
       // Waiting for a faster class finishes sooner than starting now on a slower one.
@@ -235,7 +251,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
       if (!preemptor) preemptor.emplace(snapshot, policy);
-      if (auto d = preemptor->Decide(*job, p.ev->classes, timeline)) {
+      if (auto d = preemptor->Decide(*job, ev.classes, timeline)) {
         // The claimer holds the devices it will get from now on (the victims' until they stop).
         Millis start = AddSeconds(now, policy.preemption_grace_s);
         timeline.Occupy(d->node_pos, d->devices, job->entity, d->gpu_class, now,
@@ -253,8 +269,8 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
     if (best_effort) waits_for_gpus = false;
     std::optional<Option> earliest;
     if (policy.backfill && reserved < policy.reservations && waits_for_gpus) {
-      *p.ev = placer.Evaluate(*job, timeline, policy, now);
-      earliest = ChooseClass(placer, *job, *p.ev, timeline, policy, /*future=*/true).option;
+      Evaluation full = placer.Evaluate(*job, timeline, policy, now);
+      earliest = ChooseClass(placer, *job, full, timeline, policy, /*future=*/true).option;
     }
     if (earliest) {
       // The reservation is a hold on the time line: later jobs' filters avoid it.
@@ -269,20 +285,24 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
 
   std::map<std::string, int> waiting_for_class;  // pending jobs so far accepting each class
   plan.waiting.reserve(pending.size());
+  Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
   for (size_t i = 0; i < pending.size(); ++i) {
     Pending& p = pending[i];
-    if (p.reason.empty() && policy.explain_waiting) {
-      WaitContext context;
-      context.blocked_by = p.blocked_by;
-      if (p.reserved) {
-        context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
-        context.reserved_class = p.reserved->gpu_class;
+    if (policy.explain_waiting && p.evaluated) {
+      Placer::AcceptableClassesInto(*p.job, snapshot, &stage.classes);
+      if (p.reason.empty()) {
+        stage.furthest = p.furthest;
+        stage.furthest_class = p.furthest_class;
+        WaitContext context;
+        context.blocked_by = p.blocked_by;
+        if (p.reserved) {
+          context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
+          context.reserved_class = p.reserved->gpu_class;
+        }
+        context.ahead_same_class = waiting_for_class[p.furthest_class];
+        p.reason = WaitReason(*p.job, stage, timeline, context);
       }
-      context.ahead_same_class = waiting_for_class[p.ev->furthest_class];
-      p.reason = WaitReason(*p.job, *p.ev, timeline, context);
-    }
-    if (p.ev) {
-      for (const std::string& c : p.ev->classes) ++waiting_for_class[c];
+      for (const std::string& c : stage.classes) ++waiting_for_class[c];
     }
     plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, std::move(p.reason)});
   }

@@ -24,11 +24,15 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   device_class_.reserve(dev_base_[nodes]);
   for (size_t n = 0; n < nodes; ++n) {
     for (const DeviceView& d : snapshot.nodes[n].devices) {
-      auto [it, added] = class_index_.emplace(d.gpu_class, static_cast<int>(class_index_.size()));
-      device_class_.push_back(it->second);
+      int c = ClassIndex(d.gpu_class);
+      if (c < 0) {
+        c = static_cast<int>(class_names_.size());
+        class_names_.push_back(d.gpu_class);
+      }
+      device_class_.push_back(c);
     }
   }
-  classes_ = class_index_.size();
+  classes_ = class_names_.size();
   sizes_.assign(classes_, {});
   class_version_.assign(classes_, 0);
   clean_count_.assign(nodes * classes_, 0);
@@ -37,6 +41,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   bucket_of_.assign(nodes * classes_, -1);
   tainted_.assign(classes_, {});
   largest_.assign(classes_, 0);
+  schedulable_clean_.assign(classes_, 0);
   for (size_t n = 0; n < nodes; ++n) {
     const NodeView& node = snapshot.nodes[n];
     for (size_t d = 0; d < node.devices.size(); ++d) {
@@ -142,18 +147,26 @@ std::optional<int> Timeline::QuotaLimit(EntityId entity, const std::string& gpu_
   return c->second;
 }
 
+const Timeline::QuotaState* Timeline::FindQuota(EntityId entity,
+                                                const std::string& gpu_class) const {
+  auto cls = quota_class_.find(gpu_class);
+  if (cls == quota_class_.end()) return nullptr;
+  auto it = quota_.find({entity, cls->second});
+  return it == quota_.end() ? nullptr : &it->second;
+}
+
 const std::vector<Hold>& Timeline::QuotaHolds(EntityId entity, const std::string& gpu_class) const {
   static const std::vector<Hold> kNone;
-  auto it = quota_holds_.find({entity, gpu_class});
-  return it == quota_holds_.end() ? kNone : it->second;
+  const QuotaState* q = FindQuota(entity, gpu_class);
+  return q ? q->holds : kNone;
 }
 
 int Timeline::QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start,
                         Millis end) const {
   if (start == now_) {  // the common question, in O(1) when no hold starts later
-    auto it = quota_now_.find({entity, gpu_class});
-    if (it == quota_now_.end()) return 0;
-    if (it->second.future == 0) return it->second.now;
+    const QuotaState* q = FindQuota(entity, gpu_class);
+    if (q == nullptr) return 0;
+    if (q->future == 0) return q->now;
   }
   const std::vector<Hold>& holds = QuotaHolds(entity, gpu_class);
   // The held amount only rises at a hold's start, so the peak is at `start` or at one of those.
@@ -232,11 +245,22 @@ void Timeline::SetBucketBit(int class_index, int count, size_t node_pos, bool on
 
 void Timeline::Rebucket(size_t node_pos, int c) {
   int& in = bucket_of_[At(node_pos, c)];
-  if (in >= 0) SetBucketBit(c, in, node_pos, false);
+  if (in >= 0) {
+    SetBucketBit(c, in, node_pos, false);
+    schedulable_clean_[c] -= in;
+  }
   in = -1;
   if (!snapshot_->nodes[node_pos].schedulable) return;
   in = clean_count_[At(node_pos, c)];
   SetBucketBit(c, in, node_pos, true);
+  schedulable_clean_[c] += in;
+}
+
+bool Timeline::AnyFreeNow() const {
+  for (size_t c = 0; c < classes_; ++c) {
+    if (schedulable_clean_[c] > 0 || !tainted_[c].empty()) return true;
+  }
+  return false;
 }
 
 int Timeline::FirstInBucket(int class_index, int count) const {
@@ -274,16 +298,20 @@ void Timeline::RememberEarliest(int class_index, int gpus, int64_t walltime_s, E
 }
 
 int Timeline::ClassIndex(const std::string& gpu_class) const {
-  auto it = class_index_.find(gpu_class);
-  return it == class_index_.end() ? -1 : it->second;
+  // A cluster has a handful of classes: a scan beats a tree of strings.
+  for (size_t c = 0; c < class_names_.size(); ++c) {
+    if (class_names_[c] == gpu_class) return static_cast<int>(c);
+  }
+  return -1;
 }
 
 void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int count, Millis start,
                            Millis end) {
   if (count <= 0) return;
   if (int c = ClassIndex(gpu_class); c >= 0) ++class_version_[c];
-  quota_holds_[{entity, gpu_class}].push_back({start, end, count});
-  QuotaNow& q = quota_now_[{entity, gpu_class}];
+  auto [cls, added] = quota_class_.try_emplace(gpu_class, static_cast<int>(quota_class_.size()));
+  QuotaState& q = quota_[{entity, cls->second}];
+  q.holds.push_back({start, end, count});
   if (start > now_) {
     ++q.future;
   } else if (end > now_) {

@@ -74,6 +74,9 @@ class Timeline {
   // or -1 if there is none.
   int FirstInBucket(int class_index, int count) const;
   int MaxDevices(int class_index) const { return largest_[class_index]; }
+  // Whether any job could start now: some class has a clean device on a schedulable node, or a
+  // tainted node. False = every job waits (only more holds can come in the pass: it stays so).
+  bool AnyFreeNow() const;
   const std::set<size_t>& Tainted(int class_index) const { return tainted_[class_index]; }
   // Over all nodes: the most devices of the class on one node; on one schedulable node; the
   // most healthy devices of the class on one schedulable node.
@@ -143,15 +146,18 @@ class Timeline {
   std::vector<size_t> dev_base_;
   std::vector<HoldSpan> holds_;  // [flat device]
   std::vector<Hold> arena_;      // every device's holds (a span grows by moving to the end)
-  std::map<std::pair<EntityId, std::string>, std::vector<Hold>> quota_holds_;
-  // Per (entity, class): GPUs of holds covering now, and how many holds start after now; with
-  // none of the latter, the peak from now on is the former.
-  struct QuotaNow {
+  // Per (entity, class): its holds, the GPUs of holds covering now, and how many holds start
+  // after now (with none of the latter, the peak from now on is `now`). Classes by a number
+  // (quota_class_) so that lookups compare integers.
+  struct QuotaState {
+    std::vector<Hold> holds;
     int now = 0;
     int future = 0;
   };
-  std::map<std::pair<EntityId, std::string>, QuotaNow> quota_now_;
-  std::map<std::string, int> class_index_;
+  const QuotaState* FindQuota(EntityId entity, const std::string& gpu_class) const;
+  std::map<std::string, int> quota_class_;
+  std::map<std::pair<EntityId, int>, QuotaState> quota_;
+  std::vector<std::string> class_names_;            // by class index
   std::vector<int> device_class_;                   // [flat device] class index
   std::vector<int> clean_count_, count_, healthy_;  // [node * classes + class]
   std::vector<int> bucket_of_;  // [node * classes + class]: the bucket it is in, or -1
@@ -159,6 +165,7 @@ class Timeline {
   std::vector<uint64_t> bucket_bits_;
   size_t bucket_words_ = 0;
   std::vector<int> largest_;               // [class]: the most devices of the class on a node
+  std::vector<int> schedulable_clean_;     // [class]: clean devices on schedulable nodes
   std::vector<std::set<size_t>> tainted_;  // [class]
   std::vector<ClassSizes> sizes_;
   mutable std::vector<Millis> bound_cache_;  // [(node * classes + class) * stride + gpus]
