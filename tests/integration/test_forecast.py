@@ -128,3 +128,37 @@ class ForecastApiTest(ServerTestCase):
         self.assertIn("platform admins", p.stderr)
         p = run_cli([BIN, "forecast", "--server", "--lead-time", "tomorrow"], env=env)
         self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_offline_reports_of_forecast_and_plan(self):
+        """The offline CLI writes the manager's pages: forecast (weeks of a trace) and plan."""
+        out = tempfile.mkdtemp(prefix="gpuaas-fc-")
+        try:
+            trace = os.path.join(out, "hist.csv")
+            with open(trace, "w") as f:
+                f.write("id,submit_s,duration_s,gpus,entity,gpu_types,walltime_s,kind,priority,"
+                        "speeds\n")
+                for w in range(10):  # 10 weeks, +100 GPU-h a week from 500, on one H200 job
+                    f.write(f"w{w},{w * WEEK_S},{(500 + 100 * w) * 3600},1,acme,h200,0,batch,0,\n")
+            p = run_cli([BIN, "forecast", "--trace", trace, "--cluster", "h200:8x1",
+                         "--lead-time", "4w", "--report", os.path.join(out, "fc")])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            # 0.8 x 8 x 168 = 1075.2 GPU-h a week: week 6 = 1100 (first above it) is in the
+            # history; the projection (week 10 on) is above at once: 2026-03-12, order 2026-02-12.
+            self.assertIn("2026-03-12", p.stdout)
+            with open(os.path.join(out, "fc", "index.html")) as f:
+                html = f.read()
+            self.assertIn("in the week of <b>2026-03-12</b>", html)
+            self.assertIn("h200 GPUs by <b>2026-02-12</b>", html)
+            p = run_cli([BIN, "plan", "--trace", "traces/sample_300.csv", "--cluster",
+                         "h200:8x2,l40s:4x2", "--try", "h200:8x3,l40s:4x2", "--node-cost",
+                         "h200=30000,l40s=9000", "--report", os.path.join(out, "plan")],
+                        timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "plan", "index.html")) as f:
+                html = f.read()
+            for needle in ('<tr data-fleet="h200:8x2,l40s:4x2">',
+                           '<tr data-fleet="h200:8x3,l40s:4x2">', "78000 EUR", "108000 EUR",
+                           '<g data-wait="h200:8x3,l40s:4x2">', "Fleet cost a month"):
+                self.assertIn(needle, html)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
