@@ -19,7 +19,9 @@ int64_t OracleWork(const JobView& j) {
 }
 
 // Sorts by a precomputed key (computed once per job, not per comparison), then arrival and id
-// (copied next to the key, so that comparisons do not chase the job pointers).
+// (copied next to the key, so that comparisons do not chase the job pointers). Adaptive: a
+// queue already in order (the simulator keeps it so between passes) costs one scan, and one
+// with new jobs at the end a sort of those and a merge.
 template <typename Key, typename KeyFn>
 void SortByKey(std::vector<const JobView*>& queue, KeyFn key_of) {
   struct Keyed {
@@ -31,10 +33,18 @@ void SortByKey(std::vector<const JobView*>& queue, KeyFn key_of) {
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
   for (const JobView* j : queue) keyed.push_back({key_of(*j), j->submitted_at, j->id, j});
-  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+  auto less = [](const Keyed& a, const Keyed& b) {
     if (a.key != b.key) return a.key < b.key;
     return std::tie(a.submitted_at, a.id) < std::tie(b.submitted_at, b.id);
-  });
+  };
+  auto sorted_end = std::is_sorted_until(keyed.begin(), keyed.end(), less);
+  if (sorted_end == keyed.end()) return;  // already in order (queue untouched)
+  if (sorted_end - keyed.begin() >= static_cast<std::ptrdiff_t>(keyed.size() / 2)) {
+    std::sort(sorted_end, keyed.end(), less);
+    std::inplace_merge(keyed.begin(), sorted_end, keyed.end(), less);
+  } else {
+    std::sort(keyed.begin(), keyed.end(), less);
+  }
   for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].job;
 }
 
@@ -63,9 +73,11 @@ class LevelOf {
 }  // namespace
 
 void ArrivalOrder::Sort(std::vector<const JobView*>& queue) const {
-  std::sort(queue.begin(), queue.end(), [](const JobView* a, const JobView* b) {
+  auto less = [](const JobView* a, const JobView* b) {
     return std::tie(a->submitted_at, a->id) < std::tie(b->submitted_at, b->id);
-  });
+  };
+  if (!std::is_sorted(queue.begin(), queue.end(), less))
+    std::sort(queue.begin(), queue.end(), less);
 }
 
 void PriorityOrder::Sort(std::vector<const JobView*>& queue) const {

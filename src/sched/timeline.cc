@@ -69,7 +69,9 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   std::vector<std::pair<NodeId, size_t>> node_pos;  // sorted by id
   node_pos.reserve(nodes);
   for (size_t n = 0; n < nodes; ++n) node_pos.push_back({snapshot.nodes[n].id, n});
-  std::sort(node_pos.begin(), node_pos.end());
+  if (!std::is_sorted(node_pos.begin(), node_pos.end())) {
+    std::sort(node_pos.begin(), node_pos.end());
+  }
   std::vector<JobId> running_ids;  // sorted
   running_ids.reserve(snapshot.running.size());
   struct Pending {
@@ -98,11 +100,14 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   }
   std::sort(running_ids.begin(), running_ids.end());
   // Devices marked used by a job the snapshot does not list as running: end unknown (first).
+  // (A device held by a running job's view is that job's: no search needed.)
+  std::vector<char> held(dev_base_[nodes], 0);
+  for (const Pending& p : pending) held[p.device] = 1;
   std::vector<Pending> unknown;
   for (size_t n = 0; n < nodes; ++n) {
     for (size_t d = 0; d < snapshot.nodes[n].devices.size(); ++d) {
       const DeviceView& dev = snapshot.nodes[n].devices[d];
-      if (dev.used_by != 0 &&
+      if (dev.used_by != 0 && !held[dev_base_[n] + d] &&
           !std::binary_search(running_ids.begin(), running_ids.end(), dev.used_by)) {
         unknown.push_back({dev_base_[n] + d, {kPast, kNever, 1}});
       }

@@ -132,7 +132,8 @@ class Replay {
   Status Init();
   Status ReadNextArrival();
   void Arrive(TraceJob& job, Millis now);
-  void Start(const sched::Placement& p, Millis now);
+  // Starts a placed job (`view` is its queued view; the caller takes it out of the queue).
+  void Start(const sched::Placement& p, const sched::JobView& view, Millis now);
   void Complete(JobId id, Millis end);
   void RemoveRunningView(size_t pos);
   Status Pass(Millis now);
@@ -167,7 +168,6 @@ class Replay {
   SimSample sample_;                           // for on_sample; queued_jobs kept up to date
   int free_gpus_ = 0;
   int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
-  std::unordered_map<JobId, size_t> queued_pos_;
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
   std::map<int, int> queued_sizes_;  // gpus asked -> queued jobs asking that many
   std::unordered_map<JobId, Live> live_;
@@ -203,7 +203,7 @@ Status Replay::Init() {
   }
   if (Status s = ApplyPolicyOverrides(options_.policy_overrides, &policy_); !s.ok()) return s;
   oracle_ = (oracle_ || policy_.queue_order == kOraclePolicy) && !request_order_;
-  policy_.max_estimates = 0;  // nobody reads start estimates in a replay
+  policy_.max_estimates = 0;        // nobody reads start estimates in a replay
   policy_.explain_waiting = false;  // nor reasons in words
   // Simulated jobs have one priority class and no guarantees: nothing could be preempted, so
   // the search for victims is skipped (the same decisions, cheaper).
@@ -312,8 +312,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   }
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
-  queued_pos_[id] = snap_.queued.size();
-  snap_.queued.push_back(std::move(view));
+  snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
   ++queued_sizes_[job.gpus];
 }
 
@@ -330,16 +329,7 @@ double Replay::SpeedRatio(const Live& job, const std::string& gpu_class) const {
   return sched::ClassSpeed(snap_, gpu_class) / sched::ClassSpeed(snap_, job.first_class);
 }
 
-void Replay::Start(const sched::Placement& p, Millis now) {
-  // Take the job out of the queue (swap with the last).
-  const size_t qpos = queued_pos_.at(p.job);
-  sched::JobView view = std::move(snap_.queued[qpos]);
-  if (qpos + 1 != snap_.queued.size()) {
-    snap_.queued[qpos] = std::move(snap_.queued.back());
-    queued_pos_[snap_.queued[qpos].id] = qpos;
-  }
-  snap_.queued.pop_back();
-  queued_pos_.erase(p.job);
+void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis now) {
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
 
   Live& job = live_.at(p.job);
@@ -479,54 +469,46 @@ bool Replay::SureToWaitForGpus(const sched::JobView& job) const {
 // The queued jobs a pass must see to decide exactly as it would on the whole queue: every
 // candidate (the only jobs that can start), plus, in queue order, the non-candidates up to the
 // first `window_blockers_` that are sure to wait for GPUs (under strict order the first such job
-// blocks all behind it; under backfill the first R get the reservations). The others cannot
-// start, and cannot block or reserve ahead of those: leaving them out changes nothing but the
-// cost. (Without preemption, which Pass refuses, and without quotas, which the simulator does
-// not set.) `verify_window` checks this claim against full passes.
+// blocks all behind it, so nothing behind it is needed; under backfill the first R get the
+// reservations). The others cannot start, and cannot block or reserve ahead of those: leaving
+// them out changes nothing but the cost. (Without preemption, which Pass refuses, and without
+// quotas, which the simulator does not set.) `verify_window` checks this claim against full
+// passes. The queue is kept in the order of the last pass (arrivals at the end), so that putting
+// it in order again is mostly a check (sched's sort is adaptive), and the window, taken in
+// queue order, is already sorted for the pass.
 void Replay::ChooseWindow(std::vector<size_t>* window) {
-  auto pos = [&](const sched::JobView* j) { return static_cast<size_t>(j - snap_.queued.data()); };
   std::fill(max_node_free_.begin(), max_node_free_.end(), 0);
   for (size_t n = 0; n < node_free_.size(); ++n) {
     int& m = max_node_free_[node_class_[n]];
     m = std::max(m, node_free_[n]);
   }
-  std::vector<const sched::JobView*> candidates, others;
-  for (const sched::JobView& j : snap_.queued) {
-    if (Candidate(j)) {
-      candidates.push_back(&j);
-    } else if (window_blockers_ > 0) {
-      others.push_back(&j);
+  std::vector<const sched::JobView*> order;
+  order.reserve(snap_.queued.size());
+  for (const sched::JobView& j : snap_.queued) order.push_back(&j);
+  auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
+  if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
+  bool in_order = true;
+  for (size_t i = 0; i < order.size() && in_order; ++i) in_order = order[i] == &snap_.queued[i];
+  if (!in_order) {
+    std::vector<sched::JobView> sorted;
+    sorted.reserve(snap_.queued.size());
+    for (const sched::JobView* j : order) {
+      sorted.push_back(std::move(snap_.queued[static_cast<size_t>(j - snap_.queued.data())]));
     }
+    snap_.queued.swap(sorted);
   }
-  auto order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
-  if (others.empty() || !order.ok()) {  // (a named policy always has its order)
-    for (const sched::JobView* j : candidates) window->push_back(pos(j));
-    for (const sched::JobView* j : others) window->push_back(pos(j));
-    return;
-  }
-  (*order)->Sort(others);
-  std::vector<const sched::JobView*> chosen;
-  const sched::JobView* last_blocker = nullptr;
+  const bool strict = policy_.strict_order && !policy_.backfill;
   int blockers = 0;
-  for (const sched::JobView* j : others) {
-    chosen.push_back(j);
-    if (SureToWaitForGpus(*j) && ++blockers >= window_blockers_) {
-      last_blocker = j;
-      break;
+  for (size_t i = 0; i < snap_.queued.size(); ++i) {
+    const sched::JobView& j = snap_.queued[i];
+    if (Candidate(j)) {
+      window->push_back(i);
+      continue;
     }
+    if (blockers >= window_blockers_) continue;
+    window->push_back(i);
+    if (SureToWaitForGpus(j) && ++blockers >= window_blockers_ && strict) return;
   }
-  if (policy_.strict_order && !policy_.backfill && last_blocker != nullptr) {
-    // Strict order: nobody behind the blocker starts; keep only the candidates ahead of it.
-    chosen.insert(chosen.end(), candidates.begin(), candidates.end());
-    (*order)->Sort(chosen);
-    for (const sched::JobView* j : chosen) {
-      window->push_back(pos(j));
-      if (j == last_blocker) break;
-    }
-    return;
-  }
-  for (const sched::JobView* j : candidates) window->push_back(pos(j));
-  for (const sched::JobView* j : chosen) window->push_back(pos(j));
 }
 
 Status Replay::Pass(Millis now) {
@@ -561,7 +543,22 @@ Status Replay::Pass(Millis now) {
                     " s: the plan preempts job " + std::to_string(plan.preemptions[0].job) +
                     ", which the simulator does not model (no priority classes or guarantees)");
   }
-  for (const sched::Placement& p : plan.placements) Start(p, now);
+  if (plan.placements.empty()) return Status::Ok();
+  // Start the placed jobs, then take them out of the queue (keeping its order).
+  std::vector<JobId> placed;
+  for (const sched::Placement& p : plan.placements) {
+    for (size_t i : chosen) {
+      if (snap_.queued[i].id == p.job) {
+        Start(p, snap_.queued[i], now);
+        break;
+      }
+    }
+    placed.push_back(p.job);
+  }
+  std::sort(placed.begin(), placed.end());
+  std::erase_if(snap_.queued, [&](const sched::JobView& j) {
+    return std::binary_search(placed.begin(), placed.end(), j.id);
+  });
   return Status::Ok();
 }
 
