@@ -324,7 +324,6 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
           j.state == JobState::kPreempted ? config_.preemption_grace_s * 1000 : config_.grace_ms;
       continue;
     }
-    if (j.state == JobState::kStarting) start_trace_.Dispatched(j.id);
     Assignment w;
     w.job = j.id;
     w.allocation = aid;
@@ -358,6 +357,7 @@ DesiredWorkloads Platform::DesiredFor(NodeId node) {
     w.memory_bytes = int64_t{j.memory_gb} << 30;
     w.cpu_millis = int64_t{j.cpus} * 1000;
     w.adopt_only = j.state == JobState::kRunning;
+    if (j.state == JobState::kStarting) start_trace_.Dispatched(j.id);  // this answer tells it
     d.workloads.push_back(std::move(w));
   }
   return d;
