@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "base/money.h"
@@ -162,11 +163,20 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   }
   GPUAAS_RETURN_IF_ERROR(ApplyNotebookConfig(root, c.notebooks));
   if (auto* s = root["scheduler"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*s, "scheduler.",
-                                     {"default_walltime", "max_walltime", "preemption_grace"}));
+    GPUAAS_RETURN_IF_ERROR(
+        CheckKeys(*s, "scheduler.",
+                  {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
+    if (const toml::node* n = s->get("small_first_rate")) {
+      std::optional<double> v = n->value<double>();  // (an integer converts too)
+      if (!v || !(*v >= 0) || *v > 1e9) {
+        return InvalidArgument(
+            "scheduler.small_first_rate must be a number of GPU-seconds per second in [0, 1e9]");
+      }
+      c.small_first_rate = *v;
+    }
   }
   if (auto* a = root["agents"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(

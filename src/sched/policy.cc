@@ -57,6 +57,9 @@ Status ValidatePolicy(const Policy& policy) {
   }
   if (policy.preemption_grace_s < 0) return InvalidArgument("preemption grace must be >= 0");
   if (policy.fair_share_half_life_s < 0) return InvalidArgument("half-life must be >= 0");
+  if (!(policy.small_first_rate >= 0) || policy.small_first_rate > 1e9) {
+    return InvalidArgument("small_first_rate must be between 0 and 1e9 GPU-seconds per second");
+  }
   return Status::Ok();
 }
 

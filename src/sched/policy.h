@@ -55,6 +55,14 @@ struct Policy {
   // What the state gives a preempted job between SIGTERM and the stop; the scheduler projects
   // stopping jobs to end by then and promises guarantees within it.
   int64_t preemption_grace_s = 300;
+  // Small requests first, with aging: within a tier of the "priority" and "fair-share" orders
+  // (priority class, priority, and under fair share the entity's rank), jobs are ordered by
+  // gpus x walltime (the request, in GPU-seconds; the default walltime when unset) plus this
+  // many GPU-seconds per second of submission time. So the smallest request goes first, and
+  // every second a job has waited is worth `small_first_rate` GPU-seconds against newer jobs:
+  // additive aging, as Slurm's age factor, which keeps the order independent of the clock and
+  // starves nobody (a newer job's key only grows). 0 = arrival order within a tier.
+  double small_first_rate = 2;
   // Fair share: the half-life of past usage (the state passes it to DecayedUsage()).
   int64_t fair_share_half_life_s = 7 * 86400;
 };

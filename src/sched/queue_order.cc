@@ -70,6 +70,14 @@ class LevelOf {
   int last_level_ = 0;
 };
 
+// The within-tier key of Policy::small_first_rate (0 when the rate is 0: arrival decides).
+double SmallFirstKey(const Policy& policy, const JobView& j) {
+  if (policy.small_first_rate <= 0) return 0;
+  const int64_t walltime = j.walltime_s > 0 ? j.walltime_s : policy.default_walltime_s;
+  return static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime) +
+         policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+}
+
 }  // namespace
 
 void ArrivalOrder::Sort(std::vector<const JobView*>& queue) const {
@@ -83,8 +91,9 @@ void ArrivalOrder::Sort(std::vector<const JobView*>& queue) const {
 void PriorityOrder::Sort(std::vector<const JobView*>& queue) const {
   // Negated so that ascending order puts the higher level and priority first.
   LevelOf level(policy_);
-  SortByKey<std::pair<int64_t, int64_t>>(queue, [&](const JobView& j) {
-    return std::pair<int64_t, int64_t>(-level(j.priority_class), -static_cast<int64_t>(j.priority));
+  SortByKey<std::tuple<int64_t, int64_t, double>>(queue, [&](const JobView& j) {
+    return std::tuple<int64_t, int64_t, double>(
+        -level(j.priority_class), -static_cast<int64_t>(j.priority), SmallFirstKey(policy_, j));
   });
 }
 
@@ -129,9 +138,10 @@ void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
     return last_rank;
   };
   LevelOf level(policy_);
-  SortByKey<std::tuple<int64_t, int64_t, int64_t>>(queue, [&](const JobView& j) {
-    return std::tuple<int64_t, int64_t, int64_t>(-level(j.priority_class),
-                                                 -static_cast<int64_t>(j.priority), rank(j.entity));
+  SortByKey<std::tuple<int64_t, int64_t, int64_t, double>>(queue, [&](const JobView& j) {
+    return std::tuple<int64_t, int64_t, int64_t, double>(-level(j.priority_class),
+                                                         -static_cast<int64_t>(j.priority),
+                                                         rank(j.entity), SmallFirstKey(policy_, j));
   });
 }
 

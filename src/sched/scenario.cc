@@ -154,7 +154,7 @@ class Parser {
     }
     GPUAAS_RETURN_IF_ERROR(
         Unused(a, {"order", "backfill", "reservations", "strict", "default_walltime",
-                   "max_estimates", "preempt", "reclaim", "grace", "half_life"}));
+                   "max_estimates", "preempt", "reclaim", "grace", "half_life", "small_first"}));
     if (a.kv.contains("preempt")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.preempt_lower_priority, OnOff(a.kv["preempt"]));
     }
@@ -185,6 +185,15 @@ class Parser {
     }
     if (a.kv.contains("default_walltime")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.default_walltime_s, Seconds(a.kv["default_walltime"]));
+    }
+    if (a.kv.contains("small_first")) {  // GPU-seconds per second of waiting; 0 = arrival
+      const std::string& v = a.kv["small_first"];
+      double rate = -1;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), rate);
+      if (ec != std::errc() || ptr != v.data() + v.size() || !(rate >= 0)) {
+        return InvalidArgument("small_first: expected a rate >= 0, got \"" + v + "\"");
+      }
+      s_.policy.small_first_rate = rate;
     }
     if (a.kv.contains("max_estimates")) {
       GPUAAS_ASSIGN_OR_RETURN(int64_t n, Int(a.kv["max_estimates"]));

@@ -87,10 +87,20 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       } else {
         p->fair_share_half_life_s = n;
       }
+    } else if (key == "small_first_rate") {
+      double rate = -1;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), rate);
+      if (ec != std::errc() || ptr != value.data() + value.size() || !(rate >= 0) || rate > 1e9) {
+        return InvalidArgument(
+            "policy setting small_first_rate: expected GPU-seconds per second "
+            "between 0 and 1e9, got \"" +
+            value + "\"");
+      }
+      p->small_first_rate = rate;
     } else {
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
-                             "fair_share_half_life_s)");
+                             "fair_share_half_life_s, small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);

@@ -69,9 +69,9 @@ struct SimOptions {
   int64_t default_walltime_s = 0;  // walltime of jobs stating none; 0 = the policy's default
   // Knob overrides on the named policy (what-if on the scheduler's settings), applied in order:
   // queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request (the sjf order on the request,
-  // gpus x walltime, which production knows: a proposed order, not yet a sched plugin),
-  // backfill=true|false, reservations=N,
-  // strict_order=true|false, fair_share_half_life_s=N. Unknown keys or values are errors.
+  // gpus x walltime, without aging; the default policy's small_first_rate does it with aging),
+  // backfill=true|false, reservations=N, strict_order=true|false, fair_share_half_life_s=N,
+  // small_first_rate=R (sched::Policy). Unknown keys or values are errors.
   std::vector<std::pair<std::string, std::string>> policy_overrides;
   // Fair-share weight per entity name (absent = 1), e.g. the entities' quotas or purchased
   // capacity; see EntitySharesFromDemand.

@@ -277,11 +277,12 @@ TEST(Simulator, SjfRequestOrdersByTheRequestNotTheRunTime) {
     shrt.walltime_s = 3600;
     return std::vector<TraceJob>{blocker, lng, shrt};
   };
-  auto wait_of_long = [&](const std::string& policy, bool request) {
+  auto wait_of_long = [&](const std::string& policy, bool request, bool arrival = false) {
     VectorJobSource source(jobs());
     SimOptions o;
     o.policy = policy;
     if (request) o.policy_overrides = {{"queue_order", "sjf-request"}};
+    if (arrival) o.policy_overrides = {{"small_first_rate", "0"}};
     std::map<Millis, Millis> waits;  // submit -> wait
     o.on_finish = [&](const JobOutcome& x) { waits[x.submit] = x.start - x.submit; };
     auto r = Simulate(source, Cluster("h200:1x1"), DefaultGpuClasses(), o);
@@ -290,7 +291,9 @@ TEST(Simulator, SjfRequestOrdersByTheRequestNotTheRunTime) {
   };
   EXPECT_EQ(wait_of_long("default", true), 100 + 3600 - 1);  // after "short"
   EXPECT_EQ(wait_of_long("sjf-oracle", false), 99);          // first: it runs 10 s
-  EXPECT_EQ(wait_of_long("default", false), 99);             // arrival order
+  // The default's small-first order (Policy::small_first_rate) also goes by the request.
+  EXPECT_EQ(wait_of_long("default", false), 100 + 3600 - 1);
+  EXPECT_EQ(wait_of_long("default", false, /*arrival=*/true), 99);  // arrival order
 }
 
 TEST(Simulator, SharesFromDemand) {

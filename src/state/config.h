@@ -33,6 +33,9 @@ struct PlatformConfig {
   // SIGTERM -> SIGKILL of a preempted job (reclaim or priority): sched::Policy's grace, which
   // is also the time within which guarantees are promised ([scheduler] preemption_grace).
   int64_t preemption_grace_s = 300;
+  // sched::Policy::small_first_rate ([scheduler] small_first_rate): within a tier, smaller
+  // requests first, each second of waiting worth this many GPU-seconds; 0 = arrival order.
+  double small_first_rate = 2;  // as sched::Policy's default
   // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
   // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy
   // of it is queued again (it never lands on the bad GPU: only healthy devices are placed).

@@ -30,6 +30,7 @@ sched::Policy Platform::ServerPolicy() const {
   sched::Policy policy;
   policy.default_walltime_s = config_.default_walltime_s;
   policy.preemption_grace_s = config_.preemption_grace_s;
+  policy.small_first_rate = config_.small_first_rate;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;

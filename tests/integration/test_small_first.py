@@ -1,0 +1,67 @@
+"""The small-first order with aging ([scheduler] small_first_rate, docs/scheduling.md): within
+a tier, the smaller request (GPUs x walltime) is ahead in the queue; with the rate at 0, arrival
+order. A bad value stops the server at start with a clear message."""
+
+import os
+import random
+import tempfile
+import unittest
+
+from harness import Server, kill_marked, poll, require_binary
+
+
+def config_file(text):
+    fd, path = tempfile.mkstemp(suffix=".toml")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path
+
+
+class SmallFirstTest(unittest.TestCase):
+
+    def setUp(self):
+        require_binary()
+        self.marker = f"{500 + random.randint(1, 99999) / 100000:.5f}"
+        self.servers, self.configs = [], []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.cleanup()
+        for c in self.configs:
+            os.unlink(c)
+        kill_marked(f"sleep {self.marker}")
+
+    def positions(self, rate):
+        """On one GPU held by a blocker: a 10 h job, then a 1 h job; their queue positions."""
+        self.configs.append(config_file(f"[scheduler]\nsmall_first_rate = {rate}\n"))
+        server = Server(demo_gpus="h200:1", extra_args=["--config", self.configs[-1]]).start()
+        self.servers.append(server)
+        _, member = server.admin.tenant(f"sf{len(self.servers)}")
+        blocker = member.submit(gpus=1, command=["sleep", self.marker], walltime_s=3600)
+        member.wait_state(blocker["id"], "running", timeout=30)
+        long = member.submit(gpus=1, command=["sleep", self.marker], walltime_s=36000)
+        short = member.submit(gpus=1, command=["sleep", self.marker], walltime_s=3600)
+        # Positions come with the pass after the submissions: wait until both have one.
+        def both():
+            got = (member.job(long["id"]).get("queue_position"),
+                   member.job(short["id"]).get("queue_position"))
+            return got if None not in got and sorted(got) == [1, 2] else None
+        return poll(both, 10, "both queue positions")
+
+    def test_smaller_request_goes_first(self):
+        self.assertEqual(self.positions(2), (2, 1))
+
+    def test_rate_zero_is_arrival_order(self):
+        self.assertEqual(self.positions(0), (1, 2))
+
+    def test_bad_rate_is_refused_at_start(self):
+        self.configs.append(config_file("[scheduler]\nsmall_first_rate = -1\n"))
+        server = Server(extra_args=["--config", self.configs[-1]])
+        self.servers.append(server)
+        with self.assertRaises(AssertionError) as e:
+            server.start()
+        self.assertIn("small_first_rate", str(e.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
