@@ -14,7 +14,7 @@ int CountDevices(const Ask& ask, size_t node_pos, const Timeline& tl, bool healt
 
 }  // namespace
 
-bool MatchesSelector(const JobView& job, const NodeView& node) {
+bool MatchesLabels(const JobView& job, const NodeView& node) {
   for (const auto& [key, value] : job.node_selector) {
     auto it = node.labels.find(key);
     if (it == node.labels.end() || it->second != value) return false;

@@ -17,7 +17,11 @@ class LabelFilter final : public Filter {
 };
 
 // Every selector entry is a label of the node with that value.
-bool MatchesSelector(const JobView& job, const NodeView& node);
+bool MatchesLabels(const JobView& job, const NodeView& node);
+// (Inline: called per node in the searches, and most jobs have no selector.)
+inline bool MatchesSelector(const JobView& job, const NodeView& node) {
+  return job.node_selector.empty() || MatchesLabels(job, node);
+}
 
 // The node has at least ask.job->gpus devices of the class, whatever their state: otherwise
 // the job can never run there.

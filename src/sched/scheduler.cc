@@ -183,7 +183,7 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   std::vector<JobId> holding;  // sorted
   holding.reserve(snapshot.running.size());
   for (const RunningView& r : snapshot.running) holding.push_back(r.id);
-  std::sort(holding.begin(), holding.end());
+  if (!std::is_sorted(holding.begin(), holding.end())) std::sort(holding.begin(), holding.end());
   const std::string not_considered = policy.explain_waiting
                                          ? "waiting: not yet considered (queue longer than " +
                                                std::to_string(policy.max_jobs_per_pass) + ")"

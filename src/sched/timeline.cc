@@ -98,7 +98,9 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     // The quota counts every GPU the job holds, on a known node or not.
     OccupyQuota(r.entity, r.gpu_class, static_cast<int>(r.devices.size()), kPast, end);
   }
-  std::sort(running_ids.begin(), running_ids.end());
+  if (!std::is_sorted(running_ids.begin(), running_ids.end())) {
+    std::sort(running_ids.begin(), running_ids.end());
+  }
   // Devices marked used by a job the snapshot does not list as running: end unknown (first).
   // (A device held by a running job's view is that job's: no search needed.)
   std::vector<char> held(dev_base_[nodes], 0);

@@ -528,23 +528,33 @@ Status Replay::Pass(Millis now) {
   if (chosen.empty()) return Status::Ok();  // nothing can start, block or reserve
   sched::Plan full_plan;
   if (options_.verify_window) full_plan = sched::Schedule(snap_, policy_, now);
-  // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards.
+  // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards;
+  // when the window is most of the queue, the moves cost more than the few jobs they spare,
+  // and the pass sees the whole queue (the same decisions: see ChooseWindow).
+  const bool whole = chosen.size() * 4 >= snap_.queued.size() * 3;
   std::vector<sched::JobView> window;
-  window.reserve(chosen.size());
-  for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
-  snap_.queued.swap(window);
+  if (!whole) {
+    window.reserve(chosen.size());
+    for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
+    snap_.queued.swap(window);
+  }
   sched::Plan plan = sched::Schedule(snap_, policy_, now);
   ++result_.passes;
   Status check = options_.check_invariants ? sched::CheckInvariants(snap_, plan) : Status::Ok();
-  snap_.queued.swap(window);
-  for (size_t k = 0; k < chosen.size(); ++k) snap_.queued[chosen[k]] = std::move(window[k]);
+  if (!whole) {
+    snap_.queued.swap(window);
+    for (size_t k = 0; k < chosen.size(); ++k) snap_.queued[chosen[k]] = std::move(window[k]);
+  } else {
+    chosen.resize(snap_.queued.size());
+    for (size_t i = 0; i < chosen.size(); ++i) chosen[i] = i;
+  }
   if (!check.ok()) {
     return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
                     " s: invariant violated: " + check.message());
   }
   if (options_.verify_window && !SamePlacements(plan, full_plan)) {
     return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
-                    " s: the pass on the window of " + std::to_string(window.size()) +
+                    " s: the pass on the window of " + std::to_string(chosen.size()) +
                     " jobs placed differently from the pass on all " +
                     std::to_string(snap_.queued.size()) + " queued jobs");
   }
