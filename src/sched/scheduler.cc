@@ -180,17 +180,25 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
 
-  std::vector<JobId> holding;  // sorted
-  holding.reserve(snapshot.running.size());
-  for (const RunningView& r : snapshot.running) holding.push_back(r.id);
-  if (!std::is_sorted(holding.begin(), holding.end())) std::sort(holding.begin(), holding.end());
+  std::vector<JobId> holding;  // sorted (a short queue scans the running views instead)
+  const bool few_queued = snapshot.queued.size() <= 8;
+  if (!few_queued) {
+    holding.reserve(snapshot.running.size());
+    for (const RunningView& r : snapshot.running) holding.push_back(r.id);
+    if (!std::is_sorted(holding.begin(), holding.end())) std::sort(holding.begin(), holding.end());
+  }
+  auto holds_gpus = [&](JobId id) {
+    if (!few_queued) return std::binary_search(holding.begin(), holding.end(), id);
+    return std::any_of(snapshot.running.begin(), snapshot.running.end(),
+                       [&](const RunningView& r) { return r.id == id; });
+  };
   const std::string not_considered = policy.explain_waiting
                                          ? "waiting: not yet considered (queue longer than " +
                                                std::to_string(policy.max_jobs_per_pass) + ")"
                                          : "";
   Evaluation ev;  // the job's at now (reused: its memory is kept from job to job)
   for (const JobView* job : SortedQueue(snapshot, policy)) {
-    if (std::binary_search(holding.begin(), holding.end(), job->id)) {
+    if (holds_gpus(job->id)) {
       pending.push_back(Unevaluated(job, "already holds GPUs"));
       continue;
     }

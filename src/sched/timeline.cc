@@ -14,7 +14,10 @@ bool Overlaps(const Hold& h, Millis start, Millis end) { return h.from < end && 
 }  // namespace
 
 Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
-    : snapshot_(&snapshot), now_(now) {
+    : snapshot_(&snapshot),
+      now_(now),
+      track_quota_(!snapshot.quota_limit.empty() || !snapshot.quota_guarantee.empty() ||
+                   policy.reclaim || policy.preempt_lower_priority) {
   // The class index (before any hold: Occupy keeps it up to date), and flat device numbers.
   const size_t nodes = snapshot.nodes.size();
   dev_base_.resize(nodes + 1, 0);
@@ -72,7 +75,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   if (!std::is_sorted(node_pos.begin(), node_pos.end())) {
     std::sort(node_pos.begin(), node_pos.end());
   }
-  std::vector<JobId> running_ids;  // sorted
+  std::vector<JobId> running_ids;  // sorted when needed (below)
   running_ids.reserve(snapshot.running.size());
   struct Pending {
     size_t device;
@@ -98,19 +101,21 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     // The quota counts every GPU the job holds, on a known node or not.
     OccupyQuota(r.entity, r.gpu_class, static_cast<int>(r.devices.size()), kPast, end);
   }
-  if (!std::is_sorted(running_ids.begin(), running_ids.end())) {
-    std::sort(running_ids.begin(), running_ids.end());
-  }
   // Devices marked used by a job the snapshot does not list as running: end unknown (first).
   // (A device held by a running job's view is that job's: no search needed.)
   std::vector<char> held(dev_base_[nodes], 0);
   for (const Pending& p : pending) held[p.device] = 1;
   std::vector<Pending> unknown;
+  bool ids_sorted = false;
+  auto is_running = [&](JobId id) {
+    if (!ids_sorted) std::sort(running_ids.begin(), running_ids.end());
+    ids_sorted = true;
+    return std::binary_search(running_ids.begin(), running_ids.end(), id);
+  };
   for (size_t n = 0; n < nodes; ++n) {
     for (size_t d = 0; d < snapshot.nodes[n].devices.size(); ++d) {
       const DeviceView& dev = snapshot.nodes[n].devices[d];
-      if (dev.used_by != 0 && !held[dev_base_[n] + d] &&
-          !std::binary_search(running_ids.begin(), running_ids.end(), dev.used_by)) {
+      if (dev.used_by != 0 && !held[dev_base_[n] + d] && !is_running(dev.used_by)) {
         unknown.push_back({dev_base_[n] + d, {kPast, kNever, 1}});
       }
     }
@@ -314,7 +319,7 @@ int Timeline::ClassIndex(const std::string& gpu_class) const {
 
 void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int count, Millis start,
                            Millis end) {
-  if (count <= 0) return;
+  if (count <= 0 || !track_quota_) return;
   if (int c = ClassIndex(gpu_class); c >= 0) ++class_version_[c];
   auto [cls, added] = quota_class_.try_emplace(gpu_class, static_cast<int>(quota_class_.size()));
   QuotaState& q = quota_[{entity, cls->second}];

@@ -48,7 +48,8 @@ class Timeline {
     return {arena_.data() + h.offset, h.size};
   }
 
-  // The entity's limit for the class, if any.
+  // The entity's limit for the class, if any. (Quota holds are tracked only when the snapshot
+  // has limits or guarantees or the policy may preempt: otherwise nothing reads them.)
   std::optional<int> QuotaLimit(EntityId entity, const std::string& gpu_class) const;
   // Most GPUs of the class the entity holds at any instant of [start, end).
   int QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start, Millis end) const;
@@ -141,6 +142,9 @@ class Timeline {
 
   const Snapshot* snapshot_;
   Millis now_;
+  // Quota holds are kept only when something reads them: limits, guarantees or preemption
+  // (otherwise QuotaPeak is 0 and QuotaHolds empty: the simulator's case).
+  bool track_quota_ = true;
   size_t classes_ = 0;
   // Devices are numbered flat: node n's devices are dev_base_[n] .. dev_base_[n + 1] - 1.
   std::vector<size_t> dev_base_;
