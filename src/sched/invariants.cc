@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -21,111 +22,11 @@ bool AcceptsClass(const JobView& job, const Snapshot& s, const std::string& cls)
                      [&](const ClassInfo& c) { return c.name == cls; });
 }
 
-}  // namespace
-
-Status CheckInvariants(const Snapshot& before, const Plan& plan) {
-  std::map<JobId, const JobView*> queued;
-  for (const JobView& j : before.queued) queued.emplace(j.id, &j);
-  std::map<NodeId, const NodeView*> nodes;
-  for (const NodeView& n : before.nodes) nodes.emplace(n.id, &n);
-
-  std::set<std::pair<NodeId, int>> taken;  // devices in use: running, then this plan
-  std::set<JobId> running;
-  std::map<std::pair<EntityId, std::string>, int> used;
-  for (const RunningView& r : before.running) {
-    running.insert(r.id);
-    used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
-    for (int d : r.devices) taken.insert({r.node, d});
-  }
-  for (const NodeView& n : before.nodes) {
-    for (const DeviceView& d : n.devices) {
-      if (d.used_by != 0) taken.insert({n.id, d.index});
-    }
-  }
-
-  std::set<JobId> placed;
-  std::map<std::pair<EntityId, std::string>, int> added;
-  for (const Placement& p : plan.placements) {
-    const std::string who = JobName(p.job);
-    auto q = queued.find(p.job);
-    if (q == queued.end()) return Internal(who + " is placed but not queued");
-    if (running.contains(p.job)) return Internal(who + " is placed but already running");
-    if (!placed.insert(p.job).second) return Internal(who + " is placed twice");
-    const JobView& job = *q->second;
-    if (!AcceptsClass(job, before, p.gpu_class)) {
-      return Internal(who + " does not accept class " + p.gpu_class);
-    }
-    std::vector<Slice> slices = p.slices;
-    if (slices.empty()) {
-      slices.push_back({p.node, p.devices});
-    } else if (slices.front().node != p.node || slices.front().devices != p.devices) {
-      return Internal(who + ": node and devices differ from the first slice");
-    }
-    size_t total = 0;
-    std::set<NodeId> slice_nodes;
-    for (const Slice& slice : slices) {
-      total += slice.devices.size();
-      if (!slice_nodes.insert(slice.node).second) {
-        return Internal(who + " has two slices on node " + std::to_string(slice.node));
-      }
-      auto n = nodes.find(slice.node);
-      if (n == nodes.end()) {
-        return Internal(who + " is placed on unknown node " + std::to_string(slice.node));
-      }
-      const NodeView& node = *n->second;
-      if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
-      for (const auto& [key, value] : job.node_selector) {
-        auto l = node.labels.find(key);
-        if (l == node.labels.end() || l->second != value) {
-          return Internal(who + " is placed on " + node.name + " without label " + key + "=" +
-                          value);
-        }
-      }
-      for (int index : slice.devices) {
-        const std::string dev = node.name + " device " + std::to_string(index);
-        auto d = std::find_if(node.devices.begin(), node.devices.end(),
-                              [&](const DeviceView& v) { return v.index == index; });
-        if (d == node.devices.end()) return Internal(who + " gets missing " + dev);
-        if (!d->healthy) return Internal(who + " gets unhealthy " + dev);
-        if (d->gpu_class != p.gpu_class) {
-          return Internal(who + " gets " + dev + " of class " + d->gpu_class + ", not " +
-                          p.gpu_class);
-        }
-        if (!taken.insert({node.id, index}).second) return Internal(who + " gets busy " + dev);
-      }
-    }
-    if (static_cast<int>(total) != job.gpus) {
-      return Internal(who + " asks " + std::to_string(job.gpus) + " GPUs but gets " +
-                      std::to_string(total));
-    }
-    if (slices.size() > 1) {
-      // A gang only when no node of the class could hold the job.
-      for (const NodeView& node : before.nodes) {
-        int count = 0;
-        for (const DeviceView& d : node.devices) count += d.gpu_class == p.gpu_class ? 1 : 0;
-        if (count >= job.gpus) {
-          return Internal(who + " is a gang although node " + node.name + " could hold it");
-        }
-      }
-    }
-    added[{job.entity, p.gpu_class}] += job.gpus;
-  }
-
-  for (const auto& [key, count] : added) {
-    auto e = before.quota_limit.find(key.first);
-    if (e == before.quota_limit.end()) continue;
-    auto c = e->second.find(key.second);
-    if (c == e->second.end()) continue;
-    int total = used[key] + count;
-    if (total > c->second) {
-      return Internal("entity " + std::to_string(key.first) + " would use " +
-                      std::to_string(total) + " " + key.second + " over its limit of " +
-                      std::to_string(c->second));
-    }
-  }
-
-  // Preemptions: only running jobs that are not already stopping, each once, for a queued job,
-  // never a job within its entity's guarantee (running totals in start order, as Preemptor).
+// Preemptions: only running jobs that are not already stopping, each once, for a queued job,
+// never a job within its entity's guarantee (running totals in start order, as Preemptor).
+template <typename FindQueued, typename IsPlaced>
+Status CheckPreemptions(const Snapshot& before, const Plan& plan, FindQueued find_queued,
+                        IsPlaced is_placed) {
   std::map<std::pair<EntityId, std::string>, std::vector<const RunningView*>> by_quota;
   std::map<JobId, const RunningView*> running_views;
   for (const RunningView& r : before.running) {
@@ -154,10 +55,10 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
     if (r == running_views.end()) return Internal(who + " is preempted but not running");
     if (r->second->stopping) return Internal(who + " is preempted again while stopping");
     if (!preempted.insert(v.job).second) return Internal(who + " is preempted twice");
-    if (!queued.contains(v.for_job)) {
+    if (find_queued(v.for_job) == nullptr) {
       return Internal(who + " is preempted for " + JobName(v.for_job) + ", which is not queued");
     }
-    if (placed.contains(v.for_job)) {
+    if (is_placed(v.for_job)) {
       return Internal(who + " is preempted for " + JobName(v.for_job) + ", placed already");
     }
     if (!borrowing.contains(v.job)) {
@@ -166,21 +67,184 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
     if (v.reason.empty()) return Internal(who + " is preempted without a reason");
   }
 
-  std::set<JobId> waiting;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckInvariants(const Snapshot& before, const Plan& plan) {
+  // Run after every simulated pass: flat sorted vectors, not trees.
+  std::vector<std::pair<JobId, const JobView*>> queued;  // by id; the first of duplicates
+  queued.reserve(before.queued.size());
+  for (const JobView& j : before.queued) queued.push_back({j.id, &j});
+  std::stable_sort(queued.begin(), queued.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  queued.erase(std::unique(queued.begin(), queued.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; }),
+               queued.end());
+  auto find_queued = [&](JobId id) -> const JobView* {
+    auto it = std::lower_bound(queued.begin(), queued.end(),
+                               std::pair<JobId, const JobView*>{id, nullptr},
+                               [](const auto& a, const auto& b) { return a.first < b.first; });
+    return it != queued.end() && it->first == id ? it->second : nullptr;
+  };
+  std::vector<std::pair<NodeId, size_t>> nodes;  // (id, position), by id
+  nodes.reserve(before.nodes.size());
+  for (size_t n = 0; n < before.nodes.size(); ++n) nodes.push_back({before.nodes[n].id, n});
+  std::sort(nodes.begin(), nodes.end());
+  auto node_pos = [&](NodeId id) -> std::optional<size_t> {
+    auto it = std::lower_bound(nodes.begin(), nodes.end(), std::pair<NodeId, size_t>{id, 0});
+    if (it == nodes.end() || it->first != id) return std::nullopt;
+    return it->second;
+  };
+  // Devices in use (running, then this plan), by node position and device position; running
+  // jobs on unknown nodes or devices are kept aside.
+  std::vector<size_t> base(before.nodes.size() + 1, 0);
+  for (size_t n = 0; n < before.nodes.size(); ++n) {
+    base[n + 1] = base[n] + before.nodes[n].devices.size();
+  }
+  std::vector<char> taken(base.back(), 0);
+  auto dev_pos = [&](size_t n, int index) -> int {
+    const std::vector<DeviceView>& devs = before.nodes[n].devices;
+    for (size_t d = 0; d < devs.size(); ++d) {
+      if (devs[d].index == index) return static_cast<int>(d);
+    }
+    return -1;
+  };
+  std::vector<JobId> running;
+  running.reserve(before.running.size());
+  for (const RunningView& r : before.running) {
+    running.push_back(r.id);
+    if (auto n = node_pos(r.node)) {
+      for (int index : r.devices) {
+        if (int d = dev_pos(*n, index); d >= 0) taken[base[*n] + d] = 1;
+      }
+    }
+  }
+  std::sort(running.begin(), running.end());
+  for (size_t n = 0; n < before.nodes.size(); ++n) {
+    for (size_t d = 0; d < before.nodes[n].devices.size(); ++d) {
+      if (before.nodes[n].devices[d].used_by != 0) taken[base[n] + d] = 1;
+    }
+  }
+  std::vector<JobId> placed;
+  std::map<std::pair<EntityId, std::string>, int> added;
+  for (const Placement& p : plan.placements) {
+    const std::string who = JobName(p.job);
+    const JobView* q = find_queued(p.job);
+    if (q == nullptr) return Internal(who + " is placed but not queued");
+    if (std::binary_search(running.begin(), running.end(), p.job)) {
+      return Internal(who + " is placed but already running");
+    }
+    if (std::find(placed.begin(), placed.end(), p.job) != placed.end()) {
+      return Internal(who + " is placed twice");
+    }
+    placed.push_back(p.job);
+    const JobView& job = *q;
+    if (!AcceptsClass(job, before, p.gpu_class)) {
+      return Internal(who + " does not accept class " + p.gpu_class);
+    }
+    std::vector<Slice> slices = p.slices;
+    if (slices.empty()) {
+      slices.push_back({p.node, p.devices});
+    } else if (slices.front().node != p.node || slices.front().devices != p.devices) {
+      return Internal(who + ": node and devices differ from the first slice");
+    }
+    size_t total = 0;
+    std::set<NodeId> slice_nodes;
+    for (const Slice& slice : slices) {
+      total += slice.devices.size();
+      if (!slice_nodes.insert(slice.node).second) {
+        return Internal(who + " has two slices on node " + std::to_string(slice.node));
+      }
+      auto n = node_pos(slice.node);
+      if (!n) return Internal(who + " is placed on unknown node " + std::to_string(slice.node));
+      const NodeView& node = before.nodes[*n];
+      if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
+      for (const auto& [key, value] : job.node_selector) {
+        auto l = node.labels.find(key);
+        if (l == node.labels.end() || l->second != value) {
+          return Internal(who + " is placed on " + node.name + " without label " + key + "=" +
+                          value);
+        }
+      }
+      for (int index : slice.devices) {
+        const int d = dev_pos(*n, index);
+        auto dev = [&] { return node.name + " device " + std::to_string(index); };
+        if (d < 0) return Internal(who + " gets missing " + dev());
+        const DeviceView& v = node.devices[d];
+        if (!v.healthy) return Internal(who + " gets unhealthy " + dev());
+        if (v.gpu_class != p.gpu_class) {
+          return Internal(who + " gets " + dev() + " of class " + v.gpu_class + ", not " +
+                          p.gpu_class);
+        }
+        if (taken[base[*n] + d]) return Internal(who + " gets busy " + dev());
+        taken[base[*n] + d] = 1;
+      }
+    }
+    if (static_cast<int>(total) != job.gpus) {
+      return Internal(who + " asks " + std::to_string(job.gpus) + " GPUs but gets " +
+                      std::to_string(total));
+    }
+    if (slices.size() > 1) {
+      // A gang only when no node of the class could hold the job.
+      for (const NodeView& node : before.nodes) {
+        int count = 0;
+        for (const DeviceView& d : node.devices) count += d.gpu_class == p.gpu_class ? 1 : 0;
+        if (count >= job.gpus) {
+          return Internal(who + " is a gang although node " + node.name + " could hold it");
+        }
+      }
+    }
+    if (!before.quota_limit.empty()) added[{job.entity, p.gpu_class}] += job.gpus;
+  }
+  if (!added.empty()) {
+    std::map<std::pair<EntityId, std::string>, int> used;
+    for (const RunningView& r : before.running) {
+      used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
+    }
+    for (const auto& [key, count] : added) {
+      auto e = before.quota_limit.find(key.first);
+      if (e == before.quota_limit.end()) continue;
+      auto c = e->second.find(key.second);
+      if (c == e->second.end()) continue;
+      int total = used[key] + count;
+      if (total > c->second) {
+        return Internal("entity " + std::to_string(key.first) + " would use " +
+                        std::to_string(total) + " " + key.second + " over its limit of " +
+                        std::to_string(c->second));
+      }
+    }
+  }
+  std::sort(placed.begin(), placed.end());
+  auto is_placed = [&](JobId id) { return std::binary_search(placed.begin(), placed.end(), id); };
+  if (!plan.preemptions.empty()) {
+    if (Status s = CheckPreemptions(before, plan, find_queued, is_placed); !s.ok()) return s;
+  }
+
+  std::vector<JobId> waiting;
+  waiting.reserve(plan.waiting.size());
   int position = 0;
   for (const Waiting& w : plan.waiting) {
     const std::string who = JobName(w.job);
-    if (!queued.contains(w.job)) return Internal(who + " is waiting but not queued");
-    if (placed.contains(w.job)) return Internal(who + " is both placed and waiting");
-    if (!waiting.insert(w.job).second) return Internal(who + " is waiting twice");
+    if (find_queued(w.job) == nullptr) return Internal(who + " is waiting but not queued");
+    if (is_placed(w.job)) return Internal(who + " is both placed and waiting");
     if (w.queue_position != ++position) {
       return Internal(who + " has queue position " + std::to_string(w.queue_position) +
                       ", expected " + std::to_string(position));
     }
+    waiting.push_back(w.job);
   }
-  for (const auto& [id, job] : queued) {
-    if (!placed.contains(id) && !waiting.contains(id)) {
-      return Internal(JobName(id) + " is neither placed nor waiting");
+  std::sort(waiting.begin(), waiting.end());
+  if (auto d = std::adjacent_find(waiting.begin(), waiting.end()); d != waiting.end()) {
+    return Internal(JobName(*d) + " is waiting twice");
+  }
+  // Every queued job is placed or waiting (both lists hold queued jobs only, each once).
+  if (placed.size() + waiting.size() != queued.size()) {
+    for (const auto& [id, job] : queued) {
+      if (!is_placed(id) && !std::binary_search(waiting.begin(), waiting.end(), id)) {
+        return Internal(JobName(id) + " is neither placed nor waiting");
+      }
     }
   }
   return Status::Ok();

@@ -382,7 +382,13 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
   const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
   // How far the gang gets, as the per-node filters would say for the cluster as a whole.
   int any = 0, labelled = 0, schedulable = 0, healthy = 0;
-  for (size_t n = 0; c >= 0 && n < snapshot.nodes.size(); ++n) {
+  if (c >= 0 && ask.job->node_selector.empty()) {  // the time line's totals
+    const Timeline::ClassSizes& t = timeline.Totals(c);
+    any = labelled = t.any;
+    schedulable = t.schedulable;
+    healthy = t.healthy;
+  }
+  for (size_t n = 0; c >= 0 && !ask.job->node_selector.empty() && n < snapshot.nodes.size(); ++n) {
     const NodeView& node = snapshot.nodes[n];
     const int count = timeline.CountOn(n, c);
     any += count;
@@ -401,7 +407,15 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
                 : quota.Earliest(ask, 0, timeline, not_before) != not_before ? Stage::kQuota
                                                                              : Stage::kBusy;
   std::optional<Option> now_option;
-  if (stage == Stage::kBusy) now_option = GangAt(ask, rank, timeline, not_before);
+  // Whole free nodes now do not depend on the job (no selector, no reservation on the class to
+  // weigh its walltime against): a gang that failed now fails for as many GPUs or more, until a
+  // hold of the class changes.
+  const bool memo =
+      not_before == timeline.now() && ask.job->node_selector.empty() && timeline.Tainted(c).empty();
+  if (stage == Stage::kBusy && !(memo && timeline.GangFailsNow(c, g))) {
+    now_option = GangAt(ask, rank, timeline, not_before);
+    if (!now_option && memo) timeline.RememberGangFailsNow(c, g);
+  }
   if (now_option) stage = Stage::kFits;
   if (!any_stage || stage > ev.furthest) {
     ev.furthest = stage;

@@ -37,6 +37,8 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   }
   classes_ = class_names_.size();
   sizes_.assign(classes_, {});
+  totals_.assign(classes_, {});
+  gang_fails_.assign(classes_, {~uint64_t{0}, 0});
   class_version_.assign(classes_, 0);
   clean_count_.assign(nodes * classes_, 0);
   count_.assign(nodes * classes_, 0);
@@ -56,6 +58,11 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
       const int count = count_[At(n, static_cast<int>(c))];
       const int healthy = healthy_[At(n, static_cast<int>(c))];
       largest_[c] = std::max(largest_[c], count);
+      totals_[c].any += count;
+      if (node.schedulable) {
+        totals_[c].schedulable += count;
+        totals_[c].healthy += healthy;
+      }
       sizes_[c].any = std::max(sizes_[c].any, count);
       if (node.schedulable) {
         sizes_[c].schedulable = std::max(sizes_[c].schedulable, count);
@@ -284,6 +291,19 @@ int Timeline::FirstInBucket(int class_index, int count) const {
     if (words[w] != 0) return static_cast<int>(w * 64 + std::countr_zero(words[w]));
   }
   return -1;
+}
+
+bool Timeline::GangFailsNow(int class_index, int gpus) const {
+  const auto& [version, fewest] = gang_fails_[class_index];
+  return version == class_version_[class_index] && gpus >= fewest;
+}
+
+void Timeline::RememberGangFailsNow(int class_index, int gpus) const {
+  auto& [version, fewest] = gang_fails_[class_index];
+  if (version != class_version_[class_index] || gpus < fewest) {
+    version = class_version_[class_index];
+    fewest = gpus;
+  }
 }
 
 Millis Timeline::CachedBound(size_t node_pos, int class_index, int gpus) const {

@@ -85,6 +85,12 @@ class Timeline {
     int any = 0, schedulable = 0, healthy = 0;
   };
   const ClassSizes& Sizes(int class_index) const { return sizes_[class_index]; }
+  // Over all nodes: devices of the class; on schedulable nodes; healthy ones on those.
+  const ClassSizes& Totals(int class_index) const { return totals_[class_index]; }
+  // A memo of Placer's "no whole nodes for a gang of `gpus` now" on a class without tainted
+  // nodes, valid while no hold of the class changes.
+  bool GangFailsNow(int class_index, int gpus) const;
+  void RememberGangFailsNow(int class_index, int gpus) const;
   // A cache of Placer::FreeBound from now, per node, class and GPU count; Occupy clears the
   // node's entries. kUnknownBound = not cached.
   static constexpr Millis kUnknownBound = -1;
@@ -171,7 +177,8 @@ class Timeline {
   std::vector<int> largest_;               // [class]: the most devices of the class on a node
   std::vector<int> schedulable_clean_;     // [class]: clean devices on schedulable nodes
   std::vector<std::set<size_t>> tainted_;  // [class]
-  std::vector<ClassSizes> sizes_;
+  std::vector<ClassSizes> sizes_, totals_;
+  mutable std::vector<std::pair<uint64_t, int>> gang_fails_;  // [class]: (version, fewest GPUs)
   mutable std::vector<Millis> bound_cache_;  // [(node * classes + class) * stride + gpus]
   std::vector<uint64_t> class_version_;      // [class]: bumped by every hold
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;

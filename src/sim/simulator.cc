@@ -509,23 +509,28 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   }
   const bool strict = policy_.strict_order && !policy_.backfill;
   int blockers = 0;
+  bool any_candidate = false;
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
     const sched::JobView& j = snap_.queued[i];
     if (Candidate(j)) {
       window->push_back(i);
+      any_candidate = true;
       continue;
     }
     if (blockers >= window_blockers_) continue;
     window->push_back(i);
-    if (SureToWaitForGpus(j) && ++blockers >= window_blockers_ && strict) return;
+    if (SureToWaitForGpus(j) && ++blockers >= window_blockers_ && strict) break;
   }
+  // Without a candidate nothing can start: the pass would only block or reserve, which lasts
+  // until the next pass and is not simulated otherwise. No pass.
+  if (!any_candidate) window->clear();
 }
 
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
   std::vector<size_t> chosen;
   ChooseWindow(&chosen);
-  if (chosen.empty()) return Status::Ok();  // nothing can start, block or reserve
+  if (chosen.empty()) return Status::Ok();  // nothing can start
   sched::Plan full_plan;
   if (options_.verify_window) full_plan = sched::Schedule(snap_, policy_, now);
   // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards;
