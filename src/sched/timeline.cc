@@ -27,7 +27,10 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   device_class_.reserve(dev_base_[nodes]);
   for (size_t n = 0; n < nodes; ++n) {
     for (const DeviceView& d : snapshot.nodes[n].devices) {
-      int c = ClassIndex(d.gpu_class);
+      // (Devices of a node are mostly of one class: the previous device's first.)
+      int c = !device_class_.empty() && class_names_[device_class_.back()] == d.gpu_class
+                  ? device_class_.back()
+                  : ClassIndex(d.gpu_class);
       if (c < 0) {
         c = static_cast<int>(class_names_.size());
         class_names_.push_back(d.gpu_class);

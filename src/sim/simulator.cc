@@ -170,6 +170,15 @@ class Replay {
   std::map<std::string, int> class_index_;
   std::map<std::string, int> class_gpus_;      // GPUs of each class in the cluster
   std::map<std::string, int> class_max_node_;  // the most GPUs of each class on one node
+  // The same by class index, and the names in index order (a scan beats a tree of strings).
+  std::vector<std::string> class_list_;
+  std::vector<int> max_node_by_class_;
+  int ClassOf(const std::string& name) const {
+    for (size_t c = 0; c < class_list_.size(); ++c) {
+      if (class_list_[c] == name) return static_cast<int>(c);
+    }
+    return -1;
+  }
   std::vector<int> free_by_class_;             // by class index
   std::vector<int> node_free_;                 // by node position (a node has one class)
   std::vector<int> node_class_;                // by node position: class index
@@ -244,6 +253,11 @@ Status Replay::Init() {
     free_by_class_[class_index_[g.gpu_class]] += g.gpus_per_node * g.nodes;
     int& m = class_max_node_[g.gpu_class];
     m = std::max(m, g.gpus_per_node);
+  }
+  class_list_ = class_names;
+  max_node_by_class_.assign(class_names.size(), 0);
+  for (const auto& [name, most] : class_max_node_) {
+    if (int c = ClassOf(name); c >= 0) max_node_by_class_[c] = most;
   }
   // The window (see ChooseWindow) is exact only without a per-pass limit: the simulator has none.
   policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
@@ -454,13 +468,11 @@ void Replay::UpdateDecayedUsage(Millis now) {
 // job.gpus free GPUs of it (a job that fits on a node is placed on one node), or, for a job
 // larger than any node of the class (a gang), the cluster has that many free.
 bool Replay::Candidate(const sched::JobView& job) const {
-  for (const std::string& c : job.gpu_types) {
-    auto i = class_index_.find(c);
-    if (i == class_index_.end()) continue;
-    const bool one_node = class_max_node_.at(c) >= job.gpus;
-    if ((one_node ? max_node_free_[i->second] : free_by_class_[i->second]) >= job.gpus) {
-      return true;
-    }
+  for (const std::string& name : job.gpu_types) {
+    const int c = ClassOf(name);
+    if (c < 0) continue;
+    const bool one_node = max_node_by_class_[c] >= job.gpus;
+    if ((one_node ? max_node_free_[c] : free_by_class_[c]) >= job.gpus) return true;
   }
   return false;
 }
@@ -469,9 +481,9 @@ bool Replay::Candidate(const sched::JobView& job) const {
 // cannot start it finds it waiting for GPUs (the stage that blocks under strict order and earns
 // a reservation under backfill), not too big.
 bool Replay::SureToWaitForGpus(const sched::JobView& job) const {
-  for (const std::string& c : job.gpu_types) {
-    auto m = class_max_node_.find(c);
-    if (m != class_max_node_.end() && m->second >= job.gpus) return true;
+  for (const std::string& name : job.gpu_types) {
+    const int c = ClassOf(name);
+    if (c >= 0 && max_node_by_class_[c] >= job.gpus) return true;
   }
   return false;
 }
