@@ -167,10 +167,8 @@ class Replay {
   MetricsBuilder metrics_;
 
   sched::Snapshot snap_;  // kept up to date in place
-  std::map<std::string, int> class_index_;
-  std::map<std::string, int> class_gpus_;      // GPUs of each class in the cluster
-  std::map<std::string, int> class_max_node_;  // the most GPUs of each class on one node
-  // The same by class index, and the names in index order (a scan beats a tree of strings).
+  // The cluster's classes in index order (ClusterClasses; a scan beats a tree of strings), and
+  // by class index the most GPUs of the class on one node.
   std::vector<std::string> class_list_;
   std::vector<int> max_node_by_class_;
   int ClassOf(const std::string& name) const {
@@ -179,12 +177,12 @@ class Replay {
     }
     return -1;
   }
-  std::vector<int> free_by_class_;             // by class index
-  std::vector<int> node_free_;                 // by node position (a node has one class)
-  std::vector<int> node_class_;                // by node position: class index
-  std::vector<int> max_node_free_;             // by class index; refreshed by each pass
-  std::vector<int> class_total_;               // by class index: GPUs in the cluster
-  SimSample sample_;                           // for on_sample; queued_jobs kept up to date
+  std::vector<int> free_by_class_;  // by class index
+  std::vector<int> node_free_;      // by node position (a node has one class)
+  std::vector<int> node_class_;     // by node position: class index
+  std::vector<int> max_node_free_;  // by class index; refreshed by each pass
+  std::vector<int> class_total_;    // by class index: GPUs in the cluster
+  SimSample sample_;                // for on_sample; queued_jobs kept up to date
   int free_gpus_ = 0;
   int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
@@ -233,31 +231,24 @@ Status Replay::Init() {
 
   snap_.nodes = BuildNodes(cluster_);
   snap_.classes = ClusterClasses(cluster_, catalogue_);
-  std::vector<std::string> class_names;
-  for (const sched::ClassInfo& c : snap_.classes) {
-    class_index_[c.name] = static_cast<int>(class_names.size());
-    class_names.push_back(c.name);
-  }
-  metrics_ = MetricsBuilder(class_names, PriceBook(catalogue_), cluster_.TotalGpus());
-  for (const NodeGroup& g : cluster_.groups) class_gpus_[g.gpu_class] += g.gpus_per_node * g.nodes;
+  for (const sched::ClassInfo& c : snap_.classes) class_list_.push_back(c.name);
+  const size_t classes = class_list_.size();
+  metrics_ = MetricsBuilder(class_list_, PriceBook(catalogue_), cluster_.TotalGpus());
   free_gpus_ = cluster_.TotalGpus();
-  free_by_class_.assign(class_names.size(), 0);
-  max_node_free_.assign(class_names.size(), 0);
+  free_by_class_.assign(classes, 0);
+  max_node_free_.assign(classes, 0);
+  max_node_by_class_.assign(classes, 0);
+  // (Every node's class is one of ClusterClasses: ClassOf finds it.)
   for (const sched::NodeView& n : snap_.nodes) {
     node_free_.push_back(static_cast<int>(n.devices.size()));
-    node_class_.push_back(class_index_.at(n.devices.front().gpu_class));
+    node_class_.push_back(ClassOf(n.devices.front().gpu_class));
   }
-  sample_.queued_jobs.assign(class_names.size(), 0);
-  sample_.busy_gpus.assign(class_names.size(), 0);
+  sample_.queued_jobs.assign(classes, 0);
+  sample_.busy_gpus.assign(classes, 0);
   for (const NodeGroup& g : cluster_.groups) {
-    free_by_class_[class_index_[g.gpu_class]] += g.gpus_per_node * g.nodes;
-    int& m = class_max_node_[g.gpu_class];
-    m = std::max(m, g.gpus_per_node);
-  }
-  class_list_ = class_names;
-  max_node_by_class_.assign(class_names.size(), 0);
-  for (const auto& [name, most] : class_max_node_) {
-    if (int c = ClassOf(name); c >= 0) max_node_by_class_[c] = most;
+    const int c = ClassOf(g.gpu_class);
+    free_by_class_[c] += g.gpus_per_node * g.nodes;
+    max_node_by_class_[c] = std::max(max_node_by_class_[c], g.gpus_per_node);
   }
   // The window (see ChooseWindow) is exact only without a per-pass limit: the simulator has none.
   policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
@@ -310,9 +301,9 @@ void Replay::Arrive(TraceJob& job, Millis now) {
     view.gpu_types = std::move(job.gpu_types);
   }
   bool placeable = false;
-  for (const std::string& c : view.gpu_types) {
-    auto g = class_gpus_.find(c);
-    placeable = placeable || (g != class_gpus_.end() && g->second >= job.gpus);
+  for (const std::string& name : view.gpu_types) {
+    const int c = ClassOf(name);
+    placeable = placeable || (c >= 0 && class_total_[c] >= job.gpus);
   }
   if (!placeable) {
     ++result_.unplaceable;
@@ -331,9 +322,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   live.duration_s = job.duration_s;
   live.gpus = job.gpus;
   live.first_class = view.gpu_types.front();
-  if (auto c = class_index_.find(live.first_class); c != class_index_.end()) {
-    ++sample_.queued_jobs[c->second];
-  }
+  if (const int c = ClassOf(live.first_class); c >= 0) ++sample_.queued_jobs[c];
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
   snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
@@ -357,9 +346,7 @@ void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
 
   Live& job = live_.at(p.job);
-  if (auto c = class_index_.find(job.first_class); c != class_index_.end()) {
-    --sample_.queued_jobs[c->second];
-  }
+  if (const int c = ClassOf(job.first_class); c >= 0) --sample_.queued_jobs[c];
   job.slices.clear();
   if (p.slices.empty()) {
     job.slices.push_back({static_cast<size_t>(p.node - 1), p.devices});
@@ -380,7 +367,7 @@ void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis
   job.timed_out = run_ms > wall_ms;
   const Millis end = now + static_cast<Millis>(std::min(run_ms, wall_ms));
   job.start = now;
-  job.gpu_class = class_index_.at(p.gpu_class);
+  job.gpu_class = ClassOf(p.gpu_class);
   for (const auto& [node_pos, devices] : job.slices) {
     free_by_class_[job.gpu_class] -= static_cast<int>(devices.size());
     node_free_[node_pos] -= static_cast<int>(devices.size());
