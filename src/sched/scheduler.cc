@@ -98,8 +98,11 @@ void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queu
   queue = std::move(out);
 }
 
-// The queue in order, each id once (the first of duplicates in snapshot order).
-std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& policy) {
+// The queue in order, each id once (the first of duplicates in snapshot order). `holding`
+// (sorted) gets the queued ids that also hold GPUs (a running view with the same id): usually
+// none, and then no job needs the check.
+std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& policy,
+                                        std::vector<JobId>* holding) {
   std::vector<const JobView*> queue;
   queue.reserve(snapshot.queued.size());
   std::vector<JobId> ids;
@@ -113,6 +116,13 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
     for (const JobView& j : snapshot.queued) {
       if (seen.insert(j.id).second) queue.push_back(&j);
     }
+  }
+  holding->clear();
+  if (!ids.empty()) {
+    for (const RunningView& r : snapshot.running) {
+      if (std::binary_search(ids.begin(), ids.end(), r.id)) holding->push_back(r.id);
+    }
+    std::sort(holding->begin(), holding->end());
   }
   OrderFor(policy, snapshot)->Sort(queue);
   if (policy.reclaim && !snapshot.quota_guarantee.empty()) GuaranteedFirst(snapshot, queue);
@@ -180,24 +190,17 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
 
-  std::vector<JobId> holding;  // sorted (a short queue scans the running views instead)
-  const bool few_queued = snapshot.queued.size() <= 8;
-  if (!few_queued) {
-    holding.reserve(snapshot.running.size());
-    for (const RunningView& r : snapshot.running) holding.push_back(r.id);
-    if (!std::is_sorted(holding.begin(), holding.end())) std::sort(holding.begin(), holding.end());
-  }
+  std::vector<JobId> holding;  // queued ids that also hold GPUs, sorted (usually none)
+  const std::vector<const JobView*> queue = SortedQueue(snapshot, policy, &holding);
   auto holds_gpus = [&](JobId id) {
-    if (!few_queued) return std::binary_search(holding.begin(), holding.end(), id);
-    return std::any_of(snapshot.running.begin(), snapshot.running.end(),
-                       [&](const RunningView& r) { return r.id == id; });
+    return !holding.empty() && std::binary_search(holding.begin(), holding.end(), id);
   };
   const std::string not_considered = policy.explain_waiting
                                          ? "waiting: not yet considered (queue longer than " +
                                                std::to_string(policy.max_jobs_per_pass) + ")"
                                          : "";
   Evaluation ev;  // the job's at now (reused: its memory is kept from job to job)
-  for (const JobView* job : SortedQueue(snapshot, policy)) {
+  for (const JobView* job : queue) {
     if (holds_gpus(job->id)) {
       pending.push_back(Unevaluated(job, "already holds GPUs"));
       continue;
