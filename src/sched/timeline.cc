@@ -11,6 +11,16 @@ constexpr Millis kPast = std::numeric_limits<Millis>::min();
 
 bool Overlaps(const Hold& h, Millis start, Millis end) { return h.from < end && start < h.until; }
 
+// a == b for class names (a few bytes: an inline loop instead of a call to memcmp, which the
+// per-device and per-evaluation lookups below would make hundreds of times per pass).
+bool SameName(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
@@ -25,10 +35,12 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     dev_base_[n + 1] = dev_base_[n] + snapshot.nodes[n].devices.size();
   }
   device_class_.reserve(dev_base_[nodes]);
+  identity_.assign(nodes, 1);
   for (size_t n = 0; n < nodes; ++n) {
     for (const DeviceView& d : snapshot.nodes[n].devices) {
+      if (d.index != static_cast<int>(device_class_.size() - dev_base_[n])) identity_[n] = 0;
       // (Devices of a node are mostly of one class: the previous device's first.)
-      int c = !device_class_.empty() && class_names_[device_class_.back()] == d.gpu_class
+      int c = !device_class_.empty() && SameName(class_names_[device_class_.back()], d.gpu_class)
                   ? device_class_.back()
                   : ClassIndex(d.gpu_class);
       if (c < 0) {
@@ -335,7 +347,7 @@ void Timeline::RememberEarliest(int class_index, int gpus, int64_t walltime_s, E
 int Timeline::ClassIndex(const std::string& gpu_class) const {
   // A cluster has a handful of classes: a scan beats a tree of strings.
   for (size_t c = 0; c < class_names_.size(); ++c) {
-    if (class_names_[c] == gpu_class) return static_cast<int>(c);
+    if (SameName(class_names_[c], gpu_class)) return static_cast<int>(c);
   }
   return -1;
 }
@@ -357,6 +369,9 @@ void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int co
 int Timeline::DevicePos(size_t node_pos, int index) const {
   if (node_pos >= snapshot_->nodes.size()) return -1;
   const std::vector<DeviceView>& devs = snapshot_->nodes[node_pos].devices;
+  if (identity_[node_pos]) {  // devices listed by index from 0: the position is the index
+    return index >= 0 && static_cast<size_t>(index) < devs.size() ? index : -1;
+  }
   for (size_t d = 0; d < devs.size(); ++d) {
     if (devs[d].index == index) return static_cast<int>(d);
   }

@@ -167,8 +167,9 @@ class Timeline {
   const QuotaState* FindQuota(EntityId entity, const std::string& gpu_class) const;
   std::map<std::string, int> quota_class_;
   std::map<std::pair<EntityId, int>, QuotaState> quota_;
-  std::vector<std::string> class_names_;            // by class index
-  std::vector<int> device_class_;                   // [flat device] class index
+  std::vector<std::string> class_names_;  // by class index
+  std::vector<int> device_class_;         // [flat device] class index
+  std::vector<char> identity_;  // [node]: its devices are listed by index from 0 (DevicePos)
   std::vector<int> clean_count_, count_, healthy_;  // [node * classes + class]
   std::vector<int> bucket_of_;  // [node * classes + class]: the bucket it is in, or -1
   // Bucket membership as bit sets over node positions: [(class * stride + count) * words + w].
