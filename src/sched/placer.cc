@@ -142,7 +142,9 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   Ask ask{&job, ev.classes[rank], WalltimeOnClassS(job, ev.classes[rank], snapshot, policy),
           find_earliest ? kNever : not_before};
   ask.class_index = timeline.ClassIndex(ask.gpu_class);
-  if (IsGang(job, ask.gpu_class, timeline)) {
+  // (IsGang, with the class index at hand.)
+  const int largest = ask.class_index >= 0 ? timeline.Sizes(ask.class_index).any : 0;
+  if (largest > 0 && job.gpus > largest) {
     EvaluateGang(ask, rank, timeline, not_before, find_earliest, ev, any_stage);
     return;
   }
@@ -152,7 +154,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     NowFast(ask, rank, timeline, ev, any_stage);
     return;
   }
-  const int c = timeline.ClassIndex(ask.gpu_class);
+  const int c = ask.class_index;
   const int g = job.gpus;
   // An earliest search from now on this class has the same answer for every job of the same
   // size, walltime and quota (the job's other fields play no part), until a hold of the class
@@ -263,12 +265,13 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
   // chained); the job needs ask.job->gpus of them free at once, so its start is no earlier than
   // the gpus-th smallest.
   const NodeView& node = timeline.snapshot().nodes[node_pos];
+  const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
   Millis firsts[64];
   int count = 0;
-  std::vector<Millis> more;
+  std::vector<Millis> more;  // (only for a node with more than 64 devices of the class)
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
-    if (!dev.healthy || dev.gpu_class != ask.gpu_class) continue;
+    if (!dev.healthy || timeline.DeviceClass(node_pos, d) != c) continue;
     const std::span<const Hold> holds = timeline.DeviceHolds(node_pos, d);
     Millis t = not_before;
     for (const Hold& h : holds) {  // sorted by start: one pass
@@ -281,10 +284,16 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
       more.push_back(t);
     }
   }
+  const int k = ask.job->gpus;
+  if (more.empty()) {
+    if (count < k) return kNever;
+    std::nth_element(firsts, firsts + (k - 1), firsts + count);
+    return firsts[k - 1];
+  }
   more.insert(more.end(), firsts, firsts + count);
-  if (static_cast<int>(more.size()) < ask.job->gpus) return kNever;
-  std::nth_element(more.begin(), more.begin() + (ask.job->gpus - 1), more.end());
-  return more[ask.job->gpus - 1];
+  if (static_cast<int>(more.size()) < k) return kNever;
+  std::nth_element(more.begin(), more.begin() + (k - 1), more.end());
+  return more[k - 1];
 }
 
 void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Evaluation& ev,
@@ -292,7 +301,7 @@ void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Eval
   const Snapshot& snapshot = timeline.snapshot();
   const Millis now = timeline.now();
   const int g = ask.job->gpus;
-  const int c = timeline.ClassIndex(ask.gpu_class);
+  const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
   auto reach = [&](Stage stage) {
     if (!any_stage || stage > ev.furthest) {
       ev.furthest = stage;
