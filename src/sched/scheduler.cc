@@ -4,10 +4,12 @@
 #include "sched/scheduler.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "sched/class_choice.h"
 #include "sched/placer.h"
@@ -98,6 +100,52 @@ void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queu
   queue = std::move(out);
 }
 
+// The queued ids, for two questions: are there duplicates, and which running ids are queued
+// too. A bit set over [lowest, highest id] when that range is small next to the queue (ids are
+// mostly recent: one scan, no sort); otherwise a sorted vector.
+class QueuedIds {
+ public:
+  explicit QueuedIds(const std::vector<JobView>& queued) {
+    if (queued.empty()) return;
+    lo_ = hi_ = queued.front().id;
+    for (const JobView& j : queued) {
+      lo_ = std::min(lo_, j.id);
+      hi_ = std::max(hi_, j.id);
+    }
+    const uint64_t range = static_cast<uint64_t>(hi_) - static_cast<uint64_t>(lo_);
+    if (range < 64 * queued.size() + 65536) {
+      bits_.assign(range / 64 + 1, 0);
+      for (const JobView& j : queued) {
+        const uint64_t at = static_cast<uint64_t>(j.id) - static_cast<uint64_t>(lo_);
+        uint64_t& word = bits_[at / 64];
+        const uint64_t bit = uint64_t{1} << (at % 64);
+        if (word & bit) duplicates_ = true;
+        word |= bit;
+      }
+      return;
+    }
+    sorted_.reserve(queued.size());
+    for (const JobView& j : queued) sorted_.push_back(j.id);
+    std::sort(sorted_.begin(), sorted_.end());
+    duplicates_ = std::adjacent_find(sorted_.begin(), sorted_.end()) != sorted_.end();
+  }
+  bool duplicates() const { return duplicates_; }
+  bool contains(JobId id) const {
+    if (!bits_.empty()) {
+      if (id < lo_ || id > hi_) return false;
+      const uint64_t at = static_cast<uint64_t>(id) - static_cast<uint64_t>(lo_);
+      return (bits_[at / 64] >> (at % 64)) & 1;
+    }
+    return std::binary_search(sorted_.begin(), sorted_.end(), id);
+  }
+
+ private:
+  JobId lo_ = 0, hi_ = 0;
+  bool duplicates_ = false;
+  std::vector<uint64_t> bits_;
+  std::vector<JobId> sorted_;
+};
+
 // The queue in order, each id once (the first of duplicates in snapshot order). `holding`
 // (sorted) gets the queued ids that also hold GPUs (a running view with the same id): usually
 // none, and then no job needs the check.
@@ -105,11 +153,8 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
                                         std::vector<JobId>* holding) {
   std::vector<const JobView*> queue;
   queue.reserve(snapshot.queued.size());
-  std::vector<JobId> ids;
-  ids.reserve(snapshot.queued.size());
-  for (const JobView& j : snapshot.queued) ids.push_back(j.id);
-  std::sort(ids.begin(), ids.end());
-  if (std::adjacent_find(ids.begin(), ids.end()) == ids.end()) {  // the usual case: no duplicates
+  const QueuedIds ids(snapshot.queued);
+  if (!ids.duplicates()) {  // the usual case
     for (const JobView& j : snapshot.queued) queue.push_back(&j);
   } else {
     std::set<JobId> seen;
@@ -118,9 +163,9 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
     }
   }
   holding->clear();
-  if (!ids.empty()) {
+  if (!snapshot.queued.empty()) {
     for (const RunningView& r : snapshot.running) {
-      if (std::binary_search(ids.begin(), ids.end(), r.id)) holding->push_back(r.id);
+      if (ids.contains(r.id)) holding->push_back(r.id);
     }
     std::sort(holding->begin(), holding->end());
   }

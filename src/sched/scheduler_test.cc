@@ -35,6 +35,26 @@ TEST(Schedule, IsRobustToOddJobs) {
   EXPECT_EQ(plan.waiting[2].reason, "already holds GPUs");
 }
 
+// The same duplicate and "already holds" checks with ids too far apart for a bit set over
+// their range (the pass then sorts them), and with negative ids.
+TEST(Schedule, DuplicatesAndHoldersWithSparseIds) {
+  for (JobId big : {JobId{5'000'000'000'000}, JobId{-7}}) {
+    Snapshot s;
+    s.nodes = {MakeNode(1, "h200", 4)};
+    AddRunning(s, big, 1, 0, {0}, kNow, 3600);
+    s.queued = {MakeJob(2, 1), MakeJob(big, 1), MakeJob(2, 2), MakeJob(9, 1)};
+    Plan plan = Schedule(s, Policy{}, kNow);
+    ASSERT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+    ASSERT_EQ(plan.placements.size(), 2u) << big;
+    EXPECT_EQ(plan.placements[0].job, 2);  // the first of the duplicates (1 GPU)
+    EXPECT_EQ(plan.placements[0].devices, std::vector<int>{1});
+    EXPECT_EQ(plan.placements[1].job, 9);
+    ASSERT_EQ(plan.waiting.size(), 1u);
+    EXPECT_EQ(plan.waiting[0].job, big);
+    EXPECT_EQ(plan.waiting[0].reason, "already holds GPUs");
+  }
+}
+
 TEST(Schedule, NoClassesAnywhere) {
   Snapshot s;
   s.queued = {MakeJob(1, 1)};
