@@ -63,7 +63,14 @@ class Timeline {
                    Millis end);
 
   // Position of device `index` on node `node_pos`, or -1.
-  int DevicePos(size_t node_pos, int index) const;
+  int DevicePos(size_t node_pos, int index) const {
+    if (node_pos < identity_.size() && identity_[node_pos]) {
+      // Devices listed by index from 0: the position is the index.
+      const size_t devices = dev_base_[node_pos + 1] - dev_base_[node_pos];
+      return index >= 0 && static_cast<size_t>(index) < devices ? index : -1;
+    }
+    return DevicePosByScan(node_pos, index);
+  }
 
   // --- An index for the question "where can a job start now?" (kept up to date by Occupy). ---
   // A device is "clean" when healthy and no hold ends after now (free from now on, with no
@@ -142,6 +149,7 @@ class Timeline {
     return node_pos * classes_ + static_cast<size_t>(class_index);
   }
   bool Clean(size_t node_pos, size_t dev_pos) const;
+  int DevicePosByScan(size_t node_pos, int index) const;
   void Rebucket(size_t node_pos, int class_index);
   void InsertHold(size_t flat_device, const Hold& hold);
   void SetBucketBit(int class_index, int count, size_t node_pos, bool on);
