@@ -116,9 +116,10 @@ Millis FreeDevicesFilter::Earliest(const Ask& ask, size_t node_pos, const Timeli
     }
   };
   add(not_before);
+  const int c = ask.class_index >= 0 ? ask.class_index : tl.ClassIndex(ask.gpu_class);
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
-    if (dev.gpu_class != ask.gpu_class || !dev.healthy) continue;
+    if (tl.DeviceClass(node_pos, d) != c || !dev.healthy) continue;
     for (const Hold& h : tl.DeviceHolds(node_pos, d)) add(h.until);
   }
   Millis* begin = small;

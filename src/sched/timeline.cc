@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstring>
 #include <limits>
+
+#include "sched/class_name.h"
 
 namespace gpuaas::sched {
 namespace {
@@ -11,23 +12,6 @@ namespace {
 constexpr Millis kPast = std::numeric_limits<Millis>::min();
 
 bool Overlaps(const Hold& h, Millis start, Millis end) { return h.from < end && start < h.until; }
-
-// a == b for class names, without a call to memcmp (the per-device and per-evaluation lookups
-// below make hundreds per pass): names of 4 to 8 bytes ("h200", "l40s") as two 4-byte loads,
-// the first and the last (overlapping when shorter than 8).
-bool SameName(const std::string& a, const std::string& b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  if (n >= 4 && n <= 8) {
-    uint32_t a0, b0, a1, b1;
-    std::memcpy(&a0, a.data(), 4);
-    std::memcpy(&b0, b.data(), 4);
-    std::memcpy(&a1, a.data() + n - 4, 4);
-    std::memcpy(&b1, b.data() + n - 4, 4);
-    return a0 == b0 && a1 == b1;
-  }
-  return a == b;
-}
 
 }  // namespace
 
@@ -48,9 +32,10 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
     for (const DeviceView& d : snapshot.nodes[n].devices) {
       if (d.index != static_cast<int>(device_class_.size() - dev_base_[n])) identity_[n] = 0;
       // (Devices of a node are mostly of one class: the previous device's first.)
-      int c = !device_class_.empty() && SameName(class_names_[device_class_.back()], d.gpu_class)
-                  ? device_class_.back()
-                  : ClassIndex(d.gpu_class);
+      int c =
+          !device_class_.empty() && SameClassName(class_names_[device_class_.back()], d.gpu_class)
+              ? device_class_.back()
+              : ClassIndex(d.gpu_class);
       if (c < 0) {
         c = static_cast<int>(class_names_.size());
         class_names_.push_back(d.gpu_class);
@@ -359,7 +344,7 @@ void Timeline::RememberEarliest(int class_index, int gpus, int64_t walltime_s, E
 int Timeline::ClassIndex(const std::string& gpu_class) const {
   // A cluster has a handful of classes: a scan beats a tree of strings.
   for (size_t c = 0; c < class_names_.size(); ++c) {
-    if (SameName(class_names_[c], gpu_class)) return static_cast<int>(c);
+    if (SameClassName(class_names_[c], gpu_class)) return static_cast<int>(c);
   }
   return -1;
 }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "billing/price_book.h"
+#include "sched/class_name.h"
 #include "sched/invariants.h"
 #include "sched/policy.h"
 #include "sched/queue_order.h"
@@ -181,7 +182,7 @@ class Replay {
   std::vector<int> max_node_by_class_;
   int ClassOf(const std::string& name) const {
     for (size_t c = 0; c < class_list_.size(); ++c) {
-      if (class_list_[c] == name) return static_cast<int>(c);
+      if (sched::SameClassName(class_list_[c], name)) return static_cast<int>(c);
     }
     return -1;
   }
