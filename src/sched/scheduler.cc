@@ -210,9 +210,8 @@ Pending Unevaluated(const JobView* job, std::string reason) {
   return Pending{job, false, false, Stage::kTooBig, {}, std::move(reason), 0, nullptr};
 }
 
-}  // namespace
-
-Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
+// The knobs a pass corrects (see Schedule in scheduler.h).
+Policy Corrected(const Policy& policy_in) {
   Policy policy = policy_in;
   // Priority preemption needs an order that puts higher classes first: otherwise the victim,
   // back in the queue ahead of the preemptor, would take its GPUs back, again and again.
@@ -223,10 +222,12 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   if (policy.default_walltime_s <= 0) policy.default_walltime_s = defaults.default_walltime_s;
   if (policy.max_jobs_per_pass <= 0) policy.max_jobs_per_pass = defaults.max_jobs_per_pass;
   policy.max_estimates = std::max(0, policy.max_estimates);
+  return policy;
+}
 
+Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& timeline) {
   Plan plan;
   const Placer placer = Placer::Default();
-  Timeline timeline(snapshot, policy, now);
   const bool may_preempt = policy.reclaim || policy.preempt_lower_priority;
   std::optional<Preemptor> preemptor;  // built on first use (its index costs a walk of running)
   std::vector<Pending> pending;
@@ -364,6 +365,18 @@ Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
   }
   EstimateStarts(placer, pending, timeline, policy, &plan);
   return plan;
+}
+
+}  // namespace
+
+Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now) {
+  const Policy policy = Corrected(policy_in);
+  Timeline timeline(snapshot, policy, now);
+  return Pass(snapshot, policy, now, timeline);
+}
+
+Plan Schedule(const Snapshot& snapshot, const Policy& policy_in, Millis now, Timeline& timeline) {
+  return Pass(snapshot, Corrected(policy_in), now, timeline);
 }
 
 }  // namespace gpuaas::sched

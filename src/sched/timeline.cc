@@ -9,8 +9,6 @@
 namespace gpuaas::sched {
 namespace {
 
-constexpr Millis kPast = std::numeric_limits<Millis>::min();
-
 bool Overlaps(const Hold& h, Millis start, Millis end) { return h.from < end && start < h.until; }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,6 +32,9 @@ struct Hold {
 
 class Timeline {
  public:
+  // Where running jobs' holds start (they hold from the past).
+  static constexpr Millis kPast = std::numeric_limits<Millis>::min();
+
   // Running jobs hold from the past until started_at + walltime_s (started_at 0 = now; an
   // overdue job is taken to end imminently, at now + 1 ms; a stopping one by the end of the
   // preemption grace period). A device marked used by a job that
@@ -61,6 +65,23 @@ class Timeline {
   // Holds `count` GPUs of the entity's quota only.
   void OccupyQuota(EntityId entity, const std::string& gpu_class, int count, Millis start,
                    Millis end);
+
+  // --- Kept across passes (the simulator): running jobs' holds added and removed as they start
+  // and end, instead of a time line built from the snapshot for every pass. ---
+  // A running job's hold on the node's devices (indices), as the constructor makes it: from the
+  // past until `end`, and on the entity's quota.
+  void AddRunning(size_t node_pos, const std::vector<int>& device_indices, EntityId entity,
+                  const std::string& gpu_class, Millis end);
+  // Takes back a hold that AddRunning made (the same arguments).
+  void RemoveRunning(size_t node_pos, const std::vector<int>& device_indices, EntityId entity,
+                     const std::string& gpu_class, Millis end);
+  // Moves the time line to `now` (>= now()). Valid only when no hold ends in (now(), now] and
+  // none starts after now() (a time line of running jobs only, none overdue).
+  void AdvanceTo(Millis now) { now_ = now; }
+  // Whether two time lines of the same snapshot hold the same devices and quota over the same
+  // intervals, with the same index (clean counts, buckets, tainted nodes) and the same now.
+  // Otherwise `difference` says where. For tests and the simulator's --verify-window.
+  static bool SameState(const Timeline& a, const Timeline& b, std::string* difference);
 
   // Position of device `index` on node `node_pos`, or -1.
   int DevicePos(size_t node_pos, int index) const {

@@ -16,6 +16,7 @@
 #include "sched/policy.h"
 #include "sched/queue_order.h"
 #include "sched/scheduler.h"
+#include "sched/timeline.h"
 #include "sched/walltime.h"
 
 namespace gpuaas::sim {
@@ -134,6 +135,7 @@ class Replay {
     int gpu_class = 0;
     std::vector<std::pair<size_t, std::vector<int>>> slices;  // (node position, devices)
     bool timed_out = false;
+    Millis hold_end = 0;  // the end of its devices' holds on the time line (start + walltime)
   };
   struct Decay {
     double closed = 0;  // GPU-hours of finished runs, decayed to `at`
@@ -200,6 +202,11 @@ class Replay {
   std::unordered_map<std::string, int> entity_index_;
   std::vector<std::string> entity_names_;
   std::vector<Decay> decay_;  // per entity index (fair share)
+  // The time line of running jobs, kept across passes (holds added at each start, taken back
+  // at each end) and copied into `pass_timeline_` for a pass, instead of a time line built from
+  // the snapshot at every pass. Equal to that one (checked by --verify-window): every running job
+  // ends by its walltime, so at a pass every hold ends after now.
+  std::optional<sched::Timeline> running_timeline_, pass_timeline_;
   using Completion = std::pair<Millis, JobId>;
   std::priority_queue<Completion, std::vector<Completion>, std::greater<>> completions_;
 
@@ -263,6 +270,7 @@ Status Replay::Init() {
   policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
   window_blockers_ = policy_.backfill ? policy_.reservations : policy_.strict_order ? 1 : 0;
   class_total_ = free_by_class_;
+  running_timeline_.emplace(snap_, policy_, kSimEpoch);
   return ReadNextArrival();
 }
 
@@ -376,6 +384,11 @@ void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis
   job.timed_out = run_ms > wall_ms;
   const Millis end = now + static_cast<Millis>(std::min(run_ms, wall_ms));
   job.start = now;
+  // (As Timeline's constructor holds a running job's devices.)
+  job.hold_end = sched::AddSeconds(now, walltime_s > 0 ? walltime_s : policy_.default_walltime_s);
+  for (const auto& [node_pos, devices] : job.slices) {
+    running_timeline_->AddRunning(node_pos, devices, view.entity, p.gpu_class, job.hold_end);
+  }
   job.gpu_class = ClassOf(p.gpu_class);
   if (fair_share_) AddRunningDecay(job, 1, now);
   for (const auto& [node_pos, devices] : job.slices) {
@@ -419,6 +432,10 @@ void Replay::Complete(JobId id, Millis end) {
   running_pos_.erase(id);
   std::sort(positions.rbegin(), positions.rend());  // the last first keeps the others valid
   for (size_t pos : positions) RemoveRunningView(pos);
+  for (const auto& [node_pos, devices] : job.slices) {
+    running_timeline_->RemoveRunning(node_pos, devices, job.entity + 1, class_list_[job.gpu_class],
+                                     job.hold_end);
+  }
   for (const auto& [node_pos, devices] : job.slices) {
     for (int d : devices) snap_.nodes[node_pos].devices[d].used_by = 0;
     free_gpus_ += static_cast<int>(devices.size());
@@ -562,7 +579,17 @@ Status Replay::Pass(Millis now) {
   ChooseWindow(&chosen);
   if (chosen.empty()) return Status::Ok();  // nothing can start
   sched::Plan full_plan;
-  if (options_.verify_window) full_plan = sched::Schedule(snap_, policy_, now);
+  running_timeline_->AdvanceTo(now);
+  if (options_.verify_window) {
+    full_plan = sched::Schedule(snap_, policy_, now);
+    std::string difference;
+    if (!sched::Timeline::SameState(*running_timeline_, sched::Timeline(snap_, policy_, now),
+                                    &difference)) {
+      return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
+                      " s: the time line kept across passes differs from the snapshot's (" +
+                      difference + ")");
+    }
+  }
   // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards;
   // when the window is most of the queue, the moves cost more than the few jobs they spare,
   // and the pass sees the whole queue (the same decisions: see ChooseWindow).
@@ -573,7 +600,12 @@ Status Replay::Pass(Millis now) {
     for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
     snap_.queued.swap(window);
   }
-  sched::Plan plan = sched::Schedule(snap_, policy_, now);
+  if (pass_timeline_) {
+    *pass_timeline_ = *running_timeline_;  // (its memory reused)
+  } else {
+    pass_timeline_.emplace(*running_timeline_);
+  }
+  sched::Plan plan = sched::Schedule(snap_, policy_, now, *pass_timeline_);
   ++result_.passes;
   Status check = options_.check_invariants ? sched::CheckInvariants(snap_, plan) : Status::Ok();
   if (!whole) {
