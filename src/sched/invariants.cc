@@ -91,8 +91,19 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
   std::vector<std::pair<NodeId, size_t>> nodes;  // (id, position), by id
   nodes.reserve(before.nodes.size());
   for (size_t n = 0; n < before.nodes.size(); ++n) nodes.push_back({before.nodes[n].id, n});
-  std::sort(nodes.begin(), nodes.end());
+  if (!std::is_sorted(nodes.begin(), nodes.end())) std::sort(nodes.begin(), nodes.end());
+  // (Nodes numbered first, first + 1, ... in order: the position is the id's offset.)
+  bool numbered = true;
+  for (size_t n = 0; n < before.nodes.size() && numbered; ++n) {
+    numbered = before.nodes[n].id == before.nodes[0].id + static_cast<NodeId>(n);
+  }
   auto node_pos = [&](NodeId id) -> std::optional<size_t> {
+    if (numbered) {
+      if (before.nodes.empty() || id < before.nodes[0].id) return std::nullopt;
+      const auto n = static_cast<size_t>(id - before.nodes[0].id);
+      if (n >= before.nodes.size()) return std::nullopt;
+      return n;
+    }
     auto it = std::lower_bound(nodes.begin(), nodes.end(), std::pair<NodeId, size_t>{id, 0});
     if (it == nodes.end() || it->first != id) return std::nullopt;
     return it->second;
@@ -104,8 +115,17 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
     base[n + 1] = base[n] + before.nodes[n].devices.size();
   }
   std::vector<char> taken(base.back(), 0);
+  // (A node whose devices are listed by index from 0: the position is the index.)
+  std::vector<char> by_index(before.nodes.size(), 1);
+  for (size_t n = 0; n < before.nodes.size(); ++n) {
+    const std::vector<DeviceView>& devs = before.nodes[n].devices;
+    for (size_t d = 0; d < devs.size() && by_index[n]; ++d) {
+      by_index[n] = devs[d].index == static_cast<int>(d);
+    }
+  }
   auto dev_pos = [&](size_t n, int index) -> int {
     const std::vector<DeviceView>& devs = before.nodes[n].devices;
+    if (by_index[n]) return index >= 0 && static_cast<size_t>(index) < devs.size() ? index : -1;
     for (size_t d = 0; d < devs.size(); ++d) {
       if (devs[d].index == index) return static_cast<int>(d);
     }
@@ -121,7 +141,7 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
       }
     }
   }
-  std::sort(running.begin(), running.end());
+  if (!std::is_sorted(running.begin(), running.end())) std::sort(running.begin(), running.end());
   for (size_t n = 0; n < before.nodes.size(); ++n) {
     for (size_t d = 0; d < before.nodes[n].devices.size(); ++d) {
       if (before.nodes[n].devices[d].used_by != 0) taken[base[n] + d] = 1;
@@ -222,28 +242,32 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
     if (Status s = CheckPreemptions(before, plan, find_queued, is_placed); !s.ok()) return s;
   }
 
-  std::vector<JobId> waiting;
-  waiting.reserve(plan.waiting.size());
+  // Waiting: queued, not placed, each once, in positions 1, 2, ... (marks by queued position).
+  std::vector<char> seen(queued.size(), 0);
+  size_t waiting = 0;
   int position = 0;
   for (const Waiting& w : plan.waiting) {
-    const std::string who = JobName(w.job);
-    if (find_queued(w.job) == nullptr) return Internal(who + " is waiting but not queued");
-    if (is_placed(w.job)) return Internal(who + " is both placed and waiting");
+    auto it = std::lower_bound(queued.begin(), queued.end(),
+                               std::pair<JobId, const JobView*>{w.job, nullptr},
+                               [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (it == queued.end() || it->first != w.job) {
+      return Internal(JobName(w.job) + " is waiting but not queued");
+    }
+    if (is_placed(w.job)) return Internal(JobName(w.job) + " is both placed and waiting");
     if (w.queue_position != ++position) {
-      return Internal(who + " has queue position " + std::to_string(w.queue_position) +
+      return Internal(JobName(w.job) + " has queue position " + std::to_string(w.queue_position) +
                       ", expected " + std::to_string(position));
     }
-    waiting.push_back(w.job);
-  }
-  std::sort(waiting.begin(), waiting.end());
-  if (auto d = std::adjacent_find(waiting.begin(), waiting.end()); d != waiting.end()) {
-    return Internal(JobName(*d) + " is waiting twice");
+    char& mark = seen[static_cast<size_t>(it - queued.begin())];
+    if (mark) return Internal(JobName(w.job) + " is waiting twice");
+    mark = 1;
+    ++waiting;
   }
   // Every queued job is placed or waiting (both lists hold queued jobs only, each once).
-  if (placed.size() + waiting.size() != queued.size()) {
-    for (const auto& [id, job] : queued) {
-      if (!is_placed(id) && !std::binary_search(waiting.begin(), waiting.end(), id)) {
-        return Internal(JobName(id) + " is neither placed nor waiting");
+  if (placed.size() + waiting != queued.size()) {
+    for (size_t i = 0; i < queued.size(); ++i) {
+      if (!seen[i] && !is_placed(queued[i].first)) {
+        return Internal(JobName(queued[i].first) + " is neither placed nor waiting");
       }
     }
   }
