@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <utility>
 
 #include "sched/test_snapshot.h"
 
@@ -40,6 +41,10 @@ TEST(CheckInvariants, AcceptsAGoodPlan) {
   Plan waiting;
   waiting.waiting = {{1, 1, 0, "x"}, {2, 2, 0, "y"}};
   EXPECT_TRUE(CheckInvariants(Before(), waiting).ok());
+  Snapshot sparse = Before();  // the same plan on nodes 1, 5, 3 with devices listed out of order
+  sparse.nodes[1].id = 5;
+  std::swap(sparse.nodes[0].devices[1], sparse.nodes[0].devices[2]);
+  EXPECT_TRUE(CheckInvariants(sparse, Good()).ok()) << CheckInvariants(sparse, Good()).message();
 }
 
 TEST(CheckInvariants, RejectsBrokenPlans) {
@@ -106,6 +111,31 @@ TEST(CheckInvariants, RejectsBrokenPlans) {
        },
        "both placed and waiting"},
       {"neither", [](Snapshot&, Plan& p) { p.placements.pop_back(); }, "neither"},
+      {"waiting twice",
+       [](Snapshot&, Plan& p) {
+         p.placements.pop_back();
+         p.waiting = {{2, 1, 0, ""}, {2, 2, 0, ""}};
+       },
+       "waiting twice"},
+      {"waiting unknown",
+       [](Snapshot&, Plan& p) {
+         p.waiting = {{9, 1, 0, ""}};
+       },
+       "not queued"},
+      // Node ids not numbered in order, devices not listed by index: the searches, not the
+      // direct positions.
+      {"unknown node among sparse ids",
+       [](Snapshot& s, Plan& p) {
+         s.nodes[1].id = 5;
+         p.placements[0].node = 2;
+       },
+       "unknown node"},
+      {"busy device listed out of order",
+       [](Snapshot& s, Plan& p) {
+         std::swap(s.nodes[0].devices[0], s.nodes[0].devices[2]);  // indices 2, 1, 0, 3
+         p.placements[0].devices = {0, 1};
+       },
+       "busy"},
       {"bad position",
        [](Snapshot&, Plan& p) {
          p.placements.pop_back();
