@@ -392,10 +392,11 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       GPUAAS_ASSIGN_OR_RETURN(auto job, GetInt(l, "job"));
       GPUAAS_ASSIGN_OR_RETURN(auto offset, GetInt(l, "offset"));
       GPUAAS_ASSIGN_OR_RETURN(auto data, GetString(l, "data_b64"));
+      GPUAAS_ASSIGN_OR_RETURN(auto allocation, GetInt(l, "allocation"));  // optional
       if (!job || !offset || !data)
         return InvalidArgument("each log chunk needs job, offset, data_b64");
       GPUAAS_ASSIGN_OR_RETURN(std::string bytes, Base64Decode(*data));
-      r.logs.push_back({*job, *offset, std::move(bytes)});
+      r.logs.push_back({*job, *offset, std::move(bytes), allocation.value_or(0)});
     }
   }
   if (auto it = o.find("samples"); it != o.end()) {

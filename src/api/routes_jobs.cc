@@ -18,7 +18,8 @@ Result<int64_t> QueryInt(const net::HttpRequest& req, const char* key, int64_t d
   const std::string& s = it->second;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) {
-    return InvalidArgument(std::string("query parameter '") + key + "' must be a non-negative integer");
+    return InvalidArgument(std::string("query parameter '") + key +
+                           "' must be a non-negative integer");
   }
   return v;
 }
@@ -42,15 +43,15 @@ std::string TailOf(const std::string& path, size_t max_bytes) {
 
 void RegisterJobRoutes(net::Router& r, Platform& p) {
   auto job_json = [&p](const Job& j) { return JobJson(j, p); };
-  r.Add("POST", "/api/v1/jobs",
-        Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req,
-                                 net::Respond respond) {
-          auto body = ParseObject(req.body);
-          if (!body.ok()) return respond(ErrorOf(body.status()));
-          auto jr = JobRequestOf(*body);
-          if (!jr.ok()) return respond(ErrorOf(jr.status()));
-          p.SubmitJob(who, *jr, Answer<Job>(std::move(respond), 201, job_json));
-        }));
+  r.Add(
+      "POST", "/api/v1/jobs",
+      Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+        auto body = ParseObject(req.body);
+        if (!body.ok()) return respond(ErrorOf(body.status()));
+        auto jr = JobRequestOf(*body);
+        if (!jr.ok()) return respond(ErrorOf(jr.status()));
+        p.SubmitJob(who, *jr, Answer<Job>(std::move(respond), 201, job_json));
+      }));
   r.Add("POST", "/api/v1/estimate",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           auto body = ParseObject(req.body);
@@ -66,7 +67,8 @@ void RegisterJobRoutes(net::Router& r, Platform& p) {
           std::optional<JobState> state;
           if (auto it = req.query.find("state"); it != req.query.end() && !it->second.empty()) {
             state = ParseJobState(it->second);
-            if (!state) return respond(ErrorOf(InvalidArgument("unknown state '" + it->second + "'")));
+            if (!state)
+              return respond(ErrorOf(InvalidArgument("unknown state '" + it->second + "'")));
           }
           EntityId entity = 0;
           if (auto it = req.query.find("entity"); it != req.query.end() && !it->second.empty()) {
@@ -95,13 +97,13 @@ void RegisterJobRoutes(net::Router& r, Platform& p) {
           if (!j.ok()) return respond(ErrorOf(j.status()));
           respond(JsonResponse(200, JobJson(*j, p)));
         }));
-  r.Add("POST", "/api/v1/jobs/{id}/cancel",
-        Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req,
-                                 net::Respond respond) {
-          auto id = PathId(req, "id");
-          if (!id) return respond(ErrorOf(NotFound("job " + req.params["id"] + " does not exist")));
-          p.CancelJob(who, *id, Answer<Job>(std::move(respond), 200, job_json));
-        }));
+  r.Add(
+      "POST", "/api/v1/jobs/{id}/cancel",
+      Authed(p, [&p, job_json](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+        auto id = PathId(req, "id");
+        if (!id) return respond(ErrorOf(NotFound("job " + req.params["id"] + " does not exist")));
+        p.CancelJob(who, *id, Answer<Job>(std::move(respond), 200, job_json));
+      }));
   r.Add("GET", "/api/v1/jobs/{id}/logs",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           auto id = PathId(req, "id");
@@ -110,10 +112,20 @@ void RegisterJobRoutes(net::Router& r, Platform& p) {
           if (!j.ok()) return respond(ErrorOf(j.status()));
           auto tail = QueryInt(req, "tail_bytes", static_cast<int64_t>(p.config().max_log_bytes));
           if (!tail.ok()) return respond(ErrorOf(tail.status()));
+          // A multi-node gang: each part's output by its rank (0, the default, is job.node's).
+          auto rank = QueryInt(req, "rank", 0);
+          if (!rank.ok()) return respond(ErrorOf(rank.status()));
+          const int64_t ranks = std::max<int64_t>(1, static_cast<int64_t>(p.PartsOf(*j).size()));
+          if (*rank >= ranks) {
+            return respond(ErrorOf(
+                InvalidArgument("query parameter 'rank' must be below " + std::to_string(ranks) +
+                                ": job " + std::to_string(*id) + " runs on " +
+                                std::to_string(ranks) + (ranks == 1 ? " node" : " nodes"))));
+          }
           net::HttpResponse res;
           res.content_type = "text/plain; charset=utf-8";
-          res.body = TailOf(p.LogPath(*id), std::min<size_t>(static_cast<size_t>(*tail),
-                                                             p.config().max_log_bytes));
+          res.body = TailOf(p.LogPath(*id, static_cast<int>(*rank)),
+                            std::min<size_t>(static_cast<size_t>(*tail), p.config().max_log_bytes));
           respond(std::move(res));
         }));
 }

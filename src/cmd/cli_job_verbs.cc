@@ -1,5 +1,6 @@
 // The job verbs: submit, estimate, jobs, job, logs, cancel.
 #include <algorithm>
+#include <cctype>
 
 #include <boost/json.hpp>
 
@@ -260,7 +261,16 @@ int RunJob(const VerbContext& c) {
 int RunLogs(const VerbContext& c) {
   Result<int64_t> id = JobIdArg(c.args);
   if (!id.ok()) return c.UsageError(id.status());
-  Result<std::string> text = c.api.CallText("GET", JobTarget(*id) + "/logs");
+  std::string target = JobTarget(*id) + "/logs";
+  if (!c.args.rank.empty()) {
+    const std::string& r = c.args.rank;
+    if (r.size() > 4 ||
+        !std::all_of(r.begin(), r.end(), [](unsigned char ch) { return std::isdigit(ch); })) {
+      return c.UsageError(InvalidArgument("--rank must be a node rank: 0, 1, 2, ..."));
+    }
+    target += "?rank=" + r;
+  }
+  Result<std::string> text = c.api.CallText("GET", target);
   if (!text.ok()) return c.Fail(text.status());
   c.out << *text;  // plain text even with --json: the contract says so
   return 0;

@@ -100,7 +100,8 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("--secret", a->secrets, "put this entity secret in the job's environment")
       ->type_name("NAME");
   s->add_option("--entity", a->entity, "the entity to bill (platform-admin only)")->type_name("E");
-  s->add_option("--priority", a->priority, "priority class: production, standard (default), best-effort")
+  s->add_option("--priority", a->priority,
+                "priority class: production, standard (default), best-effort")
       ->type_name("CLASS");
   s->add_option("--project", a->project, "a project label shown on the invoice")->type_name("P");
   s->add_flag("--requeue", a->requeue, "resubmit automatically if the job is preempted");
@@ -128,8 +129,13 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(app, "job", "show one job", "gpuaas job 12");
   AddJobId(s, a);
   set_verb(s, "job");
-  s = Verb(app, "logs", "print a job's stdout and stderr (plain text)", "gpuaas logs 12");
+  s = Verb(
+      app, "logs", "print a job's stdout and stderr (plain text)",
+      "gpuaas logs 12\n  gpuaas logs 12 --rank 1   # a multi-node job: the part on its 2nd node");
   AddJobId(s, a);
+  s->add_option("--rank", a->rank,
+                "a multi-node job's part: 0 (the default) is the first node's, 1 the next...")
+      ->type_name("N");
   set_verb(s, "logs");
   s = Verb(app, "cancel", "cancel a job", "gpuaas cancel 12");
   AddJobId(s, a);
@@ -145,8 +151,7 @@ void Define(CLI::App* app, ClientArgs* a) {
 
   CLI::App* node = app->add_subcommand("node", "operator actions on a node (platform-admin)");
   node->require_subcommand(1);
-  for (const auto& [verb, what] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [verb, what] : std::vector<std::pair<std::string, std::string>>{
            {"cordon", "no new jobs on the node"},
            {"drain", "no new jobs; running ones finish"},
            {"resume", "the node takes jobs again"}}) {

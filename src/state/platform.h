@@ -94,8 +94,9 @@ class Platform {
   // job.gpu_ids and job.allocation; a multi-node gang has several (docs/scheduling.md). Empty
   // while queued. Pointers are valid until the next state change.
   std::vector<const Allocation*> PartsOf(const Job& job) const;
-  // The job's log file, or "" if none is kept.
-  std::string LogPath(JobId id) const;
+  // The job's log file, or "" if none is kept: its rank 0's output; a gang's other parts (rank
+  // 1, 2, ...) each have their own file.
+  std::string LogPath(JobId id, int rank = 0) const;
 
   // --- nodes and agents
   std::vector<Node> ListNodes() const;
@@ -286,7 +287,7 @@ class Platform {
   std::vector<UsageRecord> ledger_;
   TelemetryStore telemetry_;
   std::map<JobId, QueueInfo> queue_info_;
-  std::map<JobId, size_t> log_sizes_;
+  std::map<std::pair<JobId, int>, size_t> log_sizes_;  // by (job, rank)
 
   int64_t next_entity_ = 1, next_user_ = 1, next_token_ = 1, next_node_ = 1, next_job_ = 1,
           next_alloc_ = 1;

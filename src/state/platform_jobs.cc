@@ -294,8 +294,11 @@ std::set<NodeId> Platform::GangNodesToStop(const std::vector<Mutation>& batch,
   return out;
 }
 
-std::string Platform::LogPath(JobId id) const {
+std::string Platform::LogPath(JobId id, int rank) const {
   if (config_.log_dir.empty()) return "";
+  if (rank > 0) {
+    return config_.log_dir + "/" + std::to_string(id) + ".rank" + std::to_string(rank) + ".log";
+  }
   return config_.log_dir + "/" + std::to_string(id) + ".log";
 }
 

@@ -283,9 +283,17 @@ void Platform::AppendLogs(NodeId node, const NodeReport& r) {
   if (config_.log_dir.empty()) return;
   for (const auto& c : r.logs) {
     auto j = jobs_.find(c.job);
-    if (j == jobs_.end() || j->second.node != node || c.offset < 0) continue;
-    std::string path = LogPath(c.job);
-    size_t& size = log_sizes_[c.job];
+    if (j == jobs_.end() || c.offset < 0) continue;
+    int rank = 0;  // rank 0 runs on job.node
+    if (j->second.node != node) {
+      // Another part of a gang: its own log, by rank (while the server still knows the part).
+      auto a = allocations_.find(c.allocation);
+      if (a == allocations_.end() || a->second.job != c.job || a->second.node != node) continue;
+      rank = RankOf(j->second, c.allocation);
+      if (rank == 0) continue;
+    }
+    std::string path = LogPath(c.job, rank);
+    size_t& size = log_sizes_[{c.job, rank}];
     if (size == 0) {
       struct stat sb;
       if (::stat(path.c_str(), &sb) == 0) size = static_cast<size_t>(sb.st_size);

@@ -103,7 +103,8 @@ struct WorkloadReport {
 struct ReportedLogChunk {
   JobId job = 0;
   int64_t offset = 0;
-  std::string data;  // decoded bytes
+  std::string data;             // decoded bytes
+  AllocationId allocation = 0;  // the part that wrote it (a gang's rank); 0 = not said
 };
 
 struct NodeReport {

@@ -148,6 +148,45 @@ class GangTest(unittest.TestCase):
         again = self.member.submit(gpus=16, gpu_types=["h200"], command=["true"])
         self.assertEqual(self.member.wait_final(again["id"], timeout=30)["state"], "succeeded")
 
+    def test_each_part_has_its_own_log_by_rank(self):
+        script = f"echo 'part {self.marker} of rank' $GPUAAS_NODE_RANK"
+        job = self.member.submit(gpus=12, gpu_types=["h200"], command=["sh", "-c", script])
+        self.assertEqual(self.member.wait_final(job["id"], timeout=30)["state"], "succeeded")
+        base = f"/api/v1/jobs/{job['id']}/logs"
+
+        def log(query):
+            r = self.member.get(base + query)
+            self.assertEqual(r.status, 200, r)
+            return r.text
+        # Logs travel with the agents' heartbeats: poll until both parts' lines are in.
+        poll(lambda: f"part {self.marker} of rank 0" in log(""), 20, "rank 0's log")
+        poll(lambda: f"part {self.marker} of rank 1" in log("?rank=1"), 20, "rank 1's log")
+        self.assertEqual(log("?rank=0"), log(""))
+        self.assertNotIn("of rank 1", log(""))
+        self.assertNotIn("of rank 0", log("?rank=1"))
+        # The CLI: gpuaas logs ID --rank 1.
+        p = self.server.cli("logs", job["id"], "--rank", "1", token=self.member.token,
+                            json_out=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"part {self.marker} of rank 1", p.stdout)
+        # Ranks beyond the job's nodes, and what is not a rank, are refused.
+        for query, needle in (("?rank=2", "below 2"), ("?rank=-1", "non-negative"),
+                              ("?rank=x", "non-negative")):
+            r = self.member.get(base + query)
+            self.assertEqual(r.status, 400, (query, r))
+            assert_error_shape(self, r, 400)
+            self.assertIn(needle, r.json["error"]["message"], query)
+        p = self.server.cli("logs", job["id"], "--rank", "one", token=self.member.token,
+                            json_out=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--rank", p.stderr)
+        # A single-node job has rank 0 only.
+        single = self.member.submit(gpus=1, gpu_types=["h200"], command=["true"])
+        self.member.wait_final(single["id"], timeout=30)
+        r = self.member.get(f"/api/v1/jobs/{single['id']}/logs?rank=1")
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("runs on 1 node", r.json["error"]["message"])
+
     def test_a_job_larger_than_the_cluster_is_refused(self):
         r = self.member.post("/api/v1/jobs", {"gpus": 17, "gpu_types": ["h200"],
                                               "command": ["true"]})
