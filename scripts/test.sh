@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every GPUaaS test suite (what `make test` does), in this order:
+#   0. the C++ sources are clang-formatted (make format-check; `make format` fixes them)
 #   1. release build (build/) and its unit tests (ctest)
 #   2. the unit tests again, built with AddressSanitizer + UBSan (build-asan/, no benchmarks)
 #   3. the integration suite (tests/integration/run.sh) against build/gpuaas
@@ -7,7 +8,7 @@
 # Every suite runs even when an earlier one fails. Exits non-zero if anything failed; the last
 # line is "N passed, N failed": the totals over all suites (one unit-test program = one test).
 #
-# Usage: scripts/test.sh [--only release|asan|integration|e2e]
+# Usage: scripts/test.sh [--only format|release|asan|integration|e2e]
 # Preconditions: packages installed (scripts/install-deps.sh); run from anywhere.
 set -uo pipefail
 
@@ -50,6 +51,16 @@ run_ctest() {
 banner() {
   printf '\n==== %s ====\n' "$*"
 }
+
+if [[ -z "$only" || "$only" == "format" ]]; then
+  banner "format (clang-format)"
+  if make --no-print-directory format-check; then
+    record format 1 0
+  else
+    echo "C++ sources not clang-formatted: run 'make format'"
+    record format 0 1
+  fi
+fi
 
 release_ok=1
 if [[ -z "$only" || "$only" == "release" || "$only" == "integration" ]]; then

@@ -18,7 +18,8 @@ Result<json::object> ParseObject(const std::string& body) {
 Result<std::optional<std::string>> GetString(const json::object& o, const char* key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>();
-  if (!it->value().is_string()) return InvalidArgument(std::string("'") + key + "' must be a string");
+  if (!it->value().is_string())
+    return InvalidArgument(std::string("'") + key + "' must be a string");
   return std::optional<std::string>(std::string(it->value().as_string()));
 }
 
@@ -48,7 +49,8 @@ Result<std::optional<std::vector<std::string>>> GetStringArray(const json::objec
   }
   std::vector<std::string> out;
   for (const auto& e : it->value().as_array()) {
-    if (!e.is_string()) return InvalidArgument(std::string("'") + key + "' must be an array of strings");
+    if (!e.is_string())
+      return InvalidArgument(std::string("'") + key + "' must be an array of strings");
     out.emplace_back(e.as_string());
   }
   return std::optional<std::vector<std::string>>(std::move(out));

@@ -24,8 +24,7 @@ Result<std::optional<std::string>> GetString(const json::object& o, const char* 
 Result<std::optional<int64_t>> GetInt(const json::object& o, const char* key);
 Result<std::optional<std::vector<std::string>>> GetStringArray(const json::object& o,
                                                                const char* key);
-Result<std::optional<std::map<std::string, int>>> GetIntMap(const json::object& o,
-                                                            const char* key);
+Result<std::optional<std::map<std::string, int>>> GetIntMap(const json::object& o, const char* key);
 
 net::HttpResponse JsonResponse(int status, const json::value& v);
 net::HttpResponse ErrorOf(const Status& s);

@@ -40,7 +40,7 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
           auto update = EntityUpdateOf(*body);
           if (!update.ok()) return respond(ErrorOf(update.status()));
           p.UpdateEntity(who, req.params["name"], *update,
-                              Answer<Entity>(std::move(respond), 200, EntityJson));
+                         Answer<Entity>(std::move(respond), 200, EntityJson));
         }));
   auto user_with_token = [&p](const UserWithToken& ut) {
     json::object o = UserJson(ut.user, p);

@@ -20,7 +20,8 @@ std::string FormatEurExact(MicroEur m) {
   __int128 a = neg ? -static_cast<__int128>(m) : m;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s%lld.%06lld", neg ? "-" : "",
-                static_cast<long long>(a / kMicrosPerEur), static_cast<long long>(a % kMicrosPerEur));
+                static_cast<long long>(a / kMicrosPerEur),
+                static_cast<long long>(a % kMicrosPerEur));
   return buf;
 }
 

@@ -48,7 +48,9 @@ inline Status PermissionDenied(std::string m) { return {Code::kPermissionDenied,
 inline Status NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
 inline Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) { return {Code::kFailedPrecondition, std::move(m)}; }
+inline Status FailedPrecondition(std::string m) {
+  return {Code::kFailedPrecondition, std::move(m)};
+}
 inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
@@ -61,7 +63,7 @@ int HttpStatusOf(Code code);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok());
   }
@@ -86,17 +88,16 @@ class [[nodiscard]] Result {
 }  // namespace gpuaas
 
 // Propagates a non-OK Status from an expression returning Status.
-#define GPUAAS_RETURN_IF_ERROR(expr)   \
-  do {                                 \
-    ::gpuaas::Status _st = (expr);     \
-    if (!_st.ok()) return _st;         \
+#define GPUAAS_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::gpuaas::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define GPUAAS_CONCAT_INNER(a, b) a##b
 #define GPUAAS_CONCAT(a, b) GPUAAS_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result-returning expression, or returns its Status.
-#define GPUAAS_ASSIGN_OR_RETURN(lhs, expr)                               \
-  auto GPUAAS_CONCAT(_res_, __LINE__) = (expr);                          \
-  if (!GPUAAS_CONCAT(_res_, __LINE__).ok())                              \
-    return GPUAAS_CONCAT(_res_, __LINE__).status();                      \
+#define GPUAAS_ASSIGN_OR_RETURN(lhs, expr)                                                  \
+  auto GPUAAS_CONCAT(_res_, __LINE__) = (expr);                                             \
+  if (!GPUAAS_CONCAT(_res_, __LINE__).ok()) return GPUAAS_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(GPUAAS_CONCAT(_res_, __LINE__)).value()

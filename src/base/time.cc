@@ -64,8 +64,8 @@ std::string FormatRfc3339(Millis t) {
                   static_cast<long long>(y), m, d, static_cast<int>(rem / 3600),
                   static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60), ms);
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y),
-                  m, d, static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
+                  d, static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
                   static_cast<int>(rem % 60));
   }
   return buf;
@@ -124,19 +124,36 @@ Result<Millis> ParseRfc3339(std::string_view s) {
 
 Result<int64_t> ParseDurationSeconds(std::string_view s) {
   auto bad = [&] {
-    return InvalidArgument("'" + std::string(s) +
-                           "' is not a duration (use e.g. 90s, 30m, 2h, 1d or a number of seconds)");
+    return InvalidArgument(
+        "'" + std::string(s) +
+        "' is not a duration (use e.g. 90s, 30m, 2h, 1d or a number of seconds)");
   };
   if (s.empty()) return bad();
   int64_t mult = 1;
   std::string_view num = s;
   switch (s.back()) {
-    case 's': mult = 1; num.remove_suffix(1); break;
-    case 'm': mult = 60; num.remove_suffix(1); break;
-    case 'h': mult = 3600; num.remove_suffix(1); break;
-    case 'd': mult = 86400; num.remove_suffix(1); break;
-    case 'w': mult = 7 * 86400; num.remove_suffix(1); break;
-    default: break;
+    case 's':
+      mult = 1;
+      num.remove_suffix(1);
+      break;
+    case 'm':
+      mult = 60;
+      num.remove_suffix(1);
+      break;
+    case 'h':
+      mult = 3600;
+      num.remove_suffix(1);
+      break;
+    case 'd':
+      mult = 86400;
+      num.remove_suffix(1);
+      break;
+    case 'w':
+      mult = 7 * 86400;
+      num.remove_suffix(1);
+      break;
+    default:
+      break;
   }
   if (num.empty()) return bad();
   int64_t v = 0;

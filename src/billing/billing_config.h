@@ -12,8 +12,8 @@ namespace gpuaas {
 
 struct BillingConfig {
   BillingGranularity granularity = BillingGranularity::kPerSecond;
-  EnergyPricing energy;                            // optional EUR/kWh and CO2 factor
-  int64_t budget_check_interval_ms = 10'000;       // how often budget alerts are evaluated
+  EnergyPricing energy;                             // optional EUR/kWh and CO2 factor
+  int64_t budget_check_interval_ms = 10'000;        // how often budget alerts are evaluated
   int64_t workspace_quota_bytes = 300'000'000'000;  // default per entity (300 GB)
   std::string workspace_root;  // entity workspaces are workspace_root/<entity> ("" = none)
   int64_t storage_check_interval_ms = 60'000;  // how often workspaces are measured

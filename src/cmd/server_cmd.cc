@@ -119,11 +119,15 @@ int RunServerCommand(int argc, char** argv) {
   }
   if (demo.empty()) {
     if (NvidiaDriverPresent()) {
-      GLOG_WARN("an NVIDIA driver is present, but NVML discovery is not in this version yet; "
-                "serving the demo inventory {} (SIMULATED GPUs)", kDefaultDemo);
+      GLOG_WARN(
+          "an NVIDIA driver is present, but NVML discovery is not in this version yet; "
+          "serving the demo inventory {} (SIMULATED GPUs)",
+          kDefaultDemo);
     } else {
-      GLOG_WARN("no NVIDIA driver found: serving the demo inventory {} (SIMULATED GPUs; "
-                "real processes)", kDefaultDemo);
+      GLOG_WARN(
+          "no NVIDIA driver found: serving the demo inventory {} (SIMULATED GPUs; "
+          "real processes)",
+          kDefaultDemo);
     }
     demo = kDefaultDemo;
   }
@@ -133,8 +137,8 @@ int RunServerCommand(int argc, char** argv) {
     return 2;
   }
   if (!MakeDirs(data_dir + "/logs") || !MakeDirs(data_dir + "/agent")) {
-    std::cerr << "error: cannot create data directory " << data_dir << ": "
-              << std::strerror(errno) << "\n";
+    std::cerr << "error: cannot create data directory " << data_dir << ": " << std::strerror(errno)
+              << "\n";
     return 1;
   }
   config.log_dir = data_dir + "/logs";

@@ -4,15 +4,24 @@ namespace gpuaas {
 
 const char* JobStateName(JobState s) {
   switch (s) {
-    case JobState::kQueued: return "queued";
-    case JobState::kStarting: return "starting";
-    case JobState::kRunning: return "running";
-    case JobState::kSucceeded: return "succeeded";
-    case JobState::kFailed: return "failed";
-    case JobState::kCancelled: return "cancelled";
-    case JobState::kPreempted: return "preempted";
-    case JobState::kTimedOut: return "timed_out";
-    case JobState::kLost: return "lost";
+    case JobState::kQueued:
+      return "queued";
+    case JobState::kStarting:
+      return "starting";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kSucceeded:
+      return "succeeded";
+    case JobState::kFailed:
+      return "failed";
+    case JobState::kCancelled:
+      return "cancelled";
+    case JobState::kPreempted:
+      return "preempted";
+    case JobState::kTimedOut:
+      return "timed_out";
+    case JobState::kLost:
+      return "lost";
   }
   return "lost";
 }
@@ -46,10 +55,14 @@ bool CanTransition(JobState from, JobState to) {
 
 const char* JobKindName(JobKind k) {
   switch (k) {
-    case JobKind::kJob: return "job";
-    case JobKind::kNotebook: return "notebook";
-    case JobKind::kService: return "service";
-    case JobKind::kAllocation: return "allocation";
+    case JobKind::kJob:
+      return "job";
+    case JobKind::kNotebook:
+      return "notebook";
+    case JobKind::kService:
+      return "service";
+    case JobKind::kAllocation:
+      return "allocation";
   }
   return "job";
 }

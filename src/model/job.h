@@ -13,7 +13,17 @@
 
 namespace gpuaas {
 
-enum class JobState { kQueued, kStarting, kRunning, kSucceeded, kFailed, kCancelled, kPreempted, kTimedOut, kLost };
+enum class JobState {
+  kQueued,
+  kStarting,
+  kRunning,
+  kSucceeded,
+  kFailed,
+  kCancelled,
+  kPreempted,
+  kTimedOut,
+  kLost
+};
 const char* JobStateName(JobState s);
 std::optional<JobState> ParseJobState(const std::string& s);
 bool IsFinal(JobState s);

@@ -4,10 +4,14 @@ namespace gpuaas {
 
 const char* NodeStateName(NodeState s) {
   switch (s) {
-    case NodeState::kReady: return "ready";
-    case NodeState::kDown: return "down";
-    case NodeState::kCordoned: return "cordoned";
-    case NodeState::kDraining: return "draining";
+    case NodeState::kReady:
+      return "ready";
+    case NodeState::kDown:
+      return "down";
+    case NodeState::kCordoned:
+      return "cordoned";
+    case NodeState::kDraining:
+      return "draining";
   }
   return "down";
 }

@@ -4,9 +4,12 @@ namespace gpuaas {
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kMember: return "member";
-    case Role::kEntityAdmin: return "entity-admin";
-    case Role::kPlatformAdmin: return "platform-admin";
+    case Role::kMember:
+      return "member";
+    case Role::kEntityAdmin:
+      return "entity-admin";
+    case Role::kPlatformAdmin:
+      return "platform-admin";
   }
   return "member";
 }

@@ -54,8 +54,8 @@ void Platform::CreateEntity(const Principal& p, const EntityRequest& req, Done<E
   Persist({e}, [e, done = std::move(done)] { done(e); });
 }
 
-void Platform::UpdateEntity(const Principal& p, const std::string& name,
-                            const EntityUpdate& update, Done<Entity> done) {
+void Platform::UpdateEntity(const Principal& p, const std::string& name, const EntityUpdate& update,
+                            Done<Entity> done) {
   if (!IsPlatformAdmin(p)) return done(PermissionDenied("only a platform-admin sets quotas"));
   auto it = entity_by_name_.find(name);
   if (it == entity_by_name_.end()) return done(NotFound("entity '" + name + "' does not exist"));

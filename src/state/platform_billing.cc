@@ -315,8 +315,8 @@ Status Platform::CheckBillingAdmission(const JobRequest& req, EntityId entity) c
     auto q = storage_quota_.find(entity);
     int64_t quota = q != storage_quota_.end() ? q->second : config_.billing.workspace_quota_bytes;
     // Only jobs that mount the workspace read-write ("workspace": "rw", the default) write.
-    GPUAAS_RETURN_IF_ERROR(CheckStorageAdmission(e->name, used->second.used_bytes, quota,
-                                                 req.workspace_mode == "rw"));
+    GPUAAS_RETURN_IF_ERROR(
+        CheckStorageAdmission(e->name, used->second.used_bytes, quota, req.workspace_mode == "rw"));
   }
   return Status::Ok();
 }

@@ -137,12 +137,12 @@ Status SqliteBillingRows::Write(const StorageQuota& q) {
 }
 
 Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
-  GPUAAS_RETURN_IF_ERROR(ForEach(
-      db, "SELECT entity, quota_bytes, updated_at FROM storage_quotas ORDER BY entity",
-      "load storage quotas", [&](SqliteStmt& r) {
-        s.storage_quotas.push_back({r.ColumnInt(0), r.ColumnInt(1), r.ColumnInt(2)});
-        return Status::Ok();
-      }));
+  GPUAAS_RETURN_IF_ERROR(
+      ForEach(db, "SELECT entity, quota_bytes, updated_at FROM storage_quotas ORDER BY entity",
+              "load storage quotas", [&](SqliteStmt& r) {
+                s.storage_quotas.push_back({r.ColumnInt(0), r.ColumnInt(1), r.ColumnInt(2)});
+                return Status::Ok();
+              }));
   GPUAAS_RETURN_IF_ERROR(
       ForEach(db,
               "SELECT id, gpu_class, priority_class, rate, effective_from, created_at FROM prices "

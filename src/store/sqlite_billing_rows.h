@@ -1,7 +1,7 @@
 // Row mapping of the billing tables of the SQLite store (schema version 3): prices, budgets,
-// billing_events, invoices + invoice_lines, credit_notes, storage_quotas. Used by SqliteRowWriter and
-// LoadSqliteState (sqlite_rows.h), kept apart so that each file has one job.
-// Thread-safety: bound to one connection, used only by the thread that owns it.
+// billing_events, invoices + invoice_lines, credit_notes, storage_quotas. Used by SqliteRowWriter
+// and LoadSqliteState (sqlite_rows.h), kept apart so that each file has one job. Thread-safety:
+// bound to one connection, used only by the thread that owns it.
 #pragma once
 
 #include <memory>

@@ -12,7 +12,8 @@ namespace {
 using Columns = std::initializer_list<const char*>;
 
 // Column lists, shared by the upsert and the load of each table; the first is the key.
-constexpr Columns kEntityCols = {"id", "name", "quota_json", "created_at", "guarantee_json", "shares"};
+constexpr Columns kEntityCols = {"id",         "name",           "quota_json",
+                                 "created_at", "guarantee_json", "shares"};
 constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
 constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
@@ -51,8 +52,8 @@ constexpr Columns kJobCols = {"id",
                               "secrets_json"};
 constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
                                      "gpu_class", "devices_json", "start",  "end"};
-constexpr Columns kUsageCols = {"allocation", "job",  "entity", "user",       "gpu_class",
-                                "gpus",       "start", "end",   "energy_mwh", "idle_gpu_millis"};
+constexpr Columns kUsageCols = {"allocation", "job",   "entity", "user",       "gpu_class",
+                                "gpus",       "start", "end",    "energy_mwh", "idle_gpu_millis"};
 constexpr Columns kMetaCols = {"key", "value"};
 
 std::string Quoted(const char* c) { return std::string("\"") + c + "\""; }
@@ -277,8 +278,8 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     GPUAAS_RETURN_IF_ERROR(
         DecodeInto(DecodeIntMap(r.ColumnText(2)), e.quota, "entities", e.id, "quota_json"));
     e.created_at = r.ColumnInt(3);
-    GPUAAS_RETURN_IF_ERROR(DecodeInto(DecodeIntMap(r.ColumnText(4)), e.guarantee, "entities", e.id,
-                                      "guarantee_json"));
+    GPUAAS_RETURN_IF_ERROR(
+        DecodeInto(DecodeIntMap(r.ColumnText(4)), e.guarantee, "entities", e.id, "guarantee_json"));
     e.shares = static_cast<int>(r.ColumnInt(5));
     s.entities.push_back(std::move(e));
     return Status::Ok();

@@ -36,8 +36,8 @@ struct DeleteToken {
 // Upserts by id for Entity/User/ApiToken/Node/Job/Allocation/MetaKV; UsageRecord is appended
 // (unique per allocation: a second append of the same allocation fails the batch).
 // Billing (docs/billing.md): PriceChange, BillingEvent and CreditNote are appended by id; Budget
-// and StorageQuota are upserted by entity; ClosedInvoice is inserted once per (entity, month) with its lines (a
-// second insert fails the batch: the state never closes a month twice).
+// and StorageQuota are upserted by entity; ClosedInvoice is inserted once per (entity, month) with
+// its lines (a second insert fails the batch: the state never closes a month twice).
 using Mutation =
     std::variant<Entity, User, ApiToken, Node, Job, Allocation, UsageRecord, MetaKV, DeleteToken,
                  PriceChange, Budget, BillingEvent, ClosedInvoice, CreditNote, StorageQuota>;
@@ -61,7 +61,7 @@ struct StoredState {
 };
 
 struct StoreOptions {
-  int max_batch_mutations = 10'000;  // a commit takes at most this many mutations
+  int max_batch_mutations = 10'000;     // a commit takes at most this many mutations
   size_t max_queued_batches = 100'000;  // past this Commit() fails fast with kUnavailable
 };
 
