@@ -242,10 +242,7 @@ void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, E
     if (d < 0) continue;
     bool was_clean = Clean(node_pos, d);
     const int c = device_class_[dev_base_[node_pos] + d];
-    ++class_version_[c];
-    auto cache =
-        bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
-    std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
+    HoldsChanged(node_pos, c);
     InsertHold(dev_base_[node_pos] + d, {start, end, 1});
     if (!was_clean || end <= now_) continue;
     --clean_count_[At(node_pos, c)];
@@ -253,6 +250,12 @@ void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, E
     Rebucket(node_pos, c);
   }
   OccupyQuota(entity, gpu_class, static_cast<int>(device_indices.size()), start, end);
+}
+
+void Timeline::HoldsChanged(size_t node_pos, int class_index) {
+  ++class_version_[class_index];
+  auto cache = bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
+  std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
 }
 
 bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {

@@ -170,6 +170,9 @@ class Timeline {
     return node_pos * classes_ + static_cast<size_t>(class_index);
   }
   bool Clean(size_t node_pos, size_t dev_pos) const;
+  // A device hold of the class on the node was added or removed: the memos of the class and the
+  // node's cached bounds are stale.
+  void HoldsChanged(size_t node_pos, int class_index);
   int DevicePosByScan(size_t node_pos, int index) const;
   void Rebucket(size_t node_pos, int class_index);
   void InsertHold(size_t flat_device, const Hold& hold);

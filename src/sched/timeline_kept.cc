@@ -33,10 +33,7 @@ void Timeline::RemoveRunning(size_t node_pos, const std::vector<int>& device_ind
     std::copy(at + 1, last, at);
     --h.size;
     const int c = device_class_[flat];
-    ++class_version_[c];
-    auto cache =
-        bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
-    std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
+    HoldsChanged(node_pos, c);
     if (!was_clean && Clean(node_pos, static_cast<size_t>(d))) {
       ++clean_count_[At(node_pos, c)];
       Rebucket(node_pos, c);
