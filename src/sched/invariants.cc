@@ -82,11 +82,17 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
   queued.erase(std::unique(queued.begin(), queued.end(),
                            [](const auto& a, const auto& b) { return a.first == b.first; }),
                queued.end());
-  auto find_queued = [&](JobId id) -> const JobView* {
+  // Position in `queued`, or queued.size() if the id is not queued.
+  auto queued_at = [&](JobId id) -> size_t {
     auto it = std::lower_bound(queued.begin(), queued.end(),
                                std::pair<JobId, const JobView*>{id, nullptr},
                                [](const auto& a, const auto& b) { return a.first < b.first; });
-    return it != queued.end() && it->first == id ? it->second : nullptr;
+    return it != queued.end() && it->first == id ? static_cast<size_t>(it - queued.begin())
+                                                 : queued.size();
+  };
+  auto find_queued = [&](JobId id) -> const JobView* {
+    const size_t at = queued_at(id);
+    return at < queued.size() ? queued[at].second : nullptr;
   };
   std::vector<std::pair<NodeId, size_t>> nodes;  // (id, position), by id
   nodes.reserve(before.nodes.size());
@@ -147,19 +153,20 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
       if (before.nodes[n].devices[d].used_by != 0) taken[base[n] + d] = 1;
     }
   }
-  std::vector<JobId> placed;
+  std::vector<char> placed_at(queued.size(), 0);  // by position in `queued`
+  size_t placed = 0;
   std::map<std::pair<EntityId, std::string>, int> added;
   for (const Placement& p : plan.placements) {
     const std::string who = JobName(p.job);
-    const JobView* q = find_queued(p.job);
-    if (q == nullptr) return Internal(who + " is placed but not queued");
+    const size_t at = queued_at(p.job);
+    if (at == queued.size()) return Internal(who + " is placed but not queued");
+    const JobView* q = queued[at].second;
     if (std::binary_search(running.begin(), running.end(), p.job)) {
       return Internal(who + " is placed but already running");
     }
-    if (std::find(placed.begin(), placed.end(), p.job) != placed.end()) {
-      return Internal(who + " is placed twice");
-    }
-    placed.push_back(p.job);
+    if (placed_at[at]) return Internal(who + " is placed twice");
+    placed_at[at] = 1;
+    ++placed;
     const JobView& job = *q;
     if (!AcceptsClass(job, before, p.gpu_class)) {
       return Internal(who + " does not accept class " + p.gpu_class);
@@ -236,8 +243,10 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
       }
     }
   }
-  std::sort(placed.begin(), placed.end());
-  auto is_placed = [&](JobId id) { return std::binary_search(placed.begin(), placed.end(), id); };
+  auto is_placed = [&](JobId id) {
+    const size_t at = queued_at(id);
+    return at < queued.size() && placed_at[at];
+  };
   if (!plan.preemptions.empty()) {
     if (Status s = CheckPreemptions(before, plan, find_queued, is_placed); !s.ok()) return s;
   }
@@ -247,26 +256,22 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
   size_t waiting = 0;
   int position = 0;
   for (const Waiting& w : plan.waiting) {
-    auto it = std::lower_bound(queued.begin(), queued.end(),
-                               std::pair<JobId, const JobView*>{w.job, nullptr},
-                               [](const auto& a, const auto& b) { return a.first < b.first; });
-    if (it == queued.end() || it->first != w.job) {
-      return Internal(JobName(w.job) + " is waiting but not queued");
-    }
-    if (is_placed(w.job)) return Internal(JobName(w.job) + " is both placed and waiting");
+    const size_t at = queued_at(w.job);
+    if (at == queued.size()) return Internal(JobName(w.job) + " is waiting but not queued");
+    if (placed_at[at]) return Internal(JobName(w.job) + " is both placed and waiting");
     if (w.queue_position != ++position) {
       return Internal(JobName(w.job) + " has queue position " + std::to_string(w.queue_position) +
                       ", expected " + std::to_string(position));
     }
-    char& mark = seen[static_cast<size_t>(it - queued.begin())];
+    char& mark = seen[at];
     if (mark) return Internal(JobName(w.job) + " is waiting twice");
     mark = 1;
     ++waiting;
   }
   // Every queued job is placed or waiting (both lists hold queued jobs only, each once).
-  if (placed.size() + waiting != queued.size()) {
+  if (placed + waiting != queued.size()) {
     for (size_t i = 0; i < queued.size(); ++i) {
-      if (!seen[i] && !is_placed(queued[i].first)) {
+      if (!seen[i] && !placed_at[i]) {
         return Internal(JobName(queued[i].first) + " is neither placed nor waiting");
       }
     }
