@@ -32,6 +32,14 @@ const char* StageName(Stage stage) {
   return "?";
 }
 
+void QueueOrder::Sort(std::vector<const JobView*>& queue) const {
+  std::vector<QueueEntry> entries;
+  entries.reserve(queue.size());
+  for (const JobView* j : queue) entries.push_back({j, j->id, j->entity, j->gpus});
+  Sort(entries);
+  for (size_t i = 0; i < queue.size(); ++i) queue[i] = entries[i].job;
+}
+
 std::vector<int> UsableDevices(const Ask& ask, size_t node_pos, const Timeline& timeline,
                                Millis start) {
   std::vector<int> out;

@@ -43,11 +43,22 @@ struct Ask {
   int class_index = -1;
 };
 
+// A queued job as a pass walks the queue: the fields it reads for every job copied next to the
+// pointer (a long queue in order would otherwise chase one pointer per job, out of memory order).
+struct QueueEntry {
+  const JobView* job = nullptr;
+  JobId id = 0;
+  EntityId entity = 0;
+  int gpus = 0;
+};
+
 class QueueOrder {
  public:
   virtual ~QueueOrder() = default;
   // Sorts the queue in the order jobs are considered. Must be a strict total order (end with id).
-  virtual void Sort(std::vector<const JobView*>& queue) const = 0;
+  virtual void Sort(std::vector<QueueEntry>& queue) const = 0;
+  // The same on bare pointers.
+  void Sort(std::vector<const JobView*>& queue) const;
 };
 
 class Filter {

@@ -1,9 +1,11 @@
 #include "sched/queue_order.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
-#include <tuple>
 #include <utility>
 
 namespace gpuaas::sched {
@@ -18,24 +20,27 @@ int64_t OracleWork(const JobView& j) {
   return j.oracle_runtime_s * j.gpus;
 }
 
+// -1, 0 or 1 as a is before, tied with or after b.
+int Compare(int64_t a, int64_t b) { return a < b ? -1 : (b < a ? 1 : 0); }
+
 // Sorts by a precomputed key (computed once per job, not per comparison), then arrival and id
 // (copied next to the key, so that comparisons do not chase the job pointers). Adaptive: a
 // queue already in order (the simulator keeps it so between passes) costs one scan, and one
 // with new jobs at the end a sort of those and a merge.
 template <typename Key, typename KeyFn>
-void SortByKey(std::vector<const JobView*>& queue, KeyFn key_of) {
+void SortByKey(std::vector<QueueEntry>& queue, KeyFn key_of) {
   struct Keyed {
     Key key;
     Millis submitted_at;
-    JobId id;
-    const JobView* job;
+    QueueEntry entry;
   };
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
-  for (const JobView* j : queue) keyed.push_back({key_of(*j), j->submitted_at, j->id, j});
+  for (const QueueEntry& e : queue) keyed.push_back({key_of(*e.job), e.job->submitted_at, e});
   auto less = [](const Keyed& a, const Keyed& b) {
-    if (a.key != b.key) return a.key < b.key;
-    return std::tie(a.submitted_at, a.id) < std::tie(b.submitted_at, b.id);
+    if (int c = Compare(a.key, b.key)) return c < 0;
+    if (a.submitted_at != b.submitted_at) return a.submitted_at < b.submitted_at;
+    return a.entry.id < b.entry.id;
   };
   auto sorted_end = std::is_sorted_until(keyed.begin(), keyed.end(), less);
   if (sorted_end == keyed.end()) return;  // already in order (queue untouched)
@@ -45,30 +50,8 @@ void SortByKey(std::vector<const JobView*>& queue, KeyFn key_of) {
   } else {
     std::sort(keyed.begin(), keyed.end(), less);
   }
-  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].job;
+  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].entry;
 }
-
-// PriorityLevel per job without a map lookup per job: the level of the default class once,
-// and the last named class looked up (queues are mostly one or two classes).
-class LevelOf {
- public:
-  explicit LevelOf(const Policy& policy)
-      : policy_(policy), default_level_(PriorityLevel(policy, "")) {}
-  int operator()(const std::string& priority_class) {
-    if (priority_class.empty()) return default_level_;
-    if (priority_class != last_name_) {
-      last_name_ = priority_class;
-      last_level_ = PriorityLevel(policy_, priority_class);
-    }
-    return last_level_;
-  }
-
- private:
-  const Policy& policy_;
-  int default_level_;
-  std::string last_name_;
-  int last_level_ = 0;
-};
 
 // The within-tier key of Policy::small_first_rate (0 when the rate is 0: arrival decides).
 double SmallFirstKey(const Policy& policy, const JobView& j) {
@@ -78,23 +61,118 @@ double SmallFirstKey(const Policy& policy, const JobView& j) {
          policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
 }
 
-}  // namespace
-
-void ArrivalOrder::Sort(std::vector<const JobView*>& queue) const {
-  auto less = [](const JobView* a, const JobView* b) {
-    return std::tie(a->submitted_at, a->id) < std::tie(b->submitted_at, b->id);
-  };
-  if (!std::is_sorted(queue.begin(), queue.end(), less))
-    std::sort(queue.begin(), queue.end(), less);
+// A double's bits as an integer of the same order (for finite values; -0 counts as 0), so that a
+// sort compares integers.
+uint64_t OrderedBits(double d) {
+  if (d == 0) d = 0;
+  uint64_t bits = std::bit_cast<uint64_t>(d);
+  return (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
 }
 
-void PriorityOrder::Sort(std::vector<const JobView*>& queue) const {
-  // Negated so that ascending order puts the higher level and priority first.
-  LevelOf level(policy_);
-  SortByKey<std::tuple<int64_t, int64_t, double>>(queue, [&](const JobView& j) {
-    return std::tuple<int64_t, int64_t, double>(
-        -level(j.priority_class), -static_cast<int64_t>(j.priority), SmallFirstKey(policy_, j));
-  });
+// The "priority" and "fair-share" orders: by group (the tier, then the entity's rank, numbered
+// in order), then the small-first key, arrival and id; `group_of(job)` gives (tier, rank). Each
+// job's key is two integers (the comparisons of a sort of 100,000 jobs are most of its cost).
+// Adaptive as SortByKey.
+template <typename GroupFn>
+void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
+  struct Keyed {
+    uint64_t group;  // the tier until the tiers are known, then the group's position
+    uint64_t small;  // OrderedBits of the small-first key
+    Millis submitted_at;
+    JobId id;
+    uint32_t index;  // in the queue as given
+    uint32_t rank;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(queue.size());
+  std::vector<uint64_t> tiers;
+  uint64_t ranks = 1;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const JobView& j = *queue[i].job;
+    const auto [tier, rank] = group_of(j);
+    if (tiers.empty() || tiers.back() != tier) tiers.push_back(tier);
+    ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
+    keyed.push_back({tier, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
+                     static_cast<uint32_t>(i), rank});
+  }
+  std::sort(tiers.begin(), tiers.end());
+  tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
+  uint64_t last_tier = 0, last_position = 0;
+  for (Keyed& k : keyed) {
+    if (k.group != last_tier || &k == keyed.data()) {
+      last_tier = k.group;
+      last_position = static_cast<uint64_t>(std::lower_bound(tiers.begin(), tiers.end(), k.group) -
+                                            tiers.begin());
+    }
+    k.group = last_position * ranks + k.rank;
+  }
+  auto less = [](const Keyed& a, const Keyed& b) {
+    if (a.group != b.group) return a.group < b.group;
+    if (a.small != b.small) return a.small < b.small;
+    if (a.submitted_at != b.submitted_at) return a.submitted_at < b.submitted_at;
+    return a.id < b.id;
+  };
+  auto sorted_end = std::is_sorted_until(keyed.begin(), keyed.end(), less);
+  if (sorted_end == keyed.end()) return;  // already in order (queue untouched)
+  if (sorted_end - keyed.begin() >= static_cast<std::ptrdiff_t>(keyed.size() / 2)) {
+    std::sort(sorted_end, keyed.end(), less);
+    std::inplace_merge(keyed.begin(), sorted_end, keyed.end(), less);
+  } else {
+    std::sort(keyed.begin(), keyed.end(), less);
+  }
+  const std::vector<QueueEntry> given = queue;
+  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = given[keyed[i].index];
+}
+
+// A job's tier: the position of its priority class level among the policy's levels (highest
+// first) in the high bits, then its priority (highest first) in the low 32. Without a map
+// lookup per job: the last named class is remembered (queues are mostly one or two classes).
+class TierOf {
+ public:
+  explicit TierOf(const Policy& policy) : policy_(policy) {
+    for (const auto& [name, level] : policy.priority_classes) levels_.push_back(level);
+    levels_.push_back(PriorityLevel(policy, ""));
+    std::sort(levels_.begin(), levels_.end(), std::greater<>());
+    levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
+    default_position_ = Position(PriorityLevel(policy, ""));
+  }
+  uint64_t operator()(const JobView& j) {
+    uint64_t position = default_position_;
+    if (!j.priority_class.empty()) {
+      if (j.priority_class != last_name_) {
+        last_name_ = j.priority_class;
+        last_position_ = Position(PriorityLevel(policy_, j.priority_class));
+      }
+      position = last_position_;
+    }
+    const int64_t priority = std::numeric_limits<int32_t>::max() - int64_t{j.priority};
+    return (position << 32) | static_cast<uint64_t>(priority);
+  }
+
+ private:
+  // Every level a class name can have is in levels_ (an unknown name has the default's).
+  uint64_t Position(int level) const {
+    auto at = std::lower_bound(levels_.begin(), levels_.end(), level, std::greater<>());
+    return static_cast<uint64_t>(at - levels_.begin());
+  }
+
+  const Policy& policy_;
+  std::vector<int> levels_;  // distinct, highest first
+  uint64_t default_position_ = 0;
+  std::string last_name_;
+  uint64_t last_position_ = 0;
+};
+
+}  // namespace
+
+void ArrivalOrder::Sort(std::vector<QueueEntry>& queue) const {
+  SortByKey<int64_t>(queue, [](const JobView&) { return int64_t{0}; });
+}
+
+void PriorityOrder::Sort(std::vector<QueueEntry>& queue) const {
+  TierOf tier(policy_);
+  SortByGroup(queue, policy_,
+              [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); });
 }
 
 double FairShareOrder::UsagePerShare(EntityId entity) const {
@@ -106,15 +184,15 @@ double FairShareOrder::UsagePerShare(EntityId entity) const {
   return usage / share;
 }
 
-void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
+void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
   // The entities once, ranked by (usage per share, id); a job's key is then three integers.
   // Ties in usage/share go to the lower entity id, so that the order is total and stable.
   std::vector<EntityId> entities;
   entities.reserve(64);
   EntityId last = 0;
-  for (const JobView* j : queue) {
-    if (j->entity != last || entities.empty()) entities.push_back(j->entity);
-    last = j->entity;
+  for (const QueueEntry& e : queue) {
+    if (e.entity != last || entities.empty()) entities.push_back(e.entity);
+    last = e.entity;
   }
   std::sort(entities.begin(), entities.end());
   entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
@@ -122,13 +200,13 @@ void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
   ranked.reserve(entities.size());
   for (EntityId e : entities) ranked.push_back({UsagePerShare(e), e});
   std::sort(ranked.begin(), ranked.end());
-  std::vector<int64_t> rank_of(entities.size());  // by position in `entities`
+  std::vector<uint32_t> rank_of(entities.size());  // by position in `entities`
   for (size_t r = 0; r < ranked.size(); ++r) {
     auto at = std::lower_bound(entities.begin(), entities.end(), ranked[r].second);
-    rank_of[static_cast<size_t>(at - entities.begin())] = static_cast<int64_t>(r);
+    rank_of[static_cast<size_t>(at - entities.begin())] = static_cast<uint32_t>(r);
   }
   EntityId last_entity = 0;
-  int64_t last_rank = 0;
+  uint32_t last_rank = 0;
   auto rank = [&](EntityId entity) {
     if (entity != last_entity || last_entity == 0) {
       auto at = std::lower_bound(entities.begin(), entities.end(), entity);
@@ -137,15 +215,13 @@ void FairShareOrder::Sort(std::vector<const JobView*>& queue) const {
     }
     return last_rank;
   };
-  LevelOf level(policy_);
-  SortByKey<std::tuple<int64_t, int64_t, int64_t, double>>(queue, [&](const JobView& j) {
-    return std::tuple<int64_t, int64_t, int64_t, double>(-level(j.priority_class),
-                                                         -static_cast<int64_t>(j.priority),
-                                                         rank(j.entity), SmallFirstKey(policy_, j));
+  TierOf tier(policy_);
+  SortByGroup(queue, policy_, [&](const JobView& j) {
+    return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity));
   });
 }
 
-void SjfOracleOrder::Sort(std::vector<const JobView*>& queue) const {
+void SjfOracleOrder::Sort(std::vector<QueueEntry>& queue) const {
   SortByKey<int64_t>(queue, [](const JobView& j) { return OracleWork(j); });
 }
 

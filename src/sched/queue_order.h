@@ -20,13 +20,15 @@ namespace gpuaas::sched {
 
 class ArrivalOrder final : public QueueOrder {
  public:
-  void Sort(std::vector<const JobView*>& queue) const override;
+  using QueueOrder::Sort;
+  void Sort(std::vector<QueueEntry>& queue) const override;
 };
 
 class PriorityOrder final : public QueueOrder {
  public:
   explicit PriorityOrder(Policy policy = {}) : policy_(std::move(policy)) {}
-  void Sort(std::vector<const JobView*>& queue) const override;
+  using QueueOrder::Sort;
+  void Sort(std::vector<QueueEntry>& queue) const override;
 
  private:
   Policy policy_;
@@ -36,7 +38,8 @@ class FairShareOrder final : public QueueOrder {
  public:
   FairShareOrder(Policy policy, std::map<EntityId, double> shares, std::map<EntityId, double> usage)
       : policy_(std::move(policy)), shares_(std::move(shares)), usage_(std::move(usage)) {}
-  void Sort(std::vector<const JobView*>& queue) const override;
+  using QueueOrder::Sort;
+  void Sort(std::vector<QueueEntry>& queue) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
   double UsagePerShare(EntityId entity) const;
 
@@ -49,7 +52,8 @@ class FairShareOrder final : public QueueOrder {
 // smallest gpus x oracle_runtime_s first; unknown run times (0) last; then arrival.
 class SjfOracleOrder final : public QueueOrder {
  public:
-  void Sort(std::vector<const JobView*>& queue) const override;
+  using QueueOrder::Sort;
+  void Sort(std::vector<QueueEntry>& queue) const override;
 };
 
 // The plugin for a Policy::queue_order name, configured from the policy and the snapshot

@@ -322,11 +322,12 @@ class Runner {
       if (r.phase != JobPhase::kQueued || w == plan_.waiting.end()) {
         return Fail(x.line, who + " is " + PhaseName(r.phase) + ", expected waiting");
       }
-      if (x.reason_contains && w->reason.find(*x.reason_contains) == std::string::npos) {
-        Fail(x.line, who + " reason \"" + w->reason + "\" lacks \"" + *x.reason_contains + "\"");
+      const std::string& reason = ReasonOf(plan_, *w);
+      if (x.reason_contains && reason.find(*x.reason_contains) == std::string::npos) {
+        Fail(x.line, who + " reason \"" + reason + "\" lacks \"" + *x.reason_contains + "\"");
       }
-      if (x.reason_equals && w->reason != *x.reason_equals) {
-        Fail(x.line, who + " reason \"" + w->reason + "\", expected \"" + *x.reason_equals + "\"");
+      if (x.reason_equals && reason != *x.reason_equals) {
+        Fail(x.line, who + " reason \"" + reason + "\", expected \"" + *x.reason_equals + "\"");
       }
       if (x.position && w->queue_position != *x.position) {
         Fail(x.line, who + " position " + std::to_string(w->queue_position) + ", expected " +

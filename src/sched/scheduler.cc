@@ -21,8 +21,8 @@
 namespace gpuaas::sched {
 namespace {
 
-// Kept small (a long queue has one per job): of the evaluation at now, only how far the job got
-// (for its reason); not evaluated = `reason` set.
+// Of the evaluation at now of a job that was looked at and left waiting, only how far the job
+// got (for its reason); not evaluated = `reason` set.
 struct Pending {
   const JobView* job;
   bool evaluated = false;  // looked at
@@ -34,6 +34,11 @@ struct Pending {
   std::shared_ptr<Option> reserved = nullptr;  // where and from when its GPUs are reserved
   bool Evaluated() const { return evaluated && any_class; }
 };
+
+// What became of each queue position in the pass: placed, not looked at (behind
+// Policy::max_jobs_per_pass others), or waiting with details (a position in `pending`).
+constexpr int32_t kPlaced = -1;
+constexpr int32_t kNotConsidered = -2;
 
 std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snapshot) {
   auto order = MakeQueueOrder(policy.queue_order, &policy, &snapshot);
@@ -65,23 +70,29 @@ void ForEachAcceptable(const JobView& job, const Snapshot& snapshot, Fn fn) {
 // Jobs that fit within their entity's guarantee (counting running jobs that are not stopping
 // and the guaranteed jobs ahead) go first, in queue order (as Kueue admits workloads within
 // nominal quota before borrowing ones): GPUs reclaimed for them are not taken by others.
-void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queue) {
+void GuaranteedFirst(const Snapshot& snapshot, std::vector<QueueEntry>& queue) {
   std::map<std::pair<EntityId, std::string>, int> used;
   for (const RunningView& r : snapshot.running) {
     if (!r.stopping) used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
   }
   std::vector<char> first(queue.size(), 0);
   bool any = false;
+  EntityId last_entity = 0;  // the last entity looked up, and its guarantee (or none)
+  const std::map<std::string, int>* guarantee = nullptr;
   for (size_t i = 0; i < queue.size(); ++i) {
-    const JobView* j = queue[i];
-    auto g = snapshot.quota_guarantee.find(j->entity);
-    if (g == snapshot.quota_guarantee.end() || j->gpus < 1) continue;
-    ForEachAcceptable(*j, snapshot, [&](const std::string& cls) {
-      auto c = g->second.find(cls);
-      if (c == g->second.end()) return false;
-      int& u = used[{j->entity, cls}];
-      if (u + j->gpus > c->second) return false;
-      u += j->gpus;
+    const QueueEntry& e = queue[i];
+    if (e.entity != last_entity || i == 0) {
+      auto g = snapshot.quota_guarantee.find(e.entity);
+      guarantee = g == snapshot.quota_guarantee.end() ? nullptr : &g->second;
+      last_entity = e.entity;
+    }
+    if (!guarantee || e.gpus < 1) continue;
+    ForEachAcceptable(*e.job, snapshot, [&](const std::string& cls) {
+      auto c = guarantee->find(cls);
+      if (c == guarantee->end()) return false;
+      int& u = used[{e.entity, cls}];
+      if (u + e.gpus > c->second) return false;
+      u += e.gpus;
       first[i] = 1;
       any = true;
       return true;
@@ -89,7 +100,7 @@ void GuaranteedFirst(const Snapshot& snapshot, std::vector<const JobView*>& queu
   }
   if (!any) return;
   // A stable partition: the guaranteed jobs first, each part in queue order.
-  std::vector<const JobView*> out;
+  std::vector<QueueEntry> out;
   out.reserve(queue.size());
   for (size_t i = 0; i < queue.size(); ++i) {
     if (first[i]) out.push_back(queue[i]);
@@ -149,17 +160,17 @@ class QueuedIds {
 // The queue in order, each id once (the first of duplicates in snapshot order). `holding`
 // (sorted) gets the queued ids that also hold GPUs (a running view with the same id): usually
 // none, and then no job needs the check.
-std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& policy,
-                                        std::vector<JobId>* holding) {
-  std::vector<const JobView*> queue;
+std::vector<QueueEntry> SortedQueue(const Snapshot& snapshot, const Policy& policy,
+                                    std::vector<JobId>* holding) {
+  std::vector<QueueEntry> queue;
   queue.reserve(snapshot.queued.size());
   const QueuedIds ids(snapshot.queued);
   if (!ids.duplicates()) {  // the usual case
-    for (const JobView& j : snapshot.queued) queue.push_back(&j);
+    for (const JobView& j : snapshot.queued) queue.push_back({&j, j.id, j.entity, j.gpus});
   } else {
     std::set<JobId> seen;
     for (const JobView& j : snapshot.queued) {
-      if (seen.insert(j.id).second) queue.push_back(&j);
+      if (seen.insert(j.id).second) queue.push_back({&j, j.id, j.entity, j.gpus});
     }
   }
   holding->clear();
@@ -176,19 +187,23 @@ std::vector<const JobView*> SortedQueue(const Snapshot& snapshot, const Policy& 
 
 // Shadow projection: in queue order, each waiting job starts at the earliest time it fits given
 // running jobs' walltimes and the jobs projected ahead of it, and then holds its devices.
-void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
+// `looked_at`: the waiting jobs that were looked at, in queue order, each with its position in
+// plan->waiting.
+void EstimateStarts(const Placer& placer,
+                    const std::vector<std::pair<size_t, const Pending*>>& looked_at,
                     const Timeline& after_pass, const Policy& policy, Plan* plan) {
   if (policy.max_estimates <= 0) return;  // (the copy of the time line is not free)
   Timeline projection = after_pass;
   Millis last_start = after_pass.now();
   int estimated = 0;
-  for (size_t i = 0; i < pending.size() && estimated < policy.max_estimates; ++i) {
-    const JobView& job = *pending[i].job;
-    if (job.gpus < 1 || !pending[i].Evaluated()) continue;
+  for (size_t i = 0; i < looked_at.size() && estimated < policy.max_estimates; ++i) {
+    const auto& [at, pending] = looked_at[i];
+    const JobView& job = *pending->job;
+    if (job.gpus < 1 || !pending->Evaluated()) continue;
     ++estimated;
-    if (pending[i].reserved) {  // already held on the time line
-      last_start = pending[i].reserved->start;
-      plan->waiting[i].estimated_start = last_start;
+    if (pending->reserved) {  // already held on the time line
+      last_start = pending->reserved->start;
+      plan->waiting[at].estimated_start = last_start;
       continue;
     }
     bool strict = policy.strict_order && !policy.backfill;
@@ -202,7 +217,7 @@ void EstimateStarts(const Placer& placer, const std::vector<Pending>& pending,
     const Option& o = *chosen;
     Placer::Occupy(projection, job, o, o.start);
     last_start = o.start;
-    plan->waiting[i].estimated_start = o.start;
+    plan->waiting[at].estimated_start = o.start;
   }
 }
 
@@ -230,36 +245,37 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   const Placer placer = Placer::Default();
   const bool may_preempt = policy.reclaim || policy.preempt_lower_priority;
   std::optional<Preemptor> preemptor;  // built on first use (its index costs a walk of running)
-  std::vector<Pending> pending;
-  pending.reserve(snapshot.queued.size());
+  std::vector<JobId> holding;          // queued ids that also hold GPUs, sorted (usually none)
+  const std::vector<QueueEntry> queue = SortedQueue(snapshot, policy, &holding);
+  // Per queue position: kPlaced, kNotConsidered, or its details' position in `pending`.
+  std::vector<int32_t> slot(queue.size(), kNotConsidered);
+  std::vector<Pending> pending;  // the jobs looked at (or refused) and left waiting
+  pending.reserve(std::min(queue.size(), static_cast<size_t>(policy.max_jobs_per_pass)));
+  auto wait = [&](size_t at, Pending p) {
+    slot[at] = static_cast<int32_t>(pending.size());
+    pending.push_back(std::move(p));
+  };
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
 
-  std::vector<JobId> holding;  // queued ids that also hold GPUs, sorted (usually none)
-  const std::vector<const JobView*> queue = SortedQueue(snapshot, policy, &holding);
   auto holds_gpus = [&](JobId id) {
     return !holding.empty() && std::binary_search(holding.begin(), holding.end(), id);
   };
-  const std::string not_considered = policy.explain_waiting
-                                         ? "waiting: not yet considered (queue longer than " +
-                                               std::to_string(policy.max_jobs_per_pass) + ")"
-                                         : "";
   Evaluation ev;  // the job's at now (reused: its memory is kept from job to job)
-  for (const JobView* job : queue) {
-    if (holds_gpus(job->id)) {
-      pending.push_back(Unevaluated(job, "already holds GPUs"));
+  for (size_t at = 0; at < queue.size(); ++at) {
+    const QueueEntry& entry = queue[at];
+    if (holds_gpus(entry.id)) {
+      wait(at, Unevaluated(entry.job, "already holds GPUs"));
       continue;
     }
-    if (job->gpus < 1) {
-      pending.push_back(
-          Unevaluated(job, "invalid request: asks for " + std::to_string(job->gpus) + " GPUs"));
+    if (entry.gpus < 1) {
+      wait(at, Unevaluated(entry.job,
+                           "invalid request: asks for " + std::to_string(entry.gpus) + " GPUs"));
       continue;
     }
-    if (looked_at++ >= policy.max_jobs_per_pass) {
-      pending.push_back(Unevaluated(job, not_considered));
-      continue;
-    }
+    if (looked_at++ >= policy.max_jobs_per_pass) continue;  // (slot: kNotConsidered)
+    const JobView* job = entry.job;
     // When nobody can start now and nothing else is to be decided for a waiting job (no reason
     // in words, no estimate, no preemption, no reservation left to give, nobody to block), the
     // job's evaluation would change nothing: skip it. The simulator's case, not the server's.
@@ -268,7 +284,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
                                    (!policy.backfill || reserved >= policy.reservations) &&
                                    (policy.backfill || !policy.strict_order || blocked_by != 0);
     if (nothing_to_decide && !timeline.AnyFreeNow()) {
-      pending.push_back(Unevaluated(job, ""));
+      wait(at, Unevaluated(job, ""));
       continue;
     }
     placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
@@ -289,6 +305,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
         }
       }
       plan.placements.push_back(std::move(pl));
+      slot[at] = kPlaced;
       continue;
     }
     // Only the stage is kept (for the reason and the projection).
@@ -303,7 +320,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
         p.reserved = std::make_shared<Option>(*choice.option);
         ++reserved;
       }
-      pending.push_back(std::move(p));
+      wait(at, std::move(p));
       continue;
     }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
@@ -318,7 +335,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
                                                      d->walltime_s, 0});
         p.reason = d->reason;
         for (Preemption& v : d->preemptions) plan.preemptions.push_back(std::move(v));
-        pending.push_back(std::move(p));
+        wait(at, std::move(p));
         continue;
       }
     }
@@ -337,14 +354,23 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
     } else if (!policy.backfill && policy.strict_order && blocked_by == 0 && waits_for_gpus) {
       blocked_by = job->id;
     }
-    pending.push_back(std::move(p));
+    wait(at, std::move(p));
   }
 
   std::map<std::string, int> waiting_for_class;  // pending jobs so far accepting each class
-  plan.waiting.reserve(pending.size());
+  plan.waiting.reserve(queue.size() - plan.placements.size());
+  std::vector<std::pair<size_t, const Pending*>> waiting_looked_at;
+  waiting_looked_at.reserve(pending.size());
   Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
-  for (size_t i = 0; i < pending.size(); ++i) {
-    Pending& p = pending[i];
+  int position = 0;
+  for (size_t at = 0; at < queue.size(); ++at) {
+    if (slot[at] == kPlaced) continue;
+    ++position;
+    if (slot[at] == kNotConsidered) {
+      plan.waiting.push_back({queue[at].id, position, 0, {}, false});
+      continue;
+    }
+    Pending& p = pending[static_cast<size_t>(slot[at])];
     if (policy.explain_waiting && p.evaluated) {
       Placer::AcceptableClassesInto(*p.job, snapshot, &stage.classes);
       if (p.reason.empty()) {
@@ -361,9 +387,14 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
       }
       for (const std::string& c : stage.classes) ++waiting_for_class[c];
     }
-    plan.waiting.push_back({p.job->id, static_cast<int>(i) + 1, 0, std::move(p.reason)});
+    waiting_looked_at.push_back({plan.waiting.size(), &p});
+    plan.waiting.push_back({queue[at].id, position, 0, std::move(p.reason)});
   }
-  EstimateStarts(placer, pending, timeline, policy, &plan);
+  if (plan.waiting.size() > waiting_looked_at.size() && policy.explain_waiting) {
+    plan.not_considered = "waiting: not yet considered (queue longer than " +
+                          std::to_string(policy.max_jobs_per_pass) + ")";
+  }
+  EstimateStarts(placer, waiting_looked_at, timeline, policy, &plan);
   return plan;
 }
 

@@ -109,7 +109,8 @@ TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
   EXPECT_EQ(plan.waiting[0].estimated_start, kNow + 60'000);
   EXPECT_EQ(plan.waiting[1].estimated_start, kNow + 3'660'000);
   EXPECT_EQ(plan.waiting[2].estimated_start, 0);
-  EXPECT_NE(plan.waiting[3].reason.find("not yet considered"), std::string::npos);
+  EXPECT_FALSE(plan.waiting[3].considered);
+  EXPECT_NE(ReasonOf(plan, plan.waiting[3]).find("not yet considered"), std::string::npos);
 }
 
 // With more reservations, more waiting jobs hold a place on the time line: a small long job

@@ -122,12 +122,21 @@ struct Waiting {
   int queue_position = 0;      // 1-based among the jobs still queued, in queue order
   Millis estimated_start = 0;  // 0 = unknown
   std::string reason;          // in words, e.g. "over quota: acme uses 8 of its 8 h200"
+  // Added later: false = not looked at in this pass (behind Policy::max_jobs_per_pass others);
+  // its reason is then Plan::not_considered (one string, not one per job). See ReasonOf.
+  bool considered = true;
 };
 
 struct Plan {
   std::vector<Placement> placements;         // in queue order
   std::vector<Waiting> waiting;              // every queued job not placed, in queue order
   std::vector<Preemption> preemptions = {};  // running jobs to stop, in decision order
+  std::string not_considered = {};           // the reason of every waiting job not considered
 };
+
+// A waiting job's reason in words (Waiting::reason, or Plan::not_considered).
+inline const std::string& ReasonOf(const Plan& plan, const Waiting& w) {
+  return w.considered ? w.reason : plan.not_considered;
+}
 
 }  // namespace gpuaas::sched

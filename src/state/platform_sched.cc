@@ -132,7 +132,7 @@ void Platform::RunSchedulePass() {
 
   queue_info_.clear();
   for (const auto& w : plan.waiting) {
-    queue_info_[w.job] = {w.queue_position, w.estimated_start, w.reason};
+    queue_info_[w.job] = {w.queue_position, w.estimated_start, sched::ReasonOf(plan, w)};
   }
   std::vector<Mutation> batch;
   std::set<NodeId> touched;
