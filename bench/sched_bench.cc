@@ -83,15 +83,41 @@ Snapshot MakeCluster(int nodes, int queued, bool half_full, uint64_t seed) {
   return s;
 }
 
+// A digest of everything a plan says (placements, waiting jobs with positions, estimates and
+// reasons): the same inputs must give the same digest whatever the implementation's speed.
+uint64_t Digest(const Plan& plan) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](int64_t v) {
+    h ^= static_cast<uint64_t>(v);
+    h *= 1099511628211ull;
+  };
+  for (const Placement& p : plan.placements) {
+    mix(p.job);
+    mix(p.node);
+    for (int d : p.devices) mix(d);
+    for (char c : p.reason) mix(c);
+  }
+  for (const Waiting& w : plan.waiting) {
+    mix(w.job);
+    mix(w.queue_position);
+    mix(w.estimated_start);
+    for (char c : ReasonOf(plan, w)) mix(c);
+  }
+  for (const Preemption& p : plan.preemptions) mix(p.job);
+  return h;
+}
+
 void Run(const char* name, const Snapshot& s, const Policy& policy, int passes) {
   std::vector<double> ms;
   size_t placed = 0, waiting = 0, estimated = 0;
+  uint64_t digest = 0;
   for (int i = 0; i < passes; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     Plan plan = Schedule(s, policy, kNow);
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     placed = plan.placements.size();
+    digest = Digest(plan);
     waiting = plan.waiting.size();
     estimated =
         static_cast<size_t>(std::count_if(plan.waiting.begin(), plan.waiting.end(),
@@ -109,9 +135,9 @@ void Run(const char* name, const Snapshot& s, const Policy& policy, int passes) 
   double p99 = ms[std::min(ms.size() - 1, (ms.size() * 99) / 100)];
   std::printf(
       "%-34s nodes=%zu queued=%zu running=%zu | placed=%zu waiting=%zu estimated=%zu | "
-      "pass p50=%.1f ms p99=%.1f ms | %.0f placements/s (at p50)\n",
-      name, s.nodes.size(), s.queued.size(), s.running.size(), placed, waiting, estimated, p50, p99,
-      p50 > 0 ? placed / (p50 / 1000.0) : 0.0);
+      "pass min=%.1f p50=%.1f ms p99=%.1f ms | %.0f placements/s (at p50) | plan %016llx\n",
+      name, s.nodes.size(), s.queued.size(), s.running.size(), placed, waiting, estimated, ms[0],
+      p50, p99, p50 > 0 ? placed / (p50 / 1000.0) : 0.0, static_cast<unsigned long long>(digest));
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ class BestFitScore final : public Score {
  public:
   int64_t Rank(const Ask& ask, size_t node_pos, const Timeline& timeline,
                Millis start) const override;
+  // Exactly the GPUs asked for, free.
+  int64_t Ceiling(const Ask& ask) const override { return -static_cast<int64_t>(ask.job->gpus); }
 };
 
 class CompactPicker final : public DevicePicker {

@@ -1,6 +1,7 @@
 #include "sched/placer.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "sched/best_fit.h"
@@ -220,8 +221,23 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     }
     order.push_back({bound, n});
   }
-  if (find_earliest) std::sort(order.begin(), order.end());
-  for (const auto& [bound, n] : order) {
+  // In order of the bound: a heap, popped only as far as the search goes (it mostly stops after
+  // a few nodes; the bounds are unique with the node, so the order is that of a full sort).
+  // A node that starts as early as any can and ranks at the score's ceiling cannot be beaten by
+  // a node whose bound is not earlier, unless it has the same start and a lower id.
+  const auto later = std::greater<std::pair<Millis, size_t>>();
+  const int64_t ceiling = score_->Ceiling(ask);
+  if (find_earliest) std::make_heap(order.begin(), order.end(), later);
+  for (size_t left = order.size(); left > 0; --left) {
+    if (find_earliest && earliest_c && earliest_c->score >= ceiling) {
+      const auto& [next_bound, next] = order.front();
+      if (next_bound > earliest_c->start ||
+          (next_bound == earliest_c->start && snapshot.nodes[next].id > earliest_c->node)) {
+        break;
+      }
+    }
+    if (find_earliest) std::pop_heap(order.begin(), order.begin() + left, later);
+    const auto [bound, n] = find_earliest ? order[left - 1] : order[order.size() - left];
     Stage failed = Stage::kLabels;
     // Cannot start before the best so far: neither can the rest (the stage of these nodes at
     // not_before is that of the ones seen, as quota does not depend on the node).

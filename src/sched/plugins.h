@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -77,6 +78,8 @@ class Score {
   // Higher is better. Only called for nodes where the job fits from `start`.
   virtual int64_t Rank(const Ask& ask, size_t node_pos, const Timeline& timeline,
                        Millis start) const = 0;
+  // No node ranks higher than this for the ask (a search may stop at a node that reaches it).
+  virtual int64_t Ceiling(const Ask&) const { return std::numeric_limits<int64_t>::max(); }
 };
 
 class DevicePicker {

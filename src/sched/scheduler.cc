@@ -116,17 +116,17 @@ void GuaranteedFirst(const Snapshot& snapshot, std::vector<QueueEntry>& queue) {
 // mostly recent: one scan, no sort); otherwise a sorted vector.
 class QueuedIds {
  public:
-  explicit QueuedIds(const std::vector<JobView>& queued) {
+  explicit QueuedIds(const std::vector<QueueEntry>& queued) {
     if (queued.empty()) return;
     lo_ = hi_ = queued.front().id;
-    for (const JobView& j : queued) {
+    for (const QueueEntry& j : queued) {
       lo_ = std::min(lo_, j.id);
       hi_ = std::max(hi_, j.id);
     }
     const uint64_t range = static_cast<uint64_t>(hi_) - static_cast<uint64_t>(lo_);
     if (range < 64 * queued.size() + 65536) {
       bits_.assign(range / 64 + 1, 0);
-      for (const JobView& j : queued) {
+      for (const QueueEntry& j : queued) {
         const uint64_t at = static_cast<uint64_t>(j.id) - static_cast<uint64_t>(lo_);
         uint64_t& word = bits_[at / 64];
         const uint64_t bit = uint64_t{1} << (at % 64);
@@ -136,7 +136,7 @@ class QueuedIds {
       return;
     }
     sorted_.reserve(queued.size());
-    for (const JobView& j : queued) sorted_.push_back(j.id);
+    for (const QueueEntry& j : queued) sorted_.push_back(j.id);
     std::sort(sorted_.begin(), sorted_.end());
     duplicates_ = std::adjacent_find(sorted_.begin(), sorted_.end()) != sorted_.end();
   }
@@ -164,17 +164,14 @@ std::vector<QueueEntry> SortedQueue(const Snapshot& snapshot, const Policy& poli
                                     std::vector<JobId>* holding) {
   std::vector<QueueEntry> queue;
   queue.reserve(snapshot.queued.size());
-  const QueuedIds ids(snapshot.queued);
-  if (!ids.duplicates()) {  // the usual case
-    for (const JobView& j : snapshot.queued) queue.push_back({&j, j.id, j.entity, j.gpus});
-  } else {
+  for (const JobView& j : snapshot.queued) queue.push_back({&j, j.id, j.entity, j.gpus});
+  const QueuedIds ids(queue);
+  if (ids.duplicates()) {  // (rare) keep the first of each id
     std::set<JobId> seen;
-    for (const JobView& j : snapshot.queued) {
-      if (seen.insert(j.id).second) queue.push_back({&j, j.id, j.entity, j.gpus});
-    }
+    std::erase_if(queue, [&](const QueueEntry& e) { return !seen.insert(e.id).second; });
   }
   holding->clear();
-  if (!snapshot.queued.empty()) {
+  if (!queue.empty()) {
     for (const RunningView& r : snapshot.running) {
       if (ids.contains(r.id)) holding->push_back(r.id);
     }
