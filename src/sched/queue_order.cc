@@ -74,15 +74,19 @@ uint64_t OrderedBits(double d) {
 // job's key is two integers (the comparisons of a sort of 100,000 jobs are most of its cost).
 // Adaptive as SortByKey.
 template <typename GroupFn>
-void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
+void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of,
+                 size_t level_count, size_t rank_count) {
   struct Keyed {
-    uint64_t group;  // the tier until the tiers are known, then the group's position
+    uint64_t group;  // the tier and rank packed, or the tier until the group's position is known
     uint64_t small;  // OrderedBits of the small-first key
     Millis submitted_at;
     JobId id;
     uint32_t index;  // in the queue as given
     uint32_t rank;
   };
+  // A tier is (level position << 32 | priority): with at most 2^16 levels and ranks, the tier and
+  // the rank fit in one integer as they are; otherwise the groups are numbered in a second pass.
+  const bool packed = level_count <= (size_t{1} << 16) && rank_count <= (size_t{1} << 16);
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
   std::vector<uint64_t> tiers;
@@ -90,21 +94,27 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   for (size_t i = 0; i < queue.size(); ++i) {
     const JobView& j = *queue[i].job;
     const auto [tier, rank] = group_of(j);
-    if (tiers.empty() || tiers.back() != tier) tiers.push_back(tier);
-    ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
-    keyed.push_back({tier, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
+    uint64_t group = (tier << 16) | rank;
+    if (!packed) {
+      group = tier;
+      if (tiers.empty() || tiers.back() != tier) tiers.push_back(tier);
+      ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
+    }
+    keyed.push_back({group, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
                      static_cast<uint32_t>(i), rank});
   }
-  std::sort(tiers.begin(), tiers.end());
-  tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
-  uint64_t last_tier = 0, last_position = 0;
-  for (Keyed& k : keyed) {
-    if (k.group != last_tier || &k == keyed.data()) {
-      last_tier = k.group;
-      last_position = static_cast<uint64_t>(std::lower_bound(tiers.begin(), tiers.end(), k.group) -
-                                            tiers.begin());
+  if (!packed) {
+    std::sort(tiers.begin(), tiers.end());
+    tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
+    uint64_t last_tier = 0, last_position = 0;
+    for (Keyed& k : keyed) {
+      if (k.group != last_tier || &k == keyed.data()) {
+        last_tier = k.group;
+        last_position = static_cast<uint64_t>(
+            std::lower_bound(tiers.begin(), tiers.end(), k.group) - tiers.begin());
+      }
+      k.group = last_position * ranks + k.rank;
     }
-    k.group = last_position * ranks + k.rank;
   }
   auto less = [](const Keyed& a, const Keyed& b) {
     if (a.group != b.group) return a.group < b.group;
@@ -136,6 +146,7 @@ class TierOf {
     levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
     default_position_ = Position(PriorityLevel(policy, ""));
   }
+  size_t level_count() const { return levels_.size(); }
   uint64_t operator()(const JobView& j) {
     uint64_t position = default_position_;
     if (!j.priority_class.empty()) {
@@ -171,8 +182,9 @@ void ArrivalOrder::Sort(std::vector<QueueEntry>& queue) const {
 
 void PriorityOrder::Sort(std::vector<QueueEntry>& queue) const {
   TierOf tier(policy_);
-  SortByGroup(queue, policy_,
-              [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); });
+  SortByGroup(
+      queue, policy_, [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); },
+      tier.level_count(), 1);
 }
 
 double FairShareOrder::UsagePerShare(EntityId entity) const {
@@ -216,9 +228,10 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
     return last_rank;
   };
   TierOf tier(policy_);
-  SortByGroup(queue, policy_, [&](const JobView& j) {
-    return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity));
-  });
+  SortByGroup(
+      queue, policy_,
+      [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity)); },
+      tier.level_count(), entities.size());
 }
 
 void SjfOracleOrder::Sort(std::vector<QueueEntry>& queue) const {

@@ -93,5 +93,19 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   EXPECT_EQ(Sorted(by_arrival, in_order), once);
 }
 
+// More than 2^16 entities: the groups no longer fit packed next to the tier and are numbered in
+// a second pass; same order.
+TEST(QueueOrder, FairShareOrderWithManyEntities) {
+  Policy policy;
+  std::vector<JobView> jobs = RandomQueue(7, 70'000);
+  std::map<EntityId, double> usage;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].entity = static_cast<EntityId>(i % 66'000) + 1;
+    usage[jobs[i].entity] = static_cast<double>((i * 7919) % 1000);
+  }
+  FairShareOrder order(policy, {}, usage);
+  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs));
+}
+
 }  // namespace
 }  // namespace gpuaas::sched

@@ -71,28 +71,46 @@ void ForEachAcceptable(const JobView& job, const Snapshot& snapshot, Fn fn) {
 // and the guaranteed jobs ahead) go first, in queue order (as Kueue admits workloads within
 // nominal quota before borrowing ones): GPUs reclaimed for them are not taken by others.
 void GuaranteedFirst(const Snapshot& snapshot, std::vector<QueueEntry>& queue) {
-  std::map<std::pair<EntityId, std::string>, int> used;
+  // Per entity with a guarantee: each class's guarantee and the GPUs counted so far (a short
+  // list: names compared in place, no lookup by (entity, name) per job).
+  struct Room {
+    const std::string* gpu_class;
+    int guarantee;
+    int used;
+  };
+  std::map<EntityId, std::vector<Room>> rooms;
+  for (const auto& [entity, classes] : snapshot.quota_guarantee) {
+    std::vector<Room>& r = rooms[entity];
+    for (const auto& [name, gpus] : classes) r.push_back({&name, gpus, 0});
+  }
+  auto find = [](std::vector<Room>& r, const std::string& cls) -> Room* {
+    for (Room& x : r) {
+      if (*x.gpu_class == cls) return &x;
+    }
+    return nullptr;
+  };
   for (const RunningView& r : snapshot.running) {
-    if (!r.stopping) used[{r.entity, r.gpu_class}] += static_cast<int>(r.devices.size());
+    if (r.stopping) continue;
+    auto e = rooms.find(r.entity);
+    if (e == rooms.end()) continue;
+    if (Room* x = find(e->second, r.gpu_class)) x->used += static_cast<int>(r.devices.size());
   }
   std::vector<char> first(queue.size(), 0);
   bool any = false;
-  EntityId last_entity = 0;  // the last entity looked up, and its guarantee (or none)
-  const std::map<std::string, int>* guarantee = nullptr;
+  EntityId last_entity = 0;  // the last entity looked up, and its rooms (or none)
+  std::vector<Room>* room = nullptr;
   for (size_t i = 0; i < queue.size(); ++i) {
     const QueueEntry& e = queue[i];
     if (e.entity != last_entity || i == 0) {
-      auto g = snapshot.quota_guarantee.find(e.entity);
-      guarantee = g == snapshot.quota_guarantee.end() ? nullptr : &g->second;
+      auto g = rooms.find(e.entity);
+      room = g == rooms.end() ? nullptr : &g->second;
       last_entity = e.entity;
     }
-    if (!guarantee || e.gpus < 1) continue;
+    if (!room || e.gpus < 1) continue;
     ForEachAcceptable(*e.job, snapshot, [&](const std::string& cls) {
-      auto c = guarantee->find(cls);
-      if (c == guarantee->end()) return false;
-      int& u = used[{e.entity, cls}];
-      if (u + e.gpus > c->second) return false;
-      u += e.gpus;
+      Room* x = find(*room, cls);
+      if (!x || x->used + e.gpus > x->guarantee) return false;
+      x->used += e.gpus;
       first[i] = 1;
       any = true;
       return true;
