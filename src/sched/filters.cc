@@ -56,28 +56,18 @@ Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis 
 
 Millis QuotaFilter::QuotaEarliest(const Ask& ask, const Timeline& tl, Millis not_before,
                                   int limit) const {
-  // The entity's held GPUs from not_before on, as a step function (time, held from then), then
-  // a sliding-window maximum over [t, t + walltime) for each step start t: O(H log H).
-  std::vector<std::pair<Millis, int>> events;
-  int held = 0;
-  for (const Hold& h : tl.QuotaHolds(ask.job->entity, ask.gpu_class)) {
-    if (h.until <= not_before) continue;
-    if (h.from <= not_before) {
-      held += h.count;
-    } else {
-      events.push_back({h.from, h.count});
-    }
-    if (h.until != kNever) events.push_back({h.until, -h.count});
-  }
-  std::sort(events.begin(), events.end());
-  std::vector<std::pair<Millis, int>> steps = {{not_before, held}};
-  for (const auto& [t, delta] : events) {
-    if (t == steps.back().first) {
-      steps.back().second += delta;
-    } else {
-      steps.push_back({t, steps.back().second + delta});
-    }
-  }
+  // The entity's held GPUs from not_before on, as a step function (time, held from then): the
+  // time line's (kept until the holds change), from the step covering not_before. Then a
+  // sliding-window maximum over [t, t + walltime) for each step start t: O(steps).
+  const std::vector<std::pair<Millis, int>>& all = tl.QuotaSteps(ask.job->entity, ask.gpu_class);
+  const size_t after = static_cast<size_t>(
+      std::upper_bound(all.begin(), all.end(), not_before,
+                       [](Millis t, const std::pair<Millis, int>& s) { return t < s.first; }) -
+      all.begin());
+  std::vector<std::pair<Millis, int>> steps;
+  steps.reserve(all.size() - after + 1);
+  steps.push_back({not_before, after > 0 ? all[after - 1].second : 0});
+  steps.insert(steps.end(), all.begin() + static_cast<std::ptrdiff_t>(after), all.end());
   const int room = limit - ask.job->gpus;
   std::vector<size_t> window;  // step positions, values decreasing (a monotonic deque)
   size_t head = 0, right = 0;

@@ -190,6 +190,34 @@ const std::vector<Hold>& Timeline::QuotaHolds(EntityId entity, const std::string
   return q ? q->holds : kNone;
 }
 
+const std::vector<std::pair<Millis, int>>& Timeline::QuotaSteps(
+    EntityId entity, const std::string& gpu_class) const {
+  static const std::vector<std::pair<Millis, int>> kNone;
+  const QuotaState* q = FindQuota(entity, gpu_class);
+  if (q == nullptr) return kNone;
+  if (q->steps_stale) {
+    std::vector<std::pair<Millis, int>> events;
+    events.reserve(2 * q->holds.size());
+    for (const Hold& h : q->holds) {
+      events.push_back({h.from, h.count});
+      if (h.until != kNever) events.push_back({h.until, -h.count});
+    }
+    std::sort(events.begin(), events.end());
+    q->steps.clear();
+    int held = 0;
+    for (const auto& [t, delta] : events) {
+      held += delta;
+      if (!q->steps.empty() && q->steps.back().first == t) {
+        q->steps.back().second = held;
+      } else {
+        q->steps.push_back({t, held});
+      }
+    }
+    q->steps_stale = false;
+  }
+  return q->steps;
+}
+
 int Timeline::QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start,
                         Millis end) const {
   if (start == now_) {  // the common question, in O(1) when no hold starts later
@@ -357,6 +385,7 @@ void Timeline::OccupyQuota(EntityId entity, const std::string& gpu_class, int co
   auto [cls, added] = quota_class_.try_emplace(gpu_class, static_cast<int>(quota_class_.size()));
   QuotaState& q = quota_[{entity, cls->second}];
   q.holds.push_back({start, end, count});
+  q.steps_stale = true;
   if (start > now_) {
     ++q.future;
   } else if (end > now_) {

@@ -58,6 +58,10 @@ class Timeline {
   // Most GPUs of the class the entity holds at any instant of [start, end).
   int QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start, Millis end) const;
   const std::vector<Hold>& QuotaHolds(EntityId entity, const std::string& gpu_class) const;
+  // The same holds as a step function: (instant, GPUs held from then on), ascending, one step per
+  // instant at which the amount may change. Built on first use after a change of the holds.
+  const std::vector<std::pair<Millis, int>>& QuotaSteps(EntityId entity,
+                                                        const std::string& gpu_class) const;
 
   // Holds devices (indices on the node) and the entity's quota over [start, end).
   void Occupy(size_t node_pos, const std::vector<int>& device_indices, EntityId entity,
@@ -195,6 +199,8 @@ class Timeline {
     std::vector<Hold> holds;
     int now = 0;
     int future = 0;
+    mutable std::vector<std::pair<Millis, int>> steps;  // QuotaSteps, when !steps_stale
+    mutable bool steps_stale = true;
   };
   const QuotaState* FindQuota(EntityId entity, const std::string& gpu_class) const;
   std::map<std::string, int> quota_class_;

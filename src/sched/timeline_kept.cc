@@ -68,6 +68,7 @@ void Timeline::RemoveRunning(size_t node_pos, const std::vector<int>& device_ind
   });
   if (it == holds.end()) return;
   holds.erase(it);
+  q->second.steps_stale = true;
   if (end > now_) q->second.now -= count;
   if (int c = ClassIndex(gpu_class); c >= 0) ++class_version_[c];
 }
