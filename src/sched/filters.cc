@@ -49,6 +49,13 @@ Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis 
   for (const auto& [from, answer] : ask.quota_memo) {
     if (from == not_before) return answer;
   }
+  // From now, with no hold starting later, the peak over the job's walltime is what is held now.
+  if (not_before == tl.now()) {
+    if (std::optional<int> held = tl.QuotaNowIfFalling(ask.job->entity, ask.gpu_class)) {
+      if (*held + ask.job->gpus <= *limit) return not_before;
+      if (ask.horizon <= not_before) return kNever;  // (later starts are not asked for)
+    }
+  }
   Millis answer = QuotaEarliest(ask, tl, not_before, *limit);
   if (ask.quota_memo.size() < 64) ask.quota_memo.push_back({not_before, answer});
   return answer;

@@ -218,6 +218,14 @@ const std::vector<std::pair<Millis, int>>& Timeline::QuotaSteps(
   return q->steps;
 }
 
+std::optional<int> Timeline::QuotaNowIfFalling(EntityId entity,
+                                               const std::string& gpu_class) const {
+  const QuotaState* q = FindQuota(entity, gpu_class);
+  if (q == nullptr) return 0;
+  if (q->future != 0) return std::nullopt;
+  return q->now;
+}
+
 int Timeline::QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start,
                         Millis end) const {
   if (start == now_) {  // the common question, in O(1) when no hold starts later

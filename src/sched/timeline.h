@@ -57,6 +57,9 @@ class Timeline {
   std::optional<int> QuotaLimit(EntityId entity, const std::string& gpu_class) const;
   // Most GPUs of the class the entity holds at any instant of [start, end).
   int QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start, Millis end) const;
+  // The GPUs of the class the entity holds now, when none of its holds starts later (then the
+  // amount only falls from now on); nullopt otherwise.
+  std::optional<int> QuotaNowIfFalling(EntityId entity, const std::string& gpu_class) const;
   const std::vector<Hold>& QuotaHolds(EntityId entity, const std::string& gpu_class) const;
   // The same holds as a step function: (instant, GPUs held from then on), ascending, one step per
   // instant at which the amount may change. Built on first use after a change of the holds.
