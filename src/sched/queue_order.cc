@@ -127,11 +127,40 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   if (sorted_end - keyed.begin() >= static_cast<std::ptrdiff_t>(keyed.size() / 2)) {
     std::sort(sorted_end, keyed.end(), less);
     std::inplace_merge(keyed.begin(), sorted_end, keyed.end(), less);
-  } else {
-    std::sort(keyed.begin(), keyed.end(), less);
+    const std::vector<QueueEntry> given = queue;
+    for (size_t i = 0; i < keyed.size(); ++i) queue[i] = given[keyed[i].index];
+    return;
+  }
+  // A full sort: on narrow records (group and key only; moving 40 bytes per swap costs more than
+  // the comparisons), then the runs of equal (group, key), rare, by arrival and id.
+  struct Narrow {
+    uint64_t group;
+    uint64_t small;
+    uint32_t index;
+  };
+  std::vector<Narrow> narrow;
+  narrow.reserve(keyed.size());
+  for (const Keyed& k : keyed) narrow.push_back({k.group, k.small, k.index});
+  std::sort(narrow.begin(), narrow.end(), [](const Narrow& a, const Narrow& b) {
+    if (a.group != b.group) return a.group < b.group;
+    return a.small < b.small;
+  });
+  for (size_t i = 0; i < narrow.size();) {
+    size_t j = i + 1;
+    while (j < narrow.size() && narrow[j].group == narrow[i].group &&
+           narrow[j].small == narrow[i].small) {
+      ++j;
+    }
+    if (j - i > 1) {
+      std::sort(
+          narrow.begin() + static_cast<std::ptrdiff_t>(i),
+          narrow.begin() + static_cast<std::ptrdiff_t>(j),
+          [&](const Narrow& a, const Narrow& b) { return less(keyed[a.index], keyed[b.index]); });
+    }
+    i = j;
   }
   const std::vector<QueueEntry> given = queue;
-  for (size_t i = 0; i < keyed.size(); ++i) queue[i] = given[keyed[i].index];
+  for (size_t i = 0; i < narrow.size(); ++i) queue[i] = given[narrow[i].index];
 }
 
 // A job's tier: the position of its priority class level among the policy's levels (highest
