@@ -80,6 +80,30 @@ Millis Placer::EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timel
   return kNever;
 }
 
+Millis Placer::EarliestOnExact(const Ask& ask, Millis bound, const Timeline& timeline,
+                               Millis not_before, Stage* failed) {
+  // EarliestOn's rounds over the default chain, where the static filters pass (checked from the
+  // index before) and the device filter's answer from t is max(t, bound).
+  const QuotaFilter quota;
+  *failed = Stage::kFits;
+  Millis t = not_before;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    Millis moved = t;
+    // One filter's answer from `moved`, as EarliestOn takes it; false = never.
+    auto step = [&](Millis e, Stage stage) {
+      if (e > ask.horizon) e = kNever;
+      if (round == 0 && e > not_before && *failed == Stage::kFits) *failed = stage;
+      moved = std::max(moved, e);
+      return e != kNever;
+    };
+    if (!step(quota.Earliest(ask, 0, timeline, moved), Stage::kQuota)) return kNever;
+    if (!step(std::max(moved, bound), Stage::kBusy)) return kNever;
+    if (moved == t) return t;
+    t = moved;
+  }
+  return kNever;
+}
+
 bool Placer::IsGang(const JobView& job, const std::string& gpu_class, const Timeline& timeline) {
   int c = timeline.ClassIndex(gpu_class);
   if (c < 0) return false;
@@ -215,8 +239,12 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
       bound =
           not_before == timeline.now() ? timeline.CachedBound(n, c, g) : Timeline::kUnknownBound;
       if (bound == Timeline::kUnknownBound) {
-        bound = FreeBound(ask, n, timeline, not_before);
-        if (not_before == timeline.now()) timeline.CacheBound(n, c, g, bound);
+        bool exact = false;
+        bound = FreeBound(ask, n, timeline, not_before, &exact);
+        if (not_before == timeline.now()) {
+          timeline.CacheBound(n, c, g, bound);
+          timeline.CacheExact(n, c, exact);
+        }
       }
     }
     order.push_back({bound, n});
@@ -242,7 +270,10 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     // Cannot start before the best so far: neither can the rest (the stage of these nodes at
     // not_before is that of the ones seen, as quota does not depend on the node).
     if (find_earliest && earliest_c && bound > earliest_c->start) break;
-    Millis start = EarliestOn(ask, n, timeline, not_before, &failed);
+    const Millis start =
+        find_earliest && not_before == timeline.now() && timeline.CachedExact(n, c) == 1
+            ? EarliestOnExact(ask, bound, timeline, not_before, &failed)
+            : EarliestOn(ask, n, timeline, not_before, &failed);
     reach(failed);
     if (start == kNever) continue;
     Option o{start,
@@ -276,7 +307,8 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
 }
 
 Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeline,
-                         Millis not_before) {
+                         Millis not_before, bool* exact) {
+  if (exact) *exact = true;
   // For each healthy device of the class, the first instant >= not_before it is free (holds
   // chained); the job needs ask.job->gpus of them free at once, so its start is no earlier than
   // the gpus-th smallest.
@@ -290,10 +322,13 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
     if (!dev.healthy || timeline.DeviceClass(node_pos, d) != c) continue;
     const std::span<const Hold> holds = timeline.DeviceHolds(node_pos, d);
     Millis t = not_before;
+    size_t chained = 0;
     for (const Hold& h : holds) {  // sorted by start: one pass
       if (h.from > t) break;
       if (t < h.until) t = h.until;
+      ++chained;
     }
+    if (chained < holds.size() && exact) *exact = false;
     if (count < 64) {
       firsts[count++] = t;
     } else {

@@ -83,6 +83,11 @@ class Placer {
   Millis EarliestOn(const Ask& ask, size_t node_pos, const Timeline& timeline, Millis not_before,
                     Stage* failed) const;
 
+  // EarliestOn for a node whose FreeBound is exact (the default filter chain; static filters
+  // known to pass).
+  static Millis EarliestOnExact(const Ask& ask, Millis bound, const Timeline& timeline,
+                                Millis not_before, Stage* failed);
+
   void EvaluateClass(const JobView& job, size_t rank, const Timeline& timeline,
                      const Policy& policy, Millis not_before, bool find_earliest, Evaluation& ev,
                      bool& any_stage) const;
@@ -90,9 +95,12 @@ class Placer {
   // nodes through the filters. Same answer as the filters on every node, much faster.
   void NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Evaluation& ev,
                bool& any_stage) const;
-  // A lower bound on the job's start on the node (from device holds only).
+  // A lower bound on the job's start on the node (from device holds only). `exact` (if given)
+  // is set when no device of the class has a hold after the one that ends its busy spell from
+  // not_before: then each device is busy until some instant and free for good after it, and the
+  // bound is where the device filters would put the start, whatever the walltime.
   static Millis FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeline,
-                          Millis not_before);
+                          Millis not_before, bool* exact = nullptr);
   // Gangs: whole free nodes at `start` (largest first), or nullopt.
   std::optional<Option> GangAt(const Ask& ask, size_t rank, const Timeline& timeline,
                                Millis start) const;

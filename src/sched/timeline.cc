@@ -78,6 +78,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   }
   for (int l : largest_) bound_stride_ = std::max(bound_stride_, l + 1);
   bound_cache_.assign(nodes * classes_ * bound_stride_, kUnknownBound);
+  exact_cache_.assign(nodes * classes_, -1);
   bucket_words_ = (nodes + 63) / 64;
   bucket_bits_.assign(classes_ * bound_stride_ * bucket_words_, 0);
 
@@ -292,6 +293,8 @@ void Timeline::HoldsChanged(size_t node_pos, int class_index) {
   ++class_version_[class_index];
   auto cache = bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
   std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
+  auto exact = exact_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0));
+  std::fill(exact, exact + static_cast<std::ptrdiff_t>(classes_), -1);
 }
 
 bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {

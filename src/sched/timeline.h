@@ -131,6 +131,14 @@ class Timeline {
   static constexpr Millis kUnknownBound = -1;
   Millis CachedBound(size_t node_pos, int class_index, int gpus) const;
   void CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const;
+  // Whether the bounds of the node and class are exact (see Placer::FreeBound): 1 yes, 0 no, -1
+  // not known. Cleared with the bounds.
+  int CachedExact(size_t node_pos, int class_index) const {
+    return exact_cache_[At(node_pos, class_index)];
+  }
+  void CacheExact(size_t node_pos, int class_index, bool exact) const {
+    exact_cache_[At(node_pos, class_index)] = exact ? 1 : 0;
+  }
   // A memo of Placer's earliest-start searches from now on one class, by (class, GPUs, walltime,
   // the entity whose limit applies or 0): valid while no hold of the class changes (Occupy and
   // OccupyQuota bump the class's version). What a search found: how far it got (stage), and the
@@ -221,8 +229,9 @@ class Timeline {
   std::vector<std::set<size_t>> tainted_;  // [class]
   std::vector<ClassSizes> sizes_, totals_;
   mutable std::vector<std::pair<uint64_t, int>> gang_fails_;  // [class]: (version, fewest GPUs)
-  mutable std::vector<Millis> bound_cache_;  // [(node * classes + class) * stride + gpus]
-  std::vector<uint64_t> class_version_;      // [class]: bumped by every hold
+  mutable std::vector<Millis> bound_cache_;       // [(node * classes + class) * stride + gpus]
+  mutable std::vector<signed char> exact_cache_;  // [node * classes + class]
+  std::vector<uint64_t> class_version_;           // [class]: bumped by every hold
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;
   mutable std::map<MemoKey, std::pair<uint64_t, EarliestMemo>> earliest_memo_;
   int bound_stride_ = 1;
