@@ -61,6 +61,44 @@ double SmallFirstKey(const Policy& policy, const JobView& j) {
          policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
 }
 
+// A record of the full sort of the "priority" and "fair-share" orders.
+struct Narrow {
+  uint64_t group;
+  uint64_t small;
+  uint32_t index;
+};
+
+// Sorts by (group, small), stable: least significant byte first, one counting pass per byte;
+// a byte that is the same in every record (most of a group's, the key's exponent) needs none.
+// Linear: a comparison sort of 100,000 records costs about three times as much here.
+void RadixSort(std::vector<Narrow>& records) {
+  const size_t n = records.size();
+  if (n < 2) return;
+  std::vector<uint32_t> counts(16 * 256, 0);  // [byte position][byte value]
+  auto byte_of = [](const Narrow& r, int position) {
+    const uint64_t word = position < 8 ? r.small : r.group;
+    return static_cast<size_t>((word >> (8 * (position % 8))) & 0xff);
+  };
+  for (const Narrow& r : records) {
+    for (int position = 0; position < 16; ++position) {
+      ++counts[static_cast<size_t>(position) * 256 + byte_of(r, position)];
+    }
+  }
+  std::vector<Narrow> scratch(n);
+  for (int position = 0; position < 16; ++position) {
+    uint32_t* count = counts.data() + static_cast<size_t>(position) * 256;
+    if (count[byte_of(records.front(), position)] == n) continue;  // one value: nothing moves
+    uint32_t offset = 0;
+    for (size_t b = 0; b < 256; ++b) {
+      const uint32_t c = count[b];
+      count[b] = offset;
+      offset += c;
+    }
+    for (const Narrow& r : records) scratch[count[byte_of(r, position)]++] = r;
+    records.swap(scratch);
+  }
+}
+
 // A double's bits as an integer of the same order (for finite values; -0 counts as 0), so that a
 // sort compares integers.
 uint64_t OrderedBits(double d) {
@@ -131,20 +169,12 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
     for (size_t i = 0; i < keyed.size(); ++i) queue[i] = given[keyed[i].index];
     return;
   }
-  // A full sort: on narrow records (group and key only; moving 40 bytes per swap costs more than
-  // the comparisons), then the runs of equal (group, key), rare, by arrival and id.
-  struct Narrow {
-    uint64_t group;
-    uint64_t small;
-    uint32_t index;
-  };
+  // A full sort: a radix sort of narrow records by (group, key) (stable: positions in the given
+  // order break ties for now), then the runs of equal (group, key), rare, by arrival and id.
   std::vector<Narrow> narrow;
   narrow.reserve(keyed.size());
   for (const Keyed& k : keyed) narrow.push_back({k.group, k.small, k.index});
-  std::sort(narrow.begin(), narrow.end(), [](const Narrow& a, const Narrow& b) {
-    if (a.group != b.group) return a.group < b.group;
-    return a.small < b.small;
-  });
+  RadixSort(narrow);
   for (size_t i = 0; i < narrow.size();) {
     size_t j = i + 1;
     while (j < narrow.size() && narrow[j].group == narrow[i].group &&
