@@ -32,6 +32,8 @@ struct Pending {
   std::string reason;
   JobId blocked_by = 0;
   std::shared_ptr<Option> reserved = nullptr;  // where and from when its GPUs are reserved
+  // Over quota: the reason says how much the entity uses, written once the pass is over.
+  bool quota_reason_later = false;
   bool Evaluated() const { return evaluated && any_class; }
 };
 
@@ -284,6 +286,33 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
     slot[at] = static_cast<int32_t>(pending.size());
     pending.push_back(std::move(p));
   };
+  // A job evaluated (into `ev`) and left waiting: its reason is written now, while its view is
+  // at hand, with the count of waiting jobs ahead accepting the class it got furthest on (those
+  // looked at before it). Over quota, the reason waits for the pass's final usage.
+  std::map<std::string, int> waiting_for_class;
+  Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
+  Evaluation ev;     // the job's at now (reused: its memory is kept from job to job)
+  auto wait_evaluated = [&](size_t at, Pending p) {
+    if (policy.explain_waiting) {
+      if (p.reason.empty() && p.furthest == Stage::kQuota && !ev.classes.empty()) {
+        p.quota_reason_later = true;
+      } else if (p.reason.empty()) {
+        stage.classes = ev.classes;
+        stage.furthest = p.furthest;
+        stage.furthest_class = p.furthest_class;
+        WaitContext context;
+        context.blocked_by = p.blocked_by;
+        if (p.reserved) {
+          context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
+          context.reserved_class = p.reserved->gpu_class;
+        }
+        context.ahead_same_class = waiting_for_class[p.furthest_class];
+        p.reason = WaitReason(*p.job, stage, timeline, context);
+      }
+      for (const std::string& c : ev.classes) ++waiting_for_class[c];
+    }
+    wait(at, std::move(p));
+  };
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
@@ -291,7 +320,6 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   auto holds_gpus = [&](JobId id) {
     return !holding.empty() && std::binary_search(holding.begin(), holding.end(), id);
   };
-  Evaluation ev;  // the job's at now (reused: its memory is kept from job to job)
   for (size_t at = 0; at < queue.size(); ++at) {
     const QueueEntry& entry = queue[at];
     if (looked_at < policy.max_jobs_per_pass) PrefetchAhead(queue, at);
@@ -350,7 +378,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
         p.reserved = std::make_shared<Option>(*choice.option);
         ++reserved;
       }
-      wait(at, std::move(p));
+      wait_evaluated(at, std::move(p));
       continue;
     }
     if (may_preempt && waits_for_gpus && blocked_by == 0) {
@@ -365,7 +393,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
                                                      d->walltime_s, 0});
         p.reason = d->reason;
         for (Preemption& v : d->preemptions) plan.preemptions.push_back(std::move(v));
-        wait(at, std::move(p));
+        wait_evaluated(at, std::move(p));
         continue;
       }
     }
@@ -384,14 +412,12 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
     } else if (!policy.backfill && policy.strict_order && blocked_by == 0 && waits_for_gpus) {
       blocked_by = job->id;
     }
-    wait(at, std::move(p));
+    wait_evaluated(at, std::move(p));
   }
 
-  std::map<std::string, int> waiting_for_class;  // pending jobs so far accepting each class
   plan.waiting.reserve(queue.size() - plan.placements.size());
   std::vector<std::pair<size_t, const Pending*>> waiting_looked_at;
   waiting_looked_at.reserve(pending.size());
-  Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
   int position = 0;
   for (size_t at = 0; at < queue.size(); ++at) {
     if (slot[at] == kPlaced) continue;
@@ -401,21 +427,11 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
       continue;
     }
     Pending& p = pending[static_cast<size_t>(slot[at])];
-    if (policy.explain_waiting && p.evaluated) {
+    if (p.quota_reason_later) {
       Placer::AcceptableClassesInto(*p.job, snapshot, &stage.classes);
-      if (p.reason.empty()) {
-        stage.furthest = p.furthest;
-        stage.furthest_class = p.furthest_class;
-        WaitContext context;
-        context.blocked_by = p.blocked_by;
-        if (p.reserved) {
-          context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
-          context.reserved_class = p.reserved->gpu_class;
-        }
-        context.ahead_same_class = waiting_for_class[p.furthest_class];
-        p.reason = WaitReason(*p.job, stage, timeline, context);
-      }
-      for (const std::string& c : stage.classes) ++waiting_for_class[c];
+      stage.furthest = p.furthest;
+      stage.furthest_class = p.furthest_class;
+      p.reason = WaitReason(*p.job, stage, timeline, WaitContext{});
     }
     waiting_looked_at.push_back({plan.waiting.size(), &p});
     plan.waiting.push_back({queue[at].id, position, 0, std::move(p.reason)});
