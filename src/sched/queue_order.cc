@@ -189,8 +189,13 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
     }
     i = j;
   }
+  // The entries in their new order: reads all over the given copy, so each is asked for ahead.
   const std::vector<QueueEntry> given = queue;
-  for (size_t i = 0; i < narrow.size(); ++i) queue[i] = given[narrow[i].index];
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < narrow.size(); ++i) {
+    if (i + kAhead < narrow.size()) __builtin_prefetch(&given[narrow[i + kAhead].index]);
+    queue[i] = given[narrow[i].index];
+  }
 }
 
 // A job's tier: the position of its priority class level among the policy's levels (highest
@@ -233,6 +238,55 @@ class TierOf {
   uint64_t last_position_ = 0;
 };
 
+// The distinct entities of a queue (sorted) and each one's position among them: by a table
+// indexed by id when the ids span a small range (the usual case: ids from a database),
+// otherwise by binary search.
+class EntitySlots {
+ public:
+  explicit EntitySlots(const std::vector<QueueEntry>& queue) {
+    if (queue.empty()) return;
+    lo_ = hi_ = queue.front().entity;
+    for (const QueueEntry& e : queue) {
+      lo_ = std::min(lo_, e.entity);
+      hi_ = std::max(hi_, e.entity);
+    }
+    const uint64_t range = static_cast<uint64_t>(hi_) - static_cast<uint64_t>(lo_);
+    if (range < 4 * queue.size() + 65536) {
+      table_.assign(range + 1, kAbsent);
+      for (const QueueEntry& e : queue) table_[Offset(e.entity)] = 0;
+      for (size_t at = 0; at < table_.size(); ++at) {
+        if (table_[at] == kAbsent) continue;
+        table_[at] = static_cast<uint32_t>(entities_.size());
+        entities_.push_back(static_cast<EntityId>(static_cast<uint64_t>(lo_) + at));
+      }
+      return;
+    }
+    EntityId last = 0;
+    for (const QueueEntry& e : queue) {
+      if (e.entity != last || entities_.empty()) entities_.push_back(e.entity);
+      last = e.entity;
+    }
+    std::sort(entities_.begin(), entities_.end());
+    entities_.erase(std::unique(entities_.begin(), entities_.end()), entities_.end());
+  }
+  const std::vector<EntityId>& entities() const { return entities_; }
+  // Precondition: `entity` is one of entities().
+  size_t SlotOf(EntityId entity) const {
+    if (!table_.empty()) return table_[Offset(entity)];
+    return static_cast<size_t>(std::lower_bound(entities_.begin(), entities_.end(), entity) -
+                               entities_.begin());
+  }
+
+ private:
+  static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();
+  size_t Offset(EntityId entity) const {
+    return static_cast<size_t>(static_cast<uint64_t>(entity) - static_cast<uint64_t>(lo_));
+  }
+  EntityId lo_ = 0, hi_ = 0;
+  std::vector<uint32_t> table_;  // [entity - lo_]: its slot, or kAbsent
+  std::vector<EntityId> entities_;
+};
+
 }  // namespace
 
 void ArrivalOrder::Sort(std::vector<QueueEntry>& queue) const {
@@ -258,34 +312,17 @@ double FairShareOrder::UsagePerShare(EntityId entity) const {
 void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
   // The entities once, ranked by (usage per share, id); a job's key is then three integers.
   // Ties in usage/share go to the lower entity id, so that the order is total and stable.
-  std::vector<EntityId> entities;
-  entities.reserve(64);
-  EntityId last = 0;
-  for (const QueueEntry& e : queue) {
-    if (e.entity != last || entities.empty()) entities.push_back(e.entity);
-    last = e.entity;
-  }
-  std::sort(entities.begin(), entities.end());
-  entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+  const EntitySlots slots(queue);
+  const std::vector<EntityId>& entities = slots.entities();
   std::vector<std::pair<double, EntityId>> ranked;
   ranked.reserve(entities.size());
   for (EntityId e : entities) ranked.push_back({UsagePerShare(e), e});
   std::sort(ranked.begin(), ranked.end());
-  std::vector<uint32_t> rank_of(entities.size());  // by position in `entities`
+  std::vector<uint32_t> rank_of(entities.size());  // by slot
   for (size_t r = 0; r < ranked.size(); ++r) {
-    auto at = std::lower_bound(entities.begin(), entities.end(), ranked[r].second);
-    rank_of[static_cast<size_t>(at - entities.begin())] = static_cast<uint32_t>(r);
+    rank_of[slots.SlotOf(ranked[r].second)] = static_cast<uint32_t>(r);
   }
-  EntityId last_entity = 0;
-  uint32_t last_rank = 0;
-  auto rank = [&](EntityId entity) {
-    if (entity != last_entity || last_entity == 0) {
-      auto at = std::lower_bound(entities.begin(), entities.end(), entity);
-      last_rank = rank_of[static_cast<size_t>(at - entities.begin())];
-      last_entity = entity;
-    }
-    return last_rank;
-  };
+  auto rank = [&](EntityId entity) { return rank_of[slots.SlotOf(entity)]; };
   TierOf tier(policy_);
   SortByGroup(
       queue, policy_,

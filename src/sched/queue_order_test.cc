@@ -93,6 +93,19 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   EXPECT_EQ(Sorted(by_arrival, in_order), once);
 }
 
+// Entity ids far apart (no table by id: a search among the queue's entities); same order.
+TEST(QueueOrder, FairShareOrderWithSparseEntityIds) {
+  Policy policy;
+  std::vector<JobView> jobs = RandomQueue(11, 2'000);
+  std::map<EntityId, double> usage;
+  for (JobView& j : jobs) {
+    j.entity *= 1'000'000'000'000;
+    usage[j.entity] = static_cast<double>(j.entity % 7);
+  }
+  FairShareOrder order(policy, {}, usage);
+  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs));
+}
+
 // More than 2^16 entities: the groups no longer fit packed next to the tier and are numbered in
 // a second pass; same order.
 TEST(QueueOrder, FairShareOrderWithManyEntities) {
