@@ -57,19 +57,24 @@ std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline&
     case Stage::kFits:
       break;
   }
+  // Waiting for GPUs (most waiting jobs): built in one string.
+  std::string out;
+  out.reserve(96);
+  out.append("waiting for ").append(n).append(" ");
   if (!context.reserved_on.empty()) {
-    return "waiting for " + n + " " + context.reserved_class + gpus +
-           ": next in line, reserved on " + context.reserved_on;
+    out.append(context.reserved_class).append(gpus).append(": next in line, reserved on ");
+    return out.append(context.reserved_on);
   }
+  out.append(cls).append(gpus);
   if (context.blocked_by != 0) {
-    return "waiting for " + n + " " + cls + gpus + ": behind job " +
-           std::to_string(context.blocked_by) + " (strict order)";
+    return out.append(": behind job ")
+        .append(std::to_string(context.blocked_by))
+        .append(" (strict order)");
   }
   if (context.ahead_same_class > 0) {
-    return "waiting for " + n + " " + cls + gpus + ": behind " +
-           Plural(context.ahead_same_class, "job");
+    return out.append(": behind ").append(Plural(context.ahead_same_class, "job"));
   }
-  return "waiting for " + n + " " + cls + gpus + " to be released";
+  return out.append(" to be released");
 }
 
 }  // namespace gpuaas::sched
