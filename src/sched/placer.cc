@@ -222,60 +222,46 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   // The static filters from the index (labels, size, schedulable, health), without running
   // them; for an earliest-start search, the remaining nodes in order of a lower bound on their
   // start, so that the search stops at the first node that cannot beat the best so far.
-  std::vector<std::pair<Millis, size_t>> order;
-  for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+  auto quick_stage = [&](size_t n) {
     const NodeView& node = snapshot.nodes[n];
-    Stage quick = !MatchesSelector(job, node)           ? Stage::kLabels
-                  : c < 0 || timeline.CountOn(n, c) < g ? Stage::kTooBig
-                  : !node.schedulable                   ? Stage::kUnschedulable
-                  : timeline.HealthyOn(n, c) < g        ? Stage::kUnhealthy
-                                                        : Stage::kFits;
-    if (quick != Stage::kFits) {
-      reach(quick);
-      continue;
-    }
-    Millis bound = not_before;
-    if (find_earliest) {
-      bound =
-          not_before == timeline.now() ? timeline.CachedBound(n, c, g) : Timeline::kUnknownBound;
-      if (bound == Timeline::kUnknownBound) {
-        bool exact = false;
-        bound = FreeBound(ask, n, timeline, not_before, &exact);
-        if (not_before == timeline.now()) {
-          timeline.CacheBound(n, c, g, bound);
-          timeline.CacheExact(n, c, exact);
-        }
+    return !MatchesSelector(job, node)           ? Stage::kLabels
+           : c < 0 || timeline.CountOn(n, c) < g ? Stage::kTooBig
+           : !node.schedulable                   ? Stage::kUnschedulable
+           : timeline.HealthyOn(n, c) < g        ? Stage::kUnhealthy
+                                                 : Stage::kFits;
+  };
+  auto bound_of = [&](size_t n) {
+    Millis bound =
+        not_before == timeline.now() ? timeline.CachedBound(n, c, g) : Timeline::kUnknownBound;
+    if (bound == Timeline::kUnknownBound) {
+      bool exact = false;
+      bound = FreeBound(ask, n, timeline, not_before, &exact);
+      if (not_before == timeline.now()) {
+        timeline.CacheBound(n, c, g, bound);
+        timeline.CacheExact(n, c, exact);
       }
     }
-    order.push_back({bound, n});
-  }
-  // In order of the bound: a heap, popped only as far as the search goes (it mostly stops after
-  // a few nodes; the bounds are unique with the node, so the order is that of a full sort).
-  // A node that starts as early as any can and ranks at the score's ceiling cannot be beaten by
-  // a node whose bound is not earlier, unless it has the same start and a lower id.
-  const auto later = std::greater<std::pair<Millis, size_t>>();
+    return bound;
+  };
+  // Nodes are visited in order of (bound, position). A node that cannot start before the best
+  // so far ends the search: neither can the rest (the stage of these nodes at not_before is
+  // that of the ones seen, as quota does not depend on the node). Nor can a node whose bound is
+  // the best's start when the best ranks at the score's ceiling, unless it has a lower id.
   const int64_t ceiling = score_->Ceiling(ask);
-  if (find_earliest) std::make_heap(order.begin(), order.end(), later);
-  for (size_t left = order.size(); left > 0; --left) {
-    if (find_earliest && earliest_c && earliest_c->score >= ceiling) {
-      const auto& [next_bound, next] = order.front();
-      if (next_bound > earliest_c->start ||
-          (next_bound == earliest_c->start && snapshot.nodes[next].id > earliest_c->node)) {
-        break;
-      }
-    }
-    if (find_earliest) std::pop_heap(order.begin(), order.begin() + left, later);
-    const auto [bound, n] = find_earliest ? order[left - 1] : order[order.size() - left];
+  auto stop_before = [&](Millis next_bound, size_t next) {
+    if (!find_earliest || !earliest_c) return false;
+    if (next_bound > earliest_c->start) return true;
+    return earliest_c->score >= ceiling && next_bound == earliest_c->start &&
+           snapshot.nodes[next].id > earliest_c->node;
+  };
+  auto visit = [&](Millis bound, size_t n) {
     Stage failed = Stage::kLabels;
-    // Cannot start before the best so far: neither can the rest (the stage of these nodes at
-    // not_before is that of the ones seen, as quota does not depend on the node).
-    if (find_earliest && earliest_c && bound > earliest_c->start) break;
     const Millis start =
         find_earliest && not_before == timeline.now() && timeline.CachedExact(n, c) == 1
             ? EarliestOnExact(ask, bound, timeline, not_before, &failed)
             : EarliestOn(ask, n, timeline, not_before, &failed);
     reach(failed);
-    if (start == kNever) continue;
+    if (start == kNever) return;
     Option o{start,
              ask.gpu_class,
              rank,
@@ -287,10 +273,58 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     bool is_now = start == not_before;
     bool better_earliest = !earliest_c || Better(o, *earliest_c);
     bool better_now = is_now && (!now_c || Better(o, *now_c));
-    if (!better_earliest && !better_now) continue;
+    if (!better_earliest && !better_now) return;
     o.devices = picker_->Pick(ask, n, timeline, start);
     if (better_earliest) earliest_c = o;
     if (better_now) now_c = o;
+  };
+  if (memo) {
+    // From now without a selector: the time line keeps the nodes in order between searches
+    // (only those whose holds changed are placed again).
+    Timeline::NodeOrder& kept = timeline.NodeOrderOf(c, g);
+    if (!kept.built) {
+      kept.bound.assign(snapshot.nodes.size(), Timeline::kOutOfOrder);
+      for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+        const Stage quick = quick_stage(n);
+        if (quick != Stage::kFits) {
+          kept.quick_stage = std::max(kept.quick_stage, static_cast<int>(quick));
+          continue;
+        }
+        kept.bound[n] = bound_of(n);
+        kept.order.insert({kept.bound[n], n});
+      }
+      kept.built = true;
+    }
+    for (size_t n : kept.dirty) {
+      kept.bound[n] = bound_of(n);
+      kept.order.insert({kept.bound[n], n});
+    }
+    kept.dirty.clear();
+    if (kept.quick_stage >= 0) reach(static_cast<Stage>(kept.quick_stage));
+    for (const auto& [bound, n] : kept.order) {
+      if (stop_before(bound, n)) break;
+      visit(bound, n);
+    }
+  } else {
+    std::vector<std::pair<Millis, size_t>> order;
+    for (size_t n = 0; n < snapshot.nodes.size(); ++n) {
+      const Stage quick = quick_stage(n);
+      if (quick != Stage::kFits) {
+        reach(quick);
+        continue;
+      }
+      order.push_back({find_earliest ? bound_of(n) : not_before, n});
+    }
+    // In order of the bound: a heap, popped only as far as the search goes (the bounds are
+    // unique with the node, so the order is that of a full sort).
+    const auto later = std::greater<std::pair<Millis, size_t>>();
+    if (find_earliest) std::make_heap(order.begin(), order.end(), later);
+    for (size_t left = order.size(); left > 0; --left) {
+      if (find_earliest && stop_before(order.front().first, order.front().second)) break;
+      if (find_earliest) std::pop_heap(order.begin(), order.begin() + left, later);
+      const auto [bound, n] = find_earliest ? order[left - 1] : order[order.size() - left];
+      visit(bound, n);
+    }
   }
   if (memo) {
     if (earliest_c) {

@@ -2,7 +2,8 @@
 // random small clusters: running jobs, holds that start later (reservations), unhealthy devices,
 // entities with limits. The reference tries every candidate instant on every node with the time
 // line's primitives only (DeviceFree, QuotaPeak); the search uses its indexes, caches, exact
-// bounds and shortcuts, and must find the same start, node score and furthest stage.
+// bounds, kept node orders and shortcuts, and must find the same start, node and score, also
+// after placements made between searches.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -117,6 +118,17 @@ TEST(PlacerSearch, EarliestStartMatchesBruteForce) {
         EXPECT_EQ(ev.earliest->score, -want.usable) << "seed " << seed << " job " << j;
         EXPECT_EQ(ev.earliest->node, want.node) << "seed " << seed << " job " << j;
         EXPECT_EQ(static_cast<int>(ev.earliest->devices.size()), job.gpus);
+      }
+      // Now and then a placement from now on a free device, as the pass makes them: the next
+      // searches must see it (the time line's kept orders and bounds are refreshed).
+      if (pick(2) == 0) {
+        const size_t n = static_cast<size_t>(pick(nodes));
+        const size_t d = static_cast<size_t>(pick(static_cast<int>(s.nodes[n].devices.size())));
+        const Millis end = kNow + 900'000 * (1 + pick(8));
+        if (tl.DeviceFree(n, d, kNow, end)) {
+          tl.Occupy(n, {s.nodes[n].devices[d].index}, 1 + pick(3), s.nodes[n].devices[d].gpu_class,
+                    kNow, end);
+        }
       }
     }
   }

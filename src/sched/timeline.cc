@@ -291,6 +291,14 @@ void Timeline::Occupy(size_t node_pos, const std::vector<int>& device_indices, E
 
 void Timeline::HoldsChanged(size_t node_pos, int class_index) {
   ++class_version_[class_index];
+  for (auto it = node_orders_.lower_bound({class_index, 0});
+       it != node_orders_.end() && it->first.first == class_index; ++it) {
+    NodeOrder& o = it->second;
+    if (!o.built || o.bound[node_pos] < 0) continue;  // (out of the order, or already dirty)
+    o.order.erase({o.bound[node_pos], node_pos});
+    o.bound[node_pos] = kDirtyBound;
+    o.dirty.push_back(node_pos);
+  }
   auto cache = bound_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0) * bound_stride_);
   std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
   auto exact = exact_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0));

@@ -154,6 +154,23 @@ class Timeline {
   };
   const EarliestMemo* FindEarliest(int class_index, int gpus, int64_t walltime_s,
                                    EntityId entity) const;
+  // For Placer's earliest-start searches from now without a node selector, per (class, GPUs):
+  // the nodes that pass the static checks, ordered by (FreeBound from now, position), and the
+  // furthest static stage of the others (-1: none). Built by the first search; a node whose
+  // holds of the class change leaves `order` for `dirty`, and the next search puts it back with
+  // its new bound.
+  struct NodeOrder {
+    bool built = false;
+    int quick_stage = -1;
+    std::set<std::pair<Millis, size_t>> order;
+    std::vector<Millis> bound;  // [node]: its key in `order`, or kOutOfOrder / kDirtyBound
+    std::vector<size_t> dirty;
+  };
+  static constexpr Millis kOutOfOrder = -2;
+  static constexpr Millis kDirtyBound = -3;
+  NodeOrder& NodeOrderOf(int class_index, int gpus) const {
+    return node_orders_[{class_index, gpus}];
+  }
   void RememberEarliest(int class_index, int gpus, int64_t walltime_s, EntityId entity,
                         EarliestMemo memo) const;
   // Devices of the class on the node (any state), and healthy ones.
@@ -232,6 +249,7 @@ class Timeline {
   mutable std::vector<Millis> bound_cache_;       // [(node * classes + class) * stride + gpus]
   mutable std::vector<signed char> exact_cache_;  // [node * classes + class]
   std::vector<uint64_t> class_version_;           // [class]: bumped by every hold
+  mutable std::map<std::pair<int, int>, NodeOrder> node_orders_;  // [(class, gpus)]
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;
   mutable std::map<MemoKey, std::pair<uint64_t, EarliestMemo>> earliest_memo_;
   int bound_stride_ = 1;
