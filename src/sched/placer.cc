@@ -278,10 +278,12 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     if (better_earliest) earliest_c = o;
     if (better_now) now_c = o;
   };
-  if (memo) {
-    // From now without a selector: the time line keeps the nodes in order between searches
-    // (only those whose holds changed are placed again).
-    Timeline::NodeOrder& kept = timeline.NodeOrderOf(c, g);
+  Timeline::NodeOrder* kept_order = memo ? &timeline.NodeOrderOf(c, g) : nullptr;
+  if (kept_order && !kept_order->built && ++kept_order->searches < 2) kept_order = nullptr;
+  if (kept_order) {
+    // From now without a selector, searched again: the time line keeps the nodes in order
+    // between searches (only those whose holds changed are placed again).
+    Timeline::NodeOrder& kept = *kept_order;
     if (!kept.built) {
       kept.bound.assign(snapshot.nodes.size(), Timeline::kOutOfOrder);
       for (size_t n = 0; n < snapshot.nodes.size(); ++n) {

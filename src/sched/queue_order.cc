@@ -198,41 +198,47 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   }
 }
 
-// A job's tier: the position of its priority class level among the policy's levels (highest
-// first) in the high bits, then its priority (highest first) in the low 32. Without a map
-// lookup per job: the last named class is remembered (queues are mostly one or two classes).
+// A job's tier: its priority class level's distance below the policy's highest level (so the
+// highest first) in the high bits, then its priority (highest first) in the low 32. Without a
+// map lookup per job: the last named class is remembered (queues are mostly one or two classes).
 class TierOf {
  public:
   explicit TierOf(const Policy& policy) : policy_(policy) {
-    for (const auto& [name, level] : policy.priority_classes) levels_.push_back(level);
-    levels_.push_back(PriorityLevel(policy, ""));
-    std::sort(levels_.begin(), levels_.end(), std::greater<>());
-    levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
-    default_position_ = Position(PriorityLevel(policy, ""));
+    // Every level a class name can have is in [lowest, top_] (an unknown name has the
+    // default's, and that is 0 when the default is unknown too).
+    const int default_level = PriorityLevel(policy, "");
+    int64_t lowest = default_level;
+    top_ = default_level;
+    for (const auto& [name, level] : policy.priority_classes) {
+      lowest = std::min<int64_t>(lowest, level);
+      top_ = std::max<int64_t>(top_, level);
+    }
+    level_count_ = static_cast<size_t>(top_ - lowest + 1);
+    default_position_ = Position(default_level);
   }
-  size_t level_count() const { return levels_.size(); }
+  // Positions are below this.
+  size_t level_count() const { return level_count_; }
   uint64_t operator()(const JobView& j) {
     uint64_t position = default_position_;
     if (!j.priority_class.empty()) {
-      if (j.priority_class != last_name_) {
-        last_name_ = j.priority_class;
-        last_position_ = Position(PriorityLevel(policy_, j.priority_class));
-      }
-      position = last_position_;
+      position = j.priority_class == last_name_ ? last_position_ : Named(j.priority_class);
     }
     const int64_t priority = std::numeric_limits<int32_t>::max() - int64_t{j.priority};
     return (position << 32) | static_cast<uint64_t>(priority);
   }
 
  private:
-  // Every level a class name can have is in levels_ (an unknown name has the default's).
-  uint64_t Position(int level) const {
-    auto at = std::lower_bound(levels_.begin(), levels_.end(), level, std::greater<>());
-    return static_cast<uint64_t>(at - levels_.begin());
+  // (Out of line: the per-job path above stays small enough to inline.)
+  [[gnu::noinline]] uint64_t Named(const std::string& name) {
+    last_name_ = name;
+    last_position_ = Position(PriorityLevel(policy_, name));
+    return last_position_;
   }
+  uint64_t Position(int level) const { return static_cast<uint64_t>(top_ - level); }
 
   const Policy& policy_;
-  std::vector<int> levels_;  // distinct, highest first
+  int64_t top_ = 0;  // the highest level
+  size_t level_count_ = 1;
   uint64_t default_position_ = 0;
   std::string last_name_;
   uint64_t last_position_ = 0;

@@ -72,6 +72,19 @@ TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) {
   }
 }
 
+// Levels far apart (the tier no longer fits next to the rank and groups are numbered).
+TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
+  Policy policy;
+  policy.priority_classes = {{"production", std::numeric_limits<int>::max()},
+                             {"standard", 0},
+                             {"best-effort", std::numeric_limits<int>::min()}};
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    std::vector<JobView> jobs = RandomQueue(seed, 500);
+    EXPECT_EQ(Sorted(PriorityOrder(policy), jobs), Reference(policy, nullptr, jobs))
+        << "seed " << seed;
+  }
+}
+
 TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   Policy policy;
   // Equal usage per share for entities 2 and 4 (ties go to the lower id); 6 has no share.

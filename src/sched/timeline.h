@@ -156,10 +156,11 @@ class Timeline {
                                    EntityId entity) const;
   // For Placer's earliest-start searches from now without a node selector, per (class, GPUs):
   // the nodes that pass the static checks, ordered by (FreeBound from now, position), and the
-  // furthest static stage of the others (-1: none). Built by the first search; a node whose
+  // furthest static stage of the others (-1: none). Built by the second search; a node whose
   // holds of the class change leaves `order` for `dirty`, and the next search puts it back with
   // its new bound.
   struct NodeOrder {
+    int searches = 0;  // so far: the order is built by the second (one search is cheaper alone)
     bool built = false;
     int quick_stage = -1;
     std::set<std::pair<Millis, size_t>> order;

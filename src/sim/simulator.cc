@@ -539,18 +539,18 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
     int& m = max_node_free_[node_class_[n]];
     m = std::max(m, node_free_[n]);
   }
-  std::vector<const sched::JobView*> order;
+  std::vector<sched::QueueEntry> order;
   order.reserve(snap_.queued.size());
-  for (const sched::JobView& j : snap_.queued) order.push_back(&j);
+  for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
   auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
   if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
   bool in_order = true;
-  for (size_t i = 0; i < order.size() && in_order; ++i) in_order = order[i] == &snap_.queued[i];
+  for (size_t i = 0; i < order.size() && in_order; ++i) in_order = order[i].job == &snap_.queued[i];
   if (!in_order) {
     std::vector<sched::JobView> sorted;
     sorted.reserve(snap_.queued.size());
-    for (const sched::JobView* j : order) {
-      sorted.push_back(std::move(snap_.queued[static_cast<size_t>(j - snap_.queued.data())]));
+    for (const sched::QueueEntry& e : order) {
+      sorted.push_back(std::move(snap_.queued[static_cast<size_t>(e.job - snap_.queued.data())]));
     }
     snap_.queued.swap(sorted);
   }
