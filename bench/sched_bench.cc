@@ -154,28 +154,58 @@ void Run(const char* name, const Snapshot& s, const Policy& policy, int passes) 
       static_cast<unsigned long long>(digest));
 }
 
+constexpr const char* kUsage =
+    "usage: sched_bench [PASSES [QUEUED [ESTIMATES [only [empty|half]]]]]\n"
+    "  One scheduling pass (the default policy) over 1,000 nodes x 8 GPUs and QUEUED jobs\n"
+    "  (default 100000), repeated PASSES times (default 20): pass time min/p50/p99, placements\n"
+    "  per second and a digest of the plan, for an empty and a half-full cluster; first with\n"
+    "  the policy's 1,000 start estimates, then with ESTIMATES (default 100, the server's\n"
+    "  setting). \"only\" skips the first; \"empty\" or \"half\" then runs just that case.\n"
+    "  Google Benchmark flags (--benchmark_*, which make bench passes to every *_bench) are\n"
+    "  ignored.\n";
+
+// A positive count from the command line, or exit with the usage.
+int Count(const std::string& arg, const char* what) {
+  char* end = nullptr;
+  const long v = std::strtol(arg.c_str(), &end, 10);
+  if (arg.empty() || *end != '\0' || v < 0 || v > 10'000'000 ||
+      (v == 0 && std::string(what) != "ESTIMATES")) {
+    std::fprintf(stderr, "sched_bench: %s must be a positive number, not \"%s\"\n%s", what,
+                 arg.c_str(), kUsage);
+    std::exit(2);
+  }
+  return static_cast<int>(v);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int passes = argc > 1 ? std::atoi(argv[1]) : 20;
-  int queued = argc > 2 ? std::atoi(argv[2]) : 100000;
-  // A fourth argument "only" runs just the cases with fewer estimates (for profiling them).
-  const bool only_fewer = argc > 4 && std::string(argv[4]) == "only";
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (arg.rfind("--benchmark", 0) == 0) continue;
+    args.push_back(arg);
+  }
+  const int passes = args.size() > 0 ? Count(args[0], "PASSES") : 20;
+  const int queued = args.size() > 1 ? Count(args[1], "QUEUED") : 100000;
+  const int estimates = args.size() > 2 ? Count(args[2], "ESTIMATES") : 100;
+  const bool only_fewer = args.size() > 3 && args[3] == "only";
+  const std::string which = args.size() > 4 ? args[4] : "";
   Policy policy = *PolicyByName("default");
   if (!only_fewer) {
     Run("empty cluster, default policy", MakeCluster(1000, queued, false, 42), policy, passes);
     Run("half-full cluster, default policy", MakeCluster(1000, queued, true, 43), policy, passes);
   }
-  if (argc > 3) {  // what the start estimates cost: the same with fewer of them
-    Policy fewer = policy;
-    fewer.max_estimates = std::atoi(argv[3]);
-    std::printf("with max_estimates=%d:\n", fewer.max_estimates);
-    // A fifth argument "empty" or "half" runs just that case (for profiling it).
-    const std::string which = argc > 5 ? argv[5] : "";
-    if (which != "half") Run("empty cluster", MakeCluster(1000, queued, false, 42), fewer, passes);
-    if (which != "empty") {
-      Run("half-full cluster", MakeCluster(1000, queued, true, 43), fewer, passes);
-    }
-  }
+  // What the start estimates cost: the same with fewer of them (the server's setting).
+  Policy fewer = policy;
+  fewer.max_estimates = estimates;
+  std::printf("with max_estimates=%d:\n", fewer.max_estimates);
+  if (which != "half") Run("empty cluster", MakeCluster(1000, queued, false, 42), fewer, passes);
+  if (which != "empty")
+    Run("half-full cluster", MakeCluster(1000, queued, true, 43), fewer, passes);
   return 0;
 }
