@@ -53,8 +53,8 @@ std::vector<JobId> Reference(const Policy& policy, const FairShareOrder* fair,
                   policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
     const double usage = fair ? fair->UsagePerShare(j.entity) : 0.0;
     const EntityId entity = fair ? j.entity : 0;
-    return std::make_tuple(-PriorityLevel(policy, j.priority_class), -int64_t{j.priority}, usage,
-                           entity, small, j.submitted_at, j.id);
+    return std::make_tuple(-int64_t{PriorityLevel(policy, j.priority_class)}, -int64_t{j.priority},
+                           usage, entity, small, j.submitted_at, j.id);
   };
   std::sort(jobs.begin(), jobs.end(),
             [&](const JobView& a, const JobView& b) { return key(a) < key(b); });
