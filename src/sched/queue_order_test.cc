@@ -63,14 +63,16 @@ std::vector<JobId> Reference(const Policy& policy, const FairShareOrder* fair,
   return ids;
 }
 
-TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) {
-  Policy policy;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+// The priority order on the first `seeds` random queues equals the reference.
+void ExpectPriorityOrderMatches(const Policy& policy, uint64_t seeds) {
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
     std::vector<JobView> jobs = RandomQueue(seed, 500);
     EXPECT_EQ(Sorted(PriorityOrder(policy), jobs), Reference(policy, nullptr, jobs))
         << "seed " << seed;
   }
 }
+
+TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) { ExpectPriorityOrderMatches({}, 20); }
 
 // Levels far apart (the tier no longer fits next to the rank and groups are numbered).
 TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
@@ -78,11 +80,7 @@ TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
   policy.priority_classes = {{"production", std::numeric_limits<int>::max()},
                              {"standard", 0},
                              {"best-effort", std::numeric_limits<int>::min()}};
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
-    std::vector<JobView> jobs = RandomQueue(seed, 500);
-    EXPECT_EQ(Sorted(PriorityOrder(policy), jobs), Reference(policy, nullptr, jobs))
-        << "seed " << seed;
-  }
+  ExpectPriorityOrderMatches(policy, 5);
 }
 
 TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {

@@ -230,9 +230,7 @@ std::optional<int> Timeline::QuotaNowIfFalling(EntityId entity,
 int Timeline::QuotaPeak(EntityId entity, const std::string& gpu_class, Millis start,
                         Millis end) const {
   if (start == now_) {  // the common question, in O(1) when no hold starts later
-    const QuotaState* q = FindQuota(entity, gpu_class);
-    if (q == nullptr) return 0;
-    if (q->future == 0) return q->now;
+    if (std::optional<int> held = QuotaNowIfFalling(entity, gpu_class)) return *held;
   }
   const std::vector<Hold>& holds = QuotaHolds(entity, gpu_class);
   // The held amount only rises at a hold's start, so the peak is at `start` or at one of those.
