@@ -43,7 +43,11 @@ Millis HealthFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& t
 }
 
 Millis QuotaFilter::Earliest(const Ask& ask, size_t, const Timeline& tl, Millis not_before) const {
-  std::optional<int> limit = tl.QuotaLimit(ask.job->entity, ask.gpu_class);
+  if (!ask.quota_limit_known) {
+    ask.quota_limit = tl.QuotaLimit(ask.job->entity, ask.gpu_class);
+    ask.quota_limit_known = true;
+  }
+  const std::optional<int>& limit = ask.quota_limit;
   if (!limit) return not_before;
   if (*limit < ask.job->gpus) return kNever;
   for (const auto& [from, answer] : ask.quota_memo) {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,10 @@ struct Ask {
   Millis horizon = kNever;
   // QuotaFilter's answers for this ask by not_before (quota does not depend on the node).
   mutable std::vector<std::pair<Millis, Millis>> quota_memo = {};
+  // QuotaFilter's look-up of the entity's limit on the class, once per ask (it is asked again at
+  // every node an earliest-start search visits).
+  mutable bool quota_limit_known = false;
+  mutable std::optional<int> quota_limit = {};
   // Timeline::ClassIndex(gpu_class) when known (-1 = look it up).
   int class_index = -1;
 };

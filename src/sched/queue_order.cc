@@ -60,16 +60,53 @@ double SmallFirstKey(const Policy& policy, const JobView& j) {
          policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
 }
 
-// A record of the full sort of the "priority" and "fair-share" orders.
+// A record of the full sort of the "priority" and "fair-share" orders: the group and the
+// small-first key in one integer when they fit (the usual case), otherwise in two.
+struct Compact {
+  uint64_t key;
+  uint32_t index;
+};
 struct Narrow {
   uint64_t group;
   uint64_t small;
   uint32_t index;
 };
 
-// Sorts by (group, small), stable: least significant byte first, one counting pass per byte;
-// a byte that is the same in every record (most of a group's, the key's exponent) needs none.
-// Linear: a comparison sort of 100,000 records costs about three times as much here.
+// Sorts by key's low `bits` bits (the others are 0), stable: least significant digit first,
+// with digits of at most 11 bits (the counts of every digit, 8 KiB each, fit in the L1 cache),
+// one counting pass per digit; a digit that is the same in every record needs none.
+void RadixSort(std::vector<Compact>& records, int bits) {
+  const size_t n = records.size();
+  if (n < 2 || bits == 0) return;
+  const int passes = (bits + 10) / 11;
+  const int width = (bits + passes - 1) / passes;
+  const uint64_t mask = (uint64_t{1} << width) - 1;
+  const size_t buckets = size_t{1} << width;
+  std::vector<uint32_t> counts(static_cast<size_t>(passes) * buckets, 0);  // [digit][value]
+  for (const Compact& r : records) {
+    uint64_t key = r.key;
+    for (int pass = 0; pass < passes; ++pass, key >>= width) {
+      ++counts[static_cast<size_t>(pass) * buckets + (key & mask)];
+    }
+  }
+  std::vector<Compact> scratch(n);
+  for (int pass = 0; pass < passes; ++pass) {
+    uint32_t* count = counts.data() + static_cast<size_t>(pass) * buckets;
+    const int shift = pass * width;
+    if (count[(records.front().key >> shift) & mask] == n) continue;  // one value: nothing moves
+    uint32_t offset = 0;
+    for (size_t b = 0; b < buckets; ++b) {
+      const uint32_t c = count[b];
+      count[b] = offset;
+      offset += c;
+    }
+    for (const Compact& r : records) scratch[count[(r.key >> shift) & mask]++] = r;
+    records.swap(scratch);
+  }
+}
+
+// The same by (group, small), one byte at a time: least significant byte first; a byte that is
+// the same in every record (most of a group's, the key's exponent) needs no pass.
 void RadixSort(std::vector<Narrow>& records) {
   const size_t n = records.size();
   if (n < 2) return;
@@ -98,6 +135,32 @@ void RadixSort(std::vector<Narrow>& records) {
   }
 }
 
+// After a radix sort of `sorted` (stable: positions in the given order break ties so far):
+// the runs of records with the same key, rare, by `less` (arrival and id), then the queue in
+// that order.
+template <typename Record, typename SameKey, typename Less>
+void ReorderBy(std::vector<Record>& sorted, SameKey same_key, Less less,
+               std::vector<QueueEntry>& queue) {
+  for (size_t i = 0; i < sorted.size();) {
+    size_t j = i + 1;
+    while (j < sorted.size() && same_key(sorted[j], sorted[i])) ++j;
+    if (j - i > 1) {
+      std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(i),
+                sorted.begin() + static_cast<std::ptrdiff_t>(j),
+                [&](const Record& a, const Record& b) { return less(a.index, b.index); });
+    }
+    i = j;
+  }
+  // The entries in their new order: reads all over the given queue, so each is asked for ahead.
+  std::vector<QueueEntry> ordered(queue.size());
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (i + kAhead < sorted.size()) __builtin_prefetch(&queue[sorted[i + kAhead].index]);
+    ordered[i] = queue[sorted[i].index];
+  }
+  queue.swap(ordered);
+}
+
 // A double's bits as an integer of the same order (for finite values; -0 counts as 0), so that a
 // sort compares integers.
 uint64_t OrderedBits(double d) {
@@ -106,52 +169,83 @@ uint64_t OrderedBits(double d) {
   return (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
 }
 
-// The "priority" and "fair-share" orders: by group (the tier, then the entity's rank, numbered
-// in order), then the small-first key, arrival and id; `group_of(job)` gives (tier, rank). Each
-// job's key is two integers (the comparisons of a sort of 100,000 jobs are most of its cost).
-// Adaptive as SortByKey.
+// The distinct tiers of a queue, each numbered by its position in order: a small sorted set
+// searched per job while there are few (queues have a handful), otherwise all of them sorted.
+class TierNumbers {
+ public:
+  void Add(uint64_t tier) {
+    if (!few_) return;
+    auto it = std::lower_bound(tiers_.begin(), tiers_.end(), tier);
+    if (it != tiers_.end() && *it == tier) return;
+    if (tiers_.size() == kFew) {
+      few_ = false;
+      return;
+    }
+    tiers_.insert(it, tier);
+  }
+  // After every Add: `all` lists every tier added (with repeats) when some were missed.
+  template <typename AllTiers>
+  void Finish(AllTiers all) {
+    if (few_) return;
+    tiers_.clear();
+    all([&](uint64_t tier) { tiers_.push_back(tier); });
+    std::sort(tiers_.begin(), tiers_.end());
+    tiers_.erase(std::unique(tiers_.begin(), tiers_.end()), tiers_.end());
+  }
+  uint64_t count() const { return tiers_.size(); }
+  uint64_t NumberOf(uint64_t tier) const {
+    return static_cast<uint64_t>(std::lower_bound(tiers_.begin(), tiers_.end(), tier) -
+                                 tiers_.begin());
+  }
+
+ private:
+  static constexpr size_t kFew = 64;
+  bool few_ = true;
+  std::vector<uint64_t> tiers_;
+};
+
+// The "priority" and "fair-share" orders: by group (the tier, then the entity's rank), then the
+// small-first key, arrival and id; `group_of(job)` gives (tier, rank). Groups are numbered in
+// order (tier number x ranks + rank), so that a job's key is two integers (the comparisons of a
+// sort of 100,000 jobs are most of its cost), and usually one: the group's number above the
+// small-first key's offset from the queue's smallest. Adaptive as SortByKey.
 template <typename GroupFn>
-void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of,
-                 size_t level_count, size_t rank_count) {
+void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
   struct Keyed {
-    uint64_t group;  // the tier and rank packed, or the tier until the group's position is known
+    uint64_t group;  // the tier until the tiers are numbered, then the group's number
     uint64_t small;  // OrderedBits of the small-first key
     Millis submitted_at;
     JobId id;
     uint32_t index;  // in the queue as given
     uint32_t rank;
   };
-  // A tier is (level position << 32 | priority): with at most 2^16 levels and ranks, the tier and
-  // the rank fit in one integer as they are; otherwise the groups are numbered in a second pass.
-  const bool packed = level_count <= (size_t{1} << 16) && rank_count <= (size_t{1} << 16);
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
-  std::vector<uint64_t> tiers;
+  TierNumbers tiers;
+  uint64_t last_tier = 0;
   uint64_t ranks = 1;
   for (size_t i = 0; i < queue.size(); ++i) {
     const JobView& j = *queue[i].job;
     const auto [tier, rank] = group_of(j);
-    uint64_t group = (tier << 16) | rank;
-    if (!packed) {
-      group = tier;
-      if (tiers.empty() || tiers.back() != tier) tiers.push_back(tier);
-      ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
-    }
-    keyed.push_back({group, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
+    if (tier != last_tier || i == 0) tiers.Add(tier);
+    last_tier = tier;
+    ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
+    keyed.push_back({tier, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
                      static_cast<uint32_t>(i), rank});
   }
-  if (!packed) {
-    std::sort(tiers.begin(), tiers.end());
-    tiers.erase(std::unique(tiers.begin(), tiers.end()), tiers.end());
-    uint64_t last_tier = 0, last_position = 0;
-    for (Keyed& k : keyed) {
-      if (k.group != last_tier || &k == keyed.data()) {
-        last_tier = k.group;
-        last_position = static_cast<uint64_t>(
-            std::lower_bound(tiers.begin(), tiers.end(), k.group) - tiers.begin());
-      }
-      k.group = last_position * ranks + k.rank;
+  tiers.Finish([&](auto add) {
+    for (const Keyed& k : keyed) add(k.group);
+  });
+  uint64_t lowest = std::numeric_limits<uint64_t>::max(), highest = 0, number = 0;
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    Keyed& k = keyed[i];
+    if (i == 0 || k.group != last_tier) {
+      last_tier = k.group;
+      number = tiers.NumberOf(k.group);
     }
+    k.group = number * ranks + k.rank;
+    lowest = std::min(lowest, k.small);
+    highest = std::max(highest, k.small);
   }
   auto less = [](const Keyed& a, const Keyed& b) {
     if (a.group != b.group) return a.group < b.group;
@@ -168,33 +262,32 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
     for (size_t i = 0; i < keyed.size(); ++i) queue[i] = given[keyed[i].index];
     return;
   }
-  // A full sort: a radix sort of narrow records by (group, key) (stable: positions in the given
-  // order break ties for now), then the runs of equal (group, key), rare, by arrival and id.
+  // A full sort: a radix sort (stable), then the runs of equal (group, key), rare, by arrival
+  // and id.
+  auto less_by_index = [&](uint32_t a, uint32_t b) { return less(keyed[a], keyed[b]); };
+  const int group_bits = std::bit_width(tiers.count() * ranks - 1);
+  const int small_bits = std::bit_width(highest - lowest);
+  if (group_bits + small_bits <= 64) {
+    std::vector<Compact> compact;
+    compact.reserve(keyed.size());
+    for (const Keyed& k : keyed) {
+      const uint64_t offset = k.small - lowest;
+      compact.push_back({group_bits == 0 ? offset : (k.group << small_bits) | offset, k.index});
+    }
+    RadixSort(compact, group_bits + small_bits);
+    ReorderBy(
+        compact, [](const Compact& a, const Compact& b) { return a.key == b.key; }, less_by_index,
+        queue);
+    return;
+  }
   std::vector<Narrow> narrow;
   narrow.reserve(keyed.size());
   for (const Keyed& k : keyed) narrow.push_back({k.group, k.small, k.index});
   RadixSort(narrow);
-  for (size_t i = 0; i < narrow.size();) {
-    size_t j = i + 1;
-    while (j < narrow.size() && narrow[j].group == narrow[i].group &&
-           narrow[j].small == narrow[i].small) {
-      ++j;
-    }
-    if (j - i > 1) {
-      std::sort(
-          narrow.begin() + static_cast<std::ptrdiff_t>(i),
-          narrow.begin() + static_cast<std::ptrdiff_t>(j),
-          [&](const Narrow& a, const Narrow& b) { return less(keyed[a.index], keyed[b.index]); });
-    }
-    i = j;
-  }
-  // The entries in their new order: reads all over the given copy, so each is asked for ahead.
-  const std::vector<QueueEntry> given = queue;
-  constexpr size_t kAhead = 16;
-  for (size_t i = 0; i < narrow.size(); ++i) {
-    if (i + kAhead < narrow.size()) __builtin_prefetch(&given[narrow[i + kAhead].index]);
-    queue[i] = given[narrow[i].index];
-  }
+  ReorderBy(
+      narrow,
+      [](const Narrow& a, const Narrow& b) { return a.group == b.group && a.small == b.small; },
+      less_by_index, queue);
 }
 
 // A job's tier: its priority class level's distance below the policy's highest level (so the
@@ -203,20 +296,15 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
 class TierOf {
  public:
   explicit TierOf(const Policy& policy) : policy_(policy) {
-    // Every level a class name can have is in [lowest, top_] (an unknown name has the
-    // default's, and that is 0 when the default is unknown too).
+    // Every level a class name can have is at most top_ (an unknown name has the default's,
+    // and that is 0 when the default is unknown too).
     const int default_level = PriorityLevel(policy, "");
-    int64_t lowest = default_level;
     top_ = default_level;
     for (const auto& [name, level] : policy.priority_classes) {
-      lowest = std::min<int64_t>(lowest, level);
       top_ = std::max<int64_t>(top_, level);
     }
-    level_count_ = static_cast<size_t>(top_ - lowest + 1);
     default_position_ = Position(default_level);
   }
-  // Positions are below this.
-  size_t level_count() const { return level_count_; }
   uint64_t operator()(const JobView& j) {
     uint64_t position = default_position_;
     if (!j.priority_class.empty()) {
@@ -237,7 +325,6 @@ class TierOf {
 
   const Policy& policy_;
   int64_t top_ = 0;  // the highest level
-  size_t level_count_ = 1;
   uint64_t default_position_ = 0;
   std::string last_name_;
   uint64_t last_position_ = 0;
@@ -300,9 +387,8 @@ void ArrivalOrder::Sort(std::vector<QueueEntry>& queue) const {
 
 void PriorityOrder::Sort(std::vector<QueueEntry>& queue) const {
   TierOf tier(policy_);
-  SortByGroup(
-      queue, policy_, [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); },
-      tier.level_count(), 1);
+  SortByGroup(queue, policy_,
+              [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); });
 }
 
 double FairShareOrder::UsagePerShare(EntityId entity) const {
@@ -329,10 +415,9 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
   }
   auto rank = [&](EntityId entity) { return rank_of[slots.SlotOf(entity)]; };
   TierOf tier(policy_);
-  SortByGroup(
-      queue, policy_,
-      [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity)); },
-      tier.level_count(), entities.size());
+  SortByGroup(queue, policy_, [&](const JobView& j) {
+    return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity));
+  });
 }
 
 void SjfOracleOrder::Sort(std::vector<QueueEntry>& queue) const {

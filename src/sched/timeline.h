@@ -232,6 +232,8 @@ class Timeline {
     mutable bool steps_stale = true;
   };
   const QuotaState* FindQuota(EntityId entity, const std::string& gpu_class) const;
+  static void AddToSteps(std::vector<std::pair<Millis, int>>& steps, Millis from, Millis until,
+                         int count, bool* stale);
   std::map<std::string, int> quota_class_;
   std::map<std::pair<EntityId, int>, QuotaState> quota_;
   std::vector<std::string> class_names_;  // by class index

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "sched/scheduler.h"
@@ -82,6 +83,33 @@ TEST(KeptTimeline, QuotaHoldsFollowToo) {
   EXPECT_EQ(kept.QuotaPeak(1, "h200", kNow, kNow + 1000), 0);
   EXPECT_TRUE(Timeline::SameState(kept, Timeline(Cluster(), policy, kNow), &difference))
       << difference;
+}
+
+// QuotaSteps kept up to date hold by hold (steps asked for between holds) must equal the steps
+// built from all the holds at once (a time line asked only at the end).
+TEST(QuotaSteps, UpdatedHoldByHoldEqualsRebuilt) {
+  Policy policy;
+  Snapshot s = Cluster();
+  s.quota_limit[1]["h200"] = 64;
+  std::mt19937_64 rng(11);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  for (int round = 0; round < 200; ++round) {
+    Timeline updated(s, policy, kNow), rebuilt(s, policy, kNow);
+    const int holds = 1 + pick(30);
+    for (int h = 0; h < holds; ++h) {
+      // Starts and ends on a coarse grid (shared instants), from the past or never ending,
+      // empty, and now and then one ending before it starts.
+      const Millis from = pick(6) == 0 ? Timeline::kPast : kNow + 1000 * pick(8);
+      Millis until = pick(6) == 0 ? kNever : kNow + 1000 * (1 + pick(10));
+      if (pick(10) == 0) until = from == Timeline::kPast ? kNow : from;
+      if (pick(40) == 0 && from != Timeline::kPast) until = from - 1000;
+      const int count = 1 + pick(4);
+      if (pick(2)) updated.QuotaSteps(1, "h200");  // fresh steps: the next hold updates them
+      updated.OccupyQuota(1, "h200", count, from, until);
+      rebuilt.OccupyQuota(1, "h200", count, from, until);
+    }
+    ASSERT_EQ(updated.QuotaSteps(1, "h200"), rebuilt.QuotaSteps(1, "h200")) << "round " << round;
+  }
 }
 
 TEST(KeptTimeline, SameStateSaysWhatDiffers) {
