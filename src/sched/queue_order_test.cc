@@ -15,7 +15,9 @@
 namespace gpuaas::sched {
 namespace {
 
-std::vector<JobView> RandomQueue(uint64_t seed, int n) {
+// `many_priorities`: hundreds of distinct priorities (more tiers than the sort keeps in a small
+// set while it reads the queue).
+std::vector<JobView> RandomQueue(uint64_t seed, int n, bool many_priorities = false) {
   std::mt19937_64 rng(seed);
   auto pick = [&](int k) { return static_cast<int>(rng() % static_cast<uint64_t>(k)); };
   const std::string classes[] = {"", "production", "best-effort", "standard", "unknown"};
@@ -26,7 +28,7 @@ std::vector<JobView> RandomQueue(uint64_t seed, int n) {
     JobView j = testing::MakeJob(i + 1, /*gpus=*/pick(9), {}, /*entity=*/1 + pick(7),
                                  (pick(4) == 0 ? -1 : 1) * int64_t{pick(50)} * 1000);
     j.priority_class = classes[pick(5)];
-    j.priority = priorities[pick(7)];
+    j.priority = many_priorities ? pick(400) - 200 : priorities[pick(7)];
     j.walltime_s = pick(3) == 0 ? 0 : 600 * (1 + pick(4));
     jobs.push_back(j);
   }
@@ -74,7 +76,15 @@ void ExpectPriorityOrderMatches(const Policy& policy, uint64_t seeds) {
 
 TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) { ExpectPriorityOrderMatches({}, 20); }
 
-// Levels far apart (the tier no longer fits next to the rank and groups are numbered).
+TEST(QueueOrder, PriorityOrderWithManyDistinctPriorities) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    std::vector<JobView> jobs = RandomQueue(seed, 2000, /*many_priorities=*/true);
+    EXPECT_EQ(Sorted(PriorityOrder(Policy{}), jobs), Reference(Policy{}, nullptr, jobs))
+        << "seed " << seed;
+  }
+}
+
+// Levels far apart (tiers far apart are numbered like any others).
 TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
   Policy policy;
   policy.priority_classes = {{"production", std::numeric_limits<int>::max()},
