@@ -27,7 +27,10 @@ bool Better(const Option& a, const Option& b) {
 
 Placer::Placer(std::vector<std::unique_ptr<Filter>> filters, std::unique_ptr<Score> score,
                std::unique_ptr<DevicePicker> picker)
-    : filters_(std::move(filters)), score_(std::move(score)), picker_(std::move(picker)) {}
+    : filters_(std::move(filters)),
+      score_(std::move(score)),
+      picker_(std::move(picker)),
+      compact_picker_(dynamic_cast<const CompactPicker*>(picker_.get()) != nullptr) {}
 
 Placer Placer::Default() {
   return Placer(DefaultFilters(), std::make_unique<BestFitScore>(),
@@ -407,11 +410,13 @@ void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Eval
   if (quota.Earliest(ask, 0, timeline, now) != now) return reach(Stage::kQuota);
   // Clean nodes: the fewest clean devices that are enough (best fit), then the lowest id.
   std::optional<Option> best;
+  bool from_bucket = false;
   for (int k = g; k <= timeline.MaxDevices(c); ++k) {
     const int first = timeline.FirstInBucket(c, k);
     if (first < 0) continue;
     const size_t n = static_cast<size_t>(first);
     best = Option{now, ask.gpu_class, rank, n, snapshot.nodes[n].id, {}, ask.walltime_s, -k};
+    from_bucket = true;
     break;
   }
   // Tainted nodes (some device reserved later): the full filters.
@@ -426,11 +431,18 @@ void Placer::NowFast(const Ask& ask, size_t rank, const Timeline& timeline, Eval
              {},
              ask.walltime_s,
              score_->Rank(ask, n, timeline, now)};
-    if (!best || Better(o, *best)) best = o;
+    if (!best || Better(o, *best)) {
+      best = o;
+      from_bucket = false;
+    }
   }
   if (!best) return reach(Stage::kBusy);
   reach(Stage::kFits);
-  best->devices = picker_->Pick(ask, best->node_pos, timeline, now);
+  // On a node without future holds of the class, the devices usable now are its clean ones, and
+  // none was released before now: CompactPicker takes the lowest.
+  best->devices = compact_picker_ && from_bucket && !timeline.IsTainted(best->node_pos, c)
+                      ? timeline.CleanDevices(best->node_pos, c, g)
+                      : picker_->Pick(ask, best->node_pos, timeline, now);
   ev.now_by_class[rank] = best;
   ev.earliest_by_class[rank] = best;
   if (!ev.earliest || Better(*best, *ev.earliest)) ev.earliest = best;

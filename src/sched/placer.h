@@ -110,6 +110,9 @@ class Placer {
   std::vector<std::unique_ptr<Filter>> filters_;
   std::unique_ptr<Score> score_;
   std::unique_ptr<DevicePicker> picker_;
+  // The picker is CompactPicker: on a node free of future holds, it takes the lowest clean
+  // devices (NowFast then asks the time line for them instead).
+  bool compact_picker_ = false;
 };
 
 }  // namespace gpuaas::sched

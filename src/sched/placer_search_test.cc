@@ -3,13 +3,15 @@
 // entities with limits. The reference tries every candidate instant on every node with the time
 // line's primitives only (DeviceFree, QuotaPeak); the search uses its indexes, caches, exact
 // bounds, kept node orders and shortcuts, and must find the same start, node and score, also
-// after placements made between searches.
+// after placements made between searches. The start-now path must take the devices
+// CompactPicker takes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 #include <set>
 
+#include "sched/best_fit.h"
 #include "sched/placer.h"
 #include "sched/test_snapshot.h"
 #include "sched/walltime.h"
@@ -67,7 +69,7 @@ Reference BruteForce(const JobView& job, const Timeline& tl, const Policy& polic
 
 TEST(PlacerSearch, EarliestStartMatchesBruteForce) {
   Policy policy;
-  int compared = 0, found = 0;
+  int compared = 0, found = 0, picked = 0;
   for (uint64_t seed = 1; seed <= 300; ++seed) {
     std::mt19937_64 rng(seed);
     auto pick = [&](int k) { return static_cast<int>(rng() % static_cast<uint64_t>(k)); };
@@ -119,6 +121,16 @@ TEST(PlacerSearch, EarliestStartMatchesBruteForce) {
         EXPECT_EQ(ev.earliest->node, want.node) << "seed " << seed << " job " << j;
         EXPECT_EQ(static_cast<int>(ev.earliest->devices.size()), job.gpus);
       }
+      // The start-now path (NowFast, with its shortcut for nodes without future holds) takes
+      // the devices CompactPicker takes on the node it chose.
+      Evaluation at_now;
+      placer.EvaluateInto(job, tl, policy, kNow, /*find_earliest=*/false, -1, &at_now);
+      if (at_now.now) {
+        ++picked;
+        const Ask ask{&job, at_now.now->gpu_class, at_now.now->walltime_s, kNow};
+        EXPECT_EQ(at_now.now->devices, CompactPicker().Pick(ask, at_now.now->node_pos, tl, kNow))
+            << "seed " << seed << " job " << j;
+      }
       // Now and then a placement from now on a free device, as the pass makes them: the next
       // searches must see it (the time line's kept orders and bounds are refreshed).
       if (pick(2) == 0) {
@@ -133,6 +145,7 @@ TEST(PlacerSearch, EarliestStartMatchesBruteForce) {
     }
   }
   EXPECT_GT(found, compared / 3);  // (the random clusters are not mostly hopeless)
+  EXPECT_GT(picked, 300);
 }
 
 }  // namespace

@@ -336,6 +336,19 @@ bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {
   return true;
 }
 
+std::vector<int> Timeline::CleanDevices(size_t node_pos, int class_index, int count) const {
+  std::vector<int> out;
+  const std::vector<DeviceView>& devices = snapshot_->nodes[node_pos].devices;
+  for (size_t d = 0; d < devices.size(); ++d) {
+    if (device_class_[dev_base_[node_pos] + d] == class_index && Clean(node_pos, d)) {
+      out.push_back(devices[d].index);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  if (out.size() > static_cast<size_t>(std::max(count, 0))) out.resize(static_cast<size_t>(count));
+  return out;
+}
+
 void Timeline::SetBucketBit(int class_index, int count, size_t node_pos, bool on) {
   uint64_t& word =
       bucket_bits_[(static_cast<size_t>(class_index) * bound_stride_ + static_cast<size_t>(count)) *

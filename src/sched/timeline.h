@@ -191,6 +191,8 @@ class Timeline {
   int CleanOn(size_t node_pos, int class_index) const {
     return clean_count_[At(node_pos, class_index)];
   }
+  // The lowest `count` indices of those devices, ascending.
+  std::vector<int> CleanDevices(size_t node_pos, int class_index, int count) const;
 
  private:
   // Where a device's holds are in arena_ (sorted by `from`; room for `cap`).
