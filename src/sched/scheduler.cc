@@ -9,9 +9,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "sched/class_choice.h"
+#include "sched/class_name.h"
 #include "sched/placer.h"
 #include "sched/preemption.h"
 #include "sched/queue_order.h"
@@ -50,6 +53,26 @@ void PrefetchAhead(const std::vector<QueueEntry>& queue, size_t at) {
     if (!types.empty()) __builtin_prefetch(types.data());
   }
 }
+
+// Waiting jobs looked at so far, per class they accept: a short list (a cluster has a handful
+// of classes), then a tree for names beyond it (jobs may name classes no node has).
+class WaitingPerClass {
+ public:
+  void Add(const std::string& gpu_class) { ++Slot(gpu_class); }
+  int Count(const std::string& gpu_class) { return Slot(gpu_class); }
+
+ private:
+  static constexpr size_t kListed = 16;
+  int& Slot(const std::string& gpu_class) {
+    for (auto& [name, count] : listed_) {
+      if (SameClassName(name, gpu_class)) return count;
+    }
+    if (listed_.size() < kListed) return listed_.emplace_back(gpu_class, 0).second;
+    return more_[gpu_class];
+  }
+  std::vector<std::pair<std::string, int>> listed_;
+  std::map<std::string, int> more_;
+};
 
 // What became of each queue position in the pass: placed, not looked at (behind
 // Policy::max_jobs_per_pass others), or waiting with details (a position in `pending`).
@@ -289,7 +312,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   // A job evaluated (into `ev`) and left waiting: its reason is written now, while its view is
   // at hand, with the count of waiting jobs ahead accepting the class it got furthest on (those
   // looked at before it). Over quota, the reason waits for the pass's final usage.
-  std::map<std::string, int> waiting_for_class;
+  WaitingPerClass waiting_for_class;
   Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
   Evaluation ev;     // the job's at now (reused: its memory is kept from job to job)
   auto wait_evaluated = [&](size_t at, Pending p) {
@@ -306,10 +329,10 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
           context.reserved_on = snapshot.nodes[p.reserved->node_pos].name;
           context.reserved_class = p.reserved->gpu_class;
         }
-        context.ahead_same_class = waiting_for_class[p.furthest_class];
+        context.ahead_same_class = waiting_for_class.Count(p.furthest_class);
         p.reason = WaitReason(*p.job, stage, timeline, context);
       }
-      for (const std::string& c : ev.classes) ++waiting_for_class[c];
+      for (const std::string& c : ev.classes) waiting_for_class.Add(c);
     }
     wait(at, std::move(p));
   };

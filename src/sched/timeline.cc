@@ -82,6 +82,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   exact_cache_.assign(nodes * classes_, -1);
   bucket_words_ = (nodes + 63) / 64;
   bucket_bits_.assign(classes_ * bound_stride_ * bucket_words_, 0);
+  bucket_size_.assign(classes_ * bound_stride_, 0);
 
   // Running jobs' holds, gathered per device first so that the arena is laid out once.
   std::vector<std::pair<NodeId, size_t>> node_pos;  // sorted by id
@@ -339,6 +340,15 @@ bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {
 std::vector<int> Timeline::CleanDevices(size_t node_pos, int class_index, int count) const {
   std::vector<int> out;
   const std::vector<DeviceView>& devices = snapshot_->nodes[node_pos].devices;
+  out.reserve(devices.size());
+  if (identity_[node_pos]) {  // listed by index: the first ones found are the lowest
+    for (size_t d = 0; d < devices.size() && static_cast<int>(out.size()) < count; ++d) {
+      if (device_class_[dev_base_[node_pos] + d] == class_index && Clean(node_pos, d)) {
+        out.push_back(devices[d].index);
+      }
+    }
+    return out;
+  }
   for (size_t d = 0; d < devices.size(); ++d) {
     if (device_class_[dev_base_[node_pos] + d] == class_index && Clean(node_pos, d)) {
       out.push_back(devices[d].index);
@@ -350,12 +360,17 @@ std::vector<int> Timeline::CleanDevices(size_t node_pos, int class_index, int co
 }
 
 void Timeline::SetBucketBit(int class_index, int count, size_t node_pos, bool on) {
-  uint64_t& word =
-      bucket_bits_[(static_cast<size_t>(class_index) * bound_stride_ + static_cast<size_t>(count)) *
-                       bucket_words_ +
-                   node_pos / 64];
+  const size_t bucket =
+      static_cast<size_t>(class_index) * bound_stride_ + static_cast<size_t>(count);
+  uint64_t& word = bucket_bits_[bucket * bucket_words_ + node_pos / 64];
   const uint64_t bit = uint64_t{1} << (node_pos % 64);
-  word = on ? (word | bit) : (word & ~bit);
+  if (((word & bit) != 0) == on) return;
+  word ^= bit;
+  if (on) {
+    ++bucket_size_[bucket];
+  } else {
+    --bucket_size_[bucket];
+  }
 }
 
 void Timeline::Rebucket(size_t node_pos, int c) {
@@ -380,9 +395,10 @@ bool Timeline::AnyFreeNow() const {
 
 int Timeline::FirstInBucket(int class_index, int count) const {
   if (count < 0 || count >= bound_stride_) return -1;
-  const uint64_t* words = bucket_bits_.data() + (static_cast<size_t>(class_index) * bound_stride_ +
-                                                 static_cast<size_t>(count)) *
-                                                    bucket_words_;
+  const size_t bucket =
+      static_cast<size_t>(class_index) * bound_stride_ + static_cast<size_t>(count);
+  if (bucket_size_[bucket] == 0) return -1;  // (a full cluster's usual answer, without a scan)
+  const uint64_t* words = bucket_bits_.data() + bucket * bucket_words_;
   for (size_t w = 0; w < bucket_words_; ++w) {
     if (words[w] != 0) return static_cast<int>(w * 64 + std::countr_zero(words[w]));
   }

@@ -245,6 +245,7 @@ class Timeline {
   std::vector<int> bucket_of_;  // [node * classes + class]: the bucket it is in, or -1
   // Bucket membership as bit sets over node positions: [(class * stride + count) * words + w].
   std::vector<uint64_t> bucket_bits_;
+  std::vector<uint32_t> bucket_size_;  // [class * stride + count]: nodes in the bucket
   size_t bucket_words_ = 0;
   std::vector<int> largest_;               // [class]: the most devices of the class on a node
   std::vector<int> schedulable_clean_;     // [class]: clean devices on schedulable nodes
