@@ -212,7 +212,7 @@ class TierNumbers {
 template <typename GroupFn>
 void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
   struct Keyed {
-    uint64_t group;  // the tier until the tiers are numbered, then the group's number
+    uint64_t group;  // the rank until the tiers are numbered (when there are several)
     uint64_t small;  // OrderedBits of the small-first key
     Millis submitted_at;
     JobId id;
@@ -222,30 +222,38 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
   TierNumbers tiers;
-  uint64_t last_tier = 0;
+  // Each job's tier, kept only once a second tier shows up (a queue of one tier, the usual
+  // case, has the ranks as its group numbers).
+  std::vector<uint64_t> tier_of;
+  uint64_t first_tier = 0, last_tier = 0;
   uint64_t ranks = 1;
+  uint64_t lowest = std::numeric_limits<uint64_t>::max(), highest = 0;
   for (size_t i = 0; i < queue.size(); ++i) {
     const JobView& j = *queue[i].job;
     const auto [tier, rank] = group_of(j);
+    if (i == 0) first_tier = tier;
     if (tier != last_tier || i == 0) tiers.Add(tier);
     last_tier = tier;
+    if (tier_of.empty() && tier != first_tier) tier_of.assign(i, first_tier);
+    if (!tier_of.empty()) tier_of.push_back(tier);
     ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
-    keyed.push_back({tier, OrderedBits(SmallFirstKey(policy, j)), j.submitted_at, queue[i].id,
-                     static_cast<uint32_t>(i), rank});
+    const uint64_t small = OrderedBits(SmallFirstKey(policy, j));
+    lowest = std::min(lowest, small);
+    highest = std::max(highest, small);
+    keyed.push_back({rank, small, j.submitted_at, queue[i].id, static_cast<uint32_t>(i), rank});
   }
-  tiers.Finish([&](auto add) {
-    for (const Keyed& k : keyed) add(k.group);
-  });
-  uint64_t lowest = std::numeric_limits<uint64_t>::max(), highest = 0, number = 0;
-  for (size_t i = 0; i < keyed.size(); ++i) {
-    Keyed& k = keyed[i];
-    if (i == 0 || k.group != last_tier) {
-      last_tier = k.group;
-      number = tiers.NumberOf(k.group);
+  if (!tier_of.empty()) {
+    tiers.Finish([&](auto add) {
+      for (uint64_t tier : tier_of) add(tier);
+    });
+    uint64_t number = 0;
+    for (size_t i = 0; i < keyed.size(); ++i) {
+      if (i == 0 || tier_of[i] != last_tier) {
+        last_tier = tier_of[i];
+        number = tiers.NumberOf(last_tier);
+      }
+      keyed[i].group = number * ranks + keyed[i].rank;
     }
-    k.group = number * ranks + k.rank;
-    lowest = std::min(lowest, k.small);
-    highest = std::max(highest, k.small);
   }
   auto less = [](const Keyed& a, const Keyed& b) {
     if (a.group != b.group) return a.group < b.group;

@@ -102,6 +102,12 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     std::vector<JobView> jobs = RandomQueue(seed, 500);
     EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs)) << "seed " << seed;
+    // The same jobs in one tier (the usual queue: the ranks alone number the groups).
+    for (JobView& j : jobs) {
+      j.priority_class.clear();
+      j.priority = 0;
+    }
+    EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs)) << "one tier, seed " << seed;
   }
   // Arrival only within a tier (rate 0), and a queue already in order stays so.
   policy.small_first_rate = 0;
