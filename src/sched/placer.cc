@@ -30,7 +30,8 @@ Placer::Placer(std::vector<std::unique_ptr<Filter>> filters, std::unique_ptr<Sco
     : filters_(std::move(filters)),
       score_(std::move(score)),
       picker_(std::move(picker)),
-      compact_picker_(dynamic_cast<const CompactPicker*>(picker_.get()) != nullptr) {}
+      compact_picker_(dynamic_cast<const CompactPicker*>(picker_.get()) != nullptr),
+      best_fit_score_(dynamic_cast<const BestFitScore*>(score_.get()) != nullptr) {}
 
 Placer Placer::Default() {
   return Placer(DefaultFilters(), std::make_unique<BestFitScore>(),
@@ -265,14 +266,16 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
             : EarliestOn(ask, n, timeline, not_before, &failed);
     reach(failed);
     if (start == kNever) return;
-    Option o{start,
-             ask.gpu_class,
-             rank,
-             n,
-             snapshot.nodes[n].id,
-             {},
-             ask.walltime_s,
-             score_->Rank(ask, n, timeline, start)};
+    int64_t score = 0;
+    const Timeline::FreeFromNow free = best_fit_score_ && not_before == timeline.now()
+                                           ? timeline.FreeTimesFromNow(n, c)
+                                           : Timeline::FreeFromNow{nullptr, 0, false};
+    if (free.exact) {  // (each device stays free from its instant on: usable = free by start)
+      score = -(std::upper_bound(free.at, free.at + free.count, start) - free.at);
+    } else {
+      score = score_->Rank(ask, n, timeline, start);
+    }
+    Option o{start, ask.gpu_class, rank, n, snapshot.nodes[n].id, {}, ask.walltime_s, score};
     bool is_now = start == not_before;
     bool better_earliest = !earliest_c || Better(o, *earliest_c);
     bool better_now = is_now && (!now_c || Better(o, *now_c));
@@ -353,6 +356,13 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
   // the gpus-th smallest.
   const NodeView& node = timeline.snapshot().nodes[node_pos];
   const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
+  const int k = ask.job->gpus;
+  if (k < 1) return kNever;                      // (a pass never asks: it refuses such jobs first)
+  if (not_before == timeline.now() && c >= 0) {  // the time line's, kept sorted
+    const Timeline::FreeFromNow free = timeline.FreeTimesFromNow(node_pos, c);
+    if (exact) *exact = free.exact;
+    return free.count < k ? kNever : free.at[k - 1];
+  }
   Millis firsts[64];
   int count = 0;
   std::vector<Millis> more;  // (only for a node with more than 64 devices of the class)
@@ -374,7 +384,6 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
       more.push_back(t);
     }
   }
-  const int k = ask.job->gpus;
   if (more.empty()) {
     if (count < k) return kNever;
     std::nth_element(firsts, firsts + (k - 1), firsts + count);

@@ -113,6 +113,9 @@ class Placer {
   // The picker is CompactPicker: on a node free of future holds, it takes the lowest clean
   // devices (NowFast then asks the time line for them instead).
   bool compact_picker_ = false;
+  // The score is BestFitScore: on a node whose holds are exact, the devices usable from a start
+  // are those free by then (Timeline::FreeTimesFromNow), counted without the filters.
+  bool best_fit_score_ = false;
 };
 
 }  // namespace gpuaas::sched

@@ -80,6 +80,9 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   for (int l : largest_) bound_stride_ = std::max(bound_stride_, l + 1);
   bound_cache_.assign(nodes * classes_ * bound_stride_, kUnknownBound);
   exact_cache_.assign(nodes * classes_, -1);
+  free_at_.assign(nodes * classes_ * bound_stride_, 0);
+  free_count_.assign(nodes * classes_, -1);
+  free_exact_.assign(nodes * classes_, 0);
   bucket_words_ = (nodes + 63) / 64;
   bucket_bits_.assign(classes_ * bound_stride_ * bucket_words_, 0);
   bucket_size_.assign(classes_ * bound_stride_, 0);
@@ -327,6 +330,35 @@ void Timeline::HoldsChanged(size_t node_pos, int class_index) {
   std::fill(cache, cache + static_cast<std::ptrdiff_t>(classes_ * bound_stride_), kUnknownBound);
   auto exact = exact_cache_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0));
   std::fill(exact, exact + static_cast<std::ptrdiff_t>(classes_), -1);
+  auto free = free_count_.begin() + static_cast<std::ptrdiff_t>(At(node_pos, 0));
+  std::fill(free, free + static_cast<std::ptrdiff_t>(classes_), -1);
+}
+
+Timeline::FreeFromNow Timeline::FreeTimesFromNow(size_t node_pos, int class_index) const {
+  const size_t at = At(node_pos, class_index);
+  Millis* out = free_at_.data() + at * static_cast<size_t>(bound_stride_);
+  if (free_count_[at] < 0) {
+    int count = 0;
+    bool exact = true;
+    const std::vector<DeviceView>& devices = snapshot_->nodes[node_pos].devices;
+    for (size_t d = 0; d < devices.size(); ++d) {
+      if (!devices[d].healthy || device_class_[dev_base_[node_pos] + d] != class_index) continue;
+      const std::span<const Hold> holds = DeviceHolds(node_pos, d);
+      Millis t = now_;
+      size_t chained = 0;
+      for (const Hold& h : holds) {  // sorted by start: one pass
+        if (h.from > t) break;
+        if (t < h.until) t = h.until;
+        ++chained;
+      }
+      if (chained < holds.size()) exact = false;
+      out[count++] = t;
+    }
+    std::sort(out, out + count);
+    free_count_[at] = count;
+    free_exact_[at] = exact ? 1 : 0;
+  }
+  return {out, free_count_[at], free_exact_[at] != 0};
 }
 
 bool Timeline::Clean(size_t node_pos, size_t dev_pos) const {

@@ -131,6 +131,15 @@ class Timeline {
   static constexpr Millis kUnknownBound = -1;
   Millis CachedBound(size_t node_pos, int class_index, int gpus) const;
   void CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const;
+  // From now, for each healthy device of the class on the node, the first instant from which it
+  // is free (its holds chained from now), ascending; `exact` when no device has a hold after
+  // that instant (each then stays free). Cached with the bounds.
+  struct FreeFromNow {
+    const Millis* at = nullptr;
+    int count = 0;
+    bool exact = true;
+  };
+  FreeFromNow FreeTimesFromNow(size_t node_pos, int class_index) const;
   // Whether the bounds of the node and class are exact (see Placer::FreeBound): 1 yes, 0 no, -1
   // not known. Cleared with the bounds.
   int CachedExact(size_t node_pos, int class_index) const {
@@ -254,6 +263,9 @@ class Timeline {
   mutable std::vector<std::pair<uint64_t, int>> gang_fails_;  // [class]: (version, fewest GPUs)
   mutable std::vector<Millis> bound_cache_;       // [(node * classes + class) * stride + gpus]
   mutable std::vector<signed char> exact_cache_;  // [node * classes + class]
+  mutable std::vector<Millis> free_at_;           // [(node * classes + class) * stride + i]
+  mutable std::vector<int> free_count_;           // [node * classes + class]: -1 = not known
+  mutable std::vector<char> free_exact_;          // [node * classes + class]
   std::vector<uint64_t> class_version_;           // [class]: bumped by every hold
   mutable std::map<std::pair<int, int>, NodeOrder> node_orders_;  // [(class, gpus)]
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;
