@@ -74,7 +74,6 @@ std::optional<PreemptionDecision> Preemptor::Decide(const JobView& job,
   const int level = PriorityLevel(policy_, job.priority_class);
   const bool by_priority =
       policy_.preempt_lower_priority && !IsBestEffort(policy_, job.priority_class);
-  const std::string entity = EntityName(snapshot_, job.entity);
   for (const std::string& cls : classes) {
     // GPUs the entity holds now (running, minus those stopping, plus this pass's placements).
     int used =
@@ -170,8 +169,9 @@ std::optional<PreemptionDecision> Preemptor::Decide(const JobView& job,
       bool reclaim = by_reclaim && r->entity != job.entity;
       any_reclaim = any_reclaim || reclaim;
       std::string reason =
-          reclaim ? "reclaimed: " + entity + " needs its guaranteed " + std::to_string(guarantee) +
-                        " " + cls + "; " + EntityName(snapshot_, r->entity) + " was borrowing"
+          reclaim ? "reclaimed: " + EntityName(snapshot_, job.entity) + " needs its guaranteed " +
+                        std::to_string(guarantee) + " " + cls + "; " +
+                        EntityName(snapshot_, r->entity) + " was borrowing"
                   : "preempted: job " + std::to_string(job.id) + " of priority class " +
                         (job.priority_class.empty() ? policy_.default_priority_class
                                                     : job.priority_class) +
