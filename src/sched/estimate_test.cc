@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sched/class_choice.h"
 #include "sched/test_snapshot.h"
 
 namespace gpuaas::sched {
@@ -59,6 +60,17 @@ TEST(EstimateJob, StartsNowWhenThatIsBest) {
   EXPECT_EQ(none.start, 0);
   EXPECT_NE(none.reason.find("no node has 64"), std::string::npos) << none.reason;
   EXPECT_TRUE(s.queued.empty());
+}
+
+// The clock in reasons ("busy until about 14:20 UTC"): to the nearest minute, within the day.
+TEST(FormatClock, RoundsToTheMinuteWithinTheDay) {
+  constexpr Millis kMinute = 60'000, kHour = 60 * kMinute;
+  EXPECT_EQ(FormatClock(0), "00:00 UTC");
+  EXPECT_EQ(FormatClock(14 * kHour + 20 * kMinute), "14:20 UTC");
+  EXPECT_EQ(FormatClock(9 * kHour + 5 * kMinute + 29'999), "09:05 UTC");
+  EXPECT_EQ(FormatClock(9 * kHour + 5 * kMinute + 30'000), "09:06 UTC");
+  EXPECT_EQ(FormatClock(24 * kHour - 20'000), "00:00 UTC");  // the next day's midnight
+  EXPECT_EQ(FormatClock(3 * 24 * kHour + 23 * kHour + 59 * kMinute), "23:59 UTC");
 }
 
 }  // namespace

@@ -169,39 +169,35 @@ uint64_t OrderedBits(double d) {
   return (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
 }
 
-// The distinct tiers of a queue, each numbered by its position in order: a small sorted set
-// searched per job while there are few (queues have a handful), otherwise all of them sorted.
-class TierNumbers {
+// The distinct tiers of a queue in the order first seen, each given a slot (a scan: queues have
+// a handful), and once all are seen, each slot's number in tier order. More than kFew tiers:
+// no slot (kMany), and the caller numbers them another way.
+class TierSlots {
  public:
-  void Add(uint64_t tier) {
-    if (!few_) return;
-    auto it = std::lower_bound(tiers_.begin(), tiers_.end(), tier);
-    if (it != tiers_.end() && *it == tier) return;
-    if (tiers_.size() == kFew) {
-      few_ = false;
-      return;
+  static constexpr uint32_t kMany = std::numeric_limits<uint32_t>::max();
+  uint32_t SlotOf(uint64_t tier) {
+    for (size_t i = 0; i < seen_.size(); ++i) {
+      if (seen_[i] == tier) return static_cast<uint32_t>(i);
     }
-    tiers_.insert(it, tier);
+    if (seen_.size() == kFew) return kMany;
+    seen_.push_back(tier);
+    return static_cast<uint32_t>(seen_.size() - 1);
   }
-  // After every Add: `all` lists every tier added (with repeats) when some were missed.
-  template <typename AllTiers>
-  void Finish(AllTiers all) {
-    if (few_) return;
-    tiers_.clear();
-    all([&](uint64_t tier) { tiers_.push_back(tier); });
-    std::sort(tiers_.begin(), tiers_.end());
-    tiers_.erase(std::unique(tiers_.begin(), tiers_.end()), tiers_.end());
-  }
-  uint64_t count() const { return tiers_.size(); }
-  uint64_t NumberOf(uint64_t tier) const {
-    return static_cast<uint64_t>(std::lower_bound(tiers_.begin(), tiers_.end(), tier) -
-                                 tiers_.begin());
+  size_t count() const { return seen_.size(); }
+  // Each slot's position among the tiers in order.
+  std::vector<uint64_t> Numbers() const {
+    std::vector<uint64_t> sorted = seen_, numbers(seen_.size());
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < seen_.size(); ++i) {
+      numbers[i] = static_cast<uint64_t>(std::lower_bound(sorted.begin(), sorted.end(), seen_[i]) -
+                                         sorted.begin());
+    }
+    return numbers;
   }
 
  private:
   static constexpr size_t kFew = 64;
-  bool few_ = true;
-  std::vector<uint64_t> tiers_;
+  std::vector<uint64_t> seen_;
 };
 
 // The "priority" and "fair-share" orders: by group (the tier, then the entity's rank), then the
@@ -212,7 +208,7 @@ class TierNumbers {
 template <typename GroupFn>
 void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
   struct Keyed {
-    uint64_t group;  // the rank until the tiers are numbered (when there are several)
+    uint64_t group;  // (see below), then the group's number
     uint64_t small;  // OrderedBits of the small-first key
     Millis submitted_at;
     JobId id;
@@ -221,39 +217,49 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   };
   std::vector<Keyed> keyed;
   keyed.reserve(queue.size());
-  TierNumbers tiers;
-  // Each job's tier, kept only once a second tier shows up (a queue of one tier, the usual
-  // case, has the ranks as its group numbers).
-  std::vector<uint64_t> tier_of;
-  uint64_t first_tier = 0, last_tier = 0;
+  // Each job's group is first its tier's slot (high half) and its rank (low half): a queue of one
+  // tier, the usual case, then has its ranks as its group numbers.
+  TierSlots tiers;
+  bool many_tiers = false;
+  uint64_t last_tier = 0;
+  uint32_t last_slot = 0;
   uint64_t ranks = 1;
   uint64_t lowest = std::numeric_limits<uint64_t>::max(), highest = 0;
   for (size_t i = 0; i < queue.size(); ++i) {
     const JobView& j = *queue[i].job;
     const auto [tier, rank] = group_of(j);
-    if (i == 0) first_tier = tier;
-    if (tier != last_tier || i == 0) tiers.Add(tier);
-    last_tier = tier;
-    if (tier_of.empty() && tier != first_tier) tier_of.assign(i, first_tier);
-    if (!tier_of.empty()) tier_of.push_back(tier);
+    if (tier != last_tier || i == 0) {
+      last_tier = tier;
+      last_slot = tiers.SlotOf(tier);
+      if (last_slot == TierSlots::kMany) {
+        many_tiers = true;
+        last_slot = 0;
+      }
+    }
     ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
     const uint64_t small = OrderedBits(SmallFirstKey(policy, j));
     lowest = std::min(lowest, small);
     highest = std::max(highest, small);
-    keyed.push_back({rank, small, j.submitted_at, queue[i].id, static_cast<uint32_t>(i), rank});
+    keyed.push_back({(uint64_t{last_slot} << 32) | rank, small, j.submitted_at, queue[i].id,
+                     static_cast<uint32_t>(i), rank});
   }
-  if (!tier_of.empty()) {
-    tiers.Finish([&](auto add) {
-      for (uint64_t tier : tier_of) add(tier);
-    });
-    uint64_t number = 0;
+  uint64_t tier_count = tiers.count();
+  if (many_tiers) {  // (rare) the tiers again, all sorted, each numbered by binary search
+    std::vector<uint64_t> all;
+    all.reserve(queue.size());
+    for (const QueueEntry& e : queue) all.push_back(group_of(*e.job).first);
+    std::vector<uint64_t> sorted = all;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    tier_count = sorted.size();
     for (size_t i = 0; i < keyed.size(); ++i) {
-      if (i == 0 || tier_of[i] != last_tier) {
-        last_tier = tier_of[i];
-        number = tiers.NumberOf(last_tier);
-      }
+      const uint64_t number = static_cast<uint64_t>(
+          std::lower_bound(sorted.begin(), sorted.end(), all[i]) - sorted.begin());
       keyed[i].group = number * ranks + keyed[i].rank;
     }
+  } else if (tier_count > 1) {
+    const std::vector<uint64_t> numbers = tiers.Numbers();
+    for (Keyed& k : keyed) k.group = numbers[k.group >> 32] * ranks + k.rank;
   }
   auto less = [](const Keyed& a, const Keyed& b) {
     if (a.group != b.group) return a.group < b.group;
@@ -273,7 +279,7 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
   // A full sort: a radix sort (stable), then the runs of equal (group, key), rare, by arrival
   // and id.
   auto less_by_index = [&](uint32_t a, uint32_t b) { return less(keyed[a], keyed[b]); };
-  const int group_bits = std::bit_width(tiers.count() * ranks - 1);
+  const int group_bits = std::bit_width(tier_count * ranks - 1);
   const int small_bits = std::bit_width(highest - lowest);
   if (group_bits + small_bits <= 64) {
     std::vector<Compact> compact;
