@@ -234,7 +234,7 @@ std::vector<QueueEntry> SortedQueue(const Snapshot& snapshot, const Policy& poli
     }
     std::sort(holding->begin(), holding->end());
   }
-  OrderFor(policy, snapshot)->Sort(queue);
+  if (!snapshot.queued_in_order) OrderFor(policy, snapshot)->Sort(queue);
   if (policy.reclaim && !snapshot.quota_guarantee.empty()) GuaranteedFirst(snapshot, queue);
   return queue;
 }

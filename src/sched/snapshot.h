@@ -92,6 +92,10 @@ struct Snapshot {
   // computed by the state with DecayedUsage(), sched/fair_share.h).
   std::map<EntityId, double> entity_shares = {};
   std::map<EntityId, double> decayed_usage = {};
+  // `queued` is already in the order of Policy::queue_order for this snapshot (the simulator
+  // sorts its queue itself to choose the jobs a pass sees): a pass does not sort it again. Any
+  // sub-sequence of a queue in order is in order. False (the server): the pass sorts.
+  bool queued_in_order = false;
 };
 
 // The devices a job gets on one node.

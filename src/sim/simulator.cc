@@ -343,6 +343,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
   snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
+  snap_.queued_in_order = false;
   ++queued_sizes_[job.gpus];
 }
 
@@ -554,6 +555,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
     }
     snap_.queued.swap(sorted);
   }
+  snap_.queued_in_order = true;  // (the pass sees this order, or a sub-sequence of it)
   const bool strict = policy_.strict_order && !policy_.backfill;
   int blockers = 0;
   bool any_candidate = false;
