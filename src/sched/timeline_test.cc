@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 #include "sched/scheduler.h"
 #include "sched/test_snapshot.h"
@@ -110,6 +111,41 @@ TEST(QuotaSteps, UpdatedHoldByHoldEqualsRebuilt) {
     }
     ASSERT_EQ(updated.QuotaSteps(1, "h200"), rebuilt.QuotaSteps(1, "h200")) << "round " << round;
   }
+}
+
+// The free instants a kept time line knows (KnowFreeTimes) stay right across AdvanceTo and
+// AddRunning: equal to those of a time line built from the snapshot then.
+TEST(KeptTimeline, FreeTimesFollowAdvanceAndStarts) {
+  Policy policy;
+  Snapshot s = Cluster();
+  AddRunning(s, 10, 1, 0, {0, 1, 2}, kNow, 3600);
+  AddRunning(s, 11, 2, 2, {1}, kNow, 600);
+  Timeline kept(s, policy, kNow);
+  auto expect_same = [&](Millis now, const char* when) {
+    const Timeline fresh(s, policy, now);
+    for (size_t n = 0; n < s.nodes.size(); ++n) {
+      for (const char* cls : {"h200", "l40s"}) {
+        const int c = fresh.ClassIndex(cls);
+        if (fresh.CountOn(n, c) == 0) continue;
+        const Timeline::FreeFromNow a = kept.FreeTimesFromNow(n, c);
+        const Timeline::FreeFromNow b = fresh.FreeTimesFromNow(n, c);
+        ASSERT_EQ(a.count, b.count) << when << " node " << n;
+        EXPECT_EQ(std::vector<Millis>(a.at, a.at + a.count),
+                  std::vector<Millis>(b.at, b.at + b.count))
+            << when << " node " << n << " " << cls;
+        EXPECT_EQ(a.exact, b.exact) << when << " node " << n;
+      }
+    }
+  };
+  kept.KnowFreeTimes();
+  expect_same(kNow, "at first");
+  kept.AdvanceTo(kNow + 300'000);  // (before any job ends)
+  expect_same(kNow + 300'000, "after AdvanceTo");
+  AddRunning(s, 12, 1, 1, {4, 5}, kNow + 300'000, 7200);
+  kept.AddRunning(1, {4, 5}, 1, "h200", End(kNow + 300'000, 7200));
+  kept.KnowFreeTimes();
+  kept.AdvanceTo(kNow + 500'000);
+  expect_same(kNow + 500'000, "after a start and AdvanceTo");
 }
 
 TEST(KeptTimeline, SameStateSaysWhatDiffers) {

@@ -602,6 +602,7 @@ Status Replay::Pass(Millis now) {
     for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
     snap_.queued.swap(window);
   }
+  running_timeline_->KnowFreeTimes();  // (only nodes whose holds changed since the last pass)
   if (pass_timeline_) {
     *pass_timeline_ = *running_timeline_;  // (its memory reused)
   } else {
