@@ -361,7 +361,7 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
   if (not_before == timeline.now() && c >= 0) {  // the time line's, kept sorted
     const Timeline::FreeFromNow free = timeline.FreeTimesFromNow(node_pos, c);
     if (exact) *exact = free.exact;
-    return free.count < k ? kNever : free.at[k - 1];
+    return free.count < k ? kNever : std::max(free.at[k - 1], not_before);  // (kPast: free now)
   }
   Millis firsts[64];
   int count = 0;

@@ -83,7 +83,6 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   free_at_.assign(nodes * classes_ * bound_stride_, 0);
   free_count_.assign(nodes * classes_, -1);
   free_exact_.assign(nodes * classes_, 0);
-  free_for_.assign(nodes * classes_, now_);
   bucket_words_ = (nodes + 63) / 64;
   bucket_bits_.assign(classes_ * bound_stride_ * bucket_words_, 0);
   bucket_size_.assign(classes_ * bound_stride_, 0);
@@ -353,15 +352,11 @@ Timeline::FreeFromNow Timeline::FreeTimesFromNow(size_t node_pos, int class_inde
         ++chained;
       }
       if (chained < holds.size()) exact = false;
-      out[count++] = t;
+      out[count++] = t == now_ ? kPast : t;  // (free now stays so whatever now becomes)
     }
     std::sort(out, out + count);
     free_count_[at] = count;
     free_exact_[at] = exact ? 1 : 0;
-    free_for_[at] = now_;
-  } else if (free_for_[at] != now_) {  // moved on by AdvanceTo: those free then are free from now
-    for (int i = 0; i < free_count_[at]; ++i) out[i] = std::max(out[i], now_);
-    free_for_[at] = now_;
   }
   return {out, free_count_[at], free_exact_[at] != 0};
 }

@@ -132,18 +132,18 @@ class Timeline {
   Millis CachedBound(size_t node_pos, int class_index, int gpus) const;
   void CacheBound(size_t node_pos, int class_index, int gpus, Millis bound) const;
   // From now, for each healthy device of the class on the node, the first instant from which it
-  // is free (its holds chained from now), ascending; `exact` when no device has a hold after
-  // that instant (each then stays free). Cached with the bounds.
+  // is free (its holds chained from now), ascending, with kPast for a device free now; `exact`
+  // when no device has a hold after that instant (each then stays free). Cached with the bounds.
   struct FreeFromNow {
     const Millis* at = nullptr;
     int count = 0;
     bool exact = true;
   };
   FreeFromNow FreeTimesFromNow(size_t node_pos, int class_index) const;
-  // Computes FreeTimesFromNow for every node and class not known yet. They stay known across
-  // AdvanceTo (a device free then is free from the new now; AdvanceTo's precondition keeps the
-  // others), so a time line kept across passes computes only those of nodes whose holds changed,
-  // and its copies start with them.
+  // Computes FreeTimesFromNow for every node and class not known yet. They stay right across
+  // AdvanceTo (a device free then is free now: kPast; AdvanceTo's precondition keeps the others'
+  // instants), so a time line kept across passes computes only those of nodes whose holds
+  // changed, and its copies start with them.
   void KnowFreeTimes() const;
   // Whether the bounds of the node and class are exact (see Placer::FreeBound): 1 yes, 0 no, -1
   // not known. Cleared with the bounds.
@@ -271,7 +271,6 @@ class Timeline {
   mutable std::vector<Millis> free_at_;           // [(node * classes + class) * stride + i]
   mutable std::vector<int> free_count_;           // [node * classes + class]: -1 = not known
   mutable std::vector<char> free_exact_;          // [node * classes + class]
-  mutable std::vector<Millis> free_for_;          // [node * classes + class]: the now they are for
   std::vector<uint64_t> class_version_;           // [class]: bumped by every hold
   mutable std::map<std::pair<int, int>, NodeOrder> node_orders_;  // [(class, gpus)]
   using MemoKey = std::tuple<int, int, int64_t, EntityId>;
