@@ -267,7 +267,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
     reach(failed);
     if (start == kNever) return;
     int64_t score = 0;
-    const Timeline::FreeFromNow free = best_fit_score_ && not_before == timeline.now()
+    const Timeline::FreeFromNow free = best_fit_score_ && not_before == timeline.now() && c >= 0
                                            ? timeline.FreeTimesFromNow(n, c)
                                            : Timeline::FreeFromNow{nullptr, 0, false};
     if (free.exact) {  // (each device stays free from its instant on: usable = free by start)
