@@ -369,15 +369,9 @@ Millis Placer::FreeBound(const Ask& ask, size_t node_pos, const Timeline& timeli
   for (size_t d = 0; d < node.devices.size(); ++d) {
     const DeviceView& dev = node.devices[d];
     if (!dev.healthy || timeline.DeviceClass(node_pos, d) != c) continue;
-    const std::span<const Hold> holds = timeline.DeviceHolds(node_pos, d);
-    Millis t = not_before;
-    size_t chained = 0;
-    for (const Hold& h : holds) {  // sorted by start: one pass
-      if (h.from > t) break;
-      if (t < h.until) t = h.until;
-      ++chained;
-    }
-    if (chained < holds.size() && exact) *exact = false;
+    bool later = false;
+    const Millis t = Timeline::FreeFrom(timeline.DeviceHolds(node_pos, d), not_before, &later);
+    if (later && exact) *exact = false;
     if (count < 64) {
       firsts[count++] = t;
     } else {

@@ -343,15 +343,9 @@ Timeline::FreeFromNow Timeline::FreeTimesFromNow(size_t node_pos, int class_inde
     const std::vector<DeviceView>& devices = snapshot_->nodes[node_pos].devices;
     for (size_t d = 0; d < devices.size(); ++d) {
       if (!devices[d].healthy || device_class_[dev_base_[node_pos] + d] != class_index) continue;
-      const std::span<const Hold> holds = DeviceHolds(node_pos, d);
-      Millis t = now_;
-      size_t chained = 0;
-      for (const Hold& h : holds) {  // sorted by start: one pass
-        if (h.from > t) break;
-        if (t < h.until) t = h.until;
-        ++chained;
-      }
-      if (chained < holds.size()) exact = false;
+      bool later = false;
+      const Millis t = FreeFrom(DeviceHolds(node_pos, d), now_, &later);
+      if (later) exact = false;
       out[count++] = t == now_ ? kPast : t;  // (free now stays so whatever now becomes)
     }
     std::sort(out, out + count);
@@ -359,6 +353,17 @@ Timeline::FreeFromNow Timeline::FreeTimesFromNow(size_t node_pos, int class_inde
     free_exact_[at] = exact ? 1 : 0;
   }
   return {out, free_count_[at], free_exact_[at] != 0};
+}
+
+Millis Timeline::FreeFrom(std::span<const Hold> holds, Millis t, bool* later) {
+  size_t chained = 0;
+  for (const Hold& h : holds) {  // sorted by start: one pass
+    if (h.from > t) break;
+    if (t < h.until) t = h.until;
+    ++chained;
+  }
+  *later = chained < holds.size();
+  return t;
 }
 
 void Timeline::KnowFreeTimes() const {

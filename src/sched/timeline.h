@@ -140,6 +140,9 @@ class Timeline {
     bool exact = true;
   };
   FreeFromNow FreeTimesFromNow(size_t node_pos, int class_index) const;
+  // The first instant >= t at which a device with these holds (sorted by start) is free, its
+  // holds chained from t; `later` is set when a hold starts after that instant.
+  static Millis FreeFrom(std::span<const Hold> holds, Millis t, bool* later);
   // Computes FreeTimesFromNow for every node and class not known yet. They stay right across
   // AdvanceTo (a device free then is free now: kPast; AdvanceTo's precondition keeps the others'
   // instants), so a time line kept across passes computes only those of nodes whose holds
