@@ -405,11 +405,12 @@ void PriorityOrder::Sort(std::vector<QueueEntry>& queue) const {
               [&](const JobView& j) { return std::pair<uint64_t, uint32_t>(tier(j), 0); });
 }
 
-double FairShareOrder::UsagePerShare(EntityId entity) const {
+double FairShareOrder::UsagePerShare(const std::map<EntityId, double>& shares,
+                                     const std::map<EntityId, double>& usages, EntityId entity) {
   double share = 1.0;
-  if (auto s = shares_.find(entity); s != shares_.end()) share = s->second;
+  if (auto s = shares.find(entity); s != shares.end()) share = s->second;
   double usage = 0.0;
-  if (auto u = usage_.find(entity); u != usage_.end()) usage = std::max(0.0, u->second);
+  if (auto u = usages.find(entity); u != usages.end()) usage = std::max(0.0, u->second);
   if (!(share > 0)) return std::numeric_limits<double>::infinity();
   return usage / share;
 }

@@ -41,7 +41,11 @@ class FairShareOrder final : public QueueOrder {
   using QueueOrder::Sort;
   void Sort(std::vector<QueueEntry>& queue) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
-  double UsagePerShare(EntityId entity) const;
+  double UsagePerShare(EntityId entity) const { return UsagePerShare(shares_, usage_, entity); }
+  // The same, from the maps of a snapshot (Snapshot::entity_shares, decayed_usage): entities are
+  // ranked by (this, id), lowest first.
+  static double UsagePerShare(const std::map<EntityId, double>& shares,
+                              const std::map<EntityId, double>& usage, EntityId entity);
 
  private:
   Policy policy_;

@@ -201,7 +201,15 @@ class Replay {
   std::unordered_map<JobId, Live> live_;
   std::unordered_map<std::string, int> entity_index_;
   std::vector<std::string> entity_names_;
-  std::vector<Decay> decay_;  // per entity index (fair share)
+  std::vector<Decay> decay_;              // per entity index (fair share)
+  std::vector<int> queued_per_entity_;    // per entity index: jobs queued
+  std::vector<EntityId> sorted_ranking_;  // fair share: the entities' order at the last sort
+  // Fair share: the entities with queued jobs, in the order FairShareOrder ranks them.
+  std::vector<EntityId> Ranking() const;
+  // The queue's last sort still holds: no arrival since, and (fair share) `ranking` is the
+  // last sort's ranking without the entities that have no queued job left.
+  bool StillInOrder(const std::vector<EntityId>& ranking) const;
+  bool InPolicyOrder() const;  // (--verify-window: a fresh sort leaves the queue as it is)
   // The time line of running jobs, kept across passes (holds added at each start, taken back
   // at each end) and copied into `pass_timeline_` for a pass, instead of a time line built from
   // the snapshot at every pass. Equal to that one (checked by --verify-window): every running job
@@ -291,6 +299,7 @@ int Replay::EntityIndex(const std::string& name) {
   if (added) {
     entity_names_.push_back(name);
     decay_.push_back({});
+    queued_per_entity_.push_back(0);
     snap_.entity_names[it->second + 1] = name;
     if (auto sh = options_.entity_shares.find(name); sh != options_.entity_shares.end()) {
       snap_.entity_shares[it->second + 1] = sh->second;
@@ -303,6 +312,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   const JobId id = next_id_++;
   const int entity = EntityIndex(job.entity);
   metrics_.AddSubmitted(entity, now);
+  ++queued_per_entity_[static_cast<size_t>(entity)];
   ++progress_.arrived;
 
   sched::JobView view;
@@ -362,6 +372,7 @@ double Replay::SpeedRatio(const Live& job, const std::string& gpu_class) const {
 
 void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis now) {
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
+  --queued_per_entity_[static_cast<size_t>(view.entity - 1)];
 
   Live& job = live_.at(p.job);
   if (const int c = ClassOf(job.first_class); c >= 0) --sample_.queued_jobs[c];
@@ -540,20 +551,36 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
     int& m = max_node_free_[node_class_[n]];
     m = std::max(m, node_free_[n]);
   }
-  std::vector<sched::QueueEntry> order;
-  order.reserve(snap_.queued.size());
-  for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
-  auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
-  if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
-  bool in_order = true;
-  for (size_t i = 0; i < order.size() && in_order; ++i) in_order = order[i].job == &snap_.queued[i];
-  if (!in_order) {
-    std::vector<sched::JobView> sorted;
-    sorted.reserve(snap_.queued.size());
-    for (const sched::QueueEntry& e : order) {
-      sorted.push_back(std::move(snap_.queued[static_cast<size_t>(e.job - snap_.queued.data())]));
+  // Without an arrival since the last sort, the queue is still in order unless the entities'
+  // fair-share ranking changed (every other key of the order is fixed at submission): no sort.
+  std::vector<EntityId> ranking;
+  if (fair_share_) ranking = Ranking();
+  if (!StillInOrder(ranking)) {
+    std::vector<sched::QueueEntry> order;
+    order.reserve(snap_.queued.size());
+    for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
+    auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
+    if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
+    // Put the views in that order in place, cycle by cycle: a view already in its place (most
+    // of them) does not move.
+    std::vector<size_t> from(order.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      from[i] = static_cast<size_t>(order[i].job - snap_.queued.data());
     }
-    snap_.queued.swap(sorted);
+    for (size_t i = 0; i < from.size(); ++i) {
+      if (from[i] == i) continue;
+      sched::JobView held = std::move(snap_.queued[i]);
+      size_t j = i;
+      while (from[j] != i) {
+        snap_.queued[j] = std::move(snap_.queued[from[j]]);
+        const size_t next = from[j];
+        from[j] = j;
+        j = next;
+      }
+      snap_.queued[j] = std::move(held);
+      from[j] = j;
+    }
+    sorted_ranking_ = std::move(ranking);
   }
   snap_.queued_in_order = true;  // (the pass sees this order, or a sub-sequence of it)
   const bool strict = policy_.strict_order && !policy_.backfill;
@@ -575,6 +602,45 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   if (!any_candidate) window->clear();
 }
 
+std::vector<EntityId> Replay::Ranking() const {
+  std::vector<std::pair<double, EntityId>> ranked;
+  for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
+    if (queued_per_entity_[e] == 0) continue;
+    const auto id = static_cast<EntityId>(e + 1);
+    ranked.push_back(
+        {sched::FairShareOrder::UsagePerShare(snap_.entity_shares, snap_.decayed_usage, id), id});
+  }
+  std::sort(ranked.begin(), ranked.end());  // as FairShareOrder::Sort ranks them
+  std::vector<EntityId> ids;
+  ids.reserve(ranked.size());
+  for (const auto& [usage, id] : ranked) ids.push_back(id);
+  return ids;
+}
+
+bool Replay::InPolicyOrder() const {
+  std::vector<sched::QueueEntry> order;
+  order.reserve(snap_.queued.size());
+  for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
+  auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
+  if (queue_order.ok()) (*queue_order)->Sort(order);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i].job != &snap_.queued[i]) return false;
+  }
+  return true;
+}
+
+bool Replay::StillInOrder(const std::vector<EntityId>& ranking) const {
+  if (!snap_.queued_in_order) return false;  // (an arrival since)
+  if (!fair_share_) return true;
+  size_t at = 0;
+  for (EntityId id : sorted_ranking_) {
+    if (queued_per_entity_[static_cast<size_t>(id - 1)] == 0) continue;
+    if (at == ranking.size() || ranking[at] != id) return false;
+    ++at;
+  }
+  return at == ranking.size();
+}
+
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
   std::vector<size_t> chosen;
@@ -583,6 +649,10 @@ Status Replay::Pass(Millis now) {
   sched::Plan full_plan;
   running_timeline_->AdvanceTo(now);
   if (options_.verify_window) {
+    if (!InPolicyOrder()) {
+      return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
+                      " s: the queue kept in order is not in the order its policy sorts it");
+    }
     full_plan = sched::Schedule(snap_, policy_, now);
     std::string difference;
     if (!sched::Timeline::SameState(*running_timeline_, sched::Timeline(snap_, policy_, now),
