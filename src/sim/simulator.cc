@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -159,8 +160,10 @@ class Replay {
   void RemoveRunningView(size_t pos);
   Status Pass(Millis now);
   void ChooseWindow(std::vector<size_t>* window);
-  bool Candidate(const sched::JobView& job) const;
-  bool SureToWaitForGpus(const sched::JobView& job) const;
+  // `classes`: the job's acceptable classes as a set of class indices (ClassMask).
+  bool Candidate(const sched::JobView& job, uint64_t classes) const;
+  bool SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const;
+  uint64_t ClassMask(const std::vector<std::string>& names) const;
   bool MightPlace() const;
   void UpdateDecayedUsage(Millis now);
   double SpeedRatio(const Live& job, const std::string& gpu_class) const;
@@ -201,8 +204,15 @@ class Replay {
   std::unordered_map<JobId, Live> live_;
   std::unordered_map<std::string, int> entity_index_;
   std::vector<std::string> entity_names_;
-  std::vector<Decay> decay_;              // per entity index (fair share)
-  std::vector<int> queued_per_entity_;    // per entity index: jobs queued
+  std::vector<Decay> decay_;            // per entity index (fair share)
+  std::vector<int> queued_per_entity_;  // per entity index: jobs queued
+  // Per queued job, in the order of snap_.queued: its acceptable classes (ClassMask), so that
+  // the window's choice compares no class names; kStarted for a job started since the last
+  // Compact (its view stays in place: taking it out would move every view behind it).
+  std::vector<uint64_t> queued_classes_;
+  static constexpr uint64_t kStarted = ~uint64_t{0};
+  size_t started_in_queue_ = 0;           // views marked kStarted
+  void Compact();                         // takes them out
   std::vector<EntityId> sorted_ranking_;  // fair share: the entities' order at the last sort
   // Fair share: the entities with queued jobs, in the order FairShareOrder ranks them.
   std::vector<EntityId> Ranking() const;
@@ -257,6 +267,10 @@ Status Replay::Init() {
   snap_.classes = ClusterClasses(cluster_, catalogue_);
   for (const sched::ClassInfo& c : snap_.classes) class_list_.push_back(c.name);
   const size_t classes = class_list_.size();
+  if (classes > 63) {  // (ClassMask: one bit per class, and kStarted)
+    return InvalidArgument("the cluster has " + std::to_string(classes) +
+                           " GPU classes; the simulator takes at most 63");
+  }
   metrics_ = MetricsBuilder(class_list_, PriceBook(catalogue_), cluster_.TotalGpus());
   free_gpus_ = cluster_.TotalGpus();
   free_by_class_.assign(classes, 0);
@@ -352,6 +366,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   if (const int c = ClassOf(live.first_class); c >= 0) ++sample_.queued_jobs[c];
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
+  queued_classes_.push_back(ClassMask(view.gpu_types));
   snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
   snap_.queued_in_order = false;
   ++queued_sizes_[job.gpus];
@@ -514,23 +529,31 @@ void Replay::UpdateDecayedUsage(Millis now) {
 // A necessary condition for the job to start now: for some acceptable class, one node has
 // job.gpus free GPUs of it (a job that fits on a node is placed on one node), or, for a job
 // larger than any node of the class (a gang), the cluster has that many free.
-bool Replay::Candidate(const sched::JobView& job) const {
-  for (const std::string& name : job.gpu_types) {
-    const int c = ClassOf(name);
-    if (c < 0) continue;
+bool Replay::Candidate(const sched::JobView& job, uint64_t classes) const {
+  for (; classes != 0; classes &= classes - 1) {
+    const int c = std::countr_zero(classes);
     const bool one_node = max_node_by_class_[c] >= job.gpus;
     if ((one_node ? max_node_free_[c] : free_by_class_[c]) >= job.gpus) return true;
   }
   return false;
 }
 
+// The cluster's classes among `names`, one bit per class index (Init refuses more than 63
+// classes); names the cluster lacks are left out.
+uint64_t Replay::ClassMask(const std::vector<std::string>& names) const {
+  uint64_t mask = 0;
+  for (const std::string& name : names) {
+    if (const int c = ClassOf(name); c >= 0) mask |= uint64_t{1} << c;
+  }
+  return mask;
+}
+
 // The job fits on one node of an acceptable class when that node is free, so a pass that
 // cannot start it finds it waiting for GPUs (the stage that blocks under strict order and earns
 // a reservation under backfill), not too big.
-bool Replay::SureToWaitForGpus(const sched::JobView& job) const {
-  for (const std::string& name : job.gpu_types) {
-    const int c = ClassOf(name);
-    if (c >= 0 && max_node_by_class_[c] >= job.gpus) return true;
+bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const {
+  for (; classes != 0; classes &= classes - 1) {
+    if (max_node_by_class_[std::countr_zero(classes)] >= job.gpus) return true;
   }
   return false;
 }
@@ -570,14 +593,17 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
     for (size_t i = 0; i < from.size(); ++i) {
       if (from[i] == i) continue;
       sched::JobView held = std::move(snap_.queued[i]);
+      const uint64_t held_classes = queued_classes_[i];
       size_t j = i;
       while (from[j] != i) {
         snap_.queued[j] = std::move(snap_.queued[from[j]]);
+        queued_classes_[j] = queued_classes_[from[j]];
         const size_t next = from[j];
         from[j] = j;
         j = next;
       }
       snap_.queued[j] = std::move(held);
+      queued_classes_[j] = held_classes;
       from[j] = j;
     }
     sorted_ranking_ = std::move(ranking);
@@ -587,15 +613,16 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   int blockers = 0;
   bool any_candidate = false;
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
+    if (queued_classes_[i] == kStarted) continue;
     const sched::JobView& j = snap_.queued[i];
-    if (Candidate(j)) {
+    if (Candidate(j, queued_classes_[i])) {
       window->push_back(i);
       any_candidate = true;
       continue;
     }
     if (blockers >= window_blockers_) continue;
     window->push_back(i);
-    if (SureToWaitForGpus(j) && ++blockers >= window_blockers_ && strict) break;
+    if (SureToWaitForGpus(j, queued_classes_[i]) && ++blockers >= window_blockers_ && strict) break;
   }
   // Without a candidate nothing can start: the pass would only block or reserve, which lasts
   // until the next pass and is not simulated otherwise. No pass.
@@ -643,6 +670,12 @@ bool Replay::StillInOrder(const std::vector<EntityId>& ranking) const {
 
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
+  // Started jobs leave the queue in batches (the passes skip them until then); a pass on the
+  // whole queue needs them out.
+  if (started_in_queue_ > 0 &&
+      (options_.verify_window || started_in_queue_ * 4 > snap_.queued.size())) {
+    Compact();
+  }
   std::vector<size_t> chosen;
   ChooseWindow(&chosen);
   if (chosen.empty()) return Status::Ok();  // nothing can start
@@ -665,7 +698,7 @@ Status Replay::Pass(Millis now) {
   // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards;
   // when the window is most of the queue, the moves cost more than the few jobs they spare,
   // and the pass sees the whole queue (the same decisions: see ChooseWindow).
-  const bool whole = chosen.size() * 4 >= snap_.queued.size() * 3;
+  const bool whole = started_in_queue_ == 0 && chosen.size() * 4 >= snap_.queued.size() * 3;
   std::vector<sched::JobView> window;
   if (!whole) {
     window.reserve(chosen.size());
@@ -704,29 +737,40 @@ Status Replay::Pass(Millis now) {
                     ", which the simulator does not model (no priority classes or guarantees)");
   }
   if (plan.placements.empty()) return Status::Ok();
-  // Start the placed jobs, then take them out of the queue (keeping its order).
-  std::vector<JobId> placed;
+  // Start the placed jobs; their views stay in the queue, marked, until Compact.
   for (const sched::Placement& p : plan.placements) {
     for (size_t i : chosen) {
       if (snap_.queued[i].id == p.job) {
         Start(p, snap_.queued[i], now);
+        queued_classes_[i] = kStarted;
+        ++started_in_queue_;
         break;
       }
     }
-    placed.push_back(p.job);
   }
-  std::sort(placed.begin(), placed.end());
-  std::erase_if(snap_.queued, [&](const sched::JobView& j) {
-    return std::binary_search(placed.begin(), placed.end(), j.id);
-  });
   return Status::Ok();
+}
+
+void Replay::Compact() {
+  size_t kept = 0;
+  for (size_t i = 0; i < snap_.queued.size(); ++i) {
+    if (queued_classes_[i] == kStarted) continue;
+    if (kept != i) {
+      snap_.queued[kept] = std::move(snap_.queued[i]);
+      queued_classes_[kept] = queued_classes_[i];
+    }
+    ++kept;
+  }
+  snap_.queued.resize(kept);
+  queued_classes_.resize(kept);
+  started_in_queue_ = 0;
 }
 
 void Replay::Report(Millis now) const {
   SimProgress p = progress_;
   p.passes = result_.passes;
-  p.queued = snap_.queued.size();
-  p.running = live_.size() - snap_.queued.size();
+  p.queued = snap_.queued.size() - started_in_queue_;
+  p.running = live_.size() - p.queued;
   p.now_s = (now - kSimEpoch) / 1000;
   options_.on_progress(p);
 }
@@ -763,7 +807,8 @@ Result<SimResult> Replay::Run() {
       Report(now);
     }
   }
-  result_.never_started = static_cast<int64_t>(snap_.queued.size()) + result_.unplaceable;
+  result_.never_started =
+      static_cast<int64_t>(snap_.queued.size() - started_in_queue_) + result_.unplaceable;
   result_.metrics = metrics_.Finish(options_.policy, entity_names_);
   result_.entity_names = entity_names_;
   return std::move(result_);
