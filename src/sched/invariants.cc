@@ -75,8 +75,8 @@ Status CheckPreemptions(const Snapshot& before, const Plan& plan, FindQueued fin
 Status CheckInvariants(const Snapshot& before, const Plan& plan) {
   // Run after every simulated pass: flat sorted vectors, not trees.
   std::vector<std::pair<JobId, const JobView*>> queued;  // by id; the first of duplicates
-  queued.reserve(before.queued.size());
-  for (const JobView& j : before.queued) queued.push_back({j.id, &j});
+  queued.reserve(SeenCount(before));
+  ForEachSeen(before, [&](const JobView& j) { queued.push_back({j.id, &j}); });
   std::stable_sort(queued.begin(), queued.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   queued.erase(std::unique(queued.begin(), queued.end(),

@@ -220,8 +220,8 @@ class QueuedIds {
 std::vector<QueueEntry> SortedQueue(const Snapshot& snapshot, const Policy& policy,
                                     std::vector<JobId>* holding) {
   std::vector<QueueEntry> queue;
-  queue.reserve(snapshot.queued.size());
-  for (const JobView& j : snapshot.queued) queue.push_back({&j, j.id, j.entity, j.gpus});
+  queue.reserve(SeenCount(snapshot));
+  ForEachSeen(snapshot, [&](const JobView& j) { queue.push_back({&j, j.id, j.entity, j.gpus}); });
   const QueuedIds ids(queue);
   if (ids.duplicates()) {  // (rare) keep the first of each id
     std::set<JobId> seen;
@@ -275,7 +275,7 @@ void EstimateStarts(const Placer& placer,
   }
 }
 
-Pending Unevaluated(const JobView* job, std::string reason) {
+Pending Unevaluated(const JobView* job, std::string reason = {}) {
   return Pending{job, false, false, Stage::kTooBig, {}, std::move(reason), 0, nullptr};
 }
 
@@ -305,7 +305,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   std::vector<int32_t> slot(queue.size(), kNotConsidered);
   std::vector<Pending> pending;  // the jobs looked at (or refused) and left waiting
   pending.reserve(std::min(queue.size(), static_cast<size_t>(policy.max_jobs_per_pass)));
-  auto wait = [&](size_t at, Pending p) {
+  auto wait = [&](size_t at, Pending&& p) {
     slot[at] = static_cast<int32_t>(pending.size());
     pending.push_back(std::move(p));
   };
@@ -315,7 +315,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   WaitingPerClass waiting_for_class;
   Evaluation stage;  // what WaitReason reads: the classes, how far the job got and on which
   Evaluation ev;     // the job's at now (reused: its memory is kept from job to job)
-  auto wait_evaluated = [&](size_t at, Pending p) {
+  auto wait_evaluated = [&](size_t at, Pending&& p) {
     if (policy.explain_waiting) {
       if (p.reason.empty() && p.furthest == Stage::kQuota && !ev.classes.empty()) {
         p.quota_reason_later = true;
@@ -365,7 +365,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
                                    (!policy.backfill || reserved >= policy.reservations) &&
                                    (policy.backfill || !policy.strict_order || blocked_by != 0);
     if (nothing_to_decide && !timeline.AnyFreeNow()) {
-      wait(at, Unevaluated(job, ""));
+      wait(at, Unevaluated(job));
       continue;
     }
     placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
@@ -390,7 +390,14 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
       continue;
     }
     // Only the stage is kept (for the reason and the projection).
-    Pending p{job, true, !ev.classes.empty(), ev.furthest, ev.furthest_class, "", blocked_by};
+    // (The class name is read by reasons only: not copied without them.)
+    Pending p{job,
+              true,
+              !ev.classes.empty(),
+              ev.furthest,
+              policy.explain_waiting ? ev.furthest_class : std::string(),
+              "",
+              blocked_by};
     bool waits_for_gpus = p.furthest == Stage::kBusy || choice.waits;
     const bool best_effort = IsBestEffort(policy, job->priority_class);
     if (choice.waits) {
@@ -460,7 +467,10 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
       p.reason = WaitReason(*p.job, stage, timeline, WaitContext{});
     }
     waiting_looked_at.push_back({plan.waiting.size(), &p});
-    plan.waiting.push_back({queue[at].id, position, 0, std::move(p.reason)});
+    Waiting& w = plan.waiting.emplace_back();  // (in place: most reasons are empty)
+    w.job = queue[at].id;
+    w.queue_position = position;
+    if (!p.reason.empty()) w.reason = std::move(p.reason);
   }
   if (plan.waiting.size() > waiting_looked_at.size() && policy.explain_waiting) {
     plan.not_considered = "waiting: not yet considered (queue longer than " +

@@ -96,6 +96,40 @@ TEST(Schedule, IsDeterministicWhateverTheInputOrder) {
   EXPECT_TRUE(CheckInvariants(a, pa).ok());
 }
 
+// A windowed snapshot (the simulator's) plans exactly as a snapshot of the window's jobs alone,
+// and the invariant check reads the same window.
+TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
+  Snapshot all;
+  all.nodes = {MakeNode(1, "h200", 8), MakeNode(2, "h200", 4)};
+  AddRunning(all, 100, 1, 0, {0, 1, 2}, kNow, 3600);
+  for (JobId id = 1; id <= 10; ++id) {
+    all.queued.push_back(MakeJob(id, 1 + static_cast<int>(id % 5), {}, id % 3, kNow - id));
+  }
+  Snapshot windowed = all;
+  windowed.windowed = true;
+  windowed.window = {1, 4, 5, 8};
+  Snapshot alone = all;
+  alone.queued.clear();
+  for (uint32_t at : windowed.window) alone.queued.push_back(all.queued[at]);
+  const Plan pw = Schedule(windowed, Policy{}, kNow), pa = Schedule(alone, Policy{}, kNow);
+  ASSERT_EQ(pw.placements.size(), pa.placements.size());
+  for (size_t i = 0; i < pw.placements.size(); ++i) {
+    EXPECT_EQ(pw.placements[i].job, pa.placements[i].job);
+    EXPECT_EQ(pw.placements[i].node, pa.placements[i].node);
+    EXPECT_EQ(pw.placements[i].devices, pa.placements[i].devices);
+  }
+  ASSERT_EQ(pw.waiting.size(), pa.waiting.size());
+  for (size_t i = 0; i < pw.waiting.size(); ++i) {
+    EXPECT_EQ(pw.waiting[i].job, pa.waiting[i].job);
+    EXPECT_EQ(pw.waiting[i].queue_position, pa.waiting[i].queue_position);
+    EXPECT_EQ(pw.waiting[i].estimated_start, pa.waiting[i].estimated_start);
+  }
+  EXPECT_EQ(pw.placements.size() + pw.waiting.size(), windowed.window.size());
+  EXPECT_TRUE(CheckInvariants(windowed, pw).ok()) << CheckInvariants(windowed, pw).message();
+  // The same plan read against the whole queue leaves the other jobs neither placed nor waiting.
+  EXPECT_FALSE(CheckInvariants(all, pw).ok());
+}
+
 TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
   Snapshot s;
   s.nodes = {MakeNode(1, "h200", 1)};

@@ -96,7 +96,24 @@ struct Snapshot {
   // sorts its queue itself to choose the jobs a pass sees): a pass does not sort it again. Any
   // sub-sequence of a queue in order is in order. False (the server): the pass sorts.
   bool queued_in_order = false;
+  // `windowed` (the simulator): a pass sees only the queued jobs at these positions of `queued`,
+  // in this order (the jobs that can start, block or reserve), and plans for them alone.
+  bool windowed = false;
+  std::vector<uint32_t> window = {};
 };
+
+// The queued jobs a pass sees (Snapshot::windowed), in order: fn(const JobView&) for each.
+template <class Fn>
+void ForEachSeen(const Snapshot& snapshot, Fn fn) {
+  if (!snapshot.windowed) {
+    for (const JobView& j : snapshot.queued) fn(j);
+    return;
+  }
+  for (uint32_t at : snapshot.window) fn(snapshot.queued[at]);
+}
+inline size_t SeenCount(const Snapshot& snapshot) {
+  return snapshot.windowed ? snapshot.window.size() : snapshot.queued.size();
+}
 
 // The devices a job gets on one node.
 struct Slice {

@@ -695,16 +695,9 @@ Status Replay::Pass(Millis now) {
                       difference + ")");
     }
   }
-  // The pass sees the window: the chosen jobs are moved out of the queue and back afterwards;
-  // when the window is most of the queue, the moves cost more than the few jobs they spare,
-  // and the pass sees the whole queue (the same decisions: see ChooseWindow).
-  const bool whole = started_in_queue_ == 0 && chosen.size() * 4 >= snap_.queued.size() * 3;
-  std::vector<sched::JobView> window;
-  if (!whole) {
-    window.reserve(chosen.size());
-    for (size_t i : chosen) window.push_back(std::move(snap_.queued[i]));
-    snap_.queued.swap(window);
-  }
+  // The pass sees the window (Snapshot::windowed; the same decisions: see ChooseWindow).
+  snap_.windowed = chosen.size() < snap_.queued.size();
+  if (snap_.windowed) snap_.window.assign(chosen.begin(), chosen.end());
   running_timeline_->KnowFreeTimes();  // (only nodes whose holds changed since the last pass)
   if (pass_timeline_) {
     *pass_timeline_ = *running_timeline_;  // (its memory reused)
@@ -714,13 +707,7 @@ Status Replay::Pass(Millis now) {
   sched::Plan plan = sched::Schedule(snap_, policy_, now, *pass_timeline_);
   ++result_.passes;
   Status check = options_.check_invariants ? sched::CheckInvariants(snap_, plan) : Status::Ok();
-  if (!whole) {
-    snap_.queued.swap(window);
-    for (size_t k = 0; k < chosen.size(); ++k) snap_.queued[chosen[k]] = std::move(window[k]);
-  } else {
-    chosen.resize(snap_.queued.size());
-    for (size_t i = 0; i < chosen.size(); ++i) chosen[i] = i;
-  }
+  snap_.windowed = false;
   if (!check.ok()) {
     return Internal("policy " + options_.policy + " at t=" + SecondsText(now) +
                     " s: invariant violated: " + check.message());
@@ -737,16 +724,20 @@ Status Replay::Pass(Millis now) {
                     ", which the simulator does not model (no priority classes or guarantees)");
   }
   if (plan.placements.empty()) return Status::Ok();
-  // Start the placed jobs; their views stay in the queue, marked, until Compact.
-  for (const sched::Placement& p : plan.placements) {
-    for (size_t i : chosen) {
-      if (snap_.queued[i].id == p.job) {
-        Start(p, snap_.queued[i], now);
-        queued_classes_[i] = kStarted;
-        ++started_in_queue_;
-        break;
-      }
-    }
+  // Start the placed jobs (placements come in the window's order: one walk finds them); their
+  // views stay in the queue, marked, until Compact.
+  size_t next = 0;
+  for (size_t i : chosen) {
+    if (next == plan.placements.size()) break;
+    if (snap_.queued[i].id != plan.placements[next].job) continue;
+    Start(plan.placements[next++], snap_.queued[i], now);
+    queued_classes_[i] = kStarted;
+    ++started_in_queue_;
+  }
+  if (next != plan.placements.size()) {
+    return Internal("policy " + options_.policy + " at t=" + SecondsText(now) + " s: job " +
+                    std::to_string(plan.placements[next].job) +
+                    " is placed out of queue order or twice");
   }
   return Status::Ok();
 }
