@@ -193,7 +193,9 @@ int RunSimulateCommand(int argc, char** argv) {
          "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
          "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
          "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
-         "tier); results are named e.g. default[reservations=0]")
+         "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, "
+         "faster_class_wait_needs_reservation=true|false (docs/scheduling.md); results are "
+         "named e.g. default[reservations=0]")
       ->type_name("KEY=VALUE");
   app.add_option("--shares", shares_text,
                  "fair-share weights: NAME=W,... or \"demand\" (each entity's share of the "

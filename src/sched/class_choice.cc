@@ -48,7 +48,8 @@ MicroEur ClassCost(const Snapshot& snapshot, const std::string& gpu_class, int g
 }
 
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
-                        const Timeline& timeline, const Policy& policy, bool future) {
+                        const Timeline& timeline, const Policy& policy, bool future,
+                        bool may_wait) {
   ClassChoice out;
   const size_t n = ev.classes.size();
   if (n <= 1) {
@@ -68,7 +69,7 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
     if (!best || done[c] < done[*best] || (done[c] == done[*best] && c < *best)) best = c;
   };
   for (size_t c = 0; c < n; ++c) consider(c, ev.now_by_class[c]);
-  for (size_t c = 0; c < n; ++c) {
+  for (size_t c = 0; c < n && (may_wait || !best); ++c) {
     if (ev.now_by_class[c]) continue;
     if (!ev.earliest_by_class[c]) {
       // Only worth a search if it could finish first even when starting now.
@@ -88,7 +89,10 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
     std::string why = ev.now_by_class[0]        ? first + " free now too, but slower"
                       : ev.earliest_by_class[0] ? first + " busy until about " +
                                                       FormatClock(ev.earliest_by_class[0]->start)
-                                                : first + " not available";
+                      : !may_wait ? first +
+                                        " busy, and the jobs ahead hold its "
+                                        "reservations"
+                                  : first + " not available";
     why += "; " + chosen +
            " free now: " + Ratio(static_cast<double>(run[b]) / static_cast<double>(run[0]));
     MicroEur cost_b = ClassCost(snapshot, ev.classes[b], job.gpus, run[b]);

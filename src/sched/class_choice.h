@@ -23,8 +23,11 @@ struct ClassChoice {
 // Precondition: `ev` is placer.Evaluate(job, timeline, policy, timeline.now(), find_earliest).
 // Classes without room now are evaluated for their earliest start only when they could still
 // finish first (or always, with `future`: the job has no room anywhere now).
+// `may_wait` false: only classes with room now are compared (the job would wait unprotected by
+// a reservation; see Policy::faster_class_wait_needs_reservation).
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
-                        const Timeline& timeline, const Policy& policy, bool future);
+                        const Timeline& timeline, const Policy& policy, bool future,
+                        bool may_wait = true);
 
 // "14:20 UTC" (rounded to the minute).
 std::string FormatClock(Millis t);

@@ -63,8 +63,20 @@ struct Policy {
   // additive aging, as Slurm's age factor, which keeps the order independent of the clock and
   // starves nobody (a newer job's key only grows). 0 = arrival order within a tier.
   double small_first_rate = 2;
+  // The most a request's size may count, in seconds of waiting: no job is passed by jobs
+  // submitted more than this after it. 0 = no cap.
+  int64_t small_first_cap_s = 0;
   // Fair share: the half-life of past usage (the state passes it to DecayedUsage()).
   int64_t fair_share_half_life_s = 7 * 86400;
+  // Fair share's floor on waiting: an entity whose queued jobs were submitted on average at
+  // least this long before the queue's average goes ahead of the entities that are not so far
+  // behind (among themselves, by usage per share as usual). 0 = off.
+  int64_t fair_share_wait_floor_s = 0;
+  // A job that could start now on a slower class waits for a faster one only if it gets one of
+  // the `reservations` there (with backfill): otherwise nothing holds that class for it, and its
+  // estimate ignores the jobs ahead. false = it waits whenever the estimate says it finishes
+  // sooner.
+  bool faster_class_wait_needs_reservation = false;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace gpuaas::sched {
@@ -56,8 +57,11 @@ void SortByKey(std::vector<QueueEntry>& queue, KeyFn key_of) {
 double SmallFirstKey(const Policy& policy, const JobView& j) {
   if (policy.small_first_rate <= 0) return 0;
   const int64_t walltime = j.walltime_s > 0 ? j.walltime_s : policy.default_walltime_s;
-  return static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime) +
-         policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+  double size = static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime);
+  if (policy.small_first_cap_s > 0) {
+    size = std::min(size, policy.small_first_rate * static_cast<double>(policy.small_first_cap_s));
+  }
+  return size + policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
 }
 
 // A record of the full sort of the "priority" and "fair-share" orders: the group and the
@@ -420,19 +424,53 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
   // Ties in usage/share go to the lower entity id, so that the order is total and stable.
   const EntitySlots slots(queue);
   const std::vector<EntityId>& entities = slots.entities();
-  std::vector<std::pair<double, EntityId>> ranked;
-  ranked.reserve(entities.size());
-  for (EntityId e : entities) ranked.push_back({UsagePerShare(e), e});
-  std::sort(ranked.begin(), ranked.end());
+  std::vector<Tally> tallies(entities.size());
+  for (size_t s = 0; s < entities.size(); ++s) tallies[s].entity = entities[s];
+  if (policy_.fair_share_wait_floor_s > 0) {
+    for (const QueueEntry& e : queue) {
+      Tally& t = tallies[slots.SlotOf(e.entity)];
+      ++t.jobs;
+      t.submitted_sum_ms += e.job->submitted_at;
+    }
+  }
+  const std::vector<EntityId> ranked = Rank(policy_, shares_, usage_, tallies);
   std::vector<uint32_t> rank_of(entities.size());  // by slot
   for (size_t r = 0; r < ranked.size(); ++r) {
-    rank_of[slots.SlotOf(ranked[r].second)] = static_cast<uint32_t>(r);
+    rank_of[slots.SlotOf(ranked[r])] = static_cast<uint32_t>(r);
   }
   auto rank = [&](EntityId entity) { return rank_of[slots.SlotOf(entity)]; };
   TierOf tier(policy_);
   SortByGroup(queue, policy_, [&](const JobView& j) {
     return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity));
   });
+}
+
+std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
+                                           const std::map<EntityId, double>& shares,
+                                           const std::map<EntityId, double>& usage,
+                                           const std::vector<Tally>& tallies) {
+  // Behind: mean_queue - mean_entity >= floor, in integers (no rounding, the same answer for
+  // every caller): sum_q * n_e - sum_e * n_q >= floor_ms * n_q * n_e.
+  __int128 queue_sum = 0, queue_jobs = 0;
+  for (const Tally& t : tallies) {
+    queue_sum += t.submitted_sum_ms;
+    queue_jobs += t.jobs;
+  }
+  const __int128 floor_ms = static_cast<__int128>(policy.fair_share_wait_floor_s) * 1000;
+  std::vector<std::tuple<bool, double, EntityId>> keyed;
+  keyed.reserve(tallies.size());
+  for (const Tally& t : tallies) {
+    const bool behind =
+        floor_ms > 0 && t.jobs > 0 &&
+        queue_sum * t.jobs - static_cast<__int128>(t.submitted_sum_ms) * queue_jobs >=
+            floor_ms * queue_jobs * t.jobs;
+    keyed.push_back({!behind, UsagePerShare(shares, usage, t.entity), t.entity});
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<EntityId> ranked;
+  ranked.reserve(keyed.size());
+  for (const auto& k : keyed) ranked.push_back(std::get<2>(k));
+  return ranked;
 }
 
 void SjfOracleOrder::Sort(std::vector<QueueEntry>& queue) const {

@@ -42,10 +42,20 @@ class FairShareOrder final : public QueueOrder {
   void Sort(std::vector<QueueEntry>& queue) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
   double UsagePerShare(EntityId entity) const { return UsagePerShare(shares_, usage_, entity); }
-  // The same, from the maps of a snapshot (Snapshot::entity_shares, decayed_usage): entities are
-  // ranked by (this, id), lowest first.
+  // The same, from the maps of a snapshot (Snapshot::entity_shares, decayed_usage).
   static double UsagePerShare(const std::map<EntityId, double>& shares,
                               const std::map<EntityId, double>& usage, EntityId entity);
+  // An entity's queued jobs: how many, and the sum of their submission times.
+  struct Tally {
+    EntityId entity = 0;
+    int64_t jobs = 0;
+    int64_t submitted_sum_ms = 0;
+  };
+  // The entities' order: those behind the queue's average submission by the policy's wait floor
+  // first, then by usage per share, then by id. The simulator ranks with it too.
+  static std::vector<EntityId> Rank(const Policy& policy, const std::map<EntityId, double>& shares,
+                                    const std::map<EntityId, double>& usage,
+                                    const std::vector<Tally>& tallies);
 
  private:
   Policy policy_;

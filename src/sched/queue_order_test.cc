@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <random>
 #include <tuple>
 
@@ -46,17 +47,37 @@ std::vector<JobId> Sorted(const QueueOrder& order, const std::vector<JobView>& j
 
 std::vector<JobId> Reference(const Policy& policy, const FairShareOrder* fair,
                              std::vector<JobView> jobs) {
+  // The wait floor: an entity whose jobs' mean submission is at least the floor before the
+  // queue's mean (compared exactly: sums and counts cross-multiplied).
+  std::map<EntityId, std::pair<__int128, __int128>> by_entity;  // (sum of submissions, jobs)
+  __int128 queue_sum = 0, queue_jobs = 0;
+  for (const JobView& j : jobs) {
+    by_entity[j.entity].first += j.submitted_at;
+    by_entity[j.entity].second += 1;
+    queue_sum += j.submitted_at;
+    queue_jobs += 1;
+  }
+  auto behind = [&](EntityId e) {
+    const auto [sum, n] = by_entity[e];
+    const __int128 floor_ms = __int128{policy.fair_share_wait_floor_s} * 1000;
+    return floor_ms > 0 && queue_sum * n - sum * queue_jobs >= floor_ms * queue_jobs * n;
+  };
   auto key = [&](const JobView& j) {
     const int64_t walltime = j.walltime_s > 0 ? j.walltime_s : policy.default_walltime_s;
+    double size = static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime);
+    if (policy.small_first_cap_s > 0) {
+      size =
+          std::min(size, policy.small_first_rate * static_cast<double>(policy.small_first_cap_s));
+    }
     const double small =
         policy.small_first_rate <= 0
             ? 0.0  // arrival order within a tier
-            : static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime) +
-                  policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+            : size + policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+    const bool not_behind = fair ? !behind(j.entity) : false;
     const double usage = fair ? fair->UsagePerShare(j.entity) : 0.0;
     const EntityId entity = fair ? j.entity : 0;
     return std::make_tuple(-int64_t{PriorityLevel(policy, j.priority_class)}, -int64_t{j.priority},
-                           usage, entity, small, j.submitted_at, j.id);
+                           not_behind, usage, entity, small, j.submitted_at, j.id);
   };
   std::sort(jobs.begin(), jobs.end(),
             [&](const JobView& a, const JobView& b) { return key(a) < key(b); });
@@ -118,6 +139,50 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   std::vector<JobView> in_order;
   for (JobId id : once) in_order.push_back(jobs[static_cast<size_t>(id - 1)]);
   EXPECT_EQ(Sorted(by_arrival, in_order), once);
+}
+
+// The wait floor (entities far behind the queue's mean submission first) and the cap on the
+// size term, against the reference.
+TEST(QueueOrder, FairShareOrderWithWaitFloorAndSizeCap) {
+  std::map<EntityId, double> usage = {{1, 10.0}, {2, 3.0}, {3, 0.5}, {4, 6.0}, {5, 40.0}};
+  for (int64_t floor_s : {1, 5, 20}) {
+    Policy policy;
+    policy.fair_share_wait_floor_s = floor_s;
+    policy.small_first_cap_s = 300;
+    FairShareOrder order(policy, {}, usage);
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      std::vector<JobView> jobs = RandomQueue(seed, 300);
+      // Entities 4 and 5 submitted earlier: behind the queue's mean by up to 40 s.
+      for (JobView& j : jobs) {
+        if (j.entity >= 4) j.submitted_at -= 20'000 * (j.entity - 3);
+      }
+      EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs))
+          << "floor " << floor_s << " s, seed " << seed;
+    }
+  }
+}
+
+// By hand: entity 2 used more (last in fair share) but its job waits long: with a floor of one
+// hour it goes first; a 16-GPU day-long job is no longer passed by a small job submitted two
+// hours after it once the size term is capped at one hour.
+TEST(QueueOrder, WaitFloorAndSizeCapByHand) {
+  const std::map<EntityId, double> usage = {{1, 1.0}, {2, 50.0}};
+  std::vector<JobView> jobs = {testing::MakeJob(1, 1, {}, 1, 10'800'000),
+                               testing::MakeJob(2, 1, {}, 1, 10'800'000),
+                               testing::MakeJob(3, 1, {}, 2, 0)};
+  Policy policy;
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{1, 2, 3}));
+  policy.fair_share_wait_floor_s = 3600;  // entity 2 submitted 2 h before the queue's mean
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{3, 1, 2}));
+  policy.fair_share_wait_floor_s = 3 * 3600;  // (not 3 h)
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{1, 2, 3}));
+
+  Policy sizes;
+  std::vector<JobView> one_entity = {testing::MakeJob(1, 16, {}, 1, 0, 86'400),
+                                     testing::MakeJob(2, 1, {}, 1, 7'200'000, 3600)};
+  EXPECT_EQ(Sorted(PriorityOrder(sizes), one_entity), (std::vector<JobId>{2, 1}));
+  sizes.small_first_cap_s = 3600;
+  EXPECT_EQ(Sorted(PriorityOrder(sizes), one_entity), (std::vector<JobId>{1, 2}));
 }
 
 // Entity ids far apart (no table by id: a search among the queue's entities); same order.

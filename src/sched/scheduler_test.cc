@@ -130,6 +130,37 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
   EXPECT_FALSE(CheckInvariants(all, pw).ok());
 }
 
+// Two flexible jobs, the H200 busy for an hour and the L40S (2.5x slower) free: both finish
+// sooner by waiting for the H200 (the second behind the first's reservation). With
+// faster_class_wait_needs_reservation, only the first (which holds the reservation) waits; the
+// second starts now on the L40S and says why.
+TEST(Schedule, WaitingForAFasterClassMayNeedAReservation) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
+  s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
+  AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
+  s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - 2000, 36'000),
+              MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - 1000, 36'000)};
+  Policy p;
+  Plan waits = Schedule(s, p, kNow);
+  ASSERT_TRUE(CheckInvariants(s, waits).ok());
+  EXPECT_TRUE(waits.placements.empty());
+  ASSERT_EQ(waits.waiting.size(), 2u);
+  EXPECT_NE(waits.waiting[1].reason.find("waiting for H200"), std::string::npos)
+      << waits.waiting[1].reason;
+  p.faster_class_wait_needs_reservation = true;
+  Plan second_goes = Schedule(s, p, kNow);
+  ASSERT_TRUE(CheckInvariants(s, second_goes).ok());
+  ASSERT_EQ(second_goes.placements.size(), 1u);
+  EXPECT_EQ(second_goes.placements[0].job, 2);
+  EXPECT_EQ(second_goes.placements[0].gpu_class, "l40s");
+  EXPECT_NE(second_goes.placements[0].reason.find("the jobs ahead hold its reservations"),
+            std::string::npos)
+      << second_goes.placements[0].reason;
+  ASSERT_EQ(second_goes.waiting.size(), 1u);
+  EXPECT_EQ(second_goes.waiting[0].job, 1);
+}
+
 TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
   Snapshot s;
   s.nodes = {MakeNode(1, "h200", 1)};

@@ -74,11 +74,15 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
     if (key == "queue_order") {
       // sjf-request: the sjf order fed with the request (gpus x walltime), not the run time.
       p->queue_order = value == kRequestOrder ? kOraclePolicy : value;
-    } else if (key == "backfill" || key == "strict_order") {
+    } else if (key == "backfill" || key == "strict_order" ||
+               key == "faster_class_wait_needs_reservation") {
       auto b = ParseBool(key, value);
       if (!b.ok()) return b.status();
-      (key == "backfill" ? p->backfill : p->strict_order) = *b;
-    } else if (key == "reservations" || key == "fair_share_half_life_s") {
+      (key == "backfill"       ? p->backfill
+       : key == "strict_order" ? p->strict_order
+                               : p->faster_class_wait_needs_reservation) = *b;
+    } else if (key == "reservations" || key == "fair_share_half_life_s" ||
+               key == "fair_share_wait_floor_s" || key == "small_first_cap_s") {
       int64_t n = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
@@ -87,8 +91,12 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       }
       if (key == "reservations") {
         p->reservations = static_cast<int>(n);
-      } else {
+      } else if (key == "fair_share_half_life_s") {
         p->fair_share_half_life_s = n;
+      } else if (key == "small_first_cap_s") {
+        p->small_first_cap_s = n;
+      } else {
+        p->fair_share_wait_floor_s = n;
       }
     } else if (key == "small_first_rate") {
       double rate = -1;
@@ -103,7 +111,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
     } else {
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
-                             "fair_share_half_life_s, small_first_rate)");
+                             "fair_share_half_life_s, fair_share_wait_floor_s, "
+                             "faster_class_wait_needs_reservation, small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);
@@ -204,8 +213,9 @@ class Replay {
   std::unordered_map<JobId, Live> live_;
   std::unordered_map<std::string, int> entity_index_;
   std::vector<std::string> entity_names_;
-  std::vector<Decay> decay_;            // per entity index (fair share)
-  std::vector<int> queued_per_entity_;  // per entity index: jobs queued
+  std::vector<Decay> decay_;                   // per entity index (fair share)
+  std::vector<int> queued_per_entity_;         // per entity index: jobs queued
+  std::vector<int64_t> queued_submitted_sum_;  // per entity index: their submission times
   // Per queued job, in the order of snap_.queued: its acceptable classes (ClassMask), so that
   // the window's choice compares no class names; kStarted for a job started since the last
   // Compact (its view stays in place: taking it out would move every view behind it).
@@ -314,6 +324,7 @@ int Replay::EntityIndex(const std::string& name) {
     entity_names_.push_back(name);
     decay_.push_back({});
     queued_per_entity_.push_back(0);
+    queued_submitted_sum_.push_back(0);
     snap_.entity_names[it->second + 1] = name;
     if (auto sh = options_.entity_shares.find(name); sh != options_.entity_shares.end()) {
       snap_.entity_shares[it->second + 1] = sh->second;
@@ -327,6 +338,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   const int entity = EntityIndex(job.entity);
   metrics_.AddSubmitted(entity, now);
   ++queued_per_entity_[static_cast<size_t>(entity)];
+  queued_submitted_sum_[static_cast<size_t>(entity)] += now;
   ++progress_.arrived;
 
   sched::JobView view;
@@ -388,6 +400,7 @@ double Replay::SpeedRatio(const Live& job, const std::string& gpu_class) const {
 void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis now) {
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
   --queued_per_entity_[static_cast<size_t>(view.entity - 1)];
+  queued_submitted_sum_[static_cast<size_t>(view.entity - 1)] -= view.submitted_at;
 
   Live& job = live_.at(p.job);
   if (const int c = ClassOf(job.first_class); c >= 0) --sample_.queued_jobs[c];
@@ -579,6 +592,8 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   std::vector<EntityId> ranking;
   if (fair_share_) ranking = Ranking();
   if (!StillInOrder(ranking)) {
+    // The wait floor ranks entities by their queued jobs' submission times: started ones out.
+    if (policy_.fair_share_wait_floor_s > 0 && started_in_queue_ > 0) Compact();
     std::vector<sched::QueueEntry> order;
     order.reserve(snap_.queued.size());
     for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
@@ -630,18 +645,14 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
 }
 
 std::vector<EntityId> Replay::Ranking() const {
-  std::vector<std::pair<double, EntityId>> ranked;
+  std::vector<sched::FairShareOrder::Tally> tallies;
   for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
     if (queued_per_entity_[e] == 0) continue;
-    const auto id = static_cast<EntityId>(e + 1);
-    ranked.push_back(
-        {sched::FairShareOrder::UsagePerShare(snap_.entity_shares, snap_.decayed_usage, id), id});
+    tallies.push_back({static_cast<EntityId>(e + 1), queued_per_entity_[e],
+                       policy_.fair_share_wait_floor_s > 0 ? queued_submitted_sum_[e] : 0});
   }
-  std::sort(ranked.begin(), ranked.end());  // as FairShareOrder::Sort ranks them
-  std::vector<EntityId> ids;
-  ids.reserve(ranked.size());
-  for (const auto& [usage, id] : ranked) ids.push_back(id);
-  return ids;
+  // (as FairShareOrder::Sort ranks them)
+  return sched::FairShareOrder::Rank(policy_, snap_.entity_shares, snap_.decayed_usage, tallies);
 }
 
 bool Replay::InPolicyOrder() const {
