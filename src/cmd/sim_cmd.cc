@@ -194,7 +194,7 @@ int RunSimulateCommand(int argc, char** argv) {
          "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
          "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
          "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, "
-         "faster_class_wait_needs_reservation=true|false (docs/scheduling.md); results are "
+         "faster_class_wait_ratio=R (docs/scheduling.md); results are "
          "named e.g. default[reservations=0]")
       ->type_name("KEY=VALUE");
   app.add_option("--shares", shares_text,

@@ -49,7 +49,7 @@ MicroEur ClassCost(const Snapshot& snapshot, const std::string& gpu_class, int g
 
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
                         const Timeline& timeline, const Policy& policy, bool future,
-                        bool may_wait) {
+                        double wait_ratio) {
   ClassChoice out;
   const size_t n = ev.classes.size();
   if (n <= 1) {
@@ -69,7 +69,7 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
     if (!best || done[c] < done[*best] || (done[c] == done[*best] && c < *best)) best = c;
   };
   for (size_t c = 0; c < n; ++c) consider(c, ev.now_by_class[c]);
-  for (size_t c = 0; c < n && (may_wait || !best); ++c) {
+  for (size_t c = 0; c < n; ++c) {
     if (ev.now_by_class[c]) continue;
     if (!ev.earliest_by_class[c]) {
       // Only worth a search if it could finish first even when starting now.
@@ -80,6 +80,20 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
     consider(c, ev.earliest_by_class[c]);
   }
   if (!best) return out;
+  // Rent or buy: waiting without a reservation has no bound (the estimate ignores the jobs
+  // ahead), so the job waits at most `wait_ratio` times what the slower class adds to its run.
+  bool waited_enough = false;
+  if (wait_ratio >= 0 && !ev.now_by_class[*best]) {
+    std::optional<size_t> now_best;
+    for (size_t c = 0; c < n; ++c) {
+      if (ev.now_by_class[c] && (!now_best || done[c] < done[*now_best])) now_best = c;
+    }
+    if (now_best && static_cast<double>(now - job.submitted_at) / 1000.0 >=
+                        wait_ratio * static_cast<double>(run[*now_best] - run[*best])) {
+      best = now_best;
+      waited_enough = true;
+    }
+  }
   out.option = ev.now_by_class[*best] ? ev.now_by_class[*best] : ev.earliest_by_class[*best];
   const size_t b = *best;
   const bool starts_now = out.option->start == now;
@@ -89,10 +103,10 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
     std::string why = ev.now_by_class[0]        ? first + " free now too, but slower"
                       : ev.earliest_by_class[0] ? first + " busy until about " +
                                                       FormatClock(ev.earliest_by_class[0]->start)
-                      : !may_wait ? first +
-                                        " busy, and the jobs ahead hold its "
-                                        "reservations"
-                                  : first + " not available";
+                                                : first + " not available";
+    if (waited_enough)
+      why +=
+          ", and this job has waited long enough compared with what " + chosen + " adds to its run";
     why += "; " + chosen +
            " free now: " + Ratio(static_cast<double>(run[b]) / static_cast<double>(run[0]));
     MicroEur cost_b = ClassCost(snapshot, ev.classes[b], job.gpus, run[b]);

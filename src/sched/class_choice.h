@@ -23,11 +23,12 @@ struct ClassChoice {
 // Precondition: `ev` is placer.Evaluate(job, timeline, policy, timeline.now(), find_earliest).
 // Classes without room now are evaluated for their earliest start only when they could still
 // finish first (or always, with `future`: the job has no room anywhere now).
-// `may_wait` false: only classes with room now are compared (the job would wait unprotected by
-// a reservation; see Policy::faster_class_wait_needs_reservation).
+// `wait_ratio` >= 0 (Policy::faster_class_wait_ratio, for a job that would wait without a
+// reservation): once the job has waited this many times what the slower class would add to its
+// run, it starts on the slower class instead of waiting longer. Negative: no bound.
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
                         const Timeline& timeline, const Policy& policy, bool future,
-                        bool may_wait = true);
+                        double wait_ratio = -1);
 
 // "14:20 UTC" (rounded to the minute).
 std::string FormatClock(Millis t);

@@ -60,6 +60,9 @@ Status ValidatePolicy(const Policy& policy) {
   if (policy.fair_share_wait_floor_s < 0 || policy.fair_share_wait_floor_s > 1'000'000'000) {
     return InvalidArgument("fair_share_wait_floor_s must be between 0 and 1e9 seconds");
   }
+  if (!(policy.faster_class_wait_ratio <= 1e6)) {  // (NaN too)
+    return InvalidArgument("faster_class_wait_ratio must be at most 1e6 (negative: no bound)");
+  }
   if (policy.small_first_cap_s < 0 || policy.small_first_cap_s > 1'000'000'000) {
     return InvalidArgument("small_first_cap_s must be between 0 and 1e9 seconds");
   }

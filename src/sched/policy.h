@@ -72,11 +72,13 @@ struct Policy {
   // least this long before the queue's average goes ahead of the entities that are not so far
   // behind (among themselves, by usage per share as usual). 0 = off.
   int64_t fair_share_wait_floor_s = 0;
-  // A job that could start now on a slower class waits for a faster one only if it gets one of
-  // the `reservations` there (with backfill): otherwise nothing holds that class for it, and its
-  // estimate ignores the jobs ahead. false = it waits whenever the estimate says it finishes
-  // sooner.
-  bool faster_class_wait_needs_reservation = false;
+  // A job that could start now on a slower class but finishes sooner, by the estimate, on a
+  // faster class it gets no reservation on (nothing holds that class for it, and the estimate
+  // ignores the jobs ahead) waits for it until it has waited this many times what the slower
+  // class would add to its run time, then starts on the slower class (rent or buy: 1 = as long
+  // as the slowdown, 0 = not at all). Negative = no bound (as long as the estimate says it
+  // finishes sooner).
+  double faster_class_wait_ratio = -1;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

@@ -371,10 +371,10 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
     placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
     ClassChoice choice;
     if (ev.now && blocked_by == 0) {
-      const bool may_wait = !policy.faster_class_wait_needs_reservation ||
-                            (policy.backfill && reserved < policy.reservations &&
-                             !IsBestEffort(policy, job->priority_class));
-      choice = ChooseClass(placer, *job, ev, timeline, policy, /*future=*/false, may_wait);
+      const bool gets_reservation = policy.backfill && reserved < policy.reservations &&
+                                    !IsBestEffort(policy, job->priority_class);
+      choice = ChooseClass(placer, *job, ev, timeline, policy, /*future=*/false,
+                           gets_reservation ? -1.0 : policy.faster_class_wait_ratio);
     }
     if (ev.now && blocked_by == 0 && !choice.waits) {
       const Option& o = choice.option ? *choice.option : *ev.now;

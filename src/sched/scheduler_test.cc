@@ -130,35 +130,44 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
   EXPECT_FALSE(CheckInvariants(all, pw).ok());
 }
 
-// Two flexible jobs, the H200 busy for an hour and the L40S (2.5x slower) free: both finish
-// sooner by waiting for the H200 (the second behind the first's reservation). With
-// faster_class_wait_needs_reservation, only the first (which holds the reservation) waits; the
-// second starts now on the L40S and says why.
-TEST(Schedule, WaitingForAFasterClassMayNeedAReservation) {
-  Snapshot s;
-  s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
-  s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
-  AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
-  s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - 2000, 36'000),
-              MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - 1000, 36'000)};
-  Policy p;
-  Plan waits = Schedule(s, p, kNow);
-  ASSERT_TRUE(CheckInvariants(s, waits).ok());
-  EXPECT_TRUE(waits.placements.empty());
-  ASSERT_EQ(waits.waiting.size(), 2u);
-  EXPECT_NE(waits.waiting[1].reason.find("waiting for H200"), std::string::npos)
-      << waits.waiting[1].reason;
-  p.faster_class_wait_needs_reservation = true;
-  Plan second_goes = Schedule(s, p, kNow);
-  ASSERT_TRUE(CheckInvariants(s, second_goes).ok());
-  ASSERT_EQ(second_goes.placements.size(), 1u);
-  EXPECT_EQ(second_goes.placements[0].job, 2);
-  EXPECT_EQ(second_goes.placements[0].gpu_class, "l40s");
-  EXPECT_NE(second_goes.placements[0].reason.find("the jobs ahead hold its reservations"),
-            std::string::npos)
-      << second_goes.placements[0].reason;
-  ASSERT_EQ(second_goes.waiting.size(), 1u);
-  EXPECT_EQ(second_goes.waiting[0].job, 1);
+// Two flexible jobs of 10 h on the H200 (25 h on the 2.5x slower L40S); the H200 busy for an
+// hour, the L40S free: both finish sooner by waiting for the H200 (the second behind the first's
+// reservation). With faster_class_wait_ratio R >= 0, the second, which has no reservation, waits
+// only until it has waited R times what the L40S would add to its run (15 h), then starts there.
+TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
+  auto plan_for = [](Millis waited_ms, double ratio) {
+    Snapshot s;
+    s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
+    s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
+    AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
+    s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - waited_ms - 1000, 36'000),
+                MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - waited_ms, 36'000)};
+    Policy p;
+    p.faster_class_wait_ratio = ratio;
+    Plan plan = Schedule(s, p, kNow);
+    EXPECT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+    return plan;
+  };
+  const Millis hour = 3'600'000;
+  // Waiting: no bound; waited 14 h < 1 x 15 h; waited 7 h < 0.5 x 15 h.
+  for (auto [waited, ratio] : {std::pair{100 * hour, -1.0}, {14 * hour, 1.0}, {7 * hour, 0.5}}) {
+    Plan waits = plan_for(waited, ratio);
+    EXPECT_TRUE(waits.placements.empty()) << ratio;
+    ASSERT_EQ(waits.waiting.size(), 2u);
+    EXPECT_NE(waits.waiting[1].reason.find("waiting for H200"), std::string::npos)
+        << waits.waiting[1].reason;
+  }
+  // Starting on the L40S: waited 16 h >= 15 h; 8 h >= 7.5 h; anything with 0.
+  for (auto [waited, ratio] : {std::pair{16 * hour, 1.0}, {8 * hour, 0.5}, {0 * hour, 0.0}}) {
+    Plan second_goes = plan_for(waited, ratio);
+    ASSERT_EQ(second_goes.placements.size(), 1u) << ratio;
+    EXPECT_EQ(second_goes.placements[0].job, 2);
+    EXPECT_EQ(second_goes.placements[0].gpu_class, "l40s");
+    EXPECT_NE(second_goes.placements[0].reason.find("has waited long enough"), std::string::npos)
+        << second_goes.placements[0].reason;
+    ASSERT_EQ(second_goes.waiting.size(), 1u);
+    EXPECT_EQ(second_goes.waiting[0].job, 1);  // (the reservation holder keeps waiting)
+  }
 }
 
 TEST(Schedule, LimitsEstimatesAndJobsPerPass) {

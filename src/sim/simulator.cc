@@ -74,13 +74,10 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
     if (key == "queue_order") {
       // sjf-request: the sjf order fed with the request (gpus x walltime), not the run time.
       p->queue_order = value == kRequestOrder ? kOraclePolicy : value;
-    } else if (key == "backfill" || key == "strict_order" ||
-               key == "faster_class_wait_needs_reservation") {
+    } else if (key == "backfill" || key == "strict_order") {
       auto b = ParseBool(key, value);
       if (!b.ok()) return b.status();
-      (key == "backfill"       ? p->backfill
-       : key == "strict_order" ? p->strict_order
-                               : p->faster_class_wait_needs_reservation) = *b;
+      (key == "backfill" ? p->backfill : p->strict_order) = *b;
     } else if (key == "reservations" || key == "fair_share_half_life_s" ||
                key == "fair_share_wait_floor_s" || key == "small_first_cap_s") {
       int64_t n = -1;
@@ -108,11 +105,21 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
             value + "\"");
       }
       p->small_first_rate = rate;
+    } else if (key == "faster_class_wait_ratio") {
+      double ratio = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
+      if (ec != std::errc() || ptr != value.data() + value.size() || !(ratio <= 1e6)) {
+        return InvalidArgument(
+            "policy setting faster_class_wait_ratio: expected a number up to 1e6 (negative: no "
+            "bound), got \"" +
+            value + "\"");
+      }
+      p->faster_class_wait_ratio = ratio;
     } else {
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
                              "fair_share_half_life_s, fair_share_wait_floor_s, "
-                             "faster_class_wait_needs_reservation, small_first_rate)");
+                             "faster_class_wait_ratio, small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);

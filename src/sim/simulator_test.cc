@@ -208,7 +208,7 @@ TEST(Simulator, FairnessKnobsReplayExactly) {
   ASSERT_TRUE(plain.ok()) << plain.status().message();
   o.policy_overrides = {{"fair_share_wait_floor_s", "1800"},
                         {"small_first_cap_s", "7200"},
-                        {"faster_class_wait_needs_reservation", "true"}};
+                        {"faster_class_wait_ratio", "0.5"}};
   TraceGenerator source(g);
   auto r = Simulate(source, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
   ASSERT_TRUE(r.ok()) << r.status().message();
