@@ -161,7 +161,7 @@ int RunSimulateCommand(int argc, char** argv) {
   std::string trace, cluster_text, policies = "default", default_walltime, report_dir;
   bool json = false, assign_types = false, no_check = false, quiet = false, verify = false;
   uint64_t seed = 1;
-  std::string walltime_text, shares_text;
+  std::string walltime_text, shares_text, jobs_csv;
   std::vector<std::string> settings;
   app.add_option("--trace", trace, "the trace CSV (rows in submit order)")
       ->type_name("FILE")
@@ -206,6 +206,11 @@ int RunSimulateCommand(int argc, char** argv) {
                  "and GPU utilisation over time per class, waits and cost per entity) for every "
                  "policy")
       ->type_name("DIR");
+  app.add_option("--jobs-csv", jobs_csv,
+                 "also write FILE: one CSV row per finished job and policy (policy, id, entity, "
+                 "gpus, gpu_class, submit_s, start_s, end_s, wait_s, run_s, timed_out; seconds "
+                 "from the trace's start), for analysis elsewhere")
+      ->type_name("FILE");
   app.add_flag("--no-check", no_check,
                "skip the scheduler invariant check after each pass (faster; on by default)");
   app.add_flag("--verify-window", verify,
@@ -283,6 +288,12 @@ int RunSimulateCommand(int argc, char** argv) {
     }
     class_gpus.push_back(n);
   }
+  std::ofstream jobs_out;
+  if (!jobs_csv.empty()) {
+    jobs_out.open(jobs_csv, std::ios::out | std::ios::trunc | std::ios::binary);
+    if (!jobs_out) return Fail("cannot write " + jobs_csv);
+    jobs_out << sim::JobsCsvHeader();
+  }
   for (const std::string& name : names) {
     std::ifstream file(trace, std::ios::in | std::ios::binary);
     if (!file) return Fail("cannot open trace " + trace);
@@ -311,7 +322,13 @@ int RunSimulateCommand(int argc, char** argv) {
     sim::ReportCollector collector(class_names, class_gpus);
     if (!report_dir.empty()) {
       options.on_sample = [&](const sim::SimSample& s) { collector.Sample(s); };
-      options.on_finish = [&](const sim::JobOutcome& o) { collector.Finished(o); };
+    }
+    const std::string label = name + suffix;
+    if (!report_dir.empty() || !jobs_csv.empty()) {
+      options.on_finish = [&](const sim::JobOutcome& o) {
+        if (!report_dir.empty()) collector.Finished(o);
+        if (!jobs_csv.empty()) jobs_out << sim::JobCsvRow(label, o);
+      };
     }
     auto r = sim::Simulate(source, *cluster, catalogue, options);
     if (!r.ok()) {
@@ -337,6 +354,10 @@ int RunSimulateCommand(int argc, char** argv) {
   if (!report_dir.empty()) {
     Status s = sim::WriteReport(report_dir, sim::ReportHtml(trace, spec, reports));
     if (!s.ok()) return Fail(s.message());
+  }
+  if (!jobs_csv.empty()) {
+    jobs_out.close();
+    if (!jobs_out) return Fail("cannot write " + jobs_csv);
   }
   std::cout << (json ? sim::ResultsJson(trace, spec, results)
                      : sim::ResultsTable(trace, spec, results));

@@ -104,9 +104,10 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
                       : ev.earliest_by_class[0] ? first + " busy until about " +
                                                       FormatClock(ev.earliest_by_class[0]->start)
                                                 : first + " not available";
-    if (waited_enough)
+    if (waited_enough) {
       why +=
           ", and this job has waited long enough compared with what " + chosen + " adds to its run";
+    }
     why += "; " + chosen +
            " free now: " + Ratio(static_cast<double>(run[b]) / static_cast<double>(run[0]));
     MicroEur cost_b = ClassCost(snapshot, ev.classes[b], job.gpus, run[b]);

@@ -96,8 +96,9 @@ struct Snapshot {
   // sorts its queue itself to choose the jobs a pass sees): a pass does not sort it again. Any
   // sub-sequence of a queue in order is in order. False (the server): the pass sorts.
   bool queued_in_order = false;
-  // `windowed` (the simulator): a pass sees only the queued jobs at these positions of `queued`,
-  // in this order (the jobs that can start, block or reserve), and plans for them alone.
+  // `windowed` (the simulator): a pass sees only the queued jobs at these positions of `queued`
+  // (each below queued.size()), in this order (the jobs that can start, block or reserve), and
+  // plans for them alone.
   bool windowed = false;
   std::vector<uint32_t> window = {};
 };

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/money.h"
@@ -26,6 +27,11 @@ struct JobOutcome {
   Millis end = 0;
   int gpus = 1;
   bool timed_out = false;
+  // For callers of SimOptions::on_finish (valid during the call only): the trace's job id and
+  // the entity's and class's names.
+  std::string_view id = {};
+  std::string_view entity_name = {};
+  std::string_view class_name = {};
 };
 
 struct EntityMetrics {

@@ -1,9 +1,11 @@
 #include "sim/results_format.h"
 
 #include <cstdio>
+#include <string_view>
 
 #include "base/money.h"
 #include "base/time.h"
+#include "sim/simulator.h"
 
 namespace gpuaas::sim {
 namespace {
@@ -99,6 +101,32 @@ std::string ResultsTable(const std::string& trace, const std::string& cluster,
     }
   }
   return o;
+}
+
+namespace {
+
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+std::string TraceSeconds(Millis t) { return Fixed(static_cast<double>(t - kSimEpoch) / 1000.0, 3); }
+
+}  // namespace
+
+std::string JobsCsvHeader() {
+  return "policy,id,entity,gpus,gpu_class,submit_s,start_s,end_s,wait_s,run_s,timed_out\n";
+}
+
+std::string JobCsvRow(const std::string& policy, const JobOutcome& job) {
+  return CsvField(policy) + ',' + CsvField(job.id) + ',' + CsvField(job.entity_name) + ',' +
+         std::to_string(job.gpus) + ',' + CsvField(job.class_name) + ',' +
+         TraceSeconds(job.submit) + ',' + TraceSeconds(job.start) + ',' + TraceSeconds(job.end) +
+         ',' + Fixed(static_cast<double>(job.start - job.submit) / 1000.0, 3) + ',' +
+         Fixed(static_cast<double>(job.end - job.start) / 1000.0, 3) + ',' +
+         (job.timed_out ? "true" : "false") + '\n';
 }
 
 std::string Fixed(double v, int decimals) {

@@ -21,6 +21,13 @@ std::string ResultsJson(const std::string& trace, const std::string& cluster,
 std::string ResultsTable(const std::string& trace, const std::string& cluster,
                          const std::vector<PolicyMetrics>& results);
 
+// `gpuaas simulate --jobs-csv`: one row per finished job and policy, for analysis elsewhere.
+// Columns: policy,id,entity,gpus,gpu_class,submit_s,start_s,end_s,wait_s,run_s,timed_out;
+// seconds from the trace's start with 3 decimals; text fields quoted when they hold a comma, a
+// quote or a line break (a policy with --set settings does).
+std::string JobsCsvHeader();
+std::string JobCsvRow(const std::string& policy, const JobOutcome& job);
+
 // JSON string literal (quotes and escapes).
 std::string JsonString(const std::string& s);
 

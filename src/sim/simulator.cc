@@ -141,6 +141,7 @@ class Replay {
 
  private:
   struct Live {
+    std::string trace_id;  // (for SimOptions::on_finish)
     int entity = 0;
     Millis submit = 0;
     int64_t duration_s = 0;
@@ -377,6 +378,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   for (const auto& [cls, speed] : job.speeds) view.speeds[cls] = speed;
 
   Live live;
+  live.trace_id = job.id;
   live.entity = entity;
   live.submit = now;
   live.duration_s = job.duration_s;
@@ -497,8 +499,16 @@ void Replay::Complete(JobId id, Millis end) {
         d.closed * DecayFactor(end - d.at, h) + DecayedGpuHours(job.gpus, job.start, end, end, h);
     d.at = end;
   }
-  const JobOutcome outcome{job.entity, job.gpu_class, job.submit,   job.start,
-                           end,        job.gpus,      job.timed_out};
+  const JobOutcome outcome{job.entity,
+                           job.gpu_class,
+                           job.submit,
+                           job.start,
+                           end,
+                           job.gpus,
+                           job.timed_out,
+                           job.trace_id,
+                           entity_names_[static_cast<size_t>(job.entity)],
+                           class_list_[static_cast<size_t>(job.gpu_class)]};
   metrics_.AddFinished(outcome);
   if (options_.on_finish) options_.on_finish(outcome);
   ++progress_.finished;

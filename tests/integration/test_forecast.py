@@ -3,7 +3,9 @@ history; the forecast's shape and figures follow from those jobs and the demo in
 (h200:8, l40s:4); every parameter is validated; members are refused. And `gpuaas forecast`
 asking the server (GPUAAS_URL), as JSON and as an HTML report."""
 
+import csv
 import datetime
+import json
 import math
 import os
 import shutil
@@ -128,6 +130,46 @@ class ForecastApiTest(ServerTestCase):
         self.assertIn("platform admins", p.stderr)
         p = run_cli([BIN, "forecast", "--server", "--lead-time", "tomorrow"], env=env)
         self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_simulate_writes_one_row_per_job(self):
+        """simulate --jobs-csv: every finished job once per policy, with the times it had."""
+        out = tempfile.mkdtemp(prefix="gpuaas-jobs-")
+        try:
+            path = os.path.join(out, "jobs.csv")
+            p = run_cli([BIN, "simulate", "--trace", "traces/sample_300.csv", "--cluster",
+                         "h200:8x2,l40s:4x2", "--policy", "fifo,default", "--set",
+                         "small_first_cap_s=3600", "--set", "fair_share_wait_floor_s=600",
+                         "--json", "-q", "--jobs-csv", path], timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            results = {r["policy"]: r for r in json.loads(p.stdout)["results"]}
+            with open(path, newline="") as f:
+                rows = list(csv.DictReader(f))
+            self.assertEqual(list(rows[0].keys()),
+                             ["policy", "id", "entity", "gpus", "gpu_class", "submit_s",
+                              "start_s", "end_s", "wait_s", "run_s", "timed_out"])
+            by_policy = {}
+            for r in rows:
+                by_policy.setdefault(r["policy"], []).append(r)
+                self.assertAlmostEqual(float(r["wait_s"]),
+                                       float(r["start_s"]) - float(r["submit_s"]), places=2)
+                self.assertAlmostEqual(float(r["run_s"]),
+                                       float(r["end_s"]) - float(r["start_s"]), places=2)
+                self.assertIn(r["gpu_class"], ("h200", "l40s"))
+            # The label holds a comma: it is quoted in the file and read back whole.
+            label = "default[small_first_cap_s=3600,fair_share_wait_floor_s=600]"
+            self.assertEqual(sorted(by_policy), sorted(results))
+            self.assertIn(label, by_policy)
+            for name, jobs in by_policy.items():
+                self.assertEqual(len(jobs), results[name]["finished"])
+                self.assertEqual(len({j["id"] for j in jobs}), len(jobs))
+                waits = sum(float(j["wait_s"]) for j in jobs) / len(jobs)
+                self.assertAlmostEqual(waits, results[name]["avg_wait_s"], delta=0.01)
+            p = run_cli([BIN, "simulate", "--trace", "traces/sample_300.csv", "--cluster",
+                         "h200:8x2", "-q", "--jobs-csv", os.path.join(out, "no", "such.csv")])
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("cannot write", p.stderr)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
 
     def test_offline_reports_of_forecast_and_plan(self):
         """The offline CLI writes the manager's pages: forecast (weeks of a trace) and plan."""
