@@ -165,10 +165,22 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   if (auto* s = root["scheduler"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*s, "scheduler.",
-                  {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate"}));
+                  {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
+                   "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "small_first_cap", 1, c.small_first_cap_s));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_floor", 1, c.fair_share_wait_floor_s));
+    if (const toml::node* n = s->get("faster_class_wait_ratio")) {
+      std::optional<double> v = n->value<double>();  // (an integer converts too)
+      if (!v || !(*v >= 0) || *v > 1e6) {
+        return InvalidArgument(
+            "scheduler.faster_class_wait_ratio must be a number in [0, 1e6] (leave it out for no "
+            "bound)");
+      }
+      c.faster_class_wait_ratio = *v;
+    }
     if (const toml::node* n = s->get("small_first_rate")) {
       std::optional<double> v = n->value<double>();  // (an integer converts too)
       if (!v || !(*v >= 0) || *v > 1e9) {

@@ -31,9 +31,9 @@ class SmallFirstTest(unittest.TestCase):
             os.unlink(c)
         kill_marked(f"sleep {self.marker}")
 
-    def positions(self, rate):
+    def positions(self, rate, more=""):
         """On one GPU held by a blocker: a 10 h job, then a 1 h job; their queue positions."""
-        self.configs.append(config_file(f"[scheduler]\nsmall_first_rate = {rate}\n"))
+        self.configs.append(config_file(f"[scheduler]\nsmall_first_rate = {rate}\n{more}"))
         server = Server(demo_gpus="h200:1", extra_args=["--config", self.configs[-1]]).start()
         self.servers.append(server)
         _, member = server.admin.tenant(f"sf{len(self.servers)}")
@@ -53,6 +53,23 @@ class SmallFirstTest(unittest.TestCase):
 
     def test_rate_zero_is_arrival_order(self):
         self.assertEqual(self.positions(0), (1, 2))
+
+    def test_size_cap_keeps_arrival_order_beyond_it(self):
+        """[scheduler] small_first_cap: with a 1 s cap the request's size hardly counts."""
+        self.assertEqual(self.positions(2, "small_first_cap = \"1s\"\n"
+                                           "fair_share_wait_floor = \"4h\"\n"
+                                           "faster_class_wait_ratio = 0\n"), (1, 2))
+
+    def test_bad_fairness_knobs_are_refused_at_start(self):
+        for line, word in (("faster_class_wait_ratio = -1", "faster_class_wait_ratio"),
+                           ("small_first_cap = \"soon\"", "small_first_cap"),
+                           ("fair_share_wait_floor = 0", "fair_share_wait_floor")):
+            self.configs.append(config_file(f"[scheduler]\n{line}\n"))
+            server = Server(extra_args=["--config", self.configs[-1]])
+            self.servers.append(server)
+            with self.assertRaises(AssertionError) as e:
+                server.start()
+            self.assertIn(word, str(e.exception))
 
     def test_bad_rate_is_refused_at_start(self):
         self.configs.append(config_file("[scheduler]\nsmall_first_rate = -1\n"))
