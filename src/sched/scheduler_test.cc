@@ -15,6 +15,23 @@ using testing::kNow;
 using testing::MakeJob;
 using testing::MakeNode;
 
+// The same placements (job, node, devices) and waiting jobs (job, position, estimate, reason).
+void ExpectSamePlan(const Plan& a, const Plan& b) {
+  ASSERT_EQ(a.placements.size(), b.placements.size());
+  for (size_t i = 0; i < a.placements.size(); ++i) {
+    EXPECT_EQ(a.placements[i].job, b.placements[i].job);
+    EXPECT_EQ(a.placements[i].node, b.placements[i].node);
+    EXPECT_EQ(a.placements[i].devices, b.placements[i].devices);
+  }
+  ASSERT_EQ(a.waiting.size(), b.waiting.size());
+  for (size_t i = 0; i < a.waiting.size(); ++i) {
+    EXPECT_EQ(a.waiting[i].job, b.waiting[i].job);
+    EXPECT_EQ(a.waiting[i].queue_position, b.waiting[i].queue_position);
+    EXPECT_EQ(a.waiting[i].estimated_start, b.waiting[i].estimated_start);
+    EXPECT_EQ(a.waiting[i].reason, b.waiting[i].reason);
+  }
+}
+
 TEST(Schedule, IsRobustToOddJobs) {
   Snapshot s;
   s.nodes = {MakeNode(1, "h200", 4)};
@@ -81,18 +98,7 @@ TEST(Schedule, IsDeterministicWhateverTheInputOrder) {
   Snapshot b = a;
   std::reverse(b.queued.begin(), b.queued.end());
   Plan pa = Schedule(a, Policy{}, kNow), pb = Schedule(b, Policy{}, kNow);
-  ASSERT_EQ(pa.placements.size(), pb.placements.size());
-  for (size_t i = 0; i < pa.placements.size(); ++i) {
-    EXPECT_EQ(pa.placements[i].job, pb.placements[i].job);
-    EXPECT_EQ(pa.placements[i].node, pb.placements[i].node);
-    EXPECT_EQ(pa.placements[i].devices, pb.placements[i].devices);
-  }
-  ASSERT_EQ(pa.waiting.size(), pb.waiting.size());
-  for (size_t i = 0; i < pa.waiting.size(); ++i) {
-    EXPECT_EQ(pa.waiting[i].job, pb.waiting[i].job);
-    EXPECT_EQ(pa.waiting[i].estimated_start, pb.waiting[i].estimated_start);
-    EXPECT_EQ(pa.waiting[i].reason, pb.waiting[i].reason);
-  }
+  ExpectSamePlan(pa, pb);
   EXPECT_TRUE(CheckInvariants(a, pa).ok());
 }
 
@@ -112,18 +118,7 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
   alone.queued.clear();
   for (uint32_t at : windowed.window) alone.queued.push_back(all.queued[at]);
   const Plan pw = Schedule(windowed, Policy{}, kNow), pa = Schedule(alone, Policy{}, kNow);
-  ASSERT_EQ(pw.placements.size(), pa.placements.size());
-  for (size_t i = 0; i < pw.placements.size(); ++i) {
-    EXPECT_EQ(pw.placements[i].job, pa.placements[i].job);
-    EXPECT_EQ(pw.placements[i].node, pa.placements[i].node);
-    EXPECT_EQ(pw.placements[i].devices, pa.placements[i].devices);
-  }
-  ASSERT_EQ(pw.waiting.size(), pa.waiting.size());
-  for (size_t i = 0; i < pw.waiting.size(); ++i) {
-    EXPECT_EQ(pw.waiting[i].job, pa.waiting[i].job);
-    EXPECT_EQ(pw.waiting[i].queue_position, pa.waiting[i].queue_position);
-    EXPECT_EQ(pw.waiting[i].estimated_start, pa.waiting[i].estimated_start);
-  }
+  ExpectSamePlan(pw, pa);
   EXPECT_EQ(pw.placements.size() + pw.waiting.size(), windowed.window.size());
   EXPECT_TRUE(CheckInvariants(windowed, pw).ok()) << CheckInvariants(windowed, pw).message();
   // The same plan read against the whole queue leaves the other jobs neither placed nor waiting.

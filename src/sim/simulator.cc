@@ -237,6 +237,7 @@ class Replay {
   // The queue's last sort still holds: no arrival since, and (fair share) `ranking` is the
   // last sort's ranking without the entities that have no queued job left.
   bool StillInOrder(const std::vector<EntityId>& ranking) const;
+  std::vector<sched::QueueEntry> PolicyOrder() const;  // the queue as its policy sorts it
   bool InPolicyOrder() const;  // (--verify-window: a fresh sort leaves the queue as it is)
   // The time line of running jobs, kept across passes (holds added at each start, taken back
   // at each end) and copied into `pass_timeline_` for a pass, instead of a time line built from
@@ -611,11 +612,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   if (!StillInOrder(ranking)) {
     // The wait floor ranks entities by their queued jobs' submission times: started ones out.
     if (policy_.fair_share_wait_floor_s > 0 && started_in_queue_ > 0) Compact();
-    std::vector<sched::QueueEntry> order;
-    order.reserve(snap_.queued.size());
-    for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
-    auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
-    if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
+    const std::vector<sched::QueueEntry> order = PolicyOrder();
     // Put the views in that order in place, cycle by cycle: a view already in its place (most
     // of them) does not move.
     std::vector<size_t> from(order.size());
@@ -672,12 +669,17 @@ std::vector<EntityId> Replay::Ranking() const {
   return sched::FairShareOrder::Rank(policy_, snap_.entity_shares, snap_.decayed_usage, tallies);
 }
 
-bool Replay::InPolicyOrder() const {
+std::vector<sched::QueueEntry> Replay::PolicyOrder() const {
   std::vector<sched::QueueEntry> order;
   order.reserve(snap_.queued.size());
   for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
   auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
-  if (queue_order.ok()) (*queue_order)->Sort(order);
+  if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
+  return order;
+}
+
+bool Replay::InPolicyOrder() const {
+  const std::vector<sched::QueueEntry> order = PolicyOrder();
   for (size_t i = 0; i < order.size(); ++i) {
     if (order[i].job != &snap_.queued[i]) return false;
   }
