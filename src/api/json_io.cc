@@ -83,7 +83,12 @@ net::HttpResponse JsonResponse(int status, const json::value& v) {
 }
 
 net::HttpResponse ErrorOf(const Status& s) {
-  return net::ErrorResponse(HttpStatusOf(s.code()), CodeName(s.code()), s.message());
+  net::HttpResponse r = net::ErrorResponse(HttpStatusOf(s.code()), CodeName(s.code()), s.message());
+  // When to try again (RFC 9110, 10.2.3), in seconds: a busy server (429) in a few seconds, a
+  // starting one or an unreachable dependency (503) in one.
+  if (s.code() == Code::kResourceExhausted) r.headers.emplace_back("Retry-After", "5");
+  if (s.code() == Code::kUnavailable) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 json::value TimeOrNull(Millis t) {

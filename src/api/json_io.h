@@ -27,6 +27,8 @@ Result<std::optional<std::vector<std::string>>> GetStringArray(const json::objec
 Result<std::optional<std::map<std::string, int>>> GetIntMap(const json::object& o, const char* key);
 
 net::HttpResponse JsonResponse(int status, const json::value& v);
+// The contract's error shape for `s` (its HTTP status and code name); 429 and 503 answers also
+// carry Retry-After.
 net::HttpResponse ErrorOf(const Status& s);
 json::value TimeOrNull(Millis t);  // 0 -> null
 json::object Money(MicroEur m);    // {"amount": "12.34", "currency": "EUR", "micros": N}

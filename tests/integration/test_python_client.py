@@ -527,6 +527,14 @@ class PythonClientTest(ServerTestCase):
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if self.path.startswith("/api/v1/forecast"):  # busy: retry later
+                    body = b'{"error":{"code":"rate_limited","message":"busy"}}'
+                    self.send_response(429)
+                    self.send_header("Retry-After", "5")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 body = b"<html>bad gateway</html>"
                 self.send_response(502)
                 self.send_header("Content-Type", "text/html")
@@ -549,6 +557,11 @@ class PythonClientTest(ServerTestCase):
             fc.list_nodes()
         self.assertEqual((ctx.exception.status, ctx.exception.code), (502, None))
         self.assertIn("bad gateway", ctx.exception.message)
+        self.assertIsNone(ctx.exception.retry_after)
+        with self.assertRaises(GpuaasError) as ctx:
+            fc.forecast()
+        self.assertEqual((ctx.exception.status, ctx.exception.code), (429, "rate_limited"))
+        self.assertEqual(ctx.exception.retry_after, 5.0)
 
         # An answer larger than the client accepts is refused, not read whole.
         small = RecordingClient(self.server.url, self.server.admin_token, max_response_bytes=64)

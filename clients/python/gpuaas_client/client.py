@@ -134,7 +134,8 @@ class Client:
                 raw = b""  # the status still tells what happened
             finally:
                 e.close()
-            raise _error_of(e.code, raw, method, url, e.reason) from None
+            raise _error_of(e.code, raw, method, url, e.reason,
+                            _retry_after(e.headers)) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
             # refused, DNS, TLS, timeout, reset, a broken answer
             reason = getattr(e, "reason", None) or e
@@ -562,7 +563,18 @@ class Client:
 # Helpers
 
 
-def _error_of(status: int, raw: bytes, method: str, url: str, reason: Any) -> GpuaasError:
+def _retry_after(headers: Any) -> Optional[float]:
+    """Retry-After in seconds (the server sends a number; an HTTP date is not used)."""
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _error_of(status: int, raw: bytes, method: str, url: str, reason: Any,
+              retry_after: Optional[float] = None) -> GpuaasError:
     text = raw.decode("utf-8", errors="replace")
     err: Mapping[str, Any] = {}
     try:
@@ -576,7 +588,7 @@ def _error_of(status: int, raw: bytes, method: str, url: str, reason: Any) -> Gp
     if not message:
         message = text.strip()[:300] or str(reason or "") or f"HTTP {status}"
     return GpuaasError(message, status=status, code=code, error=err, method=method, url=url,
-                       body=text)
+                       body=text, retry_after=retry_after)
 
 
 def _job_id(job: JobRef) -> str:

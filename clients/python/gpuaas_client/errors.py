@@ -24,11 +24,14 @@ class GpuaasError(Exception):
             field the server adds), ``{}`` when there was none.
         method, url: the request that failed (the token is never part of them).
         body: the answer's text, cut to 2,000 characters (``""`` when none).
+        retry_after: seconds to wait before trying again, from the answer's ``Retry-After``
+            header (the server sends it with 429 and 503), or ``None``.
     """
 
     def __init__(self, message: str, *, status: Optional[int] = None,
                  code: Optional[str] = None, error: Optional[Mapping[str, Any]] = None,
-                 method: str = "", url: str = "", body: str = "") -> None:
+                 method: str = "", url: str = "", body: str = "",
+                 retry_after: Optional[float] = None) -> None:
         self.status = status
         self.code = code
         self.message = message or "unknown error"
@@ -36,6 +39,7 @@ class GpuaasError(Exception):
         self.method = method
         self.url = url
         self.body = body[:2000]
+        self.retry_after = retry_after
         super().__init__(self._describe())
 
     def _describe(self) -> str:
