@@ -69,6 +69,40 @@ std::string PolicyList() {
   return s;
 }
 
+// The help of --set (simulate and plan).
+constexpr const char* kSetHelp =
+    "what-if on the scheduler's knobs (repeatable): "
+    "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
+    "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
+    "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
+    "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, "
+    "faster_class_wait_ratio=R (docs/scheduling.md); results are "
+    "named e.g. default[reservations=0]";
+
+// --set KEY=VALUE items into `options` (checked by the replay: sim::SimOptions) and
+// --default-walltime; answers the results' name suffix ("[k=v,...]", or empty).
+Result<std::string> ApplySimSettings(const std::vector<std::string>& settings,
+                                     const std::string& default_walltime,
+                                     sim::SimOptions* options) {
+  if (!default_walltime.empty()) {
+    auto w = ParseDurationSeconds(default_walltime);
+    if (!w.ok() || *w <= 0) {
+      return InvalidArgument("--default-walltime: expected e.g. 90s, 30m, 2h, 1d");
+    }
+    options->default_walltime_s = *w;
+  }
+  std::string suffix;
+  for (const std::string& kv : settings) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgument("--set: expected KEY=VALUE, got " + kv);
+    }
+    options->policy_overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
+    suffix += (suffix.empty() ? "[" : ",") + kv;
+  }
+  return suffix.empty() ? suffix : suffix + "]";
+}
+
 // Writes `jobs` as a trace to `out_path` (stdout when empty).
 int WriteTrace(const std::vector<sim::TraceJob>& jobs, const std::string& out_path) {
   auto write = [&](std::ostream& out) {
@@ -187,15 +221,7 @@ int RunSimulateCommand(int argc, char** argv) {
                  "up to 5 min / 30 min / 6 h / 1 d steps (the rule: src/sim/walltime_model.h); "
                  "public traces record no walltimes")
       ->type_name("FACTOR|LO:HI");
-  app.add_option(
-         "--set", settings,
-         "what-if on the scheduler's knobs, applied to every policy (repeatable): "
-         "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
-         "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
-         "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
-         "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, "
-         "faster_class_wait_ratio=R (docs/scheduling.md); results are "
-         "named e.g. default[reservations=0]")
+  app.add_option("--set", settings, std::string(kSetHelp) + "; applied to every policy")
       ->type_name("KEY=VALUE");
   app.add_option("--shares", shares_text,
                  "fair-share weights: NAME=W,... or \"demand\" (each entity's share of the "
@@ -236,11 +262,9 @@ int RunSimulateCommand(int argc, char** argv) {
   sim::SimOptions options;
   options.check_invariants = !no_check;
   options.verify_window = verify;
-  if (!default_walltime.empty()) {
-    auto w = ParseDurationSeconds(default_walltime);
-    if (!w.ok() || *w <= 0) return Fail("--default-walltime: expected e.g. 90s, 30m, 2h, 1d", 2);
-    options.default_walltime_s = *w;
-  }
+  auto settings_suffix = ApplySimSettings(settings, default_walltime, &options);
+  if (!settings_suffix.ok()) return Fail(settings_suffix.status().message(), 2);
+  const std::string suffix = *settings_suffix;
   sim::WalltimeModel walltime;
   if (!walltime_text.empty()) {
     auto m = sim::ParseWalltimeModel(walltime_text, seed);
@@ -266,14 +290,6 @@ int RunSimulateCommand(int argc, char** argv) {
       options.entity_shares[item.substr(0, eq)] = v;
     }
   }
-  std::string suffix;
-  for (const std::string& kv : settings) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return Fail("--set: expected KEY=VALUE, got " + kv, 2);
-    options.policy_overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1)});
-    suffix += (suffix.empty() ? "[" : ",") + kv;
-  }
-  if (!suffix.empty()) suffix += "]";
   const std::vector<sched::ClassInfo> classes = sim::ClusterClasses(*cluster, catalogue);
 
   std::vector<sim::PolicyMetrics> results;
@@ -453,7 +469,8 @@ int RunPlanCommand(int argc, char** argv) {
   std::vector<std::string> tries;
   bool json = false, assign_types = false;
   uint64_t seed = 1;
-  std::string walltime_text;
+  std::string walltime_text, default_walltime;
+  std::vector<std::string> settings;
   int max_runs = 30;
   std::string report_dir;
   app.add_option("--trace", trace, "the trace CSV")->type_name("FILE")->required();
@@ -483,6 +500,10 @@ int RunPlanCommand(int argc, char** argv) {
   app.add_option("--seed", seed, "as for simulate")->type_name("N");
   app.add_option("--walltime-from-duration", walltime_text, "as for simulate")
       ->type_name("FACTOR|LO:HI");
+  app.add_option("--default-walltime", default_walltime, "as for simulate")
+      ->type_name("DURATION");
+  app.add_option("--set", settings, std::string(kSetHelp) + "; applied to every fleet")
+      ->type_name("KEY=VALUE");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -527,6 +548,11 @@ int RunPlanCommand(int argc, char** argv) {
     if (costs.empty()) return Fail("--target-p95-wait needs --node-cost", 2);
   }
   if (max_runs < 1 || max_runs > 1000) return Fail("--max-runs: between 1 and 1000", 2);
+  sim::SimOptions base_options;
+  base_options.policy = policy;
+  auto settings_suffix = ApplySimSettings(settings, default_walltime, &base_options);
+  if (!settings_suffix.ok()) return Fail(settings_suffix.status().message(), 2);
+  const std::string label = policy + *settings_suffix;
 
   auto run = [&](const sim::ClusterSpec& c) -> Result<sim::PolicyMetrics> {
     std::ifstream file(trace, std::ios::in | std::ios::binary);
@@ -537,9 +563,7 @@ int RunPlanCommand(int argc, char** argv) {
     sim::WalltimeModelSource walled(typed, walltime);
     sim::JobSource& src = walltime.lo > 0 ? static_cast<sim::JobSource&>(walled) : typed;
     sim::ScaledLoadSource scaled(src, scale);
-    sim::SimOptions o;
-    o.policy = policy;
-    auto r = sim::Simulate(scaled, c, catalogue, o);
+    auto r = sim::Simulate(scaled, c, catalogue, base_options);
     if (!r.ok()) return r.status();
     std::fprintf(stderr, "plan: %s: p95 wait %s\n", c.ToString().c_str(),
                  FormatDurationSeconds(static_cast<int64_t>(r->metrics.p95_wait_s)).c_str());
@@ -548,7 +572,9 @@ int RunPlanCommand(int argc, char** argv) {
   std::vector<sim::FleetResult> results;
   for (const sim::ClusterSpec& c : fleets) {
     auto m = run(c);
-    if (!m.ok()) return Fail(m.status().message());
+    if (!m.ok()) {
+      return Fail(m.status().message(), m.status().code() == Code::kInvalidArgument ? 2 : 1);
+    }
     sim::FleetResult f;
     f.cluster = c;
     f.gpus = c.TotalGpus();
@@ -572,12 +598,12 @@ int RunPlanCommand(int argc, char** argv) {
   const sim::SearchResult* sp = search ? &*search : nullptr;
   if (!report_dir.empty()) {
     Status s = sim::WriteReport(report_dir,
-                                sim::PlanReportHtml(trace, policy, scale, results, sp, target_s));
+                                sim::PlanReportHtml(trace, label, scale, results, sp, target_s));
     if (!s.ok()) return Fail(s.message());
     std::fprintf(stderr, "plan: report written to %s/index.html\n", report_dir.c_str());
   }
-  std::cout << (json ? sim::PlanJson(trace, policy, scale, results, sp, target_s)
-                     : sim::PlanTable(trace, policy, scale, results, sp, target_s));
+  std::cout << (json ? sim::PlanJson(trace, label, scale, results, sp, target_s)
+                     : sim::PlanTable(trace, label, scale, results, sp, target_s));
   std::cout.flush();
   return std::cout ? 0 : 1;
 }

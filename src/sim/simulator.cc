@@ -119,7 +119,7 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
                              "fair_share_half_life_s, fair_share_wait_floor_s, "
-                             "faster_class_wait_ratio, small_first_rate)");
+                             "faster_class_wait_ratio, small_first_cap_s, small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);

@@ -171,6 +171,38 @@ class ForecastApiTest(ServerTestCase):
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
+    def test_plan_applies_scheduler_settings_to_every_fleet(self):
+        base = [BIN, "plan", "--trace", "traces/sample_300.csv", "--cluster", "h200:8x2,l40s:4x2",
+                "--try", "h200:8x3,l40s:4x2", "--json"]
+        plain = run_cli(base, timeout=120)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        fifo = run_cli(base + ["--set", "queue_order=fifo", "--set", "backfill=false",
+                               "--set", "strict_order=true", "--default-walltime", "2d"],
+                       timeout=120)
+        self.assertEqual(fifo.returncode, 0, fifo.stderr)
+        a, b = json.loads(plain.stdout), json.loads(fifo.stdout)
+        self.assertEqual(a["policy"], "default")
+        self.assertEqual(b["policy"],
+                         "default[queue_order=fifo,backfill=false,strict_order=true]")
+        self.assertEqual([f["cluster"] for f in a["fleets"]], [f["cluster"] for f in b["fleets"]])
+        for x, y in zip(a["fleets"], b["fleets"]):
+            # strict first-in first-out waits longer than the default on the same fleet
+            self.assertGreater(y["avg_wait_s"], x["avg_wait_s"], (x, y))
+        # The same settings as `simulate --set`: the same replay, the same average wait.
+        sim = run_cli([BIN, "simulate", "--trace", "traces/sample_300.csv", "--cluster",
+                       "h200:8x2,l40s:4x2", "--policy", "default", "--set", "queue_order=fifo",
+                       "--set", "backfill=false", "--set", "strict_order=true",
+                       "--default-walltime", "2d", "--json", "--no-check"], timeout=120)
+        self.assertEqual(sim.returncode, 0, sim.stderr)
+        self.assertEqual(json.loads(sim.stdout)["results"][0]["avg_wait_s"],
+                         b["fleets"][0]["avg_wait_s"])
+        for bad, message in ((["--set", "reservation=4"], 'unknown policy setting "reservation"'),
+                             (["--set", "reservations"], "--set: expected KEY=VALUE"),
+                             (["--default-walltime", "0"], "--default-walltime")):
+            p = run_cli(base + bad, timeout=120)
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertIn(message, p.stderr)
+
     def test_offline_reports_of_forecast_and_plan(self):
         """The offline CLI writes the manager's pages: forecast (weeks of a trace) and plan."""
         out = tempfile.mkdtemp(prefix="gpuaas-fc-")
