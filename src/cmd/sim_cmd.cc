@@ -500,8 +500,7 @@ int RunPlanCommand(int argc, char** argv) {
   app.add_option("--seed", seed, "as for simulate")->type_name("N");
   app.add_option("--walltime-from-duration", walltime_text, "as for simulate")
       ->type_name("FACTOR|LO:HI");
-  app.add_option("--default-walltime", default_walltime, "as for simulate")
-      ->type_name("DURATION");
+  app.add_option("--default-walltime", default_walltime, "as for simulate")->type_name("DURATION");
   app.add_option("--set", settings, std::string(kSetHelp) + "; applied to every fleet")
       ->type_name("KEY=VALUE");
   try {
