@@ -267,6 +267,12 @@ class Server:
                 os.killpg(pgid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+        # Job wrappers (forks of the server, in sessions of their own) and the jobs they started
+        # (process groups of their own, working in the data dir) outlive the server when a test
+        # failed before its jobs ended: kill them too, so that they hold no port or GPU slot of
+        # the next test.
+        if self.own_dir:
+            kill_under(self.data_dir)
         if self.own_dir:
             if os.environ.get("GPUAAS_KEEP"):
                 print(f"kept data dir {self.data_dir}")
@@ -305,6 +311,35 @@ def pgrep(marker):
     """PIDs of processes whose command line contains `marker` (never this process)."""
     p = subprocess.run(["pgrep", "-f", "--", marker], capture_output=True, text=True)
     return [int(x) for x in p.stdout.split() if int(x) != os.getpid()]
+
+
+def processes_under(path):
+    """PIDs of the processes whose command line names `path` or whose working directory is
+    inside it (never this process)."""
+    root = os.path.realpath(path)
+    found = []
+    for pid_text in os.listdir("/proc"):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid_text}/cmdline", "rb") as f:
+                cmdline = f.read()
+            cwd = os.readlink(f"/proc/{pid_text}/cwd")
+        except OSError:
+            continue
+        named = root.encode() in cmdline or path.encode() in cmdline
+        if named or cwd == root or cwd.startswith(root + os.sep):
+            found.append(int(pid_text))
+    return found
+
+
+def kill_under(path):
+    """SIGKILL to every process of processes_under(path)."""
+    for pid in processes_under(path):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def kill_marked(marker):

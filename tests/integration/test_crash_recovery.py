@@ -2,13 +2,15 @@
 on the same data dir. Every acknowledged (201) job is still there, running jobs are reconciled
 (they end with their real exit status), and no GPU is ever held by two running jobs."""
 
+import os
 import random
 import threading
 import time
 import unittest
 import urllib.error
 
-from harness import FINAL_STATES, Api, Server, kill_marked, parse_time, poll, require_binary
+from harness import (FINAL_STATES, Api, Server, kill_marked, kill_under, parse_time, poll,
+                     processes_under, require_binary)
 
 
 class CrashRecoveryTest(unittest.TestCase):
@@ -103,6 +105,29 @@ class CrashRecoveryTest(unittest.TestCase):
         # The restarted server still schedules.
         after = member.submit(gpus=1, command=["true"])
         self.assertEqual(member.wait_final(after["id"], timeout=30)["state"], "succeeded")
+
+    def test_cleanup_kills_what_a_crashed_server_left_running(self):
+        # A test that fails while its jobs run leaves their wrappers and processes behind the
+        # server (sessions and process groups of their own): the harness's cleanup finds them
+        # by the data dir and kills them, so that they hold nothing the next test needs.
+        s = self.server.start()
+        _, member = s.admin.tenant("orphan")
+        job = member.submit(gpus=1, command=["sleep", "1000"])
+        member.wait_state(job["id"], "running", timeout=30)
+        self.server.kill9()
+        left = processes_under(self.server.data_dir)
+        self.assertTrue(left, "the job should outlive the crashed server")
+        names = set()
+        for pid in left:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    names.add(f.read().split(b"\0")[0].decode())
+            except OSError:
+                pass
+        self.assertIn("sleep", {os.path.basename(n) for n in names}, names)
+        kill_under(self.server.data_dir)
+        poll(lambda: not processes_under(self.server.data_dir), 10,
+             "no process left under the data dir")
 
     def test_sigterm_exits_zero_and_keeps_state(self):
         s = self.server.start()
