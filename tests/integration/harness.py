@@ -333,21 +333,22 @@ def processes_under(path):
     return found
 
 
-def kill_under(path):
-    """SIGKILL to every process of processes_under(path)."""
-    for pid in processes_under(path):
+def kill_pids(pids):
+    """SIGKILL to each of `pids` (those already gone are skipped)."""
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def kill_under(path):
+    """SIGKILL to every process of processes_under(path)."""
+    kill_pids(processes_under(path))
 
 
 def kill_marked(marker):
-    for pid in pgrep(marker):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    kill_pids(pgrep(marker))
 
 
 def send_raw(port, head, body, chunk=1 << 16, timeout=15):
