@@ -174,10 +174,9 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_floor", 1, c.fair_share_wait_floor_s));
     if (const toml::node* n = s->get("faster_class_wait_ratio")) {
       std::optional<double> v = n->value<double>();  // (an integer converts too)
-      if (!v || !(*v >= 0) || *v > 1e6) {
+      if (!v || !(*v <= 1e6)) {
         return InvalidArgument(
-            "scheduler.faster_class_wait_ratio must be a number in [0, 1e6] (leave it out for no "
-            "bound)");
+            "scheduler.faster_class_wait_ratio must be a number up to 1e6 (negative: no bound)");
       }
       c.faster_class_wait_ratio = *v;
     }

@@ -81,14 +81,17 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
   }
   if (!best) return out;
   // Rent or buy: waiting without a reservation has no bound (the estimate ignores the jobs
-  // ahead), so the job waits at most `wait_ratio` times what the slower class adds to its run.
+  // ahead), so the job waits at most `wait_ratio` times what the slower class adds to its run;
+  // its wait is counted up to the estimated start, a lower bound, so that it does not wait at
+  // all when even the estimate goes past the bound.
   bool waited_enough = false;
   if (wait_ratio >= 0 && !ev.now_by_class[*best]) {
     std::optional<size_t> now_best;
     for (size_t c = 0; c < n; ++c) {
       if (ev.now_by_class[c] && (!now_best || done[c] < done[*now_best])) now_best = c;
     }
-    if (now_best && static_cast<double>(now - job.submitted_at) / 1000.0 >=
+    const Millis faster_start = ev.earliest_by_class[*best]->start;
+    if (now_best && static_cast<double>(faster_start - job.submitted_at) / 1000.0 >=
                         wait_ratio * static_cast<double>(run[*now_best] - run[*best])) {
       best = now_best;
       waited_enough = true;
@@ -105,8 +108,7 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
                                                       FormatClock(ev.earliest_by_class[0]->start)
                                                 : first + " not available";
     if (waited_enough) {
-      why +=
-          ", and this job has waited long enough compared with what " + chosen + " adds to its run";
+      why += ", too long a wait compared with what " + chosen + " adds to its run";
     }
     why += "; " + chosen +
            " free now: " + Ratio(static_cast<double>(run[b]) / static_cast<double>(run[0]));

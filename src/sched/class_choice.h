@@ -24,8 +24,9 @@ struct ClassChoice {
 // Classes without room now are evaluated for their earliest start only when they could still
 // finish first (or always, with `future`: the job has no room anywhere now).
 // `wait_ratio` >= 0 (Policy::faster_class_wait_ratio, for a job that would wait without a
-// reservation): once the job has waited this many times what the slower class would add to its
-// run, it starts on the slower class instead of waiting longer. Negative: no bound.
+// reservation): once the job's wait up to the faster class's estimated start (a lower bound:
+// the estimate ignores the jobs ahead) reaches this many times what the slower class would add
+// to its run, it starts on the slower class instead of waiting. Negative: no bound.
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
                         const Timeline& timeline, const Policy& policy, bool future,
                         double wait_ratio = -1);

@@ -9,6 +9,7 @@ Result<Policy> PolicyByName(std::string_view name) {
   if (name != "default") {  // the baselines of plain systems: no preemption of any kind
     p.preempt_lower_priority = false;
     p.reclaim = false;
+    p.faster_class_wait_ratio = -1;  // (and the flexible-class rule they were measured with)
   }
   if (name == "fifo") {
     p.queue_order = "fifo";

@@ -74,11 +74,13 @@ struct Policy {
   int64_t fair_share_wait_floor_s = 0;
   // A job that could start now on a slower class but finishes sooner, by the estimate, on a
   // faster class it gets no reservation on (nothing holds that class for it, and the estimate
-  // ignores the jobs ahead) waits for it until it has waited this many times what the slower
-  // class would add to its run time, then starts on the slower class (rent or buy: 1 = as long
-  // as the slowdown, 0 = not at all). Negative = no bound (as long as the estimate says it
-  // finishes sooner).
-  double faster_class_wait_ratio = -1;
+  // ignores the jobs ahead, so it is a lower bound) waits for it only while its whole wait, up
+  // to the estimated start there, stays under this many times what the slower class would add
+  // to its run time; otherwise it starts now on the slower class (rent or buy: 1 = as long as
+  // the slowdown, 0 = never waits). The default, 1 %, waits only for a faster class due very
+  // soon compared with the slowdown (docs/adr/0008). Negative = no bound (as long as the
+  // estimate says it finishes sooner; the baselines' behaviour).
+  double faster_class_wait_ratio = 0.01;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

@@ -128,7 +128,9 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
 // Two flexible jobs of 10 h on the H200 (25 h on the 2.5x slower L40S); the H200 busy for an
 // hour, the L40S free: both finish sooner by waiting for the H200 (the second behind the first's
 // reservation). With faster_class_wait_ratio R >= 0, the second, which has no reservation, waits
-// only until it has waited R times what the L40S would add to its run (15 h), then starts there.
+// only while its wait up to the H200's estimated start for it (11 h from now, after the first's
+// reservation) stays under R times what the L40S would add to its run (15 h); else it starts
+// there now, without waiting for a bound that the estimate already says it will pass.
 TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
   auto plan_for = [](Millis waited_ms, double ratio) {
     Snapshot s;
@@ -144,21 +146,24 @@ TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
     return plan;
   };
   const Millis hour = 3'600'000;
-  // Waiting: no bound; waited 14 h < 1 x 15 h; waited 7 h < 0.5 x 15 h.
-  for (auto [waited, ratio] : {std::pair{100 * hour, -1.0}, {14 * hour, 1.0}, {7 * hour, 0.5}}) {
+  // Waiting: no bound; waited 3 h + 11 h to come < 1 x 15 h; 18 h + 11 h < 2 x 15 h.
+  for (auto [waited, ratio] : {std::pair{100 * hour, -1.0}, {3 * hour, 1.0}, {18 * hour, 2.0}}) {
     Plan waits = plan_for(waited, ratio);
     EXPECT_TRUE(waits.placements.empty()) << ratio;
     ASSERT_EQ(waits.waiting.size(), 2u);
     EXPECT_NE(waits.waiting[1].reason.find("waiting for H200"), std::string::npos)
         << waits.waiting[1].reason;
   }
-  // Starting on the L40S: waited 16 h >= 15 h; 8 h >= 7.5 h; anything with 0.
-  for (auto [waited, ratio] : {std::pair{16 * hour, 1.0}, {8 * hour, 0.5}, {0 * hour, 0.0}}) {
+  // Starting on the L40S: 4 h + 11 h >= 15 h (waiting 4 h more would not reach the bound);
+  // 19 h + 11 h >= 30 h; 0 h + 11 h >= 0.5 x 15 h; anything with 0.
+  for (auto [waited, ratio] :
+       {std::pair{4 * hour, 1.0}, {19 * hour, 2.0}, {0 * hour, 0.5}, {0 * hour, 0.0}}) {
     Plan second_goes = plan_for(waited, ratio);
     ASSERT_EQ(second_goes.placements.size(), 1u) << ratio;
     EXPECT_EQ(second_goes.placements[0].job, 2);
     EXPECT_EQ(second_goes.placements[0].gpu_class, "l40s");
-    EXPECT_NE(second_goes.placements[0].reason.find("has waited long enough"), std::string::npos)
+    EXPECT_NE(second_goes.placements[0].reason.find("too long a wait compared with what L40S"),
+              std::string::npos)
         << second_goes.placements[0].reason;
     ASSERT_EQ(second_goes.waiting.size(), 1u);
     EXPECT_EQ(second_goes.waiting[0].job, 1);  // (the reservation holder keeps waiting)

@@ -37,10 +37,11 @@ struct PlatformConfig {
   // requests first, each second of waiting worth this many GPU-seconds; 0 = arrival order.
   double small_first_rate = 2;  // as sched::Policy's default
   // The fairness knobs of sched::Policy (docs/scheduling.md), off by default: [scheduler]
-  // small_first_cap, fair_share_wait_floor (durations) and faster_class_wait_ratio.
+  // small_first_cap, fair_share_wait_floor (durations); and faster_class_wait_ratio, as
+  // sched::Policy's default (negative = no bound).
   int64_t small_first_cap_s = 0;
   int64_t fair_share_wait_floor_s = 0;
-  double faster_class_wait_ratio = -1;
+  double faster_class_wait_ratio = 0.01;
   // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
   // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy
   // of it is queued again (it never lands on the bad GPU: only healthy devices are placed).

@@ -61,7 +61,7 @@ class SmallFirstTest(unittest.TestCase):
                                            "faster_class_wait_ratio = 0\n"), (1, 2))
 
     def test_bad_fairness_knobs_are_refused_at_start(self):
-        for line, word in (("faster_class_wait_ratio = -1", "faster_class_wait_ratio"),
+        for line, word in (("faster_class_wait_ratio = \"soon\"", "faster_class_wait_ratio"),
                            ("small_first_cap = \"soon\"", "small_first_cap"),
                            ("fair_share_wait_floor = 0", "fair_share_wait_floor")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
