@@ -15,6 +15,7 @@
 #include "agent/nvml_gpu_source.h"
 #include "base/log.h"
 #include "cmd/commands.h"
+#include "sched/filters.h"
 
 namespace gpuaas {
 namespace {
@@ -60,7 +61,9 @@ int RunAgentCommand(int argc, char** argv) {
                  "simulated GPUs)");
   app.add_option("--state-dir", state_dir, "where workloads, their logs and exit codes are kept")
       ->capture_default_str();
-  app.add_option("--label", labels, "a node label k=v (repeatable)");
+  app.add_option("--label", labels,
+                 "a node label k=v (repeatable); gpuaas.io/min-gpus=N keeps the node for jobs of "
+                 "at least N GPUs (docs/scheduling.md)");
   app.add_option("--wait-ms", wait_ms, "long-poll wait asked from the server")
       ->check(CLI::Range(0, 10'000))
       ->capture_default_str();
@@ -138,6 +141,9 @@ int RunAgentCommand(int argc, char** argv) {
       return UsageError("--label \"" + kv + "\": expected KEY=VALUE");
     }
     options.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (Result<int> min = sched::MinJobGpusOf(options.labels); !min.ok()) {
+    return UsageError("--label: " + min.status().message());
   }
   if (demo.empty()) {
     GpuHealthLimits limits;

@@ -200,7 +200,9 @@ int RunSimulateCommand(int argc, char** argv) {
   app.add_option("--trace", trace, "the trace CSV (rows in submit order)")
       ->type_name("FILE")
       ->required();
-  app.add_option("--cluster", cluster_text, "the cluster, e.g. h200:8x4,l40s:4x6")
+  app.add_option("--cluster", cluster_text,
+                 "the cluster, e.g. h200:8x4,l40s:4x6; an item may end with :min-gpus=N "
+                 "(nodes kept for jobs of at least N GPUs)")
       ->type_name("SPEC")
       ->required();
   app.add_option("--policy", policies, "comma-separated policies among: " + PolicyList())

@@ -1,6 +1,8 @@
 #include "sched/filters.h"
 
 #include <algorithm>
+#include <charconv>
+#include <string>
 
 namespace gpuaas::sched {
 namespace {
@@ -20,6 +22,19 @@ bool MatchesLabels(const JobView& job, const NodeView& node) {
     if (it == node.labels.end() || it->second != value) return false;
   }
   return true;
+}
+
+Result<int> MinJobGpusOf(const std::map<std::string, std::string>& labels) {
+  auto it = labels.find(kMinGpusLabel);
+  if (it == labels.end()) return 0;
+  int n = 0;
+  const std::string& v = it->second;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || ptr != v.data() + v.size() || n < 1 || n > 1024) {
+    return InvalidArgument(std::string("label ") + kMinGpusLabel +
+                           " must be a number of GPUs from 1 to 1024, got \"" + v + "\"");
+  }
+  return n;
 }
 
 Millis LabelFilter::Earliest(const Ask& ask, size_t node_pos, const Timeline& tl,

@@ -2,9 +2,12 @@
 // this job run on this node with this class". Stateless; thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "sched/plugins.h"
 
 namespace gpuaas::sched {
@@ -18,9 +21,21 @@ class LabelFilter final : public Filter {
 
 // Every selector entry is a label of the node with that value.
 bool MatchesLabels(const JobView& job, const NodeView& node);
-// (Inline: called per node in the searches, and most jobs have no selector.)
+// The node lets the job in: its labels match the job's node_selector, and the job asks for at
+// least the node's min_job_gpus. (Inline: called per node in the searches, and most jobs have
+// no selector.) The stage of a node that does not is kLabels.
 inline bool MatchesSelector(const JobView& job, const NodeView& node) {
-  return job.node_selector.empty() || MatchesLabels(job, node);
+  return job.gpus >= node.min_job_gpus && (job.node_selector.empty() || MatchesLabels(job, node));
+}
+
+// The node label that sets NodeView::min_job_gpus, and its value: unset = 0; else an integer in
+// [1, 1024] (an error says so).
+inline constexpr const char* kMinGpusLabel = "gpuaas.io/min-gpus";
+Result<int> MinJobGpusOf(const std::map<std::string, std::string>& labels);
+// The same, 0 when the value is not valid (for labels checked already).
+inline int MinJobGpus(const std::map<std::string, std::string>& labels) {
+  Result<int> min = MinJobGpusOf(labels);
+  return min.ok() ? *min : 0;
 }
 
 // The node has at least ask.job->gpus devices of the class, whatever their state: otherwise

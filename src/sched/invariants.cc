@@ -188,6 +188,10 @@ Status CheckInvariants(const Snapshot& before, const Plan& plan) {
       if (!n) return Internal(who + " is placed on unknown node " + std::to_string(slice.node));
       const NodeView& node = before.nodes[*n];
       if (!node.schedulable) return Internal(who + " is placed on unschedulable node " + node.name);
+      if (job.gpus < node.min_job_gpus) {
+        return Internal(who + " (" + std::to_string(job.gpus) + " GPUs) is placed on " + node.name +
+                        ", kept for jobs of at least " + std::to_string(node.min_job_gpus));
+      }
       for (const auto& [key, value] : job.node_selector) {
         auto l = node.labels.find(key);
         if (l == node.labels.end() || l->second != value) {

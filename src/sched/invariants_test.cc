@@ -105,6 +105,8 @@ TEST(CheckInvariants, RejectsBrokenPlans) {
        },
        "busy"},
       {"over quota", [](Snapshot& s, Plan&) { s.quota_limit[1]["h200"] = 2; }, "over its limit"},
+      {"node kept for larger jobs", [](Snapshot& s, Plan&) { s.nodes[0].min_job_gpus = 3; },
+       "kept for jobs of at least 3"},
       {"placed and waiting",
        [](Snapshot&, Plan& p) {
          p.waiting = {{1, 1, 0, ""}};

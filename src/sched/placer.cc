@@ -179,7 +179,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   }
   std::optional<Option>& now_c = ev.now_by_class[rank];
   std::optional<Option>& earliest_c = ev.earliest_by_class[rank];
-  if (!find_earliest && not_before == timeline.now() && job.node_selector.empty()) {
+  if (!find_earliest && not_before == timeline.now() && timeline.Unfiltered(job)) {
     NowFast(ask, rank, timeline, ev, any_stage);
     return;
   }
@@ -189,7 +189,7 @@ void Placer::EvaluateClass(const JobView& job, size_t rank, const Timeline& time
   // size, walltime and quota (the job's other fields play no part), until a hold of the class
   // changes: the time line remembers it.
   const bool memo =
-      find_earliest && not_before == timeline.now() && job.node_selector.empty() && c >= 0;
+      find_earliest && not_before == timeline.now() && timeline.Unfiltered(job) && c >= 0;
   const EntityId quota_entity = timeline.QuotaLimit(job.entity, ask.gpu_class) ? job.entity : 0;
   if (memo) {
     if (const Timeline::EarliestMemo* m =
@@ -493,13 +493,13 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
   const int c = ask.class_index >= 0 ? ask.class_index : timeline.ClassIndex(ask.gpu_class);
   // How far the gang gets, as the per-node filters would say for the cluster as a whole.
   int any = 0, labelled = 0, schedulable = 0, healthy = 0;
-  if (c >= 0 && ask.job->node_selector.empty()) {  // the time line's totals
+  if (c >= 0 && timeline.Unfiltered(*ask.job)) {  // the time line's totals
     const Timeline::ClassSizes& t = timeline.Totals(c);
     any = labelled = t.any;
     schedulable = t.schedulable;
     healthy = t.healthy;
   }
-  for (size_t n = 0; c >= 0 && !ask.job->node_selector.empty() && n < snapshot.nodes.size(); ++n) {
+  for (size_t n = 0; c >= 0 && !timeline.Unfiltered(*ask.job) && n < snapshot.nodes.size(); ++n) {
     const NodeView& node = snapshot.nodes[n];
     const int count = timeline.CountOn(n, c);
     any += count;
@@ -522,7 +522,7 @@ void Placer::EvaluateGang(const Ask& ask, size_t rank, const Timeline& timeline,
   // weigh its walltime against): a gang that failed now fails for as many GPUs or more, until a
   // hold of the class changes.
   const bool memo =
-      not_before == timeline.now() && ask.job->node_selector.empty() && timeline.Tainted(c).empty();
+      not_before == timeline.now() && timeline.Unfiltered(*ask.job) && timeline.Tainted(c).empty();
   if (stage == Stage::kBusy && !(memo && timeline.GangFailsNow(c, g))) {
     now_option = GangAt(ask, rank, timeline, not_before);
     if (!now_option && memo) timeline.RememberGangFailsNow(c, g);

@@ -31,6 +31,11 @@ std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline&
     case Stage::kLabels: {
       std::string sel;
       for (const auto& [k, v] : job.node_selector) sel += (sel.empty() ? "" : ",") + k + "=" + v;
+      if (sel.empty()) {  // only nodes kept for larger jobs (NodeView::min_job_gpus)
+        return "the nodes of class " + JoinOr(ev.classes) +
+               " that could hold it are kept for "
+               "jobs of more GPUs";
+      }
       return "no node has the labels " + sel;
     }
     case Stage::kTooBig:

@@ -170,6 +170,71 @@ TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
   }
 }
 
+// A node kept for large jobs (min_job_gpus, the label gpuaas.io/min-gpus) takes no smaller one,
+// on every path: the index of free nodes (now), earliest starts (the reservation and the
+// estimate), gangs; a small job that only such nodes could hold says why.
+TEST(Schedule, NodesKeptForLargeJobs) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 8), MakeNode(2, "h200", 8), MakeNode(3, "h200", 8)};
+  s.nodes[0].min_job_gpus = 8;
+  s.nodes[1].min_job_gpus = 8;
+  AddRunning(s, 100, 1, 2, {0, 1, 2, 3, 4, 5, 6, 7}, kNow, 3600);  // n3 busy for 1 h
+  // 1 GPU, then 8 GPUs, then a 16-GPU gang (two whole nodes), all of class h200.
+  s.queued = {MakeJob(1, 1, {"h200"}, 1, kNow - 3000), MakeJob(2, 8, {"h200"}, 1, kNow - 2000),
+              MakeJob(3, 16, {"h200"}, 1, kNow - 1000)};
+  s.classes = {{"h200", 1.0, 0}};
+  Policy p;
+  p.queue_order = "fifo";
+  Plan plan = Schedule(s, p, kNow);
+  ASSERT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+  // The small job waits for n3 (its reservation, in an hour) although n1 and n2 are free; the
+  // 8-GPU job starts on n1; the gang waits: n2 and n3 together are free only in an hour, and
+  // the small job holds n3 from then.
+  ASSERT_EQ(plan.placements.size(), 1u);
+  EXPECT_EQ(plan.placements[0].job, 2);
+  EXPECT_EQ(plan.placements[0].node, 1);
+  ASSERT_EQ(plan.waiting.size(), 2u);
+  EXPECT_EQ(plan.waiting[0].job, 1);
+  EXPECT_EQ(plan.waiting[0].estimated_start, kNow + 3'600'000);
+  EXPECT_EQ(plan.waiting[1].job, 3);
+  EXPECT_GT(plan.waiting[1].estimated_start, kNow);
+
+  // Without the running job, the small job takes n3, the only node open to it, and the 8-GPU
+  // job n1; the gang waits (n2 alone is not enough).
+  s.running.clear();
+  for (DeviceView& d : s.nodes[2].devices) d.used_by = 0;
+  plan = Schedule(s, p, kNow);
+  ASSERT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+  ASSERT_EQ(plan.placements.size(), 2u);
+  EXPECT_EQ(plan.placements[0].job, 1);
+  EXPECT_EQ(plan.placements[0].node, 3);
+  EXPECT_EQ(plan.placements[1].job, 2);
+  EXPECT_EQ(plan.placements[1].node, 1);
+  // Once n3 is taken by an 8-GPU job instead, the gang gets n1 and n2.
+  s.queued = {MakeJob(2, 8, {"h200"}, 1, kNow - 2000), MakeJob(3, 16, {"h200"}, 1, kNow - 1000),
+              MakeJob(4, 8, {"h200"}, 1, kNow - 500)};
+  plan = Schedule(s, p, kNow);
+  ASSERT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+  ASSERT_EQ(plan.placements.size(), 2u);
+  EXPECT_EQ(plan.placements[0].job, 2);
+  EXPECT_EQ(plan.placements[1].job, 3);
+  ASSERT_EQ(plan.placements[1].slices.size(), 2u);
+
+  // Only kept nodes: the small job can never run there, and is told so.
+  Snapshot kept;
+  kept.nodes = {MakeNode(1, "h200", 8)};
+  kept.nodes[0].min_job_gpus = 4;
+  kept.queued = {MakeJob(1, 2, {"h200"})};
+  kept.classes = {{"h200", 1.0, 0}};
+  plan = Schedule(kept, Policy{}, kNow);
+  ASSERT_EQ(plan.waiting.size(), 1u);
+  EXPECT_NE(plan.waiting[0].reason.find("kept for jobs of more GPUs"), std::string::npos)
+      << plan.waiting[0].reason;
+  kept.queued = {MakeJob(1, 4, {"h200"})};
+  plan = Schedule(kept, Policy{}, kNow);
+  ASSERT_EQ(plan.placements.size(), 1u);
+}
+
 TEST(Schedule, LimitsEstimatesAndJobsPerPass) {
   Snapshot s;
   s.nodes = {MakeNode(1, "h200", 1)};

@@ -27,6 +27,9 @@ struct NodeView {
   bool schedulable = true;  // ready, not cordoned/draining/down
   std::vector<DeviceView> devices;
   std::map<std::string, std::string> labels;
+  // Only jobs asking for at least this many GPUs run here (0 = any): a pool kept whole for large
+  // jobs, as a partition or a taint would (the label gpuaas.io/min-gpus, sched/filters.h).
+  int min_job_gpus = 0;
 };
 
 struct JobView {

@@ -28,6 +28,7 @@ Timeline::Timeline(const Snapshot& snapshot, const Policy& policy, Millis now)
   device_class_.reserve(dev_base_[nodes]);
   identity_.assign(nodes, 1);
   for (size_t n = 0; n < nodes; ++n) {
+    largest_min_job_gpus_ = std::max(largest_min_job_gpus_, snapshot.nodes[n].min_job_gpus);
     for (const DeviceView& d : snapshot.nodes[n].devices) {
       if (d.index != static_cast<int>(device_class_.size() - dev_base_[n])) identity_[n] = 0;
       // (Devices of a node are mostly of one class: the previous device's first.)

@@ -100,6 +100,13 @@ class Timeline {
     return DevicePosByScan(node_pos, index);
   }
 
+  // Every node lets the job in as far as labels go (no node_selector, and no node keeps jobs of
+  // its size off: NodeView::min_job_gpus): the index below answers for it without looking at
+  // each node.
+  bool Unfiltered(const JobView& job) const {
+    return job.node_selector.empty() && job.gpus >= largest_min_job_gpus_;
+  }
+
   // --- An index for the question "where can a job start now?" (kept up to date by Occupy). ---
   // A device is "clean" when healthy and no hold ends after now (free from now on, with no
   // reservation later). A node is "tainted" for a class when one of its healthy devices of the
@@ -256,6 +263,7 @@ class Timeline {
   std::map<std::string, int> quota_class_;
   std::map<std::pair<EntityId, int>, QuotaState> quota_;
   std::vector<std::string> class_names_;  // by class index
+  int largest_min_job_gpus_ = 0;          // over the nodes
   std::vector<int> device_class_;         // [flat device] class index
   std::vector<char> identity_;  // [node]: its devices are listed by index from 0 (DevicePos)
   std::vector<int> clean_count_, count_, healthy_;  // [node * classes + class]

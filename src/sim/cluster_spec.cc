@@ -43,13 +43,15 @@ std::string ClusterSpec::ToString() const {
   for (const NodeGroup& g : groups) {
     if (!s.empty()) s += ",";
     s += g.gpu_class + ":" + std::to_string(g.gpus_per_node) + "x" + std::to_string(g.nodes);
+    if (g.min_job_gpus > 0) s += ":min-gpus=" + std::to_string(g.min_job_gpus);
   }
   return s;
 }
 
 Result<ClusterSpec> ParseClusterSpec(std::string_view spec,
                                      const std::vector<GpuClass>& catalogue) {
-  const std::string hint = " (expected CLASS:GPUS_PER_NODExNODES[,...], e.g. h200:8x4,l40s:4x6)";
+  const std::string hint =
+      " (expected CLASS:GPUS_PER_NODExNODES[:min-gpus=N][,...], e.g. h200:8x4,l40s:4x6)";
   ClusterSpec out;
   if (spec.empty()) return InvalidArgument("empty cluster spec" + hint);
   int64_t total = 0;
@@ -65,9 +67,21 @@ Result<ClusterSpec> ParseClusterSpec(std::string_view spec,
     }
     std::string_view cls = item.substr(0, colon);
     std::string_view rest = item.substr(colon + 1);
-    size_t x = rest.find('x');
     NodeGroup g;
     g.gpu_class = std::string(cls);
+    if (size_t option = rest.find(':'); option != std::string_view::npos) {
+      constexpr std::string_view kMin = "min-gpus=";
+      std::string_view o = rest.substr(option + 1);
+      if (!o.starts_with(kMin) || !ParsePositive(o.substr(kMin.size()), &g.min_job_gpus) ||
+          g.min_job_gpus > 1024) {
+        return InvalidArgument("cluster spec item " + quoted +
+                               ": the option after the node count is min-gpus=N (1-1024: only "
+                               "jobs of at least N GPUs run on these nodes)" +
+                               hint);
+      }
+      rest = rest.substr(0, option);
+    }
+    size_t x = rest.find('x');
     if (x == std::string_view::npos || !ParsePositive(rest.substr(0, x), &g.gpus_per_node) ||
         !ParsePositive(rest.substr(x + 1), &g.nodes)) {
       return InvalidArgument("cluster spec item " + quoted +
@@ -118,6 +132,7 @@ std::vector<sched::NodeView> BuildNodes(const ClusterSpec& spec) {
       std::snprintf(num, sizeof num, "%03d", ++per_class[g.gpu_class]);
       n.name = g.gpu_class + "-" + num;
       for (int d = 0; d < g.gpus_per_node; ++d) n.devices.push_back({d, g.gpu_class, true, 0});
+      n.min_job_gpus = g.min_job_gpus;
       nodes.push_back(std::move(n));
     }
   }

@@ -1,8 +1,9 @@
 // The simulated cluster: the CONTRACT's SPEC `CLASS:GPUS_PER_NODExNODES[,...]`
-// (e.g. `h200:8x4,l40s:4x6`), and the scheduler's views built from it: nodes (ids 1.., in spec
-// order, devices 0..k-1) and the class catalogue (speeds and hourly rates from a GpuClass
-// catalogue, in the order classes first appear in the spec: "any class" tries them that way).
-// Pure functions; thread-safe.
+// (e.g. `h200:8x4,l40s:4x6`), where an item may end with `:min-gpus=N` (those nodes run only
+// jobs of at least N GPUs, as the node label gpuaas.io/min-gpus does: `h200:8x16:min-gpus=8`), and
+// the scheduler's views built from it: nodes (ids 1.., in spec order, devices 0..k-1) and the class
+// catalogue (speeds and hourly rates from a GpuClass catalogue, in the order classes first appear
+// in the spec: "any class" tries them that way). Pure functions; thread-safe.
 #pragma once
 
 #include <string>
@@ -19,6 +20,7 @@ struct NodeGroup {
   std::string gpu_class;
   int gpus_per_node = 0;
   int nodes = 0;
+  int min_job_gpus = 0;  // `:min-gpus=N`: only jobs of at least N GPUs (sched::NodeView)
 };
 
 struct ClusterSpec {

@@ -213,7 +213,12 @@ class Replay {
   std::vector<int> node_class_;     // by node position: class index
   std::vector<int> max_node_free_;  // by class index; refreshed by each pass
   std::vector<int> class_total_;    // by class index: GPUs in the cluster
-  SimSample sample_;                // for on_sample; queued_jobs kept up to date
+  // Node groups kept for larger jobs (`:min-gpus=N`) make the two above depend on the job's size:
+  // then OpenGpus and OpenNode look at the groups that let a job of `gpus` in.
+  bool pools_ = false;
+  int OpenGpus(int c, int gpus) const;  // GPUs of class c on nodes open to such a job
+  int OpenNode(int c, int gpus) const;  // the most GPUs of class c on one such node
+  SimSample sample_;                    // for on_sample; queued_jobs kept up to date
   int free_gpus_ = 0;
   int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
@@ -306,6 +311,7 @@ Status Replay::Init() {
     const int c = ClassOf(g.gpu_class);
     free_by_class_[c] += g.gpus_per_node * g.nodes;
     max_node_by_class_[c] = std::max(max_node_by_class_[c], g.gpus_per_node);
+    pools_ = pools_ || g.min_job_gpus > 0;
   }
   // The window (see ChooseWindow) is exact only without a per-pass limit: the simulator has none.
   policy_.max_jobs_per_pass = std::numeric_limits<int>::max();
@@ -365,7 +371,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   bool placeable = false;
   for (const std::string& name : view.gpu_types) {
     const int c = ClassOf(name);
-    placeable = placeable || (c >= 0 && class_total_[c] >= job.gpus);
+    placeable = placeable || (c >= 0 && OpenGpus(c, job.gpus) >= job.gpus);
   }
   if (!placeable) {
     ++result_.unplaceable;
@@ -557,6 +563,24 @@ void Replay::UpdateDecayedUsage(Millis now) {
   }
 }
 
+int Replay::OpenGpus(int c, int gpus) const {
+  if (!pools_) return class_total_[c];
+  int n = 0;
+  for (const NodeGroup& g : cluster_.groups) {
+    if (g.min_job_gpus <= gpus && ClassOf(g.gpu_class) == c) n += g.gpus_per_node * g.nodes;
+  }
+  return n;
+}
+
+int Replay::OpenNode(int c, int gpus) const {
+  if (!pools_) return max_node_by_class_[c];
+  int most = 0;
+  for (const NodeGroup& g : cluster_.groups) {
+    if (g.min_job_gpus <= gpus && ClassOf(g.gpu_class) == c) most = std::max(most, g.gpus_per_node);
+  }
+  return most;
+}
+
 // A necessary condition for the job to start now: for some acceptable class, one node has
 // job.gpus free GPUs of it (a job that fits on a node is placed on one node), or, for a job
 // larger than any node of the class (a gang), the cluster has that many free.
@@ -584,7 +608,7 @@ uint64_t Replay::ClassMask(const std::vector<std::string>& names) const {
 // a reservation under backfill), not too big.
 bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const {
   for (; classes != 0; classes &= classes - 1) {
-    if (max_node_by_class_[std::countr_zero(classes)] >= job.gpus) return true;
+    if (OpenNode(std::countr_zero(classes), job.gpus) >= job.gpus) return true;
   }
   return false;
 }

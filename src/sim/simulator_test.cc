@@ -150,6 +150,37 @@ TEST(Simulator, JobsThatCanNeverRunAreNotFinished) {
   EXPECT_EQ(r.never_started, 2);
 }
 
+// `:min-gpus=N` keeps a node group for jobs of at least N GPUs (the node label
+// gpuaas.io/min-gpus): spelled back the same; bad options refused; a 5-GPU job waits for the open
+// node while the kept one is free, and one that only kept nodes could hold never runs.
+TEST(Simulator, NodeGroupsKeptForLargeJobs) {
+  ClusterSpec c = Cluster("h200:8x1:min-gpus=8,h200:8x1");
+  EXPECT_EQ(c.ToString(), "h200:8x1:min-gpus=8,h200:8x1");
+  for (const char* bad : {"h200:8x1:min-gpus=0", "h200:8x1:min=8", "h200:8x1:min-gpus=2000",
+                          "h200:8x1:", "h200:8x1:min-gpus=8:x"}) {
+    auto r = ParseClusterSpec(bad, DefaultGpuClasses());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("min-gpus=N"), std::string::npos) << r.status().message();
+  }
+  for (const char* policy : {"fifo", "backfill", "ordered-fallback", "default"}) {
+    SCOPED_TRACE(policy);
+    // a (4 GPUs) takes half the open node for 100 s; b (5 GPUs) waits for it, c (8 GPUs) takes
+    // the kept node.
+    SimResult r =
+        Replay({Job("a", 0, 100, 4, "x"), Job("b", 10, 50, 5, "y"), Job("c", 20, 30, 8, "y")},
+               "h200:8x1:min-gpus=8,h200:8x1", policy);
+    EXPECT_EQ(r.metrics.finished, 3);
+    ASSERT_EQ(r.metrics.entities.size(), 2u);
+    // y's waits: b 90 s (until a ends), c none (policies that let c pass b; fifo blocks c).
+    const double c_wait = std::string(policy) == "fifo" ? 80 : 0;
+    EXPECT_DOUBLE_EQ(r.metrics.entities[1].avg_wait_s, (90 + c_wait) / 2);
+  }
+  SimResult never = Replay({Job("small", 0, 10, 2, "x"), Job("big", 0, 10, 8, "x")},
+                           "h200:8x1:min-gpus=4", "default");
+  EXPECT_EQ(never.unplaceable, 1);
+  EXPECT_EQ(never.metrics.finished, 1);
+}
+
 TEST(Simulator, UnknownPolicyIsAnError) {
   VectorJobSource source({Job("a", 0, 1, 1, "x")});
   SimOptions o;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <set>
 
+#include "sched/filters.h"
 #include "state/platform.h"
 
 namespace gpuaas {
@@ -95,11 +96,24 @@ Status Platform::CheckJobRequest(const JobRequest& req, EntityId entity) const {
     }
     int biggest = -1;  // -1: no node of the class known yet
     int total = 0;
+    int kept = 0;      // GPUs on nodes kept for larger jobs (gpuaas.io/min-gpus)
+    int kept_for = 0;  // the smallest such floor
     for (const auto& [id, n] : nodes_) {
       int count = 0;
       for (const auto& g : n.gpus) count += g.gpu_class == cls;
-      if (count > 0) biggest = std::max(biggest, count);
+      if (count == 0) continue;
+      if (const int min = sched::MinJobGpus(n.labels); min > req.gpus) {
+        kept += count;
+        kept_for = kept_for == 0 ? min : std::min(kept_for, min);
+        continue;
+      }
+      biggest = std::max(biggest, count);
       total += count;
+    }
+    if (biggest < 0 && kept > 0) {
+      why = "every node of class " + cls + " is kept for jobs of at least " +
+            std::to_string(kept_for) + " GPUs (label " + sched::kMinGpusLabel + ")";
+      continue;
     }
     if (biggest >= 0 && req.kind == JobKind::kNotebook && biggest < req.gpus) {
       why = "a notebook runs on one node and no node has " + std::to_string(req.gpus) +

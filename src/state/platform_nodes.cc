@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "sched/filters.h"
 #include "state/platform.h"
 #include "state/waiter.h"
 
@@ -16,6 +17,7 @@ namespace {
 constexpr size_t kMaxGpusPerNode = 64;
 constexpr size_t kMaxWorkloadsPerReport = 4096;
 constexpr size_t kMaxSamplesPerReport = 10'000;
+constexpr size_t kMaxLabelsPerNode = 64;
 
 bool SameInventory(const std::vector<GpuDevice>& a, const std::vector<GpuDevice>& b) {
   if (a.size() != b.size()) return false;
@@ -54,6 +56,16 @@ Status Platform::CheckReport(const NodeReport& r) const {
                              [&](const GpuClass& c) { return c.name == g.gpu_class; });
     if (!known) return FailedPrecondition("unknown GPU class '" + g.gpu_class + "'");
   }
+  if (r.labels.size() > kMaxLabelsPerNode) {
+    return FailedPrecondition("a node has at most " + std::to_string(kMaxLabelsPerNode) +
+                              " labels");
+  }
+  for (const auto& [key, value] : r.labels) {
+    if (key.empty() || key.size() > 253 || value.size() > 253) {
+      return InvalidArgument("node label keys are 1-253 characters and values at most 253");
+    }
+  }
+  if (Result<int> min = sched::MinJobGpusOf(r.labels); !min.ok()) return min.status();
   return Status::Ok();
 }
 

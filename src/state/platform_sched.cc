@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "sched/fair_share.h"
+#include "sched/filters.h"
 #include "sched/scheduler.h"
 #include "state/platform.h"
 
@@ -74,6 +75,7 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
     v.name = n.name;
     v.schedulable = n.state == NodeState::kReady;
     v.labels = n.labels;
+    v.min_job_gpus = sched::MinJobGpus(n.labels);  // (checked at registration)
     const std::set<int>* busy = nullptr;
     if (auto f = foreign_busy_.find(id); f != foreign_busy_.end()) busy = &f->second;
     for (const auto& g : n.gpus) {
