@@ -7,6 +7,7 @@
 
 #include "base/money.h"
 #include "base/time.h"
+#include "sched/filters.h"
 #include "sched/queue_order.h"
 
 namespace gpuaas::sched {
@@ -235,6 +236,7 @@ class Parser {
     GPUAAS_RETURN_IF_ERROR(Unused(a, {"unhealthy", "labels"}));
     if (a.kv.contains("labels")) {
       GPUAAS_ASSIGN_OR_RETURN(n.labels, Pairs(a.kv["labels"]));
+      if (Result<int> min = MinJobGpusOf(n.labels); !min.ok()) return min.status();
     }
     for (const std::string& f : a.flags) {
       if (f == "cordoned") {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "sched/fair_share.h"
+#include "sched/filters.h"
 #include "sched/invariants.h"
 #include "sched/scheduler.h"
 #include "sched/walltime.h"
@@ -69,6 +70,7 @@ class Runner {
                     s.nodes[n].schedulable,
                     {},
                     s.nodes[n].labels};
+      node.min_job_gpus = MinJobGpus(node.labels);  // (checked by the parser)
       int index = 0;
       for (const auto& [cls, count] : s.nodes[n].groups) {
         for (int i = 0; i < count; ++i) node.devices.push_back({index++, cls, true, 0});
