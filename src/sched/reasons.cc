@@ -13,6 +13,18 @@ std::string JoinOr(const std::vector<std::string>& v) {
   return out;
 }
 
+// Every node that could hold the job by its size failed on its labels: the job's node_selector,
+// or a floor on the GPUs a job must ask for (NodeView::min_job_gpus).
+std::string LabelsReason(const JobView& job, const std::vector<std::string>& classes) {
+  std::string sel;
+  for (const auto& [k, v] : job.node_selector) sel += (sel.empty() ? "" : ",") + k + "=" + v;
+  if (sel.empty()) {
+    return "the nodes of class " + JoinOr(classes) +
+           " that could hold it are kept for jobs of more GPUs";
+  }
+  return "no node of class " + JoinOr(classes) + " has the labels " + sel;
+}
+
 }  // namespace
 
 std::string EntityName(const Snapshot& snapshot, EntityId entity) {
@@ -28,17 +40,15 @@ std::string WaitReason(const JobView& job, const Evaluation& ev, const Timeline&
   const std::string& cls = ev.furthest_class;
   if (ev.classes.empty()) return "no GPU class is configured";
   switch (ev.furthest) {
-    case Stage::kLabels: {
-      std::string sel;
-      for (const auto& [k, v] : job.node_selector) sel += (sel.empty() ? "" : ",") + k + "=" + v;
-      if (sel.empty()) {  // only nodes kept for larger jobs (NodeView::min_job_gpus)
-        return "the nodes of class " + JoinOr(ev.classes) +
-               " that could hold it are kept for "
-               "jobs of more GPUs";
-      }
-      return "no node has the labels " + sel;
-    }
+    case Stage::kLabels:
+      return LabelsReason(job, ev.classes);
     case Stage::kTooBig:
+      // The furthest stage over all nodes, nodes of other classes included: when a node of an
+      // accepted class is big enough, it is its labels that keep the job off.
+      for (const std::string& c : ev.classes) {
+        const int ci = timeline.ClassIndex(c);
+        if (ci >= 0 && timeline.Sizes(ci).any >= job.gpus) return LabelsReason(job, ev.classes);
+      }
       return "no node has " + n + gpus + " of class " + JoinOr(ev.classes);
     case Stage::kUnschedulable:
       return "no schedulable node has " + n + gpus + " of class " + cls;
