@@ -185,6 +185,13 @@ int RunNodes(const VerbContext& c) {
         sim && sim->is_bool() && sim->get_bool()) {
       state += " (simulated)";
     }
+    // A node kept for large jobs (label gpuaas.io/min-gpus, docs/scheduling.md) says so.
+    if (const json::value* labels = n.if_contains("labels"); labels && labels->is_object()) {
+      if (const json::value* min = labels->as_object().if_contains("gpuaas.io/min-gpus");
+          min && min->is_string()) {
+        state += ", jobs of " + std::string(min->as_string()) + "+ GPUs";
+      }
+    }
     const json::array* gpus = ListOf(v, "gpus");
     if (gpus == nullptr || gpus->empty()) {
       rows.push_back({Field(n, "name"), state, "-", "-", "-", "-", "-", "-"});

@@ -53,6 +53,12 @@ class KeptNodesTest(unittest.TestCase):
         nodes = self.server.admin.ok("GET", "/api/v1/nodes")["nodes"]
         kept = [n for n in nodes if n["name"] == "kept-a"][0]
         self.assertEqual(kept["labels"], {LABEL: "8", "zone": "eu"})
+        # `gpuaas nodes` says it in the STATE column of the kept node's rows only.
+        p = self.server.cli("nodes", json_out=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [line for line in p.stdout.splitlines() if "jobs of 8+ GPUs" in line]
+        self.assertEqual(len(rows), 8, p.stdout)
+        self.assertTrue(all(line.startswith("kept-a") for line in rows), p.stdout)
 
     def test_small_job_only_kept_nodes_could_hold_is_refused(self):
         r = self.member.call("POST", "/api/v1/jobs", {
