@@ -49,6 +49,12 @@ class KeptNodesTest(unittest.TestCase):
     def setUp(self):
         _, self.member = self.server.admin.tenant("kept")
 
+    def run_job(self, **body):
+        """Submits a 30 s job, waits until it runs, cancels it when the test ends; the job."""
+        job = self.member.submit(command=["sleep", "30"], **body)
+        self.addCleanup(self.member.ok, "POST", f"/api/v1/jobs/{job['id']}/cancel")
+        return self.member.wait_state(job["id"], "running", timeout=20)
+
     def test_node_lists_its_label(self):
         nodes = self.server.admin.ok("GET", "/api/v1/nodes")["nodes"]
         kept = [n for n in nodes if n["name"] == "kept-a"][0]
@@ -70,21 +76,14 @@ class KeptNodesTest(unittest.TestCase):
         self.assertEqual([j for j in self.member.jobs() if j["name"] == "small"], [])
 
     def test_flexible_small_job_runs_on_the_open_class(self):
-        job = self.member.submit(name="flex", gpus=1, gpu_types=["h200", "l40s"],
-                                 command=["sleep", "30"])
-        running = poll(lambda: (lambda j: j if j["state"] == "running" else None)(
-            self.member.job(job["id"])), 20, "the flexible job to run")
+        running = self.run_job(name="flex", gpus=1, gpu_types=["h200", "l40s"])
         self.assertEqual(running["gpu_type"], "l40s")
         self.assertNotEqual(running["node"], "kept-a")
-        self.member.ok("POST", f"/api/v1/jobs/{job['id']}/cancel")
 
     def test_eight_gpu_job_runs_on_the_kept_node(self):
-        job = self.member.submit(name="big", gpus=8, gpu_types=["h200"], command=["sleep", "30"])
-        running = poll(lambda: (lambda j: j if j["state"] == "running" else None)(
-            self.member.job(job["id"])), 20, "the 8-GPU job to run")
+        running = self.run_job(name="big", gpus=8, gpu_types=["h200"])
         self.assertEqual(running["node"], "kept-a")
         self.assertEqual(running["gpu_type"], "h200")
-        self.member.ok("POST", f"/api/v1/jobs/{job['id']}/cancel")
 
     def test_bad_value_is_refused_by_agent_and_server(self):
         out = subprocess.run(
