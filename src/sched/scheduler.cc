@@ -74,10 +74,56 @@ class WaitingPerClass {
   std::map<std::string, int> more_;
 };
 
+// Shapes that could not start now in this pass, for the passes with nothing else to decide (see
+// `nothing_to_decide` in Pass): a pass only adds holds as it goes, so a later job of the same
+// shape (the same GPU count, class list and fallback; no node selector nor speed hints) with a
+// walltime at least as long cannot start now either, and need not be evaluated. (The same GPU
+// count, not more: a larger job may be a gang, which fits where one node does not.)
+class FailedShapes {
+ public:
+  bool Covers(const JobView& job, int64_t walltime_s) const {
+    if (!Plain(job)) return false;
+    for (const Shape& s : shapes_) {
+      if (s.gpus == job.gpus && walltime_s >= s.walltime_s &&
+          s.allow_fallback == job.allow_fallback && *s.gpu_types == job.gpu_types) {
+        return true;
+      }
+    }
+    return false;
+  }
+  void Add(const JobView& job, int64_t walltime_s) {
+    if (!Plain(job)) return;
+    for (Shape& s : shapes_) {
+      if (s.gpus == job.gpus && s.allow_fallback == job.allow_fallback &&
+          *s.gpu_types == job.gpu_types) {
+        s.walltime_s = std::min(s.walltime_s, walltime_s);
+        return;
+      }
+    }
+    if (shapes_.size() < kMost) {
+      shapes_.push_back({&job.gpu_types, job.gpus, job.allow_fallback, walltime_s});
+    }
+  }
+
+ private:
+  static constexpr size_t kMost = 32;  // (a scan per job: a bounded one)
+  struct Shape {
+    const std::vector<std::string>* gpu_types;  // (views outlive the pass)
+    int gpus;
+    bool allow_fallback;
+    int64_t walltime_s;
+  };
+  static bool Plain(const JobView& job) { return job.node_selector.empty() && job.speeds.empty(); }
+  std::vector<Shape> shapes_;
+};
+
 // What became of each queue position in the pass: placed, not looked at (behind
 // Policy::max_jobs_per_pass others), or waiting with details (a position in `pending`).
 constexpr int32_t kPlaced = -1;
 constexpr int32_t kNotConsidered = -2;
+// Looked at and left waiting unevaluated in a pass with nothing to decide (no reason, no
+// estimate): as Unevaluated(job) without its details, which nobody reads then.
+constexpr int32_t kSkipped = -3;
 
 std::unique_ptr<QueueOrder> OrderFor(const Policy& policy, const Snapshot& snapshot) {
   auto order = MakeQueueOrder(policy.queue_order, &policy, &snapshot);
@@ -339,6 +385,7 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   JobId blocked_by = 0;  // strict order: the first job waiting for capacity
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
+  FailedShapes failed;  // (only with nothing to decide)
 
   auto holds_gpus = [&](JobId id) {
     return !holding.empty() && std::binary_search(holding.begin(), holding.end(), id);
@@ -364,11 +411,13 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
                                    !may_preempt &&
                                    (!policy.backfill || reserved >= policy.reservations) &&
                                    (policy.backfill || !policy.strict_order || blocked_by != 0);
-    if (nothing_to_decide && !timeline.AnyFreeNow()) {
-      wait(at, Unevaluated(job));
+    const int64_t walltime_s = job->walltime_s > 0 ? job->walltime_s : policy.default_walltime_s;
+    if (nothing_to_decide && (!timeline.AnyFreeNow() || failed.Covers(*job, walltime_s))) {
+      slot[at] = kSkipped;
       continue;
     }
     placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
+    if (nothing_to_decide && !ev.now && ev.furthest == Stage::kBusy) failed.Add(*job, walltime_s);
     ClassChoice choice;
     if (ev.now && blocked_by == 0) {
       const bool gets_reservation = policy.backfill && reserved < policy.reservations &&
@@ -455,6 +504,12 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   for (size_t at = 0; at < queue.size(); ++at) {
     if (slot[at] == kPlaced) continue;
     ++position;
+    if (slot[at] == kSkipped) {
+      Waiting& w = plan.waiting.emplace_back();
+      w.job = queue[at].id;
+      w.queue_position = position;
+      continue;
+    }
     if (slot[at] == kNotConsidered) {
       Waiting& w = plan.waiting.emplace_back();  // (built in place: ~100,000 per pass)
       w.job = queue[at].id;
