@@ -166,7 +166,8 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*s, "scheduler.",
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
-                   "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio"}));
+                   "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
+                   "fair_share_wait_ratio"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
@@ -179,6 +180,14 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
             "scheduler.faster_class_wait_ratio must be a number up to 1e6 (negative: no bound)");
       }
       c.faster_class_wait_ratio = *v;
+    }
+    if (const toml::node* n = s->get("fair_share_wait_ratio")) {
+      std::optional<double> v = n->value<double>();  // (an integer converts too)
+      if (!v || !(*v >= 0) || *v > 1e6) {
+        return InvalidArgument(
+            "scheduler.fair_share_wait_ratio must be a number between 0 (off) and 1e6");
+      }
+      c.fair_share_wait_ratio = *v;
     }
     if (const toml::node* n = s->get("small_first_rate")) {
       std::optional<double> v = n->value<double>();  // (an integer converts too)

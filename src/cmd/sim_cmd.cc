@@ -75,7 +75,7 @@ constexpr const char* kSetHelp =
     "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
     "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
     "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
-    "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, "
+    "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
     "faster_class_wait_ratio=R (docs/scheduling.md); results are "
     "named e.g. default[reservations=0]";
 

@@ -64,6 +64,9 @@ Status ValidatePolicy(const Policy& policy) {
   if (!(policy.faster_class_wait_ratio <= 1e6)) {  // (NaN too)
     return InvalidArgument("faster_class_wait_ratio must be at most 1e6 (negative: no bound)");
   }
+  if (!(policy.fair_share_wait_ratio >= 0) || policy.fair_share_wait_ratio > 1e6) {
+    return InvalidArgument("fair_share_wait_ratio must be between 0 (off) and 1e6");
+  }
   if (policy.small_first_cap_s < 0 || policy.small_first_cap_s > 1'000'000'000) {
     return InvalidArgument("small_first_cap_s must be between 0 and 1e9 seconds");
   }

@@ -81,6 +81,13 @@ struct Policy {
   // soon compared with the slowdown (docs/adr/0008). Negative = no bound (as long as the
   // estimate says it finishes sooner; the baselines' behaviour).
   double faster_class_wait_ratio = 0.01;
+  // Fairness of waits, under the "fair-share" order: an entity whose average wait
+  // (Snapshot::entity_wait_ratio: its jobs started recently, weighted by age with the fair-share
+  // half-life, and its queued jobs so far) is at least this many times the platform's average
+  // goes ahead of the others, the most behind first; so no entity's jobs keep waiting much
+  // longer than everyone's, whatever its past usage (docs/adr/0010). 0 = off. The default,
+  // 1.5, brought Philly's worst entity from 22x to 3.4-4.1x the average wait (docs/benchmarks.md).
+  double fair_share_wait_ratio = 1.5;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

@@ -433,7 +433,7 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
       t.submitted_sum_ms += e.job->submitted_at;
     }
   }
-  const std::vector<EntityId> ranked = Rank(policy_, shares_, usage_, tallies);
+  const std::vector<EntityId> ranked = Rank(policy_, shares_, usage_, tallies, wait_ratio_);
   std::vector<uint32_t> rank_of(entities.size());  // by slot
   for (size_t r = 0; r < ranked.size(); ++r) {
     rank_of[slots.SlotOf(ranked[r])] = static_cast<uint32_t>(r);
@@ -448,7 +448,8 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
 std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
                                            const std::map<EntityId, double>& shares,
                                            const std::map<EntityId, double>& usage,
-                                           const std::vector<Tally>& tallies) {
+                                           const std::vector<Tally>& tallies,
+                                           const std::map<EntityId, double>& wait_ratio) {
   // Behind: mean_queue - mean_entity >= floor, in integers (no rounding, the same answer for
   // every caller): sum_q * n_e - sum_e * n_q >= floor_ms * n_q * n_e.
   __int128 queue_sum = 0, queue_jobs = 0;
@@ -457,14 +458,27 @@ std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
     queue_jobs += t.jobs;
   }
   const __int128 floor_ms = static_cast<__int128>(policy.fair_share_wait_floor_s) * 1000;
-  std::vector<std::tuple<bool, double, EntityId>> keyed;
+  // (group: 0 = late on waits, 1 = behind the floor, 2 = the others; then minus the ratio in the
+  // first group (the most behind first: ordering it by usage instead left the heaviest users
+  // last there too, and Philly's worst entity at 4.4-8.7x instead of 3.4-4.1x), the usage per
+  // share in the others)
+  std::vector<std::tuple<int, double, EntityId>> keyed;
   keyed.reserve(tallies.size());
   for (const Tally& t : tallies) {
+    double ratio = 0;
+    if (policy.fair_share_wait_ratio > 0) {
+      if (auto w = wait_ratio.find(t.entity); w != wait_ratio.end()) ratio = w->second;
+    }
+    const bool late = policy.fair_share_wait_ratio > 0 && ratio >= policy.fair_share_wait_ratio;
     const bool behind =
         floor_ms > 0 && t.jobs > 0 &&
         queue_sum * t.jobs - static_cast<__int128>(t.submitted_sum_ms) * queue_jobs >=
             floor_ms * queue_jobs * t.jobs;
-    keyed.push_back({!behind, UsagePerShare(shares, usage, t.entity), t.entity});
+    if (late) {
+      keyed.push_back({0, -ratio, t.entity});
+    } else {
+      keyed.push_back({behind ? 1 : 2, UsagePerShare(shares, usage, t.entity), t.entity});
+    }
   }
   std::sort(keyed.begin(), keyed.end());
   std::vector<EntityId> ranked;
@@ -485,13 +499,14 @@ Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name, const 
     return std::unique_ptr<QueueOrder>(std::make_unique<PriorityOrder>(std::move(p)));
   }
   if (name == "fair-share") {
-    std::map<EntityId, double> shares, usage;
+    std::map<EntityId, double> shares, usage, wait_ratio;
     if (snapshot) {
       shares = snapshot->entity_shares;
       usage = snapshot->decayed_usage;
+      if (p.fair_share_wait_ratio > 0) wait_ratio = snapshot->entity_wait_ratio;
     }
-    return std::unique_ptr<QueueOrder>(
-        std::make_unique<FairShareOrder>(std::move(p), std::move(shares), std::move(usage)));
+    return std::unique_ptr<QueueOrder>(std::make_unique<FairShareOrder>(
+        std::move(p), std::move(shares), std::move(usage), std::move(wait_ratio)));
   }
   if (name == "sjf-oracle") {
     return std::unique_ptr<QueueOrder>(std::make_unique<SjfOracleOrder>());

@@ -36,8 +36,12 @@ class PriorityOrder final : public QueueOrder {
 
 class FairShareOrder final : public QueueOrder {
  public:
-  FairShareOrder(Policy policy, std::map<EntityId, double> shares, std::map<EntityId, double> usage)
-      : policy_(std::move(policy)), shares_(std::move(shares)), usage_(std::move(usage)) {}
+  FairShareOrder(Policy policy, std::map<EntityId, double> shares, std::map<EntityId, double> usage,
+                 std::map<EntityId, double> wait_ratio = {})
+      : policy_(std::move(policy)),
+        shares_(std::move(shares)),
+        usage_(std::move(usage)),
+        wait_ratio_(std::move(wait_ratio)) {}
   using QueueOrder::Sort;
   void Sort(std::vector<QueueEntry>& queue) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
@@ -51,15 +55,19 @@ class FairShareOrder final : public QueueOrder {
     int64_t jobs = 0;
     int64_t submitted_sum_ms = 0;
   };
-  // The entities' order: those behind the queue's average submission by the policy's wait floor
-  // first, then by usage per share, then by id. The simulator ranks with it too.
+  // The entities' order: first those whose average wait is at least the policy's
+  // fair_share_wait_ratio times the platform's (`wait_ratio`, Snapshot::entity_wait_ratio), the
+  // highest ratio first; then those behind the queue's average submission by the policy's wait
+  // floor; then the others; within the last two groups by usage per share; ties by id. The
+  // simulator ranks with it too.
   static std::vector<EntityId> Rank(const Policy& policy, const std::map<EntityId, double>& shares,
                                     const std::map<EntityId, double>& usage,
-                                    const std::vector<Tally>& tallies);
+                                    const std::vector<Tally>& tallies,
+                                    const std::map<EntityId, double>& wait_ratio = {});
 
  private:
   Policy policy_;
-  std::map<EntityId, double> shares_, usage_;
+  std::map<EntityId, double> shares_, usage_, wait_ratio_;
 };
 
 // Shortest job first with perfect knowledge (a simulator baseline, not a production policy):

@@ -185,6 +185,35 @@ TEST(QueueOrder, WaitFloorAndSizeCapByHand) {
   EXPECT_EQ(Sorted(PriorityOrder(sizes), one_entity), (std::vector<JobId>{1, 2}));
 }
 
+// Fairness of waits: an entity whose average wait is at least the policy's ratio times the
+// platform's goes ahead of the others, whatever its usage, the highest ratio first; below the
+// ratio, or with the knob off, usage decides.
+TEST(QueueOrder, EntitiesFarBehindOnWaitsGoFirst) {
+  const std::map<EntityId, double> usage = {{1, 1.0}, {2, 50.0}, {3, 80.0}};
+  const std::map<EntityId, double> ratios = {{1, 0.2}, {2, 2.0}, {3, 3.5}};
+  std::vector<JobView> jobs = {testing::MakeJob(1, 1, {}, 1, 0), testing::MakeJob(2, 1, {}, 2, 0),
+                               testing::MakeJob(3, 1, {}, 3, 0)};
+  Policy policy;
+  policy.fair_share_wait_ratio = 1.5;
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios), jobs), (std::vector<JobId>{3, 2, 1}));
+  policy.fair_share_wait_ratio = 2.5;  // only entity 3
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios), jobs), (std::vector<JobId>{3, 1, 2}));
+  policy.fair_share_wait_ratio = 0;  // off
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios), jobs), (std::vector<JobId>{1, 2, 3}));
+  // Through the snapshot, as a pass builds the order.
+  Snapshot snap;
+  snap.decayed_usage = usage;
+  snap.entity_wait_ratio = ratios;
+  policy.fair_share_wait_ratio = 1.5;
+  auto order = MakeQueueOrder("fair-share", &policy, &snap);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(Sorted(**order, jobs), (std::vector<JobId>{3, 2, 1}));
+  // Late entities go before those behind the wait floor.
+  policy.fair_share_wait_floor_s = 1;
+  jobs[0].submitted_at = -3'600'000;  // entity 1 far behind the queue's mean submission
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios), jobs), (std::vector<JobId>{3, 2, 1}));
+}
+
 // Entity ids far apart (no table by id: a search among the queue's entities); same order.
 TEST(QueueOrder, FairShareOrderWithSparseEntityIds) {
   Policy policy;

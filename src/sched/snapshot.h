@@ -95,6 +95,9 @@ struct Snapshot {
   // computed by the state with DecayedUsage(), sched/fair_share.h).
   std::map<EntityId, double> entity_shares = {};
   std::map<EntityId, double> decayed_usage = {};
+  // Each entity's average wait over the platform's (sched/wait_fairness.h; absent = 0), for
+  // Policy::fair_share_wait_ratio.
+  std::map<EntityId, double> entity_wait_ratio = {};
   // `queued` is already in the order of Policy::queue_order for this snapshot (the simulator
   // sorts its queue itself to choose the jobs a pass sees): a pass does not sort it again. Any
   // sub-sequence of a queue in order is in order. False (the server): the pass sorts.

@@ -18,6 +18,7 @@
 #include "sched/queue_order.h"
 #include "sched/scheduler.h"
 #include "sched/timeline.h"
+#include "sched/wait_fairness.h"
 #include "sched/walltime.h"
 
 namespace gpuaas::sim {
@@ -105,6 +106,16 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
             value + "\"");
       }
       p->small_first_rate = rate;
+    } else if (key == "fair_share_wait_ratio") {
+      double ratio = -1;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
+      if (ec != std::errc() || ptr != value.data() + value.size() || !(ratio >= 0) || ratio > 1e6) {
+        return InvalidArgument(
+            "policy setting fair_share_wait_ratio: expected a number between 0 (off) and 1e6, "
+            "got \"" +
+            value + "\"");
+      }
+      p->fair_share_wait_ratio = ratio;
     } else if (key == "faster_class_wait_ratio") {
       double ratio = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
@@ -119,7 +130,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
                              "fair_share_half_life_s, fair_share_wait_floor_s, "
-                             "faster_class_wait_ratio, small_first_cap_s, small_first_rate)");
+                             "fair_share_wait_ratio, faster_class_wait_ratio, small_first_cap_s, "
+                             "small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);
@@ -183,6 +195,8 @@ class Replay {
   uint64_t ClassMask(const std::vector<std::string>& names) const;
   bool MightPlace() const;
   void UpdateDecayedUsage(Millis now);
+  // Snapshot::entity_wait_ratio at now (Policy::fair_share_wait_ratio).
+  void UpdateWaitRatios(Millis now);
   double SpeedRatio(const Live& job, const std::string& gpu_class) const;
   int EntityIndex(const std::string& name);
   void Report(Millis now) const;
@@ -195,6 +209,7 @@ class Replay {
   bool oracle_ = false;
   bool request_order_ = false;  // queue_order=sjf-request (SimOptions::policy_overrides)
   bool fair_share_ = false;
+  bool wait_ratio_ = false;  // fair share with Policy::fair_share_wait_ratio
   MetricsBuilder metrics_;
 
   sched::Snapshot snap_;  // kept up to date in place
@@ -229,6 +244,10 @@ class Replay {
   std::vector<Decay> decay_;                   // per entity index (fair share)
   std::vector<int> queued_per_entity_;         // per entity index: jobs queued
   std::vector<int64_t> queued_submitted_sum_;  // per entity index: their submission times
+  // Per entity index, for Policy::fair_share_wait_ratio: the waits of started jobs, weighted by
+  // age (sched/wait_fairness.h) as of `started_waits_at_`.
+  std::vector<sched::WaitTally> started_waits_;
+  std::vector<Millis> started_waits_at_;
   // Per queued job, in the order of snap_.queued: its acceptable classes (ClassMask), so that
   // the window's choice compares no class names; kStarted for a job started since the last
   // Compact (its view stays in place: taking it out would move every view behind it).
@@ -286,6 +305,7 @@ Status Replay::Init() {
   policy_.reclaim = false;
   if (options_.default_walltime_s > 0) policy_.default_walltime_s = options_.default_walltime_s;
   fair_share_ = policy_.queue_order == "fair-share";
+  wait_ratio_ = fair_share_ && policy_.fair_share_wait_ratio > 0;
 
   snap_.nodes = BuildNodes(cluster_);
   snap_.classes = ClusterClasses(cluster_, catalogue_);
@@ -417,6 +437,19 @@ void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis
   if (--queued_sizes_[view.gpus] == 0) queued_sizes_.erase(view.gpus);
   --queued_per_entity_[static_cast<size_t>(view.entity - 1)];
   queued_submitted_sum_[static_cast<size_t>(view.entity - 1)] -= view.submitted_at;
+  if (wait_ratio_) {
+    const size_t e = static_cast<size_t>(view.entity - 1);
+    if (started_waits_.size() <= e) {
+      started_waits_.resize(e + 1);
+      started_waits_at_.resize(e + 1, now);
+    }
+    sched::WaitTally& t = started_waits_[e];
+    const double age = sched::AgeWeight(now - started_waits_at_[e], policy_.fair_share_half_life_s);
+    t.waited_s *= age;
+    t.jobs *= age;
+    started_waits_at_[e] = now;
+    sched::AddStartedWait(&t, view.submitted_at, now, now, policy_.fair_share_half_life_s);
+  }
 
   Live& job = live_.at(p.job);
   if (const int c = ClassOf(job.first_class); c >= 0) --sample_.queued_jobs[c];
@@ -535,6 +568,27 @@ void Replay::AddRunningDecay(const Live& job, int sign, Millis t) {
   d.running_at = t;
   d.running_gpus += sign * job.gpus;
   d.running_weight += sign * job.gpus * DecayFactor(t - job.start, h);
+}
+
+void Replay::UpdateWaitRatios(Millis now) {
+  std::map<EntityId, sched::WaitTally> tallies;
+  for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
+    sched::WaitTally t;
+    if (e < started_waits_.size()) {
+      const double age =
+          sched::AgeWeight(now - started_waits_at_[e], policy_.fair_share_half_life_s);
+      t.waited_s = started_waits_[e].waited_s * age;
+      t.jobs = started_waits_[e].jobs * age;
+    }
+    // The queued jobs' waits so far, from the sum of their submission times.
+    const double queued = queued_per_entity_[e];
+    t.waited_s +=
+        (queued * static_cast<double>(now) - static_cast<double>(queued_submitted_sum_[e])) /
+        1000.0;
+    t.jobs += queued;
+    if (t.jobs > 0) tallies[static_cast<EntityId>(e + 1)] = t;
+  }
+  snap_.entity_wait_ratio = sched::WaitRatios(tallies);
 }
 
 void Replay::UpdateDecayedUsage(Millis now) {
@@ -690,7 +744,8 @@ std::vector<EntityId> Replay::Ranking() const {
                        policy_.fair_share_wait_floor_s > 0 ? queued_submitted_sum_[e] : 0});
   }
   // (as FairShareOrder::Sort ranks them)
-  return sched::FairShareOrder::Rank(policy_, snap_.entity_shares, snap_.decayed_usage, tallies);
+  return sched::FairShareOrder::Rank(policy_, snap_.entity_shares, snap_.decayed_usage, tallies,
+                                     snap_.entity_wait_ratio);
 }
 
 std::vector<sched::QueueEntry> Replay::PolicyOrder() const {
@@ -724,6 +779,7 @@ bool Replay::StillInOrder(const std::vector<EntityId>& ranking) const {
 
 Status Replay::Pass(Millis now) {
   if (fair_share_) UpdateDecayedUsage(now);
+  if (wait_ratio_) UpdateWaitRatios(now);
   // Started jobs leave the queue in batches (the passes skip them until then); a pass on the
   // whole queue needs them out.
   if (started_in_queue_ > 0 &&

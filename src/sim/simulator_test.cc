@@ -258,6 +258,36 @@ TEST(Simulator, FairnessKnobsReplayExactly) {
   EXPECT_NE(refused.status().message().find("small_first_cap_s"), std::string::npos);
 }
 
+// The fairness of waits (fair_share_wait_ratio, on in the default policy): it reorders entities
+// between arrivals as waits grow, which --verify-window checks against fresh sorts; it changes
+// the outcome, and narrows the gap between the worst entity's average wait and everyone's.
+TEST(Simulator, WaitRatioReplaysExactlyAndNarrowsTheGap) {
+  GenerateOptions g = Sample(600, 1.5);
+  auto run = [&](const std::string& ratio) {
+    SimOptions o;
+    o.policy = "default";
+    o.verify_window = true;
+    o.policy_overrides = {{"fair_share_wait_ratio", ratio}};
+    TraceGenerator source(g);
+    return Simulate(source, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
+  };
+  auto off = run("0");
+  auto on = run("1.2");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  auto worst = [](const PolicyMetrics& m) {
+    double most = 0;
+    for (const EntityMetrics& e : m.entities) most = std::max(most, e.avg_wait_s);
+    return most / m.avg_wait_s;
+  };
+  EXPECT_EQ(on->metrics.finished, 600);
+  EXPECT_LT(worst(on->metrics), worst(off->metrics))
+      << worst(on->metrics) << " vs " << worst(off->metrics);
+  auto refused = run("-1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("fair_share_wait_ratio"), std::string::npos);
+}
+
 TEST(Simulator, SjfOracleBeatsFifoOnAverageJct) {
   if (!sched::PolicyByName("sjf-oracle").ok()) GTEST_SKIP() << "no sjf-oracle in sched yet";
   GenerateOptions g = Sample(400, 1.2);

@@ -42,6 +42,9 @@ struct PlatformConfig {
   int64_t small_first_cap_s = 0;
   int64_t fair_share_wait_floor_s = 0;
   double faster_class_wait_ratio = 0.01;
+  // sched::Policy::fair_share_wait_ratio ([scheduler] fair_share_wait_ratio; 0 = off): an
+  // entity whose average wait is at least this many times the platform's goes first.
+  double fair_share_wait_ratio = 1.5;  // as sched::Policy's default
   // A job on a GPU that goes bad (lost, ECC, too hot) is failed; with requeue_on_gpu_failure
   // (`[agents] on_gpu_failure = "requeue"`), or when the job asked requeue_on_preempt, a copy
   // of it is queued again (it never lands on the bad GPU: only healthy devices are placed).

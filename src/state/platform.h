@@ -34,6 +34,7 @@
 #include "model/user.h"
 #include "sched/policy.h"
 #include "sched/snapshot.h"
+#include "sched/wait_fairness.h"
 #include "state/config.h"
 #include "state/requests.h"
 #include "state/secret_store.h"
@@ -321,6 +322,9 @@ class Platform {
   int64_t last_pass_ms_ = 0;                   // how long the last pass took
   Millis decayed_at_ = 0;                      // when decayed_closed_ was computed
   std::map<EntityId, double> decayed_closed_;  // fair-share usage of the closed ledger
+  // The started jobs' waits per entity, weighted by age as of decayed_at_ (refreshed with
+  // decayed_closed_; sched::Policy::fair_share_wait_ratio).
+  std::map<EntityId, sched::WaitTally> started_waits_;
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
   Millis epoch_ = 0;            // this run's start time

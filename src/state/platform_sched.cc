@@ -7,6 +7,7 @@
 #include "sched/fair_share.h"
 #include "sched/filters.h"
 #include "sched/scheduler.h"
+#include "sched/wait_fairness.h"
 #include "state/platform.h"
 
 namespace gpuaas {
@@ -35,6 +36,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.small_first_cap_s = config_.small_first_cap_s;
   policy.fair_share_wait_floor_s = config_.fair_share_wait_floor_s;
   policy.faster_class_wait_ratio = config_.faster_class_wait_ratio;
+  policy.fair_share_wait_ratio = config_.fair_share_wait_ratio;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;
@@ -58,7 +60,30 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
     closed.reserve(ledger_.size());
     for (const auto& r : ledger_) closed.push_back({r.entity, r.gpus, r.start, r.end});
     decayed_closed_ = sched::DecayedUsageByEntity(closed, now, policy.fair_share_half_life_s);
+    started_waits_.clear();
+    if (policy.fair_share_wait_ratio > 0) {
+      for (const auto& [id, j] : jobs_) {
+        if (j.started_at == 0) continue;
+        sched::AddStartedWait(&started_waits_[j.entity], j.submitted_at, j.started_at, now,
+                              policy.fair_share_half_life_s);
+      }
+    }
     decayed_at_ = now;
+  }
+  // Fairness of waits: those started jobs (a job started since the refresh counts again at the
+  // next one, within a minute) and the queued jobs' waits so far.
+  if (policy.fair_share_wait_ratio > 0) {
+    std::map<EntityId, sched::WaitTally> tallies = started_waits_;
+    const double age = sched::AgeWeight(now - decayed_at_, policy.fair_share_half_life_s);
+    for (auto& [entity, t] : tallies) {
+      t.waited_s *= age;
+      t.jobs *= age;
+    }
+    for (JobId id : queued_) {
+      const Job& j = jobs_.at(id);
+      sched::AddQueuedWait(&tallies[j.entity], j.submitted_at, now);
+    }
+    snap.entity_wait_ratio = sched::WaitRatios(tallies);
   }
   std::vector<sched::UsageInterval> open;
   for (const auto& [aid, a] : allocations_) {

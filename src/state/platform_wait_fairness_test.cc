@@ -1,0 +1,102 @@
+// The server's side of Policy::fair_share_wait_ratio: the Platform tallies each entity's waits
+// (started jobs and queued ones) into the snapshot, and an entity that waited much longer than
+// the platform's average goes ahead of one that used less.
+#include <gtest/gtest.h>
+
+#include "state/platform_fixture.h"
+
+namespace gpuaas {
+namespace {
+
+constexpr Millis kHour = 3'600'000;
+
+class WaitFairnessTest : public PlatformFixture {
+ protected:
+  void Configure(PlatformConfig& cfg) override {
+    cfg.fair_share_wait_ratio = ratio_;
+    cfg.heartbeat_timeout_ms = 100 * kHour;  // (the clock jumps hours between heartbeats)
+  }
+
+  Job Submit(const Principal& who) {
+    JobRequest req;
+    req.gpus = 1;
+    req.gpu_types = {"h200"};
+    req.command = {"sleep", "36000"};
+    return Must<Job>([&](auto done) { platform_->SubmitJob(who, req, done); });
+  }
+  // The agent of the 1-GPU node: starts what it is told to run, and reports `finished` as exited.
+  void Agent(JobId finished = 0) {
+    DesiredWorkloads d = Beat(node_);
+    node_.workloads.clear();
+    for (const auto& w : d.workloads) {
+      node_.workloads.push_back(
+          {w.job, w.allocation, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""});
+    }
+    for (auto& w : node_.workloads) {
+      if (w.job == finished) {
+        w.state = "exited";
+        w.exit_code = 0;
+        w.finished_at = clock_.Now();
+      }
+    }
+    Beat(node_);
+    exec_->Drain();
+  }
+  int Position(JobId id) {
+    const QueueInfo* q = platform_->GetQueueInfo(id);
+    return q ? q->position : -1;
+  }
+
+  // Heavy used the GPU for 10 h; then light's job runs while heavy's next job and, 2.5 h later,
+  // light's next job queue. Half an hour after that: heavy waited 3 h over its 2 jobs (1.5 h on
+  // average), light 0.5 h over 2 (0.25 h), the platform 3.5 h over 4 (0.875 h): heavy's ratio is
+  // 1.71. Returns the queue positions of (heavy's job, light's job).
+  std::pair<int, int> Positions() {
+    CreateEntity("heavy");
+    CreateEntity("light");
+    Principal heavy = Member("hugo", "heavy");
+    Principal light = Member("lea", "light");
+    node_ = Report(1);
+    Beat(node_);
+    Job h1 = Submit(heavy);
+    Agent();
+    EXPECT_EQ(Get(h1.id).state, JobState::kRunning);
+    clock_.Advance(10 * kHour);
+    Agent(h1.id);
+    EXPECT_EQ(Get(h1.id).state, JobState::kSucceeded);
+    Job l1 = Submit(light);
+    Agent();
+    EXPECT_EQ(Get(l1.id).state, JobState::kRunning);
+    Job h2 = Submit(heavy);
+    clock_.Advance(5 * kHour / 2);
+    Job l2 = Submit(light);
+    clock_.Advance(kHour / 2);
+    Agent();  // (a pass)
+    EXPECT_EQ(Get(l1.id).state, JobState::kRunning);
+    EXPECT_EQ(Get(h2.id).state, JobState::kQueued);
+    EXPECT_EQ(Get(l2.id).state, JobState::kQueued);
+    return {Position(h2.id), Position(l2.id)};
+  }
+
+  double ratio_ = 1.5;
+  NodeReport node_;
+};
+
+TEST_F(WaitFairnessTest, AnEntityFarBehindOnWaitsGoesFirst) {
+  EXPECT_EQ(Positions(), std::make_pair(1, 2));
+}
+
+TEST_F(WaitFairnessTest, WithoutItUsageDecides) {
+  ratio_ = 0;
+  Restart();
+  EXPECT_EQ(Positions(), std::make_pair(2, 1));
+}
+
+TEST_F(WaitFairnessTest, BelowTheRatioUsageDecides) {
+  ratio_ = 1.8;  // (heavy's is 1.71)
+  Restart();
+  EXPECT_EQ(Positions(), std::make_pair(2, 1));
+}
+
+}  // namespace
+}  // namespace gpuaas
