@@ -78,7 +78,9 @@ class WaitingPerClass {
 // `nothing_to_decide` in Pass): a pass only adds holds as it goes, so a later job of the same
 // shape (the same GPU count, class list and fallback; no node selector nor speed hints) with a
 // walltime at least as long cannot start now either, and need not be evaluated. (The same GPU
-// count, not more: a larger job may be a gang, which fits where one node does not.)
+// count, not more: a larger job may be a gang, which fits where one node does not. And only
+// without quotas: a job stopped by its entity's limit on one class says nothing of another
+// entity's job of the same shape.)
 class FailedShapes {
  public:
   bool Covers(const JobView& job, int64_t walltime_s) const {
@@ -386,6 +388,8 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
   int reserved = 0;      // backfill: reservations made so far
   int looked_at = 0;
   FailedShapes failed;  // (only with nothing to decide)
+  const bool same_for_all_entities =
+      snapshot.quota_limit.empty() && snapshot.quota_guarantee.empty();
 
   auto holds_gpus = [&](JobId id) {
     return !holding.empty() && std::binary_search(holding.begin(), holding.end(), id);
@@ -417,7 +421,9 @@ Plan Pass(const Snapshot& snapshot, const Policy& policy, Millis now, Timeline& 
       continue;
     }
     placer.EvaluateInto(*job, timeline, policy, now, /*find_earliest=*/false, -1, &ev);
-    if (nothing_to_decide && !ev.now && ev.furthest == Stage::kBusy) failed.Add(*job, walltime_s);
+    if (nothing_to_decide && same_for_all_entities && !ev.now && ev.furthest == Stage::kBusy) {
+      failed.Add(*job, walltime_s);
+    }
     ClassChoice choice;
     if (ev.now && blocked_by == 0) {
       const bool gets_reservation = policy.backfill && reserved < policy.reservations &&
