@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -29,6 +30,17 @@ Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, 
   }
   if (secs <= 0) return InvalidArgument(std::string(key) + " must be positive");
   out = secs * scale_to_ms;
+  return Status::Ok();
+}
+
+// Reads a number (an integer converts too) in [lo, hi] (NaN refused); else `message`.
+Status ReadNumber(const toml::table& t, const char* key, double lo, double hi, const char* message,
+                  double& out) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status::Ok();
+  std::optional<double> v = n->value<double>();
+  if (!v || !(*v >= lo && *v <= hi)) return InvalidArgument(message);
+  out = *v;
   return Status::Ok();
 }
 
@@ -173,30 +185,19 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "small_first_cap", 1, c.small_first_cap_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_floor", 1, c.fair_share_wait_floor_s));
-    if (const toml::node* n = s->get("faster_class_wait_ratio")) {
-      std::optional<double> v = n->value<double>();  // (an integer converts too)
-      if (!v || !(*v <= 1e6)) {
-        return InvalidArgument(
-            "scheduler.faster_class_wait_ratio must be a number up to 1e6 (negative: no bound)");
-      }
-      c.faster_class_wait_ratio = *v;
-    }
-    if (const toml::node* n = s->get("fair_share_wait_ratio")) {
-      std::optional<double> v = n->value<double>();  // (an integer converts too)
-      if (!v || !(*v >= 0) || *v > 1e6) {
-        return InvalidArgument(
-            "scheduler.fair_share_wait_ratio must be a number between 0 (off) and 1e6");
-      }
-      c.fair_share_wait_ratio = *v;
-    }
-    if (const toml::node* n = s->get("small_first_rate")) {
-      std::optional<double> v = n->value<double>();  // (an integer converts too)
-      if (!v || !(*v >= 0) || *v > 1e9) {
-        return InvalidArgument(
-            "scheduler.small_first_rate must be a number of GPU-seconds per second in [0, 1e9]");
-      }
-      c.small_first_rate = *v;
-    }
+    GPUAAS_RETURN_IF_ERROR(
+        ReadNumber(*s, "faster_class_wait_ratio", -std::numeric_limits<double>::infinity(), 1e6,
+                   "scheduler.faster_class_wait_ratio must be a number up to 1e6 (negative: no "
+                   "bound)",
+                   c.faster_class_wait_ratio));
+    GPUAAS_RETURN_IF_ERROR(
+        ReadNumber(*s, "fair_share_wait_ratio", 0, 1e6,
+                   "scheduler.fair_share_wait_ratio must be a number between 0 (off) and 1e6",
+                   c.fair_share_wait_ratio));
+    GPUAAS_RETURN_IF_ERROR(ReadNumber(
+        *s, "small_first_rate", 0, 1e9,
+        "scheduler.small_first_rate must be a number of GPU-seconds per second in [0, 1e9]",
+        c.small_first_rate));
   }
   if (auto* a = root["agents"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(

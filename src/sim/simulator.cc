@@ -69,6 +69,18 @@ Result<bool> ParseBool(const std::string& key, const std::string& v) {
   return InvalidArgument("policy setting " + key + ": expected true or false, got \"" + v + "\"");
 }
 
+// A policy setting's number in [lo, hi] (NaN refused).
+Result<double> ParseNumber(const std::string& key, const std::string& value, double lo, double hi,
+                           const std::string& expected) {
+  double n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || !(n >= lo && n <= hi)) {
+    return InvalidArgument("policy setting " + key + ": expected " + expected + ", got \"" + value +
+                           "\"");
+  }
+  return n;
+}
+
 Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string>>& overrides,
                             sched::Policy* p) {
   for (const auto& [key, value] : overrides) {
@@ -97,35 +109,18 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
         p->fair_share_wait_floor_s = n;
       }
     } else if (key == "small_first_rate") {
-      double rate = -1;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), rate);
-      if (ec != std::errc() || ptr != value.data() + value.size() || !(rate >= 0) || rate > 1e9) {
-        return InvalidArgument(
-            "policy setting small_first_rate: expected GPU-seconds per second "
-            "between 0 and 1e9, got \"" +
-            value + "\"");
-      }
-      p->small_first_rate = rate;
+      auto rate = ParseNumber(key, value, 0, 1e9, "GPU-seconds per second between 0 and 1e9");
+      if (!rate.ok()) return rate.status();
+      p->small_first_rate = *rate;
     } else if (key == "fair_share_wait_ratio") {
-      double ratio = -1;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
-      if (ec != std::errc() || ptr != value.data() + value.size() || !(ratio >= 0) || ratio > 1e6) {
-        return InvalidArgument(
-            "policy setting fair_share_wait_ratio: expected a number between 0 (off) and 1e6, "
-            "got \"" +
-            value + "\"");
-      }
-      p->fair_share_wait_ratio = ratio;
+      auto ratio = ParseNumber(key, value, 0, 1e6, "a number between 0 (off) and 1e6");
+      if (!ratio.ok()) return ratio.status();
+      p->fair_share_wait_ratio = *ratio;
     } else if (key == "faster_class_wait_ratio") {
-      double ratio = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), ratio);
-      if (ec != std::errc() || ptr != value.data() + value.size() || !(ratio <= 1e6)) {
-        return InvalidArgument(
-            "policy setting faster_class_wait_ratio: expected a number up to 1e6 (negative: no "
-            "bound), got \"" +
-            value + "\"");
-      }
-      p->faster_class_wait_ratio = ratio;
+      auto ratio = ParseNumber(key, value, -std::numeric_limits<double>::infinity(), 1e6,
+                               "a number up to 1e6 (negative: no bound)");
+      if (!ratio.ok()) return ratio.status();
+      p->faster_class_wait_ratio = *ratio;
     } else {
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
