@@ -52,6 +52,22 @@ banner() {
   printf '\n==== %s ====\n' "$*"
 }
 
+# Disk: the two build trees take about 2 GB and ccache a few hundred MB more. Where less than
+# GPUAAS_LOW_DISK_MB (default 6000) is free at the start, ccache is off (a fresh machine gets
+# no hits from it anyway) and build-asan is removed once its tests have run (the later suites
+# use build/ only), so a small disk still runs every suite; the figures are printed either way.
+free_mb() {
+  df -Pm "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'
+}
+banner "disk"
+df -h . "${TMPDIR:-/tmp}" 2>/dev/null | awk '!seen[$0]++'
+low_disk=0
+if [[ "$(free_mb .)" =~ ^[0-9]+$ && "$(free_mb .)" -lt "${GPUAAS_LOW_DISK_MB:-6000}" ]]; then
+  low_disk=1
+  export CCACHE_DISABLE=1
+  echo "less than ${GPUAAS_LOW_DISK_MB:-6000} MB free: ccache off, build-asan removed after its tests"
+fi
+
 if [[ -z "$only" || "$only" == "format" ]]; then
   banner "format (clang-format)"
   if make --no-print-directory format-check; then
@@ -94,6 +110,9 @@ if [[ -z "$only" || "$only" == "asan" ]]; then
     fi
   else
     record asan-build 0 1
+  fi
+  if [[ $low_disk -eq 1 ]]; then
+    rm -rf build-asan
   fi
 fi
 
@@ -147,6 +166,7 @@ if [[ -z "$only" || "$only" == "e2e" ]]; then
 fi
 
 banner "summary"
+echo "disk free at the end: $(free_mb .) MB"
 for s in "${summaries[@]}"; do
   echo "$s"
 done
