@@ -187,6 +187,7 @@ class Replay {
   // `classes`: the job's acceptable classes as a set of class indices (ClassMask).
   bool Candidate(const sched::JobView& job, uint64_t classes) const;
   bool SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const;
+  bool CrowdedOut(const sched::JobView& job, uint64_t classes);
   uint64_t ClassMask(const std::vector<std::string>& names) const;
   bool MightPlace() const;
   void UpdateDecayedUsage(Millis now);
@@ -231,6 +232,14 @@ class Replay {
   SimSample sample_;                    // for on_sample; queued_jobs kept up to date
   int free_gpus_ = 0;
   int window_blockers_ = 0;  // non-candidates a pass must see (strict order: 1, backfill: R)
+  // Per pass (ChooseWindow): for each shape of plain one-class candidates seen so far (GPUs and
+  // class), the shortest walltimes among them, at most as many as the class's free GPUs hold.
+  struct ShapeSeen {
+    int gpus = 0;
+    int gpu_class = 0;
+    std::vector<int64_t> walltimes;  // ascending
+  };
+  std::vector<ShapeSeen> shapes_seen_;
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
   std::map<int, int> queued_sizes_;  // gpus asked -> queued jobs asking that many
   std::unordered_map<JobId, Live> live_;
@@ -662,16 +671,45 @@ bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) cons
   return false;
 }
 
+// A candidate that cannot start in this pass all the same: a plain job (no node selector, no
+// speed hints) of one class c, behind k = free GPUs of c / its GPUs (rounded down) plain
+// candidates of the same GPUs and class whose walltimes are no longer than its own. Either they
+// all start, and leave fewer GPUs of c than it asks, or one of them finds no room now, and then
+// neither does it (the same request over a longer time, and a pass only adds holds: the pass's
+// own failed-shape rule, sched/scheduler.cc). With one class there is no class to choose, and the
+// simulator sets no quotas. Records the job among the shapes seen.
+bool Replay::CrowdedOut(const sched::JobView& job, uint64_t classes) {
+  if (!std::has_single_bit(classes) || !job.node_selector.empty() || !job.speeds.empty()) {
+    return false;
+  }
+  const int c = std::countr_zero(classes);
+  const size_t k = static_cast<size_t>(free_by_class_[c] / job.gpus);
+  const int64_t walltime_s = job.walltime_s > 0 ? job.walltime_s : policy_.default_walltime_s;
+  auto seen = std::find_if(shapes_seen_.begin(), shapes_seen_.end(), [&](const ShapeSeen& s) {
+    return s.gpus == job.gpus && s.gpu_class == c;
+  });
+  if (seen == shapes_seen_.end()) {
+    seen = shapes_seen_.insert(shapes_seen_.end(), ShapeSeen{job.gpus, c, {}});
+  }
+  std::vector<int64_t>& w = seen->walltimes;
+  const bool crowded = w.size() >= k && (k == 0 || w[k - 1] <= walltime_s);
+  if (w.size() < k || (k > 0 && walltime_s < w.back())) {
+    w.insert(std::upper_bound(w.begin(), w.end(), walltime_s), walltime_s);
+    if (w.size() > k) w.pop_back();
+  }
+  return crowded;
+}
+
 // The queued jobs a pass must see to decide exactly as it would on the whole queue: every
-// candidate (the only jobs that can start), plus, in queue order, the non-candidates up to the
-// first `window_blockers_` that are sure to wait for GPUs (under strict order the first such job
-// blocks all behind it, so nothing behind it is needed; under backfill the first R get the
-// reservations). The others cannot start, and cannot block or reserve ahead of those: leaving
-// them out changes nothing but the cost. (Without preemption, which Pass refuses, and without
-// quotas, which the simulator does not set.) `verify_window` checks this claim against full
-// passes. The queue is kept in the order of the last pass (arrivals at the end), so that putting
-// it in order again is mostly a check (sched's sort is adaptive), and the window, taken in
-// queue order, is already sorted for the pass.
+// candidate (the only jobs that can start) but those crowded out (CrowdedOut), plus, in queue
+// order, the non-candidates up to the first `window_blockers_` that are sure to wait for GPUs
+// (under strict order the first such job blocks all behind it, so nothing behind it is needed;
+// under backfill the first R get the reservations). The others cannot start, and cannot block or
+// reserve ahead of those: leaving them out changes nothing but the cost. (Without preemption, which
+// Pass refuses, and without quotas, which the simulator does not set.) `verify_window` checks this
+// claim against full passes. The queue is kept in the order of the last pass (arrivals at the end),
+// so that putting it in order again is mostly a check (sched's sort is adaptive), and the window,
+// taken in queue order, is already sorted for the pass.
 void Replay::ChooseWindow(std::vector<size_t>* window) {
   std::fill(max_node_free_.begin(), max_node_free_.end(), 0);
   for (size_t n = 0; n < node_free_.size(); ++n) {
@@ -714,10 +752,11 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   const bool strict = policy_.strict_order && !policy_.backfill;
   int blockers = 0;
   bool any_candidate = false;
+  shapes_seen_.clear();
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
     if (queued_classes_[i] == kStarted) continue;
     const sched::JobView& j = snap_.queued[i];
-    if (Candidate(j, queued_classes_[i])) {
+    if (Candidate(j, queued_classes_[i]) && !CrowdedOut(j, queued_classes_[i])) {
       window->push_back(i);
       any_candidate = true;
       continue;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -286,6 +287,35 @@ TEST(Simulator, WaitRatioReplaysExactlyAndNarrowsTheGap) {
   auto refused = run("-1");
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("fair_share_wait_ratio"), std::string::npos);
+}
+
+// The window leaves out candidates crowded out by same-shape ones ahead of them (one class, the
+// same GPUs, walltimes no longer than theirs; Replay::CrowdedOut). Bursts of such jobs on one
+// class, with mixed walltimes and some with a second class: --verify-window checks every pass
+// against a pass on the whole queue, for every policy.
+TEST(Simulator, CrowdedOutCandidatesChangeNothing) {
+  std::mt19937_64 rng(11);
+  auto pick = [&](std::initializer_list<int64_t> values) {
+    return *(values.begin() + static_cast<std::ptrdiff_t>(rng() % values.size()));
+  };
+  std::vector<TraceJob> jobs;
+  int64_t t = 0;
+  for (int i = 0; i < 700; ++i) {
+    t += i % 50 < 40 ? pick({0, 1, 5}) : pick({600, 1800, 3600});  // bursts, then quiet
+    TraceJob j = Job(
+        "j" + std::to_string(i), t, pick({300, 1200, 3000, 7000}),
+        static_cast<int>(pick({1, 1, 2, 4, 8, 16})), "e" + std::to_string(rng() % 4),
+        i % 7 == 0 ? std::vector<std::string>{"h200", "l40s"} : std::vector<std::string>{"h200"});
+    j.walltime_s = pick({0, 3600, 7200, 14400});
+    jobs.push_back(std::move(j));
+  }
+  for (const std::string& policy : SimPolicyNames()) {
+    if (!sched::PolicyByName(policy).ok()) continue;
+    SCOPED_TRACE(policy);
+    SimResult r = Replay(jobs, "h200:8x3,l40s:4x2", policy, 7200);
+    EXPECT_EQ(r.metrics.jobs, 700);
+    EXPECT_GT(r.metrics.finished, 600);  // (some outlive their walltime)
+  }
 }
 
 TEST(Simulator, SjfOracleBeatsFifoOnAverageJct) {
