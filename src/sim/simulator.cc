@@ -239,7 +239,8 @@ class Replay {
     int gpu_class = 0;
     std::vector<int64_t> walltimes;  // ascending
   };
-  std::vector<ShapeSeen> shapes_seen_;
+  std::vector<ShapeSeen> shapes_seen_;  // the first shapes_used_ are this pass's (kept: no
+  size_t shapes_used_ = 0;              // allocation per pass)
   std::unordered_map<JobId, std::vector<size_t>> running_pos_;  // a gang: one view per node
   std::map<int, int> queued_sizes_;  // gpus asked -> queued jobs asking that many
   std::unordered_map<JobId, Live> live_;
@@ -685,11 +686,16 @@ bool Replay::CrowdedOut(const sched::JobView& job, uint64_t classes) {
   const int c = std::countr_zero(classes);
   const size_t k = static_cast<size_t>(free_by_class_[c] / job.gpus);
   const int64_t walltime_s = job.walltime_s > 0 ? job.walltime_s : policy_.default_walltime_s;
-  auto seen = std::find_if(shapes_seen_.begin(), shapes_seen_.end(), [&](const ShapeSeen& s) {
+  const auto used = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_);
+  auto seen = std::find_if(shapes_seen_.begin(), used, [&](const ShapeSeen& s) {
     return s.gpus == job.gpus && s.gpu_class == c;
   });
-  if (seen == shapes_seen_.end()) {
-    seen = shapes_seen_.insert(shapes_seen_.end(), ShapeSeen{job.gpus, c, {}});
+  if (seen == used) {
+    if (shapes_used_ == shapes_seen_.size()) shapes_seen_.emplace_back();
+    seen = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_++);
+    seen->gpus = job.gpus;
+    seen->gpu_class = c;
+    seen->walltimes.clear();
   }
   std::vector<int64_t>& w = seen->walltimes;
   const bool crowded = w.size() >= k && (k == 0 || w[k - 1] <= walltime_s);
@@ -752,7 +758,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   const bool strict = policy_.strict_order && !policy_.backfill;
   int blockers = 0;
   bool any_candidate = false;
-  shapes_seen_.clear();
+  shapes_used_ = 0;
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
     if (queued_classes_[i] == kStarted) continue;
     const sched::JobView& j = snap_.queued[i];
