@@ -237,7 +237,8 @@ class Replay {
   struct ShapeSeen {
     int gpus = 0;
     int gpu_class = 0;
-    std::vector<int64_t> walltimes;  // ascending
+    size_t k = 0;                    // free GPUs of the class / gpus, at the pass's start
+    std::vector<int64_t> walltimes;  // ascending, at most k
   };
   std::vector<ShapeSeen> shapes_seen_;  // the first shapes_used_ are this pass's (kept: no
   size_t shapes_used_ = 0;              // allocation per pass)
@@ -680,11 +681,10 @@ bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) cons
 // own failed-shape rule, sched/scheduler.cc). With one class there is no class to choose, and the
 // simulator sets no quotas. Records the job among the shapes seen.
 bool Replay::CrowdedOut(const sched::JobView& job, uint64_t classes) {
-  if (!std::has_single_bit(classes) || !job.node_selector.empty() || !job.speeds.empty()) {
+  if ((classes & (classes - 1)) != 0 || !job.node_selector.empty() || !job.speeds.empty()) {
     return false;
   }
   const int c = std::countr_zero(classes);
-  const size_t k = static_cast<size_t>(free_by_class_[c] / job.gpus);
   const int64_t walltime_s = job.walltime_s > 0 ? job.walltime_s : policy_.default_walltime_s;
   const auto used = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_);
   auto seen = std::find_if(shapes_seen_.begin(), used, [&](const ShapeSeen& s) {
@@ -695,8 +695,10 @@ bool Replay::CrowdedOut(const sched::JobView& job, uint64_t classes) {
     seen = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_++);
     seen->gpus = job.gpus;
     seen->gpu_class = c;
+    seen->k = static_cast<size_t>(free_by_class_[c] / job.gpus);
     seen->walltimes.clear();
   }
+  const size_t k = seen->k;
   std::vector<int64_t>& w = seen->walltimes;
   const bool crowded = w.size() >= k && (k == 0 || w[k - 1] <= walltime_s);
   if (w.size() < k || (k > 0 && walltime_s < w.back())) {
