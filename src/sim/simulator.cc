@@ -184,10 +184,16 @@ class Replay {
   void RemoveRunningView(size_t pos);
   Status Pass(Millis now);
   void ChooseWindow(std::vector<size_t>* window);
-  // `classes`: the job's acceptable classes as a set of class indices (ClassMask).
-  bool Candidate(const sched::JobView& job, uint64_t classes) const;
-  bool SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const;
-  bool CrowdedOut(const sched::JobView& job, uint64_t classes);
+  // What the window reads of a queued job (queued_keys_).
+  struct QueuedKey {
+    uint64_t classes = 0;
+    int64_t walltime_s = 0;
+    int gpus = 0;
+    bool plain = true;
+  };
+  bool Candidate(const QueuedKey& job) const;
+  bool SureToWaitForGpus(const QueuedKey& job) const;
+  bool CrowdedOut(const QueuedKey& job);
   uint64_t ClassMask(const std::vector<std::string>& names) const;
   bool MightPlace() const;
   void UpdateDecayedUsage(Millis now);
@@ -254,10 +260,12 @@ class Replay {
   // age (sched/wait_fairness.h) as of `started_waits_at_`.
   std::vector<sched::WaitTally> started_waits_;
   std::vector<Millis> started_waits_at_;
-  // Per queued job, in the order of snap_.queued: its acceptable classes (ClassMask), so that
-  // the window's choice compares no class names; kStarted for a job started since the last
-  // Compact (its view stays in place: taking it out would move every view behind it).
-  std::vector<uint64_t> queued_classes_;
+  // Per queued job, in the order of snap_.queued: what the window's choice reads of it, packed
+  // (a view is ~200 bytes; a pass reads these for the whole queue). `classes`: its acceptable
+  // classes (ClassMask), so that the choice compares no class names; kStarted for a job started
+  // since the last Compact (its view stays in place: taking it out would move every view behind
+  // it). `walltime_s`: its own, or the policy's default; `plain`: no node selector, no speeds.
+  std::vector<QueuedKey> queued_keys_;
   static constexpr uint64_t kStarted = ~uint64_t{0};
   size_t started_in_queue_ = 0;           // views marked kStarted
   void Compact();                         // takes them out
@@ -420,7 +428,9 @@ void Replay::Arrive(TraceJob& job, Millis now) {
   if (const int c = ClassOf(live.first_class); c >= 0) ++sample_.queued_jobs[c];
   live.speeds = std::move(job.speeds);
   live_.emplace(id, std::move(live));
-  queued_classes_.push_back(ClassMask(view.gpu_types));
+  queued_keys_.push_back({ClassMask(view.gpu_types),
+                          view.walltime_s > 0 ? view.walltime_s : policy_.default_walltime_s,
+                          view.gpus, view.node_selector.empty() && view.speeds.empty()});
   snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
   snap_.queued_in_order = false;
   ++queued_sizes_[job.gpus];
@@ -644,8 +654,8 @@ int Replay::OpenNode(int c, int gpus) const {
 // A necessary condition for the job to start now: for some acceptable class, one node has
 // job.gpus free GPUs of it (a job that fits on a node is placed on one node), or, for a job
 // larger than any node of the class (a gang), the cluster has that many free.
-bool Replay::Candidate(const sched::JobView& job, uint64_t classes) const {
-  for (; classes != 0; classes &= classes - 1) {
+bool Replay::Candidate(const QueuedKey& job) const {
+  for (uint64_t classes = job.classes; classes != 0; classes &= classes - 1) {
     const int c = std::countr_zero(classes);
     const bool one_node = max_node_by_class_[c] >= job.gpus;
     if ((one_node ? max_node_free_[c] : free_by_class_[c]) >= job.gpus) return true;
@@ -666,8 +676,8 @@ uint64_t Replay::ClassMask(const std::vector<std::string>& names) const {
 // The job fits on one node of an acceptable class when that node is free, so a pass that
 // cannot start it finds it waiting for GPUs (the stage that blocks under strict order and earns
 // a reservation under backfill), not too big.
-bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) const {
-  for (; classes != 0; classes &= classes - 1) {
+bool Replay::SureToWaitForGpus(const QueuedKey& job) const {
+  for (uint64_t classes = job.classes; classes != 0; classes &= classes - 1) {
     if (OpenNode(std::countr_zero(classes), job.gpus) >= job.gpus) return true;
   }
   return false;
@@ -680,12 +690,10 @@ bool Replay::SureToWaitForGpus(const sched::JobView& job, uint64_t classes) cons
 // neither does it (the same request over a longer time, and a pass only adds holds: the pass's
 // own failed-shape rule, sched/scheduler.cc). With one class there is no class to choose, and the
 // simulator sets no quotas. Records the job among the shapes seen.
-bool Replay::CrowdedOut(const sched::JobView& job, uint64_t classes) {
-  if ((classes & (classes - 1)) != 0 || !job.node_selector.empty() || !job.speeds.empty()) {
-    return false;
-  }
-  const int c = std::countr_zero(classes);
-  const int64_t walltime_s = job.walltime_s > 0 ? job.walltime_s : policy_.default_walltime_s;
+bool Replay::CrowdedOut(const QueuedKey& job) {
+  if ((job.classes & (job.classes - 1)) != 0 || !job.plain) return false;
+  const int c = std::countr_zero(job.classes);
+  const int64_t walltime_s = job.walltime_s;
   const auto used = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_);
   auto seen = std::find_if(shapes_seen_.begin(), used, [&](const ShapeSeen& s) {
     return s.gpus == job.gpus && s.gpu_class == c;
@@ -741,17 +749,17 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
     for (size_t i = 0; i < from.size(); ++i) {
       if (from[i] == i) continue;
       sched::JobView held = std::move(snap_.queued[i]);
-      const uint64_t held_classes = queued_classes_[i];
+      const QueuedKey held_key = queued_keys_[i];
       size_t j = i;
       while (from[j] != i) {
         snap_.queued[j] = std::move(snap_.queued[from[j]]);
-        queued_classes_[j] = queued_classes_[from[j]];
+        queued_keys_[j] = queued_keys_[from[j]];
         const size_t next = from[j];
         from[j] = j;
         j = next;
       }
       snap_.queued[j] = std::move(held);
-      queued_classes_[j] = held_classes;
+      queued_keys_[j] = held_key;
       from[j] = j;
     }
     sorted_ranking_ = std::move(ranking);
@@ -762,16 +770,16 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   bool any_candidate = false;
   shapes_used_ = 0;
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
-    if (queued_classes_[i] == kStarted) continue;
-    const sched::JobView& j = snap_.queued[i];
-    if (Candidate(j, queued_classes_[i]) && !CrowdedOut(j, queued_classes_[i])) {
+    const QueuedKey& j = queued_keys_[i];
+    if (j.classes == kStarted) continue;
+    if (Candidate(j) && !CrowdedOut(j)) {
       window->push_back(i);
       any_candidate = true;
       continue;
     }
     if (blockers >= window_blockers_) continue;
     window->push_back(i);
-    if (SureToWaitForGpus(j, queued_classes_[i]) && ++blockers >= window_blockers_ && strict) break;
+    if (SureToWaitForGpus(j) && ++blockers >= window_blockers_ && strict) break;
   }
   // Without a candidate nothing can start: the pass would only block or reserve, which lasts
   // until the next pass and is not simulated otherwise. No pass.
@@ -883,7 +891,7 @@ Status Replay::Pass(Millis now) {
     if (next == plan.placements.size()) break;
     if (snap_.queued[i].id != plan.placements[next].job) continue;
     Start(plan.placements[next++], snap_.queued[i], now);
-    queued_classes_[i] = kStarted;
+    queued_keys_[i].classes = kStarted;
     ++started_in_queue_;
   }
   if (next != plan.placements.size()) {
@@ -897,15 +905,15 @@ Status Replay::Pass(Millis now) {
 void Replay::Compact() {
   size_t kept = 0;
   for (size_t i = 0; i < snap_.queued.size(); ++i) {
-    if (queued_classes_[i] == kStarted) continue;
+    if (queued_keys_[i].classes == kStarted) continue;
     if (kept != i) {
       snap_.queued[kept] = std::move(snap_.queued[i]);
-      queued_classes_[kept] = queued_classes_[i];
+      queued_keys_[kept] = queued_keys_[i];
     }
     ++kept;
   }
   snap_.queued.resize(kept);
-  queued_classes_.resize(kept);
+  queued_keys_.resize(kept);
   started_in_queue_ = 0;
 }
 
