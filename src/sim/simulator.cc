@@ -693,7 +693,6 @@ bool Replay::SureToWaitForGpus(const QueuedKey& job) const {
 bool Replay::CrowdedOut(const QueuedKey& job) {
   if ((job.classes & (job.classes - 1)) != 0 || !job.plain) return false;
   const int c = std::countr_zero(job.classes);
-  const int64_t walltime_s = job.walltime_s;
   const auto used = shapes_seen_.begin() + static_cast<std::ptrdiff_t>(shapes_used_);
   auto seen = std::find_if(shapes_seen_.begin(), used, [&](const ShapeSeen& s) {
     return s.gpus == job.gpus && s.gpu_class == c;
@@ -708,9 +707,9 @@ bool Replay::CrowdedOut(const QueuedKey& job) {
   }
   const size_t k = seen->k;
   std::vector<int64_t>& w = seen->walltimes;
-  const bool crowded = w.size() >= k && (k == 0 || w[k - 1] <= walltime_s);
-  if (w.size() < k || (k > 0 && walltime_s < w.back())) {
-    w.insert(std::upper_bound(w.begin(), w.end(), walltime_s), walltime_s);
+  const bool crowded = w.size() >= k && (k == 0 || w[k - 1] <= job.walltime_s);
+  if (w.size() < k || (k > 0 && job.walltime_s < w.back())) {
+    w.insert(std::upper_bound(w.begin(), w.end(), job.walltime_s), job.walltime_s);
     if (w.size() > k) w.pop_back();
   }
   return crowded;
