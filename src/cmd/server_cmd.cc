@@ -142,11 +142,13 @@ int RunServerCommand(int argc, char** argv) {
     return 1;
   }
   config.log_dir = data_dir + "/logs";
-  // Entity workspaces default to DATA/workspaces/<entity>; secrets live in DATA/secrets.json.
+  // Entity workspaces default to DATA/workspaces/<entity>; secrets live in DATA/secrets.json,
+  // sealed with the key in DATA/secrets.key unless [secrets] key_file says where it is.
   if (config.billing.workspace_root.empty()) {
     config.billing.workspace_root = data_dir + "/workspaces";
   }
   config.secrets_path = data_dir + "/secrets.json";
+  if (config.secrets_key_file.empty()) config.secrets_key_file = data_dir + "/secrets.key";
 
   // Signals go to one thread that asks the loop to stop; block them everywhere else first.
   sigset_t sigs;

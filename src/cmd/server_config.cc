@@ -54,7 +54,8 @@ Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::s
 }
 
 // [environments] (name -> image, description; `replace_defaults = true` drops the shipped
-// catalogue) and [runtime] (podman, gpu_mode, device_dir of the embedded agents).
+// catalogue), [runtime] (podman, gpu_mode, device_dir of the embedded agents) and [secrets]
+// (key_file, previous_key_file: absolute paths).
 Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   if (auto* envs = root["environments"].as_table()) {
     if (auto r = (*envs)["replace_defaults"].value<bool>(); r && *r) c.environments.clear();
@@ -84,6 +85,20 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
       c.runtime.gpu_mode = *v;
     }
     if (auto v = (*rt)["device_dir"].value<std::string>()) c.runtime.device_dir = *v;
+  }
+  if (auto* sec = root["secrets"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*sec, "secrets.", {"key_file", "previous_key_file"}));
+    for (const auto& [key, field] :
+         {std::pair{"key_file", &c.secrets_key_file},
+          std::pair{"previous_key_file", &c.secrets_previous_key_file}}) {
+      if (const toml::node* v = sec->get(key)) {
+        auto path = v->value<std::string>();
+        if (!path || path->empty() || path->front() != '/') {
+          return InvalidArgument(std::string("secrets.") + key + " must be an absolute path");
+        }
+        *field = *path;
+      }
+    }
   }
   return Status::Ok();
 }
@@ -141,7 +156,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   PlatformConfig c = config;  // all or nothing
   GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "",
                                    {"scheduler", "agents", "prices", "limits", "billing", "storage",
-                                    "environments", "runtime", "notebooks"}));
+                                    "environments", "runtime", "notebooks", "secrets"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(

@@ -62,6 +62,10 @@ struct PlatformConfig {
   // the podman runtime of the embedded agents ([runtime] in the config file).
   std::map<std::string, Environment> environments = DefaultEnvironments();
   std::string secrets_path;
+  // The key that seals the secrets at rest ("" = secrets_path + ".key"; the server uses
+  // DATA/secrets.key, or [secrets] key_file), and the key being rotated out ([secrets]
+  // previous_key_file; docs/operations.md).
+  std::string secrets_key_file, secrets_previous_key_file;
   struct Runtime {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"

@@ -356,7 +356,8 @@ class Platform {
   // Fills the image, workspace and secrets of a job's workload.
   void RuntimeWorkload(const Job& j, Assignment& w) const;
   Result<EntityId> SecretEntity(const Principal& p, const std::string& entity) const;
-  SecretStore secrets_{config_.secrets_path};
+  SecretStore secrets_{config_.secrets_path, config_.secrets_key_file,
+                       config_.secrets_previous_key_file};
 
   // --- notebooks (platform_notebooks.cc)
   // Fills the command and env of a kind=notebook workload without a command. False while its

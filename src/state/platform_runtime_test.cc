@@ -1,7 +1,7 @@
 // Environments, workspaces and secrets through the real Platform on a real SQLite store: submit
 // checks, what the node is told (image, workspace, secrets apart from env), who may manage
-// secrets, and that a secret's value is only in the secret store (mode 0600) and the answer to
-// the node — not in the job, the database, or the listings — across a restart.
+// secrets, and that a secret's value is only in the secret store (mode 0600, sealed) and the
+// answer to the node — not in the job, the database, or the listings — across a restart.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -151,13 +151,15 @@ TEST_F(RuntimeTest, SecretsAreWriteOnlyAndReachOnlyTheNode) {
   for (const auto& [k, v] : a->env) EXPECT_NE(v, kSecret) << k;  // apart from env
   EXPECT_EQ(a->env.at("GPUAAS_WORKSPACE"), dir_ + "/ws/acme");
 
-  // The database never holds the value.
+  // No file holds the value in the clear: not the database, not the secrets file (sealed with
+  // the key beside it, secrets.json.key: src/state/secret_store_test.cc).
   store_->Close();
   for (const auto& f : std::filesystem::directory_iterator(dir_)) {
-    if (f.path().filename() == "secrets.json" || !f.is_regular_file()) continue;
+    if (!f.is_regular_file()) continue;
     EXPECT_EQ(ReadAll(f.path()).find(kSecret), std::string::npos) << f.path();
   }
-  EXPECT_NE(ReadAll(dir_ + "/secrets.json").find(kSecret), std::string::npos);
+  EXPECT_NE(ReadAll(dir_ + "/secrets.json").find("AES-256-GCM"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/secrets.json.key"));
 }
 
 TEST_F(RuntimeTest, DeletedSecretsAreRefusedAtSubmitAndAnUnreadableStoreStopsTheStart) {

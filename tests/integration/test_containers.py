@@ -165,15 +165,19 @@ device_dir = "{dev}"
         self.assertEqual(final["secrets"], ["REG_TOKEN"])
         self.assertNotIn(SECRET, member.get(f"/api/v1/jobs/{job['id']}").text)
         self.assertNotIn(SECRET, boss.get("/api/v1/jobs").text)
-        # Nowhere on disk but the secret store (0600): not the server log, database, job logs,
-        # the agent's workload directories.
+        # Nowhere on disk in the clear: not the secret store (0600, sealed with the key in
+        # secrets.key, 0600), the server log, database, job logs, the agent's workload
+        # directories.
         store = os.path.join(self.server.data_dir, "secrets.json")
         self.assertEqual(stat.S_IMODE(os.stat(store).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(store[:-len("json")] + "key").st_mode), 0o600)
+        with open(store) as f:
+            self.assertIn("AES-256-GCM", f.read())
         leaks = []
         for root, _, files in os.walk(self.server.data_dir):
             for name in files:
                 path = os.path.join(root, name)
-                if path == store or not os.path.isfile(path):
+                if not os.path.isfile(path):
                     continue
                 with open(path, "rb") as f:
                     if SECRET.encode() in f.read():
