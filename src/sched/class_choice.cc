@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <tuple>
 
 #include "sched/walltime.h"
 
@@ -63,10 +64,16 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
   std::vector<Millis> done(n, kNever);
   for (size_t c = 0; c < n; ++c) run[c] = ExpectedOnClassS(stated, job, ev.classes[c], snapshot);
   std::optional<size_t> best;
+  std::vector<bool> gang(n, false);
+  // The earliest completion; at a tie, one node before a multi-node gang (NVLink, and no share
+  // of the network), then the preferred class.
   auto consider = [&](size_t c, const std::optional<Option>& o) {
     if (!o) return;
     done[c] = AddSeconds(o->start, run[c]);
-    if (!best || done[c] < done[*best] || (done[c] == done[*best] && c < *best)) best = c;
+    gang[c] = !o->gang.empty();
+    if (!best || std::tuple(done[c], gang[c], c) < std::tuple(done[*best], gang[*best], *best)) {
+      best = c;
+    }
   };
   for (size_t c = 0; c < n; ++c) consider(c, ev.now_by_class[c]);
   for (size_t c = 0; c < n; ++c) {

@@ -146,12 +146,12 @@ void Placer::EvaluateInto(const JobView& job, const Timeline& timeline, const Po
   ev.now_by_class.assign(ev.classes.size(), std::nullopt);
   ev.earliest_by_class.assign(ev.classes.size(), std::nullopt);
   bool any_stage = false;
-  // Multi-node gangs only for a job larger than a node of every acceptable class.
-  bool gang_ok = true;
-  for (const std::string& c : ev.classes) gang_ok = gang_ok && IsGang(job, c, timeline);
+  // On a class whose nodes are all smaller than the job, it is a multi-node gang (whole nodes),
+  // whatever its other classes: accepting one more class never takes a placement away, and the
+  // estimate, one class at a time, says the same (docs/adr/0012). Not for a single-node job.
   for (size_t rank = 0; rank < ev.classes.size(); ++rank) {
     if (only_class >= 0 && rank != static_cast<size_t>(only_class)) continue;
-    if (!gang_ok && IsGang(job, ev.classes[rank], timeline)) {
+    if (job.single_node && IsGang(job, ev.classes[rank], timeline)) {
       if (!any_stage) {
         ev.furthest = Stage::kTooBig;
         ev.furthest_class = ev.classes[rank];

@@ -325,13 +325,16 @@ class Parser {
     if (!a.flags.empty()) return InvalidArgument("unexpected \"" + a.flags[0] + "\"");
     GPUAAS_RETURN_IF_ERROR(
         Unused(a, {"at", "entity", "gpus", "types", "walltime", "runs", "priority", "class",
-                   "preemptible", "fallback", "speeds", "select"}));
+                   "preemptible", "fallback", "speeds", "select", "one_node"}));
     if (a.kv.contains("class")) j.priority_class = a.kv["class"];
     if (a.kv.contains("preemptible")) {
       GPUAAS_ASSIGN_OR_RETURN(j.preemptible, OnOff(a.kv["preemptible"]));
     }
     if (a.kv.contains("fallback")) {
       GPUAAS_ASSIGN_OR_RETURN(j.allow_fallback, OnOff(a.kv["fallback"]));
+    }
+    if (a.kv.contains("one_node")) {
+      GPUAAS_ASSIGN_OR_RETURN(j.single_node, OnOff(a.kv["one_node"]));
     }
     if (a.kv.contains("select")) {
       GPUAAS_ASSIGN_OR_RETURN(j.selector, Pairs(a.kv["select"]));

@@ -15,7 +15,7 @@
 //   usage acme 100                          (GPU-hours used just before time 0; decays)
 //   job 1 at=0 entity=acme gpus=2 [types=h200,l40s] [walltime=1h] runs=10m [priority=0]
 //          [class=production] [preemptible=no] [fallback=no] [speeds=h200:1,l40s:0.4]
-//          [select=zone:eu]
+//          [select=zone:eu] [one_node=on]
 //   at 100 cordon n1 | uncordon n1 | fail n1 3 | heal n1 3 | quota acme h200=4
 //   expect at=0 job=1 [node=n1] [devices=0,1] [class=h200] [started=0] [state=running]
 //                     [nodes=n1,n2] [preemptions=1] [reason~"..."]   (placement/preemption)
@@ -61,6 +61,7 @@ struct ScenarioJob {
   std::string priority_class;
   bool preemptible = true;
   bool allow_fallback = true;
+  bool single_node = false;  // one_node=on: never a multi-node gang (a notebook)
   std::map<std::string, double> speeds;
   std::map<std::string, std::string> selector;
 };

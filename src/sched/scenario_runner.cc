@@ -96,6 +96,7 @@ class Runner {
       r.view.priority_class = j.priority_class;
       r.view.speeds = j.speeds;
       r.view.allow_fallback = j.allow_fallback;
+      r.view.single_node = j.single_node;
       r.view.node_selector = j.selector;
       jobs_.emplace(j.id, r);
     }

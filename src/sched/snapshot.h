@@ -54,6 +54,8 @@ struct JobView {
   bool allow_fallback = true;
   // Only nodes whose labels include all these (label -> value).
   std::map<std::string, std::string> node_selector = {};
+  // Never a multi-node gang (a notebook): only classes with a node big enough for it.
+  bool single_node = false;
 };
 
 // A job that holds devices: running, or "starting" (started_at 0 = not started yet, taken as now).

@@ -42,6 +42,7 @@ Result<JobEstimate> Platform::Estimate(const Principal& p, const JobRequest& req
   sched::JobView v{0, entity, req.gpus, classes, 0, now, walltime};
   v.priority_class = req.priority_class;
   v.node_selector = req.node_selector;
+  v.single_node = req.kind == JobKind::kNotebook;
   const sched::Estimate est = sched::EstimateJob(base, policy, v, now);
 
   JobEstimate out;

@@ -138,6 +138,7 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
     v.priority_class = j.priority_class;
     v.allow_fallback = j.allow_fallback;
     v.node_selector = j.node_selector;
+    v.single_node = j.kind == JobKind::kNotebook;
     snap.queued.push_back(std::move(v));
   }
   return snap;
