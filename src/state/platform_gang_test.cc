@@ -1,6 +1,7 @@
-// Multi-node gangs in the Platform: a job larger than any node holds one allocation per node,
-// placed all or nothing; it runs once every part runs; a part that fails stops the others; a
-// cancel stops every part; billing and usage count every GPU (docs/scheduling.md).
+// Multi-node gangs in the Platform: a job larger than the nodes of its class holds one
+// allocation per node, placed all or nothing; it runs once every part runs; a part that fails
+// stops the others; a cancel stops every part; billing and usage count every GPU; a flexible job
+// may be a gang on its smaller class while a notebook keeps to one node (docs/scheduling.md).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -353,6 +354,35 @@ TEST_F(PlatformGangTest, SubmitRefusesOnlyWhatTheWholeClusterCannotHold) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("a notebook runs on one node"), std::string::npos)
       << r.status().message();
+}
+
+TEST_F(PlatformGangTest, AFlexibleJobTakesTwoSmallerNodesButANotebookKeepsToOne) {
+  // Both H200 nodes busy; four 4-GPU L40S nodes free.
+  Submit(8);
+  Submit(8);
+  exec_->Drain();
+  for (const char* name : {"l1", "l2", "l3", "l4"}) Beat(Report(4, name, "l40s"));
+  JobRequest req;
+  req.gpus = 8;
+  // L40S first: stated on it, its run there ends before an H200 frees up and runs it.
+  req.gpu_types = {"l40s", "h200"};
+  req.kind = JobKind::kNotebook;
+  Job notebook = Must<Job>([&](auto done) { platform_->SubmitJob(alice_, req, done); });
+  req.kind = JobKind::kJob;
+  req.command = {"train"};
+  Job flexible = Must<Job>([&](auto done) { platform_->SubmitJob(alice_, req, done); });
+  exec_->Drain();
+  // The job: two whole L40S nodes, as an L40S-only job would get (docs/adr/0012).
+  Job placed = Get(flexible.id);
+  ASSERT_EQ(placed.state, JobState::kStarting) << placed.reason;
+  EXPECT_EQ(placed.gpu_type, "l40s");
+  std::vector<const Allocation*> parts = platform_->PartsOf(placed);
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_NE(parts[0]->node, parts[1]->node);
+  // The notebook, ahead of it in the queue, waits for an H200 node rather than span the two
+  // L40S nodes still free.
+  EXPECT_EQ(Get(notebook.id).state, JobState::kQueued);
+  EXPECT_EQ(HeldDevices(), 8 + 8 + 8);
 }
 
 }  // namespace
