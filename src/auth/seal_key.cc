@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,10 +13,10 @@
 #include <cstring>
 #include <memory>
 
+#include "auth/bytes.h"
+
 namespace gpuaas {
 namespace {
-
-constexpr char kDigits[] = "0123456789abcdef";
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -30,19 +29,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-Status RandomBytes(unsigned char* out, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    const ssize_t r = getrandom(out + got, n - got, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Internal(std::string("getrandom failed: ") + std::strerror(errno));
-    }
-    got += static_cast<size_t>(r);
-  }
-  return Status::Ok();
 }
 
 struct CtxFree {
@@ -59,10 +45,7 @@ const unsigned char* Bytes(std::string_view s) {
 SealKey::SealKey(const std::array<unsigned char, 32>& key) : key_(key) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(key_.data(), key_.size(), md);
-  for (size_t i = 0; i < 8; ++i) {
-    id_ += kDigits[md[i] >> 4];
-    id_ += kDigits[md[i] & 15];
-  }
+  id_ = LowerHex(md, 8);
 }
 
 Result<SealKey> SealKey::FromHex(std::string_view hex) {
@@ -116,12 +99,7 @@ Result<SealKey> SealKey::Load(const std::string& path) {
 Result<SealKey> SealKey::Create(const std::string& path) {
   std::array<unsigned char, 32> key{};
   GPUAAS_RETURN_IF_ERROR(RandomBytes(key.data(), key.size()));
-  std::string text;
-  for (unsigned char b : key) {
-    text += kDigits[b >> 4];
-    text += kDigits[b & 15];
-  }
-  text += '\n';
+  std::string text = LowerHex(key.data(), key.size()) + "\n";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return Conflict("key file " + path + " exists already");
