@@ -15,7 +15,8 @@ namespace gpuaas {
 namespace {
 
 // Reads a duration given as "30s"/"2h" or as an integer number of seconds.
-Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, int64_t& out) {
+Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, int64_t& out,
+                    bool zero_is_off = false) {
   const toml::node* n = t.get(key);
   if (!n) return Status::Ok();
   int64_t secs = 0;
@@ -28,7 +29,10 @@ Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, 
   } else {
     return InvalidArgument(std::string(key) + " must be a duration like \"30s\"");
   }
-  if (secs <= 0) return InvalidArgument(std::string(key) + " must be positive");
+  if (secs < 0 || (secs == 0 && !zero_is_off)) {
+    return InvalidArgument(std::string(key) +
+                           (zero_is_off ? " must be 0 (off) or positive" : " must be positive"));
+  }
   out = secs * scale_to_ms;
   return Status::Ok();
 }
@@ -194,12 +198,17 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         CheckKeys(*s, "scheduler.",
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
                    "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
-                   "fair_share_wait_ratio"}));
+                   "fair_share_wait_ratio", "fair_share_usage_delay"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "small_first_cap", 1, c.small_first_cap_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_floor", 1, c.fair_share_wait_floor_s));
+    GPUAAS_RETURN_IF_ERROR(
+        ReadDuration(*s, "fair_share_usage_delay", 1, c.fair_share_usage_delay_s, true));
+    if (c.fair_share_usage_delay_s > 1'000'000'000) {
+      return InvalidArgument("scheduler.fair_share_usage_delay must be at most 1e9 seconds");
+    }
     GPUAAS_RETURN_IF_ERROR(
         ReadNumber(*s, "faster_class_wait_ratio", -std::numeric_limits<double>::infinity(), 1e6,
                    "scheduler.faster_class_wait_ratio must be a number up to 1e6 (negative: no "

@@ -74,6 +74,7 @@ constexpr const char* kSetHelp =
     "what-if on the scheduler's knobs (repeatable): "
     "queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request, backfill=true|false, "
     "reservations=N, strict_order=true|false, fair_share_half_life_s=N, "
+    "fair_share_usage_delay_s=N (0 = the strict order by usage), "
     "small_first_rate=R (GPU-seconds per second of waiting; 0 = arrival order within a "
     "tier), small_first_cap_s=N, fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
     "faster_class_wait_ratio=R (docs/scheduling.md); results are "

@@ -68,6 +68,14 @@ struct Policy {
   int64_t small_first_cap_s = 0;
   // Fair share: the half-life of past usage (the state passes it to DecayedUsage()).
   int64_t fair_share_half_life_s = 7 * 86400;
+  // Fair share as a delay, under the "fair-share" order: an entity's jobs are placed as if
+  // submitted up to this much later, by its fair-share factor 1 - 2^(-U/S) (Slurm's classic
+  // formula: U its part of all entities' decayed usage, S its part of the shares), in 16 steps;
+  // an entity that used exactly its share is delayed by half of it, one that used nothing not at
+  // all. So usage weighs as waiting time against the other factors (request size, age) instead
+  // of ranking entities whole (docs/adr/0013). 0 = that strict order: the entity with the least
+  // usage per share first, whatever its jobs' sizes.
+  int64_t fair_share_usage_delay_s = 4 * 3600;
   // Fair share's floor on waiting: an entity whose queued jobs were submitted on average at
   // least this long before the queue's average goes ahead of the entities that are not so far
   // behind (among themselves, by usage per share as usual). 0 = off.
@@ -86,8 +94,9 @@ struct Policy {
   // half-life, and its queued jobs so far) is at least this many times the platform's average
   // goes ahead of the others, the most behind first; so no entity's jobs keep waiting much
   // longer than everyone's, whatever its past usage (docs/adr/0010). 0 = off. The default,
-  // 1.5, brought Philly's worst entity from 22x to 3.4-4.1x the average wait (docs/benchmarks.md).
-  double fair_share_wait_ratio = 1.5;
+  // 1.25 (with fair_share_usage_delay_s; 1.5 before it), keeps Philly's worst entity near 3x the
+  // average wait (docs/benchmarks.md).
+  double fair_share_wait_ratio = 1.25;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

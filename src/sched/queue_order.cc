@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace gpuaas::sched {
@@ -53,15 +55,25 @@ void SortByKey(std::vector<QueueEntry>& queue, KeyFn key_of) {
   for (size_t i = 0; i < keyed.size(); ++i) queue[i] = keyed[i].entry;
 }
 
-// The within-tier key of Policy::small_first_rate (0 when the rate is 0: arrival decides).
-double SmallFirstKey(const Policy& policy, const JobView& j) {
+// The within-tier key of Policy::small_first_rate (0 when the rate is 0: arrival decides), the
+// job counted as submitted `delay_s` later (Policy::fair_share_usage_delay_s).
+double SmallFirstKey(const Policy& policy, const JobView& j, double delay_s = 0) {
   if (policy.small_first_rate <= 0) return 0;
   const int64_t walltime = j.walltime_s > 0 ? j.walltime_s : policy.default_walltime_s;
   double size = static_cast<double>(std::max(j.gpus, 0)) * static_cast<double>(walltime);
   if (policy.small_first_cap_s > 0) {
     size = std::min(size, policy.small_first_rate * static_cast<double>(policy.small_first_cap_s));
   }
-  return size + policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+  return size + policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0 + delay_s);
+}
+
+// With a usage delay: the small-first key, or with a rate of 0 the submission time plus the delay.
+struct NoDelay {
+  double operator()(const JobView&) const { return 0; }
+};
+double DelayedKey(const Policy& policy, const JobView& j, double delay_s) {
+  if (policy.small_first_rate > 0) return SmallFirstKey(policy, j, delay_s);
+  return static_cast<double>(j.submitted_at) / 1000.0 + delay_s;
 }
 
 // A record of the full sort of the "priority" and "fair-share" orders: the group and the
@@ -209,8 +221,11 @@ class TierSlots {
 // order (tier number x ranks + rank), so that a job's key is two integers (the comparisons of a
 // sort of 100,000 jobs are most of its cost), and usually one: the group's number above the
 // small-first key's offset from the queue's smallest. Adaptive as SortByKey.
-template <typename GroupFn>
-void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of) {
+// `delay_of(job)` (NoDelay: none): seconds the job counts as submitted later (DelayedKey).
+template <typename GroupFn, typename DelayFn = NoDelay>
+void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn group_of,
+                 DelayFn delay_of = {}) {
+  constexpr bool kDelayed = !std::is_same_v<DelayFn, NoDelay>;
   struct Keyed {
     uint64_t group;  // (see below), then the group's number
     uint64_t small;  // OrderedBits of the small-first key
@@ -241,7 +256,8 @@ void SortByGroup(std::vector<QueueEntry>& queue, const Policy& policy, GroupFn g
       }
     }
     ranks = std::max<uint64_t>(ranks, uint64_t{rank} + 1);
-    const uint64_t small = OrderedBits(SmallFirstKey(policy, j));
+    const uint64_t small =
+        OrderedBits(kDelayed ? DelayedKey(policy, j, delay_of(j)) : SmallFirstKey(policy, j));
     lowest = std::min(lowest, small);
     highest = std::max(highest, small);
     keyed.push_back({(uint64_t{last_slot} << 32) | rank, small, j.submitted_at, queue[i].id,
@@ -433,23 +449,31 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
       t.submitted_sum_ms += e.job->submitted_at;
     }
   }
-  const std::vector<EntityId> ranked = Rank(policy_, shares_, usage_, tallies, wait_ratio_);
-  std::vector<uint32_t> rank_of(entities.size());  // by slot
-  for (size_t r = 0; r < ranked.size(); ++r) {
-    rank_of[slots.SlotOf(ranked[r])] = static_cast<uint32_t>(r);
+  const std::vector<Ranked> ranked = Rank(policy_, shares_, usage_, tallies, wait_ratio_);
+  std::vector<uint32_t> group_of(entities.size());  // by slot
+  std::vector<double> delay_of(entities.size());    // by slot, seconds
+  for (const Ranked& r : ranked) {
+    const size_t slot = slots.SlotOf(r.entity);
+    group_of[slot] = r.group;
+    delay_of[slot] = static_cast<double>(policy_.fair_share_usage_delay_s) * r.delay_steps /
+                     static_cast<double>(kDelaySteps);
   }
-  auto rank = [&](EntityId entity) { return rank_of[slots.SlotOf(entity)]; };
   TierOf tier(policy_);
-  SortByGroup(queue, policy_, [&](const JobView& j) {
-    return std::pair<uint64_t, uint32_t>(tier(j), rank(j.entity));
-  });
+  auto group = [&](const JobView& j) {
+    return std::pair<uint64_t, uint32_t>(tier(j), group_of[slots.SlotOf(j.entity)]);
+  };
+  if (policy_.fair_share_usage_delay_s > 0) {
+    SortByGroup(queue, policy_, group,
+                [&](const JobView& j) { return delay_of[slots.SlotOf(j.entity)]; });
+  } else {
+    SortByGroup(queue, policy_, group);
+  }
 }
 
-std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
-                                           const std::map<EntityId, double>& shares,
-                                           const std::map<EntityId, double>& usage,
-                                           const std::vector<Tally>& tallies,
-                                           const std::map<EntityId, double>& wait_ratio) {
+std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
+    const Policy& policy, const std::map<EntityId, double>& shares,
+    const std::map<EntityId, double>& usage, const std::vector<Tally>& tallies,
+    const std::map<EntityId, double>& wait_ratio) {
   // Behind: mean_queue - mean_entity >= floor, in integers (no rounding, the same answer for
   // every caller): sum_q * n_e - sum_e * n_q >= floor_ms * n_q * n_e.
   __int128 queue_sum = 0, queue_jobs = 0;
@@ -460,8 +484,31 @@ std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
   const __int128 floor_ms = static_cast<__int128>(policy.fair_share_wait_floor_s) * 1000;
   // (group: 0 = late on waits, 1 = behind the floor, 2 = the others; then minus the ratio in the
   // first group (the most behind first: ordering it by usage instead left the heaviest users
-  // last there too, and Philly's worst entity at 4.4-8.7x instead of 3.4-4.1x), the usage per
-  // share in the others)
+  // last there too, and Philly's worst entity at 4.4-8.7x instead of 3.4-4.1x), the delay steps
+  // or the usage per share in the others)
+  const bool delayed = policy.fair_share_usage_delay_s > 0;
+  // Slurm's classic factor: the totals of usage and shares over every entity known.
+  double total_usage = 0, total_share = 0;
+  if (delayed) {
+    for (const auto& [entity, u] : usage) total_usage += std::max(0.0, u);
+    for (const auto& [entity, s] : shares) total_share += std::max(0.0, s);
+    for (const auto& [entity, u] : usage) {
+      if (!shares.contains(entity)) total_share += 1.0;
+    }
+    for (const Tally& t : tallies) {
+      if (!shares.contains(t.entity) && !usage.contains(t.entity)) total_share += 1.0;
+    }
+  }
+  auto steps_of = [&](EntityId e) -> uint32_t {
+    double share = 1.0;
+    if (auto s = shares.find(e); s != shares.end()) share = s->second;
+    if (!(share > 0)) return kDelaySteps;
+    double u = 0.0;
+    if (auto it = usage.find(e); it != usage.end()) u = std::max(0.0, it->second);
+    if (!(total_usage > 0) || !(total_share > 0)) return 0;
+    const double factor = 1.0 - std::exp2(-(u / total_usage) / (share / total_share));
+    return static_cast<uint32_t>(std::lround(factor * kDelaySteps));
+  };
   std::vector<std::tuple<int, double, EntityId>> keyed;
   keyed.reserve(tallies.size());
   for (const Tally& t : tallies) {
@@ -476,14 +523,25 @@ std::vector<EntityId> FairShareOrder::Rank(const Policy& policy,
             floor_ms * queue_jobs * t.jobs;
     if (late) {
       keyed.push_back({0, -ratio, t.entity});
+    } else if (delayed) {
+      keyed.push_back({behind ? 1 : 2, static_cast<double>(steps_of(t.entity)), t.entity});
     } else {
       keyed.push_back({behind ? 1 : 2, UsagePerShare(shares, usage, t.entity), t.entity});
     }
   }
   std::sort(keyed.begin(), keyed.end());
-  std::vector<EntityId> ranked;
+  std::vector<Ranked> ranked;
   ranked.reserve(keyed.size());
-  for (const auto& k : keyed) ranked.push_back(std::get<2>(k));
+  uint32_t group = 0;
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    const auto& [kind, key, entity] = keyed[i];
+    if (i > 0) {
+      const int previous = std::get<0>(keyed[i - 1]);
+      // A new group: a new entity, unless both are in the same delayed group (1 or 2).
+      if (!delayed || kind == 0 || kind != previous) ++group;
+    }
+    ranked.push_back({entity, group, kind != 0 && delayed ? static_cast<uint32_t>(key) : 0});
+  }
   return ranked;
 }
 

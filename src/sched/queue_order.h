@@ -1,7 +1,9 @@
 // QueueOrder plugins: "fifo" sorts by arrival (submitted_at, then id); "priority" by priority
 // class level (Policy::priority_classes, higher first), then priority (higher first), then
-// arrival; "fair-share" like "priority" but, within a level and priority, the entity with the
-// lowest decayed usage per share first (Snapshot::decayed_usage / entity_shares), then arrival;
+// arrival; "fair-share" like "priority" but, within a level and priority, the entities far
+// behind on waits first, then the others, each entity's jobs delayed by its usage
+// (Policy::fair_share_usage_delay_s; 0: the entity with the lowest decayed usage per share first,
+// Snapshot::decayed_usage / entity_shares), then the small-first key and arrival;
 // "sjf-oracle" by gpus x true run time (simulator baseline).
 // Plugins copy what they need from the policy and snapshot. Stateless after construction;
 // thread-safe.
@@ -55,15 +57,29 @@ class FairShareOrder final : public QueueOrder {
     int64_t jobs = 0;
     int64_t submitted_sum_ms = 0;
   };
+  // The steps of Policy::fair_share_usage_delay_s an entity's jobs may be delayed by.
+  static constexpr uint32_t kDelaySteps = 16;
+  // An entity's place: its jobs go after those of entities of a lower group and, within theirs,
+  // as if submitted delay_steps / kDelaySteps of Policy::fair_share_usage_delay_s later.
+  struct Ranked {
+    EntityId entity = 0;
+    uint32_t group = 0;
+    uint32_t delay_steps = 0;
+    bool operator==(const Ranked&) const = default;
+  };
   // The entities' order: first those whose average wait is at least the policy's
   // fair_share_wait_ratio times the platform's (`wait_ratio`, Snapshot::entity_wait_ratio), the
-  // highest ratio first; then those behind the queue's average submission by the policy's wait
-  // floor; then the others; within the last two groups by usage per share; ties by id. The
-  // simulator ranks with it too.
-  static std::vector<EntityId> Rank(const Policy& policy, const std::map<EntityId, double>& shares,
-                                    const std::map<EntityId, double>& usage,
-                                    const std::vector<Tally>& tallies,
-                                    const std::map<EntityId, double>& wait_ratio = {});
+  // highest ratio first, each a group of its own; then those behind the queue's average
+  // submission by the policy's wait floor; then the others. With a usage delay those two are a
+  // group each, listed by (delay steps, id), the steps being Slurm's classic fair-share factor:
+  // round(kDelaySteps x (1 - 2^(-U/S))), U the entity's part of all entities' usage (`usage`),
+  // S its part of the shares of the entities of `shares`, `usage` and `tallies` (absent = 1;
+  // a share <= 0 gives all the steps). Without, each entity is a group of its own, by (usage
+  // per share, id). The simulator ranks with it too.
+  static std::vector<Ranked> Rank(const Policy& policy, const std::map<EntityId, double>& shares,
+                                  const std::map<EntityId, double>& usage,
+                                  const std::vector<Tally>& tallies,
+                                  const std::map<EntityId, double>& wait_ratio = {});
 
  private:
   Policy policy_;

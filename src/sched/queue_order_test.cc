@@ -1,10 +1,12 @@
 // The "priority" and "fair-share" orders against a plain reference: the order written as one
-// comparison of the job fields (level, priority, usage per share, small-first key, arrival, id),
+// comparison of the job fields (level, priority, usage per share or the usage delay, small-first
+// key, arrival, id),
 // on random queues with the awkward values (negative and extreme priorities, unknown classes,
 // negative submission times, zero GPUs, equal keys).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <random>
@@ -45,8 +47,42 @@ std::vector<JobId> Sorted(const QueueOrder& order, const std::vector<JobView>& j
   return ids;
 }
 
+// Slurm's classic fair-share factor in sixteenths, from the maps as written (shares absent = 1,
+// over the entities of the shares, the usage and the queue).
+std::map<EntityId, uint32_t> ReferenceSteps(const std::map<EntityId, double>& shares,
+                                            const std::map<EntityId, double>& usage,
+                                            const std::vector<JobView>& jobs) {
+  std::map<EntityId, double> all;
+  for (const auto& [e, u] : usage) all[e] = 1.0;
+  for (const JobView& j : jobs) all[j.entity] = 1.0;
+  for (const auto& [e, s] : shares) all[e] = std::max(0.0, s);
+  double total_share = 0, total_usage = 0;
+  for (const auto& [e, s] : all) total_share += s;
+  for (const auto& [e, u] : usage) total_usage += std::max(0.0, u);
+  std::map<EntityId, uint32_t> steps;
+  for (const auto& [e, share] : all) {
+    const double u = usage.contains(e) ? std::max(0.0, usage.at(e)) : 0.0;
+    steps[e] = !(share > 0) ? 16
+               : total_usage == 0
+                   ? 0
+                   : static_cast<uint32_t>(std::lround(
+                         16 * (1 - std::pow(2.0, -(u / total_usage) / (share / total_share)))));
+  }
+  return steps;
+}
+
+// `shares` and `usage`: those `fair` was made with (for the usage delay).
 std::vector<JobId> Reference(const Policy& policy, const FairShareOrder* fair,
-                             std::vector<JobView> jobs) {
+                             std::vector<JobView> jobs,
+                             const std::map<EntityId, double>& shares = {},
+                             const std::map<EntityId, double>& usage = {}) {
+  const bool delayed = fair && policy.fair_share_usage_delay_s > 0;
+  std::map<EntityId, double> delay_s;
+  if (delayed) {
+    for (const auto& [e, steps] : ReferenceSteps(shares, usage, jobs)) {
+      delay_s[e] = static_cast<double>(policy.fair_share_usage_delay_s) * steps / 16.0;
+    }
+  }
   // The wait floor: an entity whose jobs' mean submission is at least the floor before the
   // queue's mean (compared exactly: sums and counts cross-multiplied).
   std::map<EntityId, std::pair<__int128, __int128>> by_entity;  // (sum of submissions, jobs)
@@ -69,13 +105,14 @@ std::vector<JobId> Reference(const Policy& policy, const FairShareOrder* fair,
       size =
           std::min(size, policy.small_first_rate * static_cast<double>(policy.small_first_cap_s));
     }
-    const double small =
-        policy.small_first_rate <= 0
-            ? 0.0  // arrival order within a tier
-            : size + policy.small_first_rate * (static_cast<double>(j.submitted_at) / 1000.0);
+    const double delay = delayed ? delay_s.at(j.entity) : 0.0;
+    const double submitted = static_cast<double>(j.submitted_at) / 1000.0 + delay;
+    const double small = policy.small_first_rate <= 0
+                             ? (delayed ? submitted : 0.0)  // arrival order within a tier
+                             : size + policy.small_first_rate * submitted;
     const bool not_behind = fair ? !behind(j.entity) : false;
-    const double usage = fair ? fair->UsagePerShare(j.entity) : 0.0;
-    const EntityId entity = fair ? j.entity : 0;
+    const double usage = fair && !delayed ? fair->UsagePerShare(j.entity) : 0.0;
+    const EntityId entity = fair && !delayed ? j.entity : 0;
     return std::make_tuple(-int64_t{PriorityLevel(policy, j.priority_class)}, -int64_t{j.priority},
                            not_behind, usage, entity, small, j.submitted_at, j.id);
   };
@@ -114,31 +151,74 @@ TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
   ExpectPriorityOrderMatches(policy, 5);
 }
 
+// With the usage delay (the default: 4 h, and 1 min, about the queues' span) and without it
+// (the strict order by usage per share).
 TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
-  Policy policy;
   // Equal usage per share for entities 2 and 4 (ties go to the lower id); 6 has no share.
   std::map<EntityId, double> shares = {{1, 2.0}, {2, 1.0}, {4, 2.0}, {6, 0.0}};
   std::map<EntityId, double> usage = {{1, 10.0}, {2, 3.0}, {3, 0.5}, {4, 6.0}, {5, 40.0}};
-  FairShareOrder order(policy, shares, usage);
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
-    std::vector<JobView> jobs = RandomQueue(seed, 500);
-    EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs)) << "seed " << seed;
-    // The same jobs in one tier (the usual queue: the ranks alone number the groups).
-    for (JobView& j : jobs) {
-      j.priority_class.clear();
-      j.priority = 0;
+  for (int64_t delay_s : {Policy{}.fair_share_usage_delay_s, int64_t{60}, int64_t{0}}) {
+    Policy policy;
+    policy.fair_share_usage_delay_s = delay_s;
+    FairShareOrder order(policy, shares, usage);
+    for (uint64_t seed = 1; seed <= 20; ++seed) {
+      std::vector<JobView> jobs = RandomQueue(seed, 500);
+      EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, shares, usage))
+          << "delay " << delay_s << " s, seed " << seed;
+      // The same jobs in one tier (the usual queue: the ranks alone number the groups).
+      for (JobView& j : jobs) {
+        j.priority_class.clear();
+        j.priority = 0;
+      }
+      EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, shares, usage))
+          << "delay " << delay_s << " s, one tier, seed " << seed;
     }
-    EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs)) << "one tier, seed " << seed;
+    // Arrival only within a tier (rate 0), and a queue already in order stays so.
+    policy.small_first_rate = 0;
+    FairShareOrder by_arrival(policy, shares, usage);
+    std::vector<JobView> jobs = RandomQueue(99, 500);
+    std::vector<JobId> once = Sorted(by_arrival, jobs);
+    EXPECT_EQ(once, Reference(policy, &by_arrival, jobs, shares, usage)) << "delay " << delay_s;
+    std::vector<JobView> in_order;
+    for (JobId id : once) in_order.push_back(jobs[static_cast<size_t>(id - 1)]);
+    EXPECT_EQ(Sorted(by_arrival, in_order), once) << "delay " << delay_s;
   }
-  // Arrival only within a tier (rate 0), and a queue already in order stays so.
-  policy.small_first_rate = 0;
-  FairShareOrder by_arrival(policy, shares, usage);
-  std::vector<JobView> jobs = RandomQueue(99, 500);
-  std::vector<JobId> once = Sorted(by_arrival, jobs);
-  EXPECT_EQ(once, Reference(policy, &by_arrival, jobs));
-  std::vector<JobView> in_order;
-  for (JobId id : once) in_order.push_back(jobs[static_cast<size_t>(id - 1)]);
-  EXPECT_EQ(Sorted(by_arrival, in_order), once);
+}
+
+// By hand: entity 2 used everything (its factor: U/S = 1 / 0.5, 1 - 2^-2 = 0.75, so 12 of 16
+// steps of 4 h: its jobs are placed as if submitted 3 h later). Its 1-GPU hour passes entity
+// 1's 8-GPU 10-hour job (the strict order put that first), and entity 1's small job passes its
+// small job when submitted less than 3 h after it.
+TEST(QueueOrder, UsageWeighsAsADelay) {
+  const std::map<EntityId, double> usage = {{1, 0.0}, {2, 100.0}};
+  Policy policy;
+  ASSERT_EQ(policy.fair_share_usage_delay_s, 4 * 3600);
+  std::vector<JobView> jobs = {testing::MakeJob(1, 8, {}, 1, 0, 36'000),
+                               testing::MakeJob(2, 1, {}, 2, 0, 3600)};
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{2, 1}));
+  Policy strict;
+  strict.fair_share_usage_delay_s = 0;
+  EXPECT_EQ(Sorted(FairShareOrder(strict, {}, usage), jobs), (std::vector<JobId>{1, 2}));
+
+  for (const auto& [after_s, first] : {std::pair<int64_t, JobId>{2 * 3600, 3}, {4 * 3600, 2}}) {
+    std::vector<JobView> small = {testing::MakeJob(2, 1, {}, 2, 0, 3600),
+                                  testing::MakeJob(3, 1, {}, 1, after_s * 1000, 3600)};
+    EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), small).front(), first)
+        << "submitted " << after_s << " s after";
+  }
+
+  // The steps: none without usage, half for an entity at its share, all without a share.
+  std::vector<FairShareOrder::Tally> tallies = {{1}, {2}, {3}};
+  using Ranked = FairShareOrder::Ranked;
+  EXPECT_EQ(FairShareOrder::Rank(policy, {}, {}, tallies),
+            (std::vector<Ranked>{{1, 0, 0}, {2, 0, 0}, {3, 0, 0}}));
+  EXPECT_EQ(FairShareOrder::Rank(policy, {{3, 0.0}}, {{1, 50.0}, {2, 50.0}}, tallies),
+            (std::vector<Ranked>{{1, 0, 8}, {2, 0, 8}, {3, 0, 16}}));
+  // Entities late on waits are groups of their own, ahead; the others one group. (Entity 3
+  // has a share now: 1 and 2 each used half with a third of the shares, 1 - 2^-1.5 = 0.65.)
+  policy.fair_share_wait_ratio = 1.5;
+  EXPECT_EQ(FairShareOrder::Rank(policy, {}, {{1, 50.0}, {2, 50.0}}, tallies, {{3, 2.0}}),
+            (std::vector<Ranked>{{3, 0, 0}, {1, 1, 10}, {2, 1, 10}}));
 }
 
 // The wait floor (entities far behind the queue's mean submission first) and the cap on the
@@ -156,7 +236,7 @@ TEST(QueueOrder, FairShareOrderWithWaitFloorAndSizeCap) {
       for (JobView& j : jobs) {
         if (j.entity >= 4) j.submitted_at -= 20'000 * (j.entity - 3);
       }
-      EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs))
+      EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, {}, usage))
           << "floor " << floor_s << " s, seed " << seed;
     }
   }
@@ -171,6 +251,7 @@ TEST(QueueOrder, WaitFloorAndSizeCapByHand) {
                                testing::MakeJob(2, 1, {}, 1, 10'800'000),
                                testing::MakeJob(3, 1, {}, 2, 0)};
   Policy policy;
+  policy.fair_share_usage_delay_s = 0;  // (the strict order by usage)
   EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{1, 2, 3}));
   policy.fair_share_wait_floor_s = 3600;  // entity 2 submitted 2 h before the queue's mean
   EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{3, 1, 2}));
@@ -224,7 +305,7 @@ TEST(QueueOrder, FairShareOrderWithSparseEntityIds) {
     usage[j.entity] = static_cast<double>(j.entity % 7);
   }
   FairShareOrder order(policy, {}, usage);
-  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs));
+  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, {}, usage));
 }
 
 // More than 2^16 entities: the groups no longer fit packed next to the tier and are numbered in
@@ -238,7 +319,7 @@ TEST(QueueOrder, FairShareOrderWithManyEntities) {
     usage[jobs[i].entity] = static_cast<double>((i * 7919) % 1000);
   }
   FairShareOrder order(policy, {}, usage);
-  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs));
+  EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, {}, usage));
 }
 
 }  // namespace

@@ -153,9 +153,9 @@ class Parser {
       if (!p.ok()) return p.status();
       s_.policy = *p;
     }
-    GPUAAS_RETURN_IF_ERROR(
-        Unused(a, {"order", "backfill", "reservations", "strict", "default_walltime",
-                   "max_estimates", "preempt", "reclaim", "grace", "half_life", "small_first"}));
+    GPUAAS_RETURN_IF_ERROR(Unused(
+        a, {"order", "backfill", "reservations", "strict", "default_walltime", "max_estimates",
+            "preempt", "reclaim", "grace", "half_life", "small_first", "usage_delay"}));
     if (a.kv.contains("preempt")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.preempt_lower_priority, OnOff(a.kv["preempt"]));
     }
@@ -167,6 +167,13 @@ class Parser {
     }
     if (a.kv.contains("half_life")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.fair_share_half_life_s, Seconds(a.kv["half_life"]));
+    }
+    if (a.kv.contains("usage_delay")) {  // 0 = the strict order by usage
+      if (a.kv["usage_delay"] == "0") {
+        s_.policy.fair_share_usage_delay_s = 0;
+      } else {
+        GPUAAS_ASSIGN_OR_RETURN(s_.policy.fair_share_usage_delay_s, Seconds(a.kv["usage_delay"]));
+      }
     }
     if (a.kv.contains("backfill")) {
       GPUAAS_ASSIGN_OR_RETURN(s_.policy.backfill, OnOff(a.kv["backfill"]));

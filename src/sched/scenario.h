@@ -6,7 +6,8 @@
 //   # comment
 //   policy [NAME] [order=priority|fifo|fair-share|sjf-oracle] [backfill=on|off]
 //          [reservations=1] [strict=on|off] [default_walltime=1d] [max_estimates=N]
-//          [preempt=on|off] [reclaim=on|off] [grace=5m] [half_life=7d]
+//          [preempt=on|off] [reclaim=on|off] [grace=5m] [half_life=7d] [small_first=2]
+//          [usage_delay=4h (0 = the strict order by usage)]
 //   class h200 speed=1 rate=3.5             (optional; else classes in order of appearance)
 //   node n1 h200x8 l40sx4 [cordoned] [unhealthy=0,3] [labels=zone:eu,rack:a]
 //   quota acme h200=8 l40s=4                (limit, borrowing included)

@@ -92,7 +92,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       if (!b.ok()) return b.status();
       (key == "backfill" ? p->backfill : p->strict_order) = *b;
     } else if (key == "reservations" || key == "fair_share_half_life_s" ||
-               key == "fair_share_wait_floor_s" || key == "small_first_cap_s") {
+               key == "fair_share_wait_floor_s" || key == "small_first_cap_s" ||
+               key == "fair_share_usage_delay_s") {
       int64_t n = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
@@ -105,6 +106,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
         p->fair_share_half_life_s = n;
       } else if (key == "small_first_cap_s") {
         p->small_first_cap_s = n;
+      } else if (key == "fair_share_usage_delay_s") {
+        p->fair_share_usage_delay_s = n;
       } else {
         p->fair_share_wait_floor_s = n;
       }
@@ -124,8 +127,9 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
     } else {
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
-                             "fair_share_half_life_s, fair_share_wait_floor_s, "
-                             "fair_share_wait_ratio, faster_class_wait_ratio, small_first_cap_s, "
+                             "fair_share_half_life_s, fair_share_usage_delay_s, "
+                             "fair_share_wait_floor_s, fair_share_wait_ratio, "
+                             "faster_class_wait_ratio, small_first_cap_s, "
                              "small_first_rate)");
     }
   }
@@ -267,14 +271,15 @@ class Replay {
   // it). `walltime_s`: its own, or the policy's default; `plain`: no node selector, no speeds.
   std::vector<QueuedKey> queued_keys_;
   static constexpr uint64_t kStarted = ~uint64_t{0};
-  size_t started_in_queue_ = 0;           // views marked kStarted
-  void Compact();                         // takes them out
-  std::vector<EntityId> sorted_ranking_;  // fair share: the entities' order at the last sort
+  size_t started_in_queue_ = 0;  // views marked kStarted
+  void Compact();                // takes them out
+  // fair share: the entities' order at the last sort
+  std::vector<sched::FairShareOrder::Ranked> sorted_ranking_;
   // Fair share: the entities with queued jobs, in the order FairShareOrder ranks them.
-  std::vector<EntityId> Ranking() const;
+  std::vector<sched::FairShareOrder::Ranked> Ranking() const;
   // The queue's last sort still holds: no arrival since, and (fair share) `ranking` is the
   // last sort's ranking without the entities that have no queued job left.
-  bool StillInOrder(const std::vector<EntityId>& ranking) const;
+  bool StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const;
   std::vector<sched::QueueEntry> PolicyOrder() const;  // the queue as its policy sorts it
   bool InPolicyOrder() const;  // (--verify-window: a fresh sort leaves the queue as it is)
   // The time line of running jobs, kept across passes (holds added at each start, taken back
@@ -733,7 +738,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   }
   // Without an arrival since the last sort, the queue is still in order unless the entities'
   // fair-share ranking changed (every other key of the order is fixed at submission): no sort.
-  std::vector<EntityId> ranking;
+  std::vector<sched::FairShareOrder::Ranked> ranking;
   if (fair_share_) ranking = Ranking();
   if (!StillInOrder(ranking)) {
     // The wait floor ranks entities by their queued jobs' submission times: started ones out.
@@ -785,7 +790,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   if (!any_candidate) window->clear();
 }
 
-std::vector<EntityId> Replay::Ranking() const {
+std::vector<sched::FairShareOrder::Ranked> Replay::Ranking() const {
   std::vector<sched::FairShareOrder::Tally> tallies;
   for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
     if (queued_per_entity_[e] == 0) continue;
@@ -814,13 +819,23 @@ bool Replay::InPolicyOrder() const {
   return true;
 }
 
-bool Replay::StillInOrder(const std::vector<EntityId>& ranking) const {
+bool Replay::StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const {
   if (!snap_.queued_in_order) return false;  // (an arrival since)
   if (!fair_share_) return true;
+  // The same entities with queued jobs in the same order, with the same delays and the same
+  // group boundaries between them (the group numbers themselves shift as entities leave).
   size_t at = 0;
-  for (EntityId id : sorted_ranking_) {
-    if (queued_per_entity_[static_cast<size_t>(id - 1)] == 0) continue;
-    if (at == ranking.size() || ranking[at] != id) return false;
+  const sched::FairShareOrder::Ranked* previous = nullptr;
+  for (const sched::FairShareOrder::Ranked& r : sorted_ranking_) {
+    if (queued_per_entity_[static_cast<size_t>(r.entity - 1)] == 0) continue;
+    if (at == ranking.size() || ranking[at].entity != r.entity ||
+        ranking[at].delay_steps != r.delay_steps) {
+      return false;
+    }
+    if (previous && (previous->group == r.group) != (ranking[at - 1].group == ranking[at].group)) {
+      return false;
+    }
+    previous = &r;
     ++at;
   }
   return at == ranking.size();

@@ -37,6 +37,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.fair_share_wait_floor_s = config_.fair_share_wait_floor_s;
   policy.faster_class_wait_ratio = config_.faster_class_wait_ratio;
   policy.fair_share_wait_ratio = config_.fair_share_wait_ratio;
+  policy.fair_share_usage_delay_s = config_.fair_share_usage_delay_s;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;

@@ -14,6 +14,7 @@ class WaitFairnessTest : public PlatformFixture {
  protected:
   void Configure(PlatformConfig& cfg) override {
     cfg.fair_share_wait_ratio = ratio_;
+    cfg.fair_share_usage_delay_s = usage_delay_s_;
     cfg.heartbeat_timeout_ms = 100 * kHour;  // (the clock jumps hours between heartbeats)
   }
 
@@ -79,6 +80,8 @@ class WaitFairnessTest : public PlatformFixture {
   }
 
   double ratio_ = 1.5;
+  // The strict order by usage (the tests below weigh waits against usage), unless a test says.
+  int64_t usage_delay_s_ = 0;
   NodeReport node_;
 };
 
@@ -96,6 +99,17 @@ TEST_F(WaitFairnessTest, BelowTheRatioUsageDecides) {
   ratio_ = 1.8;  // (heavy's is 1.71)
   Restart();
   EXPECT_EQ(Positions(), std::make_pair(2, 1));
+}
+
+// The usage delay (the default, 4 h) as the server configures it: heavy's factor is about
+// 0.65 (10 of the 13 GPU-hours used, on half the shares) and light's 0.28, so heavy's job is
+// delayed 1.5 h more, less than the 2.5 h it was submitted before light's: it stays ahead.
+TEST_F(WaitFairnessTest, WithTheUsageDelayAnOlderJobOfTheHeavierEntityStaysAhead) {
+  ratio_ = 0;
+  usage_delay_s_ = PlatformConfig{}.fair_share_usage_delay_s;
+  ASSERT_EQ(usage_delay_s_, 4 * 3600);
+  Restart();
+  EXPECT_EQ(Positions(), std::make_pair(1, 2));
 }
 
 }  // namespace

@@ -59,13 +59,17 @@ class SmallFirstTest(unittest.TestCase):
         self.assertEqual(self.positions(2, "small_first_cap = \"1s\"\n"
                                            "fair_share_wait_floor = \"4h\"\n"
                                            "faster_class_wait_ratio = 0\n"
-                                           "fair_share_wait_ratio = 2.5\n"), (1, 2))
+                                           "fair_share_wait_ratio = 2.5\n"
+                                           "fair_share_usage_delay = 0\n"), (1, 2))
 
     def test_bad_fairness_knobs_are_refused_at_start(self):
         for line, word in (("faster_class_wait_ratio = \"soon\"", "faster_class_wait_ratio"),
                            ("small_first_cap = \"soon\"", "small_first_cap"),
                            ("fair_share_wait_floor = 0", "fair_share_wait_floor"),
-                           ("fair_share_wait_ratio = -1", "fair_share_wait_ratio")):
+                           ("fair_share_wait_ratio = -1", "fair_share_wait_ratio"),
+                           ("fair_share_usage_delay = -5", "fair_share_usage_delay"),
+                           ("fair_share_usage_delay = \"soon\"", "fair_share_usage_delay"),
+                           ("fair_share_usage_delay = 2000000000", "fair_share_usage_delay")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
             server = Server(extra_args=["--config", self.configs[-1]])
             self.servers.append(server)
