@@ -19,6 +19,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterPortalRoutes(router, platform);
   RegisterNotebookRoutes(router, platform);
   RegisterForecastRoutes(router, platform);
+  RegisterFairShareRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

@@ -19,8 +19,9 @@ void RegisterUsageRoutes(net::Router& r, Platform& p,
 // prices, invoices, budgets, storage
 void RegisterBillingRoutes(net::Router& r, Platform& p,
                            std::shared_ptr<ArtifactoryCache> artifactory);
-void RegisterPortalRoutes(net::Router& r, Platform& p);    // session cookie, GPU classes
-void RegisterNotebookRoutes(net::Router& r, Platform& p);  // /notebooks/{id}/... proxy
-void RegisterForecastRoutes(net::Router& r, Platform& p);  // demand forecast (off the loop)
+void RegisterPortalRoutes(net::Router& r, Platform& p);     // session cookie, GPU classes
+void RegisterNotebookRoutes(net::Router& r, Platform& p);   // /notebooks/{id}/... proxy
+void RegisterForecastRoutes(net::Router& r, Platform& p);   // demand forecast (off the loop)
+void RegisterFairShareRoutes(net::Router& r, Platform& p);  // fair-share standing
 
 }  // namespace gpuaas::api

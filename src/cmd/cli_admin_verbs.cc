@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "base/time.h"
 #include "cmd/cli_format.h"
 #include "cmd/cli_input.h"
 #include "cmd/cli_verbs.h"
@@ -288,6 +289,53 @@ int RunUsage(const VerbContext& c) {
     rows.push_back(std::move(row));
   }
   c.out << FormatTable(header, rows);
+  return 0;
+}
+
+int RunFairShare(const VerbContext& c) {
+  auto reply = c.api.Call("GET", "/api/v1/fairshare");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "entities");
+  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  const json::object& o = reply->json.as_object();
+  auto number = [](const json::object& e, const char* key) {
+    const json::value* v = e.if_contains(key);
+    return v && v->is_number() ? v->to_number<double>() : 0.0;
+  };
+  const double delay_s = number(o, "usage_delay_s");
+  c.out << "queue order " << Field(o, "queue_order") << "; usage delays jobs by up to "
+        << (delay_s > 0 ? FormatDurationSeconds(static_cast<int64_t>(delay_s))
+                        : std::string("- (strict order by usage per share)"))
+        << "; entities waiting " << Field(o, "late_wait_ratio")
+        << "x the average or more go first\n";
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (!v.is_object()) continue;
+    const json::object& e = v.as_object();
+    auto fixed = [](const char* format, double x) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, format, x);
+      return std::string(buf);
+    };
+    Row row = {Field(e, "entity"),
+               Field(e, "shares"),
+               fixed("%.1f%%", 100 * number(e, "share")),
+               fixed("%.1f", number(e, "usage_gpu_hours")),
+               fixed("%.1f%%", 100 * number(e, "usage")),
+               fixed("%.3f", number(e, "factor"))};
+    const json::value* late = e.if_contains("late");
+    const bool is_late = late && late->is_bool() && late->as_bool();
+    row.push_back(is_late ? "first"
+                          : FormatDurationSeconds(static_cast<int64_t>(number(e, "delay_s"))));
+    const json::value* ratio = e.if_contains("wait_ratio");
+    row.push_back(ratio && ratio->is_number() ? fixed("%.2fx", ratio->to_number<double>()) : "-");
+    row.push_back(Field(e, "queued_jobs"));
+    rows.push_back(std::move(row));
+  }
+  c.out << FormatTable(
+      {"ENTITY", "SHARES", "SHARE", "USAGE GPU-H", "USAGE", "FACTOR", "DELAY", "WAIT", "QUEUED"},
+      rows);
   return 0;
 }
 

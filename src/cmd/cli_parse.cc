@@ -188,6 +188,11 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("--to", a->to, "end: YYYY-MM-DD or RFC 3339 (default: now)")->type_name("DATE");
   set_verb(s, "usage");
 
+  s = Verb(app, "fairshare",
+           "where each entity stands in the fair-share order: usage, the delay its jobs carry",
+           "gpuaas fairshare");
+  set_verb(s, "fairshare");
+
   s = Verb(app, "invoice", "an entity's invoice for a month",
            "gpuaas invoice --entity acme --month 2026-11 --format csv");
   s->add_option("--entity", a->entity, "the entity")->type_name("E")->required();
@@ -250,6 +255,7 @@ Client commands:
   nodes                                        list nodes and their GPUs
   node cordon|drain|resume NAME                operator actions on a node (platform-admin)
   usage [--entity E] [--from D] [--to D]       GPU time and cost per entity
+  fairshare                                    each entity's fair-share usage, delay, wait ratio
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
   environments                                 the environments a job may run in (--env NAME)
   secret set|list|delete --entity E [NAME]     entity secrets (set reads the value from stdin)

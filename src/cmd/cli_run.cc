@@ -86,6 +86,7 @@ int RunClientCommand(int argc, char** argv) {
       {"node drain", RunNodeAction},
       {"node resume", RunNodeAction},
       {"usage", RunUsage},
+      {"fairshare", RunFairShare},
       {"invoice", RunInvoice},
       {"environments", RunEnvironments},
       {"secret set", RunSecretSet},

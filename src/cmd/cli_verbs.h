@@ -42,6 +42,7 @@ int RunNodes(const VerbContext& c);
 // `node cordon|drain|resume NAME`.
 int RunNodeAction(const VerbContext& c);
 int RunUsage(const VerbContext& c);
+int RunFairShare(const VerbContext& c);
 int RunInvoice(const VerbContext& c);
 
 // Job verbs (cli_job_verbs.cc, cli_wait.cc).

@@ -470,6 +470,33 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
   }
 }
 
+FairShareOrder::UsageTotals FairShareOrder::Totals(const std::map<EntityId, double>& shares,
+                                                   const std::map<EntityId, double>& usage,
+                                                   const std::vector<Tally>& tallies) {
+  UsageTotals totals;
+  for (const auto& [entity, u] : usage) totals.usage += std::max(0.0, u);
+  for (const auto& [entity, s] : shares) totals.shares += std::max(0.0, s);
+  for (const auto& [entity, u] : usage) {
+    if (!shares.contains(entity)) totals.shares += 1.0;
+  }
+  for (const Tally& t : tallies) {
+    if (!shares.contains(t.entity) && !usage.contains(t.entity)) totals.shares += 1.0;
+  }
+  return totals;
+}
+
+double FairShareOrder::UsageFactor(const UsageTotals& totals,
+                                   const std::map<EntityId, double>& shares,
+                                   const std::map<EntityId, double>& usage, EntityId entity) {
+  double share = 1.0;
+  if (auto s = shares.find(entity); s != shares.end()) share = s->second;
+  if (!(share > 0)) return 1.0;
+  double u = 0.0;
+  if (auto it = usage.find(entity); it != usage.end()) u = std::max(0.0, it->second);
+  if (!(totals.usage > 0) || !(totals.shares > 0)) return 0.0;
+  return 1.0 - std::exp2(-(u / totals.usage) / (share / totals.shares));
+}
+
 std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
     const Policy& policy, const std::map<EntityId, double>& shares,
     const std::map<EntityId, double>& usage, const std::vector<Tally>& tallies,
@@ -488,26 +515,9 @@ std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
   // or the usage per share in the others)
   const bool delayed = policy.fair_share_usage_delay_s > 0;
   // Slurm's classic factor: the totals of usage and shares over every entity known.
-  double total_usage = 0, total_share = 0;
-  if (delayed) {
-    for (const auto& [entity, u] : usage) total_usage += std::max(0.0, u);
-    for (const auto& [entity, s] : shares) total_share += std::max(0.0, s);
-    for (const auto& [entity, u] : usage) {
-      if (!shares.contains(entity)) total_share += 1.0;
-    }
-    for (const Tally& t : tallies) {
-      if (!shares.contains(t.entity) && !usage.contains(t.entity)) total_share += 1.0;
-    }
-  }
+  const UsageTotals totals = delayed ? Totals(shares, usage, tallies) : UsageTotals{};
   auto steps_of = [&](EntityId e) -> uint32_t {
-    double share = 1.0;
-    if (auto s = shares.find(e); s != shares.end()) share = s->second;
-    if (!(share > 0)) return kDelaySteps;
-    double u = 0.0;
-    if (auto it = usage.find(e); it != usage.end()) u = std::max(0.0, it->second);
-    if (!(total_usage > 0) || !(total_share > 0)) return 0;
-    const double factor = 1.0 - std::exp2(-(u / total_usage) / (share / total_share));
-    return static_cast<uint32_t>(std::lround(factor * kDelaySteps));
+    return static_cast<uint32_t>(std::lround(UsageFactor(totals, shares, usage, e) * kDelaySteps));
   };
   std::vector<std::tuple<int, double, EntityId>> keyed;
   keyed.reserve(tallies.size());

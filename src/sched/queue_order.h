@@ -67,6 +67,19 @@ class FairShareOrder final : public QueueOrder {
     uint32_t delay_steps = 0;
     bool operator==(const Ranked&) const = default;
   };
+  // The totals Slurm's classic factor divides by: the usage of every entity of `usage` and the
+  // shares of the entities of `shares`, `usage` and `tallies` (absent = 1).
+  struct UsageTotals {
+    double usage = 0;
+    double shares = 0;
+  };
+  static UsageTotals Totals(const std::map<EntityId, double>& shares,
+                            const std::map<EntityId, double>& usage,
+                            const std::vector<Tally>& tallies);
+  // Slurm's classic fair-share factor of `entity`, 1 - 2^(-U/S): U its part of `totals.usage`,
+  // S its share's part of `totals.shares`. 1 for a share <= 0; 0 when nobody used anything.
+  static double UsageFactor(const UsageTotals& totals, const std::map<EntityId, double>& shares,
+                            const std::map<EntityId, double>& usage, EntityId entity);
   // The entities' order: first those whose average wait is at least the policy's
   // fair_share_wait_ratio times the platform's (`wait_ratio`, Snapshot::entity_wait_ratio), the
   // highest ratio first, each a group of its own; then those behind the queue's average

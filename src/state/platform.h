@@ -32,6 +32,7 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "sched/fair_share_standing.h"
 #include "sched/policy.h"
 #include "sched/snapshot.h"
 #include "sched/wait_fairness.h"
@@ -88,6 +89,13 @@ class Platform {
                             JobId after, size_t limit, bool* more) const;
   // Queue facts of a queued job (position, estimate, reason) from the last pass.
   const QueueInfo* GetQueueInfo(JobId id) const;
+  // Where each entity visible to p stands in the fair-share order, from the same snapshot the
+  // next scheduling pass builds (Slurm's sshare), and the policy those figures follow.
+  struct FairShareView {
+    sched::Policy policy;
+    std::vector<sched::FairShareStanding> standings;  // by entity id
+  };
+  FairShareView FairShare(const Principal& p);
   // Cost so far (final: total) of a job.
   MicroEur JobCost(const Job& job) const;
   bool IsReleasing(const Job& job) const;

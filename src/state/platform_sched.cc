@@ -44,6 +44,17 @@ sched::Policy Platform::ServerPolicy() const {
   return policy;
 }
 
+Platform::FairShareView Platform::FairShare(const Principal& p) {
+  FairShareView view;
+  view.policy = ServerPolicy();
+  std::vector<EntityId> visible;
+  for (const auto& [id, e] : entities_) {
+    if (Visible(p, id)) visible.push_back(id);
+  }
+  view.standings = sched::FairShareStandings(view.policy, BuildSnapshot(clock_.Now()), visible);
+  return view;
+}
+
 sched::Snapshot Platform::BuildSnapshot(Millis now) {
   const sched::Policy policy = ServerPolicy();
   sched::Snapshot snap;

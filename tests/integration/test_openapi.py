@@ -286,6 +286,7 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", "/api/v1/jobs/{id}/logs"): (f"{jobs}/{self.job}/logs?tail_bytes=1000", None),
             ("GET", "/api/v1/usage"):
                 (f"/api/v1/usage?entity={self.ent}&from=2026-11-01&to=2026-12-01", None),
+            ("GET", "/api/v1/fairshare"): ("/api/v1/fairshare", None),
             ("GET", "/api/v1/forecast"):
                 ("/api/v1/forecast?weeks=26&lead_time=12w&class=h200&growth=1.2", None),
             ("POST", "/api/v1/agent/heartbeat"): ("/api/v1/agent/heartbeat?wait_ms=0", heartbeat),

@@ -289,6 +289,7 @@ class PythonClientTest(ServerTestCase):
         self.assertEqual(rows[0]["cost"]["micros"], done["cost"]["micros"], usage)
         since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
         self.assertEqual(member.usage(from_=since)["entities"][0]["entity"], ent)
+        self.assertEqual([e["entity"] for e in member.fairshare()["entities"]], [ent])
         with self.assertRaises(GpuaasError) as ctx:
             member.usage(from_=to, to=frm)
         self.assertApiError(ctx, 400, "bad_request")

@@ -490,6 +490,13 @@ class Client:
                           query={"entity": entity, "from": _date_param(from_),
                                  "to": _date_param(to)})
 
+    def fairshare(self) -> Json:
+        """``GET /api/v1/fairshare``: where each visible entity stands in the fair-share order,
+        ``{"queue_order", "usage_delay_s", "late_wait_ratio", "half_life_s", "entities":
+        [{"entity", "shares", "share", "usage_gpu_hours", "usage", "factor", "delay_s",
+        "wait_ratio", "late", "queued_jobs"}]}`` (docs/api.md)."""
+        return self._json("GET", "/api/v1/fairshare")
+
     def prices(self) -> Json:
         """``GET /api/v1/prices``: the price book (``current`` rates per class and priority
         class, and every price change)."""
