@@ -35,12 +35,13 @@ void RegisterFairShareRoutes(net::Router& r, Platform& p) {
                 {"queued_jobs", s.queued_jobs},
             });
           }
-          respond(JsonResponse(200,
-                               json::object{{"queue_order", view.policy.queue_order},
-                                            {"usage_delay_s", view.policy.fair_share_usage_delay_s},
-                                            {"late_wait_ratio", view.policy.fair_share_wait_ratio},
-                                            {"half_life_s", view.policy.fair_share_half_life_s},
-                                            {"entities", a}}));
+          respond(JsonResponse(
+              200, json::object{{"queue_order", view.policy.queue_order},
+                                {"usage_delay_s", view.policy.fair_share_usage_delay_s},
+                                {"late_wait_ratio", view.policy.fair_share_wait_ratio},
+                                {"wait_horizon_s", view.policy.fair_share_wait_horizon_s},
+                                {"half_life_s", view.policy.fair_share_half_life_s},
+                                {"entities", a}}));
         }));
 }
 

@@ -307,8 +307,9 @@ int RunFairShare(const VerbContext& c) {
   c.out << "queue order " << Field(o, "queue_order") << "; usage delays jobs by up to "
         << (delay_s > 0 ? FormatDurationSeconds(static_cast<int64_t>(delay_s))
                         : std::string("- (strict order by usage per share)"))
-        << "; entities waiting " << Field(o, "late_wait_ratio")
-        << "x the average or more go first\n";
+        << ";\nentities waiting " << Field(o, "late_wait_ratio")
+        << "x the average or more go first (each queued job counted "
+        << FormatDurationSeconds(static_cast<int64_t>(number(o, "wait_horizon_s"))) << " ahead)\n";
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;

@@ -198,7 +198,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         CheckKeys(*s, "scheduler.",
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
                    "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
-                   "fair_share_wait_ratio", "fair_share_usage_delay"}));
+                   "fair_share_wait_ratio", "fair_share_usage_delay", "fair_share_wait_horizon"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
@@ -208,6 +208,11 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         ReadDuration(*s, "fair_share_usage_delay", 1, c.fair_share_usage_delay_s, true));
     if (c.fair_share_usage_delay_s > 1'000'000'000) {
       return InvalidArgument("scheduler.fair_share_usage_delay must be at most 1e9 seconds");
+    }
+    GPUAAS_RETURN_IF_ERROR(
+        ReadDuration(*s, "fair_share_wait_horizon", 1, c.fair_share_wait_horizon_s, true));
+    if (c.fair_share_wait_horizon_s > 1'000'000'000) {
+      return InvalidArgument("scheduler.fair_share_wait_horizon must be at most 1e9 seconds");
     }
     GPUAAS_RETURN_IF_ERROR(
         ReadNumber(*s, "faster_class_wait_ratio", -std::numeric_limits<double>::infinity(), 1e6,

@@ -24,8 +24,10 @@ struct FairShareStanding {
   // How much later than submitted its jobs are placed (the factor in steps of
   // Policy::fair_share_usage_delay_s); 0 when late (those go first, by ratio) or with no delay.
   int64_t delay_s = 0;
-  double wait_ratio = -1;  // its average wait over the platform's (-1: no wait counted)
-  bool late = false;       // wait_ratio >= Policy::fair_share_wait_ratio: its jobs go first
+  // Its average wait over the platform's, looking Policy::fair_share_wait_horizon_s ahead
+  // (Snapshot::entity_wait_ratio; -1: no wait counted).
+  double wait_ratio = -1;
+  bool late = false;  // wait_ratio >= Policy::fair_share_wait_ratio: its jobs go first
   int64_t queued_jobs = 0;
 };
 

@@ -24,6 +24,7 @@ TEST(WaitFairness, StartedJobsCountByAge) {
   AddQueuedWait(&t, kT + kHour, kT);
   EXPECT_DOUBLE_EQ(t.waited_s, 7200);
   EXPECT_DOUBLE_EQ(t.jobs, 3);
+  EXPECT_DOUBLE_EQ(t.queued, 2);
 }
 
 TEST(WaitFairness, RatiosAgainstThePlatformsAverage) {
@@ -38,6 +39,27 @@ TEST(WaitFairness, RatiosAgainstThePlatformsAverage) {
   // Nobody waited: no ratio means anything.
   EXPECT_TRUE(WaitRatios({{1, {0, 4}}, {2, {0, 1}}}).empty());
   EXPECT_TRUE(WaitRatios({}).empty());
+}
+
+// Looking ahead: each queued job waits `horizon` more. A small team with its burst queued (2 of
+// its 2 jobs, 1 h so far) against a large one with 2 of 20 queued, 3 h so far, and 18 started
+// after 2 h each: now the large one is behind (2.1 h on average against 1 h); a day ahead the
+// small one is (25 h against 4.5 h), as it will be if the burst has not started by then.
+TEST(WaitFairness, LookingAheadCountsEachQueuedJob) {
+  std::map<EntityId, WaitTally> tallies = {{1, {2 * 3600.0, 2, 2}},
+                                           {2, {(18 * 2 + 2 * 3) * 3600.0, 20, 2}}};
+  std::map<EntityId, double> now = WaitRatios(tallies);
+  EXPECT_DOUBLE_EQ(now[1], 1.0 / (44.0 / 22));
+  EXPECT_DOUBLE_EQ(now[2], 2.1 / (44.0 / 22));
+  std::map<EntityId, double> ahead = WaitRatios(tallies, 86400);
+  const double platform = (44.0 + 4 * 24) / 22;
+  EXPECT_DOUBLE_EQ(ahead[1], 25.0 / platform);
+  EXPECT_DOUBLE_EQ(ahead[2], (42.0 + 48) / 20 / platform);
+  EXPECT_GT(ahead[1], 1.2);
+  EXPECT_LT(ahead[2], 1.0);
+  // A negative horizon counts as none; queued jobs with no wait yet still count ahead.
+  EXPECT_EQ(WaitRatios(tallies, -5), now);
+  EXPECT_DOUBLE_EQ(WaitRatios({{1, {0, 1, 1}}, {2, {0, 1, 0}}}, 3600)[1], 2.0);
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       (key == "backfill" ? p->backfill : p->strict_order) = *b;
     } else if (key == "reservations" || key == "fair_share_half_life_s" ||
                key == "fair_share_wait_floor_s" || key == "small_first_cap_s" ||
-               key == "fair_share_usage_delay_s") {
+               key == "fair_share_usage_delay_s" || key == "fair_share_wait_horizon_s") {
       int64_t n = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
@@ -108,6 +108,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
         p->small_first_cap_s = n;
       } else if (key == "fair_share_usage_delay_s") {
         p->fair_share_usage_delay_s = n;
+      } else if (key == "fair_share_wait_horizon_s") {
+        p->fair_share_wait_horizon_s = n;
       } else {
         p->fair_share_wait_floor_s = n;
       }
@@ -128,7 +130,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       return InvalidArgument("unknown policy setting \"" + key +
                              "\" (known: queue_order, backfill, reservations, strict_order, "
                              "fair_share_half_life_s, fair_share_usage_delay_s, "
-                             "fair_share_wait_floor_s, fair_share_wait_ratio, "
+                             "fair_share_wait_floor_s, fair_share_wait_horizon_s, "
+                             "fair_share_wait_ratio, "
                              "faster_class_wait_ratio, small_first_cap_s, "
                              "small_first_rate)");
     }
@@ -607,9 +610,10 @@ void Replay::UpdateWaitRatios(Millis now) {
         (queued * static_cast<double>(now) - static_cast<double>(queued_submitted_sum_[e])) /
         1000.0;
     t.jobs += queued;
+    t.queued = queued;
     if (t.jobs > 0) tallies[static_cast<EntityId>(e + 1)] = t;
   }
-  snap_.entity_wait_ratio = sched::WaitRatios(tallies);
+  snap_.entity_wait_ratio = sched::WaitRatios(tallies, policy_.fair_share_wait_horizon_s);
 }
 
 void Replay::UpdateDecayedUsage(Millis now) {

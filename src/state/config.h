@@ -44,7 +44,10 @@ struct PlatformConfig {
   double faster_class_wait_ratio = 0.01;
   // sched::Policy::fair_share_wait_ratio ([scheduler] fair_share_wait_ratio; 0 = off): an
   // entity whose average wait is at least this many times the platform's goes first.
-  double fair_share_wait_ratio = 1.25;  // as sched::Policy's default
+  double fair_share_wait_ratio = 1.2;  // as sched::Policy's default
+  // sched::Policy::fair_share_wait_horizon_s ([scheduler] fair_share_wait_horizon, a duration;
+  // 0 = off): the wait ratio counts each queued job as waiting this much longer.
+  int64_t fair_share_wait_horizon_s = 24 * 3600;  // as sched::Policy's default
   // sched::Policy::fair_share_usage_delay_s ([scheduler] fair_share_usage_delay, a duration;
   // 0 = off, the strict order by usage): the most an entity's past usage delays its jobs.
   int64_t fair_share_usage_delay_s = 4 * 3600;  // as sched::Policy's default

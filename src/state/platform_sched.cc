@@ -38,6 +38,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.faster_class_wait_ratio = config_.faster_class_wait_ratio;
   policy.fair_share_wait_ratio = config_.fair_share_wait_ratio;
   policy.fair_share_usage_delay_s = config_.fair_share_usage_delay_s;
+  policy.fair_share_wait_horizon_s = config_.fair_share_wait_horizon_s;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;
@@ -95,7 +96,7 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
       const Job& j = jobs_.at(id);
       sched::AddQueuedWait(&tallies[j.entity], j.submitted_at, now);
     }
-    snap.entity_wait_ratio = sched::WaitRatios(tallies);
+    snap.entity_wait_ratio = sched::WaitRatios(tallies, policy.fair_share_wait_horizon_s);
   }
   std::vector<sched::UsageInterval> open;
   for (const auto& [aid, a] : allocations_) {

@@ -15,6 +15,7 @@ class WaitFairnessTest : public PlatformFixture {
   void Configure(PlatformConfig& cfg) override {
     cfg.fair_share_wait_ratio = ratio_;
     cfg.fair_share_usage_delay_s = usage_delay_s_;
+    cfg.fair_share_wait_horizon_s = horizon_s_;
     cfg.heartbeat_timeout_ms = 100 * kHour;  // (the clock jumps hours between heartbeats)
   }
 
@@ -82,6 +83,8 @@ class WaitFairnessTest : public PlatformFixture {
   double ratio_ = 1.5;
   // The strict order by usage (the tests below weigh waits against usage), unless a test says.
   int64_t usage_delay_s_ = 0;
+  // The waits so far (the tests below count them by hand), unless a test says.
+  int64_t horizon_s_ = 0;
   NodeReport node_;
 };
 
@@ -97,6 +100,16 @@ TEST_F(WaitFairnessTest, WithoutItUsageDecides) {
 
 TEST_F(WaitFairnessTest, BelowTheRatioUsageDecides) {
   ratio_ = 1.8;  // (heavy's is 1.71)
+  Restart();
+  EXPECT_EQ(Positions(), std::make_pair(2, 1));
+}
+
+// The look-ahead of the ratio (the default, a day) as the server configures it: each queued job
+// counts as waiting 24 h more, heavy's average is (3 + 24) / 2 h, light's (0.5 + 24) / 2 h, the
+// platform's (3.5 + 48) / 4 h: heavy's ratio is 1.05, under 1.5: usage decides.
+TEST_F(WaitFairnessTest, LookingADayAheadBothWaitAlike) {
+  horizon_s_ = PlatformConfig{}.fair_share_wait_horizon_s;
+  ASSERT_EQ(horizon_s_, 24 * 3600);
   Restart();
   EXPECT_EQ(Positions(), std::make_pair(2, 1));
 }

@@ -30,10 +30,9 @@ class FairShareTest(ServerTestCase):
             got = (busy_member.job(first["id"]).get("queue_position"),
                    idle_member.job(later["id"]).get("queue_position"))
             return got if got == (2, 1) else None
-        # The idle entity's later job goes first: the busy one's usage delays its jobs. (In the
-        # first second the busy entity's job, older by a fraction of a second, may count as
-        # late on waits, its ratio to the average over 1.25: then it goes first. Waits grow
-        # alike, the ratio falls towards 1, and the usage delay decides.)
+        # The idle entity's later job goes first: the busy one's usage delays its jobs. (Both
+        # count as late on waits only from 1.2 times the average, each queued job counted a day
+        # ahead: a fraction of a second more does not make the busy one late.)
         poll(idle_first, 20, "the idle entity's later job ahead")
 
         view = self.admin.ok("GET", "/api/v1/fairshare")

@@ -60,6 +60,7 @@ class SmallFirstTest(unittest.TestCase):
                                            "fair_share_wait_floor = \"4h\"\n"
                                            "faster_class_wait_ratio = 0\n"
                                            "fair_share_wait_ratio = 2.5\n"
+                                           "fair_share_wait_horizon = \"12h\"\n"
                                            "fair_share_usage_delay = 0\n"), (1, 2))
 
     def test_bad_fairness_knobs_are_refused_at_start(self):
@@ -69,7 +70,10 @@ class SmallFirstTest(unittest.TestCase):
                            ("fair_share_wait_ratio = -1", "fair_share_wait_ratio"),
                            ("fair_share_usage_delay = -5", "fair_share_usage_delay"),
                            ("fair_share_usage_delay = \"soon\"", "fair_share_usage_delay"),
-                           ("fair_share_usage_delay = 2000000000", "fair_share_usage_delay")):
+                           ("fair_share_usage_delay = 2000000000", "fair_share_usage_delay"),
+                           ("fair_share_wait_horizon = -1", "fair_share_wait_horizon"),
+                           ("fair_share_wait_horizon = \"soon\"", "fair_share_wait_horizon"),
+                           ("fair_share_wait_horizon = 2000000000", "fair_share_wait_horizon")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
             server = Server(extra_args=["--config", self.configs[-1]])
             self.servers.append(server)
