@@ -17,7 +17,7 @@ namespace gpuaas::sched {
 struct FairShareStanding {
   EntityId entity = 0;
   double shares = 1;           // its weight (Snapshot::entity_shares; absent = 1)
-  double share_part = 0;       // S: its part of the shares counted
+  double share_part = 0;       // S: its part of the shares counted (entities with usage or queued)
   double usage_gpu_hours = 0;  // its decayed usage (Snapshot::decayed_usage)
   double usage_part = 0;       // U: its part of all entities' decayed usage
   double factor = 0;           // Slurm's classic factor 1 - 2^(-U/S), in [0, 1]

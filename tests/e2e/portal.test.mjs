@@ -375,6 +375,13 @@ test("my entity shows this month's usage and cost", async () => {
   const total = usage.json.entities[0].cost;
   assert.ok(total.micros > 0);
   assert.match(await page.textContent("#total-physics"), /€/);
+  // Its place in the queue, from GET /api/v1/fairshare: first, delayed, or not delayed.
+  const fs = (await call("GET", "/api/v1/fairshare", tokens.alice)).json.entities[0];
+  assert.equal(fs.entity, "physics");
+  const said = await page.textContent("#fairshare-physics");
+  if (fs.late) assert.match(said, /go first/);
+  else if (fs.delay_s > 0) assert.match(said, /placed as if submitted .+ later/);
+  else assert.match(said, fs.usage_gpu_hours > 0 ? /of the shares; your jobs are not delayed/ : /no recent use/);
   await shot(page, "entity");
   await page.context().close();
 });

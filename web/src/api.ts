@@ -84,6 +84,27 @@ export interface EntityUsage {
   cost_by_class?: Record<string, Money>;
   cost: Money;
 }
+// GET /api/v1/fairshare: where each visible entity stands in the fair-share order.
+export interface FairShareStanding {
+  entity: string;
+  shares: number;
+  share: number;
+  usage_gpu_hours: number;
+  usage: number;
+  factor: number;
+  delay_s: number;
+  wait_ratio: number | null;
+  late: boolean;
+  queued_jobs: number;
+}
+export interface FairShare {
+  queue_order: string;
+  usage_delay_s: number;
+  late_wait_ratio: number;
+  wait_horizon_s: number;
+  half_life_s: number;
+  entities: FairShareStanding[];
+}
 export interface Usage {
   from: string;
   to: string;

@@ -1,11 +1,22 @@
-// My entity: usage and spend this month by GPU class, against the entity's quota.
-// A platform admin without an entity sees every entity.
-import { api, type Entity, type Usage } from "../api";
+// My entity: usage and spend this month by GPU class, against the entity's quota, and where it
+// stands in the queue's fair share (GET /api/v1/fairshare). A platform admin without an entity
+// sees every entity.
+import { api, type Entity, type FairShare, type FairShareStanding, type Usage } from "../api";
 import { h, replace } from "../dom";
-import { dateTime, money, number } from "../format";
+import { dateTime, duration, money, number } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../main";
 import { errorNote } from "../ui";
+
+// The entity's place in the queue, in words.
+function standing(s: FairShareStanding | undefined): string {
+  if (!s) return "";
+  if (s.late) return t("entity.fs.late", { ratio: number(s.wait_ratio ?? 0, 2) });
+  if (s.usage_gpu_hours <= 0) return t("entity.fs.idle");
+  const parts = { usage: number(100 * s.usage, 1), share: number(100 * s.share, 1) };
+  if (s.delay_s > 0) return t("entity.fs.delay", { ...parts, delay: duration(s.delay_s) });
+  return t("entity.fs.none", parts);
+}
 
 export function renderEntity(main: HTMLElement, ctx: Ctx): void {
   main.append(h("h1", null, t("entity.title")));
@@ -20,8 +31,9 @@ export function renderEntity(main: HTMLElement, ctx: Ctx): void {
   Promise.all([
     api<Usage>("GET", `/api/v1/usage${mine ? `?entity=${encodeURIComponent(mine)}` : ""}`),
     api<{ entities: Entity[] }>("GET", "/api/v1/entities"),
+    api<FairShare>("GET", "/api/v1/fairshare"),
   ])
-    .then(([usage, ents]) => {
+    .then(([usage, ents, fairshare]) => {
       const quotas = new Map(ents.entities.map((e) => [e.name, e.quota]));
       const names = mine ? [mine] : ents.entities.map((e) => e.name);
       const blocks = names.map((name) => {
@@ -32,6 +44,7 @@ export function renderEntity(main: HTMLElement, ctx: Ctx): void {
         return h("section", { class: "card", "aria-labelledby": id },
           h("h2", { id }, name),
           h("p", { class: "muted" }, t("entity.month", { from: dateTime(usage.from), to: dateTime(usage.to) })),
+          h("p", { id: `fairshare-${name}` }, standing(fairshare.entities.find((x) => x.entity === name))),
           classes.length === 0 ? h("p", null, t("entity.nousage")) :
           h("div", { class: "table-wrap" }, h("table", { class: "usage" },
             h("caption", { class: "sr-only" }, t("entity.month", { from: usage.from, to: usage.to })),
