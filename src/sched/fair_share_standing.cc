@@ -43,10 +43,10 @@ std::vector<FairShareStanding> FairShareStandings(const Policy& policy, const Sn
     if (auto w = snapshot.entity_wait_ratio.find(e); w != snapshot.entity_wait_ratio.end()) {
       s.wait_ratio = w->second;
     }
-    s.late = policy.fair_share_wait_ratio > 0 && s.wait_ratio >= policy.fair_share_wait_ratio;
+    s.late = FairShareOrder::Late(policy, s.wait_ratio);
     if (!s.late && policy.fair_share_usage_delay_s > 0) {
-      const long steps = std::lround(s.factor * FairShareOrder::kDelaySteps);
-      s.delay_s = policy.fair_share_usage_delay_s * steps / FairShareOrder::kDelaySteps;
+      s.delay_s = policy.fair_share_usage_delay_s * FairShareOrder::DelaySteps(s.factor) /
+                  FairShareOrder::kDelaySteps;
     }
     out.push_back(s);
   }

@@ -517,7 +517,7 @@ std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
   // Slurm's classic factor: the totals of usage and shares over every entity known.
   const UsageTotals totals = delayed ? Totals(shares, usage, tallies) : UsageTotals{};
   auto steps_of = [&](EntityId e) -> uint32_t {
-    return static_cast<uint32_t>(std::lround(UsageFactor(totals, shares, usage, e) * kDelaySteps));
+    return DelaySteps(UsageFactor(totals, shares, usage, e));
   };
   std::vector<std::tuple<int, double, EntityId>> keyed;
   keyed.reserve(tallies.size());
@@ -526,7 +526,7 @@ std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
     if (policy.fair_share_wait_ratio > 0) {
       if (auto w = wait_ratio.find(t.entity); w != wait_ratio.end()) ratio = w->second;
     }
-    const bool late = policy.fair_share_wait_ratio > 0 && ratio >= policy.fair_share_wait_ratio;
+    const bool late = Late(policy, ratio);
     const bool behind =
         floor_ms > 0 && t.jobs > 0 &&
         queue_sum * t.jobs - static_cast<__int128>(t.submitted_sum_ms) * queue_jobs >=

@@ -9,6 +9,7 @@
 // thread-safe.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,14 @@ class FairShareOrder final : public QueueOrder {
   // S its share's part of `totals.shares`. 1 for a share <= 0; 0 when nobody used anything.
   static double UsageFactor(const UsageTotals& totals, const std::map<EntityId, double>& shares,
                             const std::map<EntityId, double>& usage, EntityId entity);
+  // The factor in steps of the usage delay: round(kDelaySteps x factor).
+  static uint32_t DelaySteps(double factor) {
+    return static_cast<uint32_t>(std::lround(factor * kDelaySteps));
+  }
+  // Late on waits: its wait ratio is at least the policy's fair_share_wait_ratio (> 0).
+  static bool Late(const Policy& policy, double wait_ratio) {
+    return policy.fair_share_wait_ratio > 0 && wait_ratio >= policy.fair_share_wait_ratio;
+  }
   // The entities' order: first those whose average wait is at least the policy's
   // fair_share_wait_ratio times the platform's (`wait_ratio`, Snapshot::entity_wait_ratio), the
   // highest ratio first, each a group of its own; then those behind the queue's average
