@@ -1,0 +1,208 @@
+#include "sizing/training_size.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace gpuaas::sizing {
+namespace {
+
+// Bytes per parameter of the model's states.
+constexpr double kFullBytesPerParam = 16;      // bf16 weights 2 + grads 2 + fp32 master 4 + Adam 8
+constexpr double kFrozenBf16BytesPerParam = 2;  // LoRA: the frozen weights in bf16
+constexpr double kNf4BytesPerParam = 0.516;     // QLoRA: 4 bits + double-quantised constants
+constexpr double kAdapterBytesPerParam = 16;    // adapters train like full weights
+// LoRA adapters of rank 16 on the 7 linear layers of a block, about 2 x 16 x hidden each.
+constexpr double kAdapterParamsPerHiddenLayer = 7 * 2 * 16;
+// Activation checkpointing, bf16: each layer keeps its input (2 bytes x s x b x d) and one layer
+// at a time is recomputed whole (34 s b d bytes with flash attention: Korthikanti et al. 2022).
+constexpr double kRecomputedLayerBytes = 34;
+constexpr double kLogitBytes = 6;  // bf16 logits and their fp32 copy for the loss
+constexpr double kOverheadBytes = 1.5e9;
+constexpr double kSlack = 0.10;
+constexpr double kOneNodeEfficiency = 0.95;
+constexpr double kMultiNodeEfficiency = 0.85;
+constexpr double kWalltimeMargin = 1.2;
+constexpr int64_t kWalltimeExtraS = 900;
+constexpr int64_t kQuarterHourS = 900;
+constexpr size_t kMaxOptions = 4;
+
+std::string Gb(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
+  return buf;
+}
+
+}  // namespace
+
+std::optional<Method> ParseMethod(std::string_view name) {
+  if (name == "full") return Method::kFull;
+  if (name == "lora") return Method::kLora;
+  if (name == "qlora") return Method::kQlora;
+  return std::nullopt;
+}
+
+const char* MethodName(Method m) {
+  switch (m) {
+    case Method::kFull:
+      return "full";
+    case Method::kLora:
+      return "lora";
+    case Method::kQlora:
+      return "qlora";
+  }
+  return "full";
+}
+
+Status Validate(const Workload& w) {
+  if (!(w.params >= 1e6 && w.params <= 1e13)) {
+    return InvalidArgument("params must be between 1M and 10T parameters");
+  }
+  if (!(w.tokens >= 1 && w.tokens <= 1e15)) {
+    return InvalidArgument("tokens must be between 1 and 1e15");
+  }
+  if (w.epochs < 1 || w.epochs > 1000) return InvalidArgument("epochs must be between 1 and 1000");
+  if (w.seq_len < 1 || w.seq_len > 1'048'576) {
+    return InvalidArgument("seq_len must be between 1 and 1048576 tokens");
+  }
+  if (w.micro_batch < 1 || w.micro_batch > 4096) {
+    return InvalidArgument("micro_batch must be between 1 and 4096 sequences");
+  }
+  if (!(w.mfu > 0 && w.mfu <= 1)) return InvalidArgument("mfu must be above 0 and at most 1");
+  return Status::Ok();
+}
+
+Shape ShapeOf(double params) {
+  // params = 12 L d^2 and d = 128 L, so d^3 = 128 x params / 12.
+  Shape s;
+  s.hidden = std::max<int64_t>(128, std::llround(std::cbrt(128.0 * params / 12.0)));
+  s.layers = std::max<int64_t>(1, std::llround(params / (12.0 * static_cast<double>(s.hidden) *
+                                                         static_cast<double>(s.hidden))));
+  return s;
+}
+
+Memory MemoryPerGpu(const Workload& w, int gpus) {
+  const Shape shape = ShapeOf(w.params);
+  const double d = static_cast<double>(shape.hidden);
+  const double layers = static_cast<double>(shape.layers);
+  const double adapters = kAdapterParamsPerHiddenLayer * d * layers;
+  double states = 0;
+  switch (w.method) {
+    case Method::kFull:
+      states = kFullBytesPerParam * w.params;
+      break;
+    case Method::kLora:
+      states = kFrozenBf16BytesPerParam * w.params + kAdapterBytesPerParam * adapters;
+      break;
+    case Method::kQlora:
+      states = kNf4BytesPerParam * w.params + kAdapterBytesPerParam * adapters;
+      break;
+  }
+  Memory m;
+  m.states = states / std::max(1, gpus);
+  const double tokens = static_cast<double>(w.seq_len) * w.micro_batch;
+  m.activations = tokens * d * (2 * layers + kRecomputedLayerBytes) +
+                  tokens * static_cast<double>(shape.vocab) * kLogitBytes;
+  m.overhead = kOverheadBytes + kSlack * (m.states + m.activations);
+  return m;
+}
+
+double TrainingFlops(const Workload& w) {
+  const Shape shape = ShapeOf(w.params);
+  const double passes = w.method == Method::kFull ? 3 : 2;
+  const double per_token =
+      passes * (2 * w.params + 2 * static_cast<double>(shape.layers) * w.seq_len *
+                                   static_cast<double>(shape.hidden));
+  return per_token * w.tokens * w.epochs;
+}
+
+ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
+  ClassSizing out;
+  out.gpu_class = c.name;
+  if (c.gpus_per_node < 1 || c.gpus_total < 1) {
+    out.not_possible = "no GPU of class " + c.name + " is registered";
+    return out;
+  }
+  const double available = static_cast<double>(c.memory_mb) * 1024 * 1024;
+  // 1, 2, 4... up to a node, then whole nodes doubling, within the class's GPUs.
+  std::vector<int> counts;
+  for (int g = 1; g <= c.gpus_total;) {
+    counts.push_back(g);
+    if (g < c.gpus_per_node) {
+      g = std::min(2 * g, c.gpus_per_node);
+    } else {
+      g *= 2;
+    }
+  }
+  const double per_gpu_flops = kReferencePeakTflops * 1e12 * c.speed * w.mfu;
+  const double flops = TrainingFlops(w);
+  for (int g : counts) {
+    if (out.options.size() >= kMaxOptions) break;
+    const Memory m = MemoryPerGpu(w, g);
+    if (m.total() > available) continue;
+    Option o;
+    o.gpus = g;
+    o.nodes = g <= c.gpus_per_node ? 1 : (g + c.gpus_per_node - 1) / c.gpus_per_node;
+    o.memory = m;
+    o.efficiency = g == 1 ? 1.0 : o.nodes == 1 ? kOneNodeEfficiency : kMultiNodeEfficiency;
+    o.hours = flops / (g * per_gpu_flops * o.efficiency) / 3600;
+    const double limit_s = o.hours * 3600 * kWalltimeMargin + kWalltimeExtraS;
+    o.walltime_s = static_cast<int64_t>(std::ceil(limit_s / kQuarterHourS)) * kQuarterHourS;
+    o.gpu_hours = g * o.hours;
+    o.energy_kwh_max = o.gpu_hours * c.max_watts / 1000;
+    out.options.push_back(o);
+  }
+  if (out.options.empty()) {
+    const Memory all = MemoryPerGpu(w, counts.back());
+    const Memory unsharded_part{0, all.activations, kOverheadBytes + kSlack * all.activations};
+    if (unsharded_part.total() > available) {
+      out.not_possible = "one micro-batch of " + std::to_string(w.micro_batch) + " x " +
+                         std::to_string(w.seq_len) + " tokens needs " +
+                         Gb(unsharded_part.total()) + " per GPU, more than the " + Gb(available) +
+                         " of a " + c.name + ": lower the micro-batch or the sequence length";
+    } else {
+      out.not_possible = "needs " + Gb(all.total()) + " per GPU even on all " +
+                         std::to_string(counts.back()) + " GPUs of class " + c.name + " (" +
+                         Gb(available) + " each)";
+    }
+  }
+  return out;
+}
+
+Result<double> ParseCount(std::string_view text, std::string_view what) {
+  auto bad = [&]() {
+    return InvalidArgument(std::string(what) + ": expected a positive number such as 7B, 500M or " +
+                           "3e9, got \"" + std::string(text) + "\"");
+  };
+  if (text.empty() || text.size() > 32) return bad();
+  double scale = 1;
+  std::string_view digits = text;
+  switch (std::tolower(static_cast<unsigned char>(text.back()))) {
+    case 'k':
+      scale = 1e3;
+      break;
+    case 'm':
+      scale = 1e6;
+      break;
+    case 'b':
+      scale = 1e9;
+      break;
+    case 't':
+      scale = 1e12;
+      break;
+    default:
+      break;
+  }
+  if (scale != 1) digits.remove_suffix(1);
+  double n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+      !std::isfinite(n) || !(n > 0)) {
+    return bad();
+  }
+  return n * scale;
+}
+
+}  // namespace gpuaas::sizing
