@@ -20,6 +20,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterNotebookRoutes(router, platform);
   RegisterForecastRoutes(router, platform);
   RegisterFairShareRoutes(router, platform);
+  RegisterSizingRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

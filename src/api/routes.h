@@ -23,5 +23,6 @@ void RegisterPortalRoutes(net::Router& r, Platform& p);     // session cookie, G
 void RegisterNotebookRoutes(net::Router& r, Platform& p);   // /notebooks/{id}/... proxy
 void RegisterForecastRoutes(net::Router& r, Platform& p);   // demand forecast (off the loop)
 void RegisterFairShareRoutes(net::Router& r, Platform& p);  // fair-share standing
+void RegisterSizingRoutes(net::Router& r, Platform& p);     // sizing a training run
 
 }  // namespace gpuaas::api

@@ -201,11 +201,34 @@ void Define(CLI::App* app, ClientArgs* a) {
       ->type_name("FORMAT");
   set_verb(s, "invoice");
 
+  s = Verb(app, "size",
+           "how many GPUs, hours and euros a training or fine-tuning run takes, per class, and "
+           "when it could start",
+           "gpuaas size --method lora --params 8B --tokens 200M --epochs 3\n"
+           "  gpuaas size --method full --params 7B --tokens 2B --gpu-type h200");
+  s->add_option("--method", a->method,
+                "full (every weight, AdamW), lora or qlora (4-bit frozen weights); default full")
+      ->type_name("M");
+  s->add_option("--params", a->params, "the model's parameters: 7B, 350M, 70e9")
+      ->type_name("N")
+      ->required();
+  s->add_option("--tokens", a->tokens, "training tokens per epoch: 500M, 2B")
+      ->type_name("N")
+      ->required();
+  s->add_option("--epochs", a->epochs, "passes over the data (default 1)")->type_name("N");
+  s->add_option("--seq-len", a->seq_len, "tokens per sequence (default 4096)")->type_name("N");
+  s->add_option("--micro-batch", a->micro_batch, "sequences per GPU per step (default 1)")
+      ->type_name("N");
+  s->add_option("--mfu", a->mfu, "model FLOPs utilisation, 0 to 1 (default 0.35)")->type_name("X");
+  s->add_option("--gpu-type", a->gpu_type, "only these classes, e.g. h200 or h200,l40s")
+      ->type_name("CLASSES");
+  s->add_option("--entity", a->entity, "the entity (platform-admin only)")->type_name("E");
+  set_verb(s, "size");
+
   AddNotYet(app, "simulate", "replay a job trace through the scheduler (not available yet)");
-  AddNotYet(app, "size", "sizing calculator (not available yet)");
   AddNotYet(app, "plan", "capacity planning (not available yet)");
   AddNotYet(app, "trace", "trace tools (not available yet)");
-  for (const char* name : {"simulate", "size", "plan", "trace"}) {
+  for (const char* name : {"simulate", "plan", "trace"}) {
     CLI::App* sub = app->get_subcommand(name);
     sub->final_callback([a, name] { a->verb = name; });
   }
@@ -262,7 +285,7 @@ Client commands:
   simulate --trace F --cluster S --policy P    replay a trace through the scheduler (--help)
   trace generate|import|export                 make traces: synthetic, from sacct, from the platform
   plan --trace F --cluster S --try S2          compare fleets; cheapest meeting a p95 wait (--help)
-  size                                         not available yet in this version
+  size --params N --tokens N [--method M]      GPUs, hours, euros and start of a training run
 
 Global flags (before the command):
   --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)

@@ -37,6 +37,8 @@ struct ClientArgs {
   std::string cpus, memory_gb;       // submit --cpus N --memory-gb N
   std::string workspace;             // submit --workspace rw|ro|none
   std::vector<std::string> secrets;  // submit --secret NAME (repeatable)
+  // size --method M --params N --tokens N --epochs N --seq-len N --micro-batch N --mfu X
+  std::string method, params, tokens, epochs, seq_len, micro_batch, mfu;
 };
 
 struct ParseOutcome {

@@ -55,7 +55,7 @@ int RunClientCommand(int argc, char** argv) {
   if (!parsed.run) return parsed.exit_code;
   const ClientArgs& args = parsed.args;
 
-  for (const char* later : {"simulate", "size", "plan", "trace"}) {
+  for (const char* later : {"simulate", "plan", "trace"}) {
     if (args.verb == later) {
       std::cerr << "error: '" << later << "' is not available yet in this version\n";
       return 2;
@@ -76,6 +76,7 @@ int RunClientCommand(int argc, char** argv) {
       {"whoami", RunWhoami},
       {"submit", RunSubmit},
       {"estimate", RunEstimate},
+      {"size", RunSize},
       {"jobs", RunJobs},
       {"job", RunJob},
       {"logs", RunLogs},

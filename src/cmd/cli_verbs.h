@@ -48,6 +48,8 @@ int RunInvoice(const VerbContext& c);
 // Job verbs (cli_job_verbs.cc, cli_wait.cc).
 int RunSubmit(const VerbContext& c);
 int RunEstimate(const VerbContext& c);
+// `size` (cli_size_verb.cc).
+int RunSize(const VerbContext& c);
 int RunJobs(const VerbContext& c);
 int RunJob(const VerbContext& c);
 int RunLogs(const VerbContext& c);

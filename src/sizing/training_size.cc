@@ -10,7 +10,7 @@ namespace gpuaas::sizing {
 namespace {
 
 // Bytes per parameter of the model's states.
-constexpr double kFullBytesPerParam = 16;      // bf16 weights 2 + grads 2 + fp32 master 4 + Adam 8
+constexpr double kFullBytesPerParam = 16;       // bf16 weights 2 + grads 2 + fp32 master 4 + Adam 8
 constexpr double kFrozenBf16BytesPerParam = 2;  // LoRA: the frozen weights in bf16
 constexpr double kNf4BytesPerParam = 0.516;     // QLoRA: 4 bits + double-quantised constants
 constexpr double kAdapterBytesPerParam = 16;    // adapters train like full weights
@@ -159,15 +159,52 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
     const Memory unsharded_part{0, all.activations, kOverheadBytes + kSlack * all.activations};
     if (unsharded_part.total() > available) {
       out.not_possible = "one micro-batch of " + std::to_string(w.micro_batch) + " x " +
-                         std::to_string(w.seq_len) + " tokens needs " +
-                         Gb(unsharded_part.total()) + " per GPU, more than the " + Gb(available) +
-                         " of a " + c.name + ": lower the micro-batch or the sequence length";
+                         std::to_string(w.seq_len) + " tokens needs " + Gb(unsharded_part.total()) +
+                         " per GPU, more than the " + Gb(available) + " of a " + c.name +
+                         ": lower the micro-batch or the sequence length";
     } else {
       out.not_possible = "needs " + Gb(all.total()) + " per GPU even on all " +
                          std::to_string(counts.back()) + " GPUs of class " + c.name + " (" +
                          Gb(available) + " each)";
     }
   }
+  return out;
+}
+
+std::vector<std::string> Assumptions(Method m) {
+  std::vector<std::string> out;
+  switch (m) {
+    case Method::kFull:
+      out.push_back(
+          "full training: 16 bytes per parameter (bf16 weights and gradients, fp32 "
+          "master weights and AdamW moments), 3 passes per token (6 N FLOPs)");
+      break;
+    case Method::kLora:
+      out.push_back(
+          "LoRA: frozen bf16 weights (2 bytes per parameter) and rank-16 adapters on "
+          "the 7 linear layers of each block, 2 passes per token (4 N FLOPs)");
+      break;
+    case Method::kQlora:
+      out.push_back(
+          "QLoRA: frozen 4-bit NF4 weights (0.516 bytes per parameter) and rank-16 "
+          "adapters on the 7 linear layers of each block, 2 passes per token (4 N "
+          "FLOPs; dequantisation counted in the MFU)");
+      break;
+  }
+  out.push_back(
+      "a Llama-like shape: hidden = 128 x layers, 12 x layers x hidden^2 parameters, a "
+      "vocabulary of 128,256; attention adds 2 x layers x sequence x hidden FLOPs per "
+      "token and pass");
+  out.push_back(
+      "the model's states are sharded over the job's GPUs (FSDP or DeepSpeed ZeRO-3); "
+      "activation checkpointing and flash attention; 1.5 GB + 10 % per GPU for the "
+      "CUDA context, buffers and slack");
+  out.push_back(
+      "peak dense BF16: 989.4 TFLOPS for a class of speed 1 (H200), the class's speed "
+      "times it otherwise; scaling: 95 % within a node, 85 % across nodes");
+  out.push_back(
+      "walltime: the expected hours + 20 % + 15 minutes, in quarter-hours; energy at "
+      "the board's power limit (an upper bound)");
   return out;
 }
 

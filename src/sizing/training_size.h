@@ -29,12 +29,12 @@ inline constexpr double kReferencePeakTflops = 989.4;
 
 struct Workload {
   Method method = Method::kFull;
-  double params = 0;     // the model's parameters (7e9 for a 7B model)
-  double tokens = 0;     // training tokens in one pass over the data
-  int epochs = 1;        // passes over the data
-  int seq_len = 4096;    // tokens per sequence
-  int micro_batch = 1;   // sequences per GPU per step
-  double mfu = 0.35;     // model FLOPs utilisation: achieved / peak throughput
+  double params = 0;    // the model's parameters (7e9 for a 7B model)
+  double tokens = 0;    // training tokens in one pass over the data
+  int epochs = 1;       // passes over the data
+  int seq_len = 4096;   // tokens per sequence
+  int micro_batch = 1;  // sequences per GPU per step
+  double mfu = 0.35;    // model FLOPs utilisation: achieved / peak throughput
 };
 
 // Limits on every field (a clear error names the field); every later function assumes it passed.
@@ -77,13 +77,13 @@ struct ClassFacts {
 
 struct Option {
   int gpus = 0;
-  int nodes = 0;             // whole nodes when more than one
-  Memory memory;             // per GPU
-  double efficiency = 1.0;   // scaling: 1 GPU 1, one node 0.95, several nodes 0.85
-  double hours = 0;          // expected run time
-  int64_t walltime_s = 0;    // the limit to ask for: hours + 20 % + 15 min, in quarter-hours
-  double gpu_hours = 0;      // gpus x hours
-  double energy_kwh_max = 0; // at the board's power limit (an upper bound)
+  int nodes = 0;              // whole nodes when more than one
+  Memory memory;              // per GPU
+  double efficiency = 1.0;    // scaling: 1 GPU 1, one node 0.95, several nodes 0.85
+  double hours = 0;           // expected run time
+  int64_t walltime_s = 0;     // the limit to ask for: hours + 20 % + 15 min, in quarter-hours
+  double gpu_hours = 0;       // gpus x hours
+  double energy_kwh_max = 0;  // at the board's power limit (an upper bound)
 };
 
 struct ClassSizing {
@@ -95,6 +95,9 @@ struct ClassSizing {
 // The options on one class: GPU counts of 1, 2, 4... up to a node, then whole nodes 2x, 4x...,
 // from the first whose memory per GPU fits, within the class's GPUs.
 ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c);
+
+// The rules above in words, for the answer (those of `m` only).
+std::vector<std::string> Assumptions(Method m);
 
 // "7B", "1.5T", "500M", "12k", "3e9", "7000000000" (a positive number with an optional k, M, B
 // or T suffix, case-insensitive).

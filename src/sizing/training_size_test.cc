@@ -27,8 +27,7 @@ TEST(TrainingSize, ParsesCountsWithSuffixes) {
   for (const char* bad : {"", "B", "-1", "0", "7X", "nan", "inf", "1e400", "7 B", "0x10"}) {
     Result<double> r = ParseCount(bad, "--params");
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_NE(r.status().message().find("--params: expected a positive number"),
-              std::string::npos);
+    EXPECT_NE(r.status().message().find("--params: expected a positive number"), std::string::npos);
   }
   EXPECT_EQ(ParseMethod("qlora"), Method::kQlora);
   EXPECT_EQ(ParseMethod("LoRA"), std::nullopt);
@@ -46,8 +45,7 @@ TEST(TrainingSize, ValidatesEveryField) {
   EXPECT_NE(with([](Workload& w) { w.tokens = 0; }).find("tokens"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.epochs = 1001; }).find("epochs"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.seq_len = 0; }).find("seq_len"), std::string::npos);
-  EXPECT_NE(with([](Workload& w) { w.micro_batch = 5000; }).find("micro_batch"),
-            std::string::npos);
+  EXPECT_NE(with([](Workload& w) { w.micro_batch = 5000; }).find("micro_batch"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.mfu = 0; }).find("mfu"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.mfu = 1.5; }).find("mfu"), std::string::npos);
 }

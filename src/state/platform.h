@@ -82,6 +82,9 @@ class Platform {
   void SubmitJob(const Principal& p, const JobRequest& req, Done<Job> done);
   // Where, when and at what cost the job would run if submitted now (changes nothing).
   Result<JobEstimate> Estimate(const Principal& p, const JobRequest& req);
+  // How many GPUs of each class a training run needs, for how long, at what cost, and when each
+  // option could start and end (the Estimate of a job of that shape; changes nothing).
+  Result<SizingResult> Size(const Principal& p, const SizingRequest& req);
   void CancelJob(const Principal& p, JobId id, Done<Job> done);
   Result<Job> GetJob(const Principal& p, JobId id) const;
   // Jobs visible to p, ids > after, ascending; at most `limit`; filters optional.
@@ -273,6 +276,8 @@ class Platform {
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
   Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch);
   bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }
+  // The entity an estimate is for: the named one if p may see it, else p's own.
+  Result<EntityId> EstimateEntity(const Principal& p, const std::string& name) const;
 
   const Clock& clock_;
   Executor& executor_;

@@ -11,17 +11,22 @@
 
 namespace gpuaas {
 
-Result<JobEstimate> Platform::Estimate(const Principal& p, const JobRequest& req) {
+Result<EntityId> Platform::EstimateEntity(const Principal& p, const std::string& name) const {
   if (p.agent) return PermissionDenied("agents do not estimate jobs");
   EntityId entity = p.entity;
-  if (!req.entity.empty()) {
-    auto it = entity_by_name_.find(req.entity);
+  if (!name.empty()) {
+    auto it = entity_by_name_.find(name);
     if (it == entity_by_name_.end() || !Visible(p, it->second)) {
-      return NotFound("entity '" + req.entity + "' does not exist");
+      return NotFound("entity '" + name + "' does not exist");
     }
     entity = it->second;
   }
   if (entity == 0) return InvalidArgument("a platform-admin names the entity (\"entity\": NAME)");
+  return entity;
+}
+
+Result<JobEstimate> Platform::Estimate(const Principal& p, const JobRequest& req) {
+  GPUAAS_ASSIGN_OR_RETURN(const EntityId entity, EstimateEntity(p, req.entity));
   JobRequest checked = req;
   if (checked.command.empty()) checked.command = {"true"};  // an estimate needs no command
   GPUAAS_RETURN_IF_ERROR(CheckJobRequest(checked, entity));

@@ -11,6 +11,7 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "sizing/training_size.h"
 #include "telemetry/sample.h"
 
 namespace gpuaas {
@@ -78,6 +79,32 @@ struct JobEstimate {
   int gpus = 0;
   std::vector<ClassEstimate> options;  // in the order of the classes asked
   size_t best = 0;                     // index of the earliest expected end
+};
+
+// Sizing a training run (sizing/training_size.h) on the platform's classes.
+struct SizingRequest {
+  sizing::Workload workload;
+  std::vector<std::string> gpu_types;  // empty = every class
+  std::string entity;                  // platform-admin only
+};
+
+struct SizedOption {
+  std::string gpu_class;
+  sizing::Option option;
+  ClassEstimate estimate;     // the estimate of a job of that many GPUs and that walltime
+  int64_t hourly_rate = 0;    // micro-euros per GPU-hour
+  int64_t expected_cost = 0;  // micro-euros for gpus x the expected hours (the bill)
+  std::string error;          // why there is no estimate ("" when there is)
+};
+
+struct SizingResult {
+  int64_t entity = 0;
+  double flops = 0;
+  sizing::Shape shape;
+  std::vector<SizedOption> options;               // by class in the order asked, then by GPUs
+  std::vector<sizing::ClassSizing> not_possible;  // classes without an option, and why
+  std::optional<size_t> fastest;   // the earliest estimated end (ties: the fewest GPU-hours)
+  std::optional<size_t> cheapest;  // the lowest expected cost (ties: the earliest end)
 };
 
 // Queue facts computed by the last scheduling pass for a queued job.
