@@ -281,6 +281,8 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", jobs): (f"{jobs}?entity={self.ent}&limit=1", None),
             ("POST", "/api/v1/estimate"):
                 ("/api/v1/estimate", {**ex("post", "/api/v1/estimate"), "entity": self.ent}),
+            ("POST", "/api/v1/sizing"):
+                ("/api/v1/sizing", {**ex("post", "/api/v1/sizing"), "entity": self.ent}),
             ("GET", "/api/v1/jobs/{id}"): (f"{jobs}/{self.job}", None),
             ("POST", "/api/v1/jobs/{id}/cancel"): (f"{jobs}/{self.victim}/cancel", None),
             ("GET", "/api/v1/jobs/{id}/logs"): (f"{jobs}/{self.job}/logs?tail_bytes=1000", None),

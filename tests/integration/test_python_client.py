@@ -290,6 +290,12 @@ class PythonClientTest(ServerTestCase):
         since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
         self.assertEqual(member.usage(from_=since)["entities"][0]["entity"], ent)
         self.assertEqual([e["entity"] for e in member.fairshare()["entities"]], [ent])
+        sized = member.size("7B", 1e9, method="lora", gpu_types=["h200"], epochs=2)
+        self.assertEqual((sized["entity"], sized["workload"]["epochs"]), (ent, 2))
+        self.assertEqual(sized["options"][sized["fastest"]]["gpu_type"], "h200")
+        with self.assertRaises(GpuaasError) as ctx:
+            member.size("7B", "1B", method="dora")
+        self.assertApiError(ctx, 422, "unprocessable", "unknown method")
         with self.assertRaises(GpuaasError) as ctx:
             member.usage(from_=to, to=frm)
         self.assertApiError(ctx, 400, "bad_request")
