@@ -274,7 +274,7 @@ test("alice submits a job from the form, sees it run and finish with its cost an
   assert.match(text, /At most €1\.17/, text); // 2 × 3.50 × 10/60
   assert.match(text, /Fallback: l40s .*2\.5× slower.*€1\.10\/h per GPU/, text);
   await shot(page, "request");
-  await page.click("form button[type=submit]");
+  await page.click("form.request button[type=submit]");
   await page.waitForURL(/\/jobs\/\d+$/);
   jobId = Number(/\/jobs\/(\d+)$/.exec(page.url())[1]);
   await page.waitForSelector(".badge.state-running, .badge.state-succeeded");
@@ -297,6 +297,47 @@ test("alice submits a job from the form, sees it run and finish with its cost an
   await row.waitFor();
   assert.match(await row.textContent(), /succeeded/);
   assert.match(await row.locator("td.cost").textContent(), /€/);
+  await page.context().close();
+});
+
+test("alice sizes a fine-tuning run; the form takes the option she picks", async () => {
+  const page = await newPage();
+  await signIn(page, tokens.alice);
+  await page.click('nav a[href="/request"]');
+  await page.waitForSelector("#gpu-class");
+  await page.click("#sizing > summary");
+  await page.selectOption("#size-method", "lora");
+  await page.fill("#size-params", "8B");
+  await page.fill("#size-tokens", "200M");
+  await page.fill("#size-epochs", "3");
+  await page.click("#sizing button[type=submit]");
+  await page.waitForSelector("#size-result table.sizing tbody tr");
+  // The table is the API's answer: one row per option, the fastest and cheapest marked.
+  const api = (await call("POST", "/api/v1/sizing", tokens.alice,
+    { method: "lora", params: "8B", tokens: "200M", epochs: 3 })).json;
+  const rows = page.locator("#size-result tbody tr");
+  assert.equal(await rows.count(), api.options.length);
+  const fastest = api.options[api.fastest];
+  const cheapest = api.options[api.cheapest];
+  const row = (o) => page.locator(`#size-result tr[data-gpu-type="${o.gpu_type}"][data-gpus="${o.gpus}"]`);
+  assert.match(await row(fastest).textContent(), /fastest/);
+  assert.match(await row(cheapest).textContent(), /cheapest/);
+  assert.match(await page.textContent("#size-result details"), /How this is computed/);
+  await shot(page, "sizing");
+  // "Use" fills the request form: its class only, its GPUs and walltime.
+  await row(fastest).locator("button.use").click();
+  assert.equal(await page.inputValue("#gpu-class"), fastest.gpu_type);
+  assert.equal(await page.inputValue("#gpus"), String(fastest.gpus));
+  const wall = Number(await page.inputValue("#walltime")) *
+    { m: 60, h: 3600, d: 86400 }[await page.inputValue("#walltime-unit")];
+  assert.equal(wall, fastest.walltime_s);
+  assert.equal(await page.isChecked("#fallback"), false);
+  assert.match(await page.textContent("form.request"), /Form filled in/);
+  // A bad size says why, in the page.
+  await page.fill("#size-params", "8X");
+  await page.click("#sizing button[type=submit]");
+  await page.waitForSelector("#size-result .error");
+  assert.match(await page.textContent("#size-result .error"), /params: expected a positive number/);
   await page.context().close();
 });
 

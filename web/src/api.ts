@@ -121,6 +121,31 @@ export interface Estimate {
   rate?: Money;
 }
 
+export interface SizingOption {
+  gpu_type: string;
+  gpus: number;
+  nodes: number;
+  memory: { states_gb: number; activations_gb: number; overhead_gb: number; total_gb: number; gpu_gb: number };
+  hours: number;
+  gpu_hours: number;
+  walltime_s: number;
+  energy_kwh_max: number;
+  cost: Money;
+  estimated_start: string | null;
+  estimated_end: string | null;
+  queue_position: number;
+  reason: string;
+}
+export interface Sizing {
+  entity: string;
+  workload: { method: string; params: number; tokens: number; epochs: number; flops: number };
+  options: SizingOption[];
+  fastest: number | null;
+  cheapest: number | null;
+  not_possible: { gpu_type: string; reason: string }[];
+  assumptions: string[];
+}
+
 export const FINAL_STATES = ["succeeded", "failed", "cancelled", "preempted", "timed_out", "lost"];
 
 export class ApiError extends Error {

@@ -7,6 +7,7 @@ import { dateTime, duration, microsText, money, number } from "../format";
 import { type Key, t } from "../i18n";
 import type { Ctx } from "../main";
 import { errorNote } from "../ui";
+import { sizingPanel } from "./sizing";
 
 const KINDS = ["job", "notebook", "service", "allocation"] as const;
 const UNITS: Record<string, number> = { m: 60, h: 3600, d: 86400 };
@@ -187,7 +188,24 @@ export function renderRequest(main: HTMLElement, ctx: Ctx): () => void {
     );
     for (const el of [kind, cls, count, wall, unit, fallback, entity]) el?.addEventListener("input", updateSummary);
     for (const el of [cls, unit, fallback, entity]) el?.addEventListener("change", updateSummary);
-    replace(body, form);
+    // The sizing panel fills the form with the option chosen: its class only (the walltime was
+    // sized for it), its GPUs and walltime.
+    const sizing = sizingPanel({
+      entity: () => (entity ? entity.value : null),
+      use: (o) => {
+        cls.value = o.gpu_type;
+        count.value = String(o.gpus);
+        const hours = o.walltime_s % 3600 === 0;
+        wall.value = String(hours ? o.walltime_s / 3600 : Math.ceil(o.walltime_s / 60));
+        unit.value = hours ? "h" : "m";
+        fallback.checked = false;
+        updateSummary();
+        replace(status, h("p", { class: "hint", role: "status" },
+          t("size.used", { gpus: o.gpus, cls: o.gpu_type, wall: duration(o.walltime_s) })));
+        count.focus();
+      },
+    });
+    replace(body, sizing, form);
     updateSummary();
   }
 
