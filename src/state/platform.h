@@ -276,6 +276,9 @@ class Platform {
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
   Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch);
   bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }
+  // Appends to the reasons of waiting jobs with others ahead of them what fair share does to
+  // their entity (delayed for its recent use, or first for its waits), from the pass's snapshot.
+  void ExplainFairShare(const sched::Snapshot& snap, const sched::Plan& plan);
   // The entity an estimate is for: the named one if p may see it, else p's own.
   Result<EntityId> EstimateEntity(const Principal& p, const std::string& name) const;
 

@@ -1,10 +1,14 @@
 // Scheduling passes of the Platform: build a snapshot, run the pure scheduler, re-check and
 // apply its plan (see platform.h for the threading contract).
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <set>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "sched/fair_share.h"
+#include "sched/fair_share_standing.h"
 #include "sched/filters.h"
 #include "sched/scheduler.h"
 #include "sched/wait_fairness.h"
@@ -54,6 +58,39 @@ Platform::FairShareView Platform::FairShare(const Principal& p) {
   }
   view.standings = sched::FairShareStandings(view.policy, BuildSnapshot(clock_.Now()), visible);
   return view;
+}
+
+void Platform::ExplainFairShare(const sched::Snapshot& snap, const sched::Plan& plan) {
+  const sched::Policy policy = ServerPolicy();
+  if (policy.queue_order != "fair-share") return;
+  // The entities of jobs with others ahead of them: there fair share may be why.
+  std::vector<EntityId> entities;
+  for (const auto& w : plan.waiting) {
+    if (w.queue_position <= 1) continue;
+    if (auto j = jobs_.find(w.job); j != jobs_.end()) entities.push_back(j->second.entity);
+  }
+  if (entities.empty()) return;
+  std::sort(entities.begin(), entities.end());
+  entities.erase(std::unique(entities.begin(), entities.end()), entities.end());
+  std::map<EntityId, std::string> why;
+  for (const sched::FairShareStanding& s : sched::FairShareStandings(policy, snap, entities)) {
+    if (s.late) {
+      char ratio[32];
+      std::snprintf(ratio, sizeof ratio, "%.1f", s.wait_ratio);
+      why[s.entity] = std::string("; fair share: its entity goes first (its waits are ") + ratio +
+                      "x the platform's average)";
+    } else if (s.delay_s > 0) {
+      why[s.entity] = "; fair share: placed as if submitted " + FormatDurationSeconds(s.delay_s) +
+                      " later for its entity's recent use";
+    }
+  }
+  for (const auto& w : plan.waiting) {
+    if (w.queue_position <= 1) continue;
+    auto j = jobs_.find(w.job);
+    if (j == jobs_.end()) continue;
+    if (auto it = why.find(j->second.entity); it != why.end())
+      queue_info_[w.job].reason += it->second;
+  }
 }
 
 sched::Snapshot Platform::BuildSnapshot(Millis now) {
@@ -178,6 +215,7 @@ void Platform::RunSchedulePass() {
   for (const auto& w : plan.waiting) {
     queue_info_[w.job] = {w.queue_position, w.estimated_start, sched::ReasonOf(plan, w)};
   }
+  ExplainFairShare(snap, plan);
   std::vector<Mutation> batch;
   std::set<NodeId> touched;
   for (const auto& pre : plan.preemptions) {

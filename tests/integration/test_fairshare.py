@@ -59,6 +59,17 @@ class FairShareTest(ServerTestCase):
         self.assertEqual(b["delay_s"] % 900, 0)
         self.assertLessEqual(abs(b["delay_s"] / 900 - 16 * b["factor"]), 0.5 + 1e-3)
 
+        # The waiting job's reason says it too (the idle entity's job, first, has nothing to add).
+        def hours_minutes(s):
+            h, m = divmod(s // 60, 60)
+            return (f"{h}h" if h else "") + (f"{m}m" if m else "")
+        said = (f"fair share: placed as if submitted {hours_minutes(b['delay_s'])} later for its "
+                "entity's recent use")
+        reason = poll(lambda: (lambda r: r if said in r else None)(
+            busy_member.job(first["id"]).get("reason", "")), 20, "the fair-share reason")
+        self.assertTrue(reason.startswith("waiting for"), reason)
+        self.assertNotIn("fair share", idle_member.job(later["id"]).get("reason", ""))
+
         # A member sees its own entity only; the CLI prints the same figures as a table.
         mine = busy_member.ok("GET", "/api/v1/fairshare")
         self.assertEqual([e["entity"] for e in mine["entities"]], [busy])
