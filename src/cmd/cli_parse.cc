@@ -219,7 +219,8 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("--seq-len", a->seq_len, "tokens per sequence (default 4096)")->type_name("N");
   s->add_option("--micro-batch", a->micro_batch, "sequences per GPU per step (default 1)")
       ->type_name("N");
-  s->add_option("--mfu", a->mfu, "model FLOPs utilisation, 0 to 1 (default 0.35)")->type_name("X");
+  s->add_option("--mfu", a->mfu, "model FLOPs utilisation, 0.01 to 1 (default 0.35)")
+      ->type_name("X");
   s->add_option("--gpu-type", a->gpu_type, "only these classes, e.g. h200 or h200,l40s")
       ->type_name("CLASSES");
   s->add_option("--entity", a->entity, "the entity (platform-admin only)")->type_name("E");

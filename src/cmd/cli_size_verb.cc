@@ -51,8 +51,8 @@ Result<json::object> SizingBody(const ClientArgs& a) {
   if (!a.mfu.empty()) {
     char* end = nullptr;
     const double mfu = std::strtod(a.mfu.c_str(), &end);
-    if (end != a.mfu.c_str() + a.mfu.size() || !(mfu > 0 && mfu <= 1)) {
-      return InvalidArgument("--mfu must be a number above 0 and at most 1, not '" + a.mfu + "'");
+    if (end != a.mfu.c_str() + a.mfu.size() || !(mfu >= 0.01 && mfu <= 1)) {
+      return InvalidArgument("--mfu must be a number between 0.01 and 1, not '" + a.mfu + "'");
     }
     body["mfu"] = mfu;
   }

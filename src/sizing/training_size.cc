@@ -28,6 +28,8 @@ constexpr double kWalltimeMargin = 1.2;
 constexpr int64_t kWalltimeExtraS = 900;
 constexpr int64_t kQuarterHourS = 900;
 constexpr size_t kMaxOptions = 4;
+// Longer than this is no plan (and keeps walltimes and costs far from integer overflow).
+constexpr double kMaxHours = 1e7;
 
 std::string Gb(double bytes) {
   char buf[32];
@@ -70,7 +72,7 @@ Status Validate(const Workload& w) {
   if (w.micro_batch < 1 || w.micro_batch > 4096) {
     return InvalidArgument("micro_batch must be between 1 and 4096 sequences");
   }
-  if (!(w.mfu > 0 && w.mfu <= 1)) return InvalidArgument("mfu must be above 0 and at most 1");
+  if (!(w.mfu >= 0.01 && w.mfu <= 1)) return InvalidArgument("mfu must be between 0.01 and 1");
   return Status::Ok();
 }
 
@@ -138,6 +140,7 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
   }
   const double per_gpu_flops = kReferencePeakTflops * 1e12 * c.speed * w.mfu;
   const double flops = TrainingFlops(w);
+  bool too_long = false;  // some GPU counts hold it but would run for more than kMaxHours
   for (int g : counts) {
     if (out.options.size() >= kMaxOptions) break;
     const Memory m = MemoryPerGpu(w, g);
@@ -148,13 +151,21 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
     o.memory = m;
     o.efficiency = g == 1 ? 1.0 : o.nodes == 1 ? kOneNodeEfficiency : kMultiNodeEfficiency;
     o.hours = flops / (g * per_gpu_flops * o.efficiency) / 3600;
+    if (!(o.hours <= kMaxHours)) {
+      too_long = true;
+      continue;
+    }
     const double limit_s = o.hours * 3600 * kWalltimeMargin + kWalltimeExtraS;
     o.walltime_s = static_cast<int64_t>(std::ceil(limit_s / kQuarterHourS)) * kQuarterHourS;
     o.gpu_hours = g * o.hours;
     o.energy_kwh_max = o.gpu_hours * c.max_watts / 1000;
     out.options.push_back(o);
   }
-  if (out.options.empty()) {
+  if (out.options.empty() && too_long) {
+    out.not_possible = "would run for more than " +
+                       std::to_string(static_cast<int64_t>(kMaxHours)) + " hours even on all " +
+                       std::to_string(counts.back()) + " GPUs of class " + c.name;
+  } else if (out.options.empty()) {
     const Memory all = MemoryPerGpu(w, counts.back());
     const Memory unsharded_part{0, all.activations, kOverheadBytes + kSlack * all.activations};
     if (unsharded_part.total() > available) {

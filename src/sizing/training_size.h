@@ -93,7 +93,8 @@ struct ClassSizing {
 };
 
 // The options on one class: GPU counts of 1, 2, 4... up to a node, then whole nodes 2x, 4x...,
-// from the first whose memory per GPU fits, within the class's GPUs.
+// from the first whose memory per GPU fits, within the class's GPUs; none that would run for
+// more than 10 million hours.
 ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c);
 
 // The rules above in words, for the answer (those of `m` only).

@@ -46,7 +46,7 @@ TEST(TrainingSize, ValidatesEveryField) {
   EXPECT_NE(with([](Workload& w) { w.epochs = 1001; }).find("epochs"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.seq_len = 0; }).find("seq_len"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.micro_batch = 5000; }).find("micro_batch"), std::string::npos);
-  EXPECT_NE(with([](Workload& w) { w.mfu = 0; }).find("mfu"), std::string::npos);
+  EXPECT_NE(with([](Workload& w) { w.mfu = 0.005; }).find("mfu"), std::string::npos);
   EXPECT_NE(with([](Workload& w) { w.mfu = 1.5; }).find("mfu"), std::string::npos);
 }
 
@@ -141,6 +141,21 @@ TEST(TrainingSize, SaysWhyNothingFits) {
   EXPECT_TRUE(l.options.empty());
   EXPECT_NE(l.not_possible.find("one micro-batch of 8 x 131072 tokens needs"), std::string::npos)
       << l.not_possible;
+
+  // The largest run allowed at the lowest MFU on a slow class: no option, no overflow.
+  Workload huge = Seven(Method::kFull);
+  huge.params = 1e13;
+  huge.tokens = 1e15;
+  huge.epochs = 1000;
+  huge.mfu = 0.01;
+  huge.method = Method::kQlora;
+  ClassFacts slow = kL40s;
+  slow.memory_mb = 1 << 30;
+  slow.speed = 0.001;
+  const ClassSizing h2 = SizeOnClass(huge, slow);
+  EXPECT_TRUE(h2.options.empty());
+  EXPECT_EQ(h2.not_possible,
+            "would run for more than 10000000 hours even on all 16 GPUs of class l40s");
 
   ClassFacts none = kH200;
   none.gpus_total = 0;

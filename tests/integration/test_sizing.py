@@ -134,7 +134,7 @@ class SizingTest(ServerTestCase):
             (400, dict(ok, tokens="1Q"), "tokens: expected a positive number"),
             (422, {"tokens": "1B"}, "params is required"),
             (422, dict(ok, method="dora"), "unknown method 'dora'"),
-            (422, dict(ok, mfu=1.5), "mfu must be above 0 and at most 1"),
+            (422, dict(ok, mfu=1.5), "mfu must be between 0.01 and 1"),
             (422, dict(ok, params=1e3), "params must be between 1M and 10T"),
             (422, dict(ok, epochs=0), "epochs must be a positive integer"),
             (422, dict(ok, gpu_types=["a100"]), "unknown GPU class 'a100'"),
