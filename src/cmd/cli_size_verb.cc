@@ -104,8 +104,8 @@ int RunSize(const VerbContext& c) {
     return c.Fail(Internal("unexpected answer from the server: no workload or options"));
   }
   const json::object& wl = w->as_object();
-  c.out << Field(wl, "method") << " training of a " << Count(Number(wl, "params"))
-        << "-parameter model on " << Count(Number(wl, "tokens")) << " tokens x "
+  c.out << Field(wl, "method") << " training of a model of " << Count(Number(wl, "params"))
+        << " parameters on " << Count(Number(wl, "tokens")) << " tokens x "
         << Field(wl, "epochs") << " epoch(s), sequences of " << Field(wl, "seq_len")
         << ", micro-batch " << Field(wl, "micro_batch") << ", MFU " << Field(wl, "mfu") << ": "
         << Fixed("%.2e", Number(wl, "flops")) << " FLOPs\n\n";

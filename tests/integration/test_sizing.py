@@ -157,7 +157,7 @@ class SizingTest(ServerTestCase):
         out = self.server.cli("size", "--params", "8B", "--tokens", "200M", "--method", "lora",
                               "--epochs", "3", "--entity", ent, json_out=False)
         self.assertEqual(out.returncode, 0, out.stderr)
-        self.assertIn("lora training of a 8B-parameter model on 200M tokens x 3 epoch(s)",
+        self.assertIn("lora training of a model of 8B parameters on 200M tokens x 3 epoch(s)",
                       out.stdout)
         self.assertIn("CLASS", out.stdout)
         self.assertIn("fastest: 8 x h200", out.stdout)
