@@ -105,9 +105,9 @@ int RunSize(const VerbContext& c) {
   }
   const json::object& wl = w->as_object();
   c.out << Field(wl, "method") << " training of a model of " << Count(Number(wl, "params"))
-        << " parameters on " << Count(Number(wl, "tokens")) << " tokens x "
-        << Field(wl, "epochs") << " epoch(s), sequences of " << Field(wl, "seq_len")
-        << ", micro-batch " << Field(wl, "micro_batch") << ", MFU " << Field(wl, "mfu") << ": "
+        << " parameters on " << Count(Number(wl, "tokens")) << " tokens x " << Field(wl, "epochs")
+        << " epoch(s), sequences of " << Field(wl, "seq_len") << ", micro-batch "
+        << Field(wl, "micro_batch") << ", MFU " << Field(wl, "mfu") << ": "
         << Fixed("%.2e", Number(wl, "flops")) << " FLOPs\n\n";
   const json::array& options = opts->as_array();
   std::vector<Row> rows;

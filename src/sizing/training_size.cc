@@ -17,11 +17,8 @@ constexpr double kAdapterBytesPerParam = 16;    // adapters train like full weig
 // LoRA adapters of rank 16 on the 7 linear layers of a block, about 2 x 16 x hidden each.
 constexpr double kAdapterParamsPerHiddenLayer = 7 * 2 * 16;
 // Activation checkpointing, bf16: each layer keeps its input (2 bytes x s x b x d) and one layer
-// at a time is recomputed whole (34 s b d bytes with flash attention: Korthikanti et al. 2022).
-constexpr double kRecomputedLayerBytes = 34;
+// at a time is recomputed whole (kLayerActivationBytes s b d).
 constexpr double kLogitBytes = 6;  // bf16 logits and their fp32 copy for the loss
-constexpr double kOverheadBytes = 1.5e9;
-constexpr double kSlack = 0.10;
 constexpr double kOneNodeEfficiency = 0.95;
 constexpr double kMultiNodeEfficiency = 0.85;
 constexpr double kWalltimeMargin = 1.2;
@@ -105,9 +102,9 @@ Memory MemoryPerGpu(const Workload& w, int gpus) {
   Memory m;
   m.states = states / std::max(1, gpus);
   const double tokens = static_cast<double>(w.seq_len) * w.micro_batch;
-  m.activations = tokens * d * (2 * layers + kRecomputedLayerBytes) +
+  m.activations = tokens * d * (2 * layers + kLayerActivationBytes) +
                   tokens * static_cast<double>(shape.vocab) * kLogitBytes;
-  m.overhead = kOverheadBytes + kSlack * (m.states + m.activations);
+  m.overhead = kOverheadBytes + kOverheadSlack * (m.states + m.activations);
   return m;
 }
 
@@ -167,7 +164,8 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
                        std::to_string(counts.back()) + " GPUs of class " + c.name;
   } else if (out.options.empty()) {
     const Memory all = MemoryPerGpu(w, counts.back());
-    const Memory unsharded_part{0, all.activations, kOverheadBytes + kSlack * all.activations};
+    const Memory unsharded_part{0, all.activations,
+                                kOverheadBytes + kOverheadSlack * all.activations};
     if (unsharded_part.total() > available) {
       out.not_possible = "one micro-batch of " + std::to_string(w.micro_batch) + " x " +
                          std::to_string(w.seq_len) + " tokens needs " + Gb(unsharded_part.total()) +

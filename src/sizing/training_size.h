@@ -26,6 +26,12 @@ const char* MethodName(Method m);
 // TFLOPS); a class of speed s is counted at s times it, the speed the scheduler and the portal
 // state for its slowdown.
 inline constexpr double kReferencePeakTflops = 989.4;
+// Per GPU: the CUDA context and communication buffers, and the allocator's slack on the rest.
+inline constexpr double kOverheadBytes = 1.5e9;
+inline constexpr double kOverheadSlack = 0.10;
+// Bytes per token and hidden unit of one layer's activations computed whole (Korthikanti et al.
+// 2022, with flash attention).
+inline constexpr double kLayerActivationBytes = 34;
 
 struct Workload {
   Method method = Method::kFull;
@@ -34,7 +40,7 @@ struct Workload {
   int epochs = 1;       // passes over the data
   int seq_len = 4096;   // tokens per sequence
   int micro_batch = 1;  // sequences per GPU per step
-  double mfu = 0.35;    // model FLOPs utilisation: achieved / peak throughput
+  double mfu = 0.35;    // model FLOPs utilisation: achieved / peak throughput (0.01 to 1)
 };
 
 // Limits on every field (a clear error names the field); every later function assumes it passed.
@@ -84,6 +90,7 @@ struct Option {
   int64_t walltime_s = 0;     // the limit to ask for: hours + 20 % + 15 min, in quarter-hours
   double gpu_hours = 0;       // gpus x hours
   double energy_kwh_max = 0;  // at the board's power limit (an upper bound)
+  int max_concurrency = 0;    // an inference service: the requests its memory holds at once
 };
 
 struct ClassSizing {
