@@ -202,25 +202,33 @@ void Define(CLI::App* app, ClientArgs* a) {
   set_verb(s, "invoice");
 
   s = Verb(app, "size",
-           "how many GPUs, hours and euros a training or fine-tuning run takes, per class, and "
-           "when it could start",
+           "how many GPUs, hours and euros a training or fine-tuning run (or an inference "
+           "service) takes, per class, and when it could start",
            "gpuaas size --method lora --params 8B --tokens 200M --epochs 3\n"
-           "  gpuaas size --method full --params 7B --tokens 2B --gpu-type h200");
+           "  gpuaas size --method full --params 7B --tokens 2B --gpu-type h200\n"
+           "  gpuaas size --method inference --params 70B --precision fp8 --concurrency 32 "
+           "--hours 720");
   s->add_option("--method", a->method,
-                "full (every weight, AdamW), lora or qlora (4-bit frozen weights); default full")
+                "full (every weight, AdamW), lora, qlora (4-bit frozen weights) or inference (a "
+                "service); default full")
       ->type_name("M");
   s->add_option("--params", a->params, "the model's parameters: 7B, 350M, 70e9")
       ->type_name("N")
       ->required();
-  s->add_option("--tokens", a->tokens, "training tokens per epoch: 500M, 2B")
-      ->type_name("N")
-      ->required();
+  s->add_option("--tokens", a->tokens, "training tokens per epoch: 500M, 2B (training)")
+      ->type_name("N");
   s->add_option("--epochs", a->epochs, "passes over the data (default 1)")->type_name("N");
   s->add_option("--seq-len", a->seq_len, "tokens per sequence (default 4096)")->type_name("N");
   s->add_option("--micro-batch", a->micro_batch, "sequences per GPU per step (default 1)")
       ->type_name("N");
   s->add_option("--mfu", a->mfu, "model FLOPs utilisation, 0.01 to 1 (default 0.35)")
       ->type_name("X");
+  s->add_option("--precision", a->precision, "inference: bf16 (default), fp8 or int4 weights")
+      ->type_name("P");
+  s->add_option("--concurrency", a->concurrency, "inference: requests served at once (default 16)")
+      ->type_name("N");
+  s->add_option("--hours", a->hours, "inference: how long it runs, in hours (default 720)")
+      ->type_name("H");
   s->add_option("--gpu-type", a->gpu_type, "only these classes, e.g. h200 or h200,l40s")
       ->type_name("CLASSES");
   s->add_option("--entity", a->entity, "the entity (platform-admin only)")->type_name("E");
@@ -287,6 +295,7 @@ Client commands:
   trace generate|import|export                 make traces: synthetic, from sacct, from the platform
   plan --trace F --cluster S --try S2          compare fleets; cheapest meeting a p95 wait (--help)
   size --params N --tokens N [--method M]      GPUs, hours, euros and start of a training run
+                                               (or --method inference: of a service)
 
 Global flags (before the command):
   --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)

@@ -39,6 +39,7 @@ struct ClientArgs {
   std::vector<std::string> secrets;  // submit --secret NAME (repeatable)
   // size --method M --params N --tokens N --epochs N --seq-len N --micro-batch N --mfu X
   std::string method, params, tokens, epochs, seq_len, micro_batch, mfu;
+  std::string precision, concurrency, hours;  // size --method inference
 };
 
 struct ParseOutcome {

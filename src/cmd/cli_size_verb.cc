@@ -9,6 +9,7 @@
 #include "cmd/cli_format.h"
 #include "cmd/cli_input.h"
 #include "cmd/cli_verbs.h"
+#include "sizing/service_size.h"
 #include "sizing/training_size.h"
 
 namespace gpuaas::cli {
@@ -29,18 +30,53 @@ std::string Fixed(const char* format, double x) {
 // The request body from the flags; every value checked before the request is sent.
 Result<json::object> SizingBody(const ClientArgs& a) {
   json::object body;
+  const bool service = a.method == "inference";
   if (!a.method.empty()) {
-    if (!sizing::ParseMethod(a.method)) {
-      return InvalidArgument("--method must be full, lora or qlora, not '" + a.method + "'");
+    if (!service && !sizing::ParseMethod(a.method)) {
+      return InvalidArgument("--method must be full, lora, qlora or inference, not '" + a.method +
+                             "'");
     }
     body["method"] = a.method;
   }
+  const std::pair<const std::string*, const char*> wrong[] = {
+      {service ? &a.tokens : &a.precision, service ? "--tokens" : "--precision"},
+      {service ? &a.epochs : &a.concurrency, service ? "--epochs" : "--concurrency"},
+      {service ? &a.micro_batch : &a.hours, service ? "--micro-batch" : "--hours"},
+      {service ? &a.mfu : &a.hours, service ? "--mfu" : "--hours"}};
+  for (const auto& [value, flag] : wrong) {
+    if (!value->empty()) {
+      return InvalidArgument(std::string(flag) + (service
+                                                      ? " is for training, not --method inference"
+                                                      : " is for --method inference"));
+    }
+  }
   GPUAAS_ASSIGN_OR_RETURN(double params, sizing::ParseCount(a.params, "--params"));
-  GPUAAS_ASSIGN_OR_RETURN(double tokens, sizing::ParseCount(a.tokens, "--tokens"));
   body["params"] = params;
-  body["tokens"] = tokens;
-  const std::pair<const std::string*, const char*> ints[] = {
-      {&a.epochs, "epochs"}, {&a.seq_len, "seq_len"}, {&a.micro_batch, "micro_batch"}};
+  if (service) {
+    if (!a.precision.empty()) {
+      if (!sizing::ParsePrecision(a.precision)) {
+        return InvalidArgument("--precision must be bf16, fp8 or int4, not '" + a.precision + "'");
+      }
+      body["precision"] = a.precision;
+    }
+    if (!a.hours.empty()) {
+      char* end = nullptr;
+      const double hours = std::strtod(a.hours.c_str(), &end);
+      if (end != a.hours.c_str() + a.hours.size() || !(hours >= 0.25 && hours <= 100'000)) {
+        return InvalidArgument("--hours must be a number from 0.25 to 100000, not '" + a.hours +
+                               "'");
+      }
+      body["hours"] = hours;
+    }
+  } else {
+    if (a.tokens.empty()) return InvalidArgument("--tokens is required to size a training run");
+    GPUAAS_ASSIGN_OR_RETURN(double tokens, sizing::ParseCount(a.tokens, "--tokens"));
+    body["tokens"] = tokens;
+  }
+  const std::pair<const std::string*, const char*> ints[] = {{&a.epochs, "epochs"},
+                                                             {&a.seq_len, "seq_len"},
+                                                             {&a.micro_batch, "micro_batch"},
+                                                             {&a.concurrency, "concurrency"}};
   for (const auto& [value, key] : ints) {
     if (value->empty()) continue;
     std::string flag = std::string("--") + key;
@@ -104,11 +140,19 @@ int RunSize(const VerbContext& c) {
     return c.Fail(Internal("unexpected answer from the server: no workload or options"));
   }
   const json::object& wl = w->as_object();
-  c.out << Field(wl, "method") << " training of a model of " << Count(Number(wl, "params"))
-        << " parameters on " << Count(Number(wl, "tokens")) << " tokens x " << Field(wl, "epochs")
-        << " epoch(s), sequences of " << Field(wl, "seq_len") << ", micro-batch "
-        << Field(wl, "micro_batch") << ", MFU " << Field(wl, "mfu") << ": "
-        << Fixed("%.2e", Number(wl, "flops")) << " FLOPs\n\n";
+  const bool service = Field(wl, "method") == "inference";
+  if (service) {
+    c.out << "inference service of a model of " << Count(Number(wl, "params")) << " parameters in "
+          << Field(wl, "precision") << ", " << Field(wl, "concurrency")
+          << " concurrent requests of " << Field(wl, "seq_len") << " tokens, for "
+          << Field(wl, "hours") << " hours\n\n";
+  } else {
+    c.out << Field(wl, "method") << " training of a model of " << Count(Number(wl, "params"))
+          << " parameters on " << Count(Number(wl, "tokens")) << " tokens x " << Field(wl, "epochs")
+          << " epoch(s), sequences of " << Field(wl, "seq_len") << ", micro-batch "
+          << Field(wl, "micro_batch") << ", MFU " << Field(wl, "mfu") << ": "
+          << Fixed("%.2e", Number(wl, "flops")) << " FLOPs\n\n";
+  }
   const json::array& options = opts->as_array();
   std::vector<Row> rows;
   for (const json::value& v : options) {
@@ -120,6 +164,7 @@ int RunSize(const VerbContext& c) {
                Fixed("%.1f GB", Number(m->as_object(), "gpu_gb"));
     }
     rows.push_back({Field(o, "gpu_type"), Field(o, "gpus"), Field(o, "nodes"), memory,
+                    service ? Field(o, "max_concurrency") : std::string(),
                     Fixed("%.2f", Number(o, "hours")),
                     FormatDurationSeconds(static_cast<int64_t>(Number(o, "walltime_s"))),
                     Fixed("%.1f", Number(o, "gpu_hours")), Field(o, "cost"),
@@ -127,9 +172,13 @@ int RunSize(const VerbContext& c) {
                     Field(o, "estimated_end")});
   }
   if (!rows.empty()) {
-    c.out << FormatTable({"CLASS", "GPUS", "NODES", "MEMORY/GPU", "HOURS", "WALLTIME", "GPU-H",
-                          "COST", "KWH(MAX)", "START", "END"},
-                         rows);
+    Row header = {"CLASS",    "GPUS",  "NODES", "MEMORY/GPU", "MAX REQUESTS", "HOURS",
+                  "WALLTIME", "GPU-H", "COST",  "KWH(MAX)",   "START",        "END"};
+    if (!service) {  // (the requests a service's memory holds: no column for training)
+      header.erase(header.begin() + 4);
+      for (Row& r : rows) r.erase(r.begin() + 4);
+    }
+    c.out << FormatTable(header, rows);
   }
   auto pick = [&](const char* key) -> const json::object* {
     const json::value* i = root->if_contains(key);
@@ -142,7 +191,8 @@ int RunSize(const VerbContext& c) {
   const json::object* fastest = pick("fastest");
   const json::object* cheapest = pick("cheapest");
   if (fastest) {
-    c.out << "\nfastest: " << OptionLabel(*fastest) << ", ends about "
+    // (A service runs its hours on any option: the earliest end is the earliest start.)
+    c.out << (service ? "\nsoonest: " : "\nfastest: ") << OptionLabel(*fastest) << ", ends about "
           << Field(*fastest, "estimated_end") << ", " << Field(*fastest, "cost") << "\n";
   }
   if (cheapest) {
@@ -163,9 +213,11 @@ int RunSize(const VerbContext& c) {
     }
   }
   if (fastest) {
-    c.out << "\nsubmit the fastest: gpuaas submit --gpus " << Field(*fastest, "gpus")
-          << " --gpu-type " << Field(*fastest, "gpu_type") << " --walltime "
-          << WalltimeFlag(static_cast<int64_t>(Number(*fastest, "walltime_s"))) << " -- CMD\n";
+    c.out << (service ? "\nsubmit the soonest: gpuaas submit --kind service --gpus "
+                      : "\nsubmit the fastest: gpuaas submit --gpus ")
+          << Field(*fastest, "gpus") << " --gpu-type " << Field(*fastest, "gpu_type")
+          << " --walltime " << WalltimeFlag(static_cast<int64_t>(Number(*fastest, "walltime_s")))
+          << " -- CMD\n";
   }
   if (const json::value* as = root->if_contains("assumptions"); as && as->is_array()) {
     c.out << "\nassumptions (docs/sizing.md):\n";

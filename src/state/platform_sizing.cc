@@ -1,18 +1,22 @@
-// Sizing a training run on this platform: the memory, FLOPs and hours of sizing/ on the classes
-// configured (their memory, speed and power) and the nodes registered, each option then
-// estimated as a job of that shape (Platform::Estimate: when it would start and end, at what
-// cost). Nothing is changed (see platform.h for the threading contract).
+// Sizing a training run or an inference service on this platform: the memory, FLOPs and hours
+// of sizing/ on the classes configured (their memory, speed and power) and the nodes
+// registered, each option then estimated as a job of that shape (Platform::Estimate: when it
+// would start and end, at what cost). Nothing is changed (see platform.h for the threading
+// contract).
 #include <algorithm>
 #include <cmath>
 #include <map>
 
+#include "base/time.h"
 #include "state/platform.h"
 
 namespace gpuaas {
 
 Result<SizingResult> Platform::Size(const Principal& p, const SizingRequest& req) {
   GPUAAS_ASSIGN_OR_RETURN(const EntityId entity, EstimateEntity(p, req.entity));
-  if (Status s = sizing::Validate(req.workload); !s.ok()) return FailedPrecondition(s.message());
+  const Status valid =
+      req.service ? sizing::Validate(*req.service) : sizing::Validate(req.workload);
+  if (!valid.ok()) return FailedPrecondition(valid.message());
   std::vector<std::string> classes = req.gpu_types;
   if (classes.empty()) {
     for (const auto& c : config_.classes) classes.push_back(c.name);
@@ -33,8 +37,8 @@ Result<SizingResult> Platform::Size(const Principal& p, const SizingRequest& req
 
   SizingResult out;
   out.entity = entity;
-  out.flops = sizing::TrainingFlops(req.workload);
-  out.shape = sizing::ShapeOf(req.workload.params);
+  out.flops = req.service ? 0 : sizing::TrainingFlops(req.workload);
+  out.shape = sizing::ShapeOf(req.service ? req.service->params : req.workload.params);
   for (size_t i = 0; i < classes.size(); ++i) {
     const std::string& name = classes[i];
     if (std::find(classes.begin(), classes.begin() + static_cast<std::ptrdiff_t>(i), name) !=
@@ -46,7 +50,8 @@ Result<SizingResult> Platform::Size(const Principal& p, const SizingRequest& req
     if (c == config_.classes.end()) return FailedPrecondition("unknown GPU class '" + name + "'");
     sizing::ClassFacts facts{c->name,      c->memory_mb,      c->speed,
                              c->max_watts, gpus[name].second, gpus[name].first};
-    sizing::ClassSizing sized = sizing::SizeOnClass(req.workload, facts);
+    sizing::ClassSizing sized = req.service ? sizing::SizeOnClass(*req.service, facts)
+                                            : sizing::SizeOnClass(req.workload, facts);
     if (sized.options.empty()) {
       out.not_possible.push_back(std::move(sized));
       continue;
@@ -56,15 +61,17 @@ Result<SizingResult> Platform::Size(const Principal& p, const SizingRequest& req
       so.expected_cost =
           CostOf(static_cast<int64_t>(std::ceil(o.gpu_hours * 3'600'000)), so.hourly_rate);
       JobRequest job;
+      job.kind = req.service ? JobKind::kService : JobKind::kJob;
       job.gpus = o.gpus;
       job.gpu_types = {name};
       job.allow_fallback = false;
       job.walltime_s = o.walltime_s;
       job.entity = req.entity;
       if (o.walltime_s > config_.max_walltime_s) {
-        so.error =
-            "needs a walltime over the platform's limit: checkpoint and resubmit, or use "
-            "more GPUs";
+        so.error = "its walltime would be over the platform's limit of " +
+                   FormatDurationSeconds(config_.max_walltime_s) +
+                   (req.service ? std::string(": ask for fewer hours and renew it")
+                                : std::string(": checkpoint and resubmit, or use more GPUs"));
       } else if (Result<JobEstimate> e = Estimate(p, job); e.ok()) {
         so.estimate = e->options.at(e->best);
       } else {

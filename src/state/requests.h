@@ -11,6 +11,7 @@
 #include "model/job.h"
 #include "model/node.h"
 #include "model/user.h"
+#include "sizing/service_size.h"
 #include "sizing/training_size.h"
 #include "telemetry/sample.h"
 
@@ -84,8 +85,9 @@ struct JobEstimate {
 // Sizing a training run (sizing/training_size.h) on the platform's classes.
 struct SizingRequest {
   sizing::Workload workload;
-  std::vector<std::string> gpu_types;  // empty = every class
-  std::string entity;                  // platform-admin only
+  std::optional<sizing::Service> service;  // set: an inference service (workload unused)
+  std::vector<std::string> gpu_types;      // empty = every class
+  std::string entity;                      // platform-admin only
 };
 
 struct SizedOption {
