@@ -74,6 +74,35 @@ TEST_F(PlatformSizingTest, ABusyH200PartitionMakesAnL40sOptionTheFastest) {
   EXPECT_EQ(Label(s->options[*s->fastest]), "4xl40s");
 }
 
+TEST_F(PlatformSizingTest, AServiceIsEstimatedForItsHours) {
+  SizingRequest r;
+  r.service.emplace();
+  r.service->params = 70e9;
+  r.service->precision = sizing::Precision::kFp8;
+  r.service->concurrency = 32;
+  r.service->hours = 48;
+  Result<SizingResult> s = platform_->Size(alice_, r);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<std::string> labels;
+  for (const SizedOption& o : s->options) labels.push_back(Label(o));
+  EXPECT_EQ(labels, (std::vector<std::string>{"1xh200", "2xh200", "4xl40s"}));
+  EXPECT_EQ(s->flops, 0);
+  for (const SizedOption& o : s->options) {
+    EXPECT_EQ(o.estimate.start, clock_.Now()) << Label(o);
+    EXPECT_EQ(o.estimate.end, clock_.Now() + 48 * 3600 * 1000LL) << Label(o);
+    EXPECT_GE(o.option.max_concurrency, 32) << Label(o);
+  }
+  ASSERT_TRUE(s->cheapest);
+  EXPECT_EQ(Label(s->options[*s->cheapest]), "1xh200");
+  r.service->hours = 31 * 24;  // over the 30-day walltime limit
+  s = platform_->Size(alice_, r);
+  ASSERT_TRUE(s.ok());
+  for (const SizedOption& o : s->options) {
+    EXPECT_NE(o.error.find("ask for fewer hours"), std::string::npos) << o.error;
+  }
+  EXPECT_FALSE(s->fastest || s->cheapest);
+}
+
 TEST_F(PlatformSizingTest, SaysWhatCannotBe) {
   SizingRequest whole = LoraRun();
   whole.workload.method = sizing::Method::kFull;

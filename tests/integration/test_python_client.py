@@ -293,6 +293,10 @@ class PythonClientTest(ServerTestCase):
         sized = member.size("7B", 1e9, method="lora", gpu_types=["h200"], epochs=2)
         self.assertEqual((sized["entity"], sized["workload"]["epochs"]), (ent, 2))
         self.assertEqual(sized["options"][sized["fastest"]]["gpu_type"], "h200")
+        served = member.size("8B", method="inference", precision="fp8", concurrency=8,
+                             hours=24, gpu_types=["l40s"])
+        self.assertEqual(served["workload"]["precision"], "fp8")
+        self.assertGreaterEqual(served["options"][0]["max_concurrency"], 8)
         with self.assertRaises(GpuaasError) as ctx:
             member.size("7B", "1B", method="dora")
         self.assertApiError(ctx, 422, "unprocessable", "unknown method")

@@ -32,6 +32,21 @@ def by_the_doc(params, tokens, method, gpus, nodes, speed, seq=4096, batch=1, ep
     return memory, hours
 
 
+def service_by_the_doc(params, gpus, bytes_per_param=2.0, context=4096, concurrency=16):
+    """docs/sizing.md, "An inference service": memory per GPU in bytes, and the requests it holds
+    at once on a GPU of `gpu_bytes`."""
+    hidden = max(128, round((128 * params / 12) ** (1 / 3)))
+    layers = max(1, round(params / (12 * hidden * hidden)))
+    weights = bytes_per_param * params
+    kv = 2 * layers * min(1024, hidden) * 2 * context
+    prefill = context * hidden * 34
+    states, acts = weights / gpus, (kv * concurrency + prefill) / gpus
+    memory = states + acts + 1.5e9 + 0.1 * (states + acts)
+    holds = lambda gpu_bytes: math.floor(  # noqa: E731
+        ((gpu_bytes - 1.5e9) * gpus / 1.1 - weights - prefill) / kv)
+    return memory, holds
+
+
 class SizingTest(ServerTestCase):
     DEMO_GPUS = "h200:8,l40s:4"
 
@@ -102,7 +117,6 @@ class SizingTest(ServerTestCase):
         _, member = self.admin.tenant("sizebig")
         # A 70B model trained whole needs 16 x 70e9 / 8 = 140 GB per GPU of states alone.
         big = member.ok("POST", "/api/v1/sizing", {"params": 70e9, "tokens": 1e9})
-        self.assertEqual(big["options"], [])
         self.assertIsNone(big["fastest"])
         self.assertIsNone(big["cheapest"])
         reasons = {n["gpu_type"]: n["reason"] for n in big["not_possible"]}
@@ -124,6 +138,63 @@ class SizingTest(ServerTestCase):
         self.assertIn("lower the micro-batch or the sequence length",
                       long["not_possible"][0]["reason"])
 
+    def test_inference_service(self):
+        ent, member = self.admin.tenant("sizeinf")
+        body = {"method": "inference", "params": "70B", "precision": "fp8", "concurrency": 32,
+                "hours": 720}
+        got = member.ok("POST", "/api/v1/sizing", body)
+        self.assertEqual(got["workload"]["method"], "inference")
+        self.assertEqual((got["workload"]["precision"], got["workload"]["concurrency"],
+                          got["workload"]["hours"]), ("fp8", 32, 720))
+        self.assertNotIn("flops", got["workload"])
+        options = got["options"]
+        # The fewest GPUs of a node that hold it, and twice that: 1 and 2 H200; 4 L40S (a node).
+        self.assertEqual([(o["gpu_type"], o["gpus"]) for o in options],
+                         [("h200", 1), ("h200", 2), ("l40s", 4)])
+        rates = {"h200": 3.5, "l40s": 1.1}
+        gpu_bytes = {"h200": H200_BYTES, "l40s": L40S_BYTES}
+        for o in options:
+            memory, holds = service_by_the_doc(70e9, o["gpus"], 1.0, concurrency=32)
+            self.assertAlmostEqual(o["memory"]["total_gb"], memory / 1e9, delta=0.02, msg=o)
+            self.assertEqual(o["max_concurrency"], holds(gpu_bytes[o["gpu_type"]]), o)
+            self.assertGreaterEqual(o["max_concurrency"], 32, o)
+            self.assertEqual((o["hours"], o["walltime_s"]), (720, 720 * 3600))
+            self.assertAlmostEqual(float(o["cost"]["amount"]),
+                                   o["gpus"] * 720 * rates[o["gpu_type"]], delta=0.01)
+            self.assertEqual(o["queue_position"], 0, o)
+        self.assertEqual(options[got["cheapest"]]["gpus"], 1)
+        self.assertTrue(any("KV cache" in a for a in got["assumptions"]), got["assumptions"])
+        self.assertEqual(member.jobs(), [], "sizing submitted nothing")
+        # Too big for a node; over the 30-day walltime limit; fields of the other kind.
+        # 405B in bf16 fits a node of 8 H200 (101 GB each), not one of 4 L40S.
+        big = member.ok("POST", "/api/v1/sizing", {"method": "inference", "params": "405B",
+                                                   "gpu_types": ["h200", "l40s"]})
+        self.assertEqual([(o["gpu_type"], o["gpus"]) for o in big["options"]], [("h200", 8)])
+        self.assertEqual(big["not_possible"][0]["gpu_type"], "l40s")
+        self.assertIn("a service is tensor-parallel within one node",
+                      big["not_possible"][0]["reason"])
+        long = member.ok("POST", "/api/v1/sizing", {"method": "inference", "params": "8B",
+                                                    "hours": 800, "gpu_types": ["l40s"]})
+        self.assertIsNone(long["options"][0]["estimated_start"])
+        self.assertIn("over the platform's limit of 30d: ask for fewer hours",
+                      long["options"][0]["reason"])
+        for bad, words in [({"tokens": "1B"}, "tokens is for training"),
+                           ({"precision": "fp4"}, "unknown precision 'fp4'"),
+                           ({"concurrency": 0}, "concurrency must be a positive integer"),
+                           ({"hours": 0.1}, "hours must be between 0.25 and 100000")]:
+            r = member.post("/api/v1/sizing", {"method": "inference", "params": "8B", **bad})
+            self.assertError(r, 422, str(bad))
+            self.assertIn(words, r.json["error"]["message"], bad)
+        r = member.post("/api/v1/sizing", {"params": "8B", "tokens": "1B", "concurrency": 4})
+        self.assertError(r, 422)
+        self.assertIn("concurrency is for an inference service", r.json["error"]["message"])
+        out = self.server.cli("size", "--method", "inference", "--params", "70B", "--precision",
+                              "fp8", "--concurrency", "32", "--entity", ent, json_out=False)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("MAX REQUESTS", out.stdout)
+        self.assertIn("submit the soonest: gpuaas submit --kind service --gpus 1 --gpu-type h200"
+                      " --walltime 720h", out.stdout)
+
     def test_bad_input(self):
         other, _ = self.admin.tenant("sizeother")
         _, member = self.admin.tenant("sizebad")
@@ -133,7 +204,7 @@ class SizingTest(ServerTestCase):
             (400, {"params": [7], "tokens": 1}, "'params' must be a number or a count"),
             (400, dict(ok, tokens="1Q"), "tokens: expected a positive number"),
             (422, {"tokens": "1B"}, "params is required"),
-            (422, dict(ok, method="dora"), "unknown method 'dora'"),
+            (422, dict(ok, method="dora"), "unknown method 'dora' (full, lora, qlora, inference)"),
             (422, dict(ok, mfu=1.5), "mfu must be between 0.01 and 1"),
             (422, dict(ok, params=1e3), "params must be between 1M and 10T"),
             (422, dict(ok, epochs=0), "epochs must be a positive integer"),
@@ -170,10 +241,13 @@ class SizingTest(ServerTestCase):
         self.assertEqual(len(as_json.json["options"]), 7)
         for args, words in [(["--params", "8X", "--tokens", "1B"], "--params: expected"),
                             (["--params", "8B", "--tokens", "1B", "--method", "dora"],
-                             "--method must be full, lora or qlora"),
+                             "--method must be full, lora, qlora or inference"),
                             (["--params", "8B", "--tokens", "1B", "--mfu", "0"], "--mfu"),
                             (["--params", "8B", "--tokens", "1B", "--epochs", "-1"], "--epochs"),
-                            (["--tokens", "1B"], "--params is required")]:
+                            (["--tokens", "1B"], "--params is required"),
+                            (["--params", "8B"], "--tokens is required"),
+                            (["--params", "8B", "--tokens", "1B", "--hours", "3"],
+                             "--hours is for --method inference")]:
             bad = self.server.cli("size", *args, json_out=False)
             self.assertEqual(bad.returncode, 2, (args, bad.stdout, bad.stderr))
             self.assertIn(words, bad.stderr, args)

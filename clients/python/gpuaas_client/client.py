@@ -278,21 +278,28 @@ class Client:
         ``price``, ``cost``, ``reason``) with ``options`` (one per class asked)."""
         return self._json("POST", "/api/v1/estimate", body=_job_body(command, **fields))
 
-    def size(self, params: Union[int, float, str], tokens: Union[int, float, str], *,
-             method: str = "full", epochs: Optional[int] = None, seq_len: Optional[int] = None,
+    def size(self, params: Union[int, float, str],
+             tokens: Optional[Union[int, float, str]] = None, *, method: str = "full",
+             epochs: Optional[int] = None, seq_len: Optional[int] = None,
              micro_batch: Optional[int] = None, mfu: Optional[float] = None,
-             gpu_types: Optional[Sequence[str]] = None, entity: Optional[str] = None) -> Json:
+             precision: Optional[str] = None, concurrency: Optional[int] = None,
+             hours: Optional[float] = None, gpu_types: Optional[Sequence[str]] = None,
+             entity: Optional[str] = None) -> Json:
         """``POST /api/v1/sizing``: how many GPUs of each class a training run needs, for how
         many hours, at what cost and energy, and when each option could start and end
         (docs/sizing.md). ``params`` and ``tokens`` are numbers or counts such as ``"7B"``,
-        ``"500M"``; ``method`` is ``full``, ``lora`` or ``qlora``. Answers ``{"workload",
+        ``"500M"``; ``method`` is ``full``, ``lora`` or ``qlora``; or ``inference`` for a
+        service, sized by ``precision`` (bf16, fp8, int4), ``concurrency``, ``seq_len`` and
+        ``hours`` instead of ``tokens``. Answers ``{"workload",
         "options": [{"gpu_type", "gpus", "nodes", "memory", "hours", "gpu_hours", "walltime_s",
-        "energy_kwh_max", "rate", "cost", "cost_at_walltime", "estimated_start",
+        "energy_kwh_max", "max_concurrency", "rate", "cost", "cost_at_walltime", "estimated_start",
         "estimated_end", "queue_position", "reason"}], "fastest", "cheapest", "not_possible",
         "assumptions"}``; ``fastest`` and ``cheapest`` index ``options`` (or are None)."""
-        body: dict[str, Any] = {"params": params, "tokens": tokens, "method": method}
-        for key, value in (("epochs", epochs), ("seq_len", seq_len),
+        body: dict[str, Any] = {"params": params, "method": method}
+        for key, value in (("tokens", tokens), ("epochs", epochs), ("seq_len", seq_len),
                            ("micro_batch", micro_batch), ("mfu", mfu),
+                           ("precision", precision), ("concurrency", concurrency),
+                           ("hours", hours),
                            ("gpu_types", list(gpu_types) if gpu_types is not None else None),
                            ("entity", entity)):
             if value is not None:
