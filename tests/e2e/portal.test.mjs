@@ -333,6 +333,25 @@ test("alice sizes a fine-tuning run; the form takes the option she picks", async
   assert.equal(wall, fastest.walltime_s);
   assert.equal(await page.isChecked("#fallback"), false);
   assert.match(await page.textContent("form.request"), /Form filled in/);
+  // An inference service: its own fields; "Use" makes the request a service.
+  await page.selectOption("#size-method", "inference");
+  assert.equal(await page.isVisible("#size-tokens"), false);
+  await page.selectOption("#size-precision", "fp8");
+  await page.fill("#size-concurrency", "8");
+  await page.fill("#size-hours", "24");
+  await page.click("#sizing button[type=submit]");
+  await page.waitForSelector("#size-result tbody tr td:has-text('holds')");
+  const served = (await call("POST", "/api/v1/sizing", tokens.alice,
+    { method: "inference", params: "8B", precision: "fp8", concurrency: 8, hours: 24 })).json;
+  assert.equal(await rows.count(), served.options.length);
+  const first = served.options[0];
+  assert.match(await row(first).textContent(), new RegExp(`holds ${first.max_concurrency} requests`));
+  await row(first).locator("button.use").click();
+  assert.equal(await page.inputValue("#kind"), "service");
+  assert.equal(await page.inputValue("#gpus"), String(first.gpus));
+  assert.equal(await page.inputValue("#walltime"), "24");
+  assert.equal(await page.inputValue("#walltime-unit"), "h");
+  await page.selectOption("#size-method", "lora");
   // A bad size says why, in the page.
   await page.fill("#size-params", "8X");
   await page.click("#sizing button[type=submit]");

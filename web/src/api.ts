@@ -130,6 +130,7 @@ export interface SizingOption {
   gpu_hours: number;
   walltime_s: number;
   energy_kwh_max: number;
+  max_concurrency: number;
   cost: Money;
   estimated_start: string | null;
   estimated_end: string | null;
@@ -138,7 +139,7 @@ export interface SizingOption {
 }
 export interface Sizing {
   entity: string;
-  workload: { method: string; params: number; tokens: number; epochs: number; flops: number };
+  workload: { method: string; params: number; tokens?: number; epochs?: number; flops?: number; concurrency?: number; hours?: number };
   options: SizingOption[];
   fastest: number | null;
   cheapest: number | null;

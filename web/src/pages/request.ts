@@ -192,7 +192,8 @@ export function renderRequest(main: HTMLElement, ctx: Ctx): () => void {
     // sized for it), its GPUs and walltime.
     const sizing = sizingPanel({
       entity: () => (entity ? entity.value : null),
-      use: (o) => {
+      use: (o, service) => {
+        if (service) kind.value = "service";
         cls.value = o.gpu_type;
         count.value = String(o.gpus);
         const hours = o.walltime_s % 3600 === 0;
