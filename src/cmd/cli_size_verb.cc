@@ -2,6 +2,7 @@
 // the options per class (GPUs, memory, hours, walltime, cost, energy, estimated start and end),
 // the fastest and cheapest, and the submit line of the fastest.
 #include <cstdio>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -38,12 +39,15 @@ Result<json::object> SizingBody(const ClientArgs& a) {
     }
     body["method"] = a.method;
   }
-  const std::pair<const std::string*, const char*> wrong[] = {
-      {service ? &a.tokens : &a.precision, service ? "--tokens" : "--precision"},
-      {service ? &a.epochs : &a.concurrency, service ? "--epochs" : "--concurrency"},
-      {service ? &a.micro_batch : &a.hours, service ? "--micro-batch" : "--hours"},
-      {service ? &a.mfu : &a.hours, service ? "--mfu" : "--hours"}};
-  for (const auto& [value, flag] : wrong) {
+  // The flags of the other kind of sizing.
+  using Flag = std::pair<const std::string*, const char*>;
+  const std::vector<Flag> training_only = {{&a.tokens, "--tokens"},
+                                           {&a.epochs, "--epochs"},
+                                           {&a.micro_batch, "--micro-batch"},
+                                           {&a.mfu, "--mfu"}};
+  const std::vector<Flag> service_only = {
+      {&a.precision, "--precision"}, {&a.concurrency, "--concurrency"}, {&a.hours, "--hours"}};
+  for (const auto& [value, flag] : service ? training_only : service_only) {
     if (!value->empty()) {
       return InvalidArgument(std::string(flag) + (service
                                                       ? " is for training, not --method inference"

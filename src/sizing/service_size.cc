@@ -21,7 +21,7 @@ double WeightBytesPerParam(Precision p) {
     case Precision::kFp8:
       return 1;
     case Precision::kInt4:
-      return 0.53;  // 4 bits and a 16-bit scale per group of 128 (AWQ, GPTQ)
+      return 0.53;  // 4 bits, and a 16-bit scale and zero point per group of 128 (AWQ, GPTQ)
   }
   return 2;
 }
@@ -148,8 +148,8 @@ ClassSizing SizeOnClass(const Service& s, const ClassFacts& c) {
 
 std::vector<std::string> ServiceAssumptions() {
   return {
-      "weights: 2 bytes per parameter in bf16, 1 in fp8, 0.53 in int4 (4 bits and a scale per "
-      "group of 128)",
+      "weights: 2 bytes per parameter in bf16, 1 in fp8, 0.53 in int4 (4 bits, and a 16-bit scale "
+      "and zero point per group of 128)",
       "KV cache in bf16: 2 x layers x 1024 values per token (grouped-query attention, 8 KV heads "
       "of 128, as Llama 3 at every size), for every concurrent request's whole context; one "
       "prefill of a context at a time",

@@ -15,7 +15,8 @@
 
 namespace gpuaas::sizing {
 
-// The weights' format: bf16 (2 bytes per parameter), fp8 (1) or int4 (0.53 with group scales).
+// The weights' format: bf16 (2 bytes per parameter), fp8 (1) or int4 (0.53: each group's scale
+// and zero point too).
 enum class Precision { kBf16, kFp8, kInt4 };
 std::optional<Precision> ParsePrecision(std::string_view name);
 const char* PrecisionName(Precision p);
