@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 namespace gpuaas::sizing {
 namespace {
@@ -12,7 +11,6 @@ namespace {
 // that, its hidden size.
 constexpr double kKvWidth = 1024;
 constexpr double kKvBytes = 2;
-constexpr int64_t kQuarterHourS = 900;
 
 double WeightBytesPerParam(Precision p) {
   switch (p) {
@@ -44,12 +42,6 @@ Parts PartsOf(const Service& s) {
   return p;
 }
 
-std::string Gb(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
-  return buf;
-}
-
 }  // namespace
 
 std::optional<Precision> ParsePrecision(std::string_view name) {
@@ -72,12 +64,7 @@ const char* PrecisionName(Precision p) {
 }
 
 Status Validate(const Service& s) {
-  if (!(s.params >= 1e6 && s.params <= 1e13)) {
-    return InvalidArgument("params must be between 1M and 10T parameters");
-  }
-  if (s.context < 1 || s.context > 1'048'576) {
-    return InvalidArgument("seq_len must be between 1 and 1048576 tokens");
-  }
+  GPUAAS_RETURN_IF_ERROR(ValidateModel(s.params, s.context));
   if (s.concurrency < 1 || s.concurrency > 100'000) {
     return InvalidArgument("concurrency must be between 1 and 100000 requests");
   }
@@ -109,10 +96,8 @@ int MaxConcurrency(const Service& s, int gpus, double gpu_bytes) {
 ClassSizing SizeOnClass(const Service& s, const ClassFacts& c) {
   ClassSizing out;
   out.gpu_class = c.name;
-  if (c.gpus_per_node < 1 || c.gpus_total < 1) {
-    out.not_possible = "no GPU of class " + c.name + " is registered";
-    return out;
-  }
+  out.not_possible = NoGpuReason(c);
+  if (!out.not_possible.empty()) return out;
   const double available = static_cast<double>(c.memory_mb) * 1024 * 1024;
   // 1, 2, 4... up to a node; the first that holds it, and the next (more GPUs hold more
   // requests; the memory per GPU only falls).
@@ -130,16 +115,16 @@ ClassSizing SizeOnClass(const Service& s, const ClassFacts& c) {
     o.nodes = 1;
     o.memory = m;
     o.hours = s.hours;
-    o.walltime_s = static_cast<int64_t>(std::ceil(s.hours * 3600 / kQuarterHourS)) * kQuarterHourS;
+    o.walltime_s = QuarterHoursUp(s.hours * 3600);
     o.gpu_hours = g * s.hours;
     o.energy_kwh_max = o.gpu_hours * c.max_watts / 1000;
     o.max_concurrency = MaxConcurrency(s, g, available);
     out.options.push_back(o);
   }
   if (out.options.empty()) {
-    out.not_possible = "needs " + Gb(MemoryPerGpu(s, c.gpus_per_node).total()) +
+    out.not_possible = "needs " + FormatGb(MemoryPerGpu(s, c.gpus_per_node).total()) +
                        " per GPU even on a whole node of " + std::to_string(c.gpus_per_node) + " " +
-                       c.name + " (" + Gb(available) +
+                       c.name + " (" + FormatGb(available) +
                        " each; a service is tensor-parallel within one node): fewer concurrent "
                        "requests, a shorter context or a smaller precision";
   }

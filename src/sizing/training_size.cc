@@ -23,18 +23,37 @@ constexpr double kOneNodeEfficiency = 0.95;
 constexpr double kMultiNodeEfficiency = 0.85;
 constexpr double kWalltimeMargin = 1.2;
 constexpr int64_t kWalltimeExtraS = 900;
-constexpr int64_t kQuarterHourS = 900;
 constexpr size_t kMaxOptions = 4;
 // Longer than this is no plan (and keeps walltimes and costs far from integer overflow).
 constexpr double kMaxHours = 1e7;
 
-std::string Gb(double bytes) {
+}  // namespace
+
+std::string FormatGb(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f GB", bytes / 1e9);
   return buf;
 }
 
-}  // namespace
+int64_t QuarterHoursUp(double seconds) {
+  constexpr double kQuarterHourS = 900;
+  return static_cast<int64_t>(std::ceil(seconds / kQuarterHourS) * kQuarterHourS);
+}
+
+Status ValidateModel(double params, int seq_len) {
+  if (!(params >= 1e6 && params <= 1e13)) {
+    return InvalidArgument("params must be between 1M and 10T parameters");
+  }
+  if (seq_len < 1 || seq_len > 1'048'576) {
+    return InvalidArgument("seq_len must be between 1 and 1048576 tokens");
+  }
+  return Status::Ok();
+}
+
+std::string NoGpuReason(const ClassFacts& c) {
+  if (c.gpus_per_node >= 1 && c.gpus_total >= 1) return "";
+  return "no GPU of class " + c.name + " is registered";
+}
 
 std::optional<Method> ParseMethod(std::string_view name) {
   if (name == "full") return Method::kFull;
@@ -56,16 +75,11 @@ const char* MethodName(Method m) {
 }
 
 Status Validate(const Workload& w) {
-  if (!(w.params >= 1e6 && w.params <= 1e13)) {
-    return InvalidArgument("params must be between 1M and 10T parameters");
-  }
+  GPUAAS_RETURN_IF_ERROR(ValidateModel(w.params, w.seq_len));
   if (!(w.tokens >= 1 && w.tokens <= 1e15)) {
     return InvalidArgument("tokens must be between 1 and 1e15");
   }
   if (w.epochs < 1 || w.epochs > 1000) return InvalidArgument("epochs must be between 1 and 1000");
-  if (w.seq_len < 1 || w.seq_len > 1'048'576) {
-    return InvalidArgument("seq_len must be between 1 and 1048576 tokens");
-  }
   if (w.micro_batch < 1 || w.micro_batch > 4096) {
     return InvalidArgument("micro_batch must be between 1 and 4096 sequences");
   }
@@ -120,10 +134,8 @@ double TrainingFlops(const Workload& w) {
 ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
   ClassSizing out;
   out.gpu_class = c.name;
-  if (c.gpus_per_node < 1 || c.gpus_total < 1) {
-    out.not_possible = "no GPU of class " + c.name + " is registered";
-    return out;
-  }
+  out.not_possible = NoGpuReason(c);
+  if (!out.not_possible.empty()) return out;
   const double available = static_cast<double>(c.memory_mb) * 1024 * 1024;
   // 1, 2, 4... up to a node, then whole nodes doubling, within the class's GPUs.
   std::vector<int> counts;
@@ -153,7 +165,7 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
       continue;
     }
     const double limit_s = o.hours * 3600 * kWalltimeMargin + kWalltimeExtraS;
-    o.walltime_s = static_cast<int64_t>(std::ceil(limit_s / kQuarterHourS)) * kQuarterHourS;
+    o.walltime_s = QuarterHoursUp(limit_s);
     o.gpu_hours = g * o.hours;
     o.energy_kwh_max = o.gpu_hours * c.max_watts / 1000;
     out.options.push_back(o);
@@ -168,13 +180,14 @@ ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c) {
                                 kOverheadBytes + kOverheadSlack * all.activations};
     if (unsharded_part.total() > available) {
       out.not_possible = "one micro-batch of " + std::to_string(w.micro_batch) + " x " +
-                         std::to_string(w.seq_len) + " tokens needs " + Gb(unsharded_part.total()) +
-                         " per GPU, more than the " + Gb(available) + " of a " + c.name +
+                         std::to_string(w.seq_len) + " tokens needs " +
+                         FormatGb(unsharded_part.total()) + " per GPU, more than the " +
+                         FormatGb(available) + " of a " + c.name +
                          ": lower the micro-batch or the sequence length";
     } else {
-      out.not_possible = "needs " + Gb(all.total()) + " per GPU even on all " +
+      out.not_possible = "needs " + FormatGb(all.total()) + " per GPU even on all " +
                          std::to_string(counts.back()) + " GPUs of class " + c.name + " (" +
-                         Gb(available) + " each)";
+                         FormatGb(available) + " each)";
     }
   }
   return out;

@@ -104,6 +104,14 @@ struct ClassSizing {
 // more than 10 million hours.
 ClassSizing SizeOnClass(const Workload& w, const ClassFacts& c);
 
+// What training runs and services share: "12.3 GB"; seconds rounded up to the quarter-hour (a
+// walltime); the checks of a model's size and sequence length (a clear error naming the field);
+// why a class has no option when it has no GPU ("" when it has).
+std::string FormatGb(double bytes);
+int64_t QuarterHoursUp(double seconds);
+Status ValidateModel(double params, int seq_len);
+std::string NoGpuReason(const ClassFacts& c);
+
 // The rules above in words, for the answer (those of `m` only).
 std::vector<std::string> Assumptions(Method m);
 

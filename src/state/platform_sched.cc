@@ -63,11 +63,15 @@ Platform::FairShareView Platform::FairShare(const Principal& p) {
 void Platform::ExplainFairShare(const sched::Snapshot& snap, const sched::Plan& plan) {
   const sched::Policy policy = ServerPolicy();
   if (policy.queue_order != "fair-share") return;
-  // The entities of jobs with others ahead of them: there fair share may be why.
+  // The jobs with others ahead of them, and their entities: there fair share may be why.
+  std::vector<std::pair<JobId, EntityId>> behind;
   std::vector<EntityId> entities;
   for (const auto& w : plan.waiting) {
     if (w.queue_position <= 1) continue;
-    if (auto j = jobs_.find(w.job); j != jobs_.end()) entities.push_back(j->second.entity);
+    if (auto j = jobs_.find(w.job); j != jobs_.end()) {
+      behind.emplace_back(w.job, j->second.entity);
+      entities.push_back(j->second.entity);
+    }
   }
   if (entities.empty()) return;
   std::sort(entities.begin(), entities.end());
@@ -84,12 +88,8 @@ void Platform::ExplainFairShare(const sched::Snapshot& snap, const sched::Plan& 
                       " later for its entity's recent use";
     }
   }
-  for (const auto& w : plan.waiting) {
-    if (w.queue_position <= 1) continue;
-    auto j = jobs_.find(w.job);
-    if (j == jobs_.end()) continue;
-    if (auto it = why.find(j->second.entity); it != why.end())
-      queue_info_[w.job].reason += it->second;
+  for (const auto& [job, entity] : behind) {
+    if (auto it = why.find(entity); it != why.end()) queue_info_[job].reason += it->second;
   }
 }
 
