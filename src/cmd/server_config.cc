@@ -197,7 +197,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*s, "scheduler.",
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
-                   "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
+                   "small_first_delay_factor", "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
                    "fair_share_wait_ratio", "fair_share_usage_delay", "fair_share_wait_horizon"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
@@ -227,6 +227,10 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         *s, "small_first_rate", 0, 1e9,
         "scheduler.small_first_rate must be a number of GPU-seconds per second in [0, 1e9]",
         c.small_first_rate));
+    GPUAAS_RETURN_IF_ERROR(ReadNumber(
+        *s, "small_first_delay_factor", 0, 1e9,
+        "scheduler.small_first_delay_factor must be a number in [0, 1e9] (0 = arrival order)",
+        c.small_first_delay_factor));
   }
   if (auto* a = root["agents"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(

@@ -76,8 +76,13 @@ Status ValidatePolicy(const Policy& policy) {
   if (policy.small_first_cap_s < 0 || policy.small_first_cap_s > 1'000'000'000) {
     return InvalidArgument("small_first_cap_s must be between 0 and 1e9 seconds");
   }
-  if (!(policy.small_first_rate >= 0) || policy.small_first_rate > 1e9) {
-    return InvalidArgument("small_first_rate must be between 0 and 1e9 GPU-seconds per second");
+  if (!(policy.small_first_rate <= 1e9)) {  // (NaN too)
+    return InvalidArgument(
+        "small_first_rate must be at most 1e9 GPU-seconds per second (negative: from the "
+        "platform's GPUs)");
+  }
+  if (!(policy.small_first_delay_factor >= 0) || policy.small_first_delay_factor > 1e9) {
+    return InvalidArgument("small_first_delay_factor must be between 0 (off) and 1e9");
   }
   return Status::Ok();
 }

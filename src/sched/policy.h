@@ -61,8 +61,15 @@ struct Policy {
   // many GPU-seconds per second of submission time. So the smallest request goes first, and
   // every second a job has waited is worth `small_first_rate` GPU-seconds against newer jobs:
   // additive aging, as Slurm's age factor, which keeps the order independent of the clock and
-  // starves nobody (a newer job's key only grows). 0 = arrival order within a tier.
-  double small_first_rate = 2;
+  // starves nobody (a newer job's key only grows). 0 = arrival order within a tier; negative
+  // (the default): the platform's GPUs / small_first_delay_factor (SmallFirstRate()).
+  double small_first_rate = -1;
+  // With the rate from the platform's size: a job counts as submitted later by this many times
+  // its request divided by the platform's GPUs (the time the whole platform would take to run
+  // it): on 640 GPUs a 1-GPU 1-hour request by 30 min and an 8-GPU 1-day one by 4 days. So the
+  // order weighs a request by its part of the platform, the same on 16 GPUs as on 640 (the rate
+  // 2 of a 640-GPU platform; docs/adr/0016). 0 = arrival order within a tier.
+  double small_first_delay_factor = 320;
   // The most a request's size may count, in seconds of waiting: no job is passed by jobs
   // submitted more than this after it. 0 = no cap.
   int64_t small_first_cap_s = 0;

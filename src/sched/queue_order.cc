@@ -559,9 +559,18 @@ void SjfOracleOrder::Sort(std::vector<QueueEntry>& queue) const {
   SortByKey<int64_t>(queue, [](const JobView& j) { return OracleWork(j); });
 }
 
+double SmallFirstRate(const Policy& policy, const Snapshot* snapshot) {
+  if (policy.small_first_rate >= 0) return policy.small_first_rate;
+  if (snapshot == nullptr || !(policy.small_first_delay_factor > 0)) return 0;
+  size_t gpus = 0;
+  for (const NodeView& node : snapshot->nodes) gpus += node.devices.size();
+  return static_cast<double>(gpus) / policy.small_first_delay_factor;
+}
+
 Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name, const Policy* policy,
                                                    const Snapshot* snapshot) {
   Policy p = policy ? *policy : Policy{};
+  p.small_first_rate = SmallFirstRate(p, snapshot);
   if (name == "fifo") return std::unique_ptr<QueueOrder>(std::make_unique<ArrivalOrder>());
   if (name == "priority") {
     return std::unique_ptr<QueueOrder>(std::make_unique<PriorityOrder>(std::move(p)));

@@ -116,8 +116,13 @@ class SjfOracleOrder final : public QueueOrder {
   void Sort(std::vector<QueueEntry>& queue) const override;
 };
 
+// Policy::small_first_rate as the orders use it: the policy's when >= 0, otherwise the GPUs of
+// the snapshot's nodes (all of them, whatever their state) / Policy::small_first_delay_factor;
+// 0 (arrival order) with no snapshot, no GPU or a factor of 0.
+double SmallFirstRate(const Policy& policy, const Snapshot* snapshot);
+
 // The plugin for a Policy::queue_order name, configured from the policy and the snapshot
-// (either may be null: defaults, no usage).
+// (either may be null: defaults, no usage, and SmallFirstRate's rate).
 Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name,
                                                    const Policy* policy = nullptr,
                                                    const Snapshot* snapshot = nullptr);

@@ -38,6 +38,14 @@ std::vector<JobView> RandomQueue(uint64_t seed, int n, bool many_priorities = fa
   return jobs;
 }
 
+// The default policy with the small-first rate of a 640-GPU platform (2): the orders made here
+// see no snapshot, from which the rate comes otherwise (SmallFirstRate).
+Policy Rated() {
+  Policy policy;
+  policy.small_first_rate = 2;
+  return policy;
+}
+
 std::vector<JobId> Sorted(const QueueOrder& order, const std::vector<JobView>& jobs) {
   std::vector<const JobView*> q;
   for (const JobView& j : jobs) q.push_back(&j);
@@ -132,19 +140,22 @@ void ExpectPriorityOrderMatches(const Policy& policy, uint64_t seeds) {
   }
 }
 
-TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) { ExpectPriorityOrderMatches({}, 20); }
+TEST(QueueOrder, PriorityOrderMatchesThePlainComparison) {
+  ExpectPriorityOrderMatches(Rated(), 20);
+  ExpectPriorityOrderMatches(Policy{}, 5);  // (no snapshot: arrival order within a tier)
+}
 
 TEST(QueueOrder, PriorityOrderWithManyDistinctPriorities) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
     std::vector<JobView> jobs = RandomQueue(seed, 2000, /*many_priorities=*/true);
-    EXPECT_EQ(Sorted(PriorityOrder(Policy{}), jobs), Reference(Policy{}, nullptr, jobs))
+    EXPECT_EQ(Sorted(PriorityOrder(Rated()), jobs), Reference(Rated(), nullptr, jobs))
         << "seed " << seed;
   }
 }
 
 // Levels far apart (tiers far apart are numbered like any others).
 TEST(QueueOrder, PriorityOrderWithExtremeLevels) {
-  Policy policy;
+  Policy policy = Rated();
   policy.priority_classes = {{"production", std::numeric_limits<int>::max()},
                              {"standard", 0},
                              {"best-effort", std::numeric_limits<int>::min()}};
@@ -158,7 +169,7 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
   std::map<EntityId, double> shares = {{1, 2.0}, {2, 1.0}, {4, 2.0}, {6, 0.0}};
   std::map<EntityId, double> usage = {{1, 10.0}, {2, 3.0}, {3, 0.5}, {4, 6.0}, {5, 40.0}};
   for (int64_t delay_s : {Policy{}.fair_share_usage_delay_s, int64_t{60}, int64_t{0}}) {
-    Policy policy;
+    Policy policy = Rated();
     policy.fair_share_usage_delay_s = delay_s;
     FairShareOrder order(policy, shares, usage);
     for (uint64_t seed = 1; seed <= 20; ++seed) {
@@ -191,7 +202,7 @@ TEST(QueueOrder, FairShareOrderMatchesThePlainComparison) {
 // small job when submitted less than 3 h after it.
 TEST(QueueOrder, UsageWeighsAsADelay) {
   const std::map<EntityId, double> usage = {{1, 0.0}, {2, 100.0}};
-  Policy policy;
+  Policy policy = Rated();
   ASSERT_EQ(policy.fair_share_usage_delay_s, 4 * 3600);
   std::vector<JobView> jobs = {testing::MakeJob(1, 8, {}, 1, 0, 36'000),
                                testing::MakeJob(2, 1, {}, 2, 0, 3600)};
@@ -226,7 +237,7 @@ TEST(QueueOrder, UsageWeighsAsADelay) {
 TEST(QueueOrder, FairShareOrderWithWaitFloorAndSizeCap) {
   std::map<EntityId, double> usage = {{1, 10.0}, {2, 3.0}, {3, 0.5}, {4, 6.0}, {5, 40.0}};
   for (int64_t floor_s : {1, 5, 20}) {
-    Policy policy;
+    Policy policy = Rated();
     policy.fair_share_wait_floor_s = floor_s;
     policy.small_first_cap_s = 300;
     FairShareOrder order(policy, {}, usage);
@@ -258,7 +269,7 @@ TEST(QueueOrder, WaitFloorAndSizeCapByHand) {
   policy.fair_share_wait_floor_s = 3 * 3600;  // (not 3 h)
   EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage), jobs), (std::vector<JobId>{1, 2, 3}));
 
-  Policy sizes;
+  Policy sizes = Rated();
   std::vector<JobView> one_entity = {testing::MakeJob(1, 16, {}, 1, 0, 86'400),
                                      testing::MakeJob(2, 1, {}, 1, 7'200'000, 3600)};
   EXPECT_EQ(Sorted(PriorityOrder(sizes), one_entity), (std::vector<JobId>{2, 1}));
@@ -320,6 +331,40 @@ TEST(QueueOrder, FairShareOrderWithManyEntities) {
   }
   FairShareOrder order(policy, {}, usage);
   EXPECT_EQ(Sorted(order, jobs), Reference(policy, &order, jobs, {}, usage));
+}
+
+// By default the rate comes from the platform's GPUs (all nodes, whatever their state) / the
+// delay factor, 320: 2 on 640 GPUs. A 1-GPU 1-hour request submitted 3 days after an 8-GPU
+// 1-day one counts as submitted 30 min later, the big one 4 days later: it goes first on 640
+// GPUs; on 6,400 (the big one's delay: 9.6 h), after it.
+TEST(QueueOrder, SmallFirstRateComesFromThePlatformsGpus) {
+  auto platform = [](int nodes) {
+    Snapshot s;
+    for (int i = 1; i <= nodes; ++i) s.nodes.push_back(testing::MakeNode(i, "h200", 8));
+    return s;
+  };
+  Snapshot big = platform(80), huge = platform(800), small = platform(2);
+  big.nodes[3].schedulable = false;  // (still counted: the rate does not move with a drain)
+  Policy policy;
+  EXPECT_EQ(SmallFirstRate(policy, &big), 2.0);
+  EXPECT_DOUBLE_EQ(SmallFirstRate(policy, &small), 0.05);
+  EXPECT_EQ(SmallFirstRate(policy, nullptr), 0.0);
+  policy.small_first_rate = 3;  // a fixed rate wins
+  EXPECT_EQ(SmallFirstRate(policy, &small), 3.0);
+  policy.small_first_rate = -1;
+  policy.small_first_delay_factor = 0;  // off: arrival order
+  EXPECT_EQ(SmallFirstRate(policy, &big), 0.0);
+
+  const std::vector<JobView> jobs = {testing::MakeJob(1, 8, {}, 1, 0, 86'400),
+                                     testing::MakeJob(2, 1, {}, 1, 3 * 86'400'000, 3600)};
+  auto order_on = [&](const Snapshot& s) {
+    Policy p;
+    auto order = MakeQueueOrder("priority", &p, &s);
+    EXPECT_TRUE(order.ok());
+    return Sorted(**order, jobs);
+  };
+  EXPECT_EQ(order_on(big), (std::vector<JobId>{2, 1}));
+  EXPECT_EQ(order_on(huge), (std::vector<JobId>{1, 2}));
 }
 
 }  // namespace

@@ -117,6 +117,10 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       auto rate = ParseNumber(key, value, 0, 1e9, "GPU-seconds per second between 0 and 1e9");
       if (!rate.ok()) return rate.status();
       p->small_first_rate = *rate;
+    } else if (key == "small_first_delay_factor") {
+      auto factor = ParseNumber(key, value, 0, 1e9, "a number between 0 (off) and 1e9");
+      if (!factor.ok()) return factor.status();
+      p->small_first_delay_factor = *factor;
     } else if (key == "fair_share_wait_ratio") {
       auto ratio = ParseNumber(key, value, 0, 1e6, "a number between 0 (off) and 1e6");
       if (!ratio.ok()) return ratio.status();
@@ -133,7 +137,7 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
                              "fair_share_wait_floor_s, fair_share_wait_horizon_s, "
                              "fair_share_wait_ratio, "
                              "faster_class_wait_ratio, small_first_cap_s, "
-                             "small_first_rate)");
+                             "small_first_delay_factor, small_first_rate)");
     }
   }
   return sched::ValidatePolicy(*p);

@@ -72,7 +72,7 @@ struct SimOptions {
   // gpus x walltime, without aging; the default policy's small_first_rate does it with aging),
   // backfill=true|false, reservations=N, strict_order=true|false, fair_share_half_life_s=N,
   // fair_share_usage_delay_s=N, fair_share_wait_horizon_s=N,
-  // small_first_rate=R, small_first_cap_s=N, fair_share_wait_floor_s=N,
+  // small_first_delay_factor=F, small_first_rate=R, small_first_cap_s=N, fair_share_wait_floor_s=N,
   // fair_share_wait_ratio=R, faster_class_wait_ratio=R (sched::Policy). Unknown keys or
   // values are errors.
   std::vector<std::pair<std::string, std::string>> policy_overrides;

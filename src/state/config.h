@@ -33,9 +33,12 @@ struct PlatformConfig {
   // SIGTERM -> SIGKILL of a preempted job (reclaim or priority): sched::Policy's grace, which
   // is also the time within which guarantees are promised ([scheduler] preemption_grace).
   int64_t preemption_grace_s = 300;
-  // sched::Policy::small_first_rate ([scheduler] small_first_rate): within a tier, smaller
-  // requests first, each second of waiting worth this many GPU-seconds; 0 = arrival order.
-  double small_first_rate = 2;  // as sched::Policy's default
+  // sched::Policy::small_first_delay_factor and small_first_rate ([scheduler]
+  // small_first_delay_factor, small_first_rate): within a tier, smaller requests first, a
+  // request counting as submitted factor x its GPU-seconds / the platform's GPUs later, or,
+  // with a rate >= 0, each second of waiting worth this many GPU-seconds; 0 = arrival order.
+  double small_first_delay_factor = 320;  // as sched::Policy's defaults
+  double small_first_rate = -1;
   // The fairness knobs of sched::Policy (docs/scheduling.md), off by default: [scheduler]
   // small_first_cap, fair_share_wait_floor (durations); and faster_class_wait_ratio, as
   // sched::Policy's default (negative = no bound).

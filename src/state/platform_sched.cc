@@ -37,6 +37,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.default_walltime_s = config_.default_walltime_s;
   policy.preemption_grace_s = config_.preemption_grace_s;
   policy.small_first_rate = config_.small_first_rate;
+  policy.small_first_delay_factor = config_.small_first_delay_factor;
   policy.small_first_cap_s = config_.small_first_cap_s;
   policy.fair_share_wait_floor_s = config_.fair_share_wait_floor_s;
   policy.faster_class_wait_ratio = config_.faster_class_wait_ratio;

@@ -1,5 +1,6 @@
-"""The small-first order with aging ([scheduler] small_first_rate, docs/scheduling.md): within
-a tier, the smaller request (GPUs x walltime) is ahead in the queue; with the rate at 0, arrival
+"""The small-first order with aging ([scheduler] small_first_delay_factor and small_first_rate,
+docs/scheduling.md): within a tier, the smaller request (GPUs x walltime) is ahead in the queue,
+by default with the rate from the platform's GPUs; with the factor or a fixed rate at 0, arrival
 order. A bad value stops the server at start with a clear message."""
 
 import os
@@ -32,8 +33,10 @@ class SmallFirstTest(unittest.TestCase):
         kill_marked(f"sleep {self.marker}")
 
     def positions(self, rate, more=""):
-        """On one GPU held by a blocker: a 10 h job, then a 1 h job; their queue positions."""
-        self.configs.append(config_file(f"[scheduler]\nsmall_first_rate = {rate}\n{more}"))
+        """On one GPU held by a blocker: a 10 h job, then a 1 h job; their queue positions.
+        `rate` None: the rate from the platform's GPUs (no small_first_rate line)."""
+        line = "" if rate is None else f"small_first_rate = {rate}\n"
+        self.configs.append(config_file(f"[scheduler]\n{line}{more}"))
         server = Server(demo_gpus="h200:1", extra_args=["--config", self.configs[-1]]).start()
         self.servers.append(server)
         _, member = server.admin.tenant(f"sf{len(self.servers)}")
@@ -54,6 +57,12 @@ class SmallFirstTest(unittest.TestCase):
     def test_rate_zero_is_arrival_order(self):
         self.assertEqual(self.positions(0), (1, 2))
 
+    def test_default_rate_comes_from_the_platforms_gpus(self):
+        self.assertEqual(self.positions(None), (2, 1))
+
+    def test_delay_factor_zero_is_arrival_order(self):
+        self.assertEqual(self.positions(None, "small_first_delay_factor = 0\n"), (1, 2))
+
     def test_size_cap_keeps_arrival_order_beyond_it(self):
         """[scheduler] small_first_cap: with a 1 s cap the request's size hardly counts."""
         self.assertEqual(self.positions(2, "small_first_cap = \"1s\"\n"
@@ -66,6 +75,8 @@ class SmallFirstTest(unittest.TestCase):
     def test_bad_fairness_knobs_are_refused_at_start(self):
         for line, word in (("faster_class_wait_ratio = \"soon\"", "faster_class_wait_ratio"),
                            ("small_first_cap = \"soon\"", "small_first_cap"),
+                           ("small_first_delay_factor = -1", "small_first_delay_factor"),
+                           ("small_first_delay_factor = \"x\"", "small_first_delay_factor"),
                            ("fair_share_wait_floor = 0", "fair_share_wait_floor"),
                            ("fair_share_wait_ratio = -1", "fair_share_wait_ratio"),
                            ("fair_share_usage_delay = -5", "fair_share_usage_delay"),
