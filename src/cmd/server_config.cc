@@ -197,8 +197,9 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*s, "scheduler.",
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
-                   "small_first_delay_factor", "small_first_cap", "fair_share_wait_floor", "faster_class_wait_ratio",
-                   "fair_share_wait_ratio", "fair_share_usage_delay", "fair_share_wait_horizon"}));
+                   "small_first_delay_factor", "small_first_cap", "fair_share_wait_floor",
+                   "faster_class_wait_ratio", "fair_share_wait_ratio", "fair_share_usage_delay",
+                   "fair_share_wait_horizon"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));

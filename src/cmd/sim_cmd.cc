@@ -77,7 +77,8 @@ constexpr const char* kSetHelp =
     "fair_share_usage_delay_s=N (0 = the strict order by usage), "
     "small_first_delay_factor=F (a request counts as submitted F x its GPU-seconds / the "
     "cluster's GPUs later; 0 = arrival order within a tier), small_first_rate=R (a fixed "
-    "rate instead: GPU-seconds per second of waiting), small_first_cap_s=N, fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
+    "rate instead: GPU-seconds per second of waiting), small_first_cap_s=N, "
+    "fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
     "fair_share_wait_horizon_s=N (0 = the waits so far), "
     "faster_class_wait_ratio=R (docs/scheduling.md); results are "
     "named e.g. default[reservations=0]";
