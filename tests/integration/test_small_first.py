@@ -57,7 +57,9 @@ class SmallFirstTest(unittest.TestCase):
     def test_rate_zero_is_arrival_order(self):
         self.assertEqual(self.positions(0), (1, 2))
 
-    def test_default_rate_comes_from_the_platforms_gpus(self):
+    def test_default_is_small_first_at_the_platforms_rate(self):
+        """No rate set: the rate from the platform's GPUs (here 1 / 320 GPU-seconds a second;
+        how it scales with the GPUs is sched_test's SmallFirstRateComesFromThePlatformsGpus)."""
         self.assertEqual(self.positions(None), (2, 1))
 
     def test_delay_factor_zero_is_arrival_order(self):
