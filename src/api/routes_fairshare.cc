@@ -41,6 +41,8 @@ void RegisterFairShareRoutes(net::Router& r, Platform& p) {
                                 {"late_wait_ratio", view.policy.fair_share_wait_ratio},
                                 {"wait_horizon_s", view.policy.fair_share_wait_horizon_s},
                                 {"half_life_s", view.policy.fair_share_half_life_s},
+                                {"small_first_rate", view.policy.small_first_rate},
+                                {"small_first_delay_factor", view.policy.small_first_delay_factor},
                                 {"entities", a}}));
         }));
 }

@@ -1,4 +1,6 @@
 // The admin and reporting verbs: entity, user, token, whoami, nodes, usage, invoice.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -310,6 +312,17 @@ int RunFairShare(const VerbContext& c) {
         << ";\nentities waiting " << Field(o, "late_wait_ratio")
         << "x the average or more go first (each queued job counted "
         << FormatDurationSeconds(static_cast<int64_t>(number(o, "wait_horizon_s"))) << " ahead)\n";
+  // The small-first order: a request counts as submitted later by its GPU-seconds / the rate.
+  const double rate = number(o, "small_first_rate");
+  if (rate > 0) {
+    char per[32];
+    std::snprintf(per, sizeof per, "%g", rate);
+    c.out << "smaller requests first: each GPU-hour asked places a job "
+          << FormatDurationSeconds(std::llround(std::min(3600 / rate, 1e15)))
+          << " later (each second waited is worth " << per << " GPU-seconds)\n";
+  } else {
+    c.out << "requests in arrival order within a tier (no small-first order)\n";
+  }
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;

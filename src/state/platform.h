@@ -95,7 +95,7 @@ class Platform {
   // Where each entity visible to p stands in the fair-share order, from the same snapshot the
   // next scheduling pass builds (Slurm's sshare), and the policy those figures follow.
   struct FairShareView {
-    sched::Policy policy;
+    sched::Policy policy;  // small_first_rate: the passes' (sched::SmallFirstRate)
     std::vector<sched::FairShareStanding> standings;  // by entity id
   };
   FairShareView FairShare(const Principal& p);

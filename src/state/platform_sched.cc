@@ -10,6 +10,7 @@
 #include "sched/fair_share.h"
 #include "sched/fair_share_standing.h"
 #include "sched/filters.h"
+#include "sched/queue_order.h"
 #include "sched/scheduler.h"
 #include "sched/wait_fairness.h"
 #include "state/platform.h"
@@ -57,7 +58,9 @@ Platform::FairShareView Platform::FairShare(const Principal& p) {
   for (const auto& [id, e] : entities_) {
     if (Visible(p, id)) visible.push_back(id);
   }
-  view.standings = sched::FairShareStandings(view.policy, BuildSnapshot(clock_.Now()), visible);
+  const sched::Snapshot snap = BuildSnapshot(clock_.Now());
+  view.policy.small_first_rate = sched::SmallFirstRate(view.policy, &snap);  // (as a pass's)
+  view.standings = sched::FairShareStandings(view.policy, snap, visible);
   return view;
 }
 

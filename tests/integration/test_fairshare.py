@@ -38,6 +38,9 @@ class FairShareTest(ServerTestCase):
         view = self.admin.ok("GET", "/api/v1/fairshare")
         self.assertEqual(view["queue_order"], "fair-share")
         self.assertEqual(view["usage_delay_s"], 4 * 3600)
+        # The small-first rate the passes use: the platform's 2 GPUs / 320.
+        self.assertEqual(view["small_first_delay_factor"], 320)
+        self.assertAlmostEqual(view["small_first_rate"], 2 / 320, places=12)
         rows = {e["entity"]: e for e in view["entities"]}
         self.assertIn(busy, rows)
         self.assertIn(idle, rows)
@@ -76,6 +79,8 @@ class FairShareTest(ServerTestCase):
         out = self.server.cli("fairshare", json_out=False)
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("DELAY", out.stdout)
+        # 3600 / (2 / 320) s = 6d16h per GPU-hour asked.
+        self.assertIn("each GPU-hour asked places a job 6d16h later", out.stdout)
         self.assertIn(busy, out.stdout)
         self.assertIn(idle, out.stdout)
         as_json = self.server.cli("fairshare")

@@ -103,6 +103,8 @@ export interface FairShare {
   late_wait_ratio: number;
   wait_horizon_s: number;
   half_life_s: number;
+  small_first_rate: number;
+  small_first_delay_factor: number;
   entities: FairShareStanding[];
 }
 export interface Usage {
