@@ -315,11 +315,10 @@ int RunFairShare(const VerbContext& c) {
   // The small-first order: a request counts as submitted later by its GPU-seconds / the rate.
   const double rate = number(o, "small_first_rate");
   if (rate > 0) {
-    char per[32];
-    std::snprintf(per, sizeof per, "%g", rate);
     c.out << "smaller requests first: each GPU-hour asked places a job "
           << FormatDurationSeconds(std::llround(std::min(3600 / rate, 1e15)))
-          << " later (each second waited is worth " << per << " GPU-seconds)\n";
+          << " later (each second waited is worth " << Field(o, "small_first_rate")
+          << " GPU-seconds)\n";
   } else {
     c.out << "requests in arrival order within a tier (no small-first order)\n";
   }
