@@ -19,7 +19,7 @@ BUILD_PACKAGES=(
 
 # Integration tests, benchmarks and the scripts themselves.
 TOOL_PACKAGES=(
-  jq curl wrk python3 procps
+  jq curl wrk python3 procps openssl
 )
 
 # --- Packages added by later issues go here (keep one group per issue, with a comment) -------

@@ -14,8 +14,10 @@ namespace gpuaas::net {
 
 class HttpClient {
  public:
-  // base_url: "http://HOST:PORT[/prefix]" with an optional trailing slash (https is not supported
-  // yet: InvalidArgument at the first request).
+  // base_url: "http://HOST:PORT[/prefix]" or "https://..." with an optional trailing slash (a
+  // bad one: InvalidArgument at the first request). https verifies the server's certificate
+  // chain against the system's CAs (OpenSSL's default paths, which honour SSL_CERT_FILE) and its
+  // name against the URL's host (a DNS name or an IP address in its subjectAltName).
   explicit HttpClient(std::string base_url);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
@@ -23,6 +25,12 @@ class HttpClient {
 
   // Bound on establishing a connection (default 5 s; never longer than the request's timeout).
   void set_connect_timeout_ms(int ms);
+  // https: trust the CAs of this PEM file instead of the system's (checked at the first request).
+  void set_ca_file(std::string path);
+  // https: trust exactly the certificate of this PEM file (its first), whoever signed it and
+  // whatever names it holds: a server that shows it proves it holds its key. For a process that
+  // talks to its own server (the embedded agents). Wins over set_ca_file.
+  void set_pinned_cert_file(std::string path);
 
   // method "GET"/"POST"/...; target "/api/v1/jobs?x=1"; headers extra (e.g. Authorization).
   // A transport failure (refused, timeout) is an error Status (kUnavailable), e.g.

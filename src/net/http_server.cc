@@ -8,6 +8,8 @@
 // A response carrying an HttpTunnel turns the connection into a raw byte relay to an upstream
 // (Tunnel below): two pumps, one per direction, both on the loop; the watchdog closes both sockets
 // when the tunnel is idle, and either side closing ends it.
+// With a certificate (HttpServerOptions::tls_cert_file) every connection is TLS (1.2 or later)
+// over the same socket: Stream below hides which, and the handshake runs under the idle timer.
 #include "net/http_server.h"
 
 #include <algorithm>
@@ -20,6 +22,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -30,6 +34,7 @@
 #include <charconv>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <tuple>
 #include <unordered_set>
 
@@ -91,6 +96,66 @@ class RequestParser final : public http::basic_parser<true> {
   int version_ = 11;
 };
 
+// A connection's byte stream: the accepted TCP socket, or TLS over it. An AsyncReadStream and
+// AsyncWriteStream for Beast and Asio's composed operations; socket() is the TCP socket under
+// it either way (closing it aborts whatever is pending, TLS included).
+class Stream {
+ public:
+  using executor_type = tcp::socket::executor_type;
+
+  Stream(tcp::socket socket, asio::ssl::context* tls) : plain_(socket.get_executor()) {
+    if (tls) {
+      tls_.emplace(std::move(socket), *tls);
+    } else {
+      plain_ = std::move(socket);
+    }
+  }
+  executor_type get_executor() { return socket().get_executor(); }
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
+  bool is_tls() const { return tls_.has_value(); }
+  auto Handshake() { return tls_->async_handshake(asio::ssl::stream_base::server, kTuple); }
+
+  template <class Buffers, class Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+    return plain_.async_read_some(buffers, std::forward<Token>(token));
+  }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+    return plain_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+ private:
+  tcp::socket plain_;
+  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+};
+
+// The server's TLS settings: TLS 1.2 and later, the certificate chain and key from PEM files.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const HttpServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return InvalidArgument("TLS needs both a certificate file and a key file");
+  }
+  if (o.tls_cert_file.empty()) return std::unique_ptr<asio::ssl::context>();
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                   ec);
+  if (!ec) ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    return InvalidArgument("cannot load the TLS certificate chain from " + o.tls_cert_file + ": " +
+                           ec.message());
+  }
+  ctx->use_private_key_file(o.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return InvalidArgument("cannot load the TLS private key from " + o.tls_key_file + ": " +
+                           ec.message() + " (a PEM key that matches the certificate)");
+  }
+  return ctx;
+}
+
 class Connection;
 
 // Shared state of one server; lives as long as any of its connections.
@@ -100,6 +165,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
       : ioc_(ioc), options_(std::move(options)), handler_(std::move(handler)), acceptor_(ioc) {}
 
   Status Listen();
+  asio::ssl::context* tls() { return tls_.get(); }
   static asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerCore> self);
   void BeginStop(std::function<void()> on_drained);  // loop thread
   void Abort();                                      // closes everything now
@@ -117,6 +183,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   const HttpServerOptions options_;
   const Handler handler_;
   tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ssl::context> tls_;  // set by Listen when the options name a certificate
   std::atomic<int> port_{0};
   bool stopping_ = false;
   int tunnels_ = 0;  // open tunnels (loop thread)
@@ -128,7 +195,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerCore> server, tcp::socket socket)
       : server_(std::move(server)),
-        socket_(std::move(socket)),
+        stream_(std::move(socket), server_->tls()),
+        socket_(stream_.socket()),
         watchdog_(server_->ioc()),
         signal_(server_->ioc()),
         upstream_(server_->ioc()) {
@@ -174,8 +242,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> Write(bool close, bool keep_alive_http10, bool head_only);
   asio::awaitable<void> Drain();
   asio::awaitable<void> Tunnel(std::shared_ptr<Connection> self);
-  static asio::awaitable<void> Pump(std::shared_ptr<Connection> self, tcp::socket& from,
-                                    tcp::socket& to);
+  template <class From, class To>
+  static asio::awaitable<void> Pump(std::shared_ptr<Connection> self, From& from, To& to);
   void Touch(int ms) { deadline_ = Clock::now() + std::chrono::milliseconds(ms); }
   void CloseSocket() {
     if (closed_) return;
@@ -191,7 +259,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<ServerCore> server_;
-  tcp::socket socket_;
+  Stream stream_;
+  tcp::socket& socket_;  // stream_'s TCP socket
   asio::steady_timer watchdog_;
   asio::steady_timer signal_;  // wakes Run when the response arrives
   tcp::socket upstream_;       // the tunnel's upstream, once connected
@@ -247,6 +316,17 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
   const HttpServerOptions& opts = c.server_->options();
   const auto header_limit = static_cast<std::uint32_t>(
       std::min<size_t>(opts.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
+  if (c.stream_.is_tls()) {
+    c.Touch(opts.idle_timeout_ms);  // a client that never finishes its handshake is idle
+    auto [ec] = co_await c.stream_.Handshake();
+    if (ec) {
+      // A plain-HTTP client, a client that does not trust the certificate, a port scan.
+      if (!c.closed_) GLOG_DEBUG("tls handshake with {} failed: {}", c.remote_, ec.message());
+      c.CloseSocket();
+      c.server_->Remove(&c);
+      co_return;
+    }
+  }
   // A stop that arrived while a response was being written closes the connection after it.
   while (!c.server_->stopping()) {
     HttpRequest req;
@@ -256,7 +336,7 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
     c.phase_ = Phase::kReading;
     c.parser_ = &parser;
     c.Touch(opts.idle_timeout_ms);
-    auto [ec, n] = co_await http::async_read(c.socket_, c.buffer_, parser, kTuple);
+    auto [ec, n] = co_await http::async_read(c.stream_, c.buffer_, parser, kTuple);
     c.parser_ = nullptr;
     if (ec) {
       if (c.closed_) break;
@@ -348,7 +428,7 @@ asio::awaitable<bool> Connection::Write(bool close, bool keep_alive_http10, bool
   const bool no_body = head_only || StatusHasNoBody(response_.status);
   std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(head_), no_body ? asio::const_buffer() : asio::buffer(response_.body)};
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   co_return !ec;
 }
 
@@ -402,13 +482,13 @@ asio::awaitable<void> Connection::Tunnel(std::shared_ptr<Connection> self) {
   auto [wec, n] = co_await asio::async_write(upstream_, first, kTuple);
   if (wec) co_return;
   buffer_.consume(buffer_.size());
-  asio::co_spawn(ioc(), Pump(self, upstream_, socket_), asio::detached);
-  co_await Pump(self, socket_, upstream_);
+  asio::co_spawn(ioc(), Pump(self, upstream_, stream_), asio::detached);
+  co_await Pump(self, stream_, upstream_);
 }
 
 // Copies bytes from one socket to the other until either fails or closes, then closes both.
-asio::awaitable<void> Connection::Pump(std::shared_ptr<Connection> self, tcp::socket& from,
-                                       tcp::socket& to) {
+template <class From, class To>
+asio::awaitable<void> Connection::Pump(std::shared_ptr<Connection> self, From& from, To& to) {
   Connection& c = *self;
   const int idle_ms = c.server_->options().tunnel_idle_timeout_ms;
   std::vector<char> buf(16 << 10);
@@ -433,13 +513,16 @@ asio::awaitable<void> Connection::Drain() {
   buffer_.clear();
   auto scratch = buffer_.prepare(16 << 10);
   while (budget > 0 && !closed_) {
-    auto [ec, n] = co_await socket_.async_read_some(scratch, kTuple);
+    auto [ec, n] = co_await stream_.async_read_some(scratch, kTuple);
     if (ec) break;
     budget -= std::min(n, budget);
   }
 }
 
 Status ServerCore::Listen() {
+  auto tls = MakeTlsContext(options_);
+  if (!tls.ok()) return tls.status();
+  tls_ = std::move(*tls);
   const std::string& listen = options_.listen;
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");

@@ -4,6 +4,8 @@
 // (413 too_large for a big body, 431/400 for headers) without reaching the handler.
 // A handler may answer an Upgrade request with TunnelResponse (net/http_types.h): the server
 // then relays the connection to a local upstream, asynchronously on the loop.
+// With HttpServerOptions::tls_cert_file the server speaks HTTPS only (a plain-HTTP client's
+// connection is closed after its failed handshake).
 // Thread-safety: create, Start and Stop on any thread before/after the loop runs; the handler
 // is invoked on the loop thread. Destroy the server on the loop thread or while the loop is not
 // running (destruction closes every connection at once). A Respond may be called from any thread
@@ -31,6 +33,11 @@ struct HttpServerOptions {
   // after this long without a byte in either direction (or 5 s to connect upstream).
   int max_tunnels = 1'000;
   int tunnel_idle_timeout_ms = 600'000;
+  // TLS: both set = every connection is HTTPS (TLS 1.2 or later): the certificate chain (PEM,
+  // the server's certificate first) and its private key (PEM, unencrypted). Start fails with a
+  // clear message when either cannot be loaded or they do not match. Both empty = plain HTTP.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
 };
 
 class HttpServer {

@@ -1,0 +1,224 @@
+// HTTPS end to end on 127.0.0.1:0: HttpServer with a certificate and HttpClient over TLS, with
+// certificates made for the test by the openssl program (a self-signed one per case, in a
+// temporary directory). Trust by CA file and by pin, host name checks, clients on the wrong
+// protocol, and the server's refusal of bad certificate files.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "net/http_client.h"
+#include "net/http_server.h"
+
+namespace gpuaas::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// A temporary directory with self-signed certificates (EC P-256, ten years), removed at the end.
+class CertDir {
+ public:
+  CertDir() {
+    char tmpl[] = "/tmp/gpuaas-https-XXXXXX";
+    EXPECT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  ~CertDir() { std::filesystem::remove_all(dir_); }
+  // Writes NAME.crt and NAME.key with these subjectAltNames (e.g. "IP:127.0.0.1,DNS:localhost").
+  void Make(const std::string& name, const std::string& alt_names) {
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 3650 -subj /CN=" +
+        name + " -addext subjectAltName=" + alt_names + " -keyout " + Key(name) + " -out " +
+        Cert(name) + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  std::string Cert(const std::string& name) const { return dir_ + "/" + name + ".crt"; }
+  std::string Key(const std::string& name) const { return dir_ + "/" + name + ".key"; }
+  std::string Path(const std::string& file) const { return dir_ + "/" + file; }
+
+ private:
+  std::string dir_;
+};
+
+HttpResponse Echo(const HttpRequest& req) {
+  HttpResponse res;
+  res.content_type = "text/plain";
+  res.body = req.method + " " + req.target + " " + req.body;
+  return res;
+}
+
+class HttpsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { certs_.Make("server", "IP:127.0.0.1,DNS:localhost"); }
+  void TearDown() override {
+    if (runner_.joinable()) {
+      loop_.Stop();
+      runner_.join();
+    }
+    server_.reset();
+  }
+  Status Start(const std::string& cert, const std::string& key) {
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tls_cert_file = cert;
+    options.tls_key_file = key;
+    server_ = std::make_unique<HttpServer>(
+        loop_, options, [](HttpRequest req, Respond respond) { respond(Echo(req)); });
+    GPUAAS_RETURN_IF_ERROR(server_->Start());
+    runner_ = std::thread([this] { loop_.Run(); });
+    return Status::Ok();
+  }
+  void StartServer() {
+    Status st = Start(certs_.Cert("server"), certs_.Key("server"));
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+  std::string Url(const std::string& scheme = "https", const std::string& host = "127.0.0.1") {
+    return scheme + "://" + host + ":" + std::to_string(server_->port());
+  }
+
+  CertDir certs_;
+  EventLoop loop_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread runner_;
+};
+
+TEST_F(HttpsTest, AClientThatTrustsTheCertificateGetsAnswersOnOneConnection) {
+  StartServer();
+  HttpClient client(Url());
+  client.set_ca_file(certs_.Cert("server"));
+  for (int i = 0; i < 3; ++i) {
+    auto res = client.Request("POST", "/api/v1/jobs?n=" + std::to_string(i), "{\"gpus\":2}");
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->body, "POST /api/v1/jobs?n=" + std::to_string(i) + " {\"gpus\":2}");
+  }
+  // A name in the certificate works as well as its address (and is sent as SNI).
+  HttpClient by_name(Url("https", "localhost"));
+  by_name.set_ca_file(certs_.Cert("server"));
+  auto res = by_name.Request("GET", "/x");
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->body, "GET /x ");
+}
+
+TEST_F(HttpsTest, AnUntrustedCertificateIsRefusedWithAReadableMessage) {
+  StartServer();
+  HttpClient client(Url());  // the system's CAs: they never signed this test certificate
+  auto res = client.Request("GET", "/");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), Code::kUnavailable);
+  const std::string& msg = res.status().message();
+  EXPECT_NE(msg.find("cannot reach " + Url() + ": TLS handshake failed: certificate verify failed"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("--ca-file"), std::string::npos) << msg;
+  // The server is not hurt by the failed handshake.
+  HttpClient trusting(Url());
+  trusting.set_ca_file(certs_.Cert("server"));
+  EXPECT_TRUE(trusting.Request("GET", "/").ok());
+}
+
+TEST_F(HttpsTest, ACertificateForAnotherNameIsRefusedUnlessPinned) {
+  certs_.Make("other", "DNS:other.example");
+  Status st = Start(certs_.Cert("other"), certs_.Key("other"));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  HttpClient by_ca(Url());
+  by_ca.set_ca_file(certs_.Cert("other"));  // trusted, but it does not name 127.0.0.1
+  auto refused = by_ca.Request("GET", "/");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("TLS handshake failed"), std::string::npos);
+
+  HttpClient pinned(Url());
+  pinned.set_pinned_cert_file(certs_.Cert("other"));
+  auto res = pinned.Request("GET", "/pinned");
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->body, "GET /pinned ");
+
+  certs_.Make("third", "IP:127.0.0.1");
+  HttpClient wrong_pin(Url());
+  wrong_pin.set_pinned_cert_file(certs_.Cert("third"));  // valid for the address, not the pin
+  auto wrong = wrong_pin.Request("GET", "/");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("TLS handshake failed"), std::string::npos);
+}
+
+TEST_F(HttpsTest, PlainHttpToTheTlsPortFailsWithoutHangingAndTheOtherWayRound) {
+  StartServer();
+  HttpClient plain(Url("http"));
+  auto res = plain.Request("GET", "/", "", {}, 10'000);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), Code::kUnavailable);
+  EXPECT_NE(res.status().message().find("failed during GET /"), std::string::npos)
+      << res.status().message();
+
+  // An HTTPS client against a plain-HTTP server.
+  EventLoop loop;
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  HttpServer http_only(loop, options, [](HttpRequest req, Respond respond) { respond(Echo(req)); });
+  ASSERT_TRUE(http_only.Start().ok());
+  std::thread runner([&] { loop.Run(); });
+  HttpClient tls("https://127.0.0.1:" + std::to_string(http_only.port()));
+  tls.set_ca_file(certs_.Cert("server"));
+  auto wrong = tls.Request("GET", "/", "", {}, 10'000);
+  loop.Stop();
+  runner.join();
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("TLS handshake failed"), std::string::npos)
+      << wrong.status().message();
+}
+
+TEST_F(HttpsTest, TheServerRefusesToStartWithBadCertificateFiles) {
+  certs_.Make("other", "DNS:other.example");
+  struct Case {
+    std::string cert, key, expect;
+  };
+  { std::ofstream(certs_.Path("garbage.pem")) << "not a certificate\n"; }
+  const std::vector<Case> cases = {
+      {certs_.Path("missing.crt"), certs_.Key("server"), "cannot load the TLS certificate chain"},
+      {certs_.Path("garbage.pem"), certs_.Key("server"), "cannot load the TLS certificate chain"},
+      {certs_.Cert("server"), certs_.Path("missing.key"), "cannot load the TLS private key"},
+      {certs_.Cert("server"), certs_.Key("other"), "cannot load the TLS private key"},
+      {certs_.Cert("server"), "", "both a certificate file and a key file"},
+  };
+  for (const Case& c : cases) {
+    EventLoop loop;
+    HttpServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.tls_cert_file = c.cert;
+    options.tls_key_file = c.key;
+    HttpServer server(loop, options, [](HttpRequest req, Respond respond) { respond(Echo(req)); });
+    Status st = server.Start();
+    ASSERT_FALSE(st.ok()) << c.cert << " " << c.key;
+    EXPECT_EQ(st.code(), Code::kInvalidArgument);
+    EXPECT_NE(st.message().find(c.expect), std::string::npos) << st.message();
+  }
+}
+
+TEST_F(HttpsTest, BadTrustFilesAreClearErrorsAtTheFirstRequest) {
+  StartServer();
+  HttpClient no_ca(Url());
+  no_ca.set_ca_file(certs_.Path("missing.pem"));
+  auto a = no_ca.Request("GET", "/");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(a.status().message().find("cannot load CA certificates from"), std::string::npos);
+  HttpClient no_pin(Url());
+  no_pin.set_pinned_cert_file(certs_.Path("missing.pem"));
+  auto b = no_pin.Request("GET", "/");
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("cannot read the pinned certificate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gpuaas::net
