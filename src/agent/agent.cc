@@ -56,8 +56,8 @@ Status Agent::Start() {
   so.run_as_user = options_.run_as_user;
   sup_ = std::make_unique<Supervisor>(so, clock_);
   GPUAAS_RETURN_IF_ERROR(sup_->Open());
-  poll_client_ = std::make_unique<net::HttpClient>(options_.server_url);
-  report_client_ = std::make_unique<net::HttpClient>(options_.server_url);
+  poll_client_ = MakeClient();
+  report_client_ = MakeClient();
   {
     std::lock_guard lock(wake_mu_);
     stopping_ = false;
@@ -74,6 +74,13 @@ Status Agent::Start() {
   return Status::Ok();
 }
 
+std::unique_ptr<net::HttpClient> Agent::MakeClient() const {
+  auto client = std::make_unique<net::HttpClient>(options_.server_url);
+  if (!options_.ca_file.empty()) client->set_ca_file(options_.ca_file);
+  if (!options_.pinned_cert_file.empty()) client->set_pinned_cert_file(options_.pinned_cert_file);
+  return client;
+}
+
 void Agent::Stop() {
   {
     std::lock_guard lock(wake_mu_);
@@ -84,11 +91,11 @@ void Agent::Stop() {
     // The server answers a held long poll as soon as the same node sends another heartbeat:
     // quick reports free the poll thread instead of waiting out wait_ms. Repeated, because a
     // long poll sent just before stopping_ was seen may reach the server after a kick.
-    net::HttpClient kick(options_.server_url);
+    std::unique_ptr<net::HttpClient> kick = MakeClient();
     std::unique_lock lock(wake_mu_);
     while (!poll_done_) {
       lock.unlock();
-      (void)Post(kick, BuildReport(/*with_logs=*/false), 0, kKickTimeoutMs);
+      (void)Post(*kick, BuildReport(/*with_logs=*/false), 0, kKickTimeoutMs);
       lock.lock();
       wake_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return poll_done_; });
     }

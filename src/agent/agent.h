@@ -55,7 +55,11 @@ class HttpClient;
 }  // namespace net
 
 struct AgentOptions {
-  std::string server_url;  // "http://HOST:PORT"
+  std::string server_url;  // "http://HOST:PORT" or "https://HOST:PORT"
+  // https: trust this CA file instead of the system's CAs, or exactly this certificate (the
+  // embedded agents pin their own server's); net::HttpClient.
+  std::string ca_file;
+  std::string pinned_cert_file;
   std::string token;       // bearer token (platform-admin or the embedded agent's token)
   std::string node_name;
   std::vector<GpuDevice> gpus;
@@ -108,6 +112,7 @@ class Agent {
   void SampleLoop();
   // with_logs: also log chunks and samples (*samples_end: their ack sequence number).
   HeartbeatReport BuildReport(bool with_logs, uint64_t* samples_end = nullptr);
+  std::unique_ptr<net::HttpClient> MakeClient() const;  // to the server, with the TLS trust
   Result<net::HttpResponse> Post(net::HttpClient& client, const HeartbeatReport& report,
                                  int wait_ms, int timeout_ms);
   // answer_key: when given, set to the answer's desired and stopping allocations (kOk only).

@@ -36,8 +36,10 @@ bool PlausibleToken(const std::string& t) {
   return true;
 }
 
-std::string SessionCookie(const std::string& value, bool clear) {
+// `Secure` when the server speaks HTTPS: the browser then never sends the token in the clear.
+std::string SessionCookie(const std::string& value, bool clear, bool secure) {
   std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  if (secure) c += "; Secure";
   if (clear) c += "; Max-Age=0";
   return c;
 }
@@ -188,15 +190,16 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     json::object o{{"user", u ? json::value(UserJson(*u, p)) : json::value(nullptr)},
                    {"entity", e ? json::value(EntityJson(*e)) : json::value(nullptr)}};
     net::HttpResponse res = JsonResponse(200, o);
-    res.headers.emplace_back("Set-Cookie", SessionCookie(**token, false));
+    res.headers.emplace_back("Set-Cookie", SessionCookie(**token, false, !p.config().tls_cert_file.empty()));
     res.headers.emplace_back("Cache-Control", "no-store");
     respond(std::move(res));
   });
-  r.Add("DELETE", "/api/v1/session", [](net::HttpRequest&&, net::Respond respond) {
+  r.Add("DELETE", "/api/v1/session", [&p](net::HttpRequest&&, net::Respond respond) {
     net::HttpResponse res;
     res.status = 204;
     res.content_type = "";
-    res.headers.emplace_back("Set-Cookie", SessionCookie("", true));
+    res.headers.emplace_back("Set-Cookie",
+                             SessionCookie("", true, !p.config().tls_cert_file.empty()));
     respond(std::move(res));
   });
   r.Add("GET", "/api/v1/classes",

@@ -51,7 +51,16 @@ int RunAgentCommand(int argc, char** argv) {
   int max_temp_c = 90;
   std::string nvml_lib = "libnvidia-ml.so.1";
   std::string cgroups_mode = "required", cgroup_root;
-  app.add_option("--server", server, "control plane URL, e.g. http://10.0.0.1:8080")->required();
+  std::string ca_file;
+  app.add_option("--server", server,
+                 "control plane URL, e.g. https://gpuaas.example:8443 (or http:// on a trusted "
+                 "network)")
+      ->required();
+  app.add_option("--ca-file", ca_file,
+                 "https: the PEM file of the CA(s) that signed the server's certificate "
+                 "(default: the system's CAs; SSL_CERT_FILE also works)")
+      ->envname("GPUAAS_CA_FILE")
+      ->check(CLI::ExistingFile);
   app.add_option("--token", token, "platform-admin (or agent) token")
       ->envname("GPUAAS_TOKEN")
       ->required();
@@ -107,7 +116,7 @@ int RunAgentCommand(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
-      "Example: gpuaas agent --server http://10.0.0.1:8080 --token $TOKEN --name demo-h200-0 "
+      "Example: gpuaas agent --server https://gpuaas.example:8443 --token $TOKEN --name demo-h200-0 "
       "--demo-gpus h200:8 --label rack=a1\n"
       "Stops on SIGTERM/SIGINT; running workloads keep running and are adopted at the next "
       "start with the same --state-dir.");
@@ -124,6 +133,7 @@ int RunAgentCommand(int argc, char** argv) {
   }
   AgentOptions options;
   options.server_url = server;
+  options.ca_file = ca_file;
   options.token = token;
   options.node_name = name;
   options.state_dir = state_dir;

@@ -48,10 +48,12 @@ Code CodeOfHttpStatus(int status) {
   }
 }
 
-ApiClient::ApiClient(std::string base_url, std::string token)
+ApiClient::ApiClient(std::string base_url, std::string token, const std::string& ca_file)
     : base_url_(TrimTrailingSlashes(std::move(base_url))),
       token_(std::move(token)),
-      http_(std::make_unique<net::HttpClient>(base_url_)) {}
+      http_(std::make_unique<net::HttpClient>(base_url_)) {
+  if (!ca_file.empty()) http_->set_ca_file(ca_file);
+}
 
 ApiClient::~ApiClient() = default;
 
@@ -65,7 +67,7 @@ Result<ApiClient::Answer> ApiClient::Send(const std::string& method, const std::
     // HttpClient's messages name the URL ("cannot reach http://...: connection refused").
     std::string text = r.status().message();
     if (text.find(base_url_) == std::string::npos) text = "cannot reach " + base_url_ + ": " + text;
-    if (text.rfind("cannot reach ", 0) == 0) {
+    if (text.rfind("cannot reach ", 0) == 0 && text.find("TLS handshake") == std::string::npos) {
       text += " (is the server running? set --url or GPUAAS_URL)";
     }
     return Status(r.status().code(), text);

@@ -23,7 +23,8 @@ namespace gpuaas::cli {
 class ApiClient {
  public:
   // base_url "http://HOST:PORT" (a trailing '/' is dropped); token may be empty.
-  ApiClient(std::string base_url, std::string token);
+  // ca_file: https only, the CA(s) to trust instead of the system's ("" = the system's).
+  ApiClient(std::string base_url, std::string token, const std::string& ca_file = "");
   ~ApiClient();
 
   // A 2xx JSON answer: parsed, and the body as the server sent it (for --json pass-through).

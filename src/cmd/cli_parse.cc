@@ -29,6 +29,10 @@ void Define(CLI::App* app, ClientArgs* a) {
   app->add_option("--url", a->url, "server URL (env GPUAAS_URL, default http://127.0.0.1:8080)")
       ->type_name("URL");
   app->add_option("--token", a->token, "API token (env GPUAAS_TOKEN)")->type_name("T");
+  app->add_option("--ca-file", a->ca_file,
+                  "https: PEM file of the CA(s) of the server's certificate (env GPUAAS_CA_FILE; "
+                  "default: the system's CAs)")
+      ->type_name("FILE");
   app->add_flag("--json", a->json, "print exactly one JSON document on stdout");
   // Global flags belong before the verb (the contract), but a --json or --url typed after it is
   // accepted too rather than rejected; subcommands inherit this setting when created.
@@ -262,7 +266,7 @@ std::string UsageHint(const std::string& verb) {
 std::string OverviewText() {
   return R"(gpuaas: GPU as a Service — server, node agent and command-line client.
 
-Usage: gpuaas [--url URL] [--token T] [--json] COMMAND [ARGS...]
+Usage: gpuaas [--url URL] [--token T] [--ca-file FILE] [--json] COMMAND [ARGS...]
        gpuaas server [--listen HOST:PORT] [--data-dir DIR] [--demo-gpus SPEC] [--config FILE]
        gpuaas agent ...
 
@@ -300,6 +304,8 @@ Client commands:
 Global flags (before the command):
   --url URL          server URL (env GPUAAS_URL, default http://127.0.0.1:8080)
   --token T          API token (env GPUAAS_TOKEN)
+  --ca-file FILE     https: the CA(s) of the server's certificate, PEM (env GPUAAS_CA_FILE;
+                     default: the system's CAs)
   --json             print exactly one JSON document on stdout
   --help             this overview; 'gpuaas COMMAND --help' for a command's flags
   --version          print the version
@@ -356,6 +362,7 @@ ParseOutcome ParseClientArgs(int argc, char** argv, const ClientEnv& env, std::o
   }
   if (a.url.empty()) a.url = env.url.empty() ? kDefaultUrl : env.url;
   if (a.token.empty()) a.token = env.token;
+  if (a.ca_file.empty()) a.ca_file = env.ca_file;
   outcome.run = true;
   return outcome;
 }

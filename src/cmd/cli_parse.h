@@ -11,10 +11,11 @@
 
 namespace gpuaas::cli {
 
-// Values from the environment (GPUAAS_URL, GPUAAS_TOKEN); flags override them.
+// Values from the environment (GPUAAS_URL, GPUAAS_TOKEN, GPUAAS_CA_FILE); flags override them.
 struct ClientEnv {
   std::string url;
   std::string token;
+  std::string ca_file;
 };
 
 // A parsed client command line. Option values are kept as given; "" means "not given".
@@ -22,6 +23,7 @@ struct ClientArgs {
   // Global flags (before the verb).
   std::string url;
   std::string token;
+  std::string ca_file;  // https: the CA(s) of the server's certificate ("" = the system's)
   bool json = false;
   // The verb, with its group for two-word verbs: "entity create", "submit", "jobs", ...
   std::string verb;

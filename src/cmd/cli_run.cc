@@ -50,7 +50,7 @@ bool HasHttpScheme(const std::string& url) {
 
 int RunClientCommand(int argc, char** argv) {
   using namespace cli;
-  ClientEnv env{EnvOr("GPUAAS_URL"), EnvOr("GPUAAS_TOKEN")};
+  ClientEnv env{EnvOr("GPUAAS_URL"), EnvOr("GPUAAS_TOKEN"), EnvOr("GPUAAS_CA_FILE")};
   ParseOutcome parsed = ParseClientArgs(argc, argv, env, std::cout, std::cerr);
   if (!parsed.run) return parsed.exit_code;
   const ClientArgs& args = parsed.args;
@@ -99,7 +99,7 @@ int RunClientCommand(int argc, char** argv) {
     std::cerr << "error: unknown command '" << args.verb << "'\n" << UsageHint("") << "\n";
     return 2;
   }
-  ApiClient api(args.url, args.token);
+  ApiClient api(args.url, args.token, args.ca_file);
   VerbContext ctx{args, api, std::cout, std::cerr};
   int code = it->second(ctx);
   std::cout.flush();

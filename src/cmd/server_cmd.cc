@@ -64,6 +64,10 @@ Status WriteAdminToken(const std::string& path, const std::string& token) {
   return Status::Ok();
 }
 
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 // The portal's default asset directory: `web` beside the executable (build/web, where
 // `make build` copies web/dist), else ./web/dist (the source tree's build output).
 std::string DefaultWebDir() {
@@ -101,8 +105,17 @@ int RunServerCommand(int argc, char** argv) {
   app.add_option("--web-dir", web_dir,
                  "the portal's built assets (default: web/ beside the binary, else ./web/dist; "
                  "\"none\" disables the portal)");
+  std::string tls_cert, tls_key;
+  app.add_option("--tls-cert", tls_cert,
+                 "serve HTTPS with this certificate chain (PEM, the server's first); with "
+                 "--tls-key; overrides [tls] cert_file")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "the certificate's private key (PEM)")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
-  app.footer("Example: gpuaas server --listen 127.0.0.1:8080 --data-dir /var/lib/gpuaas");
+  app.footer(
+      "Example: gpuaas server --listen 0.0.0.0:8443 --data-dir /var/lib/gpuaas --tls-cert "
+      "/etc/gpuaas/tls.crt --tls-key /etc/gpuaas/tls.key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,6 +129,14 @@ int RunServerCommand(int argc, char** argv) {
       std::cerr << "error: " << s.message() << "\n";
       return 2;
     }
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "error: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (!tls_cert.empty()) {
+    config.tls_cert_file = tls_cert;
+    config.tls_key_file = tls_key;
   }
   if (demo.empty()) {
     if (NvidiaDriverPresent()) {
@@ -167,6 +188,23 @@ int RunServerCommand(int argc, char** argv) {
   net::EventLoop loop;
   LoopExecutor executor(loop);
   Platform platform(clock, executor, **store, config);
+  // Listen (and load the TLS certificate) before the platform starts: a bad address or
+  // certificate stops the server before it changes anything. No request is read before the
+  // loop runs.
+  net::Router router;
+  api::RegisterApi(router, platform);
+  net::HttpServerOptions opts;
+  opts.listen = listen;
+  opts.tls_cert_file = config.tls_cert_file;
+  opts.tls_key_file = config.tls_key_file;
+  const bool tls = !opts.tls_cert_file.empty();
+  api::PortalOptions portal;
+  portal.web_dir = web_dir.empty() ? DefaultWebDir() : (web_dir == "none" ? "" : web_dir);
+  net::HttpServer server(loop, opts, api::WithPortal(router.AsHandler(), portal));
+  if (Status s = server.Start(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";  // names the address or the TLS file
+    return 1;
+  }
   auto admin = platform.Start();
   if (!admin.ok()) {
     std::cerr << "error: " << admin.status().message() << "\n";
@@ -187,22 +225,18 @@ int RunServerCommand(int argc, char** argv) {
     return 1;
   }
 
-  net::Router router;
-  api::RegisterApi(router, platform);
-  net::HttpServerOptions opts;
-  opts.listen = listen;
-  api::PortalOptions portal;
-  portal.web_dir = web_dir.empty() ? DefaultWebDir() : (web_dir == "none" ? "" : web_dir);
-  net::HttpServer server(loop, opts, api::WithPortal(router.AsHandler(), portal));
-  if (Status s = server.Start(); !s.ok()) {
-    std::cerr << "error: cannot listen on " << listen << ": " << s.message() << "\n";
-    return 1;
-  }
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::" || host == "[::]") host = "[::1]";
-  const std::string self_url = "http://" + host + ":" + std::to_string(server.port());
+  const std::string self_url =
+      (tls ? "https://" : "http://") + host + ":" + std::to_string(server.port());
   GLOG_INFO("gpuaas server listening on {} (data dir {})", self_url, data_dir);
+  if (!tls && !IsLoopback(listen.substr(0, listen.rfind(':')))) {
+    GLOG_WARN(
+        "serving plain HTTP on {}: tokens and secrets cross the network in the clear; give the "
+        "server a certificate (--tls-cert/--tls-key or [tls], docs/operations.md)",
+        listen);
+  }
   if (!portal.web_dir.empty()) {
     GLOG_INFO("web portal at {}/ (assets from {})", self_url, portal.web_dir);
   }
@@ -211,6 +245,7 @@ int RunServerCommand(int argc, char** argv) {
   for (const auto& n : *demo_nodes) {
     AgentOptions ao;
     ao.server_url = self_url;
+    ao.pinned_cert_file = config.tls_cert_file;  // its own server, whatever names it holds
     ao.token = *agent_token;
     ao.node_name = n.name;
     ao.gpus = n.gpus;

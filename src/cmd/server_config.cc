@@ -58,8 +58,9 @@ Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::s
 }
 
 // [environments] (name -> image, description; `replace_defaults = true` drops the shipped
-// catalogue), [runtime] (podman, gpu_mode, device_dir of the embedded agents) and [secrets]
-// (key_file, previous_key_file: absolute paths).
+// catalogue), [runtime] (podman, gpu_mode, device_dir of the embedded agents), [secrets]
+// (key_file, previous_key_file: absolute paths) and [tls] (cert_file, key_file: absolute paths,
+// both or neither).
 Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   if (auto* envs = root["environments"].as_table()) {
     if (auto r = (*envs)["replace_defaults"].value<bool>(); r && *r) c.environments.clear();
@@ -102,6 +103,22 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
         }
         *field = *path;
       }
+    }
+  }
+  if (auto* tls = root["tls"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*tls, "tls.", {"cert_file", "key_file"}));
+    for (const auto& [key, field] : {std::pair{"cert_file", &c.tls_cert_file},
+                                     std::pair{"key_file", &c.tls_key_file}}) {
+      if (const toml::node* v = tls->get(key)) {
+        auto path = v->value<std::string>();
+        if (!path || path->empty() || path->front() != '/') {
+          return InvalidArgument(std::string("tls.") + key + " must be an absolute path");
+        }
+        *field = *path;
+      }
+    }
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+      return InvalidArgument("tls needs both cert_file and key_file");
     }
   }
   return Status::Ok();
@@ -160,7 +177,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   PlatformConfig c = config;  // all or nothing
   GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "",
                                    {"scheduler", "agents", "prices", "limits", "billing", "storage",
-                                    "environments", "runtime", "notebooks", "secrets"}));
+                                    "environments", "runtime", "notebooks", "secrets", "tls"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(

@@ -1,7 +1,8 @@
 // HTTPS end to end on 127.0.0.1:0: HttpServer with a certificate and HttpClient over TLS, with
 // certificates made for the test by the openssl program (a self-signed one per case, in a
 // temporary directory). Trust by CA file and by pin, host name checks, clients on the wrong
-// protocol, and the server's refusal of bad certificate files.
+// protocol, the server's refusal of bad certificate files, and a tunnel (a notebook's WebSocket)
+// relayed from a TLS client to a plain upstream.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,6 +10,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -218,6 +222,56 @@ TEST_F(HttpsTest, BadTrustFilesAreClearErrorsAtTheFirstRequest) {
   auto b = no_pin.Request("GET", "/");
   ASSERT_FALSE(b.ok());
   EXPECT_NE(b.status().message().find("cannot read the pinned certificate"), std::string::npos);
+}
+
+TEST_F(HttpsTest, ATunnelRelaysBetweenATlsClientAndAPlainUpstream) {
+  // The upstream (a notebook server): answers the upgrade with 101, then echoes one chunk.
+  asio::io_context up_ioc;
+  tcp::acceptor acceptor(up_ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const int up_port = acceptor.local_endpoint().port();
+  std::string up_head;
+  std::thread upstream([&] {
+    tcp::socket s(up_ioc);
+    acceptor.accept(s);
+    std::string buf;
+    const size_t n = asio::read_until(s, asio::dynamic_buffer(buf), "\r\n\r\n");
+    up_head = buf.substr(0, n);
+    asio::write(s, asio::buffer(std::string("HTTP/1.1 101 Switching Protocols\r\n\r\n")));
+    char chunk[64];
+    const size_t m = s.read_some(asio::buffer(chunk));
+    asio::write(s, asio::buffer("echo:" + std::string(chunk, m)));
+  });
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.tls_cert_file = certs_.Cert("server");
+  options.tls_key_file = certs_.Key("server");
+  server_ = std::make_unique<HttpServer>(loop_, options, [up_port](HttpRequest, Respond respond) {
+    HttpTunnel t;
+    t.port = up_port;
+    t.target = "/ws";
+    t.headers = {{"Host", "127.0.0.1"}, {"Upgrade", "test"}, {"Connection", "Upgrade"}};
+    respond(TunnelResponse(std::move(t)));
+  });
+  ASSERT_TRUE(server_->Start().ok());
+  runner_ = std::thread([this] { loop_.Run(); });
+
+  asio::io_context ioc;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(certs_.Cert("server"));
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  asio::ssl::stream<tcp::socket> client(ioc, ctx);
+  client.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+  client.handshake(asio::ssl::stream_base::client);
+  asio::write(client, asio::buffer(std::string("GET /notebook/ws HTTP/1.1\r\nHost: x\r\n"
+                                               "Upgrade: test\r\nConnection: Upgrade\r\n\r\n")));
+  std::string in;
+  asio::read_until(client, asio::dynamic_buffer(in), "\r\n\r\n");
+  EXPECT_EQ(in.rfind("HTTP/1.1 101", 0), 0u) << in;
+  asio::write(client, asio::buffer(std::string("hello")));
+  asio::read_until(client, asio::dynamic_buffer(in), "echo:hello");
+  EXPECT_NE(in.find("echo:hello"), std::string::npos);
+  upstream.join();
+  EXPECT_EQ(up_head.rfind("GET /ws HTTP/1.1\r\n", 0), 0u) << up_head;
 }
 
 }  // namespace

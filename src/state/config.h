@@ -75,6 +75,10 @@ struct PlatformConfig {
   // DATA/secrets.key, or [secrets] key_file), and the key being rotated out ([secrets]
   // previous_key_file; docs/operations.md).
   std::string secrets_key_file, secrets_previous_key_file;
+  // HTTPS ([tls] in the config file, or `gpuaas server --tls-cert/--tls-key`): the certificate
+  // chain and key the server listens with, PEM files ("" = plain HTTP). With them the portal's
+  // session cookie is `Secure`.
+  std::string tls_cert_file, tls_key_file;
   struct Runtime {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"

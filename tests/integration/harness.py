@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -94,12 +95,14 @@ class Response:
 class Api:
     """A tiny REST client bound to one base URL and (optionally) one token."""
 
-    def __init__(self, url, token=None):
+    def __init__(self, url, token=None, cafile=None):
         self.url = url.rstrip("/")
         self.token = token
+        self.cafile = cafile  # https: the CA (or self-signed certificate) to trust
+        self.context = ssl.create_default_context(cafile=cafile) if cafile else None
 
     def with_token(self, token):
-        return Api(self.url, token)
+        return Api(self.url, token, self.cafile)
 
     def call(self, method, path, body=None, raw=None, headers=None, token=None, timeout=30):
         data = raw
@@ -112,7 +115,7 @@ class Api:
             hdrs["Authorization"] = f"Bearer {tok}"
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.context) as r:
                 return Response(r.status, dict(r.headers), r.read())
         except urllib.error.HTTPError as e:
             return Response(e.code, dict(e.headers), e.read())
@@ -178,15 +181,19 @@ class Server:
 
     start() waits (poll, 10 s max) for /healthz, then reads DATA/admin.token.
     stop() sends SIGTERM, then SIGKILL after `grace` seconds; kill9() simulates a crash.
+    tls=(CERT, KEY): HTTPS with these PEM files (`--tls-cert/--tls-key`), the certificate
+    trusted by the harness's clients (a self-signed one for 127.0.0.1).
     """
 
-    def __init__(self, demo_gpus=DEMO_GPUS, extra_args=(), data_dir=None, port=None):
+    def __init__(self, demo_gpus=DEMO_GPUS, extra_args=(), data_dir=None, port=None, tls=None):
         self.demo_gpus = demo_gpus
         self.extra_args = list(extra_args)
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="gpuaas-it-")
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.tls = tls
+        self.cafile = tls[0] if tls else None
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.proc = None
         self.log_path = None
         self.starts = 0
@@ -195,7 +202,7 @@ class Server:
 
     @property
     def admin(self):
-        return Api(self.url, self.admin_token)
+        return Api(self.url, self.admin_token, self.cafile)
 
     def start(self, timeout=10):
         require_binary()
@@ -205,7 +212,10 @@ class Server:
                 self.data_dir]
         if self.demo_gpus:
             args += ["--demo-gpus", self.demo_gpus]
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         args += self.extra_args
+        context = ssl.create_default_context(cafile=self.cafile) if self.cafile else None
         log = open(self.log_path, "wb")
         # A process group of its own: kill9() also takes the children of the embedded agent.
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
@@ -218,7 +228,8 @@ class Server:
                 raise AssertionError(f"server exited with {self.proc.returncode} at start:\n"
                                      + self.log_tail())
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1,
+                                            context=context) as r:
                     if r.status == 200:
                         break
             except (OSError, urllib.error.URLError):
@@ -285,6 +296,8 @@ class Server:
         .json parsed from stdout when it is JSON)."""
         tok = self.admin_token if token is None else token
         argv = [BIN, "--url", self.url]
+        if self.cafile:
+            argv += ["--ca-file", self.cafile]
         if tok:
             argv += ["--token", tok]
         if json_out:
@@ -297,6 +310,7 @@ def run_cli(argv, timeout=60, env=None):
     full_env = dict(os.environ)
     full_env.pop("GPUAAS_URL", None)
     full_env.pop("GPUAAS_TOKEN", None)
+    full_env.pop("GPUAAS_CA_FILE", None)
     full_env.update(env or {})
     p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=full_env,
                        stdin=subprocess.DEVNULL)

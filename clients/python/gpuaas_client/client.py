@@ -65,8 +65,8 @@ class Client:
             Sent as ``Authorization: Bearer TOKEN``; never shown in errors or ``repr``.
         timeout: seconds, the socket timeout of every request (connect and each read).
         max_response_bytes: answers larger than this are refused (a GpuaasError).
-        cafile: a PEM bundle of the CA(s) to trust for ``https://`` (a company CA), else the
-            system's.
+        cafile: a PEM bundle of the CA(s) to trust for ``https://`` (a company CA); default:
+            the ``GPUAAS_CA_FILE`` environment variable (as the CLI), else the system's CAs.
 
     Raises:
         ValueError: the URL is not ``http://`` or ``https://``, or a limit is not positive.
@@ -89,6 +89,8 @@ class Client:
         self.token: Optional[str] = tok.strip() or None
         self.timeout = float(timeout)
         self.max_response_bytes = max_response_bytes
+        if cafile is None:
+            cafile = os.environ.get("GPUAAS_CA_FILE") or None
         self._cafile = cafile
         handlers: list[Any] = [_NoRedirect()]
         if cafile is not None:
