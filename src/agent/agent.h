@@ -60,7 +60,7 @@ struct AgentOptions {
   // embedded agents pin their own server's); net::HttpClient.
   std::string ca_file;
   std::string pinned_cert_file;
-  std::string token;       // bearer token (platform-admin or the embedded agent's token)
+  std::string token;  // bearer token (platform-admin or the embedded agent's token)
   std::string node_name;
   std::vector<GpuDevice> gpus;
   bool simulated = false;

@@ -12,8 +12,11 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterNodeRoutes(router, platform);
   // One cache for the server's life: its thread polls Artifactory off the event loop.
   const BillingConfig& b = platform.config().billing;
-  auto artifactory = std::make_shared<ArtifactoryCache>(ArtifactoryCache::Options{
-      b.artifactory_url, b.artifactory_token, b.storage_check_interval_ms});
+  auto artifactory = std::make_shared<ArtifactoryCache>(
+      ArtifactoryCache::Options{.base_url = b.artifactory_url,
+                                .token = b.artifactory_token,
+                                .interval_ms = b.storage_check_interval_ms,
+                                .ca_file = b.artifactory_ca_file});
   RegisterUsageRoutes(router, platform, artifactory);
   RegisterBillingRoutes(router, platform, artifactory);
   RegisterPortalRoutes(router, platform);

@@ -53,8 +53,8 @@ void ArtifactoryCache::Run() {
           std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.interval_ms);
     for (const std::string& name : names) {
       lock.unlock();
-      auto got =
-          FetchArtifactoryUsage(options_.base_url, options_.token, name, options_.timeout_ms);
+      auto got = FetchArtifactoryUsage(options_.base_url, options_.token, name, options_.timeout_ms,
+                                       options_.ca_file);
       const Millis when = SystemClock().Now();
       lock.lock();
       if (stopping_) return;

@@ -27,6 +27,7 @@ class ArtifactoryCache {
     int64_t interval_ms = 300'000;
     int timeout_ms = 3'000;
     size_t max_entities = 10'000;  // entities tracked at most (the rest answer an error)
+    std::string ca_file{};         // https: the CA(s) to trust ("" = the system's)
   };
   struct Entry {
     bool fetched = false;    // false: the first fetch has not landed yet

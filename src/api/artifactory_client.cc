@@ -85,9 +85,11 @@ Status AddJfrogStorageInfo(std::string_view text, ArtifactoryUsage& usage) {
 
 Result<ArtifactoryUsage> FetchArtifactoryUsage(const std::string& base_url,
                                                const std::string& token,
-                                               const std::string& project_key, int timeout_ms) {
+                                               const std::string& project_key, int timeout_ms,
+                                               const std::string& ca_file) {
   net::HttpClient client(base_url);
   client.set_connect_timeout_ms(timeout_ms);
+  if (!ca_file.empty()) client.set_ca_file(ca_file);
   std::vector<std::pair<std::string, std::string>> headers = {{"Accept", "application/json"}};
   if (!token.empty()) headers.push_back({"Authorization", "Bearer " + token});
   GPUAAS_ASSIGN_OR_RETURN(

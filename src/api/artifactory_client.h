@@ -31,10 +31,12 @@ Result<ArtifactoryUsage> ParseJfrogProject(std::string_view json);
 // From the storage info answer: adds the project's repositories to `usage`.
 Status AddJfrogStorageInfo(std::string_view json, ArtifactoryUsage& usage);
 
-// Both calls against base_url ("http://host:port"); token as Bearer ("" = none).
+// Both calls against base_url ("https://host" or "http://host:port"); token as Bearer ("" =
+// none); ca_file: https, the CA(s) to trust instead of the system's.
 Result<ArtifactoryUsage> FetchArtifactoryUsage(const std::string& base_url,
                                                const std::string& token,
                                                const std::string& project_key,
-                                               int timeout_ms = 3000);
+                                               int timeout_ms = 3000,
+                                               const std::string& ca_file = "");
 
 }  // namespace gpuaas::api

@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -69,7 +73,8 @@ TEST(ArtifactoryParse, RejectsWrongShapes) {
 
 class FakeArtifactory {
  public:
-  FakeArtifactory() {
+  // cert and key given: HTTPS with them.
+  explicit FakeArtifactory(const std::string& cert = "", const std::string& key = "") {
     router_.Add("GET", "/access/api/v1/projects/{key}",
                 [this](net::HttpRequest&& req, net::Respond respond) {
                   auth_ = req.Header("authorization");
@@ -89,6 +94,9 @@ class FakeArtifactory {
                 });
     net::HttpServerOptions o;
     o.listen = "127.0.0.1:0";
+    o.tls_cert_file = cert;
+    o.tls_key_file = key;
+    scheme_ = cert.empty() ? "http" : "https";
     server_ = std::make_unique<net::HttpServer>(loop_, o, router_.AsHandler());
     EXPECT_TRUE(server_->Start().ok());
     thread_ = std::thread([this] { loop_.Run(); });
@@ -98,7 +106,7 @@ class FakeArtifactory {
     loop_.Post([this] { loop_.Stop(); });
     thread_.join();
   }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_()); }
+  std::string url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_()); }
   std::string auth() {
     std::string a;
     std::promise<void> done;
@@ -117,6 +125,7 @@ class FakeArtifactory {
   std::unique_ptr<net::HttpServer> server_;
   std::thread thread_;
   std::string auth_;  // loop thread only
+  std::string scheme_;
 };
 
 TEST(ArtifactoryFetch, ReadsQuotaAndUsageOverHttp) {
@@ -128,6 +137,30 @@ TEST(ArtifactoryFetch, ReadsQuotaAndUsageOverHttp) {
   EXPECT_EQ(fake.auth(), "Bearer secret");
   auto missing = FetchArtifactoryUsage(fake.url(), "", "nope", 5000);
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
+}
+
+// Production Artifactory is HTTPS, often under a company CA: the same calls over TLS, with the
+// CA file given (a self-signed certificate made here by the openssl program).
+TEST(ArtifactoryFetch, ReadsOverHttpsWithTheCompanyCa) {
+  char tmpl[] = "/tmp/gpuaas-artifactory-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, cert = dir + "/ca.crt", key = dir + "/ca.key";
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 "
+      "-subj /CN=artifactory -addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  {
+    FakeArtifactory fake(cert, key);
+    auto u = FetchArtifactoryUsage(fake.url(), "secret", "acme", 5000, cert);
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+    EXPECT_EQ(u->used_bytes, 1'200'034'567);
+    EXPECT_EQ(fake.auth(), "Bearer secret");
+    auto untrusted = FetchArtifactoryUsage(fake.url(), "secret", "acme", 5000);
+    EXPECT_EQ(untrusted.status().code(), Code::kUnavailable);
+    EXPECT_NE(untrusted.status().message().find("certificate verify failed"), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ArtifactoryFetch, UnreachableIsUnavailable) {

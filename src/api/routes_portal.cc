@@ -190,7 +190,8 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     json::object o{{"user", u ? json::value(UserJson(*u, p)) : json::value(nullptr)},
                    {"entity", e ? json::value(EntityJson(*e)) : json::value(nullptr)}};
     net::HttpResponse res = JsonResponse(200, o);
-    res.headers.emplace_back("Set-Cookie", SessionCookie(**token, false, !p.config().tls_cert_file.empty()));
+    res.headers.emplace_back("Set-Cookie",
+                             SessionCookie(**token, false, !p.config().tls_cert_file.empty()));
     res.headers.emplace_back("Cache-Control", "no-store");
     respond(std::move(res));
   });

@@ -20,8 +20,9 @@ struct BillingConfig {
   int64_t storage_max_entries = 200'000;       // bound of one measurement
   // JFrog Artifactory (optional): per-entity usage and quota from the Projects API; the
   // project key of an entity is its name.
-  std::string artifactory_url;    // "http://host:8082" ("" = not configured)
-  std::string artifactory_token;  // Bearer token (read-only)
+  std::string artifactory_url;      // "https://host" or "http://host:8082" ("" = not configured)
+  std::string artifactory_token;    // Bearer token (read-only)
+  std::string artifactory_ca_file;  // https: the CA(s) of its certificate ("" = the system's)
 };
 
 }  // namespace gpuaas

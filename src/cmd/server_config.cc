@@ -107,8 +107,8 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   }
   if (auto* tls = root["tls"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(*tls, "tls.", {"cert_file", "key_file"}));
-    for (const auto& [key, field] : {std::pair{"cert_file", &c.tls_cert_file},
-                                     std::pair{"key_file", &c.tls_key_file}}) {
+    for (const auto& [key, field] :
+         {std::pair{"cert_file", &c.tls_cert_file}, std::pair{"key_file", &c.tls_key_file}}) {
       if (const toml::node* v = tls->get(key)) {
         auto path = v->value<std::string>();
         if (!path || path->empty() || path->front() != '/') {
@@ -199,8 +199,9 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     }
   }
   if (auto* st = root["storage"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(
-        *st, "storage.", {"workspace_root", "quota_gb", "artifactory_url", "artifactory_token"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*st, "storage.",
+                                     {"workspace_root", "quota_gb", "artifactory_url",
+                                      "artifactory_token", "artifactory_ca_file"}));
     if (auto v = (*st)["workspace_root"].value<std::string>()) c.billing.workspace_root = *v;
     if (auto v = (*st)["quota_gb"].value<int64_t>()) {
       if (*v < 1) return InvalidArgument("storage.quota_gb must be positive");
@@ -208,6 +209,13 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     }
     if (auto v = (*st)["artifactory_url"].value<std::string>()) c.billing.artifactory_url = *v;
     if (auto v = (*st)["artifactory_token"].value<std::string>()) c.billing.artifactory_token = *v;
+    if (const toml::node* v = st->get("artifactory_ca_file")) {
+      auto path = v->value<std::string>();
+      if (!path || path->empty() || path->front() != '/') {
+        return InvalidArgument("storage.artifactory_ca_file must be an absolute path");
+      }
+      c.billing.artifactory_ca_file = *path;
+    }
   }
   GPUAAS_RETURN_IF_ERROR(ApplyNotebookConfig(root, c.notebooks));
   if (auto* s = root["scheduler"].as_table()) {
