@@ -9,8 +9,10 @@
 #
 # Environment: GPUAAS_BIN (default build/gpuaas), BENCH_DURATION (default 10s),
 # BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_KEEP=1 keeps the data dir,
-# BENCH_BODY (the submitted job's JSON; e.g. '{"gpus":1,"command":["true"]}' to measure churn).
-# Needs: wrk, curl, jq, python3 (to pick a free port).
+# BENCH_BODY (the submitted job's JSON; e.g. '{"gpus":1,"command":["true"]}' to measure churn),
+# BENCH_MICRO=0 (only the wrk figures), BENCH_TLS=1 (HTTPS: a self-signed certificate made with openssl; wrk and curl over TLS, each
+# wrk connection one handshake, then kept alive).
+# Needs: wrk, curl, jq, python3 (to pick a free port), openssl (BENCH_TLS).
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,6 +35,16 @@ inventory="${BENCH_INVENTORY:-h200:8,l40s:4}"
 data_dir="$(mktemp -d /tmp/gpuaas-bench-XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 url="http://127.0.0.1:$port"
+tls_args=()
+curl_tls=()
+if [[ -n "${BENCH_TLS:-}" ]]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj /CN=bench -addext subjectAltName=IP:127.0.0.1 -keyout "$data_dir/tls.key" \
+    -out "$data_dir/tls.crt" >/dev/null 2>&1
+  tls_args=(--tls-cert "$data_dir/tls.crt" --tls-key "$data_dir/tls.key")
+  curl_tls=(--cacert "$data_dir/tls.crt")
+  url="https://127.0.0.1:$port"
+fi
 server_pid=""
 
 cleanup() {
@@ -61,20 +73,20 @@ trap cleanup EXIT
 
 echo "bench: server on $url, data dir $data_dir, ${#inventory} chars of demo inventory"
 "$bin" server --listen "127.0.0.1:$port" --data-dir "$data_dir" --demo-gpus "$inventory" \
-  >"$data_dir/server.log" 2>&1 &
+  "${tls_args[@]}" >"$data_dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
-  curl -fsS "$url/healthz" >/dev/null 2>&1 && break
+  curl -fsS "${curl_tls[@]}" "$url/healthz" >/dev/null 2>&1 && break
   kill -0 "$server_pid" 2>/dev/null || { echo "bench: server exited"; tail -20 "$data_dir/server.log"; exit 1; }
   sleep 0.1
 done
-curl -fsS "$url/healthz" >/dev/null || { echo "bench: server not healthy in 10 s"; tail -20 "$data_dir/server.log"; exit 1; }
+curl -fsS "${curl_tls[@]}" "$url/healthz" >/dev/null || { echo "bench: server not healthy in 10 s"; tail -20 "$data_dir/server.log"; exit 1; }
 admin="$(cat "$data_dir/admin.token")"
 
 # api METHOD PATH [BODY] TOKEN: prints the JSON answer, fails on a non-2xx status.
 api() {
   local method="$1" path="$2" body="$3" token="$4"
-  curl -fsS -X "$method" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  curl -fsS "${curl_tls[@]}" -X "$method" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     ${body:+--data "$body"} "$url$path"
 }
 
@@ -126,7 +138,7 @@ get_rate="$(field ok_per_s "$get_result")"
 micro=()
 shopt -s nullglob
 for b in build/*_bench; do
-  [[ -x "$b" ]] || continue
+  [[ -x "$b" && "${BENCH_MICRO:-1}" != 0 ]] || continue
   echo
   echo "== $b"
   "$b" --benchmark_min_time=0.2 2>&1 | tee "$data_dir/$(basename "$b").txt" || echo "$b failed"
