@@ -117,8 +117,7 @@ int RunAgentCommand(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
       "Example: gpuaas agent --server https://gpuaas.example:8443 --token $TOKEN --name "
-      "demo-h200-0 "
-      "--demo-gpus h200:8 --label rack=a1\n"
+      "demo-h200-0 --demo-gpus h200:8 --label rack=a1\n"
       "Stops on SIGTERM/SIGINT; running workloads keep running and are adopted at the next "
       "start with the same --state-dir.");
   try {

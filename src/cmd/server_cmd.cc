@@ -92,8 +92,8 @@ int RunServerCommand(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "directory of the database, logs and admin token")
       ->capture_default_str();
   app.add_option("--demo-gpus", demo,
-                 "simulated inventory, one node per item, e.g. h200:8,l40s:4 (the default when "
-                 "no NVIDIA driver is found)");
+                 "the server's own simulated nodes, one per item, e.g. h200:8,l40s:4 (the "
+                 "default); \"none\" for a control plane whose GPUs all come from `gpuaas agent`s");
   app.add_option("--config", config_file, "TOML configuration file (see docs/operations.md)");
   std::string demo_cgroups = "off";
   app.add_option("--demo-cgroups", demo_cgroups,
@@ -114,8 +114,8 @@ int RunServerCommand(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
-      "Example: gpuaas server --listen 0.0.0.0:8443 --data-dir /var/lib/gpuaas --tls-cert "
-      "/etc/gpuaas/tls.crt --tls-key /etc/gpuaas/tls.key");
+      "Example: gpuaas server --listen 0.0.0.0:8443 --data-dir /var/lib/gpuaas --demo-gpus none "
+      "--tls-cert /etc/gpuaas/tls.crt --tls-key /etc/gpuaas/tls.key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -138,11 +138,14 @@ int RunServerCommand(int argc, char** argv) {
     config.tls_cert_file = tls_cert;
     config.tls_key_file = tls_key;
   }
-  if (demo.empty()) {
+  if (demo == "none") {
+    GLOG_INFO("no simulated nodes (--demo-gpus none): GPUs come from node agents");
+  } else if (demo.empty()) {
     if (NvidiaDriverPresent()) {
       GLOG_WARN(
-          "an NVIDIA driver is present, but NVML discovery is not in this version yet; "
-          "serving the demo inventory {} (SIMULATED GPUs)",
+          "an NVIDIA driver is present, but the server's own nodes are always simulated: "
+          "serving the demo inventory {} (SIMULATED GPUs); run `gpuaas agent` (NVML) on each "
+          "GPU server to serve its real GPUs (docs/agent.md)",
           kDefaultDemo);
     } else {
       GLOG_WARN(
@@ -152,7 +155,8 @@ int RunServerCommand(int argc, char** argv) {
     }
     demo = kDefaultDemo;
   }
-  auto demo_nodes = ParseDemoGpus(demo);
+  auto demo_nodes = demo == "none" ? Result<std::vector<DemoNodeSpec>>(std::vector<DemoNodeSpec>{})
+                                   : ParseDemoGpus(demo);
   if (!demo_nodes.ok()) {
     std::cerr << "error: --demo-gpus: " << demo_nodes.status().message() << "\n";
     return 2;

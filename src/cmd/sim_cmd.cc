@@ -643,13 +643,14 @@ std::string QueryEscape(const std::string& s) {
 }
 
 Result<ServerForecast> AskServer(const std::string& url, const std::string& token,
-                                 const sim::ForecastOptions& o, const std::string& only_class) {
+                                 const std::string& ca_file, const sim::ForecastOptions& o,
+                                 const std::string& only_class) {
   std::string target = "/api/v1/forecast?weeks=" + std::to_string(o.horizon_weeks) +
                        "&lead_time=" + std::to_string(o.lead_time_s) +
                        "&growth=" + sim::Fixed(o.growth, 6) +
                        "&max_utilization=" + sim::Fixed(o.max_utilization, 6);
   if (!only_class.empty()) target += "&class=" + QueryEscape(only_class);
-  cli::ApiClient api(url, token);
+  cli::ApiClient api(url, token, ca_file);
   auto reply = api.Call("GET", target);
   if (!reply.ok()) return reply.status();
   ServerForecast out;
@@ -703,7 +704,7 @@ int RunForecastCommand(int argc, char** argv) {
       "platform admins). The model: src/sim/forecast.h, docs/simulator.md."};
   app.name("gpuaas forecast");
   std::string trace, cluster_text, lead_text = "0", start_text = "2026-01-01", report_dir;
-  std::string url, token, only_class;
+  std::string url, token, ca_file, only_class;
   bool server = false;
   sim::ForecastOptions o;
   bool json = false;
@@ -716,6 +717,9 @@ int RunForecastCommand(int argc, char** argv) {
       ->type_name("URL");
   app.add_option("--token", token, "API token of a platform admin (env GPUAAS_TOKEN)")
       ->type_name("T");
+  app.add_option("--ca-file", ca_file,
+                 "https: the CA(s) of the server's certificate, PEM (env GPUAAS_CA_FILE)")
+      ->type_name("FILE");
   app.add_option("--class", only_class, "only this GPU class (\"any\": untyped jobs)")
       ->type_name("CLASS");
   app.add_option("--lead-time", lead_text, "suppliers' delivery time, e.g. 120d or 12w")
@@ -765,7 +769,11 @@ int RunForecastCommand(int argc, char** argv) {
       const char* t = std::getenv("GPUAAS_TOKEN");
       token = t ? t : "";
     }
-    auto f = AskServer(url, token, o, only_class);
+    if (ca_file.empty()) {
+      const char* c = std::getenv("GPUAAS_CA_FILE");
+      ca_file = c ? c : "";
+    }
+    auto f = AskServer(url, token, ca_file, o, only_class);
     if (!f.ok()) {
       return Fail(f.status().message(), f.status().code() == Code::kInvalidArgument ? 2 : 1);
     }

@@ -132,8 +132,9 @@ Status HttpClient::Impl::MakeTlsContext() {
     pinned = *cert;
   } else if (!ca_file.empty()) {
     ctx->load_verify_file(ca_file, ec);
-    if (ec)
+    if (ec) {
       return InvalidArgument("cannot load CA certificates from " + ca_file + ": " + ec.message());
+    }
   } else {
     ctx->set_default_verify_paths(ec);  // honours SSL_CERT_FILE and SSL_CERT_DIR
     if (ec) return InvalidArgument("cannot load the system's CA certificates: " + ec.message());

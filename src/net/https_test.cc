@@ -59,7 +59,15 @@ HttpResponse Echo(const HttpRequest& req) {
   HttpResponse res;
   res.content_type = "text/plain";
   res.body = req.method + " " + req.target + " " + req.body;
+  res.headers.emplace_back("X-Remote", req.remote);  // the client's address and port
   return res;
+}
+
+std::string RemoteOf(const HttpResponse& res) {
+  for (const auto& [name, value] : res.headers) {
+    if (name == "x-remote") return value;
+  }
+  return "";
 }
 
 class HttpsTest : public ::testing::Test {
@@ -101,12 +109,17 @@ TEST_F(HttpsTest, AClientThatTrustsTheCertificateGetsAnswersOnOneConnection) {
   StartServer();
   HttpClient client(Url());
   client.set_ca_file(certs_.Cert("server"));
+  std::string remote;
   for (int i = 0; i < 3; ++i) {
     auto res = client.Request("POST", "/api/v1/jobs?n=" + std::to_string(i), "{\"gpus\":2}");
     ASSERT_TRUE(res.ok()) << res.status().ToString();
     EXPECT_EQ(res->status, 200);
     EXPECT_EQ(res->body, "POST /api/v1/jobs?n=" + std::to_string(i) + " {\"gpus\":2}");
+    // Kept alive: one TLS handshake, the same client port every time.
+    if (i == 0) remote = RemoteOf(*res);
+    EXPECT_EQ(RemoteOf(*res), remote);
   }
+  EXPECT_FALSE(remote.empty());
   // A name in the certificate works as well as its address (and is sent as SNI).
   HttpClient by_name(Url("https", "localhost"));
   by_name.set_ca_file(certs_.Cert("server"));

@@ -3,9 +3,10 @@
 Shows: a server started with `--tls-cert/--tls-key` (a self-signed certificate made here by the
 openssl program for 127.0.0.1 and localhost) serves the API over HTTPS only; its embedded agent
 reaches it over HTTPS (pinned to the server's own certificate) and runs a 2-GPU job; the CLI
-works with `--ca-file` or GPUAAS_CA_FILE and, without them, says that the TLS handshake failed
-and why; the Python client works with the same CA; a standalone `gpuaas agent --ca-file`
-registers its node over HTTPS; a plain-HTTP request to the port gets no answer; the portal's
+works with `--ca-file` or GPUAAS_CA_FILE (`gpuaas forecast --server` too) and, without them,
+says that the TLS handshake failed and why; the Python client works with the same CA; a control plane without simulated nodes
+(`--demo-gpus none`) gets its GPUs from a standalone `gpuaas agent --ca-file` over HTTPS and runs
+a job there; a plain-HTTP request to the port gets no answer; the portal's
 session cookie is `Secure`; `[tls]` in the config file does the same as the flags; bad
 certificate settings stop the server at start with a clear message; plain HTTP on a non-loopback
 address is warned about in the log.
@@ -93,6 +94,14 @@ class TlsTest(unittest.TestCase):
         self.assertIn("TLS handshake failed: certificate verify failed", p.stderr)
         self.assertIn("--ca-file", p.stderr)
         self.assertEqual(p.stdout, "")
+        # The forecast from the server's history goes through the same client.
+        p = run_cli([BIN, "forecast", "--server", "--url", s.url, "--token", s.admin_token,
+                     "--ca-file", self.cert, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("classes", p.json)
+        p = run_cli([BIN, "forecast", "--server", "--url", s.url, "--token", s.admin_token])
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("certificate verify failed", p.stderr)
 
         # The Python client, with the CA given and from the environment; without it, a clear
         # connection error.
@@ -123,18 +132,30 @@ class TlsTest(unittest.TestCase):
         self.assertIn("HttpOnly", cookie)
         self.assertIn("; Secure", cookie)
 
-        # A standalone agent by the certificate's DNS name, trusting it through --ca-file.
+    def test_a_control_plane_without_simulated_nodes_and_an_agent_over_https(self):
+        """The production layout: `--demo-gpus none`, GPUs only from a standalone agent that
+        reaches the server by the certificate's DNS name and trusts it through --ca-file."""
+        s = self.server(demo_gpus="none", tls=(self.cert, self.key)).start()
+        admin = s.admin
+        self.assertEqual(admin.ok("GET", "/api/v1/nodes")["nodes"], [])
+        self.assertIn("no simulated nodes", s.log_text())
         state_dir = os.path.join(self.dir, "agent-state")
         log_path = os.path.join(self.dir, "agent.log")
         with open(log_path, "wb") as log:
             self.agent = subprocess.Popen(
                 [BIN, "agent", "--server", f"https://localhost:{s.port}", "--ca-file", self.cert,
                  "--token", s.admin_token, "--name", "ext-tls", "--demo-gpus", "l40s:2",
-                 "--state-dir", state_dir],
+                 "--state-dir", state_dir, "--cgroups", "off"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         poll(lambda: (lambda n: n and n["state"] == "ready" and len(n["gpus"]) == 2)(
             node_of(admin, "ext-tls")), 20, "the standalone agent's node over https")
+        self.assertEqual([n["name"] for n in admin.ok("GET", "/api/v1/nodes")["nodes"]],
+                         ["ext-tls"])
+        _, member = admin.tenant("prod")
+        job = member.submit(gpus=2, gpu_types=["l40s"], command=["sh", "-c", "echo on-the-agent"])
+        final = member.wait_final(job["id"], timeout=60)
+        self.assertEqual(final["state"], "succeeded", final)
 
     def test_an_agent_without_the_ca_does_not_register_and_says_why(self):
         s = self.server(demo_gpus="h200:1", tls=(self.cert, self.key)).start()
@@ -142,7 +163,8 @@ class TlsTest(unittest.TestCase):
         with open(log_path, "wb") as log:
             self.agent = subprocess.Popen(
                 [BIN, "agent", "--server", s.url, "--token", s.admin_token, "--name", "untrusting",
-                 "--demo-gpus", "l40s:2", "--state-dir", os.path.join(self.dir, "st")],
+                 "--demo-gpus", "l40s:2", "--state-dir", os.path.join(self.dir, "st"),
+                 "--cgroups", "off"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True, env={k: v for k, v in os.environ.items()
                                              if k not in ("GPUAAS_CA_FILE", "SSL_CERT_FILE")})
