@@ -240,6 +240,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { kReading, kHandling, kWriting, kDraining, kTunnel };
 
   asio::awaitable<bool> Write(bool close, bool keep_alive_http10, bool head_only);
+  // TLS port: false when the client's first byte is not a TLS handshake record; a request that
+  // looks like plain HTTP is then answered in plain HTTP, 400 "use https://" (as nginx does).
+  asio::awaitable<bool> ExpectTls();
   asio::awaitable<void> Drain();
   asio::awaitable<void> Tunnel(std::shared_ptr<Connection> self);
   template <class From, class To>
@@ -318,6 +321,11 @@ asio::awaitable<void> Connection::Run(std::shared_ptr<Connection> self) {
       std::min<size_t>(opts.max_header_bytes, std::numeric_limits<std::uint32_t>::max()));
   if (c.stream_.is_tls()) {
     c.Touch(opts.idle_timeout_ms);  // a client that never finishes its handshake is idle
+    if (!co_await c.ExpectTls()) {
+      c.CloseSocket();
+      c.server_->Remove(&c);
+      co_return;
+    }
     auto [ec] = co_await c.stream_.Handshake();
     if (ec) {
       // A plain-HTTP client, a client that does not trust the certificate, a port scan.
@@ -430,6 +438,29 @@ asio::awaitable<bool> Connection::Write(bool close, bool keep_alive_http10, bool
       asio::buffer(head_), no_body ? asio::const_buffer() : asio::buffer(response_.body)};
   auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   co_return !ec;
+}
+
+asio::awaitable<bool> Connection::ExpectTls() {
+  constexpr unsigned char kHandshakeRecord = 0x16;
+  std::array<char, 1> first{};
+  auto [ec, n] =
+      co_await socket_.async_receive(asio::buffer(first), tcp::socket::message_peek, kTuple);
+  if (ec || n == 0) co_return false;
+  if (static_cast<unsigned char>(first[0]) == kHandshakeRecord) co_return true;
+  if (first[0] < 'A' || first[0] > 'Z') co_return false;  // not a method either: just close
+  // Read what the client sent (its request head, usually whole), answer, close.
+  std::array<char, 4096> scratch{};
+  auto [rec, m] = co_await socket_.async_read_some(asio::buffer(scratch), kTuple);
+  if (rec || closed_) co_return false;
+  response_ = ErrorResponse(400, "bad_request",
+                            "this server speaks HTTPS only: use https:// instead of http://");
+  head_.clear();
+  AppendResponseHead(head_, response_, /*close=*/true, false);
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(response_.body)};
+  co_await asio::async_write(socket_, buffers, kTuple);
+  beast::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  co_return false;
 }
 
 asio::awaitable<void> Connection::Tunnel(std::shared_ptr<Connection> self) {

@@ -4,8 +4,8 @@
 // (413 too_large for a big body, 431/400 for headers) without reaching the handler.
 // A handler may answer an Upgrade request with TunnelResponse (net/http_types.h): the server
 // then relays the connection to a local upstream, asynchronously on the loop.
-// With HttpServerOptions::tls_cert_file the server speaks HTTPS only (a plain-HTTP client's
-// connection is closed after its failed handshake).
+// With HttpServerOptions::tls_cert_file the server speaks HTTPS only (a plain-HTTP request gets
+// a plain 400 "use https://" and the connection is closed).
 // Thread-safety: create, Start and Stop on any thread before/after the loop runs; the handler
 // is invoked on the loop thread. Destroy the server on the loop thread or while the loop is not
 // running (destruction closes every connection at once). A Respond may be called from any thread

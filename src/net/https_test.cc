@@ -169,14 +169,28 @@ TEST_F(HttpsTest, ACertificateForAnotherNameIsRefusedUnlessPinned) {
   EXPECT_NE(wrong.status().message().find("TLS handshake failed"), std::string::npos);
 }
 
-TEST_F(HttpsTest, PlainHttpToTheTlsPortFailsWithoutHangingAndTheOtherWayRound) {
+TEST_F(HttpsTest, PlainHttpToTheTlsPortIsToldToUseHttpsAndTheOtherWayRoundFails) {
   StartServer();
   HttpClient plain(Url("http"));
-  auto res = plain.Request("GET", "/", "", {}, 10'000);
-  ASSERT_FALSE(res.ok());
-  EXPECT_EQ(res.status().code(), Code::kUnavailable);
-  EXPECT_NE(res.status().message().find("failed during GET /"), std::string::npos)
-      << res.status().message();
+  auto res = plain.Request("GET", "/api/v1/jobs", "", {}, 10'000);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("\"bad_request\""), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("use https://"), std::string::npos) << res->body;
+  // Bytes that are neither TLS nor HTTP: the connection is closed, and the server goes on.
+  {
+    asio::io_context ioc;
+    tcp::socket raw(ioc);
+    raw.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    asio::write(raw, asio::buffer(std::string("\x01\x02garbage")));
+    std::string out;
+    boost::system::error_code ec;
+    asio::read(raw, asio::dynamic_buffer(out), ec);
+    EXPECT_TRUE(out.empty()) << out;
+  }
+  HttpClient trusting(Url());
+  trusting.set_ca_file(certs_.Cert("server"));
+  EXPECT_TRUE(trusting.Request("GET", "/").ok());
 
   // An HTTPS client against a plain-HTTP server.
   EventLoop loop;

@@ -4,10 +4,10 @@ Shows: a server started with `--tls-cert/--tls-key` (a self-signed certificate m
 openssl program for 127.0.0.1 and localhost) serves the API over HTTPS only; its embedded agent
 reaches it over HTTPS (pinned to the server's own certificate) and runs a 2-GPU job; the CLI
 works with `--ca-file` or GPUAAS_CA_FILE (`gpuaas forecast --server` too) and, without them,
-says that the TLS handshake failed and why; the Python client works with the same CA; a control plane without simulated nodes
-(`--demo-gpus none`) gets its GPUs from a standalone `gpuaas agent --ca-file` over HTTPS and runs
-a job there; a plain-HTTP request to the port gets no answer; the portal's
-session cookie is `Secure`; `[tls]` in the config file does the same as the flags; bad
+says that the TLS handshake failed and why; the Python client works with the same CA; a control
+plane without simulated nodes (`--demo-gpus none`) gets its GPUs from a standalone `gpuaas agent
+--ca-file` over HTTPS and runs a job there; a plain-HTTP request to the port is told to use
+https://; the portal's session cookie is `Secure`; `[tls]` in the config file does the same as the flags; bad
 certificate settings stop the server at start with a clear message; plain HTTP on a non-loopback
 address is warned about in the log.
 """
@@ -120,9 +120,15 @@ class TlsTest(unittest.TestCase):
         with self.assertRaises(GpuaasConnectionError):
             Client(s.url, token=s.admin_token).whoami()
 
-        # Plain HTTP on the HTTPS port: no answer, and the server goes on.
-        with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
+        # Plain HTTP on the HTTPS port: told to use https://, and the server goes on.
+        with self.assertRaises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(f"http://127.0.0.1:{s.port}/healthz", timeout=5)
+        self.assertEqual(caught.exception.code, 400)
+        self.assertIn("use https://", caught.exception.read().decode())
+        p = run_cli([BIN, "--url", f"http://127.0.0.1:{s.port}", "--token", s.admin_token,
+                     "whoami"])
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("this server speaks HTTPS only: use https://", p.stderr)
         self.assertEqual(admin.get("/healthz").status, 200)
 
         # The portal's session cookie is Secure on an HTTPS server.
