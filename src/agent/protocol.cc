@@ -45,6 +45,7 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
                                      {"signal", w.signal},
                                      {"timed_out", w.timed_out},
                                      {"stopped", w.stopped},
+                                     {"interrupted", w.interrupted},
                                      {"started_at", w.started_at},
                                      {"finished_at", w.finished_at},
                                      {"message", w.message}});

@@ -33,6 +33,8 @@ struct Prepared {
   const char* log_path;
   const char* exit_path;
   const char* exit_tmp_path;
+  const char* pid_path;  // nullptr: not written
+  const char* pid_tmp_path;
   int64_t log_cap;
   int max_fd;
   char* const* cgroup_procs;  // nullptr-terminated
@@ -164,6 +166,48 @@ void WriteExit(const Prepared& p, int wstatus) {
   rename(p.exit_tmp_path, p.exit_path);
 }
 
+// The start time (field 22 of /proc/self/stat, clock ticks since boot) of the calling process;
+// 0 when unreadable. Async-signal-safe (ReadProcInfo is its allocating twin for other pids).
+uint64_t OwnStartTime() {
+  char buf[1024];
+  const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR) {
+  }
+  close(fd);
+  if (n <= 0) return 0;
+  ssize_t i = n - 1;
+  while (i >= 0 && buf[i] != ')') --i;  // the command name may hold spaces and parentheses
+  if (i < 0) return 0;
+  int field = 2;  // the ')' ends field 2
+  for (++i; i < n && field < 22; ++i) {
+    if (buf[i] == ' ') ++field;
+  }
+  uint64_t v = 0;
+  for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+    v = v * 10 + static_cast<uint64_t>(buf[i] - '0');
+  return v;
+}
+
+// The pid record (shim.h), written atomically before the agent is told that the job runs.
+void WritePidRecord(const Prepared& p, pid_t job) {
+  if (p.pid_path == nullptr) return;
+  char line[96];
+  size_t n = FormatInt(getpid(), line);
+  line[n++] = ' ';
+  n += FormatInt(static_cast<int64_t>(OwnStartTime()), line + n);
+  line[n++] = ' ';
+  n += FormatInt(job, line + n);
+  line[n++] = '\n';
+  const int fd = open(p.pid_tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  SafeWrite(fd, line, n);
+  fsync(fd);
+  close(fd);
+  rename(p.pid_tmp_path, p.pid_path);
+}
+
 // The shim: see shim.h. status_w is the write end of the pipe to the agent.
 [[noreturn]] void RunShim(const Prepared& p, int status_w) {
   setsid();
@@ -209,6 +253,7 @@ void WriteExit(const Prepared& p, int wstatus) {
   }
   if (got != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
   close(err[0]);
+  if (exec_errno == 0) WritePidRecord(p, job);
   hello.job_pid = job;
   hello.err = exec_errno;
   SafeWrite(3, reinterpret_cast<const char*>(&hello), sizeof hello);
@@ -343,6 +388,7 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
   for (const auto& f : launch.cgroup_procs) cgroup_procs.push_back(const_cast<char*>(f.c_str()));
   cgroup_procs.push_back(nullptr);
   const std::string exit_tmp = launch.exit_path + ".tmp";
+  const std::string pid_tmp = launch.pid_path + ".tmp";
   long open_max = sysconf(_SC_OPEN_MAX);
   if (open_max <= 0 || open_max > 65536) open_max = 65536;
   const Prepared p{launch.exec_path.c_str(),
@@ -352,6 +398,8 @@ Result<ShimProcess> SpawnShim(const ShimLaunch& launch) {
                    launch.log_path.c_str(),
                    launch.exit_path.c_str(),
                    exit_tmp.c_str(),
+                   launch.pid_path.empty() ? nullptr : launch.pid_path.c_str(),
+                   pid_tmp.c_str(),
                    launch.log_cap_bytes,
                    static_cast<int>(open_max),
                    cgroup_procs.data(),

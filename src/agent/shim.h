@@ -30,6 +30,10 @@ struct ShimLaunch {
   std::string work_dir;           // the job's working directory (must exist)
   std::string log_path;           // created/truncated by the shim
   std::string exit_path;          // written by the shim via exit_path + ".tmp"
+  // Written by the shim via pid_path + ".tmp" once the job runs, before the agent hears of it:
+  // "SHIM_PID SHIM_START_TIME JOB_PGID\n" (workload_dir.h's PidRecord), so that an agent killed
+  // during the spawn still finds the job when it restarts. Empty = not written.
+  std::string pid_path;
   int64_t log_cap_bytes = 8 << 20;
   // cgroup.procs files (cgroup.h) the job writes its pid into before execve, so that the job
   // and all it forks run under the workload's limits. Empty = no cgroup.

@@ -22,6 +22,12 @@ namespace {
 
 constexpr char kLostMessage[] = "supervisor lost the process";
 constexpr int kFailedToStartExitCode = 127;
+// Said of a workload whose agent stopped after writing its spec and before any shim recorded
+// the job's start: the job never ran (the server resubmits it).
+constexpr char kInterruptedMessage[] = "the node's agent stopped before the job started";
+// How long an adopted workload without a pid record waits for one: a shim forked just before
+// the agent died records itself on its own (shim.h); SpawnShim waits 10 s for a job to start.
+constexpr Millis kUnrecordedSpawnGraceMs = 15'000;
 
 std::optional<AllocationId> ParseAllocationDir(const std::string& name) {
   if (name.empty() || name.size() > 18) return std::nullopt;
@@ -114,6 +120,7 @@ void Supervisor::Adopt(AllocationId allocation) {
     e.status.exit_code = kFailedToStartExitCode;
     e.status.finished_at = started_at;
     e.status.message = *failed;
+    e.status.interrupted = *failed == kInterruptedMessage;
   } else if (auto ex = dir.ReadExit()) {
     Finish(e, *ex);
     // Reap the shim if an earlier Supervisor of this very process started it (else ECHILD).
@@ -123,9 +130,11 @@ void Supervisor::Adopt(AllocationId allocation) {
     GLOG_INFO("agent: adopted workload of allocation {} (job {}, shim pid {})", allocation,
               e.spec.job, pid->shim_pid);
   } else {
-    ExitRecord lost{-1, 0, clock_.Now(), kLostMessage};
-    (void)dir.WriteExit(lost);
-    Finish(e, lost);
+    // The agent stopped during this workload's start: a shim it forked may still be about to
+    // record the job (PollUnrecorded), or the job never ran.
+    e.unrecorded_until = clock_.Now() + kUnrecordedSpawnGraceMs;
+    GLOG_INFO("agent: workload of allocation {} (job {}) has no pid record yet: waiting for it",
+              allocation, e.spec.job);
   }
   entries_.emplace(allocation, std::move(e));
 }
@@ -179,6 +188,7 @@ void Supervisor::Launch(Entry& e) {
   launch.work_dir = dir.File("work");
   launch.log_path = dir.File("log");
   launch.exit_path = dir.File("exit");
+  launch.pid_path = dir.File("pid");
   launch.log_cap_bytes = options_.log_cap_bytes;
   if (options_.cgroups) {
     auto procs = options_.cgroups->Create(CgroupName(e.spec.allocation),
@@ -231,16 +241,20 @@ void Supervisor::ReapFailedShim(pid_t shim_pid) {
 }
 
 PidRecord Supervisor::RecordStarted(Entry& e, const WorkloadDir& dir, const ShimProcess& shim) {
-  PidRecord rec;
-  rec.shim_pid = shim.shim_pid;
-  rec.job_pgid = shim.job_pgid;
-  if (auto info = ReadProcInfo(rec.shim_pid)) rec.shim_start_time = info->start_time;
-  e.pid = rec;
-  if (Status st = dir.WritePid(rec); !st.ok()) {
-    GLOG_WARN("agent: allocation {}: {} (a restarted agent will not adopt it)", e.spec.allocation,
-              st.message());
+  // The shim wrote the record before it answered (shim.h); write it here only if it could not.
+  auto rec = dir.ReadPid();
+  if (!rec || rec->shim_pid != shim.shim_pid || rec->job_pgid != shim.job_pgid) {
+    rec = PidRecord{};
+    rec->shim_pid = shim.shim_pid;
+    rec->job_pgid = shim.job_pgid;
+    if (auto info = ReadProcInfo(rec->shim_pid)) rec->shim_start_time = info->start_time;
+    if (Status st = dir.WritePid(*rec); !st.ok()) {
+      GLOG_WARN("agent: allocation {}: {} (a restarted agent will not adopt it)", e.spec.allocation,
+                st.message());
+    }
   }
-  return rec;
+  e.pid = rec;
+  return *rec;
 }
 
 void Supervisor::FailToStart(Entry& e, const std::string& message) {
@@ -303,8 +317,37 @@ void Supervisor::BeginStop(Entry& e, bool timed_out, Millis now, std::optional<i
   SignalGroup(e, SIGTERM);
 }
 
+bool Supervisor::PollUnrecorded(Entry& e, Millis now) {
+  const WorkloadDir dir = DirOf(e.spec.allocation);
+  if (auto ex = dir.ReadExit()) {  // the shim ran the job to its end meanwhile
+    e.unrecorded_until = 0;
+    Finish(e, *ex);
+    return true;
+  }
+  if (auto pid = dir.ReadPid()) {
+    e.unrecorded_until = 0;
+    e.pid = *pid;
+    GLOG_INFO("agent: adopted workload of allocation {} (job {}, shim pid {})", e.spec.allocation,
+              e.spec.job, pid->shim_pid);
+    if (e.stop_requested) SignalGroup(e, SIGTERM);  // asked to stop while it was unrecorded
+    return false;
+  }
+  if (now < e.unrecorded_until) return false;
+  e.unrecorded_until = 0;
+  GLOG_WARN("agent: job {} (allocation {}): {}; it never ran", e.spec.job, e.spec.allocation,
+            kInterruptedMessage);
+  e.status.state = WorkloadState::kFailedToStart;
+  e.status.exit_code = kFailedToStartExitCode;
+  e.status.finished_at = now;
+  e.status.message = kInterruptedMessage;
+  e.status.interrupted = true;
+  (void)dir.WriteFailed(kInterruptedMessage);
+  return true;
+}
+
 bool Supervisor::PollEntry(Entry& e, Millis now) {
-  if (e.status.final() || !e.pid) return false;
+  if (e.status.final()) return false;
+  if (!e.pid) return e.unrecorded_until != 0 && PollUnrecorded(e, now);
   const WorkloadDir dir = DirOf(e.spec.allocation);
   // waitpid fails with ECHILD for a shim adopted from an earlier agent process; then /proc tells.
   bool gone = waitpid(e.pid->shim_pid, nullptr, WNOHANG) == e.pid->shim_pid;

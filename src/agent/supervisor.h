@@ -105,6 +105,9 @@ class Supervisor {
     Millis kill_at = 0;
     int64_t stop_grace_ms = 0;  // the grace of the stop under way
     Millis rekill_at = 0;       // containers: when to repeat `podman rm -f` (supervisor_podman.cc)
+    // Adopted with a spec but no pid record (the agent died while starting it): until then a
+    // shim may still record the job; after it, the job never ran. 0 = not waiting.
+    Millis unrecorded_until = 0;
   };
 
   WorkloadDir DirOf(AllocationId allocation) const { return {workloads_root_, allocation}; }
@@ -117,6 +120,7 @@ class Supervisor {
   void Finish(Entry& e, ExitRecord r);
   // Returns true when the entry became final.
   bool PollEntry(Entry& e, Millis now);
+  bool PollUnrecorded(Entry& e, Millis now);
   void BeginStop(Entry& e, bool timed_out, Millis now, std::optional<int64_t> grace_ms = {});
   void SignalGroup(const Entry& e, int sig) const;
   // The container runtime (supervisor_podman.cc): launch through `podman run`; SIGTERM becomes

@@ -31,6 +31,7 @@ void Supervisor::LaunchContainer(Entry& e) {
   launch.work_dir = dir.File("work");
   launch.log_path = dir.File("log");
   launch.exit_path = dir.File("exit");
+  launch.pid_path = dir.File("pid");
   launch.log_cap_bytes = options_.log_cap_bytes;
 
   auto shim = SpawnShim(launch);

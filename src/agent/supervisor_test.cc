@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
@@ -370,6 +371,100 @@ TEST_F(SupervisorTest, ReportsAShimThatDiedWithoutAnExitFileAsLost) {
   const WorkloadStatus st = WaitFinal(1);
   EXPECT_EQ(st.message, "supervisor lost the process");
   kill(-pgid, SIGKILL);  // the orphaned job
+}
+
+// An agent killed after writing a spec and before any shim ran (or recorded) the job: the next
+// agent waits a little for a record, then reports the job interrupted (it never ran).
+TEST_F(SupervisorTest, AStartTheAgentDidNotFinishIsReportedInterruptedAfterAGrace) {
+  const WorkloadDir dir(dir_ + "/workloads", 5);
+  ASSERT_TRUE(dir.Create().ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec(5, "exit 0"), manual_clock_.Now()).ok());
+  ManualClock& clock = manual_clock_;  // outlives the supervisor (TearDown uses it)
+  Supervisor& sup = Open(clock);
+  sup.PollOnce();
+  EXPECT_EQ(sup.Get(5)->state, WorkloadState::kRunning);  // a shim may still record it
+  clock.Advance(14'999);
+  sup.PollOnce();
+  EXPECT_EQ(sup.Get(5)->state, WorkloadState::kRunning);
+  clock.Advance(1);
+  sup.PollOnce();
+  WorkloadStatus st = *sup.Get(5);
+  EXPECT_EQ(st.state, WorkloadState::kFailedToStart);
+  EXPECT_TRUE(st.interrupted);
+  EXPECT_EQ(st.message, "the node's agent stopped before the job started");
+  EXPECT_EQ(finals_.load(), 1);
+  // Another restart says the same.
+  Supervisor& again = Open(clock);
+  st = *again.Get(5);
+  EXPECT_EQ(st.state, WorkloadState::kFailedToStart);
+  EXPECT_TRUE(st.interrupted);
+}
+
+// The shim of a start the agent did not finish records the job itself: the next agent adopts it
+// when the record appears (and stops it if asked meanwhile), or reads its exit.
+TEST_F(SupervisorTest, AStartTheAgentDidNotFinishIsAdoptedWhenItsShimRecordsIt) {
+  const WorkloadDir dir(dir_ + "/workloads", 6);
+  ASSERT_TRUE(dir.Create().ok());
+  ASSERT_TRUE(dir.WriteSpec(Spec(6, "exec sleep 100"), manual_clock_.Now()).ok());
+  const WorkloadDir done(dir_ + "/workloads", 7);
+  ASSERT_TRUE(done.Create().ok());
+  ASSERT_TRUE(done.WriteSpec(Spec(7, "exit 5"), manual_clock_.Now()).ok());
+  ManualClock& clock = manual_clock_;
+  Supervisor& sup = Open(clock);
+  sup.Stop(6);  // asked before any record: kept, and done once the record appears
+
+  ShimLaunch launch;
+  launch.exec_path = "/bin/sleep";
+  launch.argv = {"sleep", "100"};
+  launch.work_dir = dir.File("work");
+  launch.log_path = dir.File("log");
+  launch.exit_path = dir.File("exit");
+  launch.pid_path = dir.File("pid");
+  auto shim = SpawnShim(launch);
+  ASSERT_TRUE(shim.ok()) << shim.status().message();
+  ASSERT_TRUE(done.WriteExit({5, 0, clock.Now(), ""}).ok());
+  clock.Advance(1'000);
+  sup.PollOnce();
+  EXPECT_EQ(sup.Get(7)->state, WorkloadState::kExited);
+  EXPECT_EQ(sup.Get(7)->exit_code, 5);
+  EXPECT_FALSE(sup.Get(7)->interrupted);
+  // The stop asked earlier reached the adopted job (SIGTERM ends sleep).
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(dir.File("exit")); }));
+  sup.PollOnce();
+  const WorkloadStatus st = *sup.Get(6);
+  EXPECT_EQ(st.state, WorkloadState::kExited);
+  EXPECT_TRUE(st.stopped);
+  EXPECT_EQ(st.signal, SIGTERM);
+  waitpid(shim->shim_pid, nullptr, 0);  // this test forked it, not the supervisor
+}
+
+// The shim writes the pid record before it answers: an agent killed right after the spawn
+// (before it could write anything) leaves a job that its successor still finds.
+TEST(SpawnShim, RecordsTheJobBeforeItAnswers) {
+  char tmpl[] = "/tmp/gpuaas-shim-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string d = tmpl;
+  ShimLaunch launch;
+  launch.exec_path = "/bin/sleep";
+  launch.argv = {"sleep", "100"};
+  launch.work_dir = d;
+  launch.log_path = d + "/log";
+  launch.exit_path = d + "/exit";
+  launch.pid_path = d + "/pid";
+  auto shim = SpawnShim(launch);
+  ASSERT_TRUE(shim.ok()) << shim.status().message();
+  std::ifstream in(d + "/pid");
+  pid_t shim_pid = 0, pgid = 0;
+  uint64_t start = 0;
+  ASSERT_TRUE(in >> shim_pid >> start >> pgid);
+  EXPECT_EQ(shim_pid, shim->shim_pid);
+  EXPECT_EQ(pgid, shim->job_pgid);
+  ASSERT_TRUE(ReadProcInfo(shim_pid).has_value());
+  EXPECT_EQ(start, ReadProcInfo(shim_pid)->start_time);
+  EXPECT_FALSE(fs::exists(d + "/pid.tmp"));
+  kill(-pgid, SIGKILL);
+  waitpid(shim->shim_pid, nullptr, 0);
+  fs::remove_all(d);
 }
 
 TEST_F(SupervisorTest, ForgetRemovesOnlyFinalWorkloads) {

@@ -47,6 +47,9 @@ struct WorkloadStatus {
   Millis started_at = 0;
   Millis finished_at = 0;  // 0 while running
   std::string message;     // why it failed to start / was lost
+  // failed_to_start because the agent stopped before the job started (it never ran, and may be
+  // run again), not because of the job's spec or the node.
+  bool interrupted = false;
   bool final() const { return state != WorkloadState::kRunning; }
 };
 

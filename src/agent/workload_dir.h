@@ -1,14 +1,17 @@
 // WorkloadDir: the on-disk record of one workload, <state_dir>/workloads/<allocation>/, which is
 // what lets a restarted agent adopt its workloads:
 //   spec.json  the spec and its start time (written by the agent before the spawn)
-//   pid        "SHIM_PID SHIM_START_TIME JOB_PGID" (the start time detects pid reuse)
+//   pid        "SHIM_PID SHIM_START_TIME JOB_PGID" (the start time detects pid reuse), written
+//              by the shim once the job runs (by the agent if the shim could not); a spec with
+//              neither pid nor exit is a start the agent did not finish (Supervisor waits a
+//              little for the shim, then reports the job interrupted: it never ran)
 //   log        the job's stdout+stderr, bounded (written by the shim)
 //   exit       "CODE SIGNAL FINISHED_MS[ MESSAGE]" (by the shim, or by the agent for a lost one)
-//   failed     the message of a workload that failed to start
+//   failed     the message of a workload that failed to start (or never ran: interrupted)
 //   stop       "TIMED_OUT KILL_AT_MS": a stop was asked (so a restart keeps its deadline)
 //   work/      the job's working directory
 // Every small file is written atomically (tmp + rename). Thread-compatible; one directory is
-// only touched by its Supervisor (and the shim for log/exit).
+// only touched by its Supervisor (and the shim for log/exit/pid).
 #pragma once
 
 #include <sys/types.h>

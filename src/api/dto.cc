@@ -381,6 +381,9 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       if (auto t = w.find("stopped"); t != w.end() && t->value().is_bool()) {
         rep.stopped = t->value().as_bool();
       }
+      if (auto t = w.find("interrupted"); t != w.end() && t->value().is_bool()) {
+        rep.interrupted = t->value().as_bool();
+      }
       r.workloads.push_back(std::move(rep));
     }
   }

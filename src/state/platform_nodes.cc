@@ -241,7 +241,16 @@ bool Platform::ApplyWorkloadReport(Node& node, const WorkloadReport& w,
   JobState st = j.state;
   std::string reason;
   if (!IsFinal(j.state)) {
-    if (w.state == "failed_to_start") {
+    if (w.state == "failed_to_start" && w.interrupted) {
+      // The job never ran (the node's agent stopped while starting it): run it again.
+      const JobId again = ResubmitJob(j,
+                                      "resubmitted after job " + std::to_string(j.id) +
+                                          " was interrupted before it started: " + w.message,
+                                      batch);
+      st = JobState::kFailed;
+      reason =
+          "failed to start: " + w.message + " (resubmitted as job " + std::to_string(again) + ")";
+    } else if (w.state == "failed_to_start") {
       st = JobState::kFailed;
       reason = "failed to start: " + w.message;
     } else if (w.timed_out) {

@@ -184,5 +184,48 @@ TEST_F(PlatformResourcesTest, ABadGpuFailsItsJobByDefaultUnlessTheJobAskedToBeRe
   EXPECT_EQ(jobs[0].resubmitted_from, requeued.id);
 }
 
+// A job whose node agent stopped while starting it never ran: it is resubmitted (a job that
+// could not start for a reason of its own is not: it would fail again).
+TEST_F(PlatformResourcesTest, AJobInterruptedBeforeItStartedIsResubmitted) {
+  Open(PlatformConfig{});
+  NodeReport r = Report(2);
+  Beat(r);
+  const Job cut = Submit(JobRequest{});
+  const Job bad = Submit(JobRequest{});
+  const AllocationId cut_alloc = Run(r, cut);
+  const AllocationId bad_alloc = Run(r, bad);
+  clock_.Advance(15'000);
+  WorkloadReport interrupted{cut.id,
+                             cut_alloc,
+                             "failed_to_start",
+                             127,
+                             0,
+                             false,
+                             false,
+                             kT0,
+                             clock_.Now(),
+                             "the node's agent stopped before the job started"};
+  interrupted.interrupted = true;
+  r.workloads = {interrupted,
+                 {bad.id, bad_alloc, "failed_to_start", 127, 0, false, false, kT0, clock_.Now(),
+                  "command not found: trainn"}};
+  Beat(r);
+  const Job failed = Get(cut.id);
+  EXPECT_EQ(failed.state, JobState::kFailed);
+  const JobId again = bad.id + 1;
+  EXPECT_EQ(
+      failed.reason,
+      "failed to start: the node's agent stopped before the job started (resubmitted as job " +
+          std::to_string(again) + ")");
+  EXPECT_EQ(Get(bad.id).reason, "failed to start: command not found: trainn");
+  const Job copy = Get(again);
+  EXPECT_EQ(copy.resubmitted_from, cut.id);
+  EXPECT_EQ(copy.command, cut.command);
+  EXPECT_FALSE(IsFinal(copy.state));  // queued, or already placed on the freed devices
+  r.workloads.clear();
+  Run(r, copy);  // the devices of both were freed
+  EXPECT_EQ(Get(again).state, JobState::kRunning);
+}
+
 }  // namespace
 }  // namespace gpuaas

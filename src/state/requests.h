@@ -127,6 +127,7 @@ struct WorkloadReport {
   Millis started_at = 0;
   Millis finished_at = 0;
   std::string message;
+  bool interrupted = false;  // failed_to_start: the agent stopped before the job ran
 };
 
 struct ReportedLogChunk {
