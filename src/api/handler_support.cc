@@ -53,6 +53,19 @@ net::Handler Authed(Platform& platform, AuthedHandler h) {
   };
 }
 
+Result<int64_t> QueryInt(const net::HttpRequest& req, const char* key, int64_t dflt) {
+  auto it = req.query.find(key);
+  if (it == req.query.end() || it->second.empty()) return dflt;
+  int64_t v = 0;
+  const std::string& s = it->second;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) {
+    return InvalidArgument(std::string("query parameter '") + key +
+                           "' must be a non-negative integer");
+  }
+  return v;
+}
+
 std::optional<int64_t> PathId(const net::HttpRequest& req, const char* name) {
   auto it = req.params.find(name);
   if (it == req.params.end()) return std::nullopt;

@@ -37,6 +37,9 @@ std::function<void(Result<T>)> Answer(net::Respond respond, int status, Encode e
   };
 }
 
+// A non-negative integer query parameter, `dflt` when absent or empty, else InvalidArgument.
+Result<int64_t> QueryInt(const net::HttpRequest& req, const char* key, int64_t dflt);
+
 // Parses a positive integer id from a path parameter, or answers 404 like a missing object.
 std::optional<int64_t> PathId(const net::HttpRequest& req, const char* name);
 

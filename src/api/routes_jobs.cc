@@ -11,19 +11,6 @@ namespace {
 constexpr size_t kDefaultPage = 100;
 constexpr size_t kMaxPage = 1000;
 
-Result<int64_t> QueryInt(const net::HttpRequest& req, const char* key, int64_t dflt) {
-  auto it = req.query.find(key);
-  if (it == req.query.end() || it->second.empty()) return dflt;
-  int64_t v = 0;
-  const std::string& s = it->second;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || v < 0) {
-    return InvalidArgument(std::string("query parameter '") + key +
-                           "' must be a non-negative integer");
-  }
-  return v;
-}
-
 // The last `max_bytes` of a file ("" if it does not exist).
 std::string TailOf(const std::string& path, size_t max_bytes) {
   std::ifstream f(path, std::ios::binary | std::ios::ate);

@@ -184,6 +184,21 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("NAME", a->name, "the secret's name")->required();
   set_verb(s, "secret delete");
 
+  s = Verb(app, "audit",
+           "the audit trail: who changed what, and who was refused (admins); or check a copy of "
+           "its file",
+           "gpuaas audit --entity acme --limit 20    |    gpuaas audit --verify audit.log");
+  s->add_option("--entity", a->entity, "only the lines of this entity's users")->type_name("E");
+  s->add_option("--actor", a->actor, "only the lines of this user")->type_name("USER");
+  s->add_option("--limit", a->limit, "at most this many lines, newest first (default 100)")
+      ->type_name("N");
+  s->add_option("--before", a->before, "only lines numbered below SEQ (the next page)")
+      ->type_name("SEQ");
+  s->add_option("--verify", a->verify,
+                "check the hash chain of an audit file (a local copy; no server needed)")
+      ->type_name("FILE");
+  set_verb(s, "audit");
+
   s = Verb(app, "usage", "GPU time and cost per entity",
            "gpuaas usage --entity acme --from 2026-11-01 --to 2026-12-01");
   s->add_option("--entity", a->entity, "only this entity")->type_name("E");
@@ -295,6 +310,7 @@ Client commands:
   invoice --entity E --month YYYY-MM           an entity's monthly invoice (--format json|csv)
   environments                                 the environments a job may run in (--env NAME)
   secret set|list|delete --entity E [NAME]     entity secrets (set reads the value from stdin)
+  audit [--entity E] [--actor U] [--verify F]  the audit trail (admins); check a copy of its file
   simulate --trace F --cluster S --policy P    replay a trace through the scheduler (--help)
   trace generate|import|export                 make traces: synthetic, from sacct, from the platform
   plan --trace F --cluster S --try S2          compare fleets; cheapest meeting a p95 wait (--help)

@@ -34,7 +34,8 @@ struct ClientArgs {
   // Options.
   std::string quota, entity, role, kind, gpus, gpu_type, walltime, env, state, limit, from, to,
       month, format, timeout, guarantee, shares, priority, project;
-  std::string rank;  // logs --rank N (a multi-node job's part)
+  std::string rank;                   // logs --rank N (a multi-node job's part)
+  std::string actor, before, verify;  // audit --actor U --before SEQ --verify FILE
   bool requeue = false, no_fallback = false;
   std::string cpus, memory_gb;       // submit --cpus N --memory-gb N
   std::string workspace;             // submit --workspace rw|ro|none

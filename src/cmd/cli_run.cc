@@ -93,6 +93,7 @@ int RunClientCommand(int argc, char** argv) {
       {"secret set", RunSecretSet},
       {"secret list", RunSecretList},
       {"secret delete", RunSecretDelete},
+      {"audit", RunAudit},
   };
   auto it = verbs.find(args.verb);
   if (it == verbs.end()) {

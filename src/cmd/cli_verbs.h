@@ -59,6 +59,7 @@ int RunWait(const VerbContext& c);
 // Container runtime verbs (cli_runtime_verbs.cc): environments, secret set|list|delete.
 int RunEnvironments(const VerbContext& c);
 int RunSecretSet(const VerbContext& c);
+int RunAudit(const VerbContext& c);  // cli_audit_verb.cc
 int RunSecretList(const VerbContext& c);
 int RunSecretDelete(const VerbContext& c);
 

@@ -17,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/demo_inventory.h"
 #include "api/api.h"
+#include "api/audit.h"
 #include "api/portal.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -195,8 +196,17 @@ int RunServerCommand(int argc, char** argv) {
   // Listen (and load the TLS certificate) before the platform starts: a bad address or
   // certificate stops the server before it changes anything. No request is read before the
   // loop runs.
+  const std::string audit_path =
+      config.audit_file.empty() ? data_dir + "/audit.log" : config.audit_file;
+  auto opened_audit = AuditLog::Open(audit_path);
+  if (!opened_audit.ok()) {
+    std::cerr << "error: " << opened_audit.status().message() << "\n";
+    return 1;
+  }
+  std::shared_ptr<AuditLog> audit = std::move(*opened_audit);
   net::Router router;
   api::RegisterApi(router, platform);
+  api::RegisterAuditRoutes(router, platform, audit);
   net::HttpServerOptions opts;
   opts.listen = listen;
   opts.tls_cert_file = config.tls_cert_file;
@@ -204,7 +214,8 @@ int RunServerCommand(int argc, char** argv) {
   const bool tls = !opts.tls_cert_file.empty();
   api::PortalOptions portal;
   portal.web_dir = web_dir.empty() ? DefaultWebDir() : (web_dir == "none" ? "" : web_dir);
-  net::HttpServer server(loop, opts, api::WithPortal(router.AsHandler(), portal));
+  net::HttpServer server(
+      loop, opts, api::WithPortal(api::WithAudit(router.AsHandler(), platform, audit), portal));
   if (Status s = server.Start(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";  // names the address or the TLS file
     return 1;
@@ -234,7 +245,8 @@ int RunServerCommand(int argc, char** argv) {
   if (host == "::" || host == "[::]") host = "[::1]";
   const std::string self_url =
       (tls ? "https://" : "http://") + host + ":" + std::to_string(server.port());
-  GLOG_INFO("gpuaas server listening on {} (data dir {})", self_url, data_dir);
+  GLOG_INFO("gpuaas server listening on {} (data dir {}; audit trail {}, line {} so far)", self_url,
+            data_dir, audit_path, audit->last_seq());
   if (!tls && !IsLoopback(listen.substr(0, listen.rfind(':')))) {
     GLOG_WARN(
         "serving plain HTTP on {}: tokens and secrets cross the network in the clear; give the "

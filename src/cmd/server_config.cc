@@ -59,8 +59,8 @@ Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::s
 
 // [environments] (name -> image, description; `replace_defaults = true` drops the shipped
 // catalogue), [runtime] (podman, gpu_mode, device_dir of the embedded agents), [secrets]
-// (key_file, previous_key_file: absolute paths) and [tls] (cert_file, key_file: absolute paths,
-// both or neither).
+// (key_file, previous_key_file: absolute paths), [tls] (cert_file, key_file: absolute paths,
+// both or neither) and [audit] (file: an absolute path).
 Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   if (auto* envs = root["environments"].as_table()) {
     if (auto r = (*envs)["replace_defaults"].value<bool>(); r && *r) c.environments.clear();
@@ -121,6 +121,16 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
       return InvalidArgument("tls needs both cert_file and key_file");
     }
   }
+  if (auto* audit = root["audit"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*audit, "audit.", {"file"}));
+    if (const toml::node* v = audit->get("file")) {
+      auto path = v->value<std::string>();
+      if (!path || path->empty() || path->front() != '/') {
+        return InvalidArgument("audit.file must be an absolute path");
+      }
+      c.audit_file = *path;
+    }
+  }
   return Status::Ok();
 }
 
@@ -175,9 +185,10 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
                            std::to_string(e.source().begin.line) + ")");
   }
   PlatformConfig c = config;  // all or nothing
-  GPUAAS_RETURN_IF_ERROR(CheckKeys(root, "",
-                                   {"scheduler", "agents", "prices", "limits", "billing", "storage",
-                                    "environments", "runtime", "notebooks", "secrets", "tls"}));
+  GPUAAS_RETURN_IF_ERROR(
+      CheckKeys(root, "",
+                {"scheduler", "agents", "prices", "limits", "billing", "storage", "environments",
+                 "runtime", "notebooks", "secrets", "tls", "audit"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(

@@ -79,6 +79,8 @@ struct PlatformConfig {
   // chain and key the server listens with, PEM files ("" = plain HTTP). With them the portal's
   // session cookie is `Secure`.
   std::string tls_cert_file, tls_key_file;
+  // The audit trail's file ([audit] file; "" = DATA/audit.log): api/audit.h, auth/audit_log.h.
+  std::string audit_file;
   struct Runtime {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"

@@ -326,6 +326,7 @@ class OpenApiServerTest(ServerTestCase):
             ("PUT", "/api/v1/entities/{name}/storage"):
                 (f"{ent}/storage", ex("put", "/api/v1/entities/{name}/storage")),
             ("GET", "/api/v1/events"): (f"/api/v1/events?entity={self.billed}", None),
+            ("GET", "/api/v1/audit"): (f"/api/v1/audit?limit=3&entity={self.ent}", None),
         }
 
     def test_router_miss_is_recognised(self):

@@ -1,0 +1,62 @@
+#include <string_view>
+
+#include "api/audit.h"
+#include "api/handler_support.h"
+
+namespace gpuaas::api {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Paths whose requests are never audited unless refused (see api/audit.h).
+bool Unaudited(const std::string& path) {
+  return StartsWith(path, "/api/v1/agent/") || StartsWith(path, "/notebooks/") ||
+         path == "/api/v1/estimate" || path == "/api/v1/sizing";
+}
+
+// The token a request acts with: its bearer token or session cookie, or for the sign-in
+// (POST /api/v1/session) the token in its body.
+std::string ActingToken(const net::HttpRequest& req) {
+  std::string token = RequestToken(req);
+  if (token.empty() && req.method == "POST" && req.path == "/api/v1/session") {
+    if (auto body = ParseObject(req.body); body.ok()) {
+      if (auto t = GetString(*body, "token"); t.ok() && *t) token = **t;
+    }
+  }
+  return token;
+}
+
+}  // namespace
+
+net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<AuditLog> log) {
+  return [api = std::move(api), &platform, log = std::move(log)](net::HttpRequest&& req,
+                                                                 net::Respond respond) {
+    const bool reads = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+    const bool unaudited = Unaudited(req.path);
+    AuditEntry entry;
+    entry.time = platform.Now();
+    entry.remote = req.remote;
+    entry.method = req.method;
+    entry.path = req.path;
+    {  // who, as the handlers will see it (a refused read is audited too: known before it runs)
+      if (auto who = platform.Authenticate(ActingToken(req)); who.ok() && !who->agent) {
+        entry.actor = who->name;
+        entry.role = RoleName(who->role);
+        if (const Entity* e = platform.FindEntityById(who->entity)) entry.entity = e->name;
+      }
+    }
+    api(std::move(req), [log, reads, unaudited, entry = std::move(entry),
+                         respond = std::move(respond)](net::HttpResponse res) mutable {
+      const bool refused = res.status == 401 || res.status == 403;
+      if ((reads || unaudited) && !refused) return respond(std::move(res));
+      entry.status = res.status;
+      log->Append(std::move(entry), [respond = std::move(respond), res = std::move(res)]() mutable {
+        respond(std::move(res));
+      });
+    });
+  };
+}
+
+}  // namespace gpuaas::api
