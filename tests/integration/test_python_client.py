@@ -504,6 +504,25 @@ class PythonClientTest(ServerTestCase):
             self.c.forecast(weeks=0)
         self.assertApiError(ctx, 400, "bad_request")
 
+    def test_audit(self):
+        ent, member = self.tenant()
+        job = member.submit_job(["true"], gpus=1)
+        mine = list(self.c.iter_audit(entity=ent, page_size=1))
+        self.assertIn(("POST", "/api/v1/jobs", 201),
+                      [(e["method"], e["path"], e["status"]) for e in mine])
+        self.assertEqual({e["entity"] for e in mine}, {ent})
+        seqs = [e["seq"] for e in mine]
+        self.assertEqual(seqs, sorted(seqs, reverse=True))
+        page = self.c.audit(entity=ent, limit=1)
+        self.assertEqual(page["entries"], mine[:1])
+        self.assertEqual(len(list(self.c.iter_audit(max_entries=2))), 2)
+        with self.assertRaises(GpuaasError) as ctx:
+            member.audit()
+        self.assertApiError(ctx, 403, "forbidden")
+        with self.assertRaises(ValueError):
+            next(self.c.iter_audit(page_size=0))
+        member.wait_job(job, timeout=60)
+
     # --- transport limits, against a fake server ---------------------------------------------
 
     def test_transport_limits_and_odd_answers(self):

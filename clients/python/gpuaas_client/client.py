@@ -595,6 +595,35 @@ class Client:
                           query={"weeks": weeks, "lead_time": lead_time, "class": gpu_class,
                                  "growth": growth, "max_utilization": max_utilization})
 
+    def audit(self, *, actor: Optional[str] = None, entity: Optional[str] = None,
+              limit: Optional[int] = None, before: Optional[int] = None) -> Json:
+        """``GET /api/v1/audit`` (platform-admin; an entity-admin sees its entity's lines): one
+        page of the audit trail, newest first, ``{"entries": [...], "next_before": SEQ|None}``.
+        ``limit`` 1-1000 (server default 100); pass ``next_before`` as ``before`` for the next
+        page, or use :meth:`iter_audit`."""
+        return self._json("GET", "/api/v1/audit", query={"actor": actor, "entity": entity,
+                                                         "limit": limit, "before": before})
+
+    def iter_audit(self, *, actor: Optional[str] = None, entity: Optional[str] = None,
+                   page_size: int = 1000, max_entries: Optional[int] = None) -> Iterator[Json]:
+        """Every audit line (optionally of one ``actor`` / ``entity``), newest first, page after
+        page. Stops after ``max_entries`` lines if given, or at the first line."""
+        if not 1 <= page_size <= 1000:
+            raise ValueError("page_size must be in 1..1000")
+        before: Optional[int] = None
+        count = 0
+        while True:
+            page = self.audit(actor=actor, entity=entity, limit=page_size, before=before)
+            for e in page.get("entries", []):
+                if max_entries is not None and count >= max_entries:
+                    return
+                count += 1
+                yield e
+            nxt = page.get("next_before")
+            if nxt is None or (before is not None and nxt >= before):
+                return
+            before = nxt
+
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
