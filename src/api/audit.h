@@ -1,7 +1,7 @@
 // The audit trail's API side (docs/operations.md "Audit trail", docs/adr/0018).
 // WithAudit wraps the API handler: every request that may change state (any method but GET,
 // HEAD and OPTIONS), and every request refused as unauthenticated or forbidden (401/403, any
-// method), becomes one line of the AuditLog: who (from the request's token, as the handlers
+// method; a read only if it carried a token), becomes one line of the AuditLog: who (from the request's token, as the handlers
 // authenticate it), from where, what (method and path, never the body or the query), and the
 // status answered. The client gets its answer only once the line is on disk. Not audited: the
 // agent protocol (/api/v1/agent/...: heartbeats, many per second), the notebook proxy

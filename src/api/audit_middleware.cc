@@ -40,17 +40,21 @@ net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<Aud
     entry.remote = req.remote;
     entry.method = req.method;
     entry.path = req.path;
+    const std::string token = ActingToken(req);
+    // A read refused for want of any credential (the portal asking whoami before a sign-in) is
+    // not an attempt at anything: not audited. With a wrong token, or a change, it is.
+    const bool anonymous_read = reads && token.empty();
     {  // who, as the handlers will see it (a refused read is audited too: known before it runs)
-      if (auto who = platform.Authenticate(ActingToken(req)); who.ok() && !who->agent) {
+      if (auto who = platform.Authenticate(token); who.ok() && !who->agent) {
         entry.actor = who->name;
         entry.role = RoleName(who->role);
         if (const Entity* e = platform.FindEntityById(who->entity)) entry.entity = e->name;
       }
     }
-    api(std::move(req), [log, reads, unaudited, entry = std::move(entry),
+    api(std::move(req), [log, reads, unaudited, anonymous_read, entry = std::move(entry),
                          respond = std::move(respond)](net::HttpResponse res) mutable {
       const bool refused = res.status == 401 || res.status == 403;
-      if ((reads || unaudited) && !refused) return respond(std::move(res));
+      if (((reads || unaudited) && !refused) || anonymous_read) return respond(std::move(res));
       entry.status = res.status;
       log->Append(std::move(entry), [respond = std::move(respond), res = std::move(res)]() mutable {
         respond(std::move(res));

@@ -519,3 +519,80 @@ test("operators see the fleet allocation map (simulated) and the queue; French w
     assert.equal(r.status, 200, r.text);
   }
 });
+
+test("admins read the audit trail, filtered and paged; an entity admin sees its entity's lines; members have no such page", async () => {
+  const carol = await call("POST", "/api/v1/users", adminToken, { name: "carol", entity: "physics", role: "entity-admin" });
+  assert.equal(carol.status, 201, carol.text);
+  const refused = await call("POST", "/api/v1/entities", tokens.bob, { name: "chemistry" });
+  assert.equal(refused.status, 403, refused.text);
+
+  const page = await newPage();
+  await signIn(page, adminToken);
+  await page.click('nav a[href="/audit"]');
+  await page.waitForSelector("table.audit tbody tr[data-seq]");
+  const api50 = (await call("GET", "/api/v1/audit?limit=50", adminToken)).json;
+  assert.equal(await page.locator("table.audit tbody tr").count(), api50.entries.length);
+  assert.equal(await page.isVisible("#audit-older"), api50.next_before !== null);
+  const newest = api50.entries[0];
+  assert.match(await page.textContent(`tr[data-seq="${newest.seq}"]`), new RegExp(`${newest.method} ${newest.path}`));
+  const { unlabelled, low } = await page.evaluate(auditPage);
+  assert.deepEqual(unlabelled, [], "/audit: controls without a label");
+  assert.deepEqual(low, [], "/audit: text below the WCAG AA contrast ratio");
+  await shot(page, "audit");
+
+  // Bob's lines: his refused attempt is marked.
+  await page.fill("#audit-actor", "bob");
+  await page.click("form.filters button[type=submit]");
+  await page.waitForSelector("tr.refused:has-text('POST /api/v1/entities')");
+  const actors = await page.locator("table.audit tbody tr td:nth-child(3)").allTextContents();
+  assert.ok(actors.length > 0 && actors.every((a) => a === "bob"), actors.join(","));
+  // Paging: one entity's lines, then the older ones appended, none twice.
+  for (let i = 0; i < 60; i++) { // more than a page of physics' lines (a cancel that finds nothing)
+    assert.equal((await call("POST", "/api/v1/jobs/999999/cancel", tokens.alice)).status, 404);
+  }
+  await page.fill("#audit-actor", "");
+  await page.fill("#audit-entity", "physics");
+  await page.click("form.filters button[type=submit]");
+  await page.waitForSelector("table.audit tbody tr[data-seq]");
+  const all = [];
+  for (let before = null; ;) {
+    const r = (await call("GET", `/api/v1/audit?limit=50&entity=physics${before ? `&before=${before}` : ""}`, adminToken)).json;
+    all.push(...r.entries.map((e) => String(e.seq)));
+    if (r.next_before === null) break;
+    before = r.next_before;
+  }
+  assert.ok(all.length > 50, `${all.length} lines of physics`);
+  let pages = 1;
+  for (; await page.isVisible("#audit-older"); ++pages) {
+    const n = await page.locator("table.audit tbody tr").count();
+    await page.click("#audit-older");
+    await page.waitForFunction((k) => document.querySelectorAll("table.audit tbody tr").length > k ||
+      document.getElementById("audit-older").hidden, n);
+  }
+  const seqs = await page.locator("table.audit tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.seq));
+  assert.deepEqual(seqs, all);
+  assert.ok(pages >= 2, `${pages} pages`);
+  await page.selectOption("#lang", "fr");
+  await page.waitForSelector("h1:has-text('Journal d’audit')");
+  await page.selectOption("#lang", "en");
+  await page.context().close();
+
+  // Carol, physics' admin: physics' lines only, no entity filter.
+  const boss = await newPage();
+  await signIn(boss, carol.json.token);
+  await boss.click('nav a[href="/audit"]');
+  await boss.waitForSelector("table.audit tbody tr[data-seq]");
+  assert.equal(await boss.locator("#audit-entity").count(), 0);
+  const entities = await boss.locator("table.audit tbody tr td:nth-child(4)").allTextContents();
+  assert.ok(entities.every((e) => e === "physics"), entities.join(","));
+  await boss.context().close();
+
+  // Alice, a member: no link, and the address leads back to her work.
+  const member = await newPage();
+  await signIn(member, tokens.alice);
+  assert.equal(await member.locator('nav a[href="/audit"]').count(), 0);
+  await member.goto(`${base}/audit`);
+  await member.waitForSelector('nav a[href="/work"][aria-current="page"]');
+  assert.equal(await member.locator("table.audit").count(), 0);
+  await member.context().close();
+});

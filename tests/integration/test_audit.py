@@ -2,7 +2,8 @@
 
 Shows: every request that may change state, and every refusal (401, 403), becomes one line of
 DATA/audit.log with who (user, role, entity), from where, what (method and path) and the status
-answered; reads, the agent protocol and the read-only computations (estimate, sizing) do not.
+answered; reads, the agent protocol and the read-only computations (estimate, sizing) do not,
+nor a read refused for carrying no token at all.
 GET /api/v1/audit gives the lines newest first, page by page (next_before), filtered by actor and
 entity; platform admins see every line, an entity admin its entity's lines only, a member
 nothing. `gpuaas audit` prints them; `gpuaas audit --verify FILE` checks the hash chain of a copy
@@ -67,6 +68,7 @@ class AuditTrailTest(unittest.TestCase):
         nobody = Api(self.server.url)
         self.assertEqual(nobody.post("/api/v1/jobs", {"gpus": 1}).status, 401)
         self.assertEqual(nobody.get("/api/v1/jobs", token="gpuaas_" + "0" * 40).status, 401)
+        self.assertEqual(nobody.get("/api/v1/whoami").status, 401)       # no token, a read: not
         refused = member.post("/api/v1/entities", {"name": unique("audx")})
         self.assertEqual(refused.status, 403, refused)
         self.assertEqual(member.get("/api/v1/audit").status, 403)
@@ -89,8 +91,8 @@ class AuditTrailTest(unittest.TestCase):
         self.assertRegex(submitted[0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(len(find("POST", "/api/v1/users", 201, "admin")), 3, entries)
         anonymous = [e for e in entries if e["actor"] is None]
-        self.assertEqual(sorted((e["method"], e["status"]) for e in anonymous),
-                         [("GET", 401), ("POST", 401)], entries)
+        self.assertEqual(sorted((e["method"], e["path"], e["status"]) for e in anonymous),
+                         [("GET", "/api/v1/jobs", 401), ("POST", "/api/v1/jobs", 401)], entries)
         self.assertEqual(len(find("POST", "/api/v1/entities", 403, member_name)), 1, entries)
         self.assertEqual(len(find("GET", "/api/v1/audit", 403, member_name)), 1, entries)
         self.assertEqual(len(find("POST", f"/api/v1/jobs/{job['id']}/cancel", 404,

@@ -20,6 +20,20 @@ export interface WhoAmI {
   user: User | null;
   entity: Entity | null;
 }
+// One line of the audit trail (GET /api/v1/audit).
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  actor: string | null;
+  role: User["role"] | null;
+  entity: string | null;
+  remote: string;
+  method: string;
+  path: string;
+  status: number;
+  prev: string;
+  hash: string;
+}
 // A ready-made environment (GET /api/v1/environments): a container image of the group registry.
 export interface Environment {
   name: string;

@@ -4,6 +4,7 @@ import "./style.css";
 import { api, ApiError, type NodeInfo, setUnauthenticatedHandler, type WhoAmI } from "./api";
 import { h, replace } from "./dom";
 import { type Key, lang, setLang, t, type Lang } from "./i18n";
+import { renderAudit } from "./pages/audit";
 import { renderEntity } from "./pages/entity";
 import { renderJob } from "./pages/job";
 import { renderOperators } from "./pages/operators";
@@ -19,24 +20,27 @@ export interface Ctx {
 export type Dispose = (() => void) | void;
 type Page = (main: HTMLElement, ctx: Ctx, params: Record<string, string>) => Dispose;
 
+type Role = "member" | "entity-admin" | "platform-admin";
 interface Route {
   pattern: RegExp;
   page: Page;
   nav?: Key;
-  admin?: boolean;
+  roles?: Role[]; // who may open it (default: everyone signed in)
 }
 const routes: Route[] = [
   { pattern: /^\/request\/?$/, page: renderRequest, nav: "nav.request" },
   { pattern: /^\/(work\/?)?$/, page: renderWork, nav: "nav.work" },
   { pattern: /^\/jobs\/(?<id>[^/]+)\/?$/, page: renderJob },
   { pattern: /^\/entity\/?$/, page: renderEntity, nav: "nav.entity" },
-  { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", admin: true },
+  { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
+  { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
 ];
 const navPaths: Record<string, string> = {
   "nav.request": "/request",
   "nav.work": "/work",
   "nav.entity": "/entity",
   "nav.operators": "/operators",
+  "nav.audit": "/audit",
 };
 
 const root = document.getElementById("app")!;
@@ -49,8 +53,8 @@ function navigate(path: string): void {
   render();
 }
 
-function isAdmin(): boolean {
-  return who?.user?.role === "platform-admin";
+function allowed(r: Route): boolean {
+  return !r.roles || (who?.user ? r.roles.includes(who.user.role) : false);
 }
 
 function header(active?: Key): HTMLElement {
@@ -69,7 +73,10 @@ function header(active?: Key): HTMLElement {
   );
   const links = who
     ? (Object.keys(navPaths) as Key[])
-        .filter((k) => k !== "nav.operators" || isAdmin())
+        .filter((k) => {
+          const r = routes.find((x) => x.nav === k);
+          return !r || allowed(r);
+        })
         .map((k) =>
           h(
             "a",
@@ -132,7 +139,7 @@ function render(): void {
     dispose = renderSignIn(main, ctx);
     return;
   }
-  let route = routes.find((r) => r.pattern.test(path) && (!r.admin || isAdmin()));
+  let route = routes.find((r) => r.pattern.test(path) && allowed(r));
   if (!route || path === "/signin") {
     route = routes[1];
     if (path !== "/work") history.replaceState(null, "", "/work");
