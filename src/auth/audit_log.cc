@@ -248,14 +248,17 @@ void AuditLog::WriterLoop() {
         GLOG_ERROR("audit log {}: cannot cut a partial write: {}", path_, std::strerror(errno));
       }
     }
+    {  // counted before the callbacks run, so that a caller answered sees them
+      std::lock_guard lock(mu_);
+      last_seq_ = seq_;
+      if (!st.ok()) failures_ += static_cast<int64_t>(batch.size());
+    }
     for (auto& [entry, done] : batch) {
       if (done) done();
     }
     {
       std::lock_guard lock(mu_);
       written_ += static_cast<int64_t>(batch.size());
-      last_seq_ = seq_;
-      if (!st.ok()) failures_ += static_cast<int64_t>(batch.size());
     }
     cv_.notify_all();
   }

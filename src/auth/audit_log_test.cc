@@ -1,9 +1,12 @@
 // AuditLog on real files in a temporary directory: lines, the chain across reopenings, the
-// verification of edited / removed / reordered lines, a torn last line, reading the tail.
+// verification of edited / removed / reordered lines, a torn last line, a failed write (the
+// file size limit standing in for a full disk), reading the tail.
 #include "auth/audit_log.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -236,6 +239,41 @@ TEST_F(AuditLogTest, FlushWaitsForEverythingAppendedBefore) {
   EXPECT_EQ((*log)->last_seq(), 500);
   EXPECT_EQ((*log)->failures(), 0);
   EXPECT_EQ(Lines().size(), 500u);
+}
+
+TEST_F(AuditLogTest, AFailedWriteAnswersLosesTheBatchAndKeepsTheChainWhole) {
+  auto log = AuditLog::Open(path_);
+  ASSERT_TRUE(log.ok());
+  Write(**log, {Entry("before", 201)});
+  const auto size = static_cast<rlim_t>(std::filesystem::file_size(path_));
+  // RLIMIT_FSIZE makes write() fail with EFBIG past `size` + 100 bytes, as a full disk fails
+  // with ENOSPC: the second line cannot be written whole (a partial write, then an error).
+  struct rlimit old {};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  struct sigaction ignore {
+  }, previous{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(sigaction(SIGXFSZ, &ignore, &previous), 0);
+  struct rlimit tight = old;
+  tight.rlim_cur = size + 100;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &tight), 0);
+  Write(**log, {Entry("lost-1", 201), Entry("lost-2", 403)});  // both `done`s still run
+  const int64_t failures = (*log)->failures();
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  ASSERT_EQ(sigaction(SIGXFSZ, &previous, nullptr), 0);
+  EXPECT_EQ(failures, 2);
+  EXPECT_EQ(std::filesystem::file_size(path_), size);  // the partial write was cut off
+  EXPECT_EQ((*log)->last_seq(), 1);
+  // Once the disk has room again, the chain goes on from the last line written.
+  Write(**log, {Entry("after", 200)});
+  auto lines = Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].rfind("{\"seq\":2,", 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find("\"actor\":\"after\""), std::string::npos);
+  auto check = VerifyAuditFile(path_);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->first_bad_line, 0) << check->problem;
+  EXPECT_EQ(check->lines, 2);
 }
 
 }  // namespace
