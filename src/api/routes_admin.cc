@@ -45,6 +45,7 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
   auto user_with_token = [&p](const UserWithToken& ut) {
     json::object o = UserJson(ut.user, p);
     o["token"] = ut.token;
+    o["token_id"] = ut.token_id;
     return o;
   };
   r.Add("POST", "/api/v1/users",
@@ -66,8 +67,42 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           p.CreateToken(who, req.params["name"],
                         Answer<UserWithToken>(std::move(respond), 201, [](const UserWithToken& ut) {
-                          return json::object{{"user", ut.user.name}, {"token", ut.token}};
+                          return json::object{{"user", ut.user.name},
+                                              {"token", ut.token},
+                                              {"token_id", ut.token_id}};
                         }));
+        }));
+  r.Add("GET", "/api/v1/users/{name}/tokens",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto tokens = p.ListTokens(who, req.params["name"]);
+          if (!tokens.ok()) return respond(ErrorOf(tokens.status()));
+          json::array a;
+          for (const ApiToken& t : *tokens) {
+            a.push_back(json::object{{"id", t.id}, {"created_at", FormatRfc3339(t.created_at)}});
+          }
+          respond(JsonResponse(200, json::object{{"user", req.params["name"]}, {"tokens", a}}));
+        }));
+  r.Add("DELETE", "/api/v1/users/{name}/tokens/{id}",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto id = PathId(req, "id");
+          if (!id) {
+            return respond(ErrorOf(
+                NotFound("user '" + req.params["name"] + "' has no token " + req.params["id"])));
+          }
+          p.RevokeTokens(who, req.params["name"], *id,
+                         [respond = std::move(respond)](Result<int64_t> r) {
+                           if (!r.ok()) return respond(ErrorOf(r.status()));
+                           net::HttpResponse res;
+                           res.status = 204;
+                           respond(std::move(res));
+                         });
+        }));
+  r.Add("DELETE", "/api/v1/users/{name}/tokens",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          p.RevokeTokens(who, req.params["name"], std::nullopt,
+                         Answer<int64_t>(std::move(respond), 200, [](int64_t n) {
+                           return json::object{{"revoked", n}};
+                         }));
         }));
 }
 

@@ -134,7 +134,51 @@ int RunTokenCreate(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json || !reply->json.is_object()) return c.PrintRaw(*reply);
   // Only the token on stdout, so that TOKEN=$(gpuaas token create alice) works.
-  c.out << Field(reply->json.as_object(), "token") << "\n";
+  const json::object& o = reply->json.as_object();
+  c.out << Field(o, "token") << "\n";
+  c.err << "token " << Field(o, "token_id") << " of " << c.args.name
+        << " (shown once; revoke it with: gpuaas token revoke " << c.args.name << " "
+        << Field(o, "token_id") << ")\n";
+  return 0;
+}
+
+int RunTokenList(const VerbContext& c) {
+  if (Status s = ValidateNameArg(c.args.name, "user name"); !s.ok()) return c.UsageError(s);
+  auto reply = c.api.Call("GET", "/api/v1/users/" + c.args.name + "/tokens");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (c.args.json) return c.PrintRaw(*reply);
+  const json::array* list = ListOf(reply->json, "tokens");
+  if (list == nullptr) return BadShape(c, "\"tokens\" list");
+  std::vector<Row> rows;
+  for (const json::value& v : *list) {
+    if (v.is_object())
+      rows.push_back({Field(v.as_object(), "id"), Field(v.as_object(), "created_at")});
+  }
+  c.out << FormatTable({"ID", "CREATED"}, rows);
+  return 0;
+}
+
+int RunTokenRevoke(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (Status s = ValidateNameArg(a.name, "user name"); !s.ok()) return c.UsageError(s);
+  if (a.all == !a.id.empty()) {
+    return c.UsageError(InvalidArgument("give either a token ID or --all"));
+  }
+  if (!a.all) {
+    Result<int64_t> id = ParsePositiveInt(a.id, "ID");
+    if (!id.ok()) return c.UsageError(id.status());
+    auto reply = c.api.Call("DELETE", "/api/v1/users/" + a.name + "/tokens/" + a.id);
+    if (!reply.ok()) return c.Fail(reply.status());
+    if (a.json) return c.PrintJson(json::object{{"user", a.name}, {"revoked", 1}});
+    c.out << "token " << a.id << " of " << a.name << " revoked\n";
+    return 0;
+  }
+  auto reply = c.api.Call("DELETE", "/api/v1/users/" + a.name + "/tokens");
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json) return c.PrintRaw(*reply);
+  const json::object* o = reply->json.if_object();
+  c.out << (o ? Field(*o, "revoked") : std::string("?")) << " token(s) of " << a.name
+        << " revoked\n";
   return 0;
 }
 

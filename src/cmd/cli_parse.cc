@@ -74,6 +74,18 @@ void Define(CLI::App* app, ClientArgs* a) {
            "gpuaas token create alice");
   s->add_option("USER", a->name, "the user's name")->required();
   set_verb(s, "token create");
+  s = Verb(token, "list", "list USER's tokens: ids and creation times (never the secrets)",
+           "gpuaas token list alice");
+  s->add_option("USER", a->name, "the user's name")->required();
+  set_verb(s, "token list");
+  s = Verb(token, "revoke",
+           "revoke one of USER's tokens, or all of them (someone leaves, a token leaked); "
+           "refused from the next request on",
+           "gpuaas token revoke alice 12    |    gpuaas token revoke alice --all");
+  s->add_option("USER", a->name, "the user's name")->required();
+  s->add_option("ID", a->id, "the token's id (gpuaas token list USER)");
+  s->add_flag("--all", a->all, "every token of USER");
+  set_verb(s, "token revoke");
 
   s = Verb(app, "whoami", "show the user and entity of the token", "gpuaas whoami");
   set_verb(s, "whoami");
@@ -295,6 +307,7 @@ Client commands:
   user create NAME --entity E [--role R]       create a user; prints its token once
   user list                                    list users
   token create USER                            create a new token for a user
+  token list|revoke USER [ID|--all]            a user's tokens; revoke one or all
   whoami                                       show the token's user and entity
   submit [FLAGS] -- CMD [ARGS...]              submit a job, notebook, service or allocation
   estimate [--gpus N] [--gpu-type T] [...]     where and when a request would start, its price

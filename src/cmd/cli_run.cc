@@ -73,6 +73,8 @@ int RunClientCommand(int argc, char** argv) {
       {"user create", RunUserCreate},
       {"user list", RunUserList},
       {"token create", RunTokenCreate},
+      {"token list", RunTokenList},
+      {"token revoke", RunTokenRevoke},
       {"whoami", RunWhoami},
       {"submit", RunSubmit},
       {"estimate", RunEstimate},

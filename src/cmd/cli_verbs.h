@@ -37,6 +37,8 @@ int RunEntityList(const VerbContext& c);
 int RunUserCreate(const VerbContext& c);
 int RunUserList(const VerbContext& c);
 int RunTokenCreate(const VerbContext& c);
+int RunTokenList(const VerbContext& c);
+int RunTokenRevoke(const VerbContext& c);
 int RunWhoami(const VerbContext& c);
 int RunNodes(const VerbContext& c);
 // `node cordon|drain|resume NAME`.

@@ -117,7 +117,7 @@ Result<UserWithToken> Platform::NewTokenFor(const User& user, std::vector<Mutati
   ApiToken t{next_token_++, user.id, HashToken(secret), clock_.Now()};
   token_by_hash_[t.hash_hex] = t;
   batch.push_back(t);
-  return UserWithToken{user, secret};
+  return UserWithToken{user, secret, t.id};
 }
 
 void Platform::Persist(std::vector<Mutation> batch, std::function<void()> then) {

@@ -75,6 +75,14 @@ class Platform {
   const Entity* FindEntityById(EntityId id) const;
   void CreateUser(const Principal& p, const UserRequest& req, Done<UserWithToken> done);
   void CreateToken(const Principal& p, const std::string& user_name, Done<UserWithToken> done);
+  // The user's tokens (ids and creation times; never a secret), oldest first. The user, its
+  // entity-admin or a platform admin; another entity's user is not found.
+  Result<std::vector<ApiToken>> ListTokens(const Principal& p, const std::string& user_name) const;
+  // Revokes one token of the user (`token` set) or all of them; `done` gets how many were
+  // revoked, once that is durable. A token revoked is refused from its next request on. The last
+  // token of the platform's admins is refused (409): the platform would have no administrator.
+  void RevokeTokens(const Principal& p, const std::string& user_name, std::optional<TokenId> token,
+                    Done<int64_t> done);
   std::vector<User> ListUsers(const Principal& p) const;
   const User* FindUserById(UserId id) const;
 
@@ -276,6 +284,7 @@ class Platform {
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
   Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch);
   bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }
+  Status MayManageTokens(const Principal& p, const User& u) const;
   // Appends to the reasons of waiting jobs with others ahead of them what fair share does to
   // their entity (delayed for its recent use, or first for its waits), from the pass's snapshot.
   void ExplainFairShare(const sched::Snapshot& snap, const sched::Plan& plan);

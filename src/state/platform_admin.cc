@@ -1,6 +1,7 @@
 // Entities, users and tokens of the Platform (see platform.h for the threading contract).
 #include <algorithm>
 
+#include "base/log.h"
 #include "state/platform.h"
 
 namespace gpuaas {
@@ -145,6 +146,67 @@ void Platform::CreateToken(const Principal& p, const std::string& user_name,
   auto ut = NewTokenFor(u, batch);
   if (!ut.ok()) return done(ut.status());
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
+}
+
+// May `p` see and manage the tokens of `u`? Itself, or an admin who could create such a user.
+Status Platform::MayManageTokens(const Principal& p, const User& u) const {
+  if (!p.agent && p.user == u.id) return Status::Ok();
+  if (!Visible(p, u.entity)) return NotFound("user '" + u.name + "' does not exist");
+  if (!CanCreateUser(p, u.entity, u.role)) {
+    return PermissionDenied("you may not manage the tokens of " + u.name);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ApiToken>> Platform::ListTokens(const Principal& p,
+                                                   const std::string& user_name) const {
+  auto it = user_by_name_.find(user_name);
+  if (it == user_by_name_.end()) return NotFound("user '" + user_name + "' does not exist");
+  const User& u = users_.at(it->second);
+  GPUAAS_RETURN_IF_ERROR(MayManageTokens(p, u));
+  std::vector<ApiToken> out;
+  for (const auto& [hash, t] : token_by_hash_) {
+    if (t.user == u.id) out.push_back(t);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ApiToken& a, const ApiToken& b) { return a.id < b.id; });
+  return out;
+}
+
+void Platform::RevokeTokens(const Principal& p, const std::string& user_name,
+                            std::optional<TokenId> token, Done<int64_t> done) {
+  auto it = user_by_name_.find(user_name);
+  if (it == user_by_name_.end()) return done(NotFound("user '" + user_name + "' does not exist"));
+  const User& u = users_.at(it->second);
+  if (Status s = MayManageTokens(p, u); !s.ok()) return done(s);
+  std::vector<std::string> doomed;  // hashes
+  int64_t admin_tokens_left = 0;
+  for (const auto& [hash, t] : token_by_hash_) {
+    const bool revoked = t.user == u.id && (!token || t.id == *token);
+    if (revoked) {
+      doomed.push_back(hash);
+    } else if (const User* owner = FindUserById(t.user);
+               owner != nullptr && owner->role == Role::kPlatformAdmin) {
+      ++admin_tokens_left;
+    }
+  }
+  if (token && doomed.empty()) {
+    return done(NotFound("user '" + user_name + "' has no token " + std::to_string(*token)));
+  }
+  if (u.role == Role::kPlatformAdmin && !doomed.empty() && admin_tokens_left == 0) {
+    return done(
+        Conflict("that would revoke the last token of the platform's admins: create "
+                 "another token for an admin first (gpuaas token create NAME)"));
+  }
+  if (doomed.empty()) return done(int64_t{0});
+  std::vector<Mutation> batch;
+  for (const std::string& hash : doomed) {
+    batch.push_back(DeleteToken{token_by_hash_.at(hash).id});
+    token_by_hash_.erase(hash);
+  }
+  GLOG_INFO("audit: {} revoked {} token(s) of user {}", p.name, doomed.size(), user_name);
+  const auto n = static_cast<int64_t>(doomed.size());
+  Persist(std::move(batch), [n, done = std::move(done)] { done(n); });
 }
 
 std::vector<User> Platform::ListUsers(const Principal& p) const {

@@ -195,6 +195,68 @@ TEST_F(PlatformTest, EntitiesAreIsolated) {
   EXPECT_FALSE(platform_->Authenticate("gpa_" + std::string(64, '0')).ok());
 }
 
+TEST_F(PlatformTest, TokensAreListedRevokedAndStayRevokedAfterARestart) {
+  MakeEntity("a");
+  MakeEntity("b");
+  auto make = [&](const std::string& name, const std::string& entity, Role role) {
+    return Must<UserWithToken>([&](auto done) {
+      platform_->CreateUser(admin_, {name, entity, role}, done);
+    });
+  };
+  UserWithToken alice = make("alice", "a", Role::kMember);
+  UserWithToken boss = make("boss", "a", Role::kEntityAdmin);
+  UserWithToken bob = make("bob", "b", Role::kMember);
+  Principal alice_p = platform_->Authenticate(alice.token).value();
+  Principal boss_p = platform_->Authenticate(boss.token).value();
+  Principal bob_p = platform_->Authenticate(bob.token).value();
+  UserWithToken second =
+      Must<UserWithToken>([&](auto done) { platform_->CreateToken(alice_p, "alice", done); });
+  EXPECT_GT(second.token_id, alice.token_id);
+
+  auto listed = platform_->ListTokens(boss_p, "alice");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, alice.token_id);
+  EXPECT_EQ((*listed)[1].id, second.token_id);
+  EXPECT_EQ(platform_->ListTokens(bob_p, "alice").status().code(), Code::kNotFound);
+  EXPECT_EQ(platform_->ListTokens(alice_p, "boss").status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(platform_->ListTokens(admin_, "nobody").status().code(), Code::kNotFound);
+
+  auto revoke = [&](const Principal& who, const std::string& user, std::optional<TokenId> id) {
+    return Call<int64_t>([&](auto done) { platform_->RevokeTokens(who, user, id, done); });
+  };
+  EXPECT_EQ(revoke(bob_p, "alice", std::nullopt).status().code(), Code::kNotFound);
+  EXPECT_EQ(revoke(alice_p, "boss", std::nullopt).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(revoke(boss_p, "alice", 999).status().code(), Code::kNotFound);
+  EXPECT_EQ(revoke(boss_p, "alice", bob.token_id).status().code(), Code::kNotFound);
+  EXPECT_TRUE(platform_->Authenticate(alice.token).ok());  // nothing refused changed anything
+  // Alice revokes her first token with her second; the first is refused at once.
+  EXPECT_EQ(revoke(alice_p, "alice", alice.token_id).value(), 1);
+  EXPECT_FALSE(platform_->Authenticate(alice.token).ok());
+  EXPECT_TRUE(platform_->Authenticate(second.token).ok());
+  // Her entity's admin revokes all she has left; nothing left is nothing to revoke.
+  EXPECT_EQ(revoke(boss_p, "alice", std::nullopt).value(), 1);
+  EXPECT_FALSE(platform_->Authenticate(second.token).ok());
+  EXPECT_EQ(revoke(admin_, "alice", std::nullopt).value(), 0);
+  EXPECT_TRUE(platform_->ListTokens(admin_, "alice")->empty());
+  // The last token of the platform's admins cannot go; once another exists, it can.
+  EXPECT_EQ(revoke(admin_, admin_.name, std::nullopt).status().code(), Code::kConflict);
+  const TokenId first = platform_->ListTokens(admin_, admin_.name)->front().id;
+  UserWithToken spare =
+      Must<UserWithToken>([&](auto done) { platform_->CreateToken(admin_, admin_.name, done); });
+  EXPECT_EQ(revoke(admin_, admin_.name, first).value(), 1);
+  EXPECT_FALSE(platform_->Authenticate(admin_token_).ok());
+  EXPECT_TRUE(platform_->Authenticate(spare.token).ok());
+  admin_token_ = spare.token;  // the fixture signs in with it after the restart
+
+  Restart();
+  EXPECT_FALSE(platform_->Authenticate(alice.token).ok());
+  EXPECT_FALSE(platform_->Authenticate(second.token).ok());
+  EXPECT_TRUE(platform_->Authenticate(boss.token).ok());
+  EXPECT_TRUE(platform_->ListTokens(admin_, "alice")->empty());
+  EXPECT_EQ(platform_->ListTokens(admin_, admin_.name)->size(), 1u);
+}
+
 TEST_F(PlatformTest, RejectedSubmitsChangeNothing) {
   MakeEntity("acme", {{"h200", 4}});
   Principal alice = Member("alice", "acme");

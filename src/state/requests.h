@@ -40,6 +40,7 @@ struct UserRequest {
 struct UserWithToken {
   User user;
   std::string token;  // the secret, shown once
+  TokenId token_id = 0;
 };
 
 struct JobRequest {

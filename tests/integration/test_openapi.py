@@ -217,6 +217,9 @@ class OpenApiServerTest(ServerTestCase):
             cls.ent = unique("oa")
             cls.admin.create_entity(cls.ent)
             cls.user = cls.admin.create_user(unique("oa-u"), cls.ent)["name"]
+            # Users whose tokens the revocations take (one token by id, then all).
+            leaving = cls.admin.create_user(unique("oa-r"), cls.ent)
+            cls.leaving, cls.leaving_token = leaving["name"], leaving["token_id"]
             cls.billed = unique("oa-b")
             billed_id = cls.admin.create_entity(cls.billed)["id"]
             billed_user = cls.admin.create_user(unique("oa-bu"), cls.billed)["id"]
@@ -276,6 +279,11 @@ class OpenApiServerTest(ServerTestCase):
                  {**ex("post", "/api/v1/users"), "name": unique("oa-v"), "entity": self.ent}),
             ("GET", "/api/v1/users"): ("/api/v1/users", None),
             ("POST", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
+            ("GET", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
+            # In the spec's order: all of the user's tokens, then one (of another user).
+            ("DELETE", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
+            ("DELETE", "/api/v1/users/{name}/tokens/{id}"):
+                (f"/api/v1/users/{self.leaving}/tokens/{self.leaving_token}", None),
             ("GET", "/api/v1/nodes"): ("/api/v1/nodes", None),
             ("POST", jobs): (jobs, {**ex("post", jobs), "entity": self.ent, "command": ["true"]}),
             ("GET", jobs): (f"{jobs}?entity={self.ent}&limit=1", None),

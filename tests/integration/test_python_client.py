@@ -212,6 +212,19 @@ class PythonClientTest(ServerTestCase):
         self.assertNotEqual(fresh["token"], alice["token"])
         for tok in (fresh["token"], alice["token"]):  # old tokens stay valid
             self.assertEqual(self.c.with_token(tok).whoami()["user"]["name"], alice["name"])
+        self.assertEqual([t["id"] for t in boss.list_tokens(alice["name"])],
+                         [alice["token_id"], fresh["token_id"]])
+        boss.revoke_token(alice["name"], fresh["token_id"])
+        with self.assertRaises(GpuaasError) as ctx:
+            self.c.with_token(fresh["token"]).whoami()
+        self.assertApiError(ctx, 401, "unauthenticated")
+        with self.assertRaises(GpuaasError) as ctx:
+            boss.revoke_token(alice["name"], fresh["token_id"])
+        self.assertApiError(ctx, 404, "not_found")
+        spare = boss.create_token(alice["name"])
+        self.assertEqual(boss.revoke_tokens(alice["name"]), 2)
+        self.assertEqual(boss.list_tokens(alice["name"]), [])
+        alice["token"] = boss.create_token(alice["name"])["token"]  # she is given a new one
         member = self.c.with_token(alice["token"])
         with self.assertRaises(GpuaasError) as ctx:
             member.create_user(unique("eve"), entity=ent)

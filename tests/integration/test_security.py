@@ -54,6 +54,67 @@ class SecurityTest(ServerTestCase):
         self.assertError(r, 401, "basic auth")
         self.assertError(self.admin.post("/api/v1/jobs", {"command": ["true"]}, token=""), 401)
 
+    def test_revoked_tokens_are_refused_at_once_sessions_included(self):
+        ent = unique("sec-r")
+        self.admin.create_entity(ent)
+        boss = self.admin.with_token(
+            self.admin.create_user(unique("sec-rb"), ent, role="entity-admin")["token"])
+        made = self.admin.create_user(unique("sec-rm"), ent)
+        name, first = made["name"], self.admin.with_token(made["token"])
+        second = self.admin.with_token(self.server.cli("token", "create", name,
+                                                       json_out=False).stdout.strip())
+        self.assertEqual(second.get("/api/v1/whoami").status, 200)
+        # A portal session made with the first token.
+        r = self.admin.post("/api/v1/session", {"token": first.token}, token="")
+        self.assertEqual(r.status, 200, r)
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        self.assertEqual(self.admin.call("GET", "/api/v1/whoami", token="",
+                                         headers={"Cookie": cookie}).status, 200)
+
+        listed = self.server.cli("token", "list", name)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        ids = [t["id"] for t in listed.json["tokens"]]
+        self.assertEqual(ids, [made["token_id"], ids[1]])
+        own = second.get(f"/api/v1/users/{name}/tokens").json["tokens"]
+        self.assertEqual([t["id"] for t in own], ids)
+        # Another entity's member sees no such user; a member cannot touch its admin's tokens.
+        self.assertError(self.bob.get(f"/api/v1/users/{name}/tokens"), 404)
+        self.assertError(self.bob.call("DELETE", f"/api/v1/users/{name}/tokens"), 404)
+        boss_name = boss.get("/api/v1/whoami").json["user"]["name"]
+        self.assertError(first.call("DELETE", f"/api/v1/users/{boss_name}/tokens"), 403)
+        self.assertError(first.call("DELETE", f"/api/v1/users/{name}/tokens/999999"), 404)
+        self.assertError(first.call("DELETE", f"/api/v1/users/{name}/tokens/abc"), 404)
+
+        # The first token revoked (by the user, with the second): refused at once, the session
+        # made with it too; the second still works.
+        p = self.server.cli("token", "revoke", name, str(made["token_id"]), token=second.token,
+                            json_out=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("revoked", p.stdout)
+        self.assertError(first.get("/api/v1/whoami"), 401, "revoked token")
+        self.assertError(self.admin.call("GET", "/api/v1/whoami", token="",
+                                         headers={"Cookie": cookie}), 401, "revoked session")
+        self.assertEqual(second.get("/api/v1/whoami").status, 200)
+        # The user leaves: the entity's admin revokes everything left.
+        r = boss.call("DELETE", f"/api/v1/users/{name}/tokens")
+        self.assertEqual((r.status, r.json), (200, {"revoked": 1}), r)
+        self.assertError(second.get("/api/v1/whoami"), 401, "all revoked")
+        self.assertEqual(boss.get(f"/api/v1/users/{name}/tokens").json["tokens"], [])
+        # The CLI: one of ID or --all.
+        p = self.server.cli("token", "revoke", name, json_out=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--all", p.stderr)
+        p = self.server.cli("token", "revoke", name, "--all")
+        self.assertEqual((p.returncode, p.json), (0, {"revoked": 0}), p.stderr)
+        # The platform admins' last token stays.
+        me = self.admin.get("/api/v1/whoami").json["user"]["name"]
+        admins = [u for u in self.admin.get("/api/v1/users").json["users"]
+                  if u["role"] == "platform-admin"]
+        self.assertEqual(len(admins), 1, admins)
+        self.assertEqual(len(self.admin.get(f"/api/v1/users/{me}/tokens").json["tokens"]), 1)
+        self.assertError(self.admin.call("DELETE", f"/api/v1/users/{me}/tokens"), 409)
+        self.assertEqual(self.admin.get("/api/v1/whoami").status, 200)
+
     def test_roles(self):
         self.assertError(self.alice.post("/api/v1/entities", {"name": unique("x")}), 403)
         self.assertError(self.alice.post("/api/v1/users", {"name": unique("x"),

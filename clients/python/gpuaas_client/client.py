@@ -476,9 +476,24 @@ class Client:
         return self._list("users", "GET", "/api/v1/users")
 
     def create_token(self, user: str) -> Json:
-        """``POST /api/v1/users/{name}/tokens``: ``{"user", "token"}``, a new token (older
-        ones stay valid)."""
+        """``POST /api/v1/users/{name}/tokens``: ``{"user", "token", "token_id"}``, a new token
+        (older ones stay valid until revoked)."""
         return self._json("POST", f"/api/v1/users/{_seg(user)}/tokens")
+
+    def list_tokens(self, user: str) -> list[Json]:
+        """``GET /api/v1/users/{name}/tokens``: ``[{"id", "created_at"}]``, oldest first (never
+        the secrets)."""
+        return self._list("tokens", "GET", f"/api/v1/users/{_seg(user)}/tokens")
+
+    def revoke_token(self, user: str, token_id: int) -> None:
+        """``DELETE /api/v1/users/{name}/tokens/{id}``: refused from its next request on (404 if
+        the user has no such token)."""
+        self._request("DELETE", f"/api/v1/users/{_seg(user)}/tokens/{int(token_id)}")
+
+    def revoke_tokens(self, user: str) -> int:
+        """``DELETE /api/v1/users/{name}/tokens``: every token of the user (someone leaves);
+        returns how many were revoked. 409 for the platform admins' last token."""
+        return int(self._json("DELETE", f"/api/v1/users/{_seg(user)}/tokens")["revoked"])
 
     # ------------------------------------------------------------------------------------------
     # Entity secrets and storage
