@@ -3,6 +3,14 @@
 #include "api/routes.h"
 
 namespace gpuaas::api {
+namespace {
+
+// A token's expiry: an RFC 3339 time, or null for a token that never expires.
+json::value ExpiryJson(Millis expires_at) {
+  return expires_at == 0 ? json::value(nullptr) : json::value(FormatRfc3339(expires_at));
+}
+
+}  // namespace
 
 void RegisterAdminRoutes(net::Router& r, Platform& p) {
   r.Add("GET", "/api/v1/whoami",
@@ -46,6 +54,7 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
     json::object o = UserJson(ut.user, p);
     o["token"] = ut.token;
     o["token_id"] = ut.token_id;
+    o["expires_at"] = ExpiryJson(ut.expires_at);
     return o;
   };
   r.Add("POST", "/api/v1/users",
@@ -65,11 +74,21 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
         }));
   r.Add("POST", "/api/v1/users/{name}/tokens",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
-          p.CreateToken(who, req.params["name"],
+          // An optional body: {"expires_in_s": N}.
+          std::optional<int64_t> expires_in_s;
+          if (!req.body.empty()) {
+            auto body = ParseObject(req.body);
+            if (!body.ok()) return respond(ErrorOf(body.status()));
+            auto n = GetInt(*body, "expires_in_s");
+            if (!n.ok()) return respond(ErrorOf(n.status()));
+            expires_in_s = *n;
+          }
+          p.CreateToken(who, req.params["name"], expires_in_s,
                         Answer<UserWithToken>(std::move(respond), 201, [](const UserWithToken& ut) {
                           return json::object{{"user", ut.user.name},
                                               {"token", ut.token},
-                                              {"token_id", ut.token_id}};
+                                              {"token_id", ut.token_id},
+                                              {"expires_at", ExpiryJson(ut.expires_at)}};
                         }));
         }));
   r.Add("GET", "/api/v1/users/{name}/tokens",
@@ -78,7 +97,10 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
           if (!tokens.ok()) return respond(ErrorOf(tokens.status()));
           json::array a;
           for (const ApiToken& t : *tokens) {
-            a.push_back(json::object{{"id", t.id}, {"created_at", FormatRfc3339(t.created_at)}});
+            a.push_back(json::object{{"id", t.id},
+                                     {"created_at", FormatRfc3339(t.created_at)},
+                                     {"expires_at", ExpiryJson(t.expires_at)},
+                                     {"expired", t.expires_at != 0 && p.Now() >= t.expires_at}});
           }
           respond(JsonResponse(200, json::object{{"user", req.params["name"]}, {"tokens", a}}));
         }));

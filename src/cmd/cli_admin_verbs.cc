@@ -130,15 +130,24 @@ int RunUserList(const VerbContext& c) {
 
 int RunTokenCreate(const VerbContext& c) {
   if (Status s = ValidateNameArg(c.args.name, "user name"); !s.ok()) return c.UsageError(s);
-  auto reply = c.api.Call("POST", "/api/v1/users/" + c.args.name + "/tokens");
+  json::value body = nullptr;
+  if (!c.args.expires_in.empty()) {
+    auto secs = ParseDurationSeconds(c.args.expires_in);
+    if (!secs.ok())
+      return c.UsageError(InvalidArgument("--expires-in: " + secs.status().message()));
+    body = json::object{{"expires_in_s", *secs}};
+  }
+  auto reply = c.api.Call("POST", "/api/v1/users/" + c.args.name + "/tokens", body);
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json || !reply->json.is_object()) return c.PrintRaw(*reply);
   // Only the token on stdout, so that TOKEN=$(gpuaas token create alice) works.
   const json::object& o = reply->json.as_object();
   c.out << Field(o, "token") << "\n";
-  c.err << "token " << Field(o, "token_id") << " of " << c.args.name
-        << " (shown once; revoke it with: gpuaas token revoke " << c.args.name << " "
-        << Field(o, "token_id") << ")\n";
+  const std::string expires = Field(o, "expires_at");
+  c.err << "token " << Field(o, "token_id") << " of " << c.args.name << " (shown once; "
+        << (expires.empty() || expires == "-" ? "never expires" : "expires " + expires)
+        << "; revoke it with: gpuaas token revoke " << c.args.name << " " << Field(o, "token_id")
+        << ")\n";
   return 0;
 }
 
@@ -151,10 +160,14 @@ int RunTokenList(const VerbContext& c) {
   if (list == nullptr) return BadShape(c, "\"tokens\" list");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
-    if (v.is_object())
-      rows.push_back({Field(v.as_object(), "id"), Field(v.as_object(), "created_at")});
+    if (!v.is_object()) continue;
+    const json::object& t = v.as_object();
+    const json::value* expired = t.if_contains("expired");
+    rows.push_back({Field(t, "id"), Field(t, "created_at"),
+                    Field(t, "expires_at") == "-" ? "never" : Field(t, "expires_at"),
+                    expired && expired->is_bool() && expired->as_bool() ? "expired" : "valid"});
   }
-  c.out << FormatTable({"ID", "CREATED"}, rows);
+  c.out << FormatTable({"ID", "CREATED", "EXPIRES", "STATE"}, rows);
   return 0;
 }
 

@@ -70,9 +70,13 @@ void Define(CLI::App* app, ClientArgs* a) {
 
   CLI::App* token = app->add_subcommand("token", "manage API tokens");
   token->require_subcommand(1);
-  s = Verb(token, "create", "create a new token for USER (old tokens stay valid)",
-           "gpuaas token create alice");
+  s = Verb(token, "create", "create a new token for USER (old tokens stay valid until revoked)",
+           "gpuaas token create alice --expires-in 90d");
   s->add_option("USER", a->name, "the user's name")->required();
+  s->add_option("--expires-in", a->expires_in,
+                "the token expires after this long: 12h, 90d (default: the platform's maximum "
+                "lifetime, or never)")
+      ->type_name("DURATION");
   set_verb(s, "token create");
   s = Verb(token, "list", "list USER's tokens: ids and creation times (never the secrets)",
            "gpuaas token list alice");

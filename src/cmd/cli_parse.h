@@ -31,6 +31,7 @@ struct ClientArgs {
   std::string name;                  // entity create NAME, user create NAME, token create USER
   std::string id;                    // job/logs/cancel/wait ID, token revoke USER ID
   bool all = false;                  // token revoke USER --all
+  std::string expires_in;            // token create USER --expires-in 90d
   std::vector<std::string> command;  // submit -- CMD [ARGS...]
   // Options.
   std::string quota, entity, role, kind, gpus, gpu_type, walltime, env, state, limit, from, to,

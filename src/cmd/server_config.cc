@@ -188,8 +188,13 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   GPUAAS_RETURN_IF_ERROR(
       CheckKeys(root, "",
                 {"scheduler", "agents", "prices", "limits", "billing", "storage", "environments",
-                 "runtime", "notebooks", "secrets", "tls", "audit"}));
+                 "runtime", "notebooks", "secrets", "tls", "audit", "auth"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
+  if (auto* auth = root["auth"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*auth, "auth.", {"token_max_lifetime"}));
+    GPUAAS_RETURN_IF_ERROR(
+        ReadDuration(*auth, "token_max_lifetime", 1000, c.token_max_lifetime_ms, true));
+  }
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*b, "billing.", {"granularity", "eur_per_kwh", "co2_g_per_kwh"}));

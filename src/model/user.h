@@ -27,6 +27,7 @@ struct ApiToken {
   UserId user = 0;
   std::string hash_hex;  // SHA-256 of the secret, lowercase hex
   Millis created_at = 0;
+  Millis expires_at = 0;  // refused from then on; 0 = never
 };
 
 }  // namespace gpuaas

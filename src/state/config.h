@@ -81,6 +81,10 @@ struct PlatformConfig {
   std::string tls_cert_file, tls_key_file;
   // The audit trail's file ([audit] file; "" = DATA/audit.log): api/audit.h, auth/audit_log.h.
   std::string audit_file;
+  // [auth] token_max_lifetime: every token made through the API expires after at most this
+  // (a token asked without an expiry gets it); 0 = tokens may live until revoked. The first
+  // admin token, made at the first start, never expires.
+  int64_t token_max_lifetime_ms = 0;
   struct Runtime {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"

@@ -69,7 +69,7 @@ Result<std::string> Platform::Start() {
     users_[admin.id] = admin;
     user_by_name_[admin.name] = admin.id;
     batch.push_back(admin);
-    GPUAAS_ASSIGN_OR_RETURN(UserWithToken ut, NewTokenFor(admin, batch));
+    GPUAAS_ASSIGN_OR_RETURN(UserWithToken ut, NewTokenFor(admin, batch, 0));  // never expires
     admin_token = ut.token;
     Persist(std::move(batch), [] {});
     GPUAAS_RETURN_IF_ERROR(store_.Flush());
@@ -107,17 +107,37 @@ Result<Principal> Platform::Authenticate(std::string_view token) const {
   }
   auto it = token_by_hash_.find(h);
   if (it == token_by_hash_.end()) return Unauthenticated("invalid token");
+  if (it->second.expires_at != 0 && clock_.Now() >= it->second.expires_at) {
+    return Unauthenticated("token expired at " + FormatRfc3339(it->second.expires_at) +
+                           ": ask for a new one");
+  }
   auto u = users_.find(it->second.user);
   if (u == users_.end()) return Unauthenticated("invalid token");
   return Principal{u->second.id, u->second.name, u->second.entity, u->second.role, false};
 }
 
-Result<UserWithToken> Platform::NewTokenFor(const User& user, std::vector<Mutation>& batch) {
+Result<UserWithToken> Platform::NewTokenFor(const User& user, std::vector<Mutation>& batch,
+                                            Millis expires_at) {
   GPUAAS_ASSIGN_OR_RETURN(std::string secret, NewApiToken());
-  ApiToken t{next_token_++, user.id, HashToken(secret), clock_.Now()};
+  ApiToken t{next_token_++, user.id, HashToken(secret), clock_.Now(), expires_at};
   token_by_hash_[t.hash_hex] = t;
   batch.push_back(t);
-  return UserWithToken{user, secret, t.id};
+  return UserWithToken{user, secret, t.id, expires_at};
+}
+
+Result<Millis> Platform::TokenExpiry(std::optional<int64_t> expires_in_s) const {
+  const int64_t max_ms = config_.token_max_lifetime_ms;
+  if (!expires_in_s) return max_ms > 0 ? clock_.Now() + max_ms : 0;
+  constexpr int64_t kTenYears = 10LL * 366 * 86400;
+  if (*expires_in_s <= 0 || *expires_in_s > kTenYears) {
+    return InvalidArgument("expires_in_s must be between 1 and " + std::to_string(kTenYears) +
+                           " seconds");
+  }
+  if (max_ms > 0 && *expires_in_s * 1000 > max_ms) {
+    return FailedPrecondition("a token may live at most " + std::to_string(max_ms / 1000) +
+                              " s on this platform ([auth] token_max_lifetime)");
+  }
+  return clock_.Now() + *expires_in_s * 1000;
 }
 
 void Platform::Persist(std::vector<Mutation> batch, std::function<void()> then) {

@@ -74,7 +74,10 @@ class Platform {
   std::vector<Entity> ListEntities(const Principal& p) const;
   const Entity* FindEntityById(EntityId id) const;
   void CreateUser(const Principal& p, const UserRequest& req, Done<UserWithToken> done);
-  void CreateToken(const Principal& p, const std::string& user_name, Done<UserWithToken> done);
+  // A new token for the user, expiring `expires_in_s` from now (none: at the platform's
+  // maximum lifetime, or never without one; above that maximum: 422).
+  void CreateToken(const Principal& p, const std::string& user_name,
+                   std::optional<int64_t> expires_in_s, Done<UserWithToken> done);
   // The user's tokens (ids and creation times; never a secret), oldest first. The user, its
   // entity-admin or a platform admin; another entity's user is not found.
   Result<std::vector<ApiToken>> ListTokens(const Principal& p, const std::string& user_name) const;
@@ -282,7 +285,10 @@ class Platform {
   void WakeNode(NodeId node);
   void AnswerWaiter(NodeId node);
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
-  Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch);
+  Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch,
+                                    Millis expires_at);
+  // When a token asked now with `expires_in_s` (none: the platform's maximum) expires; 0 = never.
+  Result<Millis> TokenExpiry(std::optional<int64_t> expires_in_s) const;
   bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }
   Status MayManageTokens(const Principal& p, const User& u) const;
   // Appends to the reasons of waiting jobs with others ahead of them what fair share does to

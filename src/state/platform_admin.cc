@@ -119,10 +119,12 @@ void Platform::CreateUser(const Principal& p, const UserRequest& req, Done<UserW
   if (user_by_name_.count(req.name)) {
     return done(Conflict("user '" + req.name + "' already exists"));
   }
+  auto expires = TokenExpiry(std::nullopt);
+  if (!expires.ok()) return done(expires.status());
   std::vector<Mutation> batch;
   User u{next_user_++, req.name, entity, req.role, clock_.Now()};
   batch.push_back(u);
-  auto ut = NewTokenFor(u, batch);
+  auto ut = NewTokenFor(u, batch, *expires);
   if (!ut.ok()) {
     --next_user_;
     return done(ut.status());
@@ -133,7 +135,7 @@ void Platform::CreateUser(const Principal& p, const UserRequest& req, Done<UserW
 }
 
 void Platform::CreateToken(const Principal& p, const std::string& user_name,
-                           Done<UserWithToken> done) {
+                           std::optional<int64_t> expires_in_s, Done<UserWithToken> done) {
   auto it = user_by_name_.find(user_name);
   if (it == user_by_name_.end()) return done(NotFound("user '" + user_name + "' does not exist"));
   const User& u = users_.at(it->second);
@@ -142,8 +144,10 @@ void Platform::CreateToken(const Principal& p, const std::string& user_name,
     if (!Visible(p, u.entity)) return done(NotFound("user '" + user_name + "' does not exist"));
     return done(PermissionDenied("you may not create tokens for " + user_name));
   }
+  auto expires = TokenExpiry(expires_in_s);
+  if (!expires.ok()) return done(expires.status());
   std::vector<Mutation> batch;
-  auto ut = NewTokenFor(u, batch);
+  auto ut = NewTokenFor(u, batch, *expires);
   if (!ut.ok()) return done(ut.status());
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
 }
@@ -186,7 +190,8 @@ void Platform::RevokeTokens(const Principal& p, const std::string& user_name,
     if (revoked) {
       doomed.push_back(hash);
     } else if (const User* owner = FindUserById(t.user);
-               owner != nullptr && owner->role == Role::kPlatformAdmin) {
+               owner != nullptr && owner->role == Role::kPlatformAdmin &&
+               (t.expires_at == 0 || t.expires_at > clock_.Now())) {
       ++admin_tokens_left;
     }
   }

@@ -209,8 +209,8 @@ TEST_F(PlatformTest, TokensAreListedRevokedAndStayRevokedAfterARestart) {
   Principal alice_p = platform_->Authenticate(alice.token).value();
   Principal boss_p = platform_->Authenticate(boss.token).value();
   Principal bob_p = platform_->Authenticate(bob.token).value();
-  UserWithToken second =
-      Must<UserWithToken>([&](auto done) { platform_->CreateToken(alice_p, "alice", done); });
+  UserWithToken second = Must<UserWithToken>(
+      [&](auto done) { platform_->CreateToken(alice_p, "alice", std::nullopt, done); });
   EXPECT_GT(second.token_id, alice.token_id);
 
   auto listed = platform_->ListTokens(boss_p, "alice");
@@ -242,8 +242,8 @@ TEST_F(PlatformTest, TokensAreListedRevokedAndStayRevokedAfterARestart) {
   // The last token of the platform's admins cannot go; once another exists, it can.
   EXPECT_EQ(revoke(admin_, admin_.name, std::nullopt).status().code(), Code::kConflict);
   const TokenId first = platform_->ListTokens(admin_, admin_.name)->front().id;
-  UserWithToken spare =
-      Must<UserWithToken>([&](auto done) { platform_->CreateToken(admin_, admin_.name, done); });
+  UserWithToken spare = Must<UserWithToken>(
+      [&](auto done) { platform_->CreateToken(admin_, admin_.name, std::nullopt, done); });
   EXPECT_EQ(revoke(admin_, admin_.name, first).value(), 1);
   EXPECT_FALSE(platform_->Authenticate(admin_token_).ok());
   EXPECT_TRUE(platform_->Authenticate(spare.token).ok());
@@ -255,6 +255,64 @@ TEST_F(PlatformTest, TokensAreListedRevokedAndStayRevokedAfterARestart) {
   EXPECT_TRUE(platform_->Authenticate(boss.token).ok());
   EXPECT_TRUE(platform_->ListTokens(admin_, "alice")->empty());
   EXPECT_EQ(platform_->ListTokens(admin_, admin_.name)->size(), 1u);
+}
+
+// Tokens under a maximum lifetime of 7 days ([auth] token_max_lifetime).
+class TokenExpiryTest : public PlatformFixture {
+ protected:
+  void Configure(PlatformConfig& c) override { c.token_max_lifetime_ms = 7 * 86'400'000LL; }
+};
+
+TEST_F(TokenExpiryTest, TokensExpireAtTheirTimeAndTheMaximumBoundsThem) {
+  CreateEntity("a");
+  const Millis t0 = clock_.Now();
+  auto made = Must<UserWithToken>([&](auto done) {
+    platform_->CreateUser(admin_, {"alice", "a", Role::kMember}, done);
+  });
+  EXPECT_EQ(made.expires_at, t0 + 7 * 86'400'000LL);  // none asked: the maximum
+  Principal alice = platform_->Authenticate(made.token).value();
+  auto token = [&](std::optional<int64_t> s) {
+    return Call<UserWithToken>([&](auto done) { platform_->CreateToken(alice, "alice", s, done); });
+  };
+  auto hour = token(3600);
+  ASSERT_TRUE(hour.ok());
+  EXPECT_EQ(hour->expires_at, t0 + 3'600'000);
+  EXPECT_EQ(token(8 * 86400).status().code(), Code::kFailedPrecondition);  // over the maximum
+  EXPECT_EQ(token(0).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(token(-5).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(platform_->ListTokens(admin_, "alice")->size(), 2u);  // the refused made nothing
+
+  clock_.Advance(3'600'000 - 1);
+  EXPECT_TRUE(platform_->Authenticate(hour->token).ok());
+  clock_.Advance(1);
+  auto refused = platform_->Authenticate(hour->token);
+  EXPECT_EQ(refused.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(refused.status().message().find("expired"), std::string::npos);
+  EXPECT_TRUE(platform_->Authenticate(made.token).ok());
+
+  Restart();  // expiries are kept
+  EXPECT_FALSE(platform_->Authenticate(hour->token).ok());
+  EXPECT_TRUE(platform_->Authenticate(made.token).ok());
+  clock_.Advance(7 * 86'400'000LL);
+  EXPECT_FALSE(platform_->Authenticate(made.token).ok());
+  EXPECT_TRUE(platform_->Authenticate(admin_token_).ok());  // the first admin token never expires
+  auto listed = platform_->ListTokens(admin_, "alice");
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].expires_at, t0 + 7 * 86'400'000LL);
+  // An admin's expired token does not count as the admins' last one: the bootstrap token is.
+  auto admin_hour = Must<UserWithToken>(
+      [&](auto done) { platform_->CreateToken(admin_, admin_.name, 3600, done); });
+  clock_.Advance(3'600'000);
+  const TokenId first = platform_->ListTokens(admin_, admin_.name)->front().id;
+  EXPECT_EQ(
+      Call<int64_t>([&](auto done) { platform_->RevokeTokens(admin_, admin_.name, first, done); })
+          .status()
+          .code(),
+      Code::kConflict);
+  EXPECT_EQ(Call<int64_t>([&](auto done) {
+              platform_->RevokeTokens(admin_, admin_.name, admin_hour.token_id, done);
+            }).value(),
+            1);
 }
 
 TEST_F(PlatformTest, RejectedSubmitsChangeNothing) {

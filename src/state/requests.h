@@ -41,6 +41,7 @@ struct UserWithToken {
   User user;
   std::string token;  // the secret, shown once
   TokenId token_id = 0;
+  Millis expires_at = 0;  // 0 = never
 };
 
 struct JobRequest {

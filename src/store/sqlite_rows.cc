@@ -15,7 +15,7 @@ using Columns = std::initializer_list<const char*>;
 constexpr Columns kEntityCols = {"id",         "name",           "quota_json",
                                  "created_at", "guarantee_json", "shares"};
 constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
-constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at"};
+constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at", "expires_at"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
                                "gpus_json", "labels_json", "registered_at", "last_heartbeat"};
 constexpr Columns kJobCols = {"id",
@@ -175,6 +175,7 @@ Status SqliteRowWriter::Write(const ApiToken& t) {
   token_.BindInt(2, t.user);
   token_.BindText(3, t.hash_hex);
   token_.BindInt(4, t.created_at);
+  token_.BindInt(5, t.expires_at);
   return token_.Exec("upsert token");
 }
 
@@ -302,6 +303,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     t.user = r.ColumnInt(1);
     t.hash_hex = r.ColumnText(2);
     t.created_at = r.ColumnInt(3);
+    t.expires_at = r.ColumnInt(4);
     s.tokens.push_back(std::move(t));
     return Status::Ok();
   }));

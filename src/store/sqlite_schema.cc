@@ -193,6 +193,11 @@ ALTER TABLE jobs ADD COLUMN workspace_mode TEXT NOT NULL DEFAULT 'rw';
 ALTER TABLE jobs ADD COLUMN secrets_json TEXT NOT NULL DEFAULT '[]';
 )sql";
 
+// Version 6: tokens that expire. 0 in older rows = never.
+constexpr char kSchemaV6[] = R"sql(
+ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
@@ -200,6 +205,7 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
       {3, "billing: prices, budgets, events, invoices, credit notes", kSchemaV3},
       {4, "job cpus and memory", kSchemaV4},
       {5, "job workspace mode and secret names", kSchemaV5},
+      {6, "token expiry", kSchemaV6},
   };
   return kMigrations;
 }

@@ -43,7 +43,9 @@ auto Tie(const Entity& e) {
   return std::tie(e.id, e.name, e.quota, e.created_at, e.guarantee, e.shares);
 }
 auto Tie(const User& u) { return std::tie(u.id, u.name, u.entity, u.role, u.created_at); }
-auto Tie(const ApiToken& t) { return std::tie(t.id, t.user, t.hash_hex, t.created_at); }
+auto Tie(const ApiToken& t) {
+  return std::tie(t.id, t.user, t.hash_hex, t.created_at, t.expires_at);
+}
 auto Tie(const GpuDevice& d) {
   return std::tie(d.index, d.uuid, d.model, d.gpu_class, d.memory_mb, d.state);
 }
@@ -95,7 +97,7 @@ struct Sample {
     users.push_back({1, "root", 0, Role::kPlatformAdmin, 5});
     users.push_back({2, "zoë", 1, Role::kEntityAdmin, 6});
     users.push_back({3, "bob", 2, Role::kMember, 7});
-    tokens.push_back({1, 2, std::string(64, 'a'), 9});
+    tokens.push_back({1, 2, std::string(64, 'a'), 9, 1764700000123});
     tokens.push_back({7, 3, "00ff", 10});
     Node n1;
     n1.id = 1;

@@ -278,7 +278,8 @@ class OpenApiServerTest(ServerTestCase):
                 ("/api/v1/users",
                  {**ex("post", "/api/v1/users"), "name": unique("oa-v"), "entity": self.ent}),
             ("GET", "/api/v1/users"): ("/api/v1/users", None),
-            ("POST", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
+            ("POST", "/api/v1/users/{name}/tokens"):
+                (f"/api/v1/users/{self.user}/tokens", ex("post", "/api/v1/users/{name}/tokens")),
             ("GET", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
             # In the spec's order: all of the user's tokens, then one (of another user).
             ("DELETE", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),

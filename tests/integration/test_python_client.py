@@ -221,7 +221,9 @@ class PythonClientTest(ServerTestCase):
         with self.assertRaises(GpuaasError) as ctx:
             boss.revoke_token(alice["name"], fresh["token_id"])
         self.assertApiError(ctx, 404, "not_found")
-        spare = boss.create_token(alice["name"])
+        spare = boss.create_token(alice["name"], expires_in_s=3600)
+        self.assertIsNotNone(spare["expires_at"])
+        self.assertIsNone(fresh["expires_at"])
         self.assertEqual(boss.revoke_tokens(alice["name"]), 2)
         self.assertEqual(boss.list_tokens(alice["name"]), [])
         alice["token"] = boss.create_token(alice["name"])["token"]  # she is given a new one

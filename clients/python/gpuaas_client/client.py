@@ -475,10 +475,12 @@ class Client:
         """``GET /api/v1/users`` (scoped to what the caller may see)."""
         return self._list("users", "GET", "/api/v1/users")
 
-    def create_token(self, user: str) -> Json:
-        """``POST /api/v1/users/{name}/tokens``: ``{"user", "token", "token_id"}``, a new token
-        (older ones stay valid until revoked)."""
-        return self._json("POST", f"/api/v1/users/{_seg(user)}/tokens")
+    def create_token(self, user: str, *, expires_in_s: Optional[int] = None) -> Json:
+        """``POST /api/v1/users/{name}/tokens``: ``{"user", "token", "token_id", "expires_at"}``,
+        a new token (older ones stay valid until revoked). Without ``expires_in_s`` it gets the
+        platform's maximum lifetime, or never expires."""
+        body = None if expires_in_s is None else {"expires_in_s": int(expires_in_s)}
+        return self._json("POST", f"/api/v1/users/{_seg(user)}/tokens", body=body)
 
     def list_tokens(self, user: str) -> list[Json]:
         """``GET /api/v1/users/{name}/tokens``: ``[{"id", "created_at"}]``, oldest first (never
