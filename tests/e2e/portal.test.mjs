@@ -596,3 +596,37 @@ test("admins read the audit trail, filtered and paged; an entity admin sees its 
   assert.equal(await member.locator("table.audit").count(), 0);
   await member.context().close();
 });
+
+test("alice makes a token that expires, uses it, and revokes it from My tokens", async () => {
+  const page = await newPage();
+  await signIn(page, tokens.alice);
+  await page.click('nav a[href="/account"]');
+  await page.waitForSelector("table.tokens tbody tr[data-token]");
+  const before = await page.locator("table.tokens tbody tr").count();
+  await page.selectOption("#token-life", { label: "1 day" });
+  await page.click("#new-token-button");
+  const secret = await (await page.waitForSelector("#new-token")).inputValue();
+  assert.match(secret, /^gpa_[0-9a-f]{64}$/);
+  await page.waitForFunction((n) => document.querySelectorAll("table.tokens tbody tr").length === n + 1, before);
+  const listed = (await call("GET", "/api/v1/users/alice/tokens", tokens.alice)).json.tokens;
+  const made = listed[listed.length - 1];
+  const left = Date.parse(made.expires_at) - Date.now();
+  assert.ok(left > 86_000_000 && left <= 86_400_000, `${left} ms left`);
+  assert.equal((await call("GET", "/api/v1/whoami", secret)).json.user.name, "alice");
+  const { unlabelled, low } = await page.evaluate(auditPage);
+  assert.deepEqual(unlabelled, [], "/account: controls without a label");
+  assert.deepEqual(low, [], "/account: text below the WCAG AA contrast ratio");
+
+  // Revoke it in two steps: refused at once; the session (another token) goes on.
+  await page.click(`#revoke-${made.id}`);
+  await page.click(`#confirm-revoke-${made.id}`);
+  await page.waitForSelector(`text=Token ${made.id} revoked`);
+  assert.equal(await page.locator(`tr[data-token="${made.id}"]`).count(), 0);
+  assert.equal((await call("GET", "/api/v1/whoami", secret)).status, 401);
+  assert.equal((await call("GET", "/api/v1/whoami", tokens.alice)).status, 200);
+  await shot(page, "tokens"); // after the revocation: no secret on the picture
+  await page.selectOption("#lang", "fr");
+  await page.waitForSelector("h1:has-text('Mes jetons')");
+  await page.selectOption("#lang", "en");
+  await page.context().close();
+});

@@ -20,6 +20,13 @@ export interface WhoAmI {
   user: User | null;
   entity: Entity | null;
 }
+// One of a user's tokens (GET /api/v1/users/{name}/tokens): never the secret.
+export interface TokenInfo {
+  id: number;
+  created_at: string;
+  expires_at: string | null;
+  expired: boolean;
+}
 // One line of the audit trail (GET /api/v1/audit).
 export interface AuditEntry {
   seq: number;

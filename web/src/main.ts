@@ -4,6 +4,7 @@ import "./style.css";
 import { api, ApiError, type NodeInfo, setUnauthenticatedHandler, type WhoAmI } from "./api";
 import { h, replace } from "./dom";
 import { type Key, lang, setLang, t, type Lang } from "./i18n";
+import { renderAccount } from "./pages/account";
 import { renderAudit } from "./pages/audit";
 import { renderEntity } from "./pages/entity";
 import { renderJob } from "./pages/job";
@@ -34,6 +35,7 @@ const routes: Route[] = [
   { pattern: /^\/entity\/?$/, page: renderEntity, nav: "nav.entity" },
   { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
   { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
+  { pattern: /^\/account\/?$/, page: renderAccount, nav: "nav.account" },
 ];
 const navPaths: Record<string, string> = {
   "nav.request": "/request",
@@ -41,6 +43,7 @@ const navPaths: Record<string, string> = {
   "nav.entity": "/entity",
   "nav.operators": "/operators",
   "nav.audit": "/audit",
+  "nav.account": "/account",
 };
 
 const root = document.getElementById("app")!;
