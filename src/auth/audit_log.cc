@@ -29,25 +29,50 @@ std::string Sha256Hex(std::string_view bytes) {
   return LowerHex(md, sizeof md);
 }
 
+// The length of the well-formed UTF-8 sequence at the start of `s`, or 0 if there is none.
+size_t Utf8Length(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const auto cont = [&](size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) return 0;  // overlong, surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) return 0;  // overlong, > U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// A JSON string ("" as null). Control characters, and bytes that are not well-formed UTF-8 (a
+// decoded path may hold any byte), are written as \u00XX, so that every line parses as JSON.
 void AppendJsonString(std::string& out, std::string_view s) {
   if (s.empty()) {
     out += "null";
     return;
   }
+  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  while (!s.empty()) {
+    const auto c = static_cast<unsigned char>(s[0]);
+    const size_t n = Utf8Length(s);
     if (c == '"' || c == '\\') {
       out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
+      out += s[0];
+    } else if (c < 0x20 || n == 0) {
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 15];
     } else {
-      out += ch;
+      out += s.substr(0, n);
+      s.remove_prefix(n - 1);
     }
+    s.remove_prefix(1);
   }
   out += '"';
 }

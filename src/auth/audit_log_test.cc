@@ -112,6 +112,24 @@ TEST_F(AuditLogTest, EscapesWhatCouldBreakALine) {
   EXPECT_EQ(VerifyAuditFile(path_)->first_bad_line, 0);
 }
 
+TEST_F(AuditLogTest, BytesThatAreNotUtf8AreEscapedSoThatTheLineStaysJson) {
+  {
+    auto log = AuditLog::Open(path_);
+    ASSERT_TRUE(log.ok());
+    AuditEntry e = Entry("zoë", 404);
+    // A decoded path may hold any byte: a stray 0xff, a whole "é", a cut "€", an overlong "/".
+    e.path = "/api/v1/\xff\xc3\xa9x\xe2\x82/\xc0\xaf";
+    Write(**log, {e});
+  }
+  std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"actor\":\"zoë\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"path\":\"/api/v1/\\u00ff\xc3\xa9x\\u00e2\\u0082/\\u00c0\\u00af\""),
+            std::string::npos)
+      << lines[0];
+  EXPECT_EQ(VerifyAuditFile(path_)->first_bad_line, 0);
+}
+
 TEST_F(AuditLogTest, VerificationFindsEditedRemovedAndReorderedLines) {
   {
     auto log = AuditLog::Open(path_);

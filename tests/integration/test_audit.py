@@ -73,6 +73,7 @@ class AuditTrailTest(unittest.TestCase):
         self.assertEqual(refused.status, 403, refused)
         self.assertEqual(member.get("/api/v1/audit").status, 403)
         self.assertEqual(stranger.post(f"/api/v1/jobs/{job['id']}/cancel").status, 404)
+        self.assertEqual(member.post("/api/v1/x%FF%C3%A9", {}).status, 404)  # not UTF-8
 
         entries = self.all_pages(admin)
         self.assertEqual([e["seq"] for e in entries],
@@ -97,6 +98,8 @@ class AuditTrailTest(unittest.TestCase):
         self.assertEqual(len(find("GET", "/api/v1/audit", 403, member_name)), 1, entries)
         self.assertEqual(len(find("POST", f"/api/v1/jobs/{job['id']}/cancel", 404,
                                   stranger_name)), 1, entries)
+        # A byte that is not UTF-8 is kept as its code point; the line still parses.
+        self.assertEqual(len(find("POST", "/api/v1/x\u00ff\u00e9", 404, member_name)), 1, entries)
         for e in entries:
             self.assertFalse(e["method"] == "GET" and e["status"] == 200, e)
             self.assertFalse(e["path"].startswith("/api/v1/agent/"), e)
