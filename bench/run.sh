@@ -11,7 +11,8 @@
 # BENCH_THREADS (2), BENCH_CONNECTIONS (64), BENCH_KEEP=1 keeps the data dir,
 # BENCH_BODY (the submitted job's JSON; e.g. '{"gpus":1,"command":["true"]}' to measure churn),
 # BENCH_MICRO=0 (only the wrk figures), BENCH_TLS=1 (HTTPS: a self-signed certificate made with openssl; wrk and curl over TLS, each
-# wrk connection one handshake, then kept alive).
+# wrk connection one handshake, then kept alive), BENCH_DATABASE (a PostgreSQL connection string
+# of an empty database: the server's --database; default: SQLite in the data dir).
 # Needs: wrk, curl, jq, python3 (to pick a free port), openssl (BENCH_TLS).
 set -euo pipefail
 
@@ -73,7 +74,7 @@ trap cleanup EXIT
 
 echo "bench: server on $url, data dir $data_dir, ${#inventory} chars of demo inventory"
 "$bin" server --listen "127.0.0.1:$port" --data-dir "$data_dir" --demo-gpus "$inventory" \
-  "${tls_args[@]}" >"$data_dir/server.log" 2>&1 &
+  "${tls_args[@]}" ${BENCH_DATABASE:+--database "$BENCH_DATABASE"} >"$data_dir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do
   curl -fsS "${curl_tls[@]}" "$url/healthz" >/dev/null 2>&1 && break

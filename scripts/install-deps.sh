@@ -23,8 +23,7 @@ TOOL_PACKAGES=(
 )
 
 # --- Packages added by later issues go here (keep one group per issue, with a comment) -------
-# e.g. PostgreSQL store:      postgresql libpq-dev libpqxx-dev
-#      containers runtime:    podman runc
+# e.g. containers runtime:    podman runc
 #      notebooks:             jupyter-notebook
 #      portal e2e tests:      chromium nodejs npm
 #      monitoring:            prometheus
@@ -37,6 +36,9 @@ EXTRA_PACKAGES=(
   podman runc busybox-static prometheus
   # notebooks (issue 7): kind=notebook runs Debian's jupyter-notebook with a python3 kernel
   jupyter-notebook python3-ipykernel
+  # the PostgreSQL store (libpq to build; the server's programs for its tests, which start a
+  # PostgreSQL of their own: store/pg_test_server.h, tests/integration/test_postgres.py)
+  postgresql libpq-dev
 )
 # npm: Debian's package, unless an npm is already there (a NodeSource nodejs ships its own npm
 # and conflicts with Debian's).

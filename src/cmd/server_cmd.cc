@@ -114,6 +114,10 @@ int RunServerCommand(int argc, char** argv) {
   app.add_option("--tls-key", tls_key, "the certificate's private key (PEM)")
       ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
+  std::string database;
+  app.add_option("--database", database,
+                 "a PostgreSQL connection string (postgresql://USER@HOST/DB; keep the password "
+                 "in ~/.pgpass); overrides [database] url; default: SQLite in the data dir");
   app.footer(
       "Example: gpuaas server --listen 0.0.0.0:8443 --data-dir /var/lib/gpuaas --demo-gpus none "
       "--tls-cert /etc/gpuaas/tls.crt --tls-key /etc/gpuaas/tls.key");
@@ -184,7 +188,9 @@ int RunServerCommand(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  auto store = OpenSqliteStore(data_dir + "/gpuaas.db");
+  if (!database.empty()) config.database_url = database;
+  auto store = config.database_url.empty() ? OpenSqliteStore(data_dir + "/gpuaas.db")
+                                           : OpenPgStore(config.database_url);
   if (!store.ok()) {
     std::cerr << "error: " << store.status().message() << "\n";
     return 1;
@@ -245,8 +251,11 @@ int RunServerCommand(int argc, char** argv) {
   if (host == "::" || host == "[::]") host = "[::1]";
   const std::string self_url =
       (tls ? "https://" : "http://") + host + ":" + std::to_string(server.port());
-  GLOG_INFO("gpuaas server listening on {} (data dir {}; audit trail {}, line {} so far)", self_url,
-            data_dir, audit_path, audit->last_seq());
+  GLOG_INFO(
+      "gpuaas server listening on {} (data dir {}; database {}; audit trail {}, line {} so far)",
+      self_url, data_dir,
+      config.database_url.empty() ? "SQLite " + data_dir + "/gpuaas.db" : std::string("PostgreSQL"),
+      audit_path, audit->last_seq());
   if (!tls && !IsLoopback(listen.substr(0, listen.rfind(':')))) {
     GLOG_WARN(
         "serving plain HTTP on {}: tokens and secrets cross the network in the clear; give the "

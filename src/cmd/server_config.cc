@@ -188,8 +188,18 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
   GPUAAS_RETURN_IF_ERROR(
       CheckKeys(root, "",
                 {"scheduler", "agents", "prices", "limits", "billing", "storage", "environments",
-                 "runtime", "notebooks", "secrets", "tls", "audit", "auth"}));
+                 "runtime", "notebooks", "secrets", "tls", "audit", "auth", "database"}));
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
+  if (auto* database = root["database"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*database, "database.", {"url"}));
+    if (const toml::node* v = database->get("url")) {
+      auto url = v->value<std::string>();
+      if (!url || url->empty()) {
+        return InvalidArgument("database.url must be a PostgreSQL connection string");
+      }
+      c.database_url = *url;
+    }
+  }
   if (auto* auth = root["auth"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(*auth, "auth.", {"token_max_lifetime"}));
     GPUAAS_RETURN_IF_ERROR(

@@ -35,7 +35,7 @@
 #include "sim/trace_generator.h"
 #include "sim/walltime_model.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
+#include "store/store_rows.h"
 
 namespace gpuaas {
 namespace {
@@ -171,7 +171,7 @@ int ExportTrace(const std::string& db_path, const std::string& out_path, bool qu
   }
   auto db = SqliteDb::Open(db_path);
   if (!db.ok()) return Fail(db.status().message());
-  auto state = LoadSqliteState(*db);
+  auto state = LoadState(*db);
   if (!state.ok()) return Fail(db_path + ": " + state.status().message());
   std::map<EntityId, std::string> names;
   for (const Entity& e : state->entities) names[e.id] = e.name;

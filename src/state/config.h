@@ -85,6 +85,10 @@ struct PlatformConfig {
   // (a token asked without an expiry gets it); 0 = tokens may live until revoked. The first
   // admin token, made at the first start, never expires.
   int64_t token_max_lifetime_ms = 0;
+  // [database] url: a PostgreSQL connection string (libpq: "postgresql://gpuaas@db/gpuaas" or
+  // "host=... dbname=..."; a password is best kept in ~/.pgpass); "" = the embedded SQLite
+  // database DATA/gpuaas.db. store/pg_store.h.
+  std::string database_url;
   struct Runtime {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"

@@ -53,6 +53,10 @@ class SqliteStmt {
 
 class SqliteDb {
  public:
+  using Stmt = SqliteStmt;
+  // The statement that opens a write transaction: IMMEDIATE takes the write lock at once.
+  static constexpr const char* kBeginWrite = "BEGIN IMMEDIATE";
+
   SqliteDb() = default;
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -1,85 +1,24 @@
-// SqliteStore: the embedded Store. One connection, owned by one writer thread, in WAL mode with
-// synchronous=FULL. Group commit: Commit() only queues; the writer takes every queued batch (up
-// to max_batch_mutations), applies them in one BEGIN IMMEDIATE transaction and commits (one
-// fsync per group), then runs the callbacks in submission order. When one batch fails (e.g. a
-// duplicate usage record) the group is rolled back and replayed in one transaction with a
-// savepoint per batch, so that exactly that batch gets the error and nothing of it is applied,
-// while the others still commit.
-// Thread-safety: Commit/Flush/Load/Close/Stats may be called from any thread. Callbacks run on
-// the writer thread, except a rejected Commit (after Close, or queue full: kUnavailable) whose
-// callback runs inline on the caller's thread; do not hold a lock the callback needs. A callback
-// must not call Flush(), Load() or Close() (they wait for the writer thread it runs on); Commit()
-// from a callback is fine. Stats() is a consistent copy, updated before the callbacks run.
+// SqliteStore: the embedded Store (the default): SqlStore (sql_store.h) over one SQLite
+// connection in WAL mode with synchronous=FULL, so that a commit is on disk before its callbacks
+// say OK. Thread-safety: as SqlStore.
 #pragma once
 
-#include <condition_variable>
-#include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
+#include "store/sql_store.h"
 #include "store/sqlite_db.h"
-#include "store/sqlite_rows.h"
-#include "store/store.h"
 
 namespace gpuaas {
 
-// Counters since open, for tests, metrics and capacity planning.
-struct SqliteStoreStats {
-  int64_t transactions = 0;    // transactions committed by the writer (one fsync each)
-  int64_t batches_ok = 0;      // batches whose callback got OK
-  int64_t batches_failed = 0;  // batches whose callback got an error (incl. rejected ones)
-  int64_t mutations = 0;       // mutations committed
-  int64_t retried_groups = 0;  // groups replayed batch by batch after a failure
-};
-
-class SqliteStore final : public Store {
+class SqliteStore final : public SqlStore<SqliteDb> {
  public:
+  // Opens (creating if needed) the database file at `path` and migrates it to the latest schema.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
                                                    StoreOptions options = {});
-  ~SqliteStore() override;  // Close()
-
-  Result<StoredState> Load() override;
-  void Commit(std::vector<Mutation> batch, std::function<void(Status)> done) override;
-  Status Flush() override;
-  void Close() override;
-
-  SqliteStoreStats Stats() const;
 
  private:
-  // A queued item: a batch to commit, or a task to run on the writer thread in queue order
-  // (Load and Flush use tasks, so that they see every batch queued before them).
-  struct Item {
-    std::vector<Mutation> batch;
-    std::function<void(Status)> done;
-    std::function<void()> task;  // set for tasks only
-  };
-
-  SqliteStore(SqliteDb db, std::unique_ptr<SqliteRowWriter> rows, StoreOptions options);
-  void WriterLoop();
-  // Runs `task` on the writer thread after everything queued before it; false if closed.
-  bool RunOnWriter(std::function<void()> task);
-  // Commits one group; fills `results` (one Status per item).
-  void CommitGroup(std::vector<Item>& group, std::vector<Status>& results);
-  Status ApplyAll(std::vector<Item>& group);
-  void ReplayOneByOne(std::vector<Item>& group, std::vector<Status>& results);
-
-  const StoreOptions options_;
-  SqliteDb db_;                            // touched only by the writer thread
-  std::unique_ptr<SqliteRowWriter> rows_;  // idem; destroyed before db_
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;     // guarded by mu_
-  size_t queued_batches_ = 0;  // guarded by mu_
-  bool closing_ = false;       // guarded by mu_: no new work accepted
-  SqliteStoreStats stats_;     // guarded by mu_
-  std::mutex close_mu_;        // serialises Close()
-  std::thread writer_;
+  using SqlStore::SqlStore;
 };
 
 }  // namespace gpuaas

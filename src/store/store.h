@@ -1,5 +1,5 @@
-// Store: durable state behind one interface; SQLite (embedded, default) implements it now and
-// PostgreSQL will at scale. The state (single writer) loads everything once at start, then
+// Store: durable state behind one interface; SQLite (embedded, default) and PostgreSQL (at
+// scale) implement it. The state (single writer) loads everything once at start, then
 // sends batches of row mutations. Group commit: one writer thread takes every queued batch,
 // applies them in one transaction, commits, then reports each batch's Status. A request is
 // acknowledged only after its batch's callback says OK ("durable before acknowledged").
@@ -82,5 +82,8 @@ class Store {
 // Opens (creating if needed) the SQLite database at `path` in WAL mode with synchronous=FULL,
 // runs pending schema migrations (versioned, in order, each in its own transaction).
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options = {});
+// The PostgreSQL store (pg_store.h): a libpq connection string, e.g.
+// "postgresql://gpuaas@db.example/gpuaas" or "host=/run/postgresql dbname=gpuaas".
+Result<std::unique_ptr<Store>> OpenPgStore(const std::string& conninfo, StoreOptions options = {});
 
 }  // namespace gpuaas

@@ -1,4 +1,7 @@
-#include "store/sqlite_billing_rows.h"
+#include "store/billing_rows.h"
+
+#include "store/pg_db.h"
+#include "store/sqlite_db.h"
 
 #include <map>
 #include <string>
@@ -20,7 +23,7 @@ constexpr char kInsertEvent[] =
 constexpr char kInsertInvoice[] =
     "INSERT INTO invoices (entity, month, closed_at) VALUES (?1, ?2, ?3)";
 constexpr char kInsertLine[] =
-    "INSERT INTO invoice_lines (entity, month, seq, job, allocation, user, project, gpu_class, "
+    "INSERT INTO invoice_lines (entity, month, seq, job, allocation, \"user\", project, gpu_class, "
     "priority_class, gpus, start, \"end\", billed_seconds, rate, amount, energy_mwh, "
     "idle_gpu_millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
     "?16, ?17)";
@@ -32,9 +35,10 @@ constexpr char kUpsertStorage[] =
     "ON CONFLICT(entity) DO UPDATE SET quota_bytes = excluded.quota_bytes, "
     "updated_at = excluded.updated_at";
 
-template <typename F>
-Status ForEach(SqliteDb& db, const char* sql, const char* what, F read) {
-  GPUAAS_ASSIGN_OR_RETURN(SqliteStmt stmt, SqliteStmt::Prepare(db.get(), sql));
+template <typename Db, typename F>
+Status ForEach(Db& db, const char* sql, const char* what, F read) {
+  using Stmt = typename Db::Stmt;
+  GPUAAS_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db.get(), sql));
   for (;;) {
     GPUAAS_ASSIGN_OR_RETURN(bool row, stmt.Step(what));
     if (!row) return Status::Ok();
@@ -44,19 +48,21 @@ Status ForEach(SqliteDb& db, const char* sql, const char* what, F read) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteBillingRows>> SqliteBillingRows::Prepare(SqliteDb& db) {
-  std::unique_ptr<SqliteBillingRows> w(new SqliteBillingRows());
-  GPUAAS_ASSIGN_OR_RETURN(w->price_, SqliteStmt::Prepare(db.get(), kInsertPrice));
-  GPUAAS_ASSIGN_OR_RETURN(w->budget_, SqliteStmt::Prepare(db.get(), kUpsertBudget));
-  GPUAAS_ASSIGN_OR_RETURN(w->event_, SqliteStmt::Prepare(db.get(), kInsertEvent));
-  GPUAAS_ASSIGN_OR_RETURN(w->invoice_, SqliteStmt::Prepare(db.get(), kInsertInvoice));
-  GPUAAS_ASSIGN_OR_RETURN(w->line_, SqliteStmt::Prepare(db.get(), kInsertLine));
-  GPUAAS_ASSIGN_OR_RETURN(w->credit_, SqliteStmt::Prepare(db.get(), kInsertCredit));
-  GPUAAS_ASSIGN_OR_RETURN(w->storage_, SqliteStmt::Prepare(db.get(), kUpsertStorage));
+template <typename Db>
+Result<std::unique_ptr<BillingRows<Db>>> BillingRows<Db>::Prepare(Db& db) {
+  std::unique_ptr<BillingRows> w(new BillingRows());
+  GPUAAS_ASSIGN_OR_RETURN(w->price_, Stmt::Prepare(db.get(), kInsertPrice));
+  GPUAAS_ASSIGN_OR_RETURN(w->budget_, Stmt::Prepare(db.get(), kUpsertBudget));
+  GPUAAS_ASSIGN_OR_RETURN(w->event_, Stmt::Prepare(db.get(), kInsertEvent));
+  GPUAAS_ASSIGN_OR_RETURN(w->invoice_, Stmt::Prepare(db.get(), kInsertInvoice));
+  GPUAAS_ASSIGN_OR_RETURN(w->line_, Stmt::Prepare(db.get(), kInsertLine));
+  GPUAAS_ASSIGN_OR_RETURN(w->credit_, Stmt::Prepare(db.get(), kInsertCredit));
+  GPUAAS_ASSIGN_OR_RETURN(w->storage_, Stmt::Prepare(db.get(), kUpsertStorage));
   return w;
 }
 
-Status SqliteBillingRows::Write(const PriceChange& p) {
+template <typename Db>
+Status BillingRows<Db>::Write(const PriceChange& p) {
   price_.BindInt(1, p.id);
   price_.BindText(2, p.gpu_class);
   price_.BindText(3, p.priority_class);
@@ -66,7 +72,8 @@ Status SqliteBillingRows::Write(const PriceChange& p) {
   return price_.Exec("insert price");
 }
 
-Status SqliteBillingRows::Write(const Budget& b) {
+template <typename Db>
+Status BillingRows<Db>::Write(const Budget& b) {
   budget_.BindInt(1, b.entity);
   budget_.BindInt(2, b.monthly);
   budget_.BindText(3, BudgetPolicyName(b.policy));
@@ -74,7 +81,8 @@ Status SqliteBillingRows::Write(const Budget& b) {
   return budget_.Exec("upsert budget");
 }
 
-Status SqliteBillingRows::Write(const BillingEvent& e) {
+template <typename Db>
+Status BillingRows<Db>::Write(const BillingEvent& e) {
   event_.BindInt(1, e.id);
   event_.BindInt(2, e.entity);
   event_.BindText(3, e.month);
@@ -84,7 +92,8 @@ Status SqliteBillingRows::Write(const BillingEvent& e) {
   return event_.Exec("insert billing event");
 }
 
-Status SqliteBillingRows::Write(const ClosedInvoice& inv) {
+template <typename Db>
+Status BillingRows<Db>::Write(const ClosedInvoice& inv) {
   invoice_.BindInt(1, inv.entity);
   invoice_.BindText(2, inv.month);
   invoice_.BindInt(3, inv.closed_at);
@@ -118,7 +127,8 @@ Status SqliteBillingRows::Write(const ClosedInvoice& inv) {
   return Status::Ok();
 }
 
-Status SqliteBillingRows::Write(const CreditNote& c) {
+template <typename Db>
+Status BillingRows<Db>::Write(const CreditNote& c) {
   credit_.BindInt(1, c.id);
   credit_.BindInt(2, c.entity);
   credit_.BindText(3, c.month);
@@ -129,17 +139,19 @@ Status SqliteBillingRows::Write(const CreditNote& c) {
   return credit_.Exec("insert credit note");
 }
 
-Status SqliteBillingRows::Write(const StorageQuota& q) {
+template <typename Db>
+Status BillingRows<Db>::Write(const StorageQuota& q) {
   storage_.BindInt(1, q.entity);
   storage_.BindInt(2, q.quota_bytes);
   storage_.BindInt(3, q.updated_at);
   return storage_.Exec("upsert storage quota");
 }
 
-Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
+template <typename Db>
+Status LoadBillingState(Db& db, StoredState& s) {
   GPUAAS_RETURN_IF_ERROR(
       ForEach(db, "SELECT entity, quota_bytes, updated_at FROM storage_quotas ORDER BY entity",
-              "load storage quotas", [&](SqliteStmt& r) {
+              "load storage quotas", [&](auto& r) {
                 s.storage_quotas.push_back({r.ColumnInt(0), r.ColumnInt(1), r.ColumnInt(2)});
                 return Status::Ok();
               }));
@@ -147,14 +159,14 @@ Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
       ForEach(db,
               "SELECT id, gpu_class, priority_class, rate, effective_from, created_at FROM prices "
               "ORDER BY id",
-              "load prices", [&](SqliteStmt& r) {
+              "load prices", [&](auto& r) {
                 s.prices.push_back({r.ColumnInt(0), r.ColumnText(1), r.ColumnText(2),
                                     r.ColumnInt(3), r.ColumnInt(4), r.ColumnInt(5)});
                 return Status::Ok();
               }));
   GPUAAS_RETURN_IF_ERROR(ForEach(
       db, "SELECT entity, monthly, policy, updated_at FROM budgets ORDER BY entity", "load budgets",
-      [&](SqliteStmt& r) {
+      [&](auto& r) {
         Budget b{r.ColumnInt(0), r.ColumnInt(1), BudgetPolicy::kRefuse, r.ColumnInt(3)};
         if (!ParseBudgetPolicy(r.ColumnText(2), &b.policy)) {
           return Internal("store: corrupt row in budgets (entity " + std::to_string(b.entity) +
@@ -165,7 +177,7 @@ Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
       }));
   GPUAAS_RETURN_IF_ERROR(
       ForEach(db, "SELECT id, entity, month, kind, at, message FROM billing_events ORDER BY id",
-              "load billing events", [&](SqliteStmt& r) {
+              "load billing events", [&](auto& r) {
                 s.billing_events.push_back({r.ColumnInt(0), r.ColumnInt(1), r.ColumnText(2),
                                             r.ColumnText(3), r.ColumnInt(4), r.ColumnText(5)});
                 return Status::Ok();
@@ -173,7 +185,7 @@ Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
   std::map<std::pair<EntityId, std::string>, size_t> index;
   GPUAAS_RETURN_IF_ERROR(
       ForEach(db, "SELECT entity, month, closed_at FROM invoices ORDER BY entity, month",
-              "load invoices", [&](SqliteStmt& r) {
+              "load invoices", [&](auto& r) {
                 ClosedInvoice inv;
                 inv.entity = r.ColumnInt(0);
                 inv.month = r.ColumnText(1);
@@ -184,10 +196,10 @@ Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
               }));
   GPUAAS_RETURN_IF_ERROR(ForEach(
       db,
-      "SELECT entity, month, job, allocation, user, project, gpu_class, priority_class, gpus, "
+      "SELECT entity, month, job, allocation, \"user\", project, gpu_class, priority_class, gpus, "
       "start, \"end\", billed_seconds, rate, amount, energy_mwh, idle_gpu_millis "
       "FROM invoice_lines ORDER BY entity, month, seq",
-      "load invoice lines", [&](SqliteStmt& r) {
+      "load invoice lines", [&](auto& r) {
         auto it = index.find({r.ColumnInt(0), r.ColumnText(1)});
         if (it == index.end()) {
           return Internal("store: invoice line without its invoice (entity " +
@@ -215,11 +227,16 @@ Status LoadSqliteBillingState(SqliteDb& db, StoredState& s) {
       db,
       "SELECT id, entity, month, amount, reason, created_by, created_at FROM "
       "credit_notes ORDER BY id",
-      "load credit notes", [&](SqliteStmt& r) {
+      "load credit notes", [&](auto& r) {
         s.credit_notes.push_back({r.ColumnInt(0), r.ColumnInt(1), r.ColumnText(2), r.ColumnInt(3),
                                   r.ColumnText(4), r.ColumnInt(5), r.ColumnInt(6)});
         return Status::Ok();
       });
 }
+
+template class BillingRows<SqliteDb>;
+template class BillingRows<PgDb>;
+template Status LoadBillingState(SqliteDb& db, StoredState& s);
+template Status LoadBillingState(PgDb& db, StoredState& s);
 
 }  // namespace gpuaas

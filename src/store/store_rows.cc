@@ -1,4 +1,7 @@
-#include "store/sqlite_rows.h"
+#include "store/store_rows.h"
+
+#include "store/pg_db.h"
+#include "store/sqlite_db.h"
 
 #include <initializer_list>
 #include <string>
@@ -103,9 +106,10 @@ Status BadRow(const char* table, int64_t id, const std::string& why) {
 }
 
 // Runs `select` over `table` and calls read(stmt) -> Status for each row.
-template <typename F>
-Status ForEachRow(SqliteDb& db, const char* table, Columns cols, F read) {
-  GPUAAS_ASSIGN_OR_RETURN(SqliteStmt stmt, SqliteStmt::Prepare(db.get(), SelectSql(table, cols)));
+template <typename Db, typename F>
+Status ForEachRow(Db& db, const char* table, Columns cols, F read) {
+  using Stmt = typename Db::Stmt;
+  GPUAAS_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db.get(), SelectSql(table, cols)));
   for (;;) {
     GPUAAS_ASSIGN_OR_RETURN(bool row, stmt.Step(std::string("load ") + table));
     if (!row) return Status::Ok();
@@ -123,11 +127,12 @@ Status DecodeInto(Result<T> r, T& out, const char* table, int64_t id, const char
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteRowWriter>> SqliteRowWriter::Prepare(SqliteDb& db) {
-  std::unique_ptr<SqliteRowWriter> w(new SqliteRowWriter());
-  sqlite3* h = db.get();
+template <typename Db>
+Result<std::unique_ptr<RowWriter<Db>>> RowWriter<Db>::Prepare(Db& db) {
+  std::unique_ptr<RowWriter> w(new RowWriter());
+  auto* h = db.get();
   struct Item {
-    SqliteStmt* stmt;
+    Stmt* stmt;
     std::string sql;
   };
   for (const Item& it : std::initializer_list<Item>{
@@ -139,19 +144,21 @@ Result<std::unique_ptr<SqliteRowWriter>> SqliteRowWriter::Prepare(SqliteDb& db) 
            {&w->allocation_, UpsertSql("allocations", kAllocationCols)},
            {&w->usage_, InsertSql("usage_records", kUsageCols)},
            {&w->meta_, UpsertSql("meta", kMetaCols)},
-           {&w->delete_token_, "DELETE FROM api_tokens WHERE id = ?1"},
+           {&w->delete_token_, "DELETE FROM api_tokens WHERE \"id\" = ?1"},
        }) {
-    GPUAAS_ASSIGN_OR_RETURN(*it.stmt, SqliteStmt::Prepare(h, it.sql));
+    GPUAAS_ASSIGN_OR_RETURN(*it.stmt, Stmt::Prepare(h, it.sql));
   }
-  GPUAAS_ASSIGN_OR_RETURN(w->billing_, SqliteBillingRows::Prepare(db));
+  GPUAAS_ASSIGN_OR_RETURN(w->billing_, BillingRows<Db>::Prepare(db));
   return w;
 }
 
-Status SqliteRowWriter::Apply(const Mutation& m) {
+template <typename Db>
+Status RowWriter<Db>::Apply(const Mutation& m) {
   return std::visit([this](const auto& row) { return Write(row); }, m);
 }
 
-Status SqliteRowWriter::Write(const Entity& e) {
+template <typename Db>
+Status RowWriter<Db>::Write(const Entity& e) {
   entity_.BindInt(1, e.id);
   entity_.BindText(2, e.name);
   entity_.BindText(3, EncodeIntMap(e.quota));
@@ -161,7 +168,8 @@ Status SqliteRowWriter::Write(const Entity& e) {
   return entity_.Exec("upsert entity");
 }
 
-Status SqliteRowWriter::Write(const User& u) {
+template <typename Db>
+Status RowWriter<Db>::Write(const User& u) {
   user_.BindInt(1, u.id);
   user_.BindText(2, u.name);
   user_.BindInt(3, u.entity);
@@ -170,7 +178,8 @@ Status SqliteRowWriter::Write(const User& u) {
   return user_.Exec("upsert user");
 }
 
-Status SqliteRowWriter::Write(const ApiToken& t) {
+template <typename Db>
+Status RowWriter<Db>::Write(const ApiToken& t) {
   token_.BindInt(1, t.id);
   token_.BindInt(2, t.user);
   token_.BindText(3, t.hash_hex);
@@ -179,7 +188,8 @@ Status SqliteRowWriter::Write(const ApiToken& t) {
   return token_.Exec("upsert token");
 }
 
-Status SqliteRowWriter::Write(const Node& n) {
+template <typename Db>
+Status RowWriter<Db>::Write(const Node& n) {
   node_.BindInt(1, n.id);
   node_.BindText(2, n.name);
   node_.BindText(3, NodeStateName(n.state));
@@ -191,7 +201,8 @@ Status SqliteRowWriter::Write(const Node& n) {
   return node_.Exec("upsert node");
 }
 
-Status SqliteRowWriter::Write(const Job& j) {
+template <typename Db>
+Status RowWriter<Db>::Write(const Job& j) {
   job_.BindInt(1, j.id);
   job_.BindText(2, j.name);
   job_.BindText(3, JobKindName(j.kind));
@@ -227,7 +238,8 @@ Status SqliteRowWriter::Write(const Job& j) {
   return job_.Exec("upsert job");
 }
 
-Status SqliteRowWriter::Write(const Allocation& a) {
+template <typename Db>
+Status RowWriter<Db>::Write(const Allocation& a) {
   allocation_.BindInt(1, a.id);
   allocation_.BindInt(2, a.job);
   allocation_.BindInt(3, a.entity);
@@ -240,7 +252,8 @@ Status SqliteRowWriter::Write(const Allocation& a) {
   return allocation_.Exec("upsert allocation");
 }
 
-Status SqliteRowWriter::Write(const UsageRecord& u) {
+template <typename Db>
+Status RowWriter<Db>::Write(const UsageRecord& u) {
   usage_.BindInt(1, u.allocation);
   usage_.BindInt(2, u.job);
   usage_.BindInt(3, u.entity);
@@ -259,20 +272,23 @@ Status SqliteRowWriter::Write(const UsageRecord& u) {
   return st;
 }
 
-Status SqliteRowWriter::Write(const MetaKV& kv) {
+template <typename Db>
+Status RowWriter<Db>::Write(const MetaKV& kv) {
   meta_.BindText(1, kv.key);
   meta_.BindText(2, kv.value);
   return meta_.Exec("upsert meta");
 }
 
-Status SqliteRowWriter::Write(const DeleteToken& d) {
+template <typename Db>
+Status RowWriter<Db>::Write(const DeleteToken& d) {
   delete_token_.BindInt(1, d.id);
   return delete_token_.Exec("delete token");
 }
 
-Result<StoredState> LoadSqliteState(SqliteDb& db) {
+template <typename Db>
+Result<StoredState> LoadState(Db& db) {
   StoredState s;
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "entities", kEntityCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "entities", kEntityCols, [&](auto& r) {
     Entity e;
     e.id = r.ColumnInt(0);
     e.name = r.ColumnText(1);
@@ -285,7 +301,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.entities.push_back(std::move(e));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "users", kUserCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "users", kUserCols, [&](auto& r) {
     User u;
     u.id = r.ColumnInt(0);
     u.name = r.ColumnText(1);
@@ -297,7 +313,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.users.push_back(std::move(u));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "api_tokens", kTokenCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "api_tokens", kTokenCols, [&](auto& r) {
     ApiToken t;
     t.id = r.ColumnInt(0);
     t.user = r.ColumnInt(1);
@@ -307,7 +323,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.tokens.push_back(std::move(t));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "nodes", kNodeCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "nodes", kNodeCols, [&](auto& r) {
     Node n;
     n.id = r.ColumnInt(0);
     n.name = r.ColumnText(1);
@@ -326,7 +342,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.nodes.push_back(std::move(n));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "jobs", kJobCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "jobs", kJobCols, [&](auto& r) {
     Job j;
     j.id = r.ColumnInt(0);
     j.name = r.ColumnText(1);
@@ -372,7 +388,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.jobs.push_back(std::move(j));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "allocations", kAllocationCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "allocations", kAllocationCols, [&](auto& r) {
     Allocation a;
     a.id = r.ColumnInt(0);
     a.job = r.ColumnInt(1);
@@ -387,7 +403,7 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.allocations.push_back(std::move(a));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "usage_records", kUsageCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "usage_records", kUsageCols, [&](auto& r) {
     UsageRecord u;
     u.allocation = r.ColumnInt(0);
     u.job = r.ColumnInt(1);
@@ -402,12 +418,17 @@ Result<StoredState> LoadSqliteState(SqliteDb& db) {
     s.usage.push_back(std::move(u));
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "meta", kMetaCols, [&](SqliteStmt& r) {
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "meta", kMetaCols, [&](auto& r) {
     s.meta[r.ColumnText(0)] = r.ColumnText(1);
     return Status::Ok();
   }));
-  GPUAAS_RETURN_IF_ERROR(LoadSqliteBillingState(db, s));
+  GPUAAS_RETURN_IF_ERROR(LoadBillingState(db, s));
   return s;
 }
+
+template class RowWriter<SqliteDb>;
+template class RowWriter<PgDb>;
+template Result<StoredState> LoadState(SqliteDb& db);
+template Result<StoredState> LoadState(PgDb& db);
 
 }  // namespace gpuaas
