@@ -34,6 +34,7 @@
 #include "sim/trace.h"
 #include "sim/trace_generator.h"
 #include "sim/walltime_model.h"
+#include "store/pg_db.h"
 #include "store/sqlite_db.h"
 #include "store/store_rows.h"
 
@@ -162,17 +163,29 @@ int ImportTrace(const std::string& format, const std::string& in_path, const std
   return WriteTrace(jobs, out_path);
 }
 
-int ExportTrace(const std::string& db_path, const std::string& out_path, bool quiet) {
+// The platform's state from its SQLite file, or from PostgreSQL when `database` is set.
+Result<StoredState> LoadPlatformState(const std::string& db_path, const std::string& database) {
+  if (!database.empty()) {
+    GPUAAS_ASSIGN_OR_RETURN(PgDb db, PgDb::Open(database));
+    return LoadState(db);
+  }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(db_path, ec)) {
-    return Fail(
-        "no platform database at " + db_path + " (give --data-dir DIR of a server, or --db FILE)",
-        2);
+    return InvalidArgument("no platform database at " + db_path +
+                           " (give --data-dir DIR of a server, --db FILE, or --database URL)");
   }
-  auto db = SqliteDb::Open(db_path);
-  if (!db.ok()) return Fail(db.status().message());
-  auto state = LoadState(*db);
-  if (!state.ok()) return Fail(db_path + ": " + state.status().message());
+  GPUAAS_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(db_path));
+  auto state = LoadState(db);
+  if (!state.ok()) return Status(state.status().code(), db_path + ": " + state.status().message());
+  return state;
+}
+
+int ExportTrace(const std::string& db_path, const std::string& database,
+                const std::string& out_path, bool quiet) {
+  auto state = LoadPlatformState(db_path, database);
+  if (!state.ok()) {
+    return Fail(state.status().message(), state.status().code() == Code::kInvalidArgument ? 2 : 1);
+  }
   std::map<EntityId, std::string> names;
   for (const Entity& e : state->entities) names[e.id] = e.name;
   sim::ExportStats st;
@@ -427,11 +440,15 @@ int RunTraceCommand(int argc, char** argv) {
   CLI::App* exp = app.add_subcommand(
       "export",
       "write the platform's own job history (jobs that ran and ended, from the server's SQLite "
-      "database) as a trace; run times on a fallback class are converted to the first class");
-  std::string data_dir, db_path, exp_out;
+      "or PostgreSQL database) as a trace; run times on a fallback class are converted to the "
+      "first class");
+  std::string data_dir, db_path, exp_out, database;
   exp->add_option("--data-dir", data_dir, "the server's data directory (reads DIR/gpuaas.db)")
       ->type_name("DIR");
   exp->add_option("--db", db_path, "the database file itself")->type_name("FILE");
+  exp->add_option("--database", database,
+                  "the server's PostgreSQL database (its --database connection string)")
+      ->type_name("URL");
   exp->add_option("--out", exp_out, "output trace (default: stdout)")->type_name("FILE");
   exp->add_flag("--quiet,-q", quiet, "no summary on stderr");
   try {
@@ -441,8 +458,11 @@ int RunTraceCommand(int argc, char** argv) {
   }
   if (imp->parsed()) return ImportTrace(format, in_path, imp_out, quiet);
   if (exp->parsed()) {
-    if (data_dir.empty() == db_path.empty()) return Fail("give one of --data-dir or --db", 2);
-    return ExportTrace(db_path.empty() ? data_dir + "/gpuaas.db" : db_path, exp_out, quiet);
+    if ((data_dir.empty() ? 0 : 1) + (db_path.empty() ? 0 : 1) + (database.empty() ? 0 : 1) != 1) {
+      return Fail("give one of --data-dir, --db or --database", 2);
+    }
+    return ExportTrace(db_path.empty() ? data_dir + "/gpuaas.db" : db_path, database, exp_out,
+                       quiet);
   }
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
   auto cluster = sim::ParseClusterSpec(cluster_text, catalogue);

@@ -2,7 +2,7 @@
 PostgreSQL server of the test's own (initdb + pg_ctl, on a Unix socket in a temporary
 directory); `gpuaas server --database ...` migrates an empty database, serves the contract's
 flow (entity, member, a 2-GPU job, usage), and after a restart finds everything again; the rows
-are in PostgreSQL (read back with psql); an unreachable database stops the server with a clear
+are in PostgreSQL (read back with psql, and by `gpuaas trace export --database`); an unreachable database stops the server with a clear
 error before it prints an admin token."""
 
 import os
@@ -85,6 +85,15 @@ class PostgresTest(unittest.TestCase):
         versions = self.pg.psql(["-d", "platform", "-c",
                                  "SELECT COUNT(*), MAX(version) FROM schema_migrations"]).strip()
         self.assertEqual(versions.split("|")[0], versions.split("|")[1])
+
+        # The platform's history as a trace, read from PostgreSQL.
+        p = run_cli([BIN, "trace", "export", "--database", self.pg.conninfo(), "--quiet"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = [line.split(",") for line in p.stdout.splitlines()[1:]]
+        self.assertEqual([(r[3], r[4]) for r in rows], [("2", ent)], p.stdout)
+        p = run_cli([BIN, "trace", "export", "--database", self.pg.conninfo(), "--db", "x.db"])
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("give one of --data-dir, --db or --database", p.stderr)
 
         self.assertEqual(self.server.stop(), 0)
         self.server.start()
