@@ -1,6 +1,6 @@
 #include "store/pg_store.h"
 
-#include "store/sqlite_schema.h"
+#include "store/migrate.h"
 
 namespace gpuaas {
 namespace {
@@ -9,15 +9,6 @@ void ReplaceAll(std::string& s, const std::string& from, const std::string& to) 
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
     s.replace(at, from.size(), to);
   }
-}
-
-// Any number: the key of the advisory lock that serialises migrations.
-constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7411206)";
-
-Result<int> PgSchemaVersion(PgDb& db) {
-  GPUAAS_ASSIGN_OR_RETURN(auto v,
-                          db.QueryText("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
-  return v ? std::stoi(*v) : 0;
 }
 
 }  // namespace
@@ -31,49 +22,15 @@ std::string PgSchemaSql(const std::string& sqlite_sql) {
 }
 
 Result<int> MigratePg(PgDb& db) {
-  GPUAAS_RETURN_IF_ERROR(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-              " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
-  const int latest = LatestSqliteSchemaVersion();
-  int current = 0;
-  for (const SqliteMigration& m : SqliteMigrations()) {
-    GPUAAS_RETURN_IF_ERROR(db.Exec("BEGIN"));
-    Status st = db.Exec(kMigrationLock);
-    Result<int> now = st.ok() ? PgSchemaVersion(db) : Result<int>(st);
-    if (now.ok() && *now > latest) {
-      (void)db.Exec("ROLLBACK");
-      return FailedPrecondition("database schema version " + std::to_string(*now) +
-                                " is newer than this gpuaas supports (" + std::to_string(latest) +
-                                "); run a newer gpuaas or restore a matching backup");
-    }
-    if (now.ok() && *now >= m.version) {  // applied before, or by another server just now
-      GPUAAS_RETURN_IF_ERROR(db.Exec("COMMIT"));
-      current = *now;
-      continue;
-    }
-    st = now.ok() ? db.Exec(PgSchemaSql(m.sql)) : now.status();
-    if (st.ok()) {
-      auto rec = PgStmt::Prepare(
-          db.get(),
-          "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, "
-          "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))");
-      if (rec.ok()) {
-        rec->BindInt(1, m.version);
-        rec->BindText(2, m.name);
-        st = rec->Exec("record migration");
-      } else {
-        st = rec.status();
-      }
-    }
-    if (st.ok()) st = db.Exec("COMMIT");
-    if (!st.ok()) {
-      if (!db.InAutocommit()) (void)db.Exec("ROLLBACK");
-      return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
-                                   ") failed: " + st.message());
-    }
-    current = m.version;
-  }
-  return current;
+  // The advisory lock (any number will do) serialises servers migrating the same database.
+  static constexpr MigrationSql kSql = {
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+      "BEGIN; SELECT pg_advisory_xact_lock(7411206)",
+      "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, "
+      "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT))",
+      PgSchemaSql};
+  return ApplyMigrations(db, kSql);
 }
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& conninfo, StoreOptions options) {

@@ -1,5 +1,7 @@
 #include "store/sqlite_schema.h"
 
+#include "store/migrate.h"
+
 #include <string>
 
 namespace gpuaas {
@@ -212,54 +214,15 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
 
 int LatestSqliteSchemaVersion() { return SqliteMigrations().back().version; }
 
-Result<int> SqliteSchemaVersion(SqliteDb& db) {
-  constexpr char kSql[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-  GPUAAS_ASSIGN_OR_RETURN(SqliteStmt stmt, SqliteStmt::Prepare(db.get(), kSql));
-  GPUAAS_ASSIGN_OR_RETURN(bool row, stmt.Step("read schema version"));
-  return row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
-}
+Result<int> SqliteSchemaVersion(SqliteDb& db) { return RecordedSchemaVersion(db); }
 
 Result<int> MigrateSqlite(SqliteDb& db) {
-  GPUAAS_RETURN_IF_ERROR(
-      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-              " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"));
-  GPUAAS_ASSIGN_OR_RETURN(int current, SqliteSchemaVersion(db));
-  const int latest = LatestSqliteSchemaVersion();
-  if (current > latest) {
-    return FailedPrecondition("database schema version " + std::to_string(current) +
-                              " is newer than this gpuaas supports (" + std::to_string(latest) +
-                              "); run a newer gpuaas or restore a matching backup");
-  }
-  for (const SqliteMigration& m : SqliteMigrations()) {
-    if (m.version <= current) continue;
-    // IMMEDIATE: take the write lock first, so that two processes cannot both migrate.
-    GPUAAS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-    Result<int> now = SqliteSchemaVersion(db);  // another process may have just migrated
-    if (now.ok() && *now >= m.version) {
-      GPUAAS_RETURN_IF_ERROR(db.Exec("COMMIT"));
-      current = *now;
-      continue;
-    }
-    Status st = now.ok() ? db.Exec(m.sql) : now.status();
-    if (st.ok()) {
-      auto rec = SqliteStmt::Prepare(db.get(), kRecordVersion);
-      if (rec.ok()) {
-        rec->BindInt(1, m.version);
-        rec->BindText(2, m.name);
-        st = rec->Exec("record migration");
-      } else {
-        st = rec.status();
-      }
-    }
-    if (st.ok()) st = db.Exec("COMMIT");
-    if (!st.ok()) {
-      if (!db.InAutocommit()) (void)db.Exec("ROLLBACK");
-      return Status(st.code(), "migration " + std::to_string(m.version) + " (" + m.name +
-                                   ") failed: " + st.message());
-    }
-    current = m.version;
-  }
-  return current;
+  // IMMEDIATE: take the write lock first, so that two processes cannot both migrate.
+  static constexpr MigrationSql kSql = {
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+      "BEGIN IMMEDIATE", kRecordVersion, nullptr};
+  return ApplyMigrations(db, kSql);
 }
 
 }  // namespace gpuaas
