@@ -24,6 +24,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterForecastRoutes(router, platform);
   RegisterFairShareRoutes(router, platform);
   RegisterSizingRoutes(router, platform);
+  RegisterSsoRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

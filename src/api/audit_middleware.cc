@@ -1,3 +1,4 @@
+#include <sstream>
 #include <string_view>
 
 #include "api/audit.h"
@@ -33,7 +34,10 @@ std::string ActingToken(const net::HttpRequest& req) {
 net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<AuditLog> log) {
   return [api = std::move(api), &platform, log = std::move(log)](net::HttpRequest&& req,
                                                                  net::Respond respond) {
-    const bool reads = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+    // A single sign-on's end creates a session, though a GET (the provider's redirect).
+    const bool sign_in = req.path == "/api/v1/auth/oidc/callback";
+    const bool reads =
+        !sign_in && (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS");
     const bool unaudited = Unaudited(req.path);
     AuditEntry entry;
     entry.time = platform.Now();
@@ -54,6 +58,15 @@ net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<Aud
     api(std::move(req), [log, reads, unaudited, anonymous_read, entry = std::move(entry),
                          respond = std::move(respond)](net::HttpResponse res) mutable {
       const bool refused = res.status == 401 || res.status == 403;
+      for (auto it = res.headers.begin(); it != res.headers.end(); ++it) {
+        if (it->first != kSignedInHeader) continue;
+        std::istringstream who(it->second);  // "NAME ROLE ENTITY" (api/handler_support.h)
+        std::string entity;
+        who >> entry.actor >> entry.role >> entity;
+        if (entity != "-") entry.entity = entity;
+        res.headers.erase(it);
+        break;
+      }
       if (((reads || unaudited) && !refused) || anonymous_read) return respond(std::move(res));
       entry.status = res.status;
       log->Append(std::move(entry), [respond = std::move(respond), res = std::move(res)]() mutable {

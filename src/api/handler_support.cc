@@ -12,6 +12,13 @@ std::string BearerToken(const net::HttpRequest& req) {
   return "";
 }
 
+std::string SessionCookieHeader(const std::string& value, bool clear, bool secure) {
+  std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  if (secure) c += "; Secure";
+  if (clear) c += "; Max-Age=0";
+  return c;
+}
+
 std::string SessionToken(const net::HttpRequest& req) {
   const std::string key = std::string(kSessionCookie) + "=";
   for (const auto& [name, value] : req.headers) {

@@ -16,6 +16,12 @@ std::string BearerToken(const net::HttpRequest& req);
 
 // The portal's session cookie (HttpOnly, SameSite=Strict; its value is the user's token).
 inline constexpr const char* kSessionCookie = "gpuaas_session";
+// The Set-Cookie value of a session (`clear`: its removal). `secure` when the server speaks
+// HTTPS: the browser then never sends the token in the clear.
+std::string SessionCookieHeader(const std::string& value, bool clear, bool secure);
+// Set by the single sign-on's callback on its answer ("NAME ROLE ENTITY" of the user it
+// signed in) for the audit trail, which removes it before the answer leaves (api/audit.h).
+inline constexpr const char* kSignedInHeader = "X-Gpuaas-Signed-In";
 // The value of the session cookie ("" if none).
 std::string SessionToken(const net::HttpRequest& req);
 // The caller's token: the bearer token, else the session cookie. A cookie on a request that

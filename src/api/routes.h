@@ -24,5 +24,6 @@ void RegisterNotebookRoutes(net::Router& r, Platform& p);   // /notebooks/{id}/.
 void RegisterForecastRoutes(net::Router& r, Platform& p);   // demand forecast (off the loop)
 void RegisterFairShareRoutes(net::Router& r, Platform& p);  // fair-share standing
 void RegisterSizingRoutes(net::Router& r, Platform& p);     // sizing a training run
+void RegisterSsoRoutes(net::Router& r, Platform& p);        // single sign-on (OpenID Connect)
 
 }  // namespace gpuaas::api

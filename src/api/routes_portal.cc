@@ -36,14 +36,6 @@ bool PlausibleToken(const std::string& t) {
   return true;
 }
 
-// `Secure` when the server speaks HTTPS: the browser then never sends the token in the clear.
-std::string SessionCookie(const std::string& value, bool clear, bool secure) {
-  std::string c = std::string(kSessionCookie) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
-  if (secure) c += "; Secure";
-  if (clear) c += "; Max-Age=0";
-  return c;
-}
-
 // Reads a regular file; nullopt if it is missing or not a regular file.
 std::optional<std::string> ReadFile(const std::string& path) {
   struct stat st {};
@@ -190,8 +182,8 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     json::object o{{"user", u ? json::value(UserJson(*u, p)) : json::value(nullptr)},
                    {"entity", e ? json::value(EntityJson(*e)) : json::value(nullptr)}};
     net::HttpResponse res = JsonResponse(200, o);
-    res.headers.emplace_back("Set-Cookie",
-                             SessionCookie(**token, false, !p.config().tls_cert_file.empty()));
+    res.headers.emplace_back(
+        "Set-Cookie", SessionCookieHeader(**token, false, !p.config().tls_cert_file.empty()));
     res.headers.emplace_back("Cache-Control", "no-store");
     respond(std::move(res));
   });
@@ -200,7 +192,7 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     res.status = 204;
     res.content_type = "";
     res.headers.emplace_back("Set-Cookie",
-                             SessionCookie("", true, !p.config().tls_cert_file.empty()));
+                             SessionCookieHeader("", true, !p.config().tls_cert_file.empty()));
     respond(std::move(res));
   });
   r.Add("GET", "/api/v1/classes",

@@ -74,3 +74,28 @@ Result<std::string> Base64Decode(std::string_view text) {
 }
 
 }  // namespace gpuaas
+
+namespace gpuaas {
+
+std::string Base64UrlEncode(std::string_view data) {
+  std::string s = Base64Encode(data);
+  while (!s.empty() && s.back() == '=') s.pop_back();
+  for (char& c : s) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return s;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  std::string s(text);
+  for (char& c : s) {
+    if (c == '+' || c == '/' || c == '=') return InvalidArgument("not base64url");
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (s.size() % 4 != 0) s += '=';
+  return Base64Decode(s);
+}
+
+}  // namespace gpuaas

@@ -15,3 +15,12 @@ std::string Base64Encode(std::string_view data);
 Result<std::string> Base64Decode(std::string_view text);
 
 }  // namespace gpuaas
+
+namespace gpuaas {
+
+// Base64url without padding (RFC 4648 §5): JWTs, JWKs, PKCE challenges.
+std::string Base64UrlEncode(std::string_view data);
+// As strict as Base64Decode; '+', '/' and '=' are refused.
+Result<std::string> Base64UrlDecode(std::string_view text);
+
+}  // namespace gpuaas

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/url_encode.h"
 
 namespace gpuaas::cli {
 
@@ -62,8 +63,6 @@ Status ValidateDate(std::string_view s, std::string_view flag);
 // "YYYY-MM".
 Status ValidateMonth(std::string_view s);
 
-// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-std::string UrlEncode(std::string_view s);
 // "?a=1&b=x" from the non-empty values, in the given order; "" when all are empty.
 std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params);
 

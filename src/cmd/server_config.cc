@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <set>
@@ -174,6 +175,74 @@ Status ApplyNotebookConfig(const toml::table& root, NotebookConfig& n) {
   return Status::Ok();
 }
 
+// [auth.oidc] (docs/operations.md "Single sign-on"): issuer, client_id, client_secret_file,
+// redirect_uri are required; scopes, username_claim, display_name, ca_file, session_lifetime.
+Status ApplyOidcConfig(const toml::table& t, PlatformConfig::Oidc& o) {
+  GPUAAS_RETURN_IF_ERROR(
+      CheckKeys(t, "auth.oidc.",
+                {"issuer", "client_id", "client_secret_file", "redirect_uri", "scopes",
+                 "username_claim", "display_name", "ca_file", "session_lifetime"}));
+  auto text = [&t](const char* key, std::string& out, size_t max) -> Status {
+    const toml::node* n = t.get(key);
+    if (!n) return Status::Ok();
+    auto v = n->value<std::string>();
+    if (!v || v->empty() || v->size() > max || v->find_first_of("\r\n") != std::string::npos) {
+      return InvalidArgument("auth.oidc." + std::string(key) +
+                             " must be a one-line string of at "
+                             "most " +
+                             std::to_string(max) + " characters");
+    }
+    out = *v;
+    return Status::Ok();
+  };
+  auto url = [](const std::string& u) {
+    return u.rfind("https://", 0) == 0 || u.rfind("http://", 0) == 0;
+  };
+  std::string secret_file;
+  GPUAAS_RETURN_IF_ERROR(text("issuer", o.issuer, 512));
+  GPUAAS_RETURN_IF_ERROR(text("client_id", o.client_id, 256));
+  GPUAAS_RETURN_IF_ERROR(text("client_secret_file", secret_file, 1024));
+  GPUAAS_RETURN_IF_ERROR(text("redirect_uri", o.redirect_uri, 1024));
+  GPUAAS_RETURN_IF_ERROR(text("scopes", o.scopes, 512));
+  GPUAAS_RETURN_IF_ERROR(text("username_claim", o.username_claim, 64));
+  GPUAAS_RETURN_IF_ERROR(text("display_name", o.display_name, 64));
+  GPUAAS_RETURN_IF_ERROR(text("ca_file", o.ca_file, 1024));
+  int64_t lifetime_ms = o.session_lifetime_s * 1000;
+  GPUAAS_RETURN_IF_ERROR(ReadDuration(t, "session_lifetime", 1000, lifetime_ms));
+  o.session_lifetime_s = lifetime_ms / 1000;
+  if (o.issuer.empty() || o.client_id.empty() || secret_file.empty() || o.redirect_uri.empty()) {
+    return InvalidArgument(
+        "auth.oidc needs issuer, client_id, client_secret_file and redirect_uri");
+  }
+  if (!url(o.issuer) || !url(o.redirect_uri)) {
+    return InvalidArgument("auth.oidc.issuer and auth.oidc.redirect_uri must be http(s) URLs");
+  }
+  if (o.redirect_uri.find("/api/v1/auth/oidc/callback") == std::string::npos) {
+    return InvalidArgument(
+        "auth.oidc.redirect_uri must be this server's "
+        "/api/v1/auth/oidc/callback URL, as users' browsers reach it");
+  }
+  if ((" " + o.scopes + " ").find(" openid ") == std::string::npos) {
+    return InvalidArgument("auth.oidc.scopes must include openid");
+  }
+  for (const std::string* path : {&secret_file, &o.ca_file}) {
+    if (!path->empty() && path->front() != '/') {
+      return InvalidArgument("auth.oidc.client_secret_file and ca_file must be absolute paths");
+    }
+  }
+  if (o.session_lifetime_s > 31 * 86400) {
+    return InvalidArgument("auth.oidc.session_lifetime must be at most 31 days");
+  }
+  std::ifstream f(secret_file);
+  std::string secret;
+  if (!f || !std::getline(f, secret) || secret.empty() || secret.size() > 1024) {
+    return InvalidArgument("auth.oidc.client_secret_file: cannot read a secret (one line) from " +
+                           secret_file);
+  }
+  o.client_secret = secret;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
@@ -201,9 +270,13 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     }
   }
   if (auto* auth = root["auth"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*auth, "auth.", {"token_max_lifetime"}));
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*auth, "auth.", {"token_max_lifetime", "oidc"}));
     GPUAAS_RETURN_IF_ERROR(
         ReadDuration(*auth, "token_max_lifetime", 1000, c.token_max_lifetime_ms, true));
+    if (const toml::node* o = auth->get("oidc")) {
+      if (!o->as_table()) return InvalidArgument("auth.oidc must be a table");
+      GPUAAS_RETURN_IF_ERROR(ApplyOidcConfig(*o->as_table(), c.oidc));
+    }
   }
   if (auto* b = root["billing"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(

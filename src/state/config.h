@@ -85,6 +85,19 @@ struct PlatformConfig {
   // (a token asked without an expiry gets it); 0 = tokens may live until revoked. The first
   // admin token, made at the first start, never expires.
   int64_t token_max_lifetime_ms = 0;
+  // [auth.oidc]: single sign-on through the company's OpenID Connect provider (docs/adr/0021,
+  // docs/operations.md "Single sign-on"). Off while issuer is "".
+  struct Oidc {
+    std::string issuer;  // "https://login.bank.example/realms/group": exactly as it says
+    std::string client_id;
+    std::string client_secret;  // read from client_secret_file at startup
+    std::string redirect_uri;   // "https://gpuaas.bank.example/api/v1/auth/oidc/callback"
+    std::string scopes = "openid profile email";
+    std::string username_claim = "preferred_username";  // its value is the GPUaaS user name
+    std::string display_name = "your company account";  // "Sign in with ..."
+    std::string ca_file;  // https: the provider's CA(s) instead of the system's
+    int64_t session_lifetime_s = 12 * 3600;
+  } oidc;
   // [database] url: a PostgreSQL connection string (libpq: "postgresql://gpuaas@db/gpuaas" or
   // "host=... dbname=..."; a password is best kept in ~/.pgpass); "" = the embedded SQLite
   // database DATA/gpuaas.db. store/pg_store.h.

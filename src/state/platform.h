@@ -78,6 +78,12 @@ class Platform {
   // maximum lifetime, or never without one; above that maximum: 422).
   void CreateToken(const Principal& p, const std::string& user_name,
                    std::optional<int64_t> expires_in_s, Done<UserWithToken> done);
+  // A token for a user whom the company's identity provider has just signed in (single
+  // sign-on, api/routes_sso.cc): no principal, the user named must exist. It expires after
+  // `lifetime_s`, or sooner under [auth] token_max_lifetime.
+  void IssueSignInToken(const std::string& user_name, int64_t lifetime_s, Done<UserWithToken> done);
+  // Runs `fn` on the executor (from any thread).
+  void Post(std::function<void()> fn) { executor_.Post(std::move(fn)); }
   // The user's tokens (ids and creation times; never a secret), oldest first. The user, its
   // entity-admin or a platform admin; another entity's user is not found.
   Result<std::vector<ApiToken>> ListTokens(const Principal& p, const std::string& user_name) const;

@@ -152,6 +152,25 @@ void Platform::CreateToken(const Principal& p, const std::string& user_name,
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
 }
 
+void Platform::IssueSignInToken(const std::string& user_name, int64_t lifetime_s,
+                                Done<UserWithToken> done) {
+  auto it = user_by_name_.find(user_name);
+  if (it == user_by_name_.end()) {
+    return done(PermissionDenied("you are signed in as '" + user_name +
+                                 "' but have no account on this platform: ask your entity's "
+                                 "administrator to add the user " +
+                                 user_name));
+  }
+  const User& u = users_.at(it->second);
+  const int64_t max_s = config_.token_max_lifetime_ms / 1000;
+  const int64_t s = max_s > 0 ? std::min(lifetime_s, max_s) : lifetime_s;
+  std::vector<Mutation> batch;
+  auto ut = NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000);
+  if (!ut.ok()) return done(ut.status());
+  GLOG_INFO("audit: {} signed in through the identity provider", user_name);
+  Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
+}
+
 // May `p` see and manage the tokens of `u`? Itself, or an admin who could create such a user.
 Status Platform::MayManageTokens(const Principal& p, const User& u) const {
   if (!p.agent && p.user == u.id) return Status::Ok();

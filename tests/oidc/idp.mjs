@@ -1,0 +1,52 @@
+// A real OpenID Connect provider for the SSO tests: panva/oidc-provider (OpenID certified), on
+// 127.0.0.1 with one confidential client. Its development login form accepts any login (the
+// password is not checked): the account id becomes the subject, preferred_username and email.
+// It signs ID tokens with an RSA key made for the run.
+// Logins listed in --disabled get no preferred_username (a provider that withholds the claim).
+//
+//   node idp.mjs --port P --client-id ID --client-secret S --redirect-uri URI
+// Prints "ready ISSUER" on stdout once it listens.
+import { generateKeyPairSync } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import Provider from 'oidc-provider';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'client-id': { type: 'string' },
+    'client-secret': { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    disabled: { type: 'string', multiple: true, default: [] },
+  },
+});
+const issuer = `http://127.0.0.1:${values.port}`;
+const withheld = new Set(values.disabled);
+// A signing key of its own for each run (RS256, 2048 bits), as a provider has in production.
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `test-${Date.now()}`, alg: 'RS256', use: 'sig' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: values['client-id'],
+    client_secret: values['client-secret'],
+    redirect_uris: values['redirect-uri'],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  }],
+  claims: { openid: ['sub'], profile: ['preferred_username', 'name'], email: ['email'] },
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        const c = { sub: id, name: id, email: `${id}@bank.example` };
+        if (!withheld.has(id)) c.preferred_username = id;
+        return c;
+      },
+    };
+  },
+  jwks: { keys: [jwk] },
+  pkce: { required: () => true },
+});
+provider.on('server_error', (ctx, err) => console.error('idp server_error', err));
+provider.listen(Number(values.port), '127.0.0.1', () => console.log(`ready ${issuer}`));
