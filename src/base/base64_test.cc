@@ -44,3 +44,32 @@ TEST(Base64, RejectsMalformedText) {
 
 }  // namespace
 }  // namespace gpuaas
+
+namespace gpuaas {
+namespace {
+
+TEST(Base64Url, UsesTheUrlAlphabetWithoutPadding) {
+  EXPECT_EQ(Base64UrlEncode(""), "");
+  EXPECT_EQ(Base64UrlEncode("f"), "Zg");
+  EXPECT_EQ(Base64UrlEncode("fo"), "Zm8");
+  EXPECT_EQ(Base64UrlEncode("foo"), "Zm9v");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");
+  EXPECT_EQ(*Base64UrlDecode("-_-_"), "\xfb\xff\xbf");
+  EXPECT_EQ(*Base64UrlDecode("Zg"), "f");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (size_t n = 0; n <= all.size(); n += 37) {
+    EXPECT_EQ(*Base64UrlDecode(Base64UrlEncode(all.substr(0, n))), all.substr(0, n));
+  }
+}
+
+TEST(Base64Url, RefusesTheStandardAlphabetPaddingAndBadLengths) {
+  EXPECT_FALSE(Base64UrlDecode("+/+/").ok());
+  EXPECT_FALSE(Base64UrlDecode("Zg==").ok());
+  EXPECT_FALSE(Base64UrlDecode("Z").ok());
+  EXPECT_FALSE(Base64UrlDecode("Zh").ok());  // non-zero trailing bits
+  EXPECT_FALSE(Base64UrlDecode("Zm9v.").ok());
+}
+
+}  // namespace
+}  // namespace gpuaas
