@@ -31,10 +31,11 @@ npm_ci() {
 npm_ci web || fail "npm ci in web/ failed"
 (cd web && npm run build) || fail "portal build failed"
 npm_ci tests/e2e || fail "npm ci in tests/e2e failed"
+npm_ci tests/oidc || fail "npm ci in tests/oidc failed (the test identity provider)"
 
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-(cd tests/e2e && node --test --test-reporter=spec portal.test.mjs) 2>&1 | tee "$out"
+(cd tests/e2e && node --test --test-concurrency=1 --test-reporter=spec portal.test.mjs sso.test.mjs) 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 passed="$(grep -aoE '^(ℹ|#) pass [0-9]+' "$out" | tail -n 1 | grep -oE '[0-9]+$')"
 failed="$(grep -aoE '^(ℹ|#) fail [0-9]+' "$out" | tail -n 1 | grep -oE '[0-9]+$')"

@@ -1,4 +1,6 @@
-// Sign-in: exchanges a token for the HttpOnly session cookie (POST /api/v1/session).
+// Sign-in: exchanges a token for the HttpOnly session cookie (POST /api/v1/session), or, when
+// the platform has single sign-on (GET /api/v1/auth/providers), sends the browser to the
+// company's identity provider, which brings it back signed in (docs/adr/0021).
 import { api, ApiError, type WhoAmI } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
@@ -44,4 +46,30 @@ export function renderSignIn(main: HTMLElement, ctx: Ctx): void {
   );
   main.append(form);
   input.focus();
+  void offerSso(form);
+}
+
+interface Providers {
+  oidc: { name: string; login_url: string } | null;
+}
+
+// Above the token field: "Sign in with <provider>", back to this page afterwards.
+async function offerSso(form: HTMLElement): Promise<void> {
+  let providers: Providers;
+  try {
+    providers = await api<Providers>("GET", "/api/v1/auth/providers");
+  } catch {
+    return; // an older server: tokens only
+  }
+  if (!providers.oidc) return;
+  const back = location.pathname + location.search;
+  const href = `${providers.oidc.login_url}?return_to=${encodeURIComponent(back)}`;
+  const sso = h("a", { class: "button primary", id: "sso", href }, t("signin.sso", { name: providers.oidc.name }));
+  const intro = form.querySelector("#token-help");
+  if (intro) {
+    intro.textContent = t("signin.or");
+    intro.before(h("p", null, sso));
+  }
+  form.querySelector("button[type=submit]")?.classList.remove("primary");
+  sso.focus();
 }
