@@ -145,8 +145,10 @@ class SpecTest(unittest.TestCase):
         self.assertEqual((scheme["type"], scheme["scheme"]), ("http", "bearer"))
         self.assertEqual(self.spec["security"], [{"bearerAuth": []}])
         for method, path, op in operations(self.spec):
-            # The portal's sign-in takes the token in its body; sign-out needs none.
-            public = path in ("/healthz", "/readyz", "/metrics", "/api/v1/session")
+            # The portal's sign-in takes the token in its body; sign-out needs none; single
+            # sign-on is how a browser without a token gets one.
+            public = path in ("/healthz", "/readyz", "/metrics", "/api/v1/session") or \
+                path.startswith("/api/v1/auth/")
             self.assertEqual(op.get("security") == [], public, f"{method} {path} security")
 
     def test_every_ref_resolves(self):
@@ -268,6 +270,10 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", "/readyz"): ("/readyz", None),
             ("GET", "/metrics"): ("/metrics", None),
             ("GET", "/api/v1/whoami"): ("/api/v1/whoami", None),
+            ("GET", "/api/v1/auth/providers"): ("/api/v1/auth/providers", None),
+            ("GET", "/api/v1/auth/oidc/login"): ("/api/v1/auth/oidc/login?return_to=/jobs", None),
+            ("GET", "/api/v1/auth/oidc/callback"):
+                ("/api/v1/auth/oidc/callback?code=abc&state=xyz", None),
             ("POST", "/api/v1/entities"):
                 ("/api/v1/entities", {**ex("post", "/api/v1/entities"), "name": unique("oa-e")}),
             ("GET", "/api/v1/entities"): ("/api/v1/entities", None),
@@ -355,6 +361,11 @@ class OpenApiServerTest(ServerTestCase):
                 self.assertFalse(is_router_miss(r), f"{method} {url} is not routed: {r!r}")
                 self.assertIn(str(r.status), {str(c) for c in op["responses"]},
                               f"{method} {url}: undeclared status {r!r}")
+                if op.get("x-browser-flow"):
+                    # Single sign-on's browser steps need an identity provider, which this
+                    # server has not: routed and a declared status here, the whole flow in
+                    # test_sso.py and the e2e suite.
+                    continue
                 status, ctype, schema = success(self.spec, op)
                 self.assertEqual(r.status, status, f"{method} {url} {r!r}")
                 got_type = {k.lower(): v for k, v in r.headers.items()}.get("content-type", "")
