@@ -100,7 +100,8 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
             a.push_back(json::object{{"id", t.id},
                                      {"created_at", FormatRfc3339(t.created_at)},
                                      {"expires_at", ExpiryJson(t.expires_at)},
-                                     {"expired", t.expires_at != 0 && p.Now() >= t.expires_at}});
+                                     {"expired", t.expires_at != 0 && p.Now() >= t.expires_at},
+                                     {"session", t.session}});
           }
           respond(JsonResponse(200, json::object{{"user", req.params["name"]}, {"tokens", a}}));
         }));

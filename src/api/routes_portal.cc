@@ -187,13 +187,20 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     res.headers.emplace_back("Cache-Control", "no-store");
     respond(std::move(res));
   });
-  r.Add("DELETE", "/api/v1/session", [&p](net::HttpRequest&&, net::Respond respond) {
-    net::HttpResponse res;
-    res.status = 204;
-    res.content_type = "";
-    res.headers.emplace_back("Set-Cookie",
-                             SessionCookieHeader("", true, !p.config().tls_cert_file.empty()));
-    respond(std::move(res));
+  // Sign-out: the cookie is cleared; a session made by a single sign-on is revoked too (a token
+  // pasted at sign-in is left alone: it may serve the CLI and scripts).
+  r.Add("DELETE", "/api/v1/session", [&p](net::HttpRequest&& req, net::Respond respond) {
+    auto answer = [&p, respond = std::move(respond)](auto&&) {
+      net::HttpResponse res;
+      res.status = 204;
+      res.content_type = "";
+      res.headers.emplace_back("Set-Cookie",
+                               SessionCookieHeader("", true, !p.config().tls_cert_file.empty()));
+      respond(std::move(res));
+    };
+    const std::string token = SessionToken(req);
+    if (!p.ready() || !PlausibleToken(token)) return answer(false);
+    p.EndSession(token, std::move(answer));
   });
   r.Add("GET", "/api/v1/classes",
         Authed(p, [&p](const Principal&, net::HttpRequest&&, net::Respond respond) {

@@ -28,6 +28,7 @@ struct ApiToken {
   std::string hash_hex;  // SHA-256 of the secret, lowercase hex
   Millis created_at = 0;
   Millis expires_at = 0;  // refused from then on; 0 = never
+  bool session = false;   // a portal session made by a single sign-on: revoked at sign-out
 };
 
 }  // namespace gpuaas

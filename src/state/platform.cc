@@ -117,9 +117,9 @@ Result<Principal> Platform::Authenticate(std::string_view token) const {
 }
 
 Result<UserWithToken> Platform::NewTokenFor(const User& user, std::vector<Mutation>& batch,
-                                            Millis expires_at) {
+                                            Millis expires_at, bool session) {
   GPUAAS_ASSIGN_OR_RETURN(std::string secret, NewApiToken());
-  ApiToken t{next_token_++, user.id, HashToken(secret), clock_.Now(), expires_at};
+  ApiToken t{next_token_++, user.id, HashToken(secret), clock_.Now(), expires_at, session};
   token_by_hash_[t.hash_hex] = t;
   batch.push_back(t);
   return UserWithToken{user, secret, t.id, expires_at};

@@ -1,6 +1,7 @@
 // Entities, users and tokens of the Platform (see platform.h for the threading contract).
 #include <algorithm>
 
+#include "auth/token.h"
 #include "base/log.h"
 #include "state/platform.h"
 
@@ -165,10 +166,18 @@ void Platform::IssueSignInToken(const std::string& user_name, int64_t lifetime_s
   const int64_t max_s = config_.token_max_lifetime_ms / 1000;
   const int64_t s = max_s > 0 ? std::min(lifetime_s, max_s) : lifetime_s;
   std::vector<Mutation> batch;
-  auto ut = NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000);
+  auto ut = NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000, true);
   if (!ut.ok()) return done(ut.status());
   GLOG_INFO("audit: {} signed in through the identity provider", user_name);
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
+}
+
+void Platform::EndSession(const std::string& token, Done<bool> done) {
+  auto it = token_by_hash_.find(HashToken(token));
+  if (it == token_by_hash_.end() || !it->second.session) return done(false);
+  std::vector<Mutation> batch{DeleteToken{it->second.id}};
+  token_by_hash_.erase(it);
+  Persist(std::move(batch), [done = std::move(done)] { done(true); });
 }
 
 // May `p` see and manage the tokens of `u`? Itself, or an admin who could create such a user.

@@ -315,6 +315,34 @@ TEST_F(TokenExpiryTest, TokensExpireAtTheirTimeAndTheMaximumBoundsThem) {
             1);
 }
 
+TEST_F(TokenExpiryTest, SignInTokensAreSessionsBoundedByTheMaximumAndEndAtSignOut) {
+  CreateEntity("a");
+  auto made = Must<UserWithToken>([&](auto done) {
+    platform_->CreateUser(admin_, {"alice", "a", Role::kMember}, done);
+  });
+  const Millis t0 = clock_.Now();
+  auto sso = Must<UserWithToken>(
+      [&](auto done) { platform_->IssueSignInToken("alice", 30 * 86400, done); });
+  EXPECT_EQ(sso.expires_at, t0 + 7 * 86'400'000LL);  // 30 days asked, the maximum is 7
+  auto nobody =
+      Call<UserWithToken>([&](auto done) { platform_->IssueSignInToken("mallory", 3600, done); });
+  EXPECT_EQ(nobody.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(nobody.status().message().find("no account"), std::string::npos);
+  Restart();  // the session mark is kept
+  auto listed = platform_->ListTokens(admin_, "alice");
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_FALSE((*listed)[0].session);
+  EXPECT_TRUE((*listed)[1].session);
+  // Signing out with the user's own API token leaves it; with the session, revokes it.
+  EXPECT_FALSE(Must<bool>([&](auto done) { platform_->EndSession(made.token, done); }));
+  EXPECT_TRUE(platform_->Authenticate(made.token).ok());
+  EXPECT_TRUE(Must<bool>([&](auto done) { platform_->EndSession(sso.token, done); }));
+  EXPECT_FALSE(platform_->Authenticate(sso.token).ok());
+  Restart();
+  EXPECT_FALSE(platform_->Authenticate(sso.token).ok());
+  EXPECT_EQ(platform_->ListTokens(admin_, "alice")->size(), 1u);
+}
+
 TEST_F(PlatformTest, RejectedSubmitsChangeNothing) {
   MakeEntity("acme", {{"h200", 4}});
   Principal alice = Member("alice", "acme");

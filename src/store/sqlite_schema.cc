@@ -200,6 +200,11 @@ constexpr char kSchemaV6[] = R"sql(
 ALTER TABLE api_tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 7: tokens that are a portal session made by a single sign-on (revoked at sign-out).
+constexpr char kSchemaV7[] = R"sql(
+ALTER TABLE api_tokens ADD COLUMN session INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
@@ -208,6 +213,7 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
       {4, "job cpus and memory", kSchemaV4},
       {5, "job workspace mode and secret names", kSchemaV5},
       {6, "token expiry", kSchemaV6},
+      {7, "single sign-on sessions", kSchemaV7},
   };
   return kMigrations;
 }

@@ -18,7 +18,7 @@ using Columns = std::initializer_list<const char*>;
 constexpr Columns kEntityCols = {"id",         "name",           "quota_json",
                                  "created_at", "guarantee_json", "shares"};
 constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
-constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at", "expires_at"};
+constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at", "expires_at", "session"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
                                "gpus_json", "labels_json", "registered_at", "last_heartbeat"};
 constexpr Columns kJobCols = {"id",
@@ -185,6 +185,7 @@ Status RowWriter<Db>::Write(const ApiToken& t) {
   token_.BindText(3, t.hash_hex);
   token_.BindInt(4, t.created_at);
   token_.BindInt(5, t.expires_at);
+  token_.BindInt(6, t.session ? 1 : 0);
   return token_.Exec("upsert token");
 }
 
@@ -320,6 +321,7 @@ Result<StoredState> LoadState(Db& db) {
     t.hash_hex = r.ColumnText(2);
     t.created_at = r.ColumnInt(3);
     t.expires_at = r.ColumnInt(4);
+    t.session = r.ColumnInt(5) != 0;
     s.tokens.push_back(std::move(t));
     return Status::Ok();
   }));

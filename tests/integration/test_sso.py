@@ -44,13 +44,17 @@ class Browser:
         u = urllib.parse.urlsplit(url)
         return f"{u.scheme}://{u.netloc}"
 
-    def request(self, url, data=None):
+    def request_method(self, method, url):
+        return self.request(url, method=method)
+
+    def request(self, url, data=None, content_type="application/x-www-form-urlencoded",
+                method=None):
         jar = self.cookies.setdefault(self.origin(url), {})
-        req = urllib.request.Request(url, data=data)
+        req = urllib.request.Request(url, data=data, method=method)
         if jar:
             req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in jar.items()))
         if data is not None:
-            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+            req.add_header("Content-Type", content_type)
         try:
             with self.opener.open(req, timeout=15) as r:
                 status, headers, body = r.status, r.headers, r.read()
@@ -218,6 +222,21 @@ class SsoTest(unittest.TestCase):
         gone = admin.with_token(other.cookies[self.server.url]["gpuaas_session"])
         self.assertEqual(gone.get("/api/v1/whoami").status, 401)
         self.assertEqual(admin.with_token(session).get("/api/v1/whoami").status, 200)
+        tokens = admin.get(f"/api/v1/users/{alice}/tokens").json["tokens"]
+        self.assertEqual([t["session"] for t in tokens], [False, True])
+        # Signing out revokes an SSO session; a token pasted at sign-in is left alone (it may
+        # serve scripts).
+        status, headers, _ = browser.request_method("DELETE", f"{self.server.url}/api/v1/session")
+        self.assertEqual(status, 204)
+        self.assertEqual(admin.with_token(session).get("/api/v1/whoami").status, 401)
+        first = admin.post(f"/api/v1/users/{alice}/tokens").json["token"]
+        pasted = Browser()
+        self.assertEqual(pasted.request(f"{self.server.url}/api/v1/session",
+                                        json.dumps({"token": first}).encode(),
+                                        content_type="application/json")[0], 200)
+        self.assertEqual(pasted.request_method("DELETE", f"{self.server.url}/api/v1/session")[0],
+                         204)
+        self.assertEqual(admin.with_token(first).get("/api/v1/whoami").status, 200)
 
     def test_refusals(self):
         admin, callback = self.start(withheld=["nameless"])

@@ -26,6 +26,7 @@ export interface TokenInfo {
   created_at: string;
   expires_at: string | null;
   expired: boolean;
+  session?: boolean; // a portal session made by single sign-on
 }
 // One line of the audit trail (GET /api/v1/audit).
 export interface AuditEntry {

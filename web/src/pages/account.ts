@@ -46,7 +46,8 @@ export function renderAccount(main: HTMLElement, ctx: Ctx): void {
           h("td", null, dateTime(tok.created_at)),
           h("td", null, tok.expires_at ? dateTime(tok.expires_at) : t("account.never")),
           h("td", null, h("span", { class: `badge ${tok.expired ? "state-cancelled" : "state-succeeded"}` },
-            t(tok.expired ? "account.expired" : "account.valid"))),
+            t(tok.expired ? "account.expired" : "account.valid")),
+            tok.session ? h("span", { class: "muted" }, ` · ${t("account.sso")}`) : null),
           h("td", null, armed === tok.id
             ? [h("button", { type: "button", class: "danger small", id: `confirm-revoke-${tok.id}`,
                 onclick: () => void revoke(tok.id) }, t("account.revoke.confirm", { id: tok.id })),
