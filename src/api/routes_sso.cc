@@ -14,7 +14,6 @@
 #include "api/oidc_client.h"
 #include "api/routes.h"
 #include "base/html.h"
-#include "base/url_encode.h"
 
 namespace gpuaas::api {
 namespace {
