@@ -13,13 +13,12 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, stopProcess } from "./support.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BINARY = process.env.GPUAAS_BIN || path.join(ROOT, "build/gpuaas");
 const WEB_DIR = process.env.GPUAAS_WEB_DIR || path.join(ROOT, "web/dist");
 const SHOTS = path.resolve(ROOT, process.env.E2E_SCREENSHOTS || "build/e2e-screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const WAIT_MS = 60_000; // upper bound of a wait, never a timing goal
 const NOTEBOOK_IDLE_S = 20;
 const NOTEBOOK_PORT = 19_000 + (process.pid % 900); // one port of our own for Jupyter
@@ -113,21 +112,12 @@ before(async () => {
     assert.equal(r.status, 201, r.text);
     tokens[user] = r.json.token;
   }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-    if (server.exitCode === null) server.kill("SIGKILL");
-  }
+  await stopProcess(server);
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -14,13 +14,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, stopProcess } from "./support.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BINARY = process.env.GPUAAS_BIN || path.join(ROOT, "build/gpuaas");
 const WEB_DIR = process.env.GPUAAS_WEB_DIR || path.join(ROOT, "web/dist");
 const SHOTS = path.resolve(ROOT, process.env.E2E_SCREENSHOTS || "build/e2e-screenshots");
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const WAIT_MS = 60_000; // upper bound of a wait, never a timing goal
 
 let dir, idp, server, base, adminToken, browser;
@@ -56,14 +55,6 @@ function startAndWait(cmd, args, pattern) {
   });
 }
 
-async function stop(child) {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  if (child.exitCode === null) child.kill("SIGKILL");
-}
-
 async function call(method, p, body) {
   const res = await fetch(base + p, {
     method,
@@ -93,17 +84,13 @@ before(async () => {
   adminToken = s.match[1];
   assert.equal((await call("POST", "/api/v1/entities", { name: "markets" })).status, 201);
   assert.equal((await call("POST", "/api/v1/users", { name: "carol", entity: "markets" })).status, 201);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-dev-shm-usage"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await stop(server);
-  await stop(idp);
+  await stopProcess(server);
+  await stopProcess(idp);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
