@@ -304,6 +304,7 @@ Usage: gpuaas [--url URL] [--token T] [--ca-file FILE] [--json] COMMAND [ARGS...
 Processes:
   server             run the control plane (REST API, scheduler, portal)
   agent              run a node agent on a GPU server
+  db copy --from A --to B   move the database offline, e.g. SQLite to PostgreSQL (--help)
 
 Client commands:
   entity create NAME [--quota h200=N,l40s=M]   create an entity (platform-admin)

@@ -8,6 +8,8 @@ namespace gpuaas {
 int RunServerCommand(int argc, char** argv);
 // `gpuaas agent ...`: a standalone node agent (agent_cmd.cc).
 int RunAgentCommand(int argc, char** argv);
+// `gpuaas db copy ...`: moves the platform's database offline (db_cmd.cc).
+int RunDbCommand(int argc, char** argv);
 // Every client verb (`submit`, `jobs`, ...) with the global flags (cli_*.cc). argv[0] is the
 // program name; global flags come before the verb.
 int RunClientCommand(int argc, char** argv);

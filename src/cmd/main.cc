@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(first, "server") == 0) return gpuaas::RunServerCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "agent") == 0) return gpuaas::RunAgentCommand(argc - 1, argv + 1);
+  if (std::strcmp(first, "db") == 0) return gpuaas::RunDbCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "simulate") == 0) return gpuaas::RunSimulateCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "trace") == 0) return gpuaas::RunTraceCommand(argc - 1, argv + 1);
   if (std::strcmp(first, "plan") == 0) return gpuaas::RunPlanCommand(argc - 1, argv + 1);

@@ -21,6 +21,8 @@ struct Allocation {
   std::vector<int> devices;  // indices on `node`
   Millis start = 0;
   Millis end = 0;  // 0 while open
+
+  bool operator==(const Allocation&) const = default;
 };
 
 struct UsageRecord {
@@ -36,6 +38,8 @@ struct UsageRecord {
   // in milliwatt-hours, and device-milliseconds spent below the idle utilisation threshold.
   int64_t energy_mwh = 0;
   int64_t idle_gpu_millis = 0;
+
+  bool operator==(const UsageRecord&) const = default;
 };
 
 }  // namespace gpuaas

@@ -23,6 +23,8 @@ struct PriceChange {
   MicroEur rate = 0;  // per device-hour
   Millis effective_from = 0;
   Millis created_at = 0;
+
+  bool operator==(const PriceChange&) const = default;
 };
 
 enum class BudgetPolicy { kRefuse, kBestEffortOnly };
@@ -35,6 +37,8 @@ struct Budget {
   MicroEur monthly = 0;
   BudgetPolicy policy = BudgetPolicy::kRefuse;
   Millis updated_at = 0;
+
+  bool operator==(const Budget&) const = default;
 };
 
 // Something the platform tells an entity about its bill: "budget_80", "budget_100",
@@ -46,6 +50,8 @@ struct BillingEvent {
   std::string kind;
   Millis at = 0;
   std::string message;
+
+  bool operator==(const BillingEvent&) const = default;
 };
 
 // One line of an invoice: the part of one allocation billed at one rate within one month.
@@ -65,6 +71,8 @@ struct InvoiceLine {
   MicroEur amount = 0;
   int64_t energy_mwh = 0;       // this line's share of the allocation's energy
   int64_t idle_gpu_millis = 0;  // this line's share of the allocation's idle device-time
+
+  bool operator==(const InvoiceLine&) const = default;
 };
 
 // A month's invoice once closed: frozen with its lines (a later price change or correction
@@ -74,6 +82,8 @@ struct ClosedInvoice {
   std::string month;  // "YYYY-MM"
   Millis closed_at = 0;
   std::vector<InvoiceLine> lines;
+
+  bool operator==(const ClosedInvoice&) const = default;
 };
 
 // A correction of a (closed) month's invoice: a positive `amount` is credited to the entity.
@@ -85,6 +95,8 @@ struct CreditNote {
   std::string reason;
   UserId created_by = 0;
   Millis created_at = 0;
+
+  bool operator==(const CreditNote&) const = default;
 };
 
 }  // namespace gpuaas
@@ -96,6 +108,8 @@ struct StorageQuota {
   EntityId entity = 0;
   int64_t quota_bytes = 0;
   Millis updated_at = 0;
+
+  bool operator==(const StorageQuota&) const = default;
 };
 
 }  // namespace gpuaas

@@ -19,6 +19,8 @@ struct Entity {
   // entities borrowing beyond their own guarantee). Absent = 0.
   std::map<std::string, int> guarantee = {};
   int shares = 1;  // fair-share weight
+
+  bool operator==(const Entity&) const = default;
 };
 
 // Names of entities, users and nodes: 1..63 chars of [a-z0-9-_.], starting alphanumeric.

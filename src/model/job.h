@@ -80,6 +80,8 @@ struct Job {
   NodeId node = 0;
   std::vector<int> gpu_ids;  // device indices on `node`
   AllocationId allocation = 0;
+
+  bool operator==(const Job&) const = default;
 };
 
 }  // namespace gpuaas

@@ -38,6 +38,8 @@ struct GpuDevice {
   // error(s)", "too hot: 95 C"); "" when healthy. Reported by the agent, shown to operators.
   std::string health_reason{};
   std::vector<MigDevice> mig{};  // its MIG devices (empty when MIG is off or unsupported)
+
+  bool operator==(const GpuDevice&) const = default;
 };
 
 struct Node {
@@ -49,6 +51,8 @@ struct Node {
   std::map<std::string, std::string> labels;
   Millis registered_at = 0;
   Millis last_heartbeat = 0;
+
+  bool operator==(const Node&) const = default;
 };
 
 }  // namespace gpuaas

@@ -20,6 +20,8 @@ struct User {
   EntityId entity = 0;  // 0 only for the bootstrap platform admin
   Role role = Role::kMember;
   Millis created_at = 0;
+
+  bool operator==(const User&) const = default;
 };
 
 struct ApiToken {
@@ -29,6 +31,8 @@ struct ApiToken {
   Millis created_at = 0;
   Millis expires_at = 0;  // refused from then on; 0 = never
   bool session = false;   // a portal session made by a single sign-on: revoked at sign-out
+
+  bool operator==(const ApiToken&) const = default;
 };
 
 }  // namespace gpuaas

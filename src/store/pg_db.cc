@@ -180,6 +180,28 @@ PgDb::~PgDb() {
   if (conn_ != nullptr) PQfinish(conn_);
 }
 
+Result<std::string> DescribePgConninfo(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (opts == nullptr) {
+    std::string msg = err != nullptr ? Trimmed(err) : "out of memory";
+    if (err != nullptr) PQfreemem(err);
+    return InvalidArgument("not a PostgreSQL connection string: " + msg);
+  }
+  std::string host, port, dbname;
+  for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+    const std::string key = o->keyword;
+    const std::string value = o->val != nullptr ? o->val : "";
+    if (key == "host" || (key == "hostaddr" && host.empty())) host = value;
+    if (key == "port") port = value;
+    if (key == "dbname") dbname = value;
+  }
+  PQconninfoFree(opts);
+  if (host.empty()) host = "the local socket";
+  return (dbname.empty() ? std::string("the default database") : dbname) + " on " + host +
+         (port.empty() ? "" : ":" + port);
+}
+
 Result<PgDb> PgDb::Open(const std::string& conninfo) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Unavailable("postgresql: out of memory connecting");

@@ -91,6 +91,10 @@ class PgDb {
   PGconn* conn_ = nullptr;
 };
 
+// What a connection string names, for messages, without its password: "dbname on host:port"
+// (libpq's defaults where unset). kInvalidArgument with libpq's words when it does not parse.
+Result<std::string> DescribePgConninfo(const std::string& conninfo);
+
 // "?12" -> "$12" outside quoted strings and identifiers.
 std::string PgParameters(std::string_view sql);
 

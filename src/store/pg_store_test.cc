@@ -5,8 +5,6 @@
 // refused, and a server that cannot be reached.
 #include <gtest/gtest.h>
 
-#include <atomic>
-
 #include "store/pg_db.h"
 #include "store/pg_store.h"
 #include "store/pg_test_server.h"
@@ -22,35 +20,12 @@ PgTestServer* server = nullptr;
 
 class PgServerEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override {
-    auto s = PgTestServer::Start();
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value();
-    server = server_.get();
-  }
-  void TearDown() override {
-    server = nullptr;
-    server_.reset();
-  }
-
- private:
-  std::unique_ptr<PgTestServer> server_;
+  void SetUp() override { server = SharedPgServer(); }
 };
 
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new PgServerEnvironment);
 
-// A fresh database for one test; its connection string.
-std::string FreshDatabase() {
-  static std::atomic<int> next{1};
-  const std::string name = "t" + std::to_string(next++);
-  auto admin = PgDb::Open(server->ConnInfo("postgres"));
-  EXPECT_TRUE(admin.ok()) << admin.status().ToString();
-  if (admin.ok()) {
-    Status st = admin->Exec("CREATE DATABASE " + name);
-    EXPECT_TRUE(st.ok()) << st.ToString();
-  }
-  return server->ConnInfo(name);
-}
+std::string FreshDatabase() { return FreshPgDatabase(*server); }
 
 std::unique_ptr<PgStore> MustOpen(const std::string& conninfo, StoreOptions options = {}) {
   auto r = PgStore::Open(conninfo, options);
@@ -211,6 +186,23 @@ TEST(PgStoreTest, ANewerDatabaseAndAnUnreachableServerAreRefused) {
   ASSERT_FALSE(nowhere.ok());
   EXPECT_EQ(nowhere.status().code(), Code::kUnavailable);
   EXPECT_NE(nowhere.status().message().find("cannot connect"), std::string::npos);
+}
+
+TEST(PgStoreTest, OneStorePerDatabaseUntilItCloses) {
+  ASSERT_NE(server, nullptr);
+  const std::string db = FreshDatabase();
+  auto first = MustOpen(db);
+  ASSERT_TRUE(first);
+  auto second = PgStore::Open(db);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use by another GPUaaS process (PostgreSQL backend "
+                                           "pid "),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(MustOpen(FreshDatabase()));  // the lock is per database
+  first.reset();
+  EXPECT_TRUE(MustOpen(db));
 }
 
 TEST(PgDbTest, ParametersBecomeDollarsOutsideQuotes) {

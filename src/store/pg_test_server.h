@@ -5,8 +5,10 @@
 // tests check what is written, not crash durability. For the store's tests only.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "store/pg_db.h"
 
 namespace gpuaas::store_test {
 
@@ -83,5 +86,31 @@ class PgTestServer {
   std::string dir_, as_, pg_ctl_;
   bool running_ = false;
 };
+
+// The PostgreSQL server of this test program (every store test shares it), started on first use
+// and stopped at exit; null, with the reason as a failure of the calling test, if it cannot start.
+inline PgTestServer* SharedPgServer() {
+  static Status failed;
+  static std::unique_ptr<PgTestServer> server = [] {
+    auto s = PgTestServer::Start();
+    if (!s.ok()) failed = s.status();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }();
+  EXPECT_NE(server, nullptr) << failed.ToString();
+  return server.get();
+}
+
+// A fresh, empty database on `server` for one test; its connection string.
+inline std::string FreshPgDatabase(PgTestServer& server) {
+  static std::atomic<int> next{1};
+  const std::string name = "t" + std::to_string(next++);
+  auto admin = PgDb::Open(server.ConnInfo("postgres"));
+  EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+  if (admin.ok()) {
+    Status st = admin->Exec("CREATE DATABASE " + name);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+  }
+  return server.ConnInfo(name);
+}
 
 }  // namespace gpuaas::store_test

@@ -94,6 +94,7 @@ void SqlStore<Db>::Close() {
   if (writer_.joinable()) writer_.join();
   rows_.reset();  // finalize statements, then close the connection (SQLite checkpoints its WAL)
   db_ = Db();
+  Closed();
 }
 
 template <typename Db>

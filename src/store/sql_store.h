@@ -51,6 +51,9 @@ class SqlStore : public Store {
  protected:
   // `db` must be at the latest schema; `rows` prepared on it.
   SqlStore(Db db, std::unique_ptr<RowWriter<Db>> rows, StoreOptions options);
+  // Called by Close() (once per call, serialised) after the connection is closed: a subclass
+  // lets go of what it holds beside it (SqliteStore: its WriterLock).
+  virtual void Closed() {}
 
  private:
   // A queued item: a batch to commit, or a task to run on the writer thread in queue order

@@ -11,7 +11,9 @@ namespace {
 // before failing with kUnavailable.
 constexpr int kBusyTimeoutMs = 5000;
 
-Status ConfigureConnection(SqliteDb& db, const std::string& path) {
+}  // namespace
+
+Status ConfigureSqliteConnection(SqliteDb& db, const std::string& path) {
   GPUAAS_RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs)));
   GPUAAS_ASSIGN_OR_RETURN(auto mode, db.QueryText("PRAGMA journal_mode = WAL"));
   const bool in_memory = path == ":memory:";  // for tests of other modules: not durable
@@ -27,19 +29,22 @@ Status ConfigureConnection(SqliteDb& db, const std::string& path) {
   return Status::Ok();
 }
 
-}  // namespace
-
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                        StoreOptions options) {
   if (options.max_batch_mutations < 1 || options.max_queued_batches < 1) {
     return InvalidArgument("store: max_batch_mutations and max_queued_batches must be >= 1");
   }
+  WriterLock lock;
+  if (path != ":memory:") {
+    GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(path));
+  }
   GPUAAS_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(path));
-  GPUAAS_RETURN_IF_ERROR(ConfigureConnection(db, path));
+  GPUAAS_RETURN_IF_ERROR(ConfigureSqliteConnection(db, path));
   GPUAAS_ASSIGN_OR_RETURN(int version, MigrateSqlite(db));
   (void)version;
   GPUAAS_ASSIGN_OR_RETURN(auto rows, RowWriter<SqliteDb>::Prepare(db));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), std::move(rows), options));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(db), std::move(rows), options, std::move(lock)));
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options) {

@@ -58,6 +58,8 @@ struct StoredState {
   std::vector<ClosedInvoice> invoices;
   std::vector<CreditNote> credit_notes;
   std::vector<StorageQuota> storage_quotas;
+
+  bool operator==(const StoredState&) const = default;
 };
 
 struct StoreOptions {

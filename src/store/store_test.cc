@@ -91,6 +91,22 @@ TEST(SqliteStoreTest, ReopenAfterCloseKeepsEverything) {
   sample.ExpectLoaded(*loaded);
 }
 
+TEST(SqliteStoreTest, OneStorePerFileUntilItCloses) {
+  TestTempDir dir;
+  auto first = MustOpen(dir.File("db.sqlite"));
+  ASSERT_TRUE(first);
+  auto second = SqliteStore::Open(dir.File("db.sqlite"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use by another GPUaaS process (pid " +
+                                           std::to_string(getpid()) + ")"),
+            std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(SqliteStore::Open(dir.File("other.sqlite")).ok());  // another file is free
+  first.reset();
+  EXPECT_TRUE(MustOpen(dir.File("db.sqlite")));
+}
+
 TEST(SqliteStoreTest, ConcurrentCommitsAllSucceedAndAreGrouped) {
   TestTempDir dir;
   auto store = MustOpen(dir.File("db.sqlite"));
