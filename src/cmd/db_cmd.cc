@@ -107,7 +107,8 @@ int RunDbCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
   return Copy(from, to, quiet, json);
 }

@@ -29,6 +29,7 @@
 #include "net/router.h"
 #include "state/platform.h"
 #include "store/store.h"
+#include "store/writer_lock.h"
 
 namespace gpuaas {
 namespace {
@@ -124,7 +125,8 @@ int RunServerCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
   SetLogLevel(log_level.c_str());
 
@@ -169,6 +171,12 @@ int RunServerCommand(int argc, char** argv) {
   if (!MakeDirs(data_dir + "/logs") || !MakeDirs(data_dir + "/agent")) {
     std::cerr << "error: cannot create data directory " << data_dir << ": " << std::strerror(errno)
               << "\n";
+    return 1;
+  }
+  // One server per data directory (its audit trail, secrets, workloads), whatever its database.
+  auto data_lock = WriterLock::Acquire(data_dir + "/server.lock", "the data directory " + data_dir);
+  if (!data_lock.ok()) {
+    std::cerr << "error: " << data_lock.status().message() << "\n";
     return 1;
   }
   config.log_dir = data_dir + "/logs";

@@ -265,7 +265,8 @@ int RunSimulateCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
 
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
@@ -454,7 +455,8 @@ int RunTraceCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
   if (imp->parsed()) return ImportTrace(format, in_path, imp_out, quiet);
   if (exp->parsed()) {
@@ -532,7 +534,8 @@ int RunPlanCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
   std::vector<sim::ClusterSpec> fleets;
@@ -766,7 +769,8 @@ int RunForecastCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int rc = app.exit(e);  // prints the help, or the error with a hint
+    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
   }
   const char* env_url = std::getenv("GPUAAS_URL");
   if (!server && trace.empty() && (!url.empty() || (env_url && *env_url))) server = true;

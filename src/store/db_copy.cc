@@ -253,7 +253,7 @@ Result<CopyReport> CopyDatabase(const DbLocation& from, const DbLocation& to,
       return InvalidArgument("no database file at " + from.where +
                              " (a server's is DATA_DIR/gpuaas.db)");
     }
-    GPUAAS_ASSIGN_OR_RETURN(src_lock, WriterLock::Acquire(from.where));
+    GPUAAS_ASSIGN_OR_RETURN(src_lock, WriterLock::ForDatabase(from.where));
     GPUAAS_ASSIGN_OR_RETURN(src_sqlite, SqliteDb::Open(from.where));
     GPUAAS_RETURN_IF_ERROR(src_sqlite->Exec("PRAGMA busy_timeout = 5000"));
     GPUAAS_RETURN_IF_ERROR(CheckSourceSchema(
@@ -279,7 +279,7 @@ Result<CopyReport> CopyDatabase(const DbLocation& from, const DbLocation& to,
     const bool made = !std::filesystem::exists(to.where, ec);
     WriterLock lock;
     written = [&]() -> Status {
-      GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(to.where));
+      GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::ForDatabase(to.where));
       GPUAAS_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(to.where));
       GPUAAS_RETURN_IF_ERROR(ConfigureSqliteConnection(db, to.where));
       GPUAAS_ASSIGN_OR_RETURN(int version, MigrateSqlite(db));

@@ -36,7 +36,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   }
   WriterLock lock;
   if (path != ":memory:") {
-    GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::Acquire(path));
+    GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::ForDatabase(path));
   }
   GPUAAS_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(path));
   GPUAAS_RETURN_IF_ERROR(ConfigureSqliteConnection(db, path));

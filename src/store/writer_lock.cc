@@ -41,8 +41,7 @@ WriterLock::~WriterLock() {
   if (fd_ >= 0) close(fd_);  // closing the last descriptor releases the flock
 }
 
-Result<WriterLock> WriterLock::Acquire(const std::string& db_path) {
-  const std::string path = PathFor(db_path);
+Result<WriterLock> WriterLock::Acquire(const std::string& path, const std::string& what) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return Unavailable("cannot open the lock file " + path + ": " + std::strerror(errno));
@@ -52,10 +51,10 @@ Result<WriterLock> WriterLock::Acquire(const std::string& db_path) {
     const std::string holder = HolderOf(fd);
     close(fd);
     if (err == EWOULDBLOCK) {
-      return FailedPrecondition("the database " + db_path + " is in use by another GPUaaS process" +
+      return FailedPrecondition(what + " is in use by another GPUaaS process" +
                                 (holder.empty() ? std::string() : " (pid " + holder + ")") +
-                                ": one server per database; stop it first (" + path +
-                                " is its lock)");
+                                ": one server per database and data directory; stop it first (" +
+                                path + " is its lock)");
     }
     return Unavailable("cannot lock " + path + ": " + std::strerror(err));
   }

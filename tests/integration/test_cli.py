@@ -49,6 +49,17 @@ class CliTest(ServerTestCase):
         self.assertTrue(p.stderr.strip())
         p = self.cli("no-such-verb")
         self.assertNotEqual(p.returncode, 0)
+        # Every command: a usage error is exit status 2 (help is 0), as the contract says.
+        for argv in (["submit", "--gpus", "lots", "--", "true"], ["server", "--listen"],
+                     ["simulate", "--trace"], ["trace", "export", "--out"], ["plan"],
+                     ["forecast", "--weeks", "x"], ["db", "copy", "--from", "a.db"],
+                     ["agent", "--no-such-flag"]):
+            p = run_cli([BIN, *argv], timeout=30)
+            self.assertEqual(p.returncode, 2, f"{argv}: {p.stderr}")
+            self.assertTrue(p.stderr.strip(), argv)
+        for argv in (["db", "--help"], ["db", "copy", "--help"], ["simulate", "--help"]):
+            p = run_cli([BIN, *argv], timeout=30)
+            self.assertEqual(p.returncode, 0, f"{argv}: {p.stderr}")
 
     def test_env_vars(self):
         p = run_cli([BIN, "--json", "jobs"], env={"GPUAAS_URL": self.server.url,
