@@ -184,14 +184,6 @@ Status WriteDestination(Db& db, const std::string& what, const StoredState& stat
   return Status::Ok();
 }
 
-// The destination's SQLite files, made by this copy: removed again if it fails.
-void RemoveSqliteFiles(const std::string& path) {
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", ".lock"}) {
-    std::filesystem::remove(path + suffix, ec);
-  }
-}
-
 }  // namespace
 
 Result<DbLocation> ParseDbLocation(std::string_view text) {
@@ -276,18 +268,14 @@ Result<CopyReport> CopyDatabase(const DbLocation& from, const DbLocation& to,
     if (!std::filesystem::is_directory(parent, ec)) {
       return InvalidArgument("no directory " + parent.string() + " for " + to.where);
     }
-    const bool made = !std::filesystem::exists(to.where, ec);
-    WriterLock lock;
     written = [&]() -> Status {
-      GPUAAS_ASSIGN_OR_RETURN(lock, WriterLock::ForDatabase(to.where));
+      GPUAAS_ASSIGN_OR_RETURN(WriterLock lock, WriterLock::ForDatabase(to.where));
       GPUAAS_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(to.where));
       GPUAAS_RETURN_IF_ERROR(ConfigureSqliteConnection(db, to.where));
       GPUAAS_ASSIGN_OR_RETURN(int version, MigrateSqlite(db));
       (void)version;
       return WriteDestination(db, dst, state, progress);
     }();
-    // A file this copy made and could not fill goes away (closed by now, still locked).
-    if (!written.ok() && made && lock.held()) RemoveSqliteFiles(to.where);
   } else {
     written = [&]() -> Status {
       GPUAAS_ASSIGN_OR_RETURN(PgDb db, PgDb::Open(to.where));

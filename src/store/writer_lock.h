@@ -33,8 +33,6 @@ class WriterLock {
     return Acquire(db_path + ".lock", "the database " + db_path);
   }
 
-  bool held() const { return fd_ >= 0; }
-
  private:
   explicit WriterLock(int fd) : fd_(fd) {}
   int fd_ = -1;
