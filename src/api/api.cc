@@ -25,6 +25,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterFairShareRoutes(router, platform);
   RegisterSizingRoutes(router, platform);
   RegisterSsoRoutes(router, platform);
+  RegisterDeviceRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

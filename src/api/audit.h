@@ -6,7 +6,9 @@
 // the body or the query), and the status answered. The client gets its answer only once the
 // line is on disk. Not audited: the agent protocol (/api/v1/agent/...: heartbeats, many per
 // second), the notebook proxy (/notebooks/...: the user's own Jupyter traffic) and the
-// read-only computations POSTed with a body (/api/v1/estimate, /api/v1/sizing).
+// read-only computations POSTed with a body (/api/v1/estimate, /api/v1/sizing), and the device
+// login's polls that learn nothing yet (POST /api/v1/auth/device/token answered 202 or 429: one
+// every 5 s while a user goes to the portal; the poll that collects the token is audited).
 // GET /api/v1/audit reads it back: platform admins every line, entity admins the lines of their
 // entity's users, members nothing (403).
 // Thread-safety: the handlers run on the Platform's executor; the log's writer answers from its

@@ -39,6 +39,7 @@ net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<Aud
     const bool reads =
         !sign_in && (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS");
     const bool unaudited = Unaudited(req.path);
+    const bool device_poll = req.method == "POST" && req.path == "/api/v1/auth/device/token";
     AuditEntry entry;
     entry.time = platform.Now();
     entry.remote = req.remote;
@@ -55,9 +56,11 @@ net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<Aud
         if (const Entity* e = platform.FindEntityById(who->entity)) entry.entity = e->name;
       }
     }
-    api(std::move(req), [log, reads, unaudited, anonymous_read, entry = std::move(entry),
+    api(std::move(req), [log, reads, unaudited, anonymous_read, device_poll,
+                         entry = std::move(entry),
                          respond = std::move(respond)](net::HttpResponse res) mutable {
       const bool refused = res.status == 401 || res.status == 403;
+      if (device_poll && (res.status == 202 || res.status == 429)) return respond(std::move(res));
       for (auto it = res.headers.begin(); it != res.headers.end(); ++it) {
         if (it->first != kSignedInHeader) continue;
         std::istringstream who(it->second);  // "NAME ROLE ENTITY" (api/handler_support.h)

@@ -40,6 +40,10 @@ std::string EntityName(const Platform& p, EntityId id) {
 
 }  // namespace
 
+json::value ExpiryJson(Millis expires_at) {
+  return expires_at == 0 ? json::value(nullptr) : json::value(FormatRfc3339(expires_at));
+}
+
 json::object EntityJson(const Entity& e) {
   json::object q, g;
   for (const auto& [cls, n] : e.quota) q[cls] = n;

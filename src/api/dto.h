@@ -7,6 +7,8 @@
 
 namespace gpuaas::api {
 
+// A token's expiry: an RFC 3339 time, or null for a token that never expires.
+json::value ExpiryJson(Millis expires_at);
 json::object EntityJson(const Entity& e);
 json::object UserJson(const User& u, const Platform& p);
 json::object NodeJson(const Node& n, const Platform& p);

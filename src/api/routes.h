@@ -25,5 +25,6 @@ void RegisterForecastRoutes(net::Router& r, Platform& p);   // demand forecast (
 void RegisterFairShareRoutes(net::Router& r, Platform& p);  // fair-share standing
 void RegisterSizingRoutes(net::Router& r, Platform& p);     // sizing a training run
 void RegisterSsoRoutes(net::Router& r, Platform& p);        // single sign-on (OpenID Connect)
+void RegisterDeviceRoutes(net::Router& r, Platform& p);     // device login (gpuaas login)
 
 }  // namespace gpuaas::api

@@ -3,14 +3,6 @@
 #include "api/routes.h"
 
 namespace gpuaas::api {
-namespace {
-
-// A token's expiry: an RFC 3339 time, or null for a token that never expires.
-json::value ExpiryJson(Millis expires_at) {
-  return expires_at == 0 ? json::value(nullptr) : json::value(FormatRfc3339(expires_at));
-}
-
-}  // namespace
 
 void RegisterAdminRoutes(net::Router& r, Platform& p) {
   r.Add("GET", "/api/v1/whoami",

@@ -187,8 +187,9 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
     res.headers.emplace_back("Cache-Control", "no-store");
     respond(std::move(res));
   });
-  // Sign-out: the cookie is cleared; a session made by a single sign-on is revoked too (a token
-  // pasted at sign-in is left alone: it may serve the CLI and scripts).
+  // Sign-out: the cookie is cleared; a session made by a single sign-on or a device login is
+  // revoked too (a token pasted at sign-in is left alone: it may serve the CLI and scripts). The
+  // session is the cookie's, or the bearer token's (`gpuaas logout`).
   r.Add("DELETE", "/api/v1/session", [&p](net::HttpRequest&& req, net::Respond respond) {
     auto answer = [&p, respond = std::move(respond)](auto&&) {
       net::HttpResponse res;
@@ -198,7 +199,7 @@ void RegisterPortalRoutes(net::Router& r, Platform& p) {
                                SessionCookieHeader("", true, !p.config().tls_cert_file.empty()));
       respond(std::move(res));
     };
-    const std::string token = SessionToken(req);
+    const std::string token = RequestToken(req);
     if (!p.ready() || !PlausibleToken(token)) return answer(false);
     p.EndSession(token, std::move(answer));
   });

@@ -94,6 +94,18 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(app, "whoami", "show the user and entity of the token", "gpuaas whoami");
   set_verb(s, "whoami");
 
+  s = Verb(app, "login",
+           "sign the CLI in through the portal: shows a code, you approve it on the portal's "
+           "/device page (signed in as usual, e.g. single sign-on), and the session token is "
+           "saved for this --url (~/.config/gpuaas/login.json, 0600)",
+           "gpuaas --url https://gpuaas.bank.example login\n"
+           "  export GPUAAS_TOKEN=$(gpuaas login --print-token)   # for one shell, not saved");
+  s->add_flag("--print-token", a->print_token, "print the token on stdout instead of saving it");
+  set_verb(s, "login");
+  s = Verb(app, "logout", "end the saved login: its token is revoked and forgotten",
+           "gpuaas logout");
+  set_verb(s, "logout");
+
   s = Verb(app, "submit", "submit a job, notebook, service or allocation",
            "gpuaas submit --name train --gpus 2 --gpu-type h200 --walltime 2h -- python "
            "train.py\n  gpuaas submit --kind notebook --gpus 1 --gpu-type l40s");
@@ -314,6 +326,7 @@ Client commands:
   token create USER                            create a new token for a user
   token list|revoke USER [ID|--all]            a user's tokens; revoke one or all
   whoami                                       show the token's user and entity
+  login [--print-token] | logout               sign the CLI in through the portal (saved token)
   submit [FLAGS] -- CMD [ARGS...]              submit a job, notebook, service or allocation
   estimate [--gpus N] [--gpu-type T] [...]     where and when a request would start, its price
   jobs [--state S] [--entity E] [--limit N]    list jobs
@@ -394,9 +407,15 @@ ParseOutcome ParseClientArgs(int argc, char** argv, const ClientEnv& env, std::o
     outcome.exit_code = 2;
     return outcome;
   }
-  if (a.url.empty()) a.url = env.url.empty() ? kDefaultUrl : env.url;
-  if (a.token.empty()) a.token = env.token;
-  if (a.ca_file.empty()) a.ca_file = env.ca_file;
+  // Flags first, then the environment, then the saved login (for its own server only).
+  if (a.url.empty()) {
+    a.url = !env.url.empty() ? env.url : !env.saved.url.empty() ? env.saved.url : kDefaultUrl;
+  }
+  const bool saved = !env.saved.url.empty() && SameServer(a.url, env.saved.url);
+  if (a.token.empty()) a.token = !env.token.empty() ? env.token : saved ? env.saved.token : "";
+  if (a.ca_file.empty()) {
+    a.ca_file = !env.ca_file.empty() ? env.ca_file : saved ? env.saved.ca_file : "";
+  }
   outcome.run = true;
   return outcome;
 }

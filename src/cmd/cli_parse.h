@@ -9,13 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "cmd/cli_credentials.h"
+
 namespace gpuaas::cli {
 
-// Values from the environment (GPUAAS_URL, GPUAAS_TOKEN, GPUAAS_CA_FILE); flags override them.
+// Values from the environment (GPUAAS_URL, GPUAAS_TOKEN, GPUAAS_CA_FILE) and the saved login;
+// flags override the environment, which overrides the saved login.
 struct ClientEnv {
   std::string url;
   std::string token;
   std::string ca_file;
+  SavedLogin saved;  // `gpuaas login`'s, if any (cli_credentials.h)
 };
 
 // A parsed client command line. Option values are kept as given; "" means "not given".
@@ -31,6 +35,7 @@ struct ClientArgs {
   std::string name;                  // entity create NAME, user create NAME, token create USER
   std::string id;                    // job/logs/cancel/wait ID, token revoke USER ID
   bool all = false;                  // token revoke USER --all
+  bool print_token = false;          // login --print-token
   std::string expires_in;            // token create USER --expires-in 90d
   std::vector<std::string> command;  // submit -- CMD [ARGS...]
   // Options.

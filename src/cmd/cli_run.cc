@@ -50,7 +50,12 @@ bool HasHttpScheme(const std::string& url) {
 
 int RunClientCommand(int argc, char** argv) {
   using namespace cli;
-  ClientEnv env{EnvOr("GPUAAS_URL"), EnvOr("GPUAAS_TOKEN"), EnvOr("GPUAAS_CA_FILE")};
+  ClientEnv env{EnvOr("GPUAAS_URL"), EnvOr("GPUAAS_TOKEN"), EnvOr("GPUAAS_CA_FILE"), {}};
+  if (auto saved = LoadLogin(); !saved.ok()) {
+    std::cerr << "warning: " << saved.status().message() << " (not used)\n";
+  } else if (*saved) {
+    env.saved = **saved;
+  }
   ParseOutcome parsed = ParseClientArgs(argc, argv, env, std::cout, std::cerr);
   if (!parsed.run) return parsed.exit_code;
   const ClientArgs& args = parsed.args;
@@ -76,6 +81,8 @@ int RunClientCommand(int argc, char** argv) {
       {"token list", RunTokenList},
       {"token revoke", RunTokenRevoke},
       {"whoami", RunWhoami},
+      {"login", RunLogin},
+      {"logout", RunLogout},
       {"submit", RunSubmit},
       {"estimate", RunEstimate},
       {"size", RunSize},

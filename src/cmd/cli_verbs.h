@@ -40,6 +40,9 @@ int RunTokenCreate(const VerbContext& c);
 int RunTokenList(const VerbContext& c);
 int RunTokenRevoke(const VerbContext& c);
 int RunWhoami(const VerbContext& c);
+// `login`, `logout`: the device login and the saved token (cli_login.cc).
+int RunLogin(const VerbContext& c);
+int RunLogout(const VerbContext& c);
 int RunNodes(const VerbContext& c);
 // `node cordon|drain|resume NAME`.
 int RunNodeAction(const VerbContext& c);

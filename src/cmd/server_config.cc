@@ -270,9 +270,15 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     }
   }
   if (auto* auth = root["auth"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*auth, "auth.", {"token_max_lifetime", "oidc"}));
+    GPUAAS_RETURN_IF_ERROR(
+        CheckKeys(*auth, "auth.", {"token_max_lifetime", "cli_login_lifetime", "oidc"}));
     GPUAAS_RETURN_IF_ERROR(
         ReadDuration(*auth, "token_max_lifetime", 1000, c.token_max_lifetime_ms, true));
+    GPUAAS_RETURN_IF_ERROR(
+        ReadDuration(*auth, "cli_login_lifetime", 1000, c.cli_login_lifetime_ms));
+    if (c.cli_login_lifetime_ms > 366LL * 86400 * 1000) {
+      return InvalidArgument("auth.cli_login_lifetime must be at most 366 days");
+    }
     if (const toml::node* o = auth->get("oidc")) {
       if (!o->as_table()) return InvalidArgument("auth.oidc must be a table");
       GPUAAS_RETURN_IF_ERROR(ApplyOidcConfig(*o->as_table(), c.oidc));

@@ -85,6 +85,9 @@ struct PlatformConfig {
   // (a token asked without an expiry gets it); 0 = tokens may live until revoked. The first
   // admin token, made at the first start, never expires.
   int64_t token_max_lifetime_ms = 0;
+  // [auth] cli_login_lifetime: how long the token of a device login (`gpuaas login`, approved
+  // in the portal) lives, within token_max_lifetime. auth/device_login.h.
+  int64_t cli_login_lifetime_ms = 30LL * 86400 * 1000;
   // [auth.oidc]: single sign-on through the company's OpenID Connect provider (docs/adr/0021,
   // docs/operations.md "Single sign-on"). Off while issuer is "".
   struct Oidc {

@@ -82,8 +82,12 @@ class Platform {
   // sign-on, api/routes_sso.cc): no principal, the user named must exist. It expires after
   // `lifetime_s`, or sooner under [auth] token_max_lifetime.
   void IssueSignInToken(const std::string& user_name, int64_t lifetime_s, Done<UserWithToken> done);
-  // Sign-out: revokes `token` if it is a session made by a single sign-on (done(true) once
-  // durable); any other token is left alone (done(false)): it may serve scripts too.
+  // A token for the CLI whose device login `p` approved in the portal (api/routes_device.cc):
+  // a session token of p's user, with the same bound on its lifetime. Agents are refused.
+  void IssueDeviceToken(const Principal& p, int64_t lifetime_s, Done<UserWithToken> done);
+  // Sign-out: revokes `token` if it is a session (made by a single sign-on or a device login;
+  // done(true) once durable); any other token is left alone (done(false)): it may serve scripts
+  // too.
   void EndSession(const std::string& token, Done<bool> done);
   // Runs `fn` on the executor (from any thread).
   void Post(std::function<void()> fn) { executor_.Post(std::move(fn)); }
@@ -296,6 +300,10 @@ class Platform {
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
   Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch,
                                     Millis expires_at, bool session = false);
+  // A session token of `u` for `lifetime_s` (bounded by [auth] token_max_lifetime); `how` is
+  // what the log line says the user did.
+  void IssueSessionToken(const User& u, int64_t lifetime_s, const char* how,
+                         Done<UserWithToken> done);
   // When a token asked now with `expires_in_s` (none: the platform's maximum) expires; 0 = never.
   Result<Millis> TokenExpiry(std::optional<int64_t> expires_in_s) const;
   bool Visible(const Principal& p, EntityId entity) const { return CanSeeEntity(p, entity); }

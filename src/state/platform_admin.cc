@@ -162,13 +162,25 @@ void Platform::IssueSignInToken(const std::string& user_name, int64_t lifetime_s
                                  "administrator to add the user " +
                                  user_name));
   }
-  const User& u = users_.at(it->second);
+  IssueSessionToken(users_.at(it->second), lifetime_s, "signed in through the identity provider",
+                    std::move(done));
+}
+
+void Platform::IssueDeviceToken(const Principal& p, int64_t lifetime_s,
+                                Done<UserWithToken> done) {
+  const User* u = p.agent ? nullptr : FindUserById(p.user);
+  if (u == nullptr) return done(PermissionDenied("only a user can approve a login"));
+  IssueSessionToken(*u, lifetime_s, "approved a device login (gpuaas login)", std::move(done));
+}
+
+void Platform::IssueSessionToken(const User& u, int64_t lifetime_s, const char* how,
+                                 Done<UserWithToken> done) {
   const int64_t max_s = config_.token_max_lifetime_ms / 1000;
   const int64_t s = max_s > 0 ? std::min(lifetime_s, max_s) : lifetime_s;
   std::vector<Mutation> batch;
   auto ut = NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000, true);
   if (!ut.ok()) return done(ut.status());
-  GLOG_INFO("audit: {} signed in through the identity provider", user_name);
+  GLOG_INFO("audit: {} {}", u.name, how);
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
 }
 
