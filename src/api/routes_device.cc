@@ -67,15 +67,16 @@ void RegisterDeviceRoutes(net::Router& r, Platform& p) {
           auto code = GetString(*body, "device_code");
           if (!code.ok()) return respond(ErrorOf(code.status()));
           if (!*code || (*code)->empty() || (*code)->size() > kMaxDeviceCode) {
-            return respond(ErrorOf(InvalidArgument("device_code (from POST /api/v1/auth/device) "
-                                                   "is required")));
+            return respond(
+                ErrorOf(InvalidArgument("device_code (from POST /api/v1/auth/device) "
+                                        "is required")));
           }
           auto poll = grants->Poll(**code, p.Now());
           if (!poll.ok()) return respond(ErrorOf(poll.status()));
           if (!poll->approved) {
             net::HttpResponse res = JsonResponse(
-                202, json::object{{"status", "pending"},
-                                  {"interval_s", grants->interval_ms() / 1000}});
+                202,
+                json::object{{"status", "pending"}, {"interval_s", grants->interval_ms() / 1000}});
             res.headers.emplace_back("Cache-Control", "no-store");
             return respond(std::move(res));
           }
@@ -88,8 +89,8 @@ void RegisterDeviceRoutes(net::Router& r, Platform& p) {
           // The audit line names who gets the token (the request itself carries no credential).
           if (auto who = p.Authenticate(poll->token); who.ok()) {
             const Entity* e = p.FindEntityById(who->entity);
-            res.headers.emplace_back(kSignedInHeader, who->name + " " + RoleName(who->role) +
-                                                          " " + (e ? e->name : std::string("-")));
+            res.headers.emplace_back(kSignedInHeader, who->name + " " + RoleName(who->role) + " " +
+                                                          (e ? e->name : std::string("-")));
           }
           respond(std::move(res));
         });
@@ -105,31 +106,32 @@ void RegisterDeviceRoutes(net::Router& r, Platform& p) {
                                                  {"expires_at", FormatRfc3339(g->expires_at)}}));
         }));
 
-  r.Add("POST", "/api/v1/auth/device/{code}/approve",
-        Authed(p, [&p, grants](const Principal& who, net::HttpRequest&& req,
-                               net::Respond respond) {
-          const User* u = who.agent ? nullptr : p.FindUserById(who.user);
-          if (u == nullptr) return respond(ErrorOf(PermissionDenied("only a user can approve a login")));
-          auto device = grants->Approve(req.params["code"], u->name, p.Now());
-          if (!device.ok()) return respond(ErrorOf(device.status()));
-          p.IssueDeviceToken(
-              who, p.config().cli_login_lifetime_ms / 1000,
-              [grants, device = *device, respond = std::move(respond)](Result<UserWithToken> ut) {
-                if (!ut.ok()) {
-                  grants->Complete(device, ut.status());
-                  return respond(ErrorOf(ut.status()));
-                }
-                grants->Complete(device, std::pair<std::string, Millis>(ut->token, ut->expires_at));
-                respond(JsonResponse(200, json::object{{"user", ut->user.name},
-                                                       {"expires_at", ExpiryJson(ut->expires_at)}}));
-              });
-        }));
+  r.Add(
+      "POST", "/api/v1/auth/device/{code}/approve",
+      Authed(p, [&p, grants](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+        const User* u = who.agent ? nullptr : p.FindUserById(who.user);
+        if (u == nullptr)
+          return respond(ErrorOf(PermissionDenied("only a user can approve a login")));
+        auto device = grants->Approve(req.params["code"], u->name, p.Now());
+        if (!device.ok()) return respond(ErrorOf(device.status()));
+        p.IssueDeviceToken(
+            who, p.config().cli_login_lifetime_ms / 1000,
+            [grants, device = *device, respond = std::move(respond)](Result<UserWithToken> ut) {
+              if (!ut.ok()) {
+                grants->Complete(device, ut.status());
+                return respond(ErrorOf(ut.status()));
+              }
+              grants->Complete(device, std::pair<std::string, Millis>(ut->token, ut->expires_at));
+              respond(JsonResponse(200, json::object{{"user", ut->user.name},
+                                                     {"expires_at", ExpiryJson(ut->expires_at)}}));
+            });
+      }));
 
   r.Add("POST", "/api/v1/auth/device/{code}/deny",
-        Authed(p, [&p, grants](const Principal& who, net::HttpRequest&& req,
-                               net::Respond respond) {
+        Authed(p, [&p, grants](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           const User* u = who.agent ? nullptr : p.FindUserById(who.user);
-          if (u == nullptr) return respond(ErrorOf(PermissionDenied("only a user can answer a login")));
+          if (u == nullptr)
+            return respond(ErrorOf(PermissionDenied("only a user can answer a login")));
           Status st = grants->Deny(req.params["code"], u->name, p.Now());
           if (!st.ok()) return respond(ErrorOf(st));
           respond(JsonResponse(200, json::object{{"denied", true}}));

@@ -76,8 +76,7 @@ void DeviceGrantStore::DropExpired(Millis now) {
   }
 }
 
-Result<DeviceGrant> DeviceGrantStore::Begin(std::string_view client, std::string from,
-                                            Millis now) {
+Result<DeviceGrant> DeviceGrantStore::Begin(std::string_view client, std::string from, Millis now) {
   DropExpired(now);
   if (by_device_.size() >= max_pending_) {
     return ResourceExhausted("too many logins under way; try again in a few minutes");
@@ -106,8 +105,8 @@ DeviceGrant* DeviceGrantStore::FindPending(std::string_view user_code, Millis no
   auto it = device_by_user_code_.find(*code);
   DeviceGrant* g = it == device_by_user_code_.end() ? nullptr : &by_device_.at(it->second);
   if (g == nullptr || g->state != DeviceGrant::State::kPending) {
-    *why = NotFound("no login waits for the code " + *code +
-                    ": it expired (after " + std::to_string(lifetime_ms_ / 60000) +
+    *why = NotFound("no login waits for the code " + *code + ": it expired (after " +
+                    std::to_string(lifetime_ms_ / 60000) +
                     " minutes) or was already answered; run `gpuaas login` again");
     return nullptr;
   }
@@ -166,8 +165,8 @@ Result<DevicePoll> DeviceGrantStore::Poll(const std::string& device_code, Millis
   DeviceGrant& g = it->second;
   if (g.last_poll != 0 && now - g.last_poll < interval_ms_) {
     g.last_poll = now;
-    return ResourceExhausted("slow down: ask at most every " +
-                             std::to_string(interval_ms_ / 1000) + " s");
+    return ResourceExhausted("slow down: ask at most every " + std::to_string(interval_ms_ / 1000) +
+                             " s");
   }
   g.last_poll = now;
   if (g.state == DeviceGrant::State::kDenied) {

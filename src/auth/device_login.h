@@ -28,8 +28,8 @@ struct DeviceGrant {
   Millis created_at = 0;
   Millis expires_at = 0;
   State state = State::kPending;
-  std::string user;            // who approved or denied
-  std::string token;           // once approved: handed to the CLI once
+  std::string user;   // who approved or denied
+  std::string token;  // once approved: handed to the CLI once
   Millis token_expires_at = 0;
   std::string denied_because;  // once denied
   Millis last_poll = 0;

@@ -84,8 +84,7 @@ TEST(DeviceLoginTest, DeniedOrTokenRefusedEndsTheGrant) {
   store.Complete(*device, PermissionDenied("tokens are not for agents"));
   auto refused = store.Poll(h->device_code, 2000);
   EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
-  EXPECT_NE(refused.status().message().find("no token could be made for carol"),
-            std::string::npos);
+  EXPECT_NE(refused.status().message().find("no token could be made for carol"), std::string::npos);
 }
 
 TEST(DeviceLoginTest, GrantsExpireButAnApprovedOneCanStillBeCollected) {

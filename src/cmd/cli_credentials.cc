@@ -49,7 +49,7 @@ bool SameServer(const std::string& a, const std::string& b) { return Trimmed(a) 
 Result<std::optional<SavedLogin>> LoadLogin() {
   const std::string path = LoginFilePath();
   if (path.empty()) return std::optional<SavedLogin>();
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return std::optional<SavedLogin>();
     return Unavailable("cannot read the saved login " + path + ": " + std::strerror(errno));
@@ -86,13 +86,12 @@ Status SaveLogin(const SavedLogin& login) {
   if (ec) return Unavailable("cannot create " + dir + ": " + ec.message());
   chmod(dir.c_str(), 0700);
   const std::string path = dir + "/login.json", tmp = path + ".tmp";
-  const std::string body =
-      json::serialize(json::object{{"url", login.url},
-                                   {"token", login.token},
-                                   {"user", login.user},
-                                   {"ca_file", login.ca_file},
-                                   {"expires_at", login.expires_at}}) +
-      "\n";
+  const std::string body = json::serialize(json::object{{"url", login.url},
+                                                        {"token", login.token},
+                                                        {"user", login.user},
+                                                        {"ca_file", login.ca_file},
+                                                        {"expires_at", login.expires_at}}) +
+                           "\n";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Unavailable("cannot write " + tmp + ": " + std::strerror(errno));
   const bool written = fchmod(fd, 0600) == 0 &&

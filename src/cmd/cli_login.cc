@@ -62,12 +62,13 @@ int RunLogin(const VerbContext& c) {
   json::object approved;
   while (approved.empty()) {
     if (Clock::now() >= deadline) {
-      return c.Fail(NotFound("the code " + user_code + " was not approved in time: run `gpuaas "
+      return c.Fail(NotFound("the code " + user_code +
+                             " was not approved in time: run `gpuaas "
                              "login` again"));
     }
     std::this_thread::sleep_for(std::chrono::seconds(interval_s));
-    auto poll = c.api.Call("POST", "/api/v1/auth/device/token",
-                           json::object{{"device_code", device_code}});
+    auto poll =
+        c.api.Call("POST", "/api/v1/auth/device/token", json::object{{"device_code", device_code}});
     if (!poll.ok()) {
       switch (poll.status().code()) {
         case Code::kResourceExhausted:  // asked too soon: ask less often
@@ -85,7 +86,8 @@ int RunLogin(const VerbContext& c) {
   }
   SavedLogin login{c.api.base_url(), Str(approved, "token"), Str(approved, "user"), "",
                    Str(approved, "expires_at")};
-  if (login.token.empty()) return c.Fail(Internal("the server approved the login but sent no token"));
+  if (login.token.empty())
+    return c.Fail(Internal("the server approved the login but sent no token"));
   if (c.args.print_token) {
     c.out << login.token << "\n";
     return 0;

@@ -166,8 +166,7 @@ void Platform::IssueSignInToken(const std::string& user_name, int64_t lifetime_s
                     std::move(done));
 }
 
-void Platform::IssueDeviceToken(const Principal& p, int64_t lifetime_s,
-                                Done<UserWithToken> done) {
+void Platform::IssueDeviceToken(const Principal& p, int64_t lifetime_s, Done<UserWithToken> done) {
   const User* u = p.agent ? nullptr : FindUserById(p.user);
   if (u == nullptr) return done(PermissionDenied("only a user can approve a login"));
   IssueSessionToken(*u, lifetime_s, "approved a device login (gpuaas login)", std::move(done));

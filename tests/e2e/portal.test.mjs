@@ -8,8 +8,8 @@
 // Preconditions: build/gpuaas and web/dist built; /usr/bin/chromium installed.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -619,4 +619,65 @@ test("alice makes a token that expires, uses it, and revokes it from My tokens",
   await page.waitForSelector("h1:has-text('Mes jetons')");
   await page.selectOption("#lang", "en");
   await page.context().close();
+});
+
+test("bob signs his terminal in: gpuaas login shows a code, he approves it on /device, the saved token works and logout ends it", async () => {
+  const home = mkdtempSync(path.join(tmpdir(), "gpuaas-e2e-home-"));
+  const { GPUAAS_TOKEN, GPUAAS_URL, XDG_CONFIG_HOME, ...rest } = process.env; // eslint-disable-line no-unused-vars
+  const env = { ...rest, HOME: home };
+  const cli = spawn(BINARY, ["--url", base, "login"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  cli.stdout.on("data", (c) => { out += c; });
+  cli.stderr.on("data", (c) => { err += c; });
+  const exited = new Promise((r) => cli.on("exit", r));
+  try {
+    let link = null;
+    const deadline = Date.now() + WAIT_MS;
+    while (!(link = /(http:\/\/\S+\/device\?code=([A-Z]{4}-[A-Z]{4}))/.exec(err)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(link, `gpuaas login showed no link:\n${err}`);
+
+    // The link first asks bob to sign in, then shows what asks, with the code of his terminal.
+    const page = await newPage();
+    await page.goto(link[1]);
+    await page.fill("#token", tokens.bob);
+    await page.click("form button[type=submit]");
+    await page.waitForSelector("#device-grant");
+    assert.equal((await page.textContent("#device-shown")).trim(), link[2]);
+    assert.match(await page.textContent("#device-grant"), /gpuaas CLI.*from 127\.0\.0\.1/);
+    const { unlabelled, low } = await page.evaluate(auditPage);
+    assert.deepEqual(unlabelled, [], "/device: controls without a label");
+    assert.deepEqual(low, [], "/device: text below the WCAG AA contrast ratio");
+    await page.click("#device-approve");
+    await page.waitForSelector("#device-done:has-text('signed in as bob')");
+    assert.equal(await exited, 0, err);
+    assert.match(out, /Logged in to http:\/\/127\.0\.0\.1:\d+ as bob until /);
+
+    // Saved for this server only, readable by its owner only; the CLI uses it with no flag.
+    const file = path.join(home, ".config/gpuaas/login.json");
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const saved = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(saved.user, "bob");
+    const whoami = spawnSync(BINARY, ["--json", "whoami"], { env, encoding: "utf8" });
+    assert.equal(whoami.status, 0, whoami.stderr);
+    assert.equal(JSON.parse(whoami.stdout).user.name, "bob");
+    const listed = (await call("GET", "/api/v1/users/bob/tokens", tokens.bob)).json.tokens;
+    assert.equal(listed.filter((tok) => tok.session).length, 1);
+
+    // A code answered once is gone; the page says so in the user's language.
+    await page.selectOption("#lang", "fr");
+    await page.waitForSelector("h1:has-text('Connecter une ligne de commande')");
+    await page.click("#device-check");
+    await page.waitForSelector("#device-result .error");
+    await page.context().close();
+
+    const logout = spawnSync(BINARY, ["logout"], { env, encoding: "utf8" });
+    assert.equal(logout.status, 0, logout.stderr);
+    assert.equal((await call("GET", "/api/v1/whoami", saved.token)).status, 401);
+    assert.throws(() => statSync(file));
+  } finally {
+    await stopProcess(cli);
+    rmSync(home, { recursive: true, force: true });
+  }
 });

@@ -26,7 +26,7 @@ export interface TokenInfo {
   created_at: string;
   expires_at: string | null;
   expired: boolean;
-  session?: boolean; // a portal session made by single sign-on
+  session?: boolean; // a session: made by single sign-on or by `gpuaas login`
 }
 // One line of the audit trail (GET /api/v1/audit).
 export interface AuditEntry {

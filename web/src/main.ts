@@ -6,6 +6,7 @@ import { h, replace } from "./dom";
 import { type Key, lang, setLang, t, type Lang } from "./i18n";
 import { renderAccount } from "./pages/account";
 import { renderAudit } from "./pages/audit";
+import { renderDevice } from "./pages/device";
 import { renderEntity } from "./pages/entity";
 import { renderJob } from "./pages/job";
 import { renderOperators } from "./pages/operators";
@@ -36,6 +37,7 @@ const routes: Route[] = [
   { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
   { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/account\/?$/, page: renderAccount, nav: "nav.account" },
+  { pattern: /^\/device\/?$/, page: renderDevice },
 ];
 const navPaths: Record<string, string> = {
   "nav.request": "/request",
