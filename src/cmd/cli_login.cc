@@ -74,9 +74,7 @@ int RunLogin(const VerbContext& c) {
         case Code::kResourceExhausted:  // asked too soon: ask less often
           interval_s += 5;
           continue;
-        case Code::kPermissionDenied:
-          return c.Fail(PermissionDenied("the login was refused: " + poll.status().message()));
-        default:
+        default:  // refused in the portal, expired, or the server out of reach
           return c.Fail(poll.status());
       }
     }
