@@ -132,6 +132,25 @@ class PythonClientTest(ServerTestCase):
             c = RecordingClient()
             self.assertEqual(c.base_url, gpuaas_client.DEFAULT_URL)
             self.assertIsNone(c.token)
+        # The CLI's saved login (`gpuaas login`): its server and token, for that server only;
+        # not used when others may read it.
+        with tempfile.TemporaryDirectory() as home:
+            os.makedirs(os.path.join(home, ".config", "gpuaas"), mode=0o700)
+            saved = os.path.join(home, ".config", "gpuaas", "login.json")
+            with open(saved, "w") as f:
+                f.write(f'{{"url": "{self.server.url}/", "token": "{member.token}", '
+                        '"user": "x", "ca_file": "", "expires_at": ""}')
+            os.chmod(saved, 0o600)
+            with mock.patch.dict(os.environ, {"HOME": home}, clear=True):
+                c = RecordingClient()
+                self.assertEqual(c.base_url, self.server.url)
+                self.assertEqual(c.whoami()["user"]["role"], "member")
+                self.assertIsNone(Client("http://127.0.0.1:1").token)
+                os.chmod(saved, 0o644)
+                with self.assertWarnsRegex(UserWarning, "may be read by others"):
+                    c = Client()
+                self.assertIsNone(c.token)
+                self.assertEqual(c.base_url, gpuaas_client.DEFAULT_URL)
         for bad in ("127.0.0.1:8080", "ftp://x", "http://"):
             with self.assertRaises(ValueError):
                 Client(bad)

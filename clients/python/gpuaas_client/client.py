@@ -24,6 +24,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from .errors import GpuaasConnectionError, GpuaasError, JobWaitTimeout
@@ -55,18 +56,51 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _saved_login() -> Optional[dict]:
+    """The CLI's saved login (``gpuaas login``: ``$XDG_CONFIG_HOME/gpuaas/login.json``, else
+    ``~/.config/gpuaas/login.json``), or None. The CLI's rules (src/cmd/cli_credentials.h): a
+    file that others may read, or that is not a login, is not used (with a warning)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME", "")
+    if xdg.startswith("/"):
+        path = os.path.join(xdg, "gpuaas", "login.json")
+    elif os.environ.get("HOME"):
+        path = os.path.join(os.environ["HOME"], ".config", "gpuaas", "login.json")
+    else:
+        return None
+    try:
+        if os.stat(path).st_mode & 0o077:
+            warnings.warn(f"the saved login {path} may be read by others: not used "
+                          "(chmod 600 it, or `gpuaas logout`)", stacklevel=3)
+            return None
+        with open(path, encoding="utf-8") as f:
+            login = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        warnings.warn(f"the saved login {path} cannot be read: not used ({e})", stacklevel=3)
+        return None
+    if not isinstance(login, dict) or not all(isinstance(login.get(k), str) and login.get(k)
+                                              for k in ("url", "token")):
+        warnings.warn(f"{path} is not a saved login: not used", stacklevel=3)
+        return None
+    return login
+
+
 class Client:
     """A client of one GPUaaS server, acting with one token.
 
     Args:
         base_url: the server, e.g. ``"https://gpuaas.example.internal"``; default: the
-            ``GPUAAS_URL`` environment variable, else ``http://127.0.0.1:8080`` (as the CLI).
-        token: an API token (``gpa_...``); default: the ``GPUAAS_TOKEN`` environment variable.
+            ``GPUAAS_URL`` environment variable, else the server of the CLI's saved login
+            (``gpuaas login``), else ``http://127.0.0.1:8080`` (as the CLI).
+        token: an API token (``gpa_...``); default: the ``GPUAAS_TOKEN`` environment variable,
+            else the saved login's token when ``base_url`` is its server (as the CLI).
             Sent as ``Authorization: Bearer TOKEN``; never shown in errors or ``repr``.
         timeout: seconds, the socket timeout of every request (connect and each read).
         max_response_bytes: answers larger than this are refused (a GpuaasError).
         cafile: a PEM bundle of the CA(s) to trust for ``https://`` (a company CA); default:
-            the ``GPUAAS_CA_FILE`` environment variable (as the CLI), else the system's CAs.
+            the ``GPUAAS_CA_FILE`` environment variable (as the CLI), else the saved login's (for
+            its server), else the system's CAs.
 
     Raises:
         ValueError: the URL is not ``http://`` or ``https://``, or a limit is not positive.
@@ -75,8 +109,11 @@ class Client:
     def __init__(self, base_url: Optional[str] = None, token: Optional[str] = None, *,
                  timeout: float = 30.0, max_response_bytes: int = 64 << 20,
                  cafile: Optional[str] = None) -> None:
-        url = base_url if base_url is not None else (os.environ.get("GPUAAS_URL") or DEFAULT_URL)
+        saved = _saved_login() or {}
+        url = base_url if base_url is not None else (
+            os.environ.get("GPUAAS_URL") or saved.get("url") or DEFAULT_URL)
         url = url.strip().rstrip("/")
+        same = bool(saved) and saved["url"].strip().rstrip("/") == url
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"base_url {url!r} must start with http:// or https:// and name a host")
@@ -84,13 +121,15 @@ class Client:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if not (isinstance(max_response_bytes, int) and max_response_bytes > 0):
             raise ValueError("max_response_bytes must be a positive integer")
-        tok = token if token is not None else os.environ.get("GPUAAS_TOKEN", "")
+        tok = token if token is not None else (
+            os.environ.get("GPUAAS_TOKEN") or (saved["token"] if same else ""))
         self.base_url = url
         self.token: Optional[str] = tok.strip() or None
         self.timeout = float(timeout)
         self.max_response_bytes = max_response_bytes
         if cafile is None:
-            cafile = os.environ.get("GPUAAS_CA_FILE") or None
+            cafile = os.environ.get("GPUAAS_CA_FILE") or (
+                saved.get("ca_file") if same else None) or None
         self._cafile = cafile
         handlers: list[Any] = [_NoRedirect()]
         if cafile is not None:
