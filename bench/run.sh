@@ -12,7 +12,11 @@
 # BENCH_BODY (the submitted job's JSON; e.g. '{"gpus":1,"command":["true"]}' to measure churn),
 # BENCH_MICRO=0 (only the wrk figures), BENCH_TLS=1 (HTTPS: a self-signed certificate made with openssl; wrk and curl over TLS, each
 # wrk connection one handshake, then kept alive), BENCH_DATABASE (a PostgreSQL connection string
-# of an empty database: the server's --database; default: SQLite in the data dir).
+# of an empty database: the server's --database; default: SQLite in the data dir),
+# BENCH_COPY_TO (a PostgreSQL connection string of an empty database: (d) copies there instead
+# of into a second SQLite file).
+# (d) once the server is stopped, `gpuaas db copy` of its database (the jobs of (a)) into a new
+#     SQLite file or BENCH_COPY_TO: rows and seconds.
 # Needs: wrk, curl, jq, python3 (to pick a free port), openssl (BENCH_TLS).
 set -euo pipefail
 
@@ -136,6 +140,19 @@ run_wrk "job reads (GET /api/v1/jobs/$job_id)" bench/get_job.lua
 get_result="$wrk_result"
 get_rate="$(field ok_per_s "$get_result")"
 
+# (d) The database the submissions filled, copied offline (the server must be stopped).
+copy_result=""
+if [[ -z "${BENCH_DATABASE:-}" ]]; then
+  kill -TERM "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  copy_to="${BENCH_COPY_TO:-$data_dir/copy.db}"
+  echo
+  echo "== gpuaas db copy --from $data_dir --to ${BENCH_COPY_TO:+(BENCH_COPY_TO)}${BENCH_COPY_TO:-$copy_to}"
+  copy_json="$("$bin" db copy --from "$data_dir" --to "$copy_to" --json -q)"
+  echo "$copy_json"
+  copy_result="$(jq -r '"\(.rows) rows (\(.tables.jobs) jobs) in \(.seconds * 100 | round / 100) s"' <<<"$copy_json")"
+fi
+
 micro=()
 shopt -s nullglob
 for b in build/*_bench; do
@@ -154,6 +171,9 @@ echo "| what | figure | p50 / p99 latency | command |"
 echo "|---|---|---|---|"
 echo "| durable job submissions (201/s) | ${submit_rate:-?} | $(field p50_ms "$submit_result") / $(field p99_ms "$submit_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/submit.lua\` |"
 echo "| job reads (200/s) | ${get_rate:-?} | $(field p50_ms "$get_result") / $(field p99_ms "$get_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/get_job.lua\` |"
+if [[ -n "$copy_result" ]]; then
+  echo "| database copy, SQLite to ${BENCH_COPY_TO:+PostgreSQL}${BENCH_COPY_TO:-SQLite} | $copy_result | | \`gpuaas db copy --from DATA --to ...\` |"
+fi
 for b in "${micro[@]}"; do
   echo "| $(basename "$b") | see its output above | | \`$b\` |"
 done

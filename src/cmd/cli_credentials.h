@@ -24,8 +24,9 @@ struct SavedLogin {
 // Where the login is kept ("" when neither XDG_CONFIG_HOME nor HOME is set).
 std::string LoginFilePath();
 // The saved login, nullopt when there is none; an error for a file that cannot be read or is
-// not a login, or that others may read (it holds a token).
-Result<std::optional<SavedLogin>> LoadLogin();
+// not a login, or that others may read (it holds a token) unless `any_mode` (logout: a token
+// that may have leaked is best revoked).
+Result<std::optional<SavedLogin>> LoadLogin(bool any_mode = false);
 // Writes it (replacing any other), atomically, 0600.
 Status SaveLogin(const SavedLogin& login);
 // Removes it; Ok when there was none.

@@ -118,7 +118,7 @@ int RunLogin(const VerbContext& c) {
 }
 
 int RunLogout(const VerbContext& c) {
-  auto saved = LoadLogin();
+  auto saved = LoadLogin(/*any_mode=*/true);
   if (!saved.ok()) return c.Fail(saved.status());
   if (!*saved) {
     c.err << "not logged in (no saved login at " << LoginFilePath() << ")\n";

@@ -101,9 +101,9 @@ class DeviceLoginTest(unittest.TestCase):
         p = run_cli([BIN, "--url", self.server.url, "--json", "whoami"], env=self.env())
         self.assertEqual(p.returncode, 1)
         self.assertIn("may be read by others", p.stderr)
-        os.chmod(saved, 0o600)
 
-        # It is a session token of the member: listed as such; logout revokes it.
+        # It is a session token of the member: listed as such; logout revokes it (even from a
+        # file others could read: that token is best revoked).
         tokens = member.get(f"/api/v1/users/{who}/tokens").json["tokens"]
         self.assertEqual([t["session"] for t in tokens], [False, True])
         with open(saved) as f:
