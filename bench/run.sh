@@ -147,7 +147,9 @@ if [[ -z "${BENCH_DATABASE:-}" ]]; then
   wait "$server_pid" 2>/dev/null || true
   copy_to="${BENCH_COPY_TO:-$data_dir/copy.db}"
   echo
-  echo "== gpuaas db copy --from $data_dir --to ${BENCH_COPY_TO:+(BENCH_COPY_TO)}${BENCH_COPY_TO:-$copy_to}"
+  copy_kind="SQLite"
+  [[ -n "${BENCH_COPY_TO:-}" ]] && copy_kind="PostgreSQL"
+  echo "== gpuaas db copy --from $data_dir --to ($copy_kind) $copy_to"
   copy_json="$("$bin" db copy --from "$data_dir" --to "$copy_to" --json -q)"
   echo "$copy_json"
   copy_result="$(jq -r '"\(.rows) rows (\(.tables.jobs) jobs) in \(.seconds * 100 | round / 100) s"' <<<"$copy_json")"
@@ -172,7 +174,7 @@ echo "|---|---|---|---|"
 echo "| durable job submissions (201/s) | ${submit_rate:-?} | $(field p50_ms "$submit_result") / $(field p99_ms "$submit_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/submit.lua\` |"
 echo "| job reads (200/s) | ${get_rate:-?} | $(field p50_ms "$get_result") / $(field p99_ms "$get_result") ms | \`wrk -t$threads -c$conns -d$duration -s bench/get_job.lua\` |"
 if [[ -n "$copy_result" ]]; then
-  echo "| database copy, SQLite to ${BENCH_COPY_TO:+PostgreSQL}${BENCH_COPY_TO:-SQLite} | $copy_result | | \`gpuaas db copy --from DATA --to ...\` |"
+  echo "| database copy, SQLite to $copy_kind | $copy_result | | \`gpuaas db copy --from DATA --to ...\` |"
 fi
 for b in "${micro[@]}"; do
   echo "| $(basename "$b") | see its output above | | \`$b\` |"
