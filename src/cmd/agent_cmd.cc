@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
@@ -16,6 +17,7 @@
 #include "base/log.h"
 #include "cmd/commands.h"
 #include "sched/filters.h"
+#include "store/writer_lock.h"
 
 namespace gpuaas {
 namespace {
@@ -199,6 +201,16 @@ int RunAgentCommand(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+
+  // One agent per state directory: two would adopt the same workloads and fight over them.
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  auto lock =
+      WriterLock::Acquire(state_dir + "/agent.lock", "the agent state directory " + state_dir);
+  if (!lock.ok()) {
+    std::cerr << "error: " << lock.status().message() << "\n";
+    return 1;
+  }
 
   Agent agent(options);
   if (Status s = agent.Start(); !s.ok()) {

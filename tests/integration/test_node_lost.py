@@ -79,6 +79,15 @@ class NodeLostTest(unittest.TestCase):
         self.start_agent("n-x")
         poll(lambda: (lambda n: n and n["state"] == "ready" and len(n["gpus"]) == 2)(
             self.node(admin, "n-x")), 15, "node n-x to register and be ready")
+        # One agent per state directory: a second one stops at once, saying why.
+        state_dir = os.path.join(self.server.data_dir, "agent-n-x")
+        second = run_cli([BIN, "agent", "--server", self.server.url, "--token",
+                          self.server.admin_token, "--name", "n-y", "--demo-gpus", "l40s:2",
+                          "--state-dir", state_dir], timeout=30)
+        self.assertEqual(second.returncode, 1, second.stdout + second.stderr)
+        self.assertIn(f"the agent state directory {state_dir} is in use by another GPUaaS "
+                      f"process (pid {self.agent.pid})", second.stderr)
+        self.assertIsNone(self.node(admin, "n-y"))
 
         job = member.submit(gpus=1, gpu_types=["l40s"],
                             command=["sh", "-c", f"sleep {self.marker}"])
