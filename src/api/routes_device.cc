@@ -18,6 +18,7 @@ namespace gpuaas::api {
 namespace {
 
 constexpr size_t kMaxGrants = 1'000;
+constexpr size_t kMaxGrantsPerAddress = 20;
 constexpr Millis kGrantLifetimeMs = 10 * 60 * 1000;
 constexpr Millis kPollIntervalMs = 5'000;
 constexpr size_t kMaxDeviceCode = 100;
@@ -35,7 +36,8 @@ std::string HostOf(const std::string& remote) {
 }  // namespace
 
 void RegisterDeviceRoutes(net::Router& r, Platform& p) {
-  auto grants = std::make_shared<DeviceGrantStore>(kMaxGrants, kGrantLifetimeMs, kPollIntervalMs);
+  auto grants = std::make_shared<DeviceGrantStore>(kMaxGrants, kMaxGrantsPerAddress,
+                                                   kGrantLifetimeMs, kPollIntervalMs);
 
   r.Add("POST", "/api/v1/auth/device", [&p, grants](net::HttpRequest&& req, net::Respond respond) {
     if (!p.ready()) return respond(ErrorOf(Unavailable("the server is starting")));

@@ -81,6 +81,12 @@ Result<DeviceGrant> DeviceGrantStore::Begin(std::string_view client, std::string
   if (by_device_.size() >= max_pending_) {
     return ResourceExhausted("too many logins under way; try again in a few minutes");
   }
+  size_t from_there = 0;
+  for (const auto& [code, g] : by_device_) from_there += g.from == from ? 1 : 0;
+  if (from_there >= max_per_address_) {
+    return ResourceExhausted("too many logins under way from " + from +
+                             "; finish or let them expire (10 minutes)");
+  }
   DeviceGrant g;
   GPUAAS_ASSIGN_OR_RETURN(g.device_code, RandomDeviceCode());
   do {

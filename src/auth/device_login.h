@@ -47,11 +47,18 @@ Result<std::string> NormalizeUserCode(std::string_view typed);
 
 class DeviceGrantStore {
  public:
-  DeviceGrantStore(size_t max_pending, Millis lifetime_ms, Millis interval_ms)
-      : max_pending_(max_pending), lifetime_ms_(lifetime_ms), interval_ms_(interval_ms) {}
+  // At most `max_pending` grants under way, `max_per_address` of them from one address (so that
+  // one client cannot take every slot: the grant needs no credentials).
+  DeviceGrantStore(size_t max_pending, size_t max_per_address, Millis lifetime_ms,
+                   Millis interval_ms)
+      : max_pending_(max_pending),
+        max_per_address_(max_per_address),
+        lifetime_ms_(lifetime_ms),
+        interval_ms_(interval_ms) {}
 
   // A new grant (random device code, user code of 8 letters without vowels). `client` is cut to
-  // 120 bytes of printable text. ResourceExhausted when max_pending are under way.
+  // 120 bytes of printable text. ResourceExhausted when max_pending are under way, or
+  // max_per_address from `from`.
   Result<DeviceGrant> Begin(std::string_view client, std::string from, Millis now);
 
   // The grant waiting for its user's answer (pending), by the code the user typed; NotFound when
@@ -79,6 +86,7 @@ class DeviceGrantStore {
   DeviceGrant* FindPending(std::string_view user_code, Millis now, Status* why);
 
   const size_t max_pending_;
+  const size_t max_per_address_;
   const Millis lifetime_ms_;
   const Millis interval_ms_;
   std::map<std::string, DeviceGrant> by_device_;

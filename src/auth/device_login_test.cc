@@ -13,7 +13,7 @@ namespace {
 constexpr Millis kLife = 600'000, kEvery = 5'000;
 
 TEST(DeviceLoginTest, CodesAreRandomAndShaped) {
-  DeviceGrantStore store(100, kLife, kEvery);
+  DeviceGrantStore store(100, 100, kLife, kEvery);
   std::set<std::string> users, devices;
   for (int i = 0; i < 50; ++i) {
     auto g = store.Begin("gpuaas CLI", "10.0.0.1", 1000);
@@ -34,7 +34,7 @@ TEST(DeviceLoginTest, CodesAreRandomAndShaped) {
 }
 
 TEST(DeviceLoginTest, ApprovedTheTokenIsCollectedOnce) {
-  DeviceGrantStore store(10, kLife, kEvery);
+  DeviceGrantStore store(10, 10, kLife, kEvery);
   auto g = store.Begin("gpuaas CLI on laptop\n(alice)", "10.0.0.1", 0);
   ASSERT_TRUE(g.ok());
   EXPECT_EQ(g->client, "gpuaas CLI on laptop (alice)");  // control characters become spaces
@@ -66,7 +66,7 @@ TEST(DeviceLoginTest, ApprovedTheTokenIsCollectedOnce) {
 }
 
 TEST(DeviceLoginTest, DeniedOrTokenRefusedEndsTheGrant) {
-  DeviceGrantStore store(10, kLife, kEvery);
+  DeviceGrantStore store(10, 10, kLife, kEvery);
   auto g = store.Begin("cli", "a", 0);
   ASSERT_TRUE(g.ok());
   ASSERT_TRUE(store.Deny(g->user_code, "bob", 1000).ok());
@@ -88,7 +88,7 @@ TEST(DeviceLoginTest, DeniedOrTokenRefusedEndsTheGrant) {
 }
 
 TEST(DeviceLoginTest, GrantsExpireButAnApprovedOneCanStillBeCollected) {
-  DeviceGrantStore store(10, kLife, kEvery);
+  DeviceGrantStore store(10, 10, kLife, kEvery);
   auto g = store.Begin("cli", "a", 0);
   auto h = store.Begin("cli", "a", 5000);  // expires at kLife + 5000
   ASSERT_TRUE(g.ok() && h.ok());
@@ -106,7 +106,7 @@ TEST(DeviceLoginTest, GrantsExpireButAnApprovedOneCanStillBeCollected) {
 }
 
 TEST(DeviceLoginTest, PollingTooFastIsToldToSlowDown) {
-  DeviceGrantStore store(10, kLife, kEvery);
+  DeviceGrantStore store(10, 10, kLife, kEvery);
   auto g = store.Begin("cli", "a", 0);
   ASSERT_TRUE(g.ok());
   ASSERT_TRUE(store.Poll(g->device_code, 1000).ok());
@@ -116,12 +116,16 @@ TEST(DeviceLoginTest, PollingTooFastIsToldToSlowDown) {
   EXPECT_TRUE(store.Poll(g->device_code, 8000).ok());
 }
 
-TEST(DeviceLoginTest, TheNumberUnderWayIsBounded) {
-  DeviceGrantStore store(2, kLife, kEvery);
-  ASSERT_TRUE(store.Begin("a", "", 0).ok());
-  ASSERT_TRUE(store.Begin("b", "", 0).ok());
-  EXPECT_EQ(store.Begin("c", "", 1).status().code(), Code::kResourceExhausted);
-  EXPECT_TRUE(store.Begin("c", "", kLife).ok());  // the first two expired
+TEST(DeviceLoginTest, TheNumberUnderWayIsBoundedInAllAndPerAddress) {
+  DeviceGrantStore store(3, 2, kLife, kEvery);
+  ASSERT_TRUE(store.Begin("a", "10.0.0.1", 0).ok());
+  ASSERT_TRUE(store.Begin("b", "10.0.0.1", 0).ok());
+  auto third = store.Begin("c", "10.0.0.1", 1);
+  EXPECT_EQ(third.status().code(), Code::kResourceExhausted);
+  EXPECT_NE(third.status().message().find("from 10.0.0.1"), std::string::npos);
+  ASSERT_TRUE(store.Begin("c", "10.0.0.2", 1).ok());  // another address
+  EXPECT_EQ(store.Begin("d", "10.0.0.3", 2).status().code(), Code::kResourceExhausted);
+  EXPECT_TRUE(store.Begin("d", "10.0.0.1", kLife).ok());  // the first two expired
 }
 
 TEST(DeviceLoginTest, TypedCodesAreNormalisedOrRefused) {
@@ -131,7 +135,7 @@ TEST(DeviceLoginTest, TypedCodesAreNormalisedOrRefused) {
   for (const char* bad : {"", "WDJB-MJH", "WDJB-MJHTX", "WDJB-MJH0", "AEIO-UAEI", "WDJB_MJHT"}) {
     EXPECT_EQ(NormalizeUserCode(bad).status().code(), Code::kInvalidArgument) << bad;
   }
-  DeviceGrantStore store(1, kLife, kEvery);
+  DeviceGrantStore store(1, 1, kLife, kEvery);
   EXPECT_EQ(store.Pending("nonsense", 0).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(store.Pending("BCDF-GHJK", 0).status().code(), Code::kNotFound);
   std::string long_client(300, 'x');
