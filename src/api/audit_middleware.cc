@@ -34,10 +34,12 @@ std::string ActingToken(const net::HttpRequest& req) {
 net::Handler WithAudit(net::Handler api, Platform& platform, std::shared_ptr<AuditLog> log) {
   return [api = std::move(api), &platform, log = std::move(log)](net::HttpRequest&& req,
                                                                  net::Respond respond) {
-    // A single sign-on's end creates a session, though a GET (the provider's redirect).
-    const bool sign_in = req.path == "/api/v1/auth/oidc/callback";
+    // A single sign-on's end creates a session, and the sign-out at the provider ends one,
+    // though both are GETs (browser navigations).
+    const bool session_change =
+        req.path == "/api/v1/auth/oidc/callback" || req.path == "/api/v1/auth/oidc/logout";
     const bool reads =
-        !sign_in && (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS");
+        !session_change && (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS");
     const bool unaudited = Unaudited(req.path);
     const bool device_poll = req.method == "POST" && req.path == "/api/v1/auth/device/token";
     AuditEntry entry;

@@ -1,5 +1,6 @@
 #include "api/handler_support.h"
 
+#include <cctype>
 #include <charconv>
 
 namespace gpuaas::api {
@@ -35,6 +36,14 @@ std::string SessionToken(const net::HttpRequest& req) {
     }
   }
   return "";
+}
+
+bool PlausibleToken(const std::string& t) {
+  if (t.empty() || t.size() > 256) return false;
+  for (char c : t) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  }
+  return true;
 }
 
 std::string RequestToken(const net::HttpRequest& req) {

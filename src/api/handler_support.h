@@ -27,6 +27,8 @@ std::string SessionToken(const net::HttpRequest& req);
 // The caller's token: the bearer token, else the session cookie. A cookie on a request that
 // changes state (not GET/HEAD) from another origin (Origin header not matching Host) is ignored.
 std::string RequestToken(const net::HttpRequest& req);
+// A token is only ever `gpa_` + hex: false for anything else (that could break a header).
+bool PlausibleToken(const std::string& t);
 
 // Wraps a handler that needs a caller (token from RequestToken): answers 401 itself when the
 // token is missing or bad.

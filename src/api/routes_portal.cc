@@ -27,15 +27,6 @@ constexpr const char* kCsp =
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-// A token is only ever `gpa_` + hex; refuse anything that could break a header.
-bool PlausibleToken(const std::string& t) {
-  if (t.empty() || t.size() > 256) return false;
-  for (char c : t) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  }
-  return true;
-}
-
 // Reads a regular file; nullopt if it is missing or not a regular file.
 std::optional<std::string> ReadFile(const std::string& path) {
   struct stat st {};

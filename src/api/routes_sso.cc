@@ -3,6 +3,7 @@
 //   GET /api/v1/auth/providers        what the portal's sign-in page offers (no credentials)
 //   GET /api/v1/auth/oidc/login       starts a sign-in: 302 to the provider
 //   GET /api/v1/auth/oidc/callback    the provider's redirect: the code becomes a session
+//   GET /api/v1/auth/oidc/logout      sign-out here and at the provider (RP-Initiated Logout)
 // Browsers, not scripts, reach the last two: their errors are small HTML pages with a link back.
 // On the loop: the sign-ins under way (SignInStore) and the Platform. Off the loop (a
 // BackgroundQueue of its own, at most kMaxPending calls at once, more answer 429): discovery,
@@ -93,8 +94,11 @@ void RegisterSsoRoutes(net::Router& r, Platform& p) {
   r.Add("GET", "/api/v1/auth/providers", [sso](net::HttpRequest&&, net::Respond respond) {
     json::value oidc = nullptr;
     if (sso.client) {
-      oidc = json::object{{"name", sso.client->settings().display_name},
-                          {"login_url", "/api/v1/auth/oidc/login"}};
+      const bool logout = !sso.client->settings().post_logout_redirect_uri.empty();
+      oidc = json::object{
+          {"name", sso.client->settings().display_name},
+          {"login_url", "/api/v1/auth/oidc/login"},
+          {"logout_url", logout ? json::value("/api/v1/auth/oidc/logout") : json::value(nullptr)}};
     }
     respond(JsonResponse(200, json::object{{"token", true}, {"oidc", oidc}}));
   });
@@ -121,6 +125,39 @@ void RegisterSsoRoutes(net::Router& r, Platform& p) {
       (void)sso.sign_ins->Take(sign_in->state, p.Now());
       respond(Failed(ResourceExhausted("too many sign-ins at once: try again")));
     }
+  });
+
+  // Sign-out at the provider too, when [auth.oidc] post_logout_redirect_uri is set: the portal's
+  // session (the cookie's token) is revoked as DELETE /api/v1/session does, the cookie cleared,
+  // and the browser sent to the provider's end_session_endpoint (or home, if it has none).
+  r.Add("GET", "/api/v1/auth/oidc/logout", [&p, sso](net::HttpRequest&& req, net::Respond respond) {
+    if (!sso.client || sso.client->settings().post_logout_redirect_uri.empty()) {
+      return respond(Page(404, "Signing out at the provider is not configured",
+                          "Sign out from the portal's menu; the operator may set [auth.oidc] "
+                          "post_logout_redirect_uri."));
+    }
+    const bool secure = !p.config().tls_cert_file.empty();
+    auto leave = [sso, secure, respond]() mutable {
+      auto work = [sso, secure, respond]() mutable {
+        auto endpoints = sso.client->Endpoints();
+        const auto& s = sso.client->settings();
+        net::HttpResponse res =
+            !endpoints.ok() ? Failed(endpoints.status())
+            : endpoints->end_session_endpoint.empty()
+                ? Redirect("/")
+                : Redirect(EndSessionUrl(*endpoints, s.client_id, s.post_logout_redirect_uri));
+        res.headers.emplace_back("Set-Cookie", SessionCookieHeader("", true, secure));
+        respond(std::move(res));
+      };
+      if (!sso.queue->Submit(std::move(work))) {
+        net::HttpResponse res = Failed(ResourceExhausted("too many sign-outs at once: try again"));
+        res.headers.emplace_back("Set-Cookie", SessionCookieHeader("", true, secure));
+        respond(std::move(res));
+      }
+    };
+    const std::string token = SessionToken(req);
+    if (!p.ready() || !PlausibleToken(token)) return leave();
+    p.EndSession(token, [leave](auto&&) mutable { leave(); });
   });
 
   r.Add(

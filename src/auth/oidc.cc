@@ -36,8 +36,9 @@ Result<OidcEndpoints> ParseDiscovery(std::string_view text, const std::string& i
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return InvalidArgument("the discovery document is not a JSON object");
   const json::object& o = v.as_object();
-  OidcEndpoints e{Str(o, "issuer"), Str(o, "authorization_endpoint"), Str(o, "token_endpoint"),
-                  Str(o, "jwks_uri"), Str(o, "userinfo_endpoint")};
+  OidcEndpoints e{
+      Str(o, "issuer"),   Str(o, "authorization_endpoint"), Str(o, "token_endpoint"),
+      Str(o, "jwks_uri"), Str(o, "userinfo_endpoint"),      Str(o, "end_session_endpoint")};
   if (e.issuer != issuer) {
     return InvalidArgument("the discovery document names the issuer \"" + e.issuer.substr(0, 200) +
                            "\", not " + issuer);
@@ -51,6 +52,9 @@ Result<OidcEndpoints> ParseDiscovery(std::string_view text, const std::string& i
   }
   if (!e.userinfo_endpoint.empty() && !IsHttpUrl(e.userinfo_endpoint)) {
     return InvalidArgument("the discovery document's userinfo_endpoint is not a URL");
+  }
+  if (!e.end_session_endpoint.empty() && !IsHttpUrl(e.end_session_endpoint)) {
+    e.end_session_endpoint.clear();  // optional: a provider without a usable one signs no one out
   }
   return e;
 }
@@ -105,6 +109,14 @@ std::string AuthorizationUrl(const OidcEndpoints& provider, const std::string& c
          "&redirect_uri=" + UrlEncode(redirect_uri) + "&scope=" + UrlEncode(scopes) +
          "&state=" + UrlEncode(s.state) + "&nonce=" + UrlEncode(s.nonce) +
          "&code_challenge=" + PkceChallenge(s.verifier) + "&code_challenge_method=S256";
+}
+
+std::string EndSessionUrl(const OidcEndpoints& provider, const std::string& client_id,
+                          const std::string& post_logout_redirect_uri) {
+  const std::string& base = provider.end_session_endpoint;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") +
+         "client_id=" + UrlEncode(client_id) +
+         "&post_logout_redirect_uri=" + UrlEncode(post_logout_redirect_uri);
 }
 
 std::string TokenRequestBody(const std::string& code, const std::string& redirect_uri,

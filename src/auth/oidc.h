@@ -23,7 +23,8 @@ struct OidcEndpoints {
   std::string authorization_endpoint;
   std::string token_endpoint;
   std::string jwks_uri;
-  std::string userinfo_endpoint;  // "" when the provider has none
+  std::string userinfo_endpoint;     // "" when the provider has none
+  std::string end_session_endpoint;  // RP-Initiated Logout; "" when the provider has none
 };
 
 // From the provider's /.well-known/openid-configuration. Its "issuer" must be `issuer` exactly
@@ -65,6 +66,11 @@ class SignInStore {
 std::string AuthorizationUrl(const OidcEndpoints& provider, const std::string& client_id,
                              const std::string& redirect_uri, const std::string& scopes,
                              const OidcSignIn& sign_in);
+
+// The provider's sign-out page for this client (OpenID Connect RP-Initiated Logout 1.0 §2:
+// client_id and post_logout_redirect_uri, which the provider must have registered).
+std::string EndSessionUrl(const OidcEndpoints& provider, const std::string& client_id,
+                          const std::string& post_logout_redirect_uri);
 
 // The form body of the token request (grant_type=authorization_code; the client authenticates
 // with HTTP Basic, client_secret_basic).

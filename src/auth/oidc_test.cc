@@ -16,6 +16,16 @@ TEST(Oidc, DiscoveryMustNameTheConfiguredIssuer) {
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->token_endpoint, "https://idp.example/token");
   EXPECT_EQ(e->userinfo_endpoint, "https://idp.example/userinfo");
+  EXPECT_EQ(e->end_session_endpoint, "");  // optional
+  auto with_logout = ParseDiscovery(
+      R"({"issuer": "https://idp.example/realms/bank", "authorization_endpoint": "https://a",
+          "token_endpoint": "https://t", "jwks_uri": "https://k",
+          "end_session_endpoint": "https://idp.example/logout?realm=bank"})",
+      "https://idp.example/realms/bank");
+  ASSERT_TRUE(with_logout.ok());
+  EXPECT_EQ(EndSessionUrl(*with_logout, "gpu aas", "https://gpuaas.example/"),
+            "https://idp.example/logout?realm=bank&client_id=gpu%20aas&post_logout_redirect_uri="
+            "https%3A%2F%2Fgpuaas.example%2F");
   auto other = ParseDiscovery(doc, "https://idp.example/realms/other");
   EXPECT_NE(other.status().message().find("names the issuer"), std::string::npos);
   EXPECT_FALSE(ParseDiscovery(R"({"issuer": "i", "authorization_endpoint": "javascript:x",
@@ -58,8 +68,12 @@ TEST(Oidc, SignInsUnderWayAreBoundedAndExpiredOnesMakeRoom) {
 }
 
 TEST(Oidc, AuthorizationUrlCarriesTheFlowsParameters) {
-  OidcEndpoints e{"https://idp", "https://idp/auth?kc_idp_hint=ad", "https://idp/token",
-                  "https://idp/certs", ""};
+  OidcEndpoints e{"https://idp",
+                  "https://idp/auth?kc_idp_hint=ad",
+                  "https://idp/token",
+                  "https://idp/certs",
+                  "",
+                  ""};
   OidcSignIn s{"st", "no", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "/", 0};
   EXPECT_EQ(
       AuthorizationUrl(e, "gpu aas", "https://g/api/v1/auth/oidc/callback", "openid profile", s),

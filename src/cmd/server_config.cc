@@ -176,12 +176,13 @@ Status ApplyNotebookConfig(const toml::table& root, NotebookConfig& n) {
 }
 
 // [auth.oidc] (docs/operations.md "Single sign-on"): issuer, client_id, client_secret_file,
-// redirect_uri are required; scopes, username_claim, display_name, ca_file, session_lifetime.
+// redirect_uri are required; scopes, username_claim, display_name, ca_file, session_lifetime,
+// post_logout_redirect_uri.
 Status ApplyOidcConfig(const toml::table& t, PlatformConfig::Oidc& o) {
-  GPUAAS_RETURN_IF_ERROR(
-      CheckKeys(t, "auth.oidc.",
-                {"issuer", "client_id", "client_secret_file", "redirect_uri", "scopes",
-                 "username_claim", "display_name", "ca_file", "session_lifetime"}));
+  GPUAAS_RETURN_IF_ERROR(CheckKeys(
+      t, "auth.oidc.",
+      {"issuer", "client_id", "client_secret_file", "redirect_uri", "scopes", "username_claim",
+       "display_name", "ca_file", "session_lifetime", "post_logout_redirect_uri"}));
   auto text = [&t](const char* key, std::string& out, size_t max) -> Status {
     const toml::node* n = t.get(key);
     if (!n) return Status::Ok();
@@ -207,6 +208,10 @@ Status ApplyOidcConfig(const toml::table& t, PlatformConfig::Oidc& o) {
   GPUAAS_RETURN_IF_ERROR(text("username_claim", o.username_claim, 64));
   GPUAAS_RETURN_IF_ERROR(text("display_name", o.display_name, 64));
   GPUAAS_RETURN_IF_ERROR(text("ca_file", o.ca_file, 1024));
+  GPUAAS_RETURN_IF_ERROR(text("post_logout_redirect_uri", o.post_logout_redirect_uri, 1024));
+  if (!o.post_logout_redirect_uri.empty() && !url(o.post_logout_redirect_uri)) {
+    return InvalidArgument("auth.oidc.post_logout_redirect_uri must be an http(s) URL");
+  }
   int64_t lifetime_ms = o.session_lifetime_s * 1000;
   GPUAAS_RETURN_IF_ERROR(ReadDuration(t, "session_lifetime", 1000, lifetime_ms));
   o.session_lifetime_s = lifetime_ms / 1000;

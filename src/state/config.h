@@ -100,6 +100,9 @@ struct PlatformConfig {
     std::string display_name = "your company account";  // "Sign in with ..."
     std::string ca_file;  // https: the provider's CA(s) instead of the system's
     int64_t session_lifetime_s = 12 * 3600;
+    // Where the provider sends the browser after a sign-out there (RP-Initiated Logout); ""
+    // = signing out of the portal does not sign out of the provider.
+    std::string post_logout_redirect_uri;
   } oidc;
   // [database] url: a PostgreSQL connection string (libpq: "postgresql://gpuaas@db/gpuaas" or
   // "host=... dbname=..."; a password is best kept in ~/.pgpass); "" = the embedded SQLite

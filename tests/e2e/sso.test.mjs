@@ -71,12 +71,13 @@ before(async () => {
   const callback = `${base}/api/v1/auth/oidc/callback`;
   const started = await startAndWait("node", [path.join(ROOT, "tests/oidc/idp.mjs"), "--port",
     String(idpPort), "--client-id", "gpuaas-portal", "--client-secret", "e2e-secret",
-    "--redirect-uri", callback], /ready (\S+)/);
+    "--redirect-uri", callback, "--post-logout-uri", `${base}/`], /ready (\S+)/);
   idp = started.child;
   writeFileSync(path.join(dir, "client.secret"), "e2e-secret\n");
   writeFileSync(path.join(dir, "server.toml"), `[auth.oidc]\nissuer = "${started.match[1]}"\n` +
     `client_id = "gpuaas-portal"\nclient_secret_file = "${dir}/client.secret"\n` +
-    `redirect_uri = "${callback}"\ndisplay_name = "Bank SSO"\n`);
+    `redirect_uri = "${callback}"\ndisplay_name = "Bank SSO"\n` +
+    `post_logout_redirect_uri = "${base}/"\n`);
   const s = await startAndWait(BINARY, ["server", "--listen", `127.0.0.1:${port}`, "--data-dir",
     path.join(dir, "data"), "--web-dir", WEB_DIR, "--demo-gpus", "h200:8", "--config",
     path.join(dir, "server.toml")], /admin token: (\S+)/);
@@ -126,9 +127,15 @@ test("carol signs in with the company's provider and lands on the page she asked
   const tokens = await call("GET", "/api/v1/users/carol/tokens");
   assert.equal(tokens.json.tokens.length, 2);
   assert.ok(tokens.json.tokens[1].expires_at);
-  // Signing out clears the cookie: the sign-in page comes back.
+  // Signing out ends the session here and, after the provider asks, there too: back on the
+  // sign-in page, the session's token revoked; signing in again asks for the login.
   await page.click("text=Sign out");
+  await page.click('button[name="logout"][value="yes"]');
+  await page.waitForURL(`${base}/`);
   await page.locator("#sso").waitFor();
+  assert.equal((await call("GET", "/api/v1/users/carol/tokens")).json.tokens.length, 1);
+  await page.click("#sso");
+  await page.waitForSelector('input[name="login"]');
   await context.close();
 });
 

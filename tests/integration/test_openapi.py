@@ -282,6 +282,7 @@ class OpenApiServerTest(ServerTestCase):
             ("GET", "/api/v1/auth/oidc/login"): ("/api/v1/auth/oidc/login?return_to=/jobs", None),
             ("GET", "/api/v1/auth/oidc/callback"):
                 ("/api/v1/auth/oidc/callback?code=abc&state=xyz", None),
+            ("GET", "/api/v1/auth/oidc/logout"): ("/api/v1/auth/oidc/logout", None),
             ("POST", "/api/v1/entities"):
                 ("/api/v1/entities", {**ex("post", "/api/v1/entities"), "name": unique("oa-e")}),
             ("GET", "/api/v1/entities"): ("/api/v1/entities", None),

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import BIN, REPO, Server, free_port, poll, require_binary, unique
+from harness import BIN, REPO, Api, Server, free_port, poll, require_binary, unique
 
 IDP_DIR = os.path.join(REPO, "tests", "oidc")
 CLIENT_ID = "gpuaas-portal"
@@ -116,8 +116,10 @@ class SsoTest(unittest.TestCase):
 
     def start_idp(self, redirect_uri, withheld=()):
         port = free_port()
+        home = redirect_uri.split("/api/")[0] + "/"
         args = ["node", os.path.join(IDP_DIR, "idp.mjs"), "--port", str(port), "--client-id",
-                CLIENT_ID, "--client-secret", CLIENT_SECRET, "--redirect-uri", redirect_uri]
+                CLIENT_ID, "--client-secret", CLIENT_SECRET, "--redirect-uri", redirect_uri,
+                "--post-logout-uri", home]
         for w in withheld:
             args += ["--disabled", w]
         self.idp_log = open(os.path.join(self.dir, "idp.log"), "w")
@@ -238,6 +240,58 @@ class SsoTest(unittest.TestCase):
                          204)
         self.assertEqual(admin.with_token(first).get("/api/v1/whoami").status, 200)
 
+    def test_signing_out_signs_out_of_the_provider_when_configured(self):
+        port = free_port()
+        home = f"http://127.0.0.1:{port}/"
+        callback = f"{home}api/v1/auth/oidc/callback"
+        issuer = self.start_idp(callback)
+        self.server = Server(demo_gpus="h200:1", port=port, extra_args=[
+            "--config", self.config(issuer, callback,
+                                    f'post_logout_redirect_uri = "{home}"\n')]).start()
+        admin = self.server.admin
+        ent = unique("so")
+        admin.create_entity(ent)
+        admin.create_user("sofia", ent)
+        providers = Api(self.server.url).get("/api/v1/auth/providers").json
+        self.assertEqual(providers["oidc"]["logout_url"], "/api/v1/auth/oidc/logout")
+
+        browser = Browser()
+        status, _, _, _ = self.sign_in(browser, "sofia")
+        self.assertEqual(status, 302)
+        session = browser.cookies[self.server.url]["gpuaas_session"]
+        self.assertEqual(Api(self.server.url, session).get("/api/v1/whoami").status, 200)
+        # Signed in at the provider: another sign-in goes through without its login form.
+        start = f"{self.server.url}/api/v1/auth/oidc/login"
+        self.assertEqual(browser.follow(start, stop_at=self.server.url)[0], "stop")
+
+        # Our logout: the session is revoked, the cookie cleared, the browser sent to the
+        # provider's end_session_endpoint for this client and our home page.
+        status, headers, _ = browser.request(f"{self.server.url}/api/v1/auth/oidc/logout")
+        self.assertEqual(status, 302)
+        to = headers["Location"]
+        self.assertTrue(to.startswith(issuer), to)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(to).query)
+        self.assertEqual(query["client_id"], [CLIENT_ID])
+        self.assertEqual(query["post_logout_redirect_uri"], [home])
+        self.assertNotIn("gpuaas_session", browser.cookies[self.server.url])
+        self.assertEqual(Api(self.server.url, session).get("/api/v1/whoami").status, 401)
+        # The provider asks, the user confirms, and is sent back home.
+        status, _, page = browser.request(to)
+        self.assertEqual(status, 200, page[:300])
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', page).group(1)
+        body = urllib.parse.urlencode({"xsrf": xsrf, "logout": "yes"}).encode()
+        result = browser.follow(form_action(page, to), stop_at=self.server.url, data=body)
+        self.assertEqual((result[0], result[3]), ("stop", home))
+        # Signed out there too: the next sign-in asks for the login again.
+        status, _, page, _ = browser.follow(start, stop_at=self.server.url)
+        self.assertEqual(status, 200)
+        self.assertIn('name="login"', page)
+        # The sign-out is a line of the audit trail, as the user.
+        with open(os.path.join(self.server.data_dir, "audit.log")) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertIn(("/api/v1/auth/oidc/logout", 302, "sofia"),
+                      [(e["path"], e["status"], e["actor"]) for e in lines])
+
     def test_refusals(self):
         admin, callback = self.start(withheld=["nameless"])
         # Signed in at the provider, but no account here: 403, no token, audited.
@@ -293,6 +347,8 @@ class SsoTest(unittest.TestCase):
              'scopes = "profile"\n', "must include openid"),
             (self.config_text("https://idp", "http://h/api/v1/auth/oidc/callback") +
              'colour = "blue"\n', "unknown setting 'auth.oidc.colour'"),
+            (self.config_text("https://idp", "http://h/api/v1/auth/oidc/callback") +
+             'post_logout_redirect_uri = "/home"\n', "post_logout_redirect_uri must be an http(s)"),
         ]
         for text, message in cases:
             path = os.path.join(self.dir, "bad.toml")

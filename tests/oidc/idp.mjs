@@ -4,7 +4,10 @@
 // It signs ID tokens with an RSA key made for the run.
 // Logins listed in --disabled get no preferred_username (a provider that withholds the claim).
 //
-//   node idp.mjs --port P --client-id ID --client-secret S --redirect-uri URI
+// --post-logout-uri URI registers where the provider may send the browser after a sign-out there
+// (RP-Initiated Logout: its end_session_endpoint asks "Do you want to sign-out?" first).
+//
+//   node idp.mjs --port P --client-id ID --client-secret S --redirect-uri URI [--post-logout-uri URI]
 // Prints "ready ISSUER" on stdout once it listens.
 import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -16,6 +19,7 @@ const { values } = parseArgs({
     'client-id': { type: 'string' },
     'client-secret': { type: 'string' },
     'redirect-uri': { type: 'string', multiple: true },
+    'post-logout-uri': { type: 'string', multiple: true, default: [] },
     disabled: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -30,6 +34,7 @@ const provider = new Provider(issuer, {
     client_id: values['client-id'],
     client_secret: values['client-secret'],
     redirect_uris: values['redirect-uri'],
+    post_logout_redirect_uris: values['post-logout-uri'],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -20,6 +20,11 @@ export interface WhoAmI {
   user: User | null;
   entity: Entity | null;
 }
+// How one may sign in here (GET /api/v1/auth/providers): single sign-on when configured, and
+// whether signing out also signs out of the provider (logout_url).
+export interface Providers {
+  oidc: { name: string; login_url: string; logout_url?: string | null } | null;
+}
 // One of a user's tokens (GET /api/v1/users/{name}/tokens): never the secret.
 export interface TokenInfo {
   id: number;

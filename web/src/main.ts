@@ -1,7 +1,7 @@
 // The portal's shell: session, header (navigation, language, simulated banner) and a small
 // history-API router. Pages render into <main> and may return a dispose() to stop polling.
 import "./style.css";
-import { api, ApiError, type NodeInfo, setUnauthenticatedHandler, type WhoAmI } from "./api";
+import { api, ApiError, type NodeInfo, type Providers, setUnauthenticatedHandler, type WhoAmI } from "./api";
 import { h, replace } from "./dom";
 import { type Key, lang, setLang, t, type Lang } from "./i18n";
 import { renderAccount } from "./pages/account";
@@ -113,6 +113,13 @@ function header(active?: Key): HTMLElement {
 }
 
 async function signOut(): Promise<void> {
+  // Where the operator wants it, signing out of the portal signs out of the company's provider
+  // too: the browser goes through the server (which ends the session) to the provider and back.
+  const providers = await api<Providers>("GET", "/api/v1/auth/providers").catch(() => null);
+  if (providers?.oidc?.logout_url) {
+    location.assign(providers.oidc.logout_url);
+    return;
+  }
   try {
     await api("DELETE", "/api/v1/session");
   } finally {

@@ -1,7 +1,7 @@
 // Sign-in: exchanges a token for the HttpOnly session cookie (POST /api/v1/session), or, when
 // the platform has single sign-on (GET /api/v1/auth/providers), sends the browser to the
 // company's identity provider, which brings it back signed in (docs/adr/0021).
-import { api, ApiError, type WhoAmI } from "../api";
+import { api, type Providers, ApiError, type WhoAmI } from "../api";
 import { h } from "../dom";
 import { t } from "../i18n";
 import type { Ctx } from "../main";
@@ -49,9 +49,6 @@ export function renderSignIn(main: HTMLElement, ctx: Ctx): void {
   void offerSso(form);
 }
 
-interface Providers {
-  oidc: { name: string; login_url: string } | null;
-}
 
 // Above the token field: "Sign in with <provider>", back to this page afterwards.
 async function offerSso(form: HTMLElement): Promise<void> {
