@@ -4,7 +4,8 @@
 //   GET /api/v1/auth/oidc/login       starts a sign-in: 302 to the provider
 //   GET /api/v1/auth/oidc/callback    the provider's redirect: the code becomes a session
 //   GET /api/v1/auth/oidc/logout      sign-out here and at the provider (RP-Initiated Logout)
-// Browsers, not scripts, reach the last two: their errors are small HTML pages with a link back.
+// Browsers, not scripts, reach all but the first: their errors are small HTML pages with a link
+// back.
 // On the loop: the sign-ins under way (SignInStore) and the Platform. Off the loop (a
 // BackgroundQueue of its own, at most kMaxPending calls at once, more answer 429): discovery,
 // the token request and the keys, which wait on the provider.
