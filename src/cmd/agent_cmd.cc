@@ -16,6 +16,7 @@
 #include "agent/nvml_gpu_source.h"
 #include "base/log.h"
 #include "cmd/commands.h"
+#include "cmd/usage_exit.h"
 #include "sched/filters.h"
 #include "store/writer_lock.h"
 
@@ -125,8 +126,7 @@ int RunAgentCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    return UsageExit(app, e);
   }
   SetLogLevel(log_level.c_str());
 

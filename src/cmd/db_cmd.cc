@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cmd/commands.h"
+#include "cmd/usage_exit.h"
 #include "store/db_copy.h"
 
 namespace gpuaas {
@@ -107,8 +108,7 @@ int RunDbCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
   return Copy(from, to, quiet, json);
 }

@@ -24,6 +24,7 @@
 #include "cmd/commands.h"
 #include "cmd/loop_executor.h"
 #include "cmd/server_config.h"
+#include "cmd/usage_exit.h"
 #include "net/event_loop.h"
 #include "net/http_server.h"
 #include "net/router.h"
@@ -125,8 +126,7 @@ int RunServerCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
   SetLogLevel(log_level.c_str());
 

@@ -19,6 +19,7 @@
 #include <map>
 #include "base/time.h"
 #include "cmd/cli_api.h"
+#include "cmd/usage_exit.h"
 #include "model/gpu_class.h"
 
 #include "sim/class_mix.h"
@@ -265,8 +266,7 @@ int RunSimulateCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
 
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
@@ -455,8 +455,7 @@ int RunTraceCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
   if (imp->parsed()) return ImportTrace(format, in_path, imp_out, quiet);
   if (exp->parsed()) {
@@ -534,8 +533,7 @@ int RunPlanCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
   const std::vector<GpuClass> catalogue = DefaultGpuClasses();
   std::vector<sim::ClusterSpec> fleets;
@@ -769,8 +767,7 @@ int RunForecastCommand(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);  // prints the help, or the error with a hint
-    return rc == 0 ? 0 : 2;      // a usage error, whatever CLI11's own number for it
+    return UsageExit(app, e);
   }
   const char* env_url = std::getenv("GPUAAS_URL");
   if (!server && trace.empty() && (!url.empty() || (env_url && *env_url))) server = true;

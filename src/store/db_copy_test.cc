@@ -53,23 +53,18 @@ std::vector<Mutation> FullBatch() {
   return b;
 }
 
-StoredState LoadSqlite(const std::string& path) {
-  auto db = SqliteDb::Open(path);
+// Every row of a database (`where`: a SQLite path or a connection string), as the server loads it.
+template <typename Db>
+StoredState LoadFrom(const std::string& where) {
+  auto db = Db::Open(where);
   EXPECT_TRUE(db.ok()) << db.status().ToString();
   if (!db.ok()) return {};
   auto s = LoadState(*db);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   return s.ok() ? std::move(s).value() : StoredState{};
 }
-
-StoredState LoadPg(const std::string& conninfo) {
-  auto db = PgDb::Open(conninfo);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
-  if (!db.ok()) return {};
-  auto s = LoadState(*db);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return s.ok() ? std::move(s).value() : StoredState{};
-}
+StoredState LoadSqlite(const std::string& path) { return LoadFrom<SqliteDb>(path); }
+StoredState LoadPg(const std::string& conninfo) { return LoadFrom<PgDb>(conninfo); }
 
 // A SQLite platform with every row; closed (its lock released) on return.
 void MakeSqlitePlatform(const std::string& path, std::vector<Mutation> batch = FullBatch()) {

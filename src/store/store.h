@@ -28,6 +28,8 @@ namespace gpuaas {
 struct MetaKV {
   std::string key;
   std::string value;
+
+  bool operator==(const MetaKV&) const = default;
 };
 struct DeleteToken {
   TokenId id = 0;

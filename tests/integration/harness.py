@@ -65,6 +65,11 @@ def parse_time(s):
     return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
 
 
+def seconds_left(rfc3339):
+    """Seconds from now until an RFC 3339 time (negative once past)."""
+    return parse_time(rfc3339).timestamp() - time.time()
+
+
 def unique(prefix):
     """A name valid for entities/users ([a-z0-9][a-z0-9._-]*) and unique in this run."""
     return f"{prefix}-{os.getpid() % 10000}-{int(time.monotonic_ns() % 10**9)}"

@@ -9,11 +9,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BIN, Server, parse_time, poll, require_binary, run_cli
-
-
-def seconds_left(rfc3339):
-    return parse_time(rfc3339).timestamp() - time.time()
+from harness import BIN, Server, poll, require_binary, run_cli, seconds_left
 
 
 class TokenLifetimeTest(unittest.TestCase):
