@@ -26,6 +26,7 @@ void RegisterApi(net::Router& router, Platform& platform) {
   RegisterSizingRoutes(router, platform);
   RegisterSsoRoutes(router, platform);
   RegisterDeviceRoutes(router, platform);
+  RegisterGroupRoutes(router, platform);
   RegisterRuntimeRoutes(router, platform);  // environments, secrets
 }
 

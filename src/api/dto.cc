@@ -59,7 +59,35 @@ json::object UserJson(const User& u, const Platform& p) {
           {"name", u.name},
           {"entity", entity},
           {"role", RoleName(u.role)},
-          {"created_at", TimeOrNull(u.created_at)}};
+          {"created_at", TimeOrNull(u.created_at)},
+          {"from_directory", u.from_directory}};
+}
+
+json::object GroupMappingJson(const GroupMapping& m, const Platform& p) {
+  const User* by = p.FindUserById(m.created_by);
+  return {{"id", m.id},
+          {"group", m.group},
+          {"entity", EntityName(p, m.entity)},
+          {"role", RoleName(m.role)},
+          {"created_by", by ? json::value(by->name) : json::value(nullptr)},
+          {"created_at", TimeOrNull(m.created_at)}};
+}
+
+Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o) {
+  GroupMappingRequest r;
+  GPUAAS_ASSIGN_OR_RETURN(auto group, GetString(o, "group"));
+  if (!group) return InvalidArgument("'group' is required");
+  r.group = *group;
+  GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
+  if (!entity) return InvalidArgument("'entity' is required");
+  r.entity = *entity;
+  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
+  if (role) {
+    auto parsed = ParseRole(*role);
+    if (!parsed) return InvalidArgument("unknown role '" + *role + "' (member or entity-admin)");
+    r.role = *parsed;
+  }
+  return r;
 }
 
 json::object NodeJson(const Node& n, const Platform& p) {

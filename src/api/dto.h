@@ -11,12 +11,14 @@ namespace gpuaas::api {
 json::value ExpiryJson(Millis expires_at);
 json::object EntityJson(const Entity& e);
 json::object UserJson(const User& u, const Platform& p);
+json::object GroupMappingJson(const GroupMapping& m, const Platform& p);
 json::object NodeJson(const Node& n, const Platform& p);
 json::object JobJson(const Job& j, const Platform& p);
 
 Result<EntityRequest> EntityRequestOf(const json::object& o);
 Result<EntityUpdate> EntityUpdateOf(const json::object& o);
 Result<UserRequest> UserRequestOf(const json::object& o);
+Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o);
 Result<JobRequest> JobRequestOf(const json::object& o);
 Result<NodeReport> NodeReportOf(const json::object& o);
 json::object DesiredJson(const DesiredWorkloads& d);

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 
+#include "auth/directory_groups.h"
 #include "net/http_client.h"
 
 namespace gpuaas::api {
@@ -24,6 +25,27 @@ std::optional<std::string> StringClaim(const boost::json::object& o, const std::
   const boost::json::value* v = o.if_contains(key);
   if (!v || !v->is_string() || v->as_string().empty()) return std::nullopt;
   return std::string(v->as_string());
+}
+
+// The groups of a groups claim: a list of strings (non-strings and names a mapping could not
+// hold are skipped), or one string; at most kMaxDirectoryGroups. nullopt: no such claim.
+std::optional<std::vector<std::string>> GroupsClaim(const boost::json::object& o,
+                                                    const std::string& key) {
+  const boost::json::value* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  std::vector<std::string> out;
+  auto take = [&out](const boost::json::value& g) {
+    if (g.is_string() && out.size() < kMaxDirectoryGroups &&
+        CheckGroupName(std::string_view(g.as_string())).ok()) {
+      out.emplace_back(g.as_string());
+    }
+  };
+  if (v->is_array()) {
+    for (const boost::json::value& g : v->as_array()) take(g);
+  } else {
+    take(*v);
+  }
+  return out;
 }
 
 }  // namespace
@@ -84,8 +106,8 @@ Result<JwkSet> OidcClient::Keys(bool refresh, int64_t now_s) {
   return *keys;
 }
 
-Result<std::string> OidcClient::Complete(const std::string& code, const OidcSignIn& sign_in,
-                                         int64_t now_s) {
+Result<DirectoryIdentity> OidcClient::Complete(const std::string& code, const OidcSignIn& sign_in,
+                                               int64_t now_s) {
   GPUAAS_ASSIGN_OR_RETURN(OidcEndpoints e, Endpoints());
   int status = 0;
   GPUAAS_ASSIGN_OR_RETURN(
@@ -109,8 +131,12 @@ Result<std::string> OidcClient::Complete(const std::string& code, const OidcSign
                                                                   .nonce = sign_in.nonce,
                                                                   .now_s = now_s}));
   const std::string& claim = settings_.username_claim;
+  const std::string& groups_claim = settings_.groups_claim;
   std::optional<std::string> name = StringClaim(*claims, claim);
-  if (!name && !e.userinfo_endpoint.empty() && !tokens.access_token.empty()) {
+  std::optional<std::vector<std::string>> groups;
+  if (!groups_claim.empty()) groups = GroupsClaim(*claims, groups_claim);
+  if ((!name || (!groups_claim.empty() && !groups)) && !e.userinfo_endpoint.empty() &&
+      !tokens.access_token.empty()) {
     // Core §5.4: a code flow's profile claims may be at the UserInfo endpoint only; its answer
     // counts only for the subject of the ID token (§5.3.2).
     GPUAAS_ASSIGN_OR_RETURN(std::string doc, Fetch(e.userinfo_endpoint, "GET", "",
@@ -123,13 +149,14 @@ Result<std::string> OidcClient::Complete(const std::string& code, const OidcSign
     if (StringClaim(info.as_object(), "sub") != StringClaim(*claims, "sub")) {
       return Unauthenticated("the identity provider's UserInfo answer is about another subject");
     }
-    name = StringClaim(info.as_object(), claim);
+    if (!name) name = StringClaim(info.as_object(), claim);
+    if (!groups_claim.empty() && !groups) groups = GroupsClaim(info.as_object(), groups_claim);
   }
   if (!name) {
     return PermissionDenied("the identity provider did not say who you are (no \"" + claim +
                             "\" claim in the ID token or UserInfo)");
   }
-  return *name;
+  return DirectoryIdentity{*name, groups.value_or(std::vector<std::string>{})};
 }
 
 }  // namespace gpuaas::api

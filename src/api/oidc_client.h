@@ -3,7 +3,8 @@
 // again, at most once a minute, when an ID token names a key we do not have: the provider
 // rotated them), and the completion of a sign-in: the code exchanged at the token endpoint for
 // an ID token, whose signature, issuer, audience, times and nonce are checked, and whose
-// username claim names the GPUaaS user. docs/adr/0021.
+// username claim names the GPUaaS user (and groups claim its directory groups). docs/adr/0021,
+// 0024.
 // Thread-safety: every method may be called from any thread (a mutex guards the cache); the
 // calls block on the network (bounded by timeout_ms): call them off the event loop.
 #pragma once
@@ -15,6 +16,7 @@
 #include "auth/jwt.h"
 #include "auth/oidc.h"
 #include "state/config.h"
+#include "state/requests.h"
 
 namespace gpuaas::api {
 
@@ -25,9 +27,12 @@ class OidcClient {
 
   // The provider's endpoints (discovery at the first call; an error is not kept).
   Result<OidcEndpoints> Endpoints();
-  // The user name the provider vouches for, from the `code` of its redirect. now_s: the wall
-  // clock in seconds (the ID token's times are checked against it).
-  Result<std::string> Complete(const std::string& code, const OidcSignIn& sign_in, int64_t now_s);
+  // Whom the provider vouches for, from the `code` of its redirect: the username claim and the
+  // groups claim ([auth.oidc] groups_claim; empty when it has none), from the ID token, else
+  // from UserInfo. now_s: the wall clock in seconds (the ID token's times are checked against
+  // it).
+  Result<DirectoryIdentity> Complete(const std::string& code, const OidcSignIn& sign_in,
+                                     int64_t now_s);
 
  private:
   Result<std::string> Fetch(const std::string& url, const std::string& method,

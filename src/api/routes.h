@@ -26,5 +26,6 @@ void RegisterFairShareRoutes(net::Router& r, Platform& p);  // fair-share standi
 void RegisterSizingRoutes(net::Router& r, Platform& p);     // sizing a training run
 void RegisterSsoRoutes(net::Router& r, Platform& p);        // single sign-on (OpenID Connect)
 void RegisterDeviceRoutes(net::Router& r, Platform& p);     // device login (gpuaas login)
+void RegisterGroupRoutes(net::Router& r, Platform& p);      // directory group mappings (SSO)
 
 }  // namespace gpuaas::api

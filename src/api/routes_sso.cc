@@ -68,7 +68,7 @@ struct Sso {
 };
 
 // The end of a sign-in, on the loop: the user's session token as the portal's cookie.
-void FinishSignIn(Platform& p, const Sso& sso, const Result<std::string>& user,
+void FinishSignIn(Platform& p, const Sso& sso, const Result<DirectoryIdentity>& user,
                   const OidcSignIn& sign_in, net::Respond respond) {
   if (!user.ok()) return respond(Failed(user.status()));
   p.IssueSignInToken(
@@ -184,7 +184,7 @@ void RegisterSsoRoutes(net::Router& r, Platform& p) {
         }
         const int64_t now_s = p.Now() / 1000;
         auto work = [&p, sso, code, sign_in = *sign_in, now_s, respond]() mutable {
-          Result<std::string> user = sso.client->Complete(code, sign_in, now_s);
+          Result<DirectoryIdentity> user = sso.client->Complete(code, sign_in, now_s);
           p.Post([&p, sso, user = std::move(user), sign_in = std::move(sign_in),
                   respond = std::move(respond)]() mutable {
             FinishSignIn(p, sso, user, sign_in, std::move(respond));

@@ -24,17 +24,6 @@ Status ValidateNameArg(const std::string& value, const std::string& what) {
                          "starting with a letter or digit)");
 }
 
-// The array `key` of a list answer ({"entities": [...]}), or null when the shape is wrong.
-const json::array* ListOf(const json::value& v, const char* key) {
-  const json::object* o = v.if_object();
-  const json::value* list = o ? o->if_contains(key) : nullptr;
-  return list != nullptr && list->is_array() ? &list->as_array() : nullptr;
-}
-
-int BadShape(const VerbContext& c, const char* what) {
-  return c.Fail(Internal(std::string("unexpected answer from the server: no ") + what));
-}
-
 std::string MemoryLabel(const json::object& gpu) {
   const json::value* mb = gpu.if_contains("memory_mb");
   if (mb == nullptr || !mb->is_number()) return "-";
@@ -82,7 +71,7 @@ int RunEntityList(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "entities");
-  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  if (list == nullptr) return c.BadShape("\"entities\" list");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
@@ -116,15 +105,17 @@ int RunUserList(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "users");
-  if (list == nullptr) return BadShape(c, "\"users\" list");
+  if (list == nullptr) return c.BadShape("\"users\" list");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
     const json::object& u = v.as_object();
     rows.push_back({Field(u, "id"), Field(u, "name"), Field(u, "entity"), Field(u, "role"),
+                    Field(u, "from_directory") == "true" ? "directory" : "admin",
                     Field(u, "created_at")});
   }
-  c.out << FormatTable({"ID", "NAME", "ENTITY", "ROLE", "CREATED"}, rows);
+  // MADE BY: an administrator, or a directory group at a single sign-on (gpuaas group).
+  c.out << FormatTable({"ID", "NAME", "ENTITY", "ROLE", "MADE BY", "CREATED"}, rows);
   return 0;
 }
 
@@ -157,7 +148,7 @@ int RunTokenList(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "tokens");
-  if (list == nullptr) return BadShape(c, "\"tokens\" list");
+  if (list == nullptr) return c.BadShape("\"tokens\" list");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
@@ -235,7 +226,7 @@ int RunNodes(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "nodes");
-  if (list == nullptr) return BadShape(c, "\"nodes\" list");
+  if (list == nullptr) return c.BadShape("\"nodes\" list");
   std::vector<Row> rows;
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
@@ -313,7 +304,7 @@ int RunUsage(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (a.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "entities");
-  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  if (list == nullptr) return c.BadShape("\"entities\" list");
   const json::object& o = reply->json.as_object();
   c.out << "usage from " << Field(o, "from") << " to " << Field(o, "to") << "\n";
   std::set<std::string> classes;
@@ -356,7 +347,7 @@ int RunFairShare(const VerbContext& c) {
   if (!reply.ok()) return c.Fail(reply.status());
   if (c.args.json) return c.PrintRaw(*reply);
   const json::array* list = ListOf(reply->json, "entities");
-  if (list == nullptr) return BadShape(c, "\"entities\" list");
+  if (list == nullptr) return c.BadShape("\"entities\" list");
   const json::object& o = reply->json.as_object();
   auto number = [](const json::object& e, const char* key) {
     const json::value* v = e.if_contains(key);

@@ -68,6 +68,28 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(user, "list", "list the users you can see", "gpuaas user list");
   set_verb(s, "user list");
 
+  CLI::App* group = app->add_subcommand(
+      "group", "map the company directory's groups to entities (single sign-on)");
+  group->require_subcommand(1);
+  s = Verb(group, "add",
+           "people the identity provider puts in GROUP get an account in the entity at their "
+           "first sign-in, with ROLE; their role follows their groups at each sign-in",
+           "gpuaas group add /bank/risk-ml --entity risk --role member");
+  s->add_option("GROUP", a->name, "the group, exactly as the provider's groups claim says it")
+      ->required();
+  s->add_option("--entity", a->entity, "the entity it gives access to")->type_name("E")->required();
+  s->add_option("--role", a->role, "member (default) or entity-admin")->type_name("ROLE");
+  set_verb(s, "group add");
+  s = Verb(group, "list", "list the group mappings you administer", "gpuaas group list");
+  set_verb(s, "group list");
+  s = Verb(group, "remove",
+           "remove a mapping: nobody gets an account by it any more, and the accounts it made "
+           "are refused at their next sign-in unless another group of theirs maps to their "
+           "entity",
+           "gpuaas group remove 3");
+  s->add_option("ID", a->id, "the mapping's id (gpuaas group list)")->required();
+  set_verb(s, "group remove");
+
   CLI::App* token = app->add_subcommand("token", "manage API tokens");
   token->require_subcommand(1);
   s = Verb(token, "create", "create a new token for USER (old tokens stay valid until revoked)",
@@ -323,6 +345,8 @@ Client commands:
   entity list                                  list entities
   user create NAME --entity E [--role R]       create a user; prints its token once
   user list                                    list users
+  group add GROUP --entity E [--role R]        a directory group gives access to E (SSO)
+  group list | remove ID                       the group mappings; remove one
   token create USER                            create a new token for a user
   token list|revoke USER [ID|--all]            a user's tokens; revoke one or all
   whoami                                       show the token's user and entity

@@ -28,6 +28,16 @@ int VerbContext::PrintJson(const boost::json::value& v) const {
   return 0;
 }
 
+int VerbContext::BadShape(const char* what) const {
+  return Fail(Internal(std::string("unexpected answer from the server: no ") + what));
+}
+
+const boost::json::array* ListOf(const boost::json::value& v, const char* key) {
+  const boost::json::object* o = v.if_object();
+  const boost::json::value* list = o ? o->if_contains(key) : nullptr;
+  return list != nullptr && list->is_array() ? &list->as_array() : nullptr;
+}
+
 int VerbContext::PrintRaw(const ApiClient::Reply& reply) const {
   size_t end = reply.raw.find_last_not_of(" \t\r\n");
   out << (end == std::string::npos ? std::string("null") : reply.raw.substr(0, end + 1)) << "\n";
@@ -77,6 +87,9 @@ int RunClientCommand(int argc, char** argv) {
       {"entity list", RunEntityList},
       {"user create", RunUserCreate},
       {"user list", RunUserList},
+      {"group add", RunGroupAdd},
+      {"group list", RunGroupList},
+      {"group remove", RunGroupRemove},
       {"token create", RunTokenCreate},
       {"token list", RunTokenList},
       {"token revoke", RunTokenRevoke},

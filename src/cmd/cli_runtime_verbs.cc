@@ -16,12 +16,6 @@ namespace json = boost::json;
 
 namespace {
 
-const json::array* ListOf(const json::value& v, const char* key) {
-  const json::object* o = v.if_object();
-  const json::value* list = o ? o->if_contains(key) : nullptr;
-  return list != nullptr && list->is_array() ? &list->as_array() : nullptr;
-}
-
 std::string SecretsPath(const ClientArgs& a) {
   return "/api/v1/entities/" + UrlEncode(a.entity) + "/secrets";
 }

@@ -29,13 +29,22 @@ struct VerbContext {
   int PrintJson(const boost::json::value& v) const;
   // The server's JSON as it sent it (trailing whitespace trimmed) and a newline; returns 0.
   int PrintRaw(const ApiClient::Reply& reply) const;
+  // "error: unexpected answer from the server: no WHAT"; returns 1.
+  int BadShape(const char* what) const;
 };
+
+// The array `key` of a list answer ({"entities": [...]}), or null when the shape is wrong.
+const boost::json::array* ListOf(const boost::json::value& v, const char* key);
 
 // Admin and reporting verbs (cli_admin_verbs.cc).
 int RunEntityCreate(const VerbContext& c);
 int RunEntityList(const VerbContext& c);
 int RunUserCreate(const VerbContext& c);
 int RunUserList(const VerbContext& c);
+// `group add|list|remove`: directory group mappings (cli_group_verbs.cc).
+int RunGroupAdd(const VerbContext& c);
+int RunGroupList(const VerbContext& c);
+int RunGroupRemove(const VerbContext& c);
 int RunTokenCreate(const VerbContext& c);
 int RunTokenList(const VerbContext& c);
 int RunTokenRevoke(const VerbContext& c);

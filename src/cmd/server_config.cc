@@ -176,13 +176,13 @@ Status ApplyNotebookConfig(const toml::table& root, NotebookConfig& n) {
 }
 
 // [auth.oidc] (docs/operations.md "Single sign-on"): issuer, client_id, client_secret_file,
-// redirect_uri are required; scopes, username_claim, display_name, ca_file, session_lifetime,
-// post_logout_redirect_uri.
+// redirect_uri are required; scopes, username_claim, groups_claim, display_name, ca_file,
+// session_lifetime, post_logout_redirect_uri.
 Status ApplyOidcConfig(const toml::table& t, PlatformConfig::Oidc& o) {
   GPUAAS_RETURN_IF_ERROR(CheckKeys(
       t, "auth.oidc.",
       {"issuer", "client_id", "client_secret_file", "redirect_uri", "scopes", "username_claim",
-       "display_name", "ca_file", "session_lifetime", "post_logout_redirect_uri"}));
+       "groups_claim", "display_name", "ca_file", "session_lifetime", "post_logout_redirect_uri"}));
   auto text = [&t](const char* key, std::string& out, size_t max) -> Status {
     const toml::node* n = t.get(key);
     if (!n) return Status::Ok();
@@ -206,6 +206,11 @@ Status ApplyOidcConfig(const toml::table& t, PlatformConfig::Oidc& o) {
   GPUAAS_RETURN_IF_ERROR(text("redirect_uri", o.redirect_uri, 1024));
   GPUAAS_RETURN_IF_ERROR(text("scopes", o.scopes, 512));
   GPUAAS_RETURN_IF_ERROR(text("username_claim", o.username_claim, 64));
+  if (const toml::node* g = t.get("groups_claim"); g && g->value<std::string>() == "") {
+    o.groups_claim.clear();  // "" turns the groups off
+  } else {
+    GPUAAS_RETURN_IF_ERROR(text("groups_claim", o.groups_claim, 64));
+  }
   GPUAAS_RETURN_IF_ERROR(text("display_name", o.display_name, 64));
   GPUAAS_RETURN_IF_ERROR(text("ca_file", o.ca_file, 1024));
   GPUAAS_RETURN_IF_ERROR(text("post_logout_redirect_uri", o.post_logout_redirect_uri, 1024));

@@ -12,5 +12,6 @@ using NodeId = int64_t;
 using JobId = int64_t;
 using AllocationId = int64_t;
 using TokenId = int64_t;
+using GroupMappingId = int64_t;
 
 }  // namespace gpuaas

@@ -20,6 +20,10 @@ struct User {
   EntityId entity = 0;  // 0 only for the bootstrap platform admin
   Role role = Role::kMember;
   Millis created_at = 0;
+  // Made at a single sign-on by a directory group mapping (model/directory_group.h): its role
+  // follows the person's groups at each sign-in, and it may sign in only while they map to its
+  // entity. false: made by an administrator, whatever the groups say.
+  bool from_directory = false;
 
   bool operator==(const User&) const = default;
 };

@@ -97,6 +97,9 @@ struct PlatformConfig {
     std::string redirect_uri;   // "https://gpuaas.bank.example/api/v1/auth/oidc/callback"
     std::string scopes = "openid profile email";
     std::string username_claim = "preferred_username";  // its value is the GPUaaS user name
+    // The claim listing the person's directory groups, for the group mappings (ADR 0024);
+    // "" = groups are not read.
+    std::string groups_claim = "groups";
     std::string display_name = "your company account";  // "Sign in with ..."
     std::string ca_file;  // https: the provider's CA(s) instead of the system's
     int64_t session_lifetime_s = 12 * 3600;

@@ -36,6 +36,10 @@ Result<std::string> Platform::Start() {
     user_by_name_[u.name] = u.id;
     users_[u.id] = std::move(u);
   }
+  for (auto& g : st.group_mappings) {
+    next_group_mapping_ = std::max(next_group_mapping_, g.id + 1);
+    group_mappings_[g.id] = std::move(g);
+  }
   for (auto& t : st.tokens) {
     next_token_ = std::max(next_token_, t.id + 1);
     token_by_hash_[t.hash_hex] = t;
@@ -65,7 +69,7 @@ Result<std::string> Platform::Start() {
   std::string admin_token;
   if (users_.empty()) {
     std::vector<Mutation> batch;
-    User admin{next_user_++, "admin", 0, Role::kPlatformAdmin, now};
+    User admin{next_user_++, "admin", 0, Role::kPlatformAdmin, now, false};
     users_[admin.id] = admin;
     user_by_name_[admin.name] = admin.id;
     batch.push_back(admin);

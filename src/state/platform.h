@@ -28,6 +28,7 @@
 #include "billing/price_book.h"
 #include "billing/usage.h"
 #include "model/allocation.h"
+#include "model/directory_group.h"
 #include "model/entity.h"
 #include "model/job.h"
 #include "model/node.h"
@@ -78,10 +79,23 @@ class Platform {
   // maximum lifetime, or never without one; above that maximum: 422).
   void CreateToken(const Principal& p, const std::string& user_name,
                    std::optional<int64_t> expires_in_s, Done<UserWithToken> done);
-  // A token for a user whom the company's identity provider has just signed in (single
-  // sign-on, api/routes_sso.cc): no principal, the user named must exist. It expires after
-  // `lifetime_s`, or sooner under [auth] token_max_lifetime.
-  void IssueSignInToken(const std::string& user_name, int64_t lifetime_s, Done<UserWithToken> done);
+  // A token for a person whom the company's identity provider has just signed in (single
+  // sign-on, api/routes_sso.cc; platform_directory.cc): no principal. A user made by an
+  // administrator signs in as it is, whatever its groups; otherwise the directory group
+  // mappings decide (docs/adr/0024): an unknown name whose groups map to one entity gets an
+  // account there, with the highest role they give, and an account made so gets the role its
+  // groups give now, or is refused when they no longer map to its entity. The token expires
+  // after `lifetime_s`, or sooner under [auth] token_max_lifetime.
+  void IssueSignInToken(const DirectoryIdentity& who, int64_t lifetime_s, Done<UserWithToken> done);
+  // Directory group mappings (platform_directory.cc): a platform-admin maps a group to any
+  // entity, an entity-admin to its own; members may neither see nor change them. A group maps
+  // to one entity; at most kMaxGroupMappings in all (auth/directory_groups.h).
+  void CreateGroupMapping(const Principal& p, const GroupMappingRequest& req,
+                          Done<GroupMapping> done);
+  Result<std::vector<GroupMapping>> ListGroupMappings(const Principal& p) const;
+  // Removes one (NotFound when p cannot see it). Accounts it made stay; each is checked against
+  // the mappings at its next sign-in.
+  void DeleteGroupMapping(const Principal& p, GroupMappingId id, Done<GroupMapping> done);
   // A token for the CLI whose device login `p` approved in the portal (api/routes_device.cc):
   // a session token of p's user, with the same bound on its lifetime. Agents are refused.
   void IssueDeviceToken(const Principal& p, int64_t lifetime_s, Done<UserWithToken> done);
@@ -300,8 +314,10 @@ class Platform {
   Status CheckJobRequest(const JobRequest& req, EntityId entity) const;
   Result<UserWithToken> NewTokenFor(const User& user, std::vector<Mutation>& batch,
                                     Millis expires_at, bool session = false);
-  // A session token of `u` for `lifetime_s` (bounded by [auth] token_max_lifetime); `how` is
-  // what the log line says the user did.
+  // A session token of `u` for `lifetime_s` (bounded by [auth] token_max_lifetime), added to
+  // `batch`; then persisted, `how` being what the log line says the user did.
+  Result<UserWithToken> SessionTokenFor(const User& u, int64_t lifetime_s,
+                                        std::vector<Mutation>& batch);
   void IssueSessionToken(const User& u, int64_t lifetime_s, const char* how,
                          Done<UserWithToken> done);
   // When a token asked now with `expires_in_s` (none: the platform's maximum) expires; 0 = never.
@@ -340,6 +356,8 @@ class Platform {
 
   int64_t next_entity_ = 1, next_user_ = 1, next_token_ = 1, next_node_ = 1, next_job_ = 1,
           next_alloc_ = 1;
+  std::map<GroupMappingId, GroupMapping> group_mappings_;  // platform_directory.cc
+  int64_t next_group_mapping_ = 1;
 
   // Commit sequencing: a batch gets a sequence number; placements become visible to agents
   // once committed_seq_ reaches theirs.

@@ -123,7 +123,7 @@ void Platform::CreateUser(const Principal& p, const UserRequest& req, Done<UserW
   auto expires = TokenExpiry(std::nullopt);
   if (!expires.ok()) return done(expires.status());
   std::vector<Mutation> batch;
-  User u{next_user_++, req.name, entity, req.role, clock_.Now()};
+  User u{next_user_++, req.name, entity, req.role, clock_.Now(), false};
   batch.push_back(u);
   auto ut = NewTokenFor(u, batch, *expires);
   if (!ut.ok()) {
@@ -153,31 +153,23 @@ void Platform::CreateToken(const Principal& p, const std::string& user_name,
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });
 }
 
-void Platform::IssueSignInToken(const std::string& user_name, int64_t lifetime_s,
-                                Done<UserWithToken> done) {
-  auto it = user_by_name_.find(user_name);
-  if (it == user_by_name_.end()) {
-    return done(PermissionDenied("you are signed in as '" + user_name +
-                                 "' but have no account on this platform: ask your entity's "
-                                 "administrator to add the user " +
-                                 user_name));
-  }
-  IssueSessionToken(users_.at(it->second), lifetime_s, "signed in through the identity provider",
-                    std::move(done));
-}
-
 void Platform::IssueDeviceToken(const Principal& p, int64_t lifetime_s, Done<UserWithToken> done) {
   const User* u = p.agent ? nullptr : FindUserById(p.user);
   if (u == nullptr) return done(PermissionDenied("only a user can approve a login"));
   IssueSessionToken(*u, lifetime_s, "approved a device login (gpuaas login)", std::move(done));
 }
 
-void Platform::IssueSessionToken(const User& u, int64_t lifetime_s, const char* how,
-                                 Done<UserWithToken> done) {
+Result<UserWithToken> Platform::SessionTokenFor(const User& u, int64_t lifetime_s,
+                                                std::vector<Mutation>& batch) {
   const int64_t max_s = config_.token_max_lifetime_ms / 1000;
   const int64_t s = max_s > 0 ? std::min(lifetime_s, max_s) : lifetime_s;
+  return NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000, true);
+}
+
+void Platform::IssueSessionToken(const User& u, int64_t lifetime_s, const char* how,
+                                 Done<UserWithToken> done) {
   std::vector<Mutation> batch;
-  auto ut = NewTokenFor(u, batch, clock_.Now() + std::max<int64_t>(s, 1) * 1000, true);
+  auto ut = SessionTokenFor(u, lifetime_s, batch);
   if (!ut.ok()) return done(ut.status());
   GLOG_INFO("audit: {} {}", u.name, how);
   Persist(std::move(batch), [ut = std::move(ut).value(), done = std::move(done)] { done(ut); });

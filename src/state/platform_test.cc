@@ -321,11 +321,13 @@ TEST_F(TokenExpiryTest, SignInTokensAreSessionsBoundedByTheMaximumAndEndAtSignOu
     platform_->CreateUser(admin_, {"alice", "a", Role::kMember}, done);
   });
   const Millis t0 = clock_.Now();
-  auto sso = Must<UserWithToken>(
-      [&](auto done) { platform_->IssueSignInToken("alice", 30 * 86400, done); });
+  auto sso = Must<UserWithToken>([&](auto done) {
+    platform_->IssueSignInToken({"alice", {}}, 30 * 86400, done);
+  });
   EXPECT_EQ(sso.expires_at, t0 + 7 * 86'400'000LL);  // 30 days asked, the maximum is 7
-  auto nobody =
-      Call<UserWithToken>([&](auto done) { platform_->IssueSignInToken("mallory", 3600, done); });
+  auto nobody = Call<UserWithToken>([&](auto done) {
+    platform_->IssueSignInToken({"mallory", {}}, 3600, done);
+  });
   EXPECT_EQ(nobody.status().code(), Code::kPermissionDenied);
   EXPECT_NE(nobody.status().message().find("no account"), std::string::npos);
   Restart();  // the session mark is kept

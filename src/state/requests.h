@@ -37,6 +37,20 @@ struct UserRequest {
   Role role = Role::kMember;
 };
 
+// A directory group mapping to make (model/directory_group.h).
+struct GroupMappingRequest {
+  std::string group;
+  std::string entity;  // name
+  Role role = Role::kMember;
+};
+
+// Whom the company's identity provider has just signed in: the user name its username claim
+// gives, and the groups its groups claim lists (empty when it lists none).
+struct DirectoryIdentity {
+  std::string name;
+  std::vector<std::string> groups;
+};
+
 struct UserWithToken {
   User user;
   std::string token;  // the secret, shown once

@@ -85,6 +85,7 @@ void ForEachTable(const StoredState& a, const StoredState& b, F&& f) {
   f("invoices", a.invoices, b.invoices);
   f("credit_notes", a.credit_notes, b.credit_notes);
   f("storage_quotas", a.storage_quotas, b.storage_quotas);
+  f("group_mappings", a.group_mappings, b.group_mappings);
 }
 
 // The same for one state.

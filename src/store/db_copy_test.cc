@@ -50,6 +50,11 @@ std::vector<Mutation> FullBatch() {
   b.push_back(inv);
   b.push_back(CreditNote{1, 1, "2026-10", 250'000, "outage «13 h»", 1, 99});
   b.push_back(StorageQuota{2, 300'000'000'000, 5});
+  b.push_back(User{7, "dana", 2, Role::kEntityAdmin, 12, true});
+  b.push_back(GroupMapping{1, "/bank/risk-ml", 2, Role::kEntityAdmin, 1, 13});
+  b.push_back(GroupMapping{2, "GPU Users «FR»", 1, Role::kMember, 1, 14});
+  b.push_back(GroupMapping{3, "gone", 1, Role::kMember, 1, 15});
+  b.push_back(DeleteGroupMapping{3});
   return b;
 }
 
@@ -82,6 +87,9 @@ TEST(DbCopyTest, EveryRowGoesToPostgresqlAndBackUnchangedAndAServerOpensTheCopy)
   const StoredState want = LoadSqlite(src);
   ASSERT_EQ(want.jobs.size(), 4u);
   ASSERT_EQ(want.invoices.size(), 1u);
+  ASSERT_EQ(want.group_mappings.size(), 2u);  // the third was deleted
+  EXPECT_EQ(want.group_mappings[1].group, "GPU Users «FR»");
+  EXPECT_TRUE(want.users.back().from_directory);
 
   const std::string pg_db = FreshPgDatabase(*pg);
   std::vector<std::string> tables_seen;
@@ -92,11 +100,12 @@ TEST(DbCopyTest, EveryRowGoesToPostgresqlAndBackUnchangedAndAServerOpensTheCopy)
                              });
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->schema_version, LatestSqliteSchemaVersion());
-  // 2 entities, 3 users, 3 tokens, 2 nodes, 4 jobs, 2 allocations, 2 usage, 2 meta, 2 prices,
-  // 1 budget, 1 event, 1 invoice, 1 credit note, 1 quota (its 2 lines travel with the invoice).
-  EXPECT_EQ(report->rows, 27);
+  // 2 entities, 4 users, 3 tokens, 2 nodes, 4 jobs, 2 allocations, 2 usage, 2 meta, 2 prices,
+  // 1 budget, 1 event, 1 invoice, 1 credit note, 1 quota, 2 group mappings (the invoice's 2
+  // lines travel with it).
+  EXPECT_EQ(report->rows, 30);
   EXPECT_EQ(report->tables.back(), (std::pair<std::string, int64_t>("invoice_lines", 2)));
-  EXPECT_EQ(tables_seen.size(), 14u);  // one report per table
+  EXPECT_EQ(tables_seen.size(), 15u);  // one report per table
   EXPECT_EQ(StateDifference(LoadPg(pg_db), want), "");
   EXPECT_TRUE(LoadPg(pg_db) == want);
 

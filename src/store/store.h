@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "model/allocation.h"
 #include "model/billing.h"
+#include "model/directory_group.h"
 #include "model/entity.h"
 #include "model/job.h"
 #include "model/node.h"
@@ -35,14 +36,14 @@ struct DeleteToken {
   TokenId id = 0;
 };
 
-// Upserts by id for Entity/User/ApiToken/Node/Job/Allocation/MetaKV; UsageRecord is appended
-// (unique per allocation: a second append of the same allocation fails the batch).
-// Billing (docs/billing.md): PriceChange, BillingEvent and CreditNote are appended by id; Budget
-// and StorageQuota are upserted by entity; ClosedInvoice is inserted once per (entity, month) with
-// its lines (a second insert fails the batch: the state never closes a month twice).
-using Mutation =
-    std::variant<Entity, User, ApiToken, Node, Job, Allocation, UsageRecord, MetaKV, DeleteToken,
-                 PriceChange, Budget, BillingEvent, ClosedInvoice, CreditNote, StorageQuota>;
+// Upserts by id for Entity/User/ApiToken/Node/Job/Allocation/MetaKV/GroupMapping; UsageRecord is
+// appended (unique per allocation: a second append of the same allocation fails the batch). Billing
+// (docs/billing.md): PriceChange, BillingEvent and CreditNote are appended by id; Budget and
+// StorageQuota are upserted by entity; ClosedInvoice is inserted once per (entity, month) with its
+// lines (a second insert fails the batch: the state never closes a month twice).
+using Mutation = std::variant<Entity, User, ApiToken, Node, Job, Allocation, UsageRecord, MetaKV,
+                              DeleteToken, PriceChange, Budget, BillingEvent, ClosedInvoice,
+                              CreditNote, StorageQuota, GroupMapping, DeleteGroupMapping>;
 
 struct StoredState {
   std::vector<Entity> entities;  // each vector in id order
@@ -60,6 +61,7 @@ struct StoredState {
   std::vector<ClosedInvoice> invoices;
   std::vector<CreditNote> credit_notes;
   std::vector<StorageQuota> storage_quotas;
+  std::vector<GroupMapping> group_mappings;  // in id order
 
   bool operator==(const StoredState&) const = default;
 };

@@ -17,7 +17,7 @@ using Columns = std::initializer_list<const char*>;
 // Column lists, shared by the upsert and the load of each table; the first is the key.
 constexpr Columns kEntityCols = {"id",         "name",           "quota_json",
                                  "created_at", "guarantee_json", "shares"};
-constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at"};
+constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at", "from_directory"};
 constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at", "expires_at", "session"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
                                "gpus_json", "labels_json", "registered_at", "last_heartbeat"};
@@ -58,6 +58,7 @@ constexpr Columns kAllocationCols = {"id",        "job",          "entity", "use
 constexpr Columns kUsageCols = {"allocation", "job",   "entity", "user",       "gpu_class",
                                 "gpus",       "start", "end",    "energy_mwh", "idle_gpu_millis"};
 constexpr Columns kMetaCols = {"key", "value"};
+constexpr Columns kGroupCols = {"id", "group_name", "entity", "role", "created_by", "created_at"};
 
 std::string Quoted(const char* c) { return std::string("\"") + c + "\""; }
 
@@ -145,6 +146,8 @@ Result<std::unique_ptr<RowWriter<Db>>> RowWriter<Db>::Prepare(Db& db) {
            {&w->usage_, InsertSql("usage_records", kUsageCols)},
            {&w->meta_, UpsertSql("meta", kMetaCols)},
            {&w->delete_token_, "DELETE FROM api_tokens WHERE \"id\" = ?1"},
+           {&w->group_, UpsertSql("group_mappings", kGroupCols)},
+           {&w->delete_group_, "DELETE FROM group_mappings WHERE \"id\" = ?1"},
        }) {
     GPUAAS_ASSIGN_OR_RETURN(*it.stmt, Stmt::Prepare(h, it.sql));
   }
@@ -175,7 +178,25 @@ Status RowWriter<Db>::Write(const User& u) {
   user_.BindInt(3, u.entity);
   user_.BindText(4, RoleName(u.role));
   user_.BindInt(5, u.created_at);
+  user_.BindInt(6, u.from_directory ? 1 : 0);
   return user_.Exec("upsert user");
+}
+
+template <typename Db>
+Status RowWriter<Db>::Write(const GroupMapping& g) {
+  group_.BindInt(1, g.id);
+  group_.BindText(2, g.group);
+  group_.BindInt(3, g.entity);
+  group_.BindText(4, RoleName(g.role));
+  group_.BindInt(5, g.created_by);
+  group_.BindInt(6, g.created_at);
+  return group_.Exec("upsert group mapping");
+}
+
+template <typename Db>
+Status RowWriter<Db>::Write(const DeleteGroupMapping& d) {
+  delete_group_.BindInt(1, d.id);
+  return delete_group_.Exec("delete group mapping");
 }
 
 template <typename Db>
@@ -311,6 +332,7 @@ Result<StoredState> LoadState(Db& db) {
     if (!role) return BadRow("users", u.id, "unknown role " + r.ColumnText(3));
     u.role = *role;
     u.created_at = r.ColumnInt(4);
+    u.from_directory = r.ColumnInt(5) != 0;
     s.users.push_back(std::move(u));
     return Status::Ok();
   }));
@@ -422,6 +444,19 @@ Result<StoredState> LoadState(Db& db) {
   }));
   GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "meta", kMetaCols, [&](auto& r) {
     s.meta[r.ColumnText(0)] = r.ColumnText(1);
+    return Status::Ok();
+  }));
+  GPUAAS_RETURN_IF_ERROR(ForEachRow(db, "group_mappings", kGroupCols, [&](auto& r) {
+    GroupMapping g;
+    g.id = r.ColumnInt(0);
+    g.group = r.ColumnText(1);
+    g.entity = r.ColumnInt(2);
+    auto role = ParseRole(r.ColumnText(3));
+    if (!role) return BadRow("group_mappings", g.id, "unknown role " + r.ColumnText(3));
+    g.role = *role;
+    g.created_by = r.ColumnInt(4);
+    g.created_at = r.ColumnInt(5);
+    s.group_mappings.push_back(std::move(g));
     return Status::Ok();
   }));
   GPUAAS_RETURN_IF_ERROR(LoadBillingState(db, s));

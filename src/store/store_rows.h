@@ -35,6 +35,8 @@ class RowWriter {
   Status Write(const UsageRecord& u);
   Status Write(const MetaKV& kv);
   Status Write(const DeleteToken& d);
+  Status Write(const GroupMapping& g);
+  Status Write(const DeleteGroupMapping& d);
   // Billing rows (billing_rows.cc).
   Status Write(const PriceChange& p) { return billing_->Write(p); }
   Status Write(const Budget& b) { return billing_->Write(b); }
@@ -43,7 +45,8 @@ class RowWriter {
   Status Write(const CreditNote& c) { return billing_->Write(c); }
   Status Write(const StorageQuota& q) { return billing_->Write(q); }
 
-  Stmt entity_, user_, token_, node_, job_, allocation_, usage_, meta_, delete_token_;
+  Stmt entity_, user_, token_, node_, job_, allocation_, usage_, meta_, delete_token_, group_,
+      delete_group_;
   std::unique_ptr<BillingRows<Db>> billing_;
 };
 

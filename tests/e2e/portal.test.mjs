@@ -626,6 +626,48 @@ test("alice makes a token that expires, uses it, and revokes it from My tokens",
   await page.context().close();
 });
 
+test("an entity admin gives a directory group access from People, then removes it; members have no such page", async () => {
+  const made = await call("POST", "/api/v1/users", adminToken, { name: "dora", entity: "physics", role: "entity-admin" });
+  assert.equal(made.status, 201, made.text);
+  const page = await newPage();
+  await signIn(page, made.json.token);
+  await page.click('nav a[href="/people"]');
+  await page.waitForSelector("#no-groups");
+  await page.waitForSelector('table.people tr[data-user="alice"]');
+  assert.equal(await page.locator('table.people tr[data-user="bob"]').count(), 0, "another entity's account");
+  assert.equal(await page.inputValue("#group-entity"), "physics");
+  await page.fill("#group-name", "/bank/physics-ml");
+  await page.selectOption("#group-role", "entity-admin");
+  await page.click("#map-group");
+  await page.waitForSelector("text=Members of /bank/physics-ml now get an account in physics as entity administrator");
+  const listed = (await call("GET", "/api/v1/group-mappings", made.json.token)).json.group_mappings;
+  assert.deepEqual(listed.map((m) => [m.group, m.entity, m.role, m.created_by]),
+    [["/bank/physics-ml", "physics", "entity-admin", "dora"]]);
+  await page.waitForSelector(`tr[data-mapping="${listed[0].id}"]`);
+  // The same group again: the server's refusal is shown, nothing is added.
+  await page.fill("#group-name", "/bank/physics-ml");
+  await page.click("#map-group");
+  await page.waitForSelector("[role=alert] >> text=already mapped");
+  assert.equal(await page.locator("table.groups tbody tr").count(), 1);
+  const { unlabelled, low } = await page.evaluate(auditPage);
+  assert.deepEqual(unlabelled, [], "/people: controls without a label");
+  assert.deepEqual(low, [], "/people: text below the WCAG AA contrast ratio");
+  await shot(page, "people");
+  await page.click(`#unmap-${listed[0].id}`);
+  await page.click(`#confirm-unmap-${listed[0].id}`);
+  await page.waitForSelector("#no-groups");
+  assert.deepEqual((await call("GET", "/api/v1/group-mappings", adminToken)).json.group_mappings, []);
+  await page.selectOption("#lang", "fr");
+  await page.waitForSelector("h1:has-text('Personnes et groupes de l’annuaire')");
+  await page.selectOption("#lang", "en");
+  await page.context().close();
+  // A member has neither the link nor the page.
+  const member = await newPage();
+  await signIn(member, tokens.alice);
+  assert.equal(await member.locator('nav a[href="/people"]').count(), 0);
+  await member.context().close();
+});
+
 test("bob signs his terminal in: gpuaas login shows a code, he approves it on /device, the saved token works and logout ends it", async () => {
   const home = mkdtempSync(path.join(tmpdir(), "gpuaas-e2e-home-"));
   const { GPUAAS_TOKEN, GPUAAS_URL, XDG_CONFIG_HOME, ...rest } = process.env; // eslint-disable-line no-unused-vars

@@ -233,6 +233,9 @@ class OpenApiServerTest(ServerTestCase):
             cls.server.start()
             cls.admin = cls.server.admin
             cls.node = cls.admin.ok("GET", "/api/v1/nodes")["nodes"][-1]["name"]
+            cls.mapping = cls.admin.ok("POST", "/api/v1/group-mappings",
+                                       {"group": unique("oa-g"), "entity": cls.ent},
+                                       expect=(201,))["id"]
             cls.job = cls.admin.submit(entity=cls.ent, command=["sh", "-c", "echo hi"],
                                        walltime_s=60)["id"]
             cls.victim = cls.admin.submit(entity=cls.ent, command=["sleep", "60"],
@@ -300,6 +303,12 @@ class OpenApiServerTest(ServerTestCase):
             ("DELETE", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),
             ("DELETE", "/api/v1/users/{name}/tokens/{id}"):
                 (f"/api/v1/users/{self.leaving}/tokens/{self.leaving_token}", None),
+            ("GET", "/api/v1/group-mappings"): ("/api/v1/group-mappings", None),
+            ("POST", "/api/v1/group-mappings"):
+                ("/api/v1/group-mappings",
+                 {**ex("post", "/api/v1/group-mappings"), "entity": self.ent}),
+            ("DELETE", "/api/v1/group-mappings/{id}"):
+                (f"/api/v1/group-mappings/{self.mapping}", None),
             ("GET", "/api/v1/nodes"): ("/api/v1/nodes", None),
             ("POST", jobs): (jobs, {**ex("post", jobs), "entity": self.ent, "command": ["true"]}),
             ("GET", jobs): (f"{jobs}?entity={self.ent}&limit=1", None),

@@ -256,6 +256,21 @@ class PythonClientTest(ServerTestCase):
         with self.assertRaises(GpuaasError) as ctx:
             self.c.get_entity(unique("nowhere"))
         self.assertApiError(ctx, 404, "not_found")
+        # Directory group mappings (single sign-on): the entity's admin keeps its own.
+        group = "/bank/" + unique("team")
+        m = boss.map_group(group, entity=ent, role="entity-admin")
+        self.assertEqual((m["group"], m["entity"], m["role"], m["created_by"]),
+                         (group, ent, "entity-admin", boss_user["name"]))
+        self.assertEqual([x["id"] for x in boss.list_group_mappings()], [m["id"]])
+        with self.assertRaises(GpuaasError) as ctx:
+            boss.map_group(group, entity=ent)
+        self.assertApiError(ctx, 409, "conflict")
+        with self.assertRaises(GpuaasError) as ctx:
+            member.list_group_mappings()
+        self.assertApiError(ctx, 403, "forbidden")
+        boss.unmap_group(m["id"])
+        self.assertEqual(boss.list_group_mappings(), [])
+        self.assertFalse(alice["from_directory"])
 
     def test_secrets_reach_a_job_and_storage(self):
         ent, member = self.tenant()

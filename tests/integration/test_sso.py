@@ -1,9 +1,10 @@
 """Single sign-on through a real OpenID Connect provider (docs/adr/0021, docs/operations.md
 "Single sign-on"): panva/oidc-provider (OpenID certified; tests/oidc/idp.mjs) on 127.0.0.1 signs
 users in with its development login form, and the server completes the authorization code flow
-with PKCE: the portal's session cookie for an existing user, audited; refusals for a user with
-no account, a replayed or forged state, an aborted sign-in, a provider that withholds the user
-name claim; no SSO when it is not configured; bad settings stop the server with a clear error.
+with PKCE: the portal's session cookie for an existing user, audited; accounts made and roles
+kept by directory group mappings (docs/adr/0024); refusals for a user with no account, a
+replayed or forged state, an aborted sign-in, a provider that withholds the user name claim; no
+SSO when it is not configured; bad settings stop the server with a clear error.
 The browser is played by urllib, hop by hop (cookies per origin, redirects followed by hand)."""
 
 import html
@@ -20,7 +21,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import BIN, REPO, Api, Server, free_port, poll, require_binary, unique
+from harness import (BIN, REPO, Api, Server, assert_error_shape, free_port, poll, require_binary,
+                     unique)
 
 IDP_DIR = os.path.join(REPO, "tests", "oidc")
 CLIENT_ID = "gpuaas-portal"
@@ -114,7 +116,7 @@ class SsoTest(unittest.TestCase):
                 self.idp.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def start_idp(self, redirect_uri, withheld=()):
+    def start_idp(self, redirect_uri, withheld=(), groups=()):
         port = free_port()
         home = redirect_uri.split("/api/")[0] + "/"
         args = ["node", os.path.join(IDP_DIR, "idp.mjs"), "--port", str(port), "--client-id",
@@ -122,6 +124,8 @@ class SsoTest(unittest.TestCase):
                 "--post-logout-uri", home]
         for w in withheld:
             args += ["--disabled", w]
+        for g in groups:
+            args += ["--groups", g]
         self.idp_log = open(os.path.join(self.dir, "idp.log"), "w")
         self.idp = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.idp_log, text=True)
         line = self.idp.stdout.readline()
@@ -139,10 +143,10 @@ class SsoTest(unittest.TestCase):
                     f'display_name = "Bank SSO"\n{extra}')
         return path
 
-    def start(self, withheld=(), extra=""):
+    def start(self, withheld=(), extra="", groups=()):
         port = free_port()
         callback = f"http://127.0.0.1:{port}/api/v1/auth/oidc/callback"
-        issuer = self.start_idp(callback, withheld)
+        issuer = self.start_idp(callback, withheld, groups)
         self.server = Server(demo_gpus="h200:1", port=port,
                              extra_args=["--config", self.config(issuer, callback, extra)]).start()
         return self.server.admin, callback
@@ -291,6 +295,96 @@ class SsoTest(unittest.TestCase):
             lines = [json.loads(line) for line in f]
         self.assertIn(("/api/v1/auth/oidc/logout", 302, "sofia"),
                       [(e["path"], e["status"], e["actor"]) for e in lines])
+
+    def test_directory_groups_make_accounts_and_their_roles_follow_the_groups(self):
+        admin, _ = self.start(
+            extra='scopes = "openid profile email groups"\n',
+            groups=["dana=/bank/risk-ml", "dana=everyone", "lee=/bank/risk-ml",
+                    "lee=/bank/risk-leads", "sam=/bank/risk-ml", "sam=retail-ds", "eve=everyone"])
+        admin.create_entity("risk")
+        admin.create_entity("retail")
+        ria = admin.with_token(admin.create_user("ria", "risk", "entity-admin")["token"])
+        mo = admin.with_token(admin.create_user("mo", "risk")["token"])
+        # The entity's admin maps its group; the platform admin another (CLI); bad requests
+        # change nothing.
+        r = ria.post("/api/v1/group-mappings", {"group": "/bank/risk-ml", "entity": "risk"})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json["group"], r.json["entity"], r.json["role"], r.json["created_by"]),
+                         ("/bank/risk-ml", "risk", "member", "ria"))
+        self.assertEqual(self.server.cli("group", "add", "/bank/risk-leads", "--entity", "risk",
+                                         "--role", "entity-admin").returncode, 0)
+        added = self.server.cli("group", "add", "retail-ds", "--entity", "retail", json_out=False)
+        self.assertEqual(added.returncode, 0, added.stderr)
+        self.assertIn("members of 'retail-ds' sign in as member of retail", added.stdout)
+        for who, body, status in [
+                (mo, {"group": "x", "entity": "risk"}, 403),
+                (ria, {"group": "x", "entity": "retail"}, 404),
+                (admin, {"group": "x", "entity": "risk", "role": "platform-admin"}, 400),
+                (admin, {"entity": "risk"}, 400),
+                (admin, {"group": "a\nb", "entity": "risk"}, 400),
+                (admin, {"group": "retail-ds", "entity": "risk"}, 409)]:
+            r = who.post("/api/v1/group-mappings", body)
+            self.assertEqual(r.status, status, f"{body} {r!r}")
+            assert_error_shape(self, r, status)
+        self.assertEqual(self.server.cli("group", "add", "x", "--entity", "risk", "--role",
+                                         "platform-admin").returncode, 2)
+        listed = self.server.cli("group", "list").json["group_mappings"]
+        self.assertEqual([m["group"] for m in listed],
+                         ["/bank/risk-ml", "/bank/risk-leads", "retail-ds"])
+        self.assertEqual([m["group"] for m in ria.get("/api/v1/group-mappings").json[
+            "group_mappings"]], ["/bank/risk-ml", "/bank/risk-leads"])
+        self.assertEqual(mo.get("/api/v1/group-mappings").status, 403)
+
+        # First sign-ins make the accounts, with the highest role their groups give.
+        for login, role in [("dana", "member"), ("lee", "entity-admin")]:
+            browser = Browser()
+            status, _, body, _ = self.sign_in(browser, login)
+            self.assertEqual(status, 302, body[:300])
+            who = admin.with_token(browser.cookies[self.server.url]["gpuaas_session"]).get(
+                "/api/v1/whoami").json
+            self.assertEqual((who["user"]["name"], who["user"]["role"], who["entity"]["name"],
+                              who["user"]["from_directory"]), (login, role, "risk", True))
+        users = {u["name"]: u for u in admin.get("/api/v1/users").json["users"]}
+        self.assertTrue(users["lee"]["from_directory"])
+        self.assertFalse(users["ria"]["from_directory"])
+        line = [e for e in admin.get("/api/v1/audit?limit=50").json["entries"]
+                if e["path"] == "/api/v1/auth/oidc/callback"][0]  # newest first
+        self.assertEqual((line["actor"], line["role"], line["entity"]), ("lee", "entity-admin",
+                                                                          "risk"))
+        self.assertIn("account made in risk as entity-admin by the directory group "
+                      "/bank/risk-leads, /bank/risk-ml", self.server.log_text())
+        # Groups of two entities, or of none: no account, and the page says why.
+        status, _, body, _ = self.sign_in(Browser(), "sam")
+        self.assertEqual(status, 403, body)
+        self.assertIn("several entities (risk, retail)", html.unescape(body))
+        status, _, body, _ = self.sign_in(Browser(), "eve")
+        self.assertEqual(status, 403, body)
+        self.assertIn("none of your 1 directory groups", html.unescape(body))
+        self.assertNotIn("sam", [u["name"] for u in admin.get("/api/v1/users").json["users"]])
+
+        # The leads' mapping removed: lee is a member at the next sign-in. The member group
+        # removed too: dana is refused (the account stays, its role as it was).
+        leads = next(m["id"] for m in listed if m["group"] == "/bank/risk-leads")
+        self.assertEqual(ria.call("DELETE", f"/api/v1/group-mappings/{leads}").status, 204)
+        browser = Browser()
+        self.assertEqual(self.sign_in(browser, "lee")[0], 302)
+        self.assertEqual(admin.with_token(browser.cookies[self.server.url]["gpuaas_session"]).get(
+            "/api/v1/whoami").json["user"]["role"], "member")
+        member = next(m["id"] for m in listed if m["group"] == "/bank/risk-ml")
+        removed = self.server.cli("group", "remove", member, json_out=False)
+        self.assertEqual(removed.returncode, 0, removed.stderr)
+        self.assertEqual(ria.call("DELETE", f"/api/v1/group-mappings/{member}").status, 404)
+        status, _, body, _ = self.sign_in(Browser(), "dana")
+        self.assertEqual(status, 403, body)
+        self.assertIn("none of your groups gives access to it any more", html.unescape(body))
+        # Kept over a restart: the mapping left, the accounts and their origin.
+        self.server.stop()
+        self.server.start()
+        self.assertEqual([m["group"] for m in self.server.cli("group", "list").json[
+            "group_mappings"]], ["retail-ds"])
+        users = self.server.cli("user", "list", json_out=False).stdout
+        self.assertRegex(users, r"lee\s+risk\s+member\s+directory")
+        self.assertRegex(users, r"ria\s+risk\s+entity-admin\s+admin")
 
     def test_refusals(self):
         admin, callback = self.start(withheld=["nameless"])

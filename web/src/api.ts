@@ -15,6 +15,16 @@ export interface User {
   name: string;
   entity: string | null;
   role: "member" | "entity-admin" | "platform-admin";
+  from_directory?: boolean; // made at a single sign-on by a directory group
+}
+// A directory group whose members get an account at their first single sign-on.
+export interface GroupMapping {
+  id: number;
+  group: string;
+  entity: string;
+  role: "member" | "entity-admin";
+  created_by: string | null;
+  created_at: string;
 }
 export interface WhoAmI {
   user: User | null;

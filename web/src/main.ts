@@ -10,6 +10,7 @@ import { renderDevice } from "./pages/device";
 import { renderEntity } from "./pages/entity";
 import { renderJob } from "./pages/job";
 import { renderOperators } from "./pages/operators";
+import { renderPeople } from "./pages/people";
 import { renderRequest } from "./pages/request";
 import { renderSignIn } from "./pages/signin";
 import { renderWork } from "./pages/work";
@@ -36,6 +37,7 @@ const routes: Route[] = [
   { pattern: /^\/entity\/?$/, page: renderEntity, nav: "nav.entity" },
   { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
   { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
+  { pattern: /^\/people\/?$/, page: renderPeople, nav: "nav.people", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/account\/?$/, page: renderAccount, nav: "nav.account" },
   { pattern: /^\/device\/?$/, page: renderDevice },
 ];
@@ -45,6 +47,7 @@ const navPaths: Record<string, string> = {
   "nav.entity": "/entity",
   "nav.operators": "/operators",
   "nav.audit": "/audit",
+  "nav.people": "/people",
   "nav.account": "/account",
 };
 

@@ -536,6 +536,23 @@ class Client:
         returns how many were revoked. 409 for the platform admins' last token."""
         return int(self._json("DELETE", f"/api/v1/users/{_seg(user)}/tokens")["revoked"])
 
+    def list_group_mappings(self) -> list[Json]:
+        """``GET /api/v1/group-mappings``: the directory group mappings the caller administers
+        (entity-admins: their entity's; platform-admins: all)."""
+        return self._list("group_mappings", "GET", "/api/v1/group-mappings")
+
+    def map_group(self, group: str, *, entity: str, role: Optional[str] = None) -> Json:
+        """``POST /api/v1/group-mappings``: people the identity provider puts in ``group`` get an
+        account in ``entity`` at their first single sign-on, with ``role`` (``"member"``, the
+        default, or ``"entity-admin"``); their role follows their groups at each sign-in."""
+        body: Json = {"group": group, "entity": entity}
+        _put(body, role=role)
+        return self._json("POST", "/api/v1/group-mappings", body=body)
+
+    def unmap_group(self, mapping_id: int) -> None:
+        """``DELETE /api/v1/group-mappings/{id}`` (404 if absent or another entity's)."""
+        self._request("DELETE", f"/api/v1/group-mappings/{int(mapping_id)}")
+
     # ------------------------------------------------------------------------------------------
     # Entity secrets and storage
 
