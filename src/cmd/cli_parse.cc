@@ -72,8 +72,8 @@ void Define(CLI::App* app, ClientArgs* a) {
       "group", "map the company directory's groups to entities (single sign-on)");
   group->require_subcommand(1);
   s = Verb(group, "add",
-           "people the identity provider puts in GROUP get an account in the entity at their "
-           "first sign-in, with ROLE; their role follows their groups at each sign-in",
+           "give a directory group access: its people get an account in the entity at their "
+           "first sign-in, as ROLE (their role then follows their groups)",
            "gpuaas group add /bank/risk-ml --entity risk --role member");
   s->add_option("GROUP", a->name, "the group, exactly as the provider's groups claim says it")
       ->required();
@@ -83,9 +83,8 @@ void Define(CLI::App* app, ClientArgs* a) {
   s = Verb(group, "list", "list the group mappings you administer", "gpuaas group list");
   set_verb(s, "group list");
   s = Verb(group, "remove",
-           "remove a mapping: nobody gets an account by it any more, and the accounts it made "
-           "are refused at their next sign-in unless another group of theirs maps to their "
-           "entity",
+           "remove a group mapping (accounts it made are refused at their next sign-in unless "
+           "another of their groups gives access)",
            "gpuaas group remove 3");
   s->add_option("ID", a->id, "the mapping's id (gpuaas group list)")->required();
   set_verb(s, "group remove");

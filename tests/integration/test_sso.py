@@ -443,6 +443,8 @@ class SsoTest(unittest.TestCase):
              'colour = "blue"\n', "unknown setting 'auth.oidc.colour'"),
             (self.config_text("https://idp", "http://h/api/v1/auth/oidc/callback") +
              'post_logout_redirect_uri = "/home"\n', "post_logout_redirect_uri must be an http(s)"),
+            (self.config_text("https://idp", "http://h/api/v1/auth/oidc/callback") +
+             'groups_claim = ["groups"]\n', "auth.oidc.groups_claim must be a one-line string"),
         ]
         for text, message in cases:
             path = os.path.join(self.dir, "bad.toml")
