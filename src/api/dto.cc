@@ -60,7 +60,26 @@ json::object UserJson(const User& u, const Platform& p) {
           {"entity", entity},
           {"role", RoleName(u.role)},
           {"created_at", TimeOrNull(u.created_at)},
-          {"from_directory", u.from_directory}};
+          {"from_directory", u.from_directory},
+          {"disabled_at", TimeOrNull(u.disabled_at)}};
+}
+
+Result<UserUpdate> UserUpdateOf(const json::object& o) {
+  UserUpdate u;
+  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
+  if (role) {
+    auto parsed = ParseRole(*role);
+    if (!parsed) {
+      return InvalidArgument("unknown role '" + *role +
+                             "' (member, entity-admin or platform-admin)");
+    }
+    u.role = *parsed;
+  }
+  if (const json::value* d = o.if_contains("disabled")) {
+    if (!d->is_bool()) return InvalidArgument("'disabled' must be true or false");
+    u.disabled = d->as_bool();
+  }
+  return u;
 }
 
 json::object GroupMappingJson(const GroupMapping& m, const Platform& p) {

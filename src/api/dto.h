@@ -18,6 +18,7 @@ json::object JobJson(const Job& j, const Platform& p);
 Result<EntityRequest> EntityRequestOf(const json::object& o);
 Result<EntityUpdate> EntityUpdateOf(const json::object& o);
 Result<UserRequest> UserRequestOf(const json::object& o);
+Result<UserUpdate> UserUpdateOf(const json::object& o);
 Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o);
 Result<JobRequest> JobRequestOf(const json::object& o);
 Result<NodeReport> NodeReportOf(const json::object& o);

@@ -64,6 +64,16 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
           for (const auto& u : p.ListUsers(who)) a.push_back(UserJson(u, p));
           respond(JsonResponse(200, json::object{{"users", a}}));
         }));
+  r.Add("PATCH", "/api/v1/users/{name}",
+        Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
+          auto body = ParseObject(req.body);
+          if (!body.ok()) return respond(ErrorOf(body.status()));
+          auto update = UserUpdateOf(*body);
+          if (!update.ok()) return respond(ErrorOf(update.status()));
+          p.UpdateUser(who, req.params["name"], *update,
+                       Answer<User>(std::move(respond), 200,
+                                    [&p](const User& u) { return UserJson(u, p); }));
+        }));
   r.Add("POST", "/api/v1/users/{name}/tokens",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {
           // An optional body: {"expires_in_s": N}.

@@ -110,12 +110,33 @@ int RunUserList(const VerbContext& c) {
   for (const json::value& v : *list) {
     if (!v.is_object()) continue;
     const json::object& u = v.as_object();
+    const std::string disabled = Field(u, "disabled_at");
     rows.push_back({Field(u, "id"), Field(u, "name"), Field(u, "entity"), Field(u, "role"),
                     Field(u, "from_directory") == "true" ? "directory" : "admin",
-                    Field(u, "created_at")});
+                    disabled == "-" ? "active" : "disabled", Field(u, "created_at")});
   }
   // MADE BY: an administrator, or a directory group at a single sign-on (gpuaas group).
-  c.out << FormatTable({"ID", "NAME", "ENTITY", "ROLE", "MADE BY", "CREATED"}, rows);
+  c.out << FormatTable({"ID", "NAME", "ENTITY", "ROLE", "MADE BY", "STATE", "CREATED"}, rows);
+  return 0;
+}
+
+int RunUserUpdate(const VerbContext& c) {
+  const ClientArgs& a = c.args;
+  if (Status s = ValidateNameArg(a.name, "user name"); !s.ok()) return c.UsageError(s);
+  json::object body;
+  if (a.verb == "user role") {
+    if (Status s = ValidateChoice(a.role, "ROLE", Roles()); !s.ok()) return c.UsageError(s);
+    body["role"] = a.role;
+  } else {
+    body["disabled"] = a.verb == "user disable";
+  }
+  auto reply = c.api.Call("PATCH", "/api/v1/users/" + a.name, body);
+  if (!reply.ok()) return c.Fail(reply.status());
+  if (a.json || !reply->json.is_object()) return c.PrintRaw(*reply);
+  const json::object& u = reply->json.as_object();
+  const bool disabled = Field(u, "disabled_at") != "-";
+  c.out << "user " << Field(u, "name") << ": " << Field(u, "role") << " of " << Field(u, "entity")
+        << ", " << (disabled ? "disabled" : "active") << "\n";
   return 0;
 }
 

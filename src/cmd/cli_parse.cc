@@ -67,6 +67,21 @@ void Define(CLI::App* app, ClientArgs* a) {
   set_verb(s, "user create");
   s = Verb(user, "list", "list the users you can see", "gpuaas user list");
   set_verb(s, "user list");
+  s = Verb(user, "role",
+           "change USER's role (not for accounts whose role follows directory groups)",
+           "gpuaas user role alice entity-admin");
+  s->add_option("USER", a->name, "the user's name")->required();
+  s->add_option("ROLE", a->role, "member, entity-admin or platform-admin")->required();
+  set_verb(s, "user role");
+  s = Verb(user, "disable",
+           "disable USER (someone leaves): its tokens are refused and it cannot sign in; its "
+           "jobs, usage and invoices stay",
+           "gpuaas user disable alice");
+  s->add_option("USER", a->name, "the user's name")->required();
+  set_verb(s, "user disable");
+  s = Verb(user, "enable", "enable USER again (its tokens work again)", "gpuaas user enable alice");
+  s->add_option("USER", a->name, "the user's name")->required();
+  set_verb(s, "user enable");
 
   CLI::App* group = app->add_subcommand(
       "group", "map the company directory's groups to entities (single sign-on)");
@@ -344,6 +359,7 @@ Client commands:
   entity list                                  list entities
   user create NAME --entity E [--role R]       create a user; prints its token once
   user list                                    list users
+  user role USER ROLE | disable|enable USER    change a role; someone leaves (or comes back)
   group add GROUP --entity E [--role R]        a directory group gives access to E (SSO)
   group list | remove ID                       the group mappings; remove one
   token create USER                            create a new token for a user

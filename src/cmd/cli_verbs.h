@@ -41,6 +41,8 @@ int RunEntityCreate(const VerbContext& c);
 int RunEntityList(const VerbContext& c);
 int RunUserCreate(const VerbContext& c);
 int RunUserList(const VerbContext& c);
+// `user role USER ROLE`, `user disable USER`, `user enable USER`.
+int RunUserUpdate(const VerbContext& c);
 // `group add|list|remove`: directory group mappings (cli_group_verbs.cc).
 int RunGroupAdd(const VerbContext& c);
 int RunGroupList(const VerbContext& c);

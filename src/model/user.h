@@ -24,6 +24,9 @@ struct User {
   // follows the person's groups at each sign-in, and it may sign in only while they map to its
   // entity. false: made by an administrator, whatever the groups say.
   bool from_directory = false;
+  // Disabled by an administrator at this time (someone left): its tokens are refused and it
+  // cannot sign in, its history stays. 0 = active.
+  Millis disabled_at = 0;
 
   bool operator==(const User&) const = default;
 };

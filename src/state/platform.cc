@@ -69,7 +69,7 @@ Result<std::string> Platform::Start() {
   std::string admin_token;
   if (users_.empty()) {
     std::vector<Mutation> batch;
-    User admin{next_user_++, "admin", 0, Role::kPlatformAdmin, now, false};
+    User admin{next_user_++, "admin", 0, Role::kPlatformAdmin, now, false, 0};
     users_[admin.id] = admin;
     user_by_name_[admin.name] = admin.id;
     batch.push_back(admin);
@@ -117,6 +117,11 @@ Result<Principal> Platform::Authenticate(std::string_view token) const {
   }
   auto u = users_.find(it->second.user);
   if (u == users_.end()) return Unauthenticated("invalid token");
+  if (u->second.disabled_at != 0) {
+    return Unauthenticated("user '" + u->second.name + "' is disabled since " +
+                           FormatRfc3339(u->second.disabled_at) +
+                           ": ask an administrator of your entity");
+  }
   return Principal{u->second.id, u->second.name, u->second.entity, u->second.role, false};
 }
 

@@ -113,6 +113,13 @@ class Platform {
   // token of the platform's admins is refused (409): the platform would have no administrator.
   void RevokeTokens(const Principal& p, const std::string& user_name, std::optional<TokenId> token,
                     Done<int64_t> done);
+  // Changes a user's role and/or disables or enables it (platform-admin, or an entity-admin for
+  // its entity's members and entity-admins). A disabled user's tokens are refused and it cannot
+  // sign in; its jobs (queued ones too), usage and invoices stay. Refused: the role of an
+  // account whose role follows directory groups (422), disabling oneself (422), leaving the
+  // platform without an active platform-admin (409). All or nothing.
+  void UpdateUser(const Principal& p, const std::string& name, const UserUpdate& update,
+                  Done<User> done);
   std::vector<User> ListUsers(const Principal& p) const;
   const User* FindUserById(UserId id) const;
 

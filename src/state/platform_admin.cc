@@ -123,7 +123,7 @@ void Platform::CreateUser(const Principal& p, const UserRequest& req, Done<UserW
   auto expires = TokenExpiry(std::nullopt);
   if (!expires.ok()) return done(expires.status());
   std::vector<Mutation> batch;
-  User u{next_user_++, req.name, entity, req.role, clock_.Now(), false};
+  User u{next_user_++, req.name, entity, req.role, clock_.Now(), false, 0};
   batch.push_back(u);
   auto ut = NewTokenFor(u, batch, *expires);
   if (!ut.ok()) {
@@ -144,6 +144,11 @@ void Platform::CreateToken(const Principal& p, const std::string& user_name,
   if (!self && !(Visible(p, u.entity) && CanCreateUser(p, u.entity, u.role))) {
     if (!Visible(p, u.entity)) return done(NotFound("user '" + user_name + "' does not exist"));
     return done(PermissionDenied("you may not create tokens for " + user_name));
+  }
+  if (u.disabled_at != 0) {
+    return done(FailedPrecondition("user '" + user_name +
+                                   "' is disabled: enable it first (gpuaas user enable " +
+                                   user_name + ")"));
   }
   auto expires = TokenExpiry(expires_in_s);
   if (!expires.ok()) return done(expires.status());
@@ -221,7 +226,7 @@ void Platform::RevokeTokens(const Principal& p, const std::string& user_name,
     if (revoked) {
       doomed.push_back(hash);
     } else if (const User* owner = FindUserById(t.user);
-               owner != nullptr && owner->role == Role::kPlatformAdmin &&
+               owner != nullptr && owner->role == Role::kPlatformAdmin && owner->disabled_at == 0 &&
                (t.expires_at == 0 || t.expires_at > clock_.Now())) {
       ++admin_tokens_left;
     }
@@ -243,6 +248,63 @@ void Platform::RevokeTokens(const Principal& p, const std::string& user_name,
   GLOG_INFO("audit: {} revoked {} token(s) of user {}", p.name, doomed.size(), user_name);
   const auto n = static_cast<int64_t>(doomed.size());
   Persist(std::move(batch), [n, done = std::move(done)] { done(n); });
+}
+
+void Platform::UpdateUser(const Principal& p, const std::string& name, const UserUpdate& update,
+                          Done<User> done) {
+  auto it = user_by_name_.find(name);
+  if (it == user_by_name_.end() || !Visible(p, users_.at(it->second).entity)) {
+    return done(NotFound("user '" + name + "' does not exist"));
+  }
+  User u = users_.at(it->second);  // all or nothing: change a copy, check, then apply
+  if (!update.role && !update.disabled) {
+    return done(InvalidArgument("nothing to change: give \"role\" or \"disabled\""));
+  }
+  if (p.agent || !CanCreateUser(p, u.entity, u.role)) {
+    return done(PermissionDenied("you may not change the user " + name));
+  }
+  if (update.role && *update.role != u.role) {
+    if (u.from_directory) {
+      return done(FailedPrecondition(
+          "the role of " + name +
+          " follows its directory groups (gpuaas group list): change the groups or their "
+          "mappings instead"));
+    }
+    if (!CanCreateUser(p, u.entity, *update.role)) {
+      return done(PermissionDenied("you may not make " + name + " a " + RoleName(*update.role)));
+    }
+    if (u.entity == 0 && *update.role != Role::kPlatformAdmin) {
+      return done(FailedPrecondition("a " + std::string(RoleName(*update.role)) +
+                                     " needs an entity, and " + name + " has none"));
+    }
+    u.role = *update.role;
+  }
+  if (update.disabled) {
+    if (*update.disabled && p.user == u.id) {
+      return done(FailedPrecondition("you cannot disable your own account"));
+    }
+    if (*update.disabled != (u.disabled_at != 0))
+      u.disabled_at = *update.disabled ? clock_.Now() : 0;
+  }
+  const User& before = users_.at(u.id);
+  const bool was_admin = before.role == Role::kPlatformAdmin && before.disabled_at == 0;
+  const bool is_admin = u.role == Role::kPlatformAdmin && u.disabled_at == 0;
+  if (was_admin && !is_admin) {
+    const bool another = std::any_of(users_.begin(), users_.end(), [&](const auto& kv) {
+      return kv.first != u.id && kv.second.role == Role::kPlatformAdmin &&
+             kv.second.disabled_at == 0;
+    });
+    if (!another) {
+      return done(
+          Conflict("that would leave the platform without an active platform-admin: "
+                   "make another one first"));
+    }
+  }
+  if (u == before) return done(u);  // nothing changes: answered as it is, nothing written
+  GLOG_INFO("audit: {} changed user {}: role {} -> {}, {}", p.name, name, RoleName(before.role),
+            RoleName(u.role), u.disabled_at != 0 ? "disabled" : "active");
+  users_[u.id] = u;
+  Persist({u}, [u, done = std::move(done)] { done(u); });
 }
 
 std::vector<User> Platform::ListUsers(const Principal& p) const {

@@ -33,6 +33,10 @@ void Platform::IssueSignInToken(const DirectoryIdentity& who, int64_t lifetime_s
   std::string how = "signed in through the identity provider";
   if (auto it = user_by_name_.find(who.name); it != user_by_name_.end()) {
     u = users_.at(it->second);
+    if (u.disabled_at != 0) {
+      return done(PermissionDenied("your account '" + who.name +
+                                   "' is disabled: ask an administrator of your entity"));
+    }
     if (u.from_directory) {
       auto g = std::find_if(grants.begin(), grants.end(),
                             [&](const DirectoryGrant& d) { return d.entity == u.entity; });
@@ -76,7 +80,7 @@ void Platform::IssueSignInToken(const DirectoryIdentity& who, int64_t lifetime_s
           "', which cannot be a user name here (1-63 characters of a-z, 0-9, '-', '_', '.'): "
           "ask the operator to check [auth.oidc] username_claim"));
     }
-    u = User{next_user_, who.name, grants[0].entity, grants[0].role, clock_.Now(), true};
+    u = User{next_user_, who.name, grants[0].entity, grants[0].role, clock_.Now(), true, 0};
     how = "account made in " + entity_name(u.entity) + " as " + RoleName(u.role) +
           " by the directory group " + Joined(grants[0].groups) + ", signed in";
     batch.push_back(u);

@@ -37,6 +37,12 @@ struct UserRequest {
   Role role = Role::kMember;
 };
 
+// A change to a user (PATCH /api/v1/users/{name}): what is set changes, the rest stays.
+struct UserUpdate {
+  std::optional<Role> role;
+  std::optional<bool> disabled;  // true: refused from now on (its tokens, its sign-ins)
+};
+
 // A directory group mapping to make (model/directory_group.h).
 struct GroupMappingRequest {
   std::string group;

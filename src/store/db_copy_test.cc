@@ -50,7 +50,7 @@ std::vector<Mutation> FullBatch() {
   b.push_back(inv);
   b.push_back(CreditNote{1, 1, "2026-10", 250'000, "outage «13 h»", 1, 99});
   b.push_back(StorageQuota{2, 300'000'000'000, 5});
-  b.push_back(User{7, "dana", 2, Role::kEntityAdmin, 12, true});
+  b.push_back(User{7, "dana", 2, Role::kEntityAdmin, 12, true, 1'800'000'000'000});
   b.push_back(GroupMapping{1, "/bank/risk-ml", 2, Role::kEntityAdmin, 1, 13});
   b.push_back(GroupMapping{2, "GPU Users «FR»", 1, Role::kMember, 1, 14});
   b.push_back(GroupMapping{3, "gone", 1, Role::kMember, 1, 15});
@@ -90,6 +90,7 @@ TEST(DbCopyTest, EveryRowGoesToPostgresqlAndBackUnchangedAndAServerOpensTheCopy)
   ASSERT_EQ(want.group_mappings.size(), 2u);  // the third was deleted
   EXPECT_EQ(want.group_mappings[1].group, "GPU Users «FR»");
   EXPECT_TRUE(want.users.back().from_directory);
+  EXPECT_EQ(want.users.back().disabled_at, 1'800'000'000'000);
 
   const std::string pg_db = FreshPgDatabase(*pg);
   std::vector<std::string> tables_seen;

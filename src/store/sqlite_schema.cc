@@ -205,9 +205,11 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE api_tokens ADD COLUMN session INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-// Version 8: directory group mappings and the accounts they made (single sign-on, ADR 0024).
+// Version 8: directory group mappings and the accounts they made (single sign-on, ADR 0024);
+// disabled users (0 = active).
 constexpr char kSchemaV8[] = R"sql(
 ALTER TABLE users ADD COLUMN from_directory INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN disabled_at INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE group_mappings (
   id INTEGER PRIMARY KEY,
   group_name TEXT NOT NULL,
@@ -227,7 +229,7 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
       {5, "job workspace mode and secret names", kSchemaV5},
       {6, "token expiry", kSchemaV6},
       {7, "single sign-on sessions", kSchemaV7},
-      {8, "directory group mappings", kSchemaV8},
+      {8, "directory group mappings, disabled users", kSchemaV8},
   };
   return kMigrations;
 }

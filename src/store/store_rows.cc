@@ -17,7 +17,8 @@ using Columns = std::initializer_list<const char*>;
 // Column lists, shared by the upsert and the load of each table; the first is the key.
 constexpr Columns kEntityCols = {"id",         "name",           "quota_json",
                                  "created_at", "guarantee_json", "shares"};
-constexpr Columns kUserCols = {"id", "name", "entity", "role", "created_at", "from_directory"};
+constexpr Columns kUserCols = {"id",         "name",           "entity",     "role",
+                               "created_at", "from_directory", "disabled_at"};
 constexpr Columns kTokenCols = {"id", "user", "hash_hex", "created_at", "expires_at", "session"};
 constexpr Columns kNodeCols = {"id",        "name",        "state",         "simulated",
                                "gpus_json", "labels_json", "registered_at", "last_heartbeat"};
@@ -179,6 +180,7 @@ Status RowWriter<Db>::Write(const User& u) {
   user_.BindText(4, RoleName(u.role));
   user_.BindInt(5, u.created_at);
   user_.BindInt(6, u.from_directory ? 1 : 0);
+  user_.BindInt(7, u.disabled_at);
   return user_.Exec("upsert user");
 }
 
@@ -333,6 +335,7 @@ Result<StoredState> LoadState(Db& db) {
     u.role = *role;
     u.created_at = r.ColumnInt(4);
     u.from_directory = r.ColumnInt(5) != 0;
+    u.disabled_at = r.ColumnInt(6);
     s.users.push_back(std::move(u));
     return Status::Ok();
   }));

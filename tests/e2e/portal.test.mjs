@@ -657,6 +657,18 @@ test("an entity admin gives a directory group access from People, then removes i
   await page.click(`#confirm-unmap-${listed[0].id}`);
   await page.waitForSelector("#no-groups");
   assert.deepEqual((await call("GET", "/api/v1/group-mappings", adminToken)).json.group_mappings, []);
+  // Carol leaves: disabled in two steps (her token refused), then enabled again. Not oneself.
+  const spare = (await call("POST", "/api/v1/users/carol/tokens", adminToken)).json.token;
+  assert.equal(await page.locator("#disable-dora").count(), 0);
+  await page.click("#disable-carol");
+  await page.click("#confirm-disable-carol");
+  await page.waitForSelector('tr[data-user="carol"] >> text=disabled since');
+  const refused = await call("GET", "/api/v1/whoami", spare);
+  assert.equal(refused.status, 401);
+  assert.match(refused.json.error.message, /user 'carol' is disabled/);
+  await page.click("#enable-carol");
+  await page.waitForSelector("text=carol is enabled again");
+  assert.equal((await call("GET", "/api/v1/whoami", spare)).status, 200);
   await page.selectOption("#lang", "fr");
   await page.waitForSelector("h1:has-text('Personnes et groupes de l’annuaire')");
   await page.selectOption("#lang", "en");

@@ -61,6 +61,30 @@ class CliTest(ServerTestCase):
             p = run_cli([BIN, *argv], timeout=30)
             self.assertEqual(p.returncode, 0, f"{argv}: {p.stderr}")
 
+    def test_someone_leaves_and_comes_back(self):
+        """user disable|enable|role: the leaver's token is refused with a readable error, the
+        list says so, and the same token works again once enabled."""
+        name = self.server.admin.get("/api/v1/whoami", token=self.token).json["user"]["name"]
+        off = self.server.cli("user", "disable", name, json_out=False)
+        self.assertEqual(off.returncode, 0, off.stderr)
+        self.assertIn(f"user {name}: member of {self.ent}, disabled", off.stdout)
+        refused = self.cli("jobs", json_out=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn(f"user '{name}' is disabled since", refused.stderr)
+        listed = self.server.cli("user", "list", json_out=False).stdout
+        self.assertRegex(listed, rf"{name}\s+{self.ent}\s+member\s+admin\s+disabled")
+        self.assertEqual(self.server.cli("token", "create", name).returncode, 1)
+        self.assertEqual(self.server.cli("user", "enable", name).json["disabled_at"], None)
+        self.assertEqual(self.cli("jobs").returncode, 0)
+        p = self.server.cli("user", "role", name, "entity-admin")
+        self.assertEqual((p.returncode, p.json["role"]), (0, "entity-admin"), p.stderr)
+        self.assertEqual(self.server.cli("user", "role", name, "member").json["role"], "member")
+        # Usage errors (2) and the server's refusals (1): oneself, an unknown role.
+        self.assertEqual(self.server.cli("user", "role", name, "boss").returncode, 2)
+        me = self.server.cli("user", "disable", "admin", json_out=False)
+        self.assertEqual(me.returncode, 1)
+        self.assertIn("cannot disable your own account", me.stderr)
+
     def test_env_vars(self):
         p = run_cli([BIN, "--json", "jobs"], env={"GPUAAS_URL": self.server.url,
                                                   "GPUAAS_TOKEN": self.token}, timeout=30)

@@ -296,6 +296,8 @@ class OpenApiServerTest(ServerTestCase):
                 ("/api/v1/users",
                  {**ex("post", "/api/v1/users"), "name": unique("oa-v"), "entity": self.ent}),
             ("GET", "/api/v1/users"): ("/api/v1/users", None),
+            ("PATCH", "/api/v1/users/{name}"):
+                (f"/api/v1/users/{self.user}", ex("patch", "/api/v1/users/{name}")),
             ("POST", "/api/v1/users/{name}/tokens"):
                 (f"/api/v1/users/{self.user}/tokens", ex("post", "/api/v1/users/{name}/tokens")),
             ("GET", "/api/v1/users/{name}/tokens"): (f"/api/v1/users/{self.user}/tokens", None),

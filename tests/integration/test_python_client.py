@@ -271,6 +271,20 @@ class PythonClientTest(ServerTestCase):
         boss.unmap_group(m["id"])
         self.assertEqual(boss.list_group_mappings(), [])
         self.assertFalse(alice["from_directory"])
+        # Alice leaves: disabled, her token refused; back: the same token works again.
+        off = boss.update_user(alice["name"], disabled=True)
+        self.assertIsNotNone(off["disabled_at"])
+        with self.assertRaises(GpuaasError) as ctx:
+            member.whoami()
+        self.assertApiError(ctx, 401, "unauthenticated")
+        self.assertIn("is disabled", str(ctx.exception))
+        self.assertIsNone(boss.update_user(alice["name"], disabled=False)["disabled_at"])
+        self.assertEqual(boss.update_user(alice["name"], role="entity-admin")["role"],
+                         "entity-admin")
+        self.assertEqual(member.whoami()["user"]["role"], "entity-admin")
+        with self.assertRaises(GpuaasError) as ctx:
+            boss.update_user(alice["name"], role="platform-admin")
+        self.assertApiError(ctx, 403, "forbidden")
 
     def test_secrets_reach_a_job_and_storage(self):
         ent, member = self.tenant()

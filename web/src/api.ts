@@ -16,6 +16,7 @@ export interface User {
   entity: string | null;
   role: "member" | "entity-admin" | "platform-admin";
   from_directory?: boolean; // made at a single sign-on by a directory group
+  disabled_at?: string | null; // disabled by an administrator (tokens refused, no sign-in)
 }
 // A directory group whose members get an account at their first single sign-on.
 export interface GroupMapping {

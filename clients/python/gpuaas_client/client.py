@@ -514,6 +514,14 @@ class Client:
         """``GET /api/v1/users`` (scoped to what the caller may see)."""
         return self._list("users", "GET", "/api/v1/users")
 
+    def update_user(self, name: str, *, role: Optional[str] = None,
+                    disabled: Optional[bool] = None) -> Json:
+        """``PATCH /api/v1/users/{name}``: a new ``role``, and/or ``disabled=True`` (someone
+        leaves: its tokens are refused, it cannot sign in; its history stays) or ``False``."""
+        body: Json = {}
+        _put(body, role=role, disabled=disabled)
+        return self._json("PATCH", f"/api/v1/users/{_seg(name)}", body=body)
+
     def create_token(self, user: str, *, expires_in_s: Optional[int] = None) -> Json:
         """``POST /api/v1/users/{name}/tokens``: ``{"user", "token", "token_id", "expires_at"}``,
         a new token (older ones stay valid until revoked). Without ``expires_in_s`` it gets the

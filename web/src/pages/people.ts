@@ -22,6 +22,8 @@ export function renderPeople(main: HTMLElement, ctx: Ctx): void {
     h("option", { value: "member" }, t("people.role.member")),
     h("option", { value: "entity-admin" }, t("people.role.entity-admin")));
   let armed: number | null = null;
+  let leaving: string | null = null; // the account whose "Disable" was clicked once
+  const me = ctx.who.user?.name;
 
   const groupTable = (list: GroupMapping[]): HTMLElement =>
     list.length === 0 ? h("p", { class: "muted", id: "no-groups" }, t("people.groups.none")) :
@@ -51,12 +53,38 @@ export function renderPeople(main: HTMLElement, ctx: Ctx): void {
       h("table", { class: "people" },
         h("caption", { class: "sr-only" }, t("people.users.caption")),
         h("thead", null, h("tr", null,
-          (["name", "entity", "role", "made"] as const).map((c) => h("th", { scope: "col" }, t(`people.col.${c}`))))),
+          (["name", "entity", "role", "made", "state", "action"] as const).map((c) =>
+            h("th", { scope: "col" }, t(`people.col.${c}`))))),
         h("tbody", null, list.map((u) => h("tr", { "data-user": u.name },
           h("td", null, u.name),
           h("td", null, u.entity ?? "—"),
           h("td", null, t(`people.role.${u.role}`)),
-          h("td", null, t(u.from_directory ? "people.made.directory" : "people.made.admin")))))));
+          h("td", null, t(u.from_directory ? "people.made.directory" : "people.made.admin")),
+          h("td", null, u.disabled_at
+            ? h("span", { class: "badge state-cancelled" }, t("people.disabled", { since: dateTime(u.disabled_at) }))
+            : h("span", { class: "badge state-succeeded" }, t("people.active"))),
+          h("td", null, u.name === me ? "" : u.disabled_at
+            ? h("button", { type: "button", class: "small", id: `enable-${u.name}`,
+                onclick: () => void setDisabled(u.name, false) }, t("people.enable"))
+            : leaving === u.name
+              ? [h("button", { type: "button", class: "danger small", id: `confirm-disable-${u.name}`,
+                  onclick: () => void setDisabled(u.name, true) }, t("people.disable.confirm", { name: u.name })),
+                 h("button", { type: "button", class: "small", onclick: () => { leaving = null; replace(people, peopleTable(list)); } },
+                   t("people.unmap.keep"))]
+              : h("button", { type: "button", class: "small", id: `disable-${u.name}`,
+                  onclick: () => { leaving = u.name; replace(people, peopleTable(list)); } }, t("people.disable"))))))));
+
+  const setDisabled = async (name: string, disabled: boolean) => {
+    try {
+      await api("PATCH", `/api/v1/users/${encodeURIComponent(name)}`, { disabled });
+      leaving = null;
+      replace(said, h("p", { class: "note", role: "status" },
+        t(disabled ? "people.disabled.done" : "people.enabled.done", { name })));
+      await load();
+    } catch (e) {
+      replace(said, errorNote(e));
+    }
+  };
 
   const load = async () => {
     try {
