@@ -283,8 +283,9 @@ void Platform::UpdateUser(const Principal& p, const std::string& name, const Use
     if (*update.disabled && p.user == u.id) {
       return done(FailedPrecondition("you cannot disable your own account"));
     }
-    if (*update.disabled != (u.disabled_at != 0))
-      u.disabled_at = *update.disabled ? clock_.Now() : 0;
+    if (*update.disabled != (u.disabled_at != 0)) {
+      u.disabled_at = *update.disabled ? clock_.Now() : 0;  // disabling twice keeps the first
+    }
   }
   const User& before = users_.at(u.id);
   const bool was_admin = before.role == Role::kPlatformAdmin && before.disabled_at == 0;
