@@ -33,6 +33,18 @@ Result<bool> GetBool(const json::object& o, const char* key, bool dflt) {
   return it->value().as_bool();
 }
 
+// The optional "role": a role name, or absent; another word breaks a rule (422, docs/api.md).
+Result<std::optional<Role>> OptionalRole(const json::object& o) {
+  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
+  if (!role) return std::optional<Role>();
+  std::optional<Role> parsed = ParseRole(*role);
+  if (!parsed) {
+    return FailedPrecondition("unknown role '" + *role +
+                              "' (member, entity-admin or platform-admin)");
+  }
+  return parsed;
+}
+
 std::string EntityName(const Platform& p, EntityId id) {
   const Entity* e = p.FindEntityById(id);
   return e ? e->name : "";
@@ -66,18 +78,10 @@ json::object UserJson(const User& u, const Platform& p) {
 
 Result<UserUpdate> UserUpdateOf(const json::object& o) {
   UserUpdate u;
-  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
-  if (role) {
-    auto parsed = ParseRole(*role);
-    if (!parsed) {
-      return InvalidArgument("unknown role '" + *role +
-                             "' (member, entity-admin or platform-admin)");
-    }
-    u.role = *parsed;
-  }
-  if (const json::value* d = o.if_contains("disabled")) {
-    if (!d->is_bool()) return InvalidArgument("'disabled' must be true or false");
-    u.disabled = d->as_bool();
+  GPUAAS_ASSIGN_OR_RETURN(u.role, OptionalRole(o));
+  if (const json::value* d = o.if_contains("disabled"); d && !d->is_null()) {
+    GPUAAS_ASSIGN_OR_RETURN(bool disabled, GetBool(o, "disabled", false));
+    u.disabled = disabled;
   }
   return u;
 }
@@ -100,12 +104,8 @@ Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o) {
   GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
   if (!entity) return InvalidArgument("'entity' is required");
   r.entity = *entity;
-  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
-  if (role) {
-    auto parsed = ParseRole(*role);
-    if (!parsed) return InvalidArgument("unknown role '" + *role + "' (member or entity-admin)");
-    r.role = *parsed;
-  }
+  GPUAAS_ASSIGN_OR_RETURN(std::optional<Role> role, OptionalRole(o));
+  r.role = role.value_or(Role::kMember);
   return r;
 }
 
@@ -263,15 +263,8 @@ Result<UserRequest> UserRequestOf(const json::object& o) {
   r.name = *name;
   GPUAAS_ASSIGN_OR_RETURN(auto entity, GetString(o, "entity"));
   if (entity) r.entity = *entity;
-  GPUAAS_ASSIGN_OR_RETURN(auto role, GetString(o, "role"));
-  if (role) {
-    auto parsed = ParseRole(*role);
-    if (!parsed) {
-      return FailedPrecondition("unknown role '" + *role +
-                                "' (member, entity-admin or platform-admin)");
-    }
-    r.role = *parsed;
-  }
+  GPUAAS_ASSIGN_OR_RETURN(std::optional<Role> role, OptionalRole(o));
+  r.role = role.value_or(Role::kMember);
   return r;
 }
 

@@ -10,6 +10,14 @@
 namespace gpuaas {
 namespace {
 
+// Directory groups are the admins' business: entity-admins and platform-admins only.
+Status MayAdministerGroups(const Principal& p) {
+  if (p.agent || p.role == Role::kMember) {
+    return PermissionDenied("only an entity-admin or a platform-admin maps directory groups");
+  }
+  return Status::Ok();
+}
+
 std::string Joined(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
@@ -99,9 +107,7 @@ void Platform::IssueSignInToken(const DirectoryIdentity& who, int64_t lifetime_s
 
 void Platform::CreateGroupMapping(const Principal& p, const GroupMappingRequest& req,
                                   Done<GroupMapping> done) {
-  if (p.agent || p.role == Role::kMember) {
-    return done(PermissionDenied("only an entity-admin or a platform-admin maps directory groups"));
-  }
+  if (Status s = MayAdministerGroups(p); !s.ok()) return done(s);
   if (Status s = CheckGroupName(req.group); !s.ok()) return done(s);
   if (!MappableRole(req.role)) {
     return done(InvalidArgument(
@@ -137,9 +143,7 @@ void Platform::CreateGroupMapping(const Principal& p, const GroupMappingRequest&
 }
 
 Result<std::vector<GroupMapping>> Platform::ListGroupMappings(const Principal& p) const {
-  if (p.agent || p.role == Role::kMember) {
-    return PermissionDenied("only an entity-admin or a platform-admin sees directory groups");
-  }
+  GPUAAS_RETURN_IF_ERROR(MayAdministerGroups(p));
   std::vector<GroupMapping> out;
   for (const auto& [id, m] : group_mappings_) {
     if (Visible(p, m.entity)) out.push_back(m);
@@ -149,9 +153,7 @@ Result<std::vector<GroupMapping>> Platform::ListGroupMappings(const Principal& p
 
 void Platform::DeleteGroupMapping(const Principal& p, GroupMappingId id, Done<GroupMapping> done) {
   auto it = group_mappings_.find(id);
-  if (p.agent || p.role == Role::kMember) {
-    return done(PermissionDenied("only an entity-admin or a platform-admin maps directory groups"));
-  }
+  if (Status s = MayAdministerGroups(p); !s.ok()) return done(s);
   if (it == group_mappings_.end() || !Visible(p, it->second.entity)) {
     return done(NotFound("group mapping " + std::to_string(id) + " does not exist"));
   }
