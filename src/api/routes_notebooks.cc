@@ -64,7 +64,8 @@ Millis ParseJupyterTime(std::string s) {
 // connection to Jupyter after the same authorisation as HTTP. A browser always sends Origin on
 // a WebSocket; with the session cookie, it must be this server (else anyone's page could open
 // a socket with the user's cookie: cross-site WebSocket hijacking).
-net::HttpResponse Upgrade(const Platform::NotebookTarget& t, const net::HttpRequest& req) {
+net::HttpResponse Upgrade(Platform& platform, const Platform::NotebookTarget& t,
+                          const net::HttpRequest& req) {
   if (req.method != "GET") {
     return net::ErrorResponse(400, "bad_request", "an Upgrade request must be a GET");
   }
@@ -99,6 +100,13 @@ net::HttpResponse Upgrade(const Platform::NotebookTarget& t, const net::HttpRequ
   }
   tunnel.headers.emplace_back("Authorization", "token " + t.token);
   tunnel.headers.emplace_back("X-Forwarded-For", req.remote);
+  // The socket outlives this request (a kernel's stays open for hours): it is closed within
+  // seconds once the same checks would refuse the request (a revoked or expired token, a
+  // disabled user, a notebook that stopped). Asked on the loop, the Platform's thread.
+  tunnel.still_allowed = [&platform, token = RequestToken(req), job = t.job] {
+    auto who = platform.Authenticate(token);
+    return who.ok() && platform.NotebookFor(*who, job).ok();
+  };
   return net::TunnelResponse(std::move(tunnel));
 }
 
@@ -116,7 +124,7 @@ void Proxy(const std::shared_ptr<NotebookService>& svc, const Principal& who,
     res.headers.emplace_back("Location", base + "/" + req.target.substr(base.size()));
     return respond(std::move(res));
   }
-  if (!req.Header("upgrade").empty()) return respond(Upgrade(*target, req));
+  if (!req.Header("upgrade").empty()) return respond(Upgrade(svc->platform, *target, req));
   net::ForwardRequest f;
   f.host = target->host;
   f.port = target->port;

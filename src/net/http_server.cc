@@ -198,6 +198,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         stream_(std::move(socket), server_->tls()),
         socket_(stream_.socket()),
         watchdog_(server_->ioc()),
+        recheck_(server_->ioc()),
         signal_(server_->ioc()),
         upstream_(server_->ioc()) {
     Touch(server_->options().idle_timeout_ms);
@@ -247,6 +248,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> Tunnel(std::shared_ptr<Connection> self);
   template <class From, class To>
   static asio::awaitable<void> Pump(std::shared_ptr<Connection> self, From& from, To& to);
+  // Closes the tunnel once spec->still_allowed() says no (asked every tunnel_recheck_ms).
+  static asio::awaitable<void> Recheck(std::shared_ptr<Connection> self,
+                                       std::shared_ptr<const HttpTunnel> spec);
   void Touch(int ms) { deadline_ = Clock::now() + std::chrono::milliseconds(ms); }
   void CloseSocket() {
     if (closed_) return;
@@ -259,14 +263,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
       upstream_.close(ignored);
     }
     watchdog_.cancel();
+    recheck_.cancel();
   }
 
   std::shared_ptr<ServerCore> server_;
   Stream stream_;
   tcp::socket& socket_;  // stream_'s TCP socket
   asio::steady_timer watchdog_;
-  asio::steady_timer signal_;  // wakes Run when the response arrives
-  tcp::socket upstream_;       // the tunnel's upstream, once connected
+  asio::steady_timer recheck_;  // a tunnel's still_allowed period
+  asio::steady_timer signal_;   // wakes Run when the response arrives
+  tcp::socket upstream_;        // the tunnel's upstream, once connected
   beast::flat_buffer buffer_;
   std::string head_;
   std::string remote_;
@@ -513,8 +519,24 @@ asio::awaitable<void> Connection::Tunnel(std::shared_ptr<Connection> self) {
   auto [wec, n] = co_await asio::async_write(upstream_, first, kTuple);
   if (wec) co_return;
   buffer_.consume(buffer_.size());
+  if (spec->still_allowed) asio::co_spawn(ioc(), Recheck(self, spec), asio::detached);
   asio::co_spawn(ioc(), Pump(self, upstream_, stream_), asio::detached);
   co_await Pump(self, stream_, upstream_);
+}
+
+asio::awaitable<void> Connection::Recheck(std::shared_ptr<Connection> self,
+                                          std::shared_ptr<const HttpTunnel> spec) {
+  Connection& c = *self;
+  const auto every = std::chrono::milliseconds(std::max(1, c.server_->options().tunnel_recheck_ms));
+  while (!c.closed_) {
+    c.recheck_.expires_after(every);
+    co_await c.recheck_.async_wait(kTuple);
+    if (c.closed_) break;
+    if (!spec->still_allowed()) {
+      GLOG_INFO("tunnel to {}:{} closed: its caller may no longer use it", spec->host, spec->port);
+      c.CloseSocket();  // both pumps' pending reads fail and end
+    }
+  }
 }
 
 // Copies bytes from one socket to the other until either fails or closes, then closes both.

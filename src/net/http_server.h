@@ -33,6 +33,8 @@ struct HttpServerOptions {
   // after this long without a byte in either direction (or 5 s to connect upstream).
   int max_tunnels = 1'000;
   int tunnel_idle_timeout_ms = 600'000;
+  // How often an open tunnel asks HttpTunnel::still_allowed (when the handler set it).
+  int tunnel_recheck_ms = 5'000;
   // TLS: both set = every connection is HTTPS (TLS 1.2 or later): the certificate chain (PEM,
   // the server's certificate first) and its private key (PEM, unencrypted). Start fails with a
   // clear message when either cannot be loaded or they do not match. Both empty = plain HTTP.

@@ -11,7 +11,9 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -142,11 +144,13 @@ class HttpTunnelTest : public ::testing::Test {
  protected:
   // The handler tunnels every Upgrade request to `upstream_port` (with its own headers) and
   // answers anything else with a tunnel too (to check the 500).
-  void StartServer(int upstream_port, HttpServerOptions options = {}) {
+  void StartServer(int upstream_port, HttpServerOptions options = {},
+                   std::function<bool()> still_allowed = nullptr) {
     options.listen = "127.0.0.1:0";
     server_ = std::make_unique<HttpServer>(
-        loop_, options, [upstream_port](HttpRequest&& req, Respond respond) {
+        loop_, options, [upstream_port, still_allowed](HttpRequest&& req, Respond respond) {
           HttpTunnel t;
+          t.still_allowed = still_allowed;
           t.port = upstream_port;
           t.target = req.target;
           t.headers = {{"Host", "127.0.0.1:" + std::to_string(upstream_port)},
@@ -253,6 +257,35 @@ TEST_F(HttpTunnelTest, IdleTunnelIsClosed) {
   c.Send(kUpgrade);
   ASSERT_NE(c.ReadUntil("\r\n\r\n").find("101"), std::string::npos);
   c.ReadToEnd();  // nothing flows: the server closes both sides
+  EXPECT_EQ(c.last(), asio::error::eof);
+  ASSERT_TRUE(up.Finished());
+  EXPECT_TRUE(up.saw_eof());
+}
+
+// The handler's still_allowed is asked while the tunnel is open: busy or not, a "no" closes
+// both sides (a revoked token must not keep a notebook's kernel socket).
+TEST_F(HttpTunnelTest, ATunnelNoLongerAllowedIsClosed) {
+  EchoUpstream up;
+  HttpServerOptions options;
+  options.tunnel_recheck_ms = 20;
+  auto allowed = std::make_shared<std::atomic<bool>>(true);
+  auto asked = std::make_shared<std::atomic<int>>(0);
+  StartServer(up.port(), options, [allowed, asked] {
+    ++*asked;
+    return allowed->load();
+  });
+  Client c(server_->port());
+  c.Send(kUpgrade);
+  ASSERT_NE(c.ReadUntil("\r\n\r\n").find("101"), std::string::npos);
+  const auto until = std::chrono::steady_clock::now() + kWait;
+  while (asked->load() < 3 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(asked->load(), 3) << "still_allowed is never asked";
+  c.Send("still-allowed");  // a yes keeps it open
+  EXPECT_NE(c.ReadUntil("echo:still-allowed").find("echo:still-allowed"), std::string::npos);
+  allowed->store(false);
+  c.ReadToEnd();
   EXPECT_EQ(c.last(), asio::error::eof);
   ASSERT_TRUE(up.Finished());
   EXPECT_TRUE(up.saw_eof());

@@ -39,6 +39,11 @@ struct HttpTunnel {
   std::string method = "GET";
   std::string target;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Asked on the loop every HttpServerOptions::tunnel_recheck_ms while the tunnel is open
+  // (unset: never asked); false closes both sides at once. A tunnel outlives the request that
+  // opened it, so this is how it ends when the right to it does (a revoked or expired token, a
+  // disabled user, a notebook that stopped).
+  std::function<bool()> still_allowed;
 };
 
 struct HttpResponse {

@@ -147,6 +147,31 @@ ports = "{cls.nb_port}-{cls.nb_port}"
         finally:
             ws.close()
 
+        # An open socket ends with the right to it (the server asks every 5 s): one opened with
+        # a second token of the member is closed once that token is revoked, while the one of
+        # the first token goes on; then a disabled user's socket is closed too.
+        me = member.get("/api/v1/whoami").json["user"]["name"]
+        made = member.post(f"/api/v1/users/{me}/tokens").json
+        # (Jupyter replaces a socket of the same session id: one each.)
+        kept = WebSocket("127.0.0.1", port, channels.replace("=it", "=kept"),
+                         {"Authorization": f"Bearer {member.token}"})
+        doomed = WebSocket("127.0.0.1", port, channels.replace("=it", "=doomed"),
+                           {"Authorization": f"Bearer {made['token']}"})
+        try:
+            self.assertEqual(jupyter_execute(doomed, "print(6 * 7)").strip(), "42")
+            r = member.call("DELETE", f"/api/v1/users/{me}/tokens/{made['token_id']}")
+            self.assertEqual(r.status, 204, r)
+            self.assertTrue(doomed.wait_closed(30), "the revoked token's socket stayed open")
+            self.assertEqual(jupyter_execute(kept, "print(7 * 6)").strip(), "42")
+            r = self.admin.call("PATCH", f"/api/v1/users/{me}", {"disabled": True})
+            self.assertEqual(r.status, 200, r)
+            self.assertTrue(kept.wait_closed(30), "a disabled user's socket stayed open")
+            r = self.admin.call("PATCH", f"/api/v1/users/{me}", {"disabled": False})
+            self.assertEqual(r.status, 200, r)
+        finally:
+            doomed.close()
+            kept.close()
+
         # Idle: first a warning in the job's reason, then stopped like a cancel; GPUs freed.
         warned = poll(lambda: (lambda j: j if "stops at" in j["reason"] or
                                j["state"] != "running" else None)(member.job(job["id"])),

@@ -100,6 +100,23 @@ class WebSocket:
                 data = b"".join(parts)
                 return data.decode() if first_op == 0x1 else data
 
+    def wait_closed(self, timeout):
+        """True once the peer closes the connection (messages before it are skipped), False
+        if it is still open after `timeout` seconds."""
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return False
+            self.sock.settimeout(left)
+            try:
+                if self.recv() is None:
+                    return True  # a close frame
+            except socket.timeout:
+                return False
+            except (ConnectionError, OSError):
+                return True
+
     def close(self):
         try:
             self._send_frame(0x8, struct.pack("!H", 1000))
