@@ -83,6 +83,7 @@ Result<UserUpdate> UserUpdateOf(const json::object& o) {
     GPUAAS_ASSIGN_OR_RETURN(bool disabled, GetBool(o, "disabled", false));
     u.disabled = disabled;
   }
+  GPUAAS_ASSIGN_OR_RETURN(u.cancel_jobs, GetBool(o, "cancel_jobs", false));
   return u;
 }
 

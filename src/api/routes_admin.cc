@@ -71,8 +71,14 @@ void RegisterAdminRoutes(net::Router& r, Platform& p) {
           auto update = UserUpdateOf(*body);
           if (!update.ok()) return respond(ErrorOf(update.status()));
           p.UpdateUser(who, req.params["name"], *update,
-                       Answer<User>(std::move(respond), 200,
-                                    [&p](const User& u) { return UserJson(u, p); }));
+                       Answer<UserChanged>(std::move(respond), 200, [&p](const UserChanged& c) {
+                         json::object o = UserJson(c.user, p);
+                         json::array cancelled;
+                         for (JobId id : c.cancelled_jobs) cancelled.push_back(id);
+                         o["cancelled_jobs"] = std::move(cancelled);
+                         o["unfinished_jobs"] = c.unfinished_jobs;
+                         return o;
+                       }));
         }));
   r.Add("POST", "/api/v1/users/{name}/tokens",
         Authed(p, [&p](const Principal& who, net::HttpRequest&& req, net::Respond respond) {

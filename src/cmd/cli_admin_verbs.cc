@@ -129,6 +129,7 @@ int RunUserUpdate(const VerbContext& c) {
     body["role"] = a.role;
   } else {
     body["disabled"] = a.verb == "user disable";
+    if (a.cancel_jobs) body["cancel_jobs"] = true;
   }
   auto reply = c.api.Call("PATCH", "/api/v1/users/" + a.name, body);
   if (!reply.ok()) return c.Fail(reply.status());
@@ -137,6 +138,18 @@ int RunUserUpdate(const VerbContext& c) {
   const bool disabled = Field(u, "disabled_at") != "-";
   c.out << "user " << Field(u, "name") << ": " << Field(u, "role") << " of " << Field(u, "entity")
         << ", " << (disabled ? "disabled" : "active") << "\n";
+  if (const json::array* cancelled = ListOf(reply->json, "cancelled_jobs");
+      cancelled && !cancelled->empty()) {
+    c.out << "cancelled " << cancelled->size() << " job(s):";
+    for (const json::value& id : *cancelled) c.out << " " << json::serialize(id);
+    c.out << "\n";
+  }
+  const std::string unfinished = Field(u, "unfinished_jobs");
+  if (disabled && unfinished != "-" && unfinished != "0") {
+    c.out << unfinished << " unfinished job(s) of " << a.name
+          << " go on: stop them with gpuaas cancel JOB, or all at once with gpuaas user disable "
+          << a.name << " --cancel-jobs\n";
+  }
   return 0;
 }
 

@@ -74,10 +74,13 @@ void Define(CLI::App* app, ClientArgs* a) {
   s->add_option("ROLE", a->role, "member, entity-admin or platform-admin")->required();
   set_verb(s, "user role");
   s = Verb(user, "disable",
-           "disable USER (someone leaves): its tokens are refused and it cannot sign in; its "
-           "jobs, usage and invoices stay",
-           "gpuaas user disable alice");
+           "disable USER (someone leaves): its tokens are refused at once (open notebook sockets "
+           "too) and it cannot sign in; its usage and invoices stay, and its jobs go on unless "
+           "--cancel-jobs",
+           "gpuaas user disable alice --cancel-jobs");
   s->add_option("USER", a->name, "the user's name")->required();
+  s->add_flag("--cancel-jobs", a->cancel_jobs,
+              "also cancel its unfinished jobs (queued, starting, running), in the same step");
   set_verb(s, "user disable");
   s = Verb(user, "enable", "enable USER again (its tokens work again)", "gpuaas user enable alice");
   s->add_option("USER", a->name, "the user's name")->required();

@@ -35,6 +35,7 @@ struct ClientArgs {
   std::string name;                  // entity create NAME, user create NAME, token create USER
   std::string id;                    // job/logs/cancel/wait ID, token revoke USER ID
   bool all = false;                  // token revoke USER --all
+  bool cancel_jobs = false;          // user disable USER --cancel-jobs
   bool print_token = false;          // login --print-token
   std::string expires_in;            // token create USER --expires-in 90d
   std::vector<std::string> command;  // submit -- CMD [ARGS...]

@@ -115,11 +115,13 @@ class Platform {
                     Done<int64_t> done);
   // Changes a user's role and/or disables or enables it (platform-admin, or an entity-admin for
   // its entity's members and entity-admins). A disabled user's tokens are refused and it cannot
-  // sign in; its jobs (queued ones too), usage and invoices stay. Refused: the role of an
-  // account whose role follows directory groups (422), disabling oneself (422), leaving the
-  // platform without an active platform-admin (409). All or nothing.
+  // sign in; its usage and invoices stay, and its jobs too unless cancel_jobs (then every
+  // unfinished job of it is cancelled in the same commit, as by CancelJob). Refused: the role
+  // of an account whose role follows directory groups (422), disabling oneself (422),
+  // cancel_jobs without disabling (422), leaving the platform without an active platform-admin
+  // (409). All or nothing.
   void UpdateUser(const Principal& p, const std::string& name, const UserUpdate& update,
-                  Done<User> done);
+                  Done<UserChanged> done);
   std::vector<User> ListUsers(const Principal& p) const;
   const User* FindUserById(UserId id) const;
 
@@ -307,6 +309,11 @@ class Platform {
   JobId ResubmitJob(const Job& job, const std::string& reason, std::vector<Mutation>& batch);
   void FinalizeJob(Job& job, JobState state, Millis when, const std::string& reason,
                    std::optional<int> exit_code, std::vector<Mutation>& batch);
+  // Cancels an unfinished job into `batch`: a queued one is final at once; a started one's
+  // processes are stopped (SIGTERM, then SIGKILL) and its GPUs stay held until its agent
+  // confirms. Adds the nodes to wake (every part of a gang) to `nodes`.
+  void CancelInto(Job& job, const std::string& reason, std::vector<Mutation>& batch,
+                  std::set<NodeId>& nodes);
   // Returns true when the report ended an allocation (GPUs freed).
   bool ApplyWorkloadReport(Node& node, const WorkloadReport& w, std::vector<Mutation>& batch,
                            std::set<AllocationId>& reported);

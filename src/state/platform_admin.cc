@@ -251,12 +251,16 @@ void Platform::RevokeTokens(const Principal& p, const std::string& user_name,
 }
 
 void Platform::UpdateUser(const Principal& p, const std::string& name, const UserUpdate& update,
-                          Done<User> done) {
+                          Done<UserChanged> done) {
   auto it = user_by_name_.find(name);
   if (it == user_by_name_.end() || !Visible(p, users_.at(it->second).entity)) {
     return done(NotFound("user '" + name + "' does not exist"));
   }
   User u = users_.at(it->second);  // all or nothing: change a copy, check, then apply
+  if (update.cancel_jobs && update.disabled != true) {
+    return done(FailedPrecondition(
+        "\"cancel_jobs\" goes with \"disabled\": true (to stop one job: gpuaas cancel JOB)"));
+  }
   if (!update.role && !update.disabled) {
     return done(InvalidArgument("nothing to change: give \"role\" or \"disabled\""));
   }
@@ -301,11 +305,34 @@ void Platform::UpdateUser(const Principal& p, const std::string& name, const Use
                    "make another one first"));
     }
   }
-  if (u == before) return done(u);  // nothing changes: answered as it is, nothing written
-  GLOG_INFO("audit: {} changed user {}: role {} -> {}, {}", p.name, name, RoleName(before.role),
-            RoleName(u.role), u.disabled_at != 0 ? "disabled" : "active");
-  users_[u.id] = u;
-  Persist({u}, [u, done = std::move(done)] { done(u); });
+  // Checked: from here on everything applies. The user's jobs, in id order.
+  UserChanged changed{u, {}, 0};
+  std::vector<Mutation> batch;
+  std::set<NodeId> nodes;
+  for (auto& [id, j] : jobs_) {
+    if (j.user != u.id || IsFinal(j.state)) continue;
+    if (!update.cancel_jobs) {
+      ++changed.unfinished_jobs;
+      continue;
+    }
+    CancelInto(j, "cancelled by " + p.name + ": user " + name + " disabled", batch, nodes);
+    changed.cancelled_jobs.push_back(id);
+  }
+  if (u == before && batch.empty()) return done(changed);  // nothing changes, nothing written
+  if (u != before) {
+    GLOG_INFO("audit: {} changed user {}: role {} -> {}, {}", p.name, name, RoleName(before.role),
+              RoleName(u.role), u.disabled_at != 0 ? "disabled" : "active");
+    users_[u.id] = u;
+    batch.insert(batch.begin(), u);
+  }
+  if (!changed.cancelled_jobs.empty()) {
+    GLOG_INFO("audit: {} cancelled {} job(s) of disabled user {}", p.name,
+              changed.cancelled_jobs.size(), name);
+  }
+  Persist(std::move(batch), [this, nodes, changed = std::move(changed), done = std::move(done)] {
+    for (NodeId n : nodes) WakeNode(n);
+    done(changed);
+  });
 }
 
 std::vector<User> Platform::ListUsers(const Principal& p) const {

@@ -196,25 +196,29 @@ void Platform::CancelJob(const Principal& p, JobId id, Done<Job> done) {
     return done(Conflict("job " + std::to_string(id) + " is already " + JobStateName(j.state)));
   }
   std::vector<Mutation> batch;
-  const Millis now = clock_.Now();
-  std::set<NodeId> nodes;  // every part's node (a multi-node gang has several)
-  for (const Allocation* a : PartsOf(j)) nodes.insert(a->node);
+  std::set<NodeId> nodes;
+  CancelInto(j, "cancelled by " + p.name, batch, nodes);
+  Persist(std::move(batch), [this, id, nodes, done = std::move(done)] {
+    for (NodeId n : nodes) WakeNode(n);
+    done(jobs_.at(id));
+  });
+}
+
+void Platform::CancelInto(Job& j, const std::string& reason, std::vector<Mutation>& batch,
+                          std::set<NodeId>& nodes) {
+  for (const Allocation* a : PartsOf(j)) nodes.insert(a->node);  // a gang has several
   if (j.state == JobState::kQueued) {
     queued_.erase(j.id);
     queue_info_.erase(j.id);
-    FinalizeJob(j, JobState::kCancelled, now, "cancelled by " + p.name, std::nullopt, batch);
+    FinalizeJob(j, JobState::kCancelled, clock_.Now(), reason, std::nullopt, batch);
   } else {
     // Its processes get SIGTERM, then SIGKILL after the grace period; its GPUs stay held (and
     // billed) until the agent confirms they are gone.
     j.cancel_requested = true;
     j.state = JobState::kCancelled;
-    j.reason = "cancelled by " + p.name;
+    j.reason = reason;
     batch.push_back(j);
   }
-  Persist(std::move(batch), [this, id, nodes, done = std::move(done)] {
-    for (NodeId n : nodes) WakeNode(n);
-    done(jobs_.at(id));
-  });
 }
 
 Result<Job> Platform::GetJob(const Principal& p, JobId id) const {

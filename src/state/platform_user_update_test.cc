@@ -15,9 +15,21 @@ class UserUpdateTest : public PlatformFixture {
   }
   Result<User> Update(const Principal& who, const std::string& name, std::optional<Role> role,
                       std::optional<bool> disabled) {
-    return Call<User>([&](auto done) {
-      platform_->UpdateUser(who, name, UserUpdate{role, disabled}, done);
-    });
+    auto changed = Change(who, name, UserUpdate{role, disabled});
+    if (!changed.ok()) return changed.status();
+    return changed->user;
+  }
+  Result<UserChanged> Change(const Principal& who, const std::string& name, UserUpdate update) {
+    return Call<UserChanged>([&](auto done) { platform_->UpdateUser(who, name, update, done); });
+  }
+  Job Submit(const Principal& who, int gpus) {
+    JobRequest req;
+    req.gpus = gpus;
+    req.gpu_types = {"h200"};
+    req.command = {"sleep", "600"};
+    auto j = TrySubmit(req, &who);
+    EXPECT_TRUE(j.ok()) << j.status().ToString();
+    return j.ok() ? *j : Job{};
   }
   std::string NewUser(const std::string& name, const std::string& entity,
                       Role role = Role::kMember) {
@@ -50,6 +62,59 @@ TEST_F(UserUpdateTest, ADisabledUserIsRefusedEverywhereUntilEnabledAndKeepsItsHi
   EXPECT_EQ(Update(admin_, "alice", std::nullopt, true)->disabled_at, off->disabled_at);
   EXPECT_EQ(Update(admin_, "alice", std::nullopt, false)->disabled_at, 0);
   EXPECT_TRUE(platform_->Authenticate(token).ok());
+}
+
+// A leaver's work: disabling says how many of its jobs go on; with cancel_jobs they are
+// cancelled in the same commit (queued ones at once, a running one stopped by its agent), and
+// nobody else's are touched.
+TEST_F(UserUpdateTest, DisablingTellsWhatGoesOnAndMayCancelItAll) {
+  NodeReport r = Report(2);
+  Beat(r);
+  const Principal alice = platform_->Authenticate(NewUser("alice", "risk")).value();
+  const Principal bob = platform_->Authenticate(NewUser("bob", "risk")).value();
+  const Job running = Submit(alice, 2);
+  const Job queued = Submit(alice, 2);
+  const Job bobs = Submit(bob, 1);
+  exec_->Drain();
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  r.workloads = {{running.id, d.workloads[0].allocation, "running", std::nullopt, 0, false, false,
+                  clock_.Now(), 0, ""}};
+  Beat(r);
+  ASSERT_EQ(Get(running.id).state, JobState::kRunning);
+  ASSERT_EQ(Get(queued.id).state, JobState::kQueued);
+  // cancel_jobs needs "disabled": true in the same request; refused, nothing changes.
+  for (std::optional<bool> disabled : {std::optional<bool>(), std::optional<bool>(false)}) {
+    auto refused = Change(admin_, "alice", UserUpdate{std::nullopt, disabled, true});
+    EXPECT_EQ(refused.status().code(), Code::kFailedPrecondition);
+  }
+  EXPECT_EQ(Get(queued.id).state, JobState::kQueued);
+  // Disabled without it: the answer counts the jobs that go on.
+  auto off = Change(admin_, "alice", UserUpdate{std::nullopt, true});
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->unfinished_jobs, 2);
+  EXPECT_TRUE(off->cancelled_jobs.empty());
+  EXPECT_EQ(Get(queued.id).state, JobState::kQueued);
+  // Already disabled, now with cancel_jobs: both cancelled, bob's untouched, and kept over a
+  // restart; the running one is stopped by its agent.
+  auto cut = Change(admin_, "alice", UserUpdate{std::nullopt, true, true});
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->cancelled_jobs, (std::vector<JobId>{running.id, queued.id}));
+  EXPECT_EQ(cut->unfinished_jobs, 0);
+  EXPECT_EQ(cut->user.disabled_at, off->user.disabled_at);
+  EXPECT_EQ(Get(queued.id).state, JobState::kCancelled);
+  EXPECT_EQ(Get(queued.id).reason, "cancelled by admin: user alice disabled");
+  EXPECT_EQ(Get(running.id).state, JobState::kCancelled);
+  EXPECT_TRUE(platform_->IsReleasing(Get(running.id)));
+  EXPECT_TRUE(Beat(r).stopping.count(Get(running.id).allocation));
+  EXPECT_FALSE(IsFinal(Get(bobs.id).state));
+  Restart();
+  EXPECT_EQ(Get(queued.id).state, JobState::kCancelled);
+  EXPECT_EQ(Get(running.id).state, JobState::kCancelled);
+  // Nothing left to cancel: answered as it is.
+  auto again = Change(admin_, "alice", UserUpdate{std::nullopt, true, true});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->cancelled_jobs.empty());
 }
 
 TEST_F(UserUpdateTest, RolesChangeWithinWhatTheCallerMayGive) {

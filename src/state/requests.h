@@ -41,6 +41,7 @@ struct UserRequest {
 struct UserUpdate {
   std::optional<Role> role;
   std::optional<bool> disabled;  // true: refused from now on (its tokens, its sign-ins)
+  bool cancel_jobs = false;      // with disabled = true: its unfinished jobs are cancelled too
 };
 
 // A directory group mapping to make (model/directory_group.h).
@@ -55,6 +56,15 @@ struct GroupMappingRequest {
 struct DirectoryIdentity {
   std::string name;
   std::vector<std::string> groups;
+};
+
+// What UpdateUser did: the user as it is now, the jobs it cancelled (cancel_jobs) and how many
+// of the user's jobs are still unfinished (queued, starting, running), so that whoever disables
+// someone sees what goes on.
+struct UserChanged {
+  User user;
+  std::vector<JobId> cancelled_jobs;
+  int64_t unfinished_jobs = 0;
 };
 
 struct UserWithToken {

@@ -1,7 +1,7 @@
 """The `gpuaas` command-line client against a real server: help, errors, wait, jobs, nodes,
 durations, and the environment variables."""
 
-from harness import BIN, FINAL_STATES, ServerTestCase, poll, run_cli
+from harness import BIN, FINAL_STATES, ServerTestCase, poll, run_cli, unique
 
 
 class CliTest(ServerTestCase):
@@ -84,6 +84,35 @@ class CliTest(ServerTestCase):
         me = self.server.cli("user", "disable", "admin", json_out=False)
         self.assertEqual(me.returncode, 1)
         self.assertIn("cannot disable your own account", me.stderr)
+
+    def test_a_leavers_jobs_go_on_or_are_cancelled_with_the_account(self):
+        """user disable says what goes on; --cancel-jobs cancels it in the same step."""
+        admin = self.server.admin
+        name = unique("leaver")
+        leaver = admin.with_token(admin.create_user(name, self.ent)["token"])
+        jobs = [leaver.submit(gpus=1, command=["sleep", "600"])["id"] for _ in range(2)]
+        off = self.server.cli("user", "disable", name, json_out=False)
+        self.assertEqual(off.returncode, 0, off.stderr)
+        self.assertIn(f"2 unfinished job(s) of {name} go on", off.stdout)
+        self.assertIn(f"gpuaas user disable {name} --cancel-jobs", off.stdout)
+        self.assertTrue(all(admin.job(j)["state"] not in FINAL_STATES for j in jobs))
+        # "cancel_jobs" goes with "disabled": true only (422, nothing changed); not on enable.
+        r = admin.call("PATCH", f"/api/v1/users/{name}", {"cancel_jobs": True})
+        self.assertError(r, 422)
+        self.assertIn("cancel_jobs", r.json["error"]["message"])
+        r = admin.call("PATCH", f"/api/v1/users/{name}", {"disabled": True, "cancel_jobs": "yes"})
+        self.assertError(r, 400)
+        self.assertEqual(self.server.cli("user", "enable", name, "--cancel-jobs").returncode, 2)
+        self.assertTrue(all(admin.job(j)["state"] not in FINAL_STATES for j in jobs))
+        cut = self.server.cli("user", "disable", name, "--cancel-jobs", json_out=False)
+        self.assertEqual(cut.returncode, 0, cut.stderr)
+        self.assertIn(f"cancelled 2 job(s): {jobs[0]} {jobs[1]}", cut.stdout)
+        for j in jobs:
+            job = admin.job(j)
+            self.assertEqual(job["state"], "cancelled", job)
+            self.assertEqual(job["reason"], f"cancelled by admin: user {name} disabled", job)
+        again = self.server.cli("user", "disable", name, "--cancel-jobs")
+        self.assertEqual((again.json["cancelled_jobs"], again.json["unfinished_jobs"]), ([], 0))
 
     def test_env_vars(self):
         p = run_cli([BIN, "--json", "jobs"], env={"GPUAAS_URL": self.server.url,

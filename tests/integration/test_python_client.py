@@ -272,8 +272,13 @@ class PythonClientTest(ServerTestCase):
         self.assertEqual(boss.list_group_mappings(), [])
         self.assertFalse(alice["from_directory"])
         # Alice leaves: disabled, her token refused; back: the same token works again.
+        job = member.submit_job(["sleep", "600"], gpus=1)
         off = boss.update_user(alice["name"], disabled=True)
         self.assertIsNotNone(off["disabled_at"])
+        self.assertEqual((off["unfinished_jobs"], off["cancelled_jobs"]), (1, []))
+        off = boss.update_user(alice["name"], disabled=True, cancel_jobs=True)
+        self.assertEqual((off["unfinished_jobs"], off["cancelled_jobs"]), (0, [job["id"]]))
+        self.assertEqual(boss.get_job(job["id"])["state"], "cancelled")
         with self.assertRaises(GpuaasError) as ctx:
             member.whoami()
         self.assertApiError(ctx, 401, "unauthenticated")

@@ -515,11 +515,14 @@ class Client:
         return self._list("users", "GET", "/api/v1/users")
 
     def update_user(self, name: str, *, role: Optional[str] = None,
-                    disabled: Optional[bool] = None) -> Json:
+                    disabled: Optional[bool] = None, cancel_jobs: bool = False) -> Json:
         """``PATCH /api/v1/users/{name}``: a new ``role``, and/or ``disabled=True`` (someone
-        leaves: its tokens are refused, it cannot sign in; its history stays) or ``False``."""
+        leaves: its tokens are refused, it cannot sign in; its history stays) or ``False``.
+        ``cancel_jobs=True`` (with ``disabled=True``) cancels the user's unfinished jobs in the
+        same step. The answer is the user with ``cancelled_jobs`` (ids) and ``unfinished_jobs``
+        (how many of its jobs go on)."""
         body: Json = {}
-        _put(body, role=role, disabled=disabled)
+        _put(body, role=role, disabled=disabled, cancel_jobs=True if cancel_jobs else None)
         return self._json("PATCH", f"/api/v1/users/{_seg(name)}", body=body)
 
     def create_token(self, user: str, *, expires_in_s: Optional[int] = None) -> Json:
