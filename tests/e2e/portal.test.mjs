@@ -660,9 +660,17 @@ test("an entity admin gives a directory group access from People, then removes i
   // Carol leaves: disabled in two steps (her token refused), then enabled again. Not oneself.
   const spare = (await call("POST", "/api/v1/users/carol/tokens", adminToken)).json.token;
   assert.equal(await page.locator("#disable-dora").count(), 0);
+  // Her running job is cancelled in the same step (the confirmation's checkbox).
+  const hers = await call("POST", "/api/v1/jobs", spare, { gpus: 1, command: ["sleep", "600"] });
+  assert.equal(hers.status, 201, hers.text);
   await page.click("#disable-carol");
+  await page.check("#cancel-jobs-carol");
   await page.click("#confirm-disable-carol");
   await page.waitForSelector('tr[data-user="carol"] >> text=disabled since');
+  await page.waitForSelector(`text=Jobs cancelled (1): ${hers.json.id}`);
+  const cancelled = await call("GET", `/api/v1/jobs/${hers.json.id}`, adminToken);
+  assert.equal(cancelled.json.state, "cancelled", cancelled.text);
+  assert.equal(cancelled.json.reason, "cancelled by dora: user carol disabled");
   const refused = await call("GET", "/api/v1/whoami", spare);
   assert.equal(refused.status, 401);
   assert.match(refused.json.error.message, /user 'carol' is disabled/);

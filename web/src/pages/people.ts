@@ -67,19 +67,29 @@ export function renderPeople(main: HTMLElement, ctx: Ctx): void {
             ? h("button", { type: "button", class: "small", id: `enable-${u.name}`,
                 onclick: () => void setDisabled(u.name, false) }, t("people.enable"))
             : leaving === u.name
-              ? [h("button", { type: "button", class: "danger small", id: `confirm-disable-${u.name}`,
+              ? [h("label", { class: "inline" },
+                   h("input", { type: "checkbox", id: `cancel-jobs-${u.name}` }), " ", t("people.disable.cancelJobs")),
+                 h("button", { type: "button", class: "danger small", id: `confirm-disable-${u.name}`,
                   onclick: () => void setDisabled(u.name, true) }, t("people.disable.confirm", { name: u.name })),
                  h("button", { type: "button", class: "small", onclick: () => { leaving = null; replace(people, peopleTable(list)); } },
                    t("people.unmap.keep"))]
               : h("button", { type: "button", class: "small", id: `disable-${u.name}`,
                   onclick: () => { leaving = u.name; replace(people, peopleTable(list)); } }, t("people.disable"))))))));
 
+  // Disabling may cancel the person's unfinished jobs in the same step (the checkbox of the
+  // confirmation); the answer says what was cancelled and what goes on.
   const setDisabled = async (name: string, disabled: boolean) => {
+    const box = document.getElementById(`cancel-jobs-${name}`) as HTMLInputElement | null;
+    const cancelJobs = disabled && !!box?.checked;
     try {
-      await api("PATCH", `/api/v1/users/${encodeURIComponent(name)}`, { disabled });
+      const r = await api<{ cancelled_jobs: number[]; unfinished_jobs: number }>("PATCH",
+        `/api/v1/users/${encodeURIComponent(name)}`, cancelJobs ? { disabled, cancel_jobs: true } : { disabled });
       leaving = null;
+      const jobs = !disabled ? "" : r.cancelled_jobs.length > 0
+        ? " " + t("people.disabled.cancelled", { n: r.cancelled_jobs.length, ids: r.cancelled_jobs.join(", ") })
+        : r.unfinished_jobs > 0 ? " " + t("people.disabled.goOn", { n: r.unfinished_jobs }) : "";
       replace(said, h("p", { class: "note", role: "status" },
-        t(disabled ? "people.disabled.done" : "people.enabled.done", { name })));
+        t(disabled ? "people.disabled.done" : "people.enabled.done", { name }) + jobs));
       await load();
     } catch (e) {
       replace(said, errorNote(e));
