@@ -110,7 +110,7 @@ void Platform::CreateGroupMapping(const Principal& p, const GroupMappingRequest&
   if (Status s = MayAdministerGroups(p); !s.ok()) return done(s);
   if (Status s = CheckGroupName(req.group); !s.ok()) return done(s);
   if (!MappableRole(req.role)) {
-    return done(InvalidArgument(
+    return done(FailedPrecondition(
         "a directory group gives member or entity-admin, never platform-admin: platform "
         "administrators are made by hand"));
   }

@@ -110,7 +110,8 @@ TEST_F(DirectoryTest, WhoMayMapWhichGroup) {
   // Not another entity's (not even told it exists), not as a member, never platform-admin.
   EXPECT_EQ(Map(risk_admin, "x", "retail").status().code(), Code::kNotFound);
   EXPECT_EQ(Map(member, "x", "risk").status().code(), Code::kPermissionDenied);
-  EXPECT_EQ(Map(admin_, "x", "risk", Role::kPlatformAdmin).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Map(admin_, "x", "risk", Role::kPlatformAdmin).status().code(),
+            Code::kFailedPrecondition);  // 422: a known role that breaks the rule
   EXPECT_EQ(Map(admin_, "", "risk").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Map(admin_, "x", "nowhere").status().code(), Code::kNotFound);
   // A group maps to one entity: the platform-admin is told which, an entity-admin is not.

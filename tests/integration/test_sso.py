@@ -319,7 +319,7 @@ class SsoTest(unittest.TestCase):
         for who, body, status in [
                 (mo, {"group": "x", "entity": "risk"}, 403),
                 (ria, {"group": "x", "entity": "retail"}, 404),
-                (admin, {"group": "x", "entity": "risk", "role": "platform-admin"}, 400),
+                (admin, {"group": "x", "entity": "risk", "role": "platform-admin"}, 422),
                 (admin, {"group": "x", "entity": "risk", "role": "boss"}, 422),
                 (admin, {"entity": "risk"}, 400),
                 (admin, {"group": "a\nb", "entity": "risk"}, 400),
