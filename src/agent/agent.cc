@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "agent/demo_gpu_source.h"
+#include "agent/net_counters.h"
 #include "base/log.h"
 #include "model/gpu_class.h"
 #include "net/http_client.h"
@@ -47,6 +48,10 @@ Status Agent::Start() {
   if (options_.node_name.empty()) return InvalidArgument("agent: no node name");
   if (options_.state_dir.empty()) return InvalidArgument("agent: no state dir");
   if (sup_) return FailedPrecondition("agent: already started");
+  if (!options_.net_interfaces.empty() && !options_.net_dev_path.empty()) {
+    auto net = ReadNetCounters(options_.net_dev_path, options_.net_interfaces);
+    if (!net.ok()) return InvalidArgument("agent: --net-interfaces: " + net.status().message());
+  }
   SupervisorOptions so;
   so.state_dir = options_.state_dir;
   so.log_cap_bytes = options_.log_cap_bytes;
@@ -210,6 +215,13 @@ HeartbeatReport Agent::BuildReport(bool with_logs, uint64_t* samples_end) {
   report.simulated = Simulated();
   report.labels = options_.labels;
   report.workloads = sup_->List();
+  if (!report.simulated && !options_.net_dev_path.empty()) {
+    if (auto net = ReadNetCounters(options_.net_dev_path, options_.net_interfaces); net.ok()) {
+      report.net = NetReading{clock_.Now(), net->rx_bytes, net->tx_bytes};
+    } else if (!net_warned_.exchange(true)) {
+      GLOG_WARN("agent: no network counters: {}", net.status().message());
+    }
+  }
   std::lock_guard lock(mu_);
   report.gpus = inventory_;
   if (with_logs) {

@@ -74,6 +74,11 @@ struct AgentOptions {
   int sample_interval_ms = 5000;         // 0 = no sampler thread (tests call SampleOnce)
   size_t max_buffered_samples = 20'000;  // ~40 min of 8 GPUs at 1 s while the server is away
   size_t max_samples_per_report = 2'000;
+  // Network byte counters sent with each heartbeat (agent/net_counters.h): read from this file
+  // ("" = none), summed over these interfaces (empty = all but the loopback). Never on a
+  // simulated node (several share the host's interfaces).
+  std::string net_dev_path = "/proc/net/dev";
+  std::vector<std::string> net_interfaces;
   PodmanOptions podman;  // the container runtime (podman_runtime.h)
   // Memory/CPU limits of the workloads (cgroup.h, see CgroupsForMode); nullptr = none.
   std::shared_ptr<const Cgroups> cgroups;
@@ -156,6 +161,7 @@ class Agent {
 
   std::atomic<bool> outage_{false};
   std::atomic<bool> auth_failed_{false};
+  std::atomic<bool> net_warned_{false};  // the network counters' error is logged once
   std::thread poll_thread_;
   std::thread report_thread_;
   std::thread sample_thread_;

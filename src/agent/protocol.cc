@@ -69,6 +69,10 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
   json::object o{{"node", r.node},          {"simulated", r.simulated}, {"labels", labels},
                  {"gpus", std::move(gpus)}, {"workloads", workloads},   {"logs", std::move(logs)}};
   o["samples"] = std::move(samples);
+  if (r.net) {  // optional: older servers ignore it
+    o["net"] =
+        json::object{{"t", r.net->t}, {"rx_bytes", r.net->rx_bytes}, {"tx_bytes", r.net->tx_bytes}};
+  }
   return json::serialize(o);
 }
 

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/workload.h"
 #include "base/status.h"
 #include "model/node.h"
+#include "telemetry/network_rates.h"
 #include "telemetry/sample.h"
 
 namespace gpuaas {
@@ -31,6 +33,8 @@ struct HeartbeatReport {
   std::vector<LogChunk> logs;
   // GPU telemetry not yet acknowledged, oldest first (bounded by the agent per report).
   std::vector<GpuSample> samples;
+  // The node's network byte counters (agent/net_counters.h); absent on simulated nodes.
+  std::optional<NetReading> net;
 };
 
 struct DesiredWorkload {

@@ -55,6 +55,13 @@ TEST(Protocol, ReportCarriesInventoryWorkloadsAndBase64Logs) {
   EXPECT_EQ(l.at("job").as_int64(), 12);
   EXPECT_EQ(l.at("offset").as_int64(), 7);
   EXPECT_EQ(*Base64Decode(std::string(l.at("data_b64").as_string())), std::string("a\0b\n", 4));
+  EXPECT_EQ(o.if_contains("net"), nullptr);  // no counters (a simulated node): no "net"
+  r.net = NetReading{1'700'000'000'000, 12'345'678'901, 42};
+  const json::value with = json::parse(HeartbeatReportToJson(r));
+  const json::object& net = with.at("net").as_object();
+  EXPECT_EQ(net.at("t").as_int64(), 1'700'000'000'000);
+  EXPECT_EQ(net.at("rx_bytes").as_int64(), 12'345'678'901);
+  EXPECT_EQ(net.at("tx_bytes").as_int64(), 42);
 }
 
 TEST(Protocol, ParsesTheDesiredWorkloads) {

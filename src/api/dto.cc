@@ -110,6 +110,20 @@ Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o) {
   return r;
 }
 
+// A node's traffic (telemetry/network_rates.h): null until its agent sent counters; the rates
+// null until two readings.
+json::value NetworkJson(const NodeNetwork* n) {
+  if (n == nullptr) return nullptr;
+  auto rate = [](const std::optional<double>& r) {
+    return r ? json::value(std::llround(*r)) : json::value(nullptr);
+  };
+  return json::object{{"at", TimeOrNull(n->last.t)},
+                      {"rx_bytes", n->last.rx_bytes},
+                      {"tx_bytes", n->last.tx_bytes},
+                      {"rx_bytes_per_s", rate(n->rx_bytes_per_s)},
+                      {"tx_bytes_per_s", rate(n->tx_bytes_per_s)}};
+}
+
 json::object NodeJson(const Node& n, const Platform& p) {
   json::array gpus;
   for (const auto& g : n.gpus) {
@@ -142,6 +156,7 @@ json::object NodeJson(const Node& n, const Platform& p) {
           {"simulated", n.simulated},
           {"labels", labels},
           {"last_heartbeat", TimeOrNull(n.last_heartbeat)},
+          {"network", NetworkJson(p.network().Node(n.id))},
           {"gpus", gpus}};
 }
 
@@ -488,6 +503,17 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       g.temp_c = static_cast<int>(temp);
       r.samples.push_back(g);
     }
+  }
+  if (const json::value* v = o.if_contains("net"); v && !v->is_null()) {
+    if (!v->is_object()) return InvalidArgument("'net' must be an object");
+    const json::object& n = v->as_object();
+    GPUAAS_ASSIGN_OR_RETURN(auto t, GetInt(n, "t"));
+    GPUAAS_ASSIGN_OR_RETURN(auto rx, GetInt(n, "rx_bytes"));
+    GPUAAS_ASSIGN_OR_RETURN(auto tx, GetInt(n, "tx_bytes"));
+    if (!t || !rx || !tx || *t < 0 || *rx < 0 || *tx < 0) {
+      return InvalidArgument("'net' needs non-negative integers t, rx_bytes, tx_bytes");
+    }
+    r.net = NetReading{*t, *rx, *tx};
   }
   return r;
 }

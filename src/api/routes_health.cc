@@ -50,6 +50,28 @@ void AppendGpuTelemetry(const Platform& p, std::string& out) {
   AppendDcgmExposition(devices, out);
 }
 
+// Each node's network byte counters as its agent last sent them (telemetry/network_rates.h):
+// rate() of their sum against the shared link's capacity shows how full it is
+// (docs/operations.md, "Monitoring").
+void AppendNetwork(const Platform& p, std::string& out) {
+  std::string rx, tx;
+  for (const Node& n : p.ListNodes()) {
+    const NodeNetwork* net = p.network().Node(n.id);
+    if (net == nullptr) continue;
+    rx += "gpuaas_node_network_receive_bytes_total{node=\"" + n.name + "\"} " +
+          std::to_string(net->last.rx_bytes) + "\n";
+    tx += "gpuaas_node_network_transmit_bytes_total{node=\"" + n.name + "\"} " +
+          std::to_string(net->last.tx_bytes) + "\n";
+  }
+  out +=
+      "# HELP gpuaas_node_network_receive_bytes_total Bytes received by the node's interfaces.\n"
+      "# TYPE gpuaas_node_network_receive_bytes_total counter\n" +
+      rx +
+      "# HELP gpuaas_node_network_transmit_bytes_total Bytes sent by the node's interfaces.\n"
+      "# TYPE gpuaas_node_network_transmit_bytes_total counter\n" +
+      tx;
+}
+
 std::string Metrics(const Platform& p) {
   Platform::Stats s = p.GetStats();
   std::string out;
@@ -83,6 +105,7 @@ std::string Metrics(const Platform& p) {
   out += "gpuaas_placements_total " + std::to_string(s.placements) + "\n";
   out += p.start_trace().MetricsText();
   AppendGpuTelemetry(p, out);
+  AppendNetwork(p, out);
   out += p.BillingMetricsText();
   return out;
 }

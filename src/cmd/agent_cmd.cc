@@ -51,6 +51,7 @@ int RunAgentCommand(int argc, char** argv) {
   std::vector<std::string> labels;
   int wait_ms = 5000;
   int sample_interval_ms = 5000;
+  std::vector<std::string> net_interfaces;
   int max_temp_c = 90;
   std::string nvml_lib = "libnvidia-ml.so.1";
   std::string cgroups_mode = "required", cgroup_root;
@@ -87,6 +88,11 @@ int RunAgentCommand(int argc, char** argv) {
                  "how often GPU telemetry is read and sent")
       ->check(CLI::Range(100, 600'000))
       ->capture_default_str();
+  app.add_option("--net-interfaces", net_interfaces,
+                 "the interfaces whose traffic is the node's share of the network, e.g. "
+                 "eth0,ib0 (default: every one but lo); their byte counters go with each "
+                 "heartbeat")
+      ->delimiter(',');
   app.add_option("--max-temp-c", max_temp_c,
                  "a GPU at or above this temperature is reported unhealthy")
       ->check(CLI::Range(40, 200))
@@ -141,6 +147,7 @@ int RunAgentCommand(int argc, char** argv) {
   options.state_dir = state_dir;
   options.wait_ms = wait_ms;
   options.sample_interval_ms = sample_interval_ms;
+  options.net_interfaces = net_interfaces;
   (void)ParsePodmanGpuMode(podman_gpus, &podman.gpu_mode);  // checked by IsMember
   options.podman = podman;
   if (!run_as_user.empty() && run_as_user.find("{entity}") == std::string::npos) {

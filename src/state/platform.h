@@ -42,6 +42,7 @@
 #include "state/secret_store.h"
 #include "state/start_trace.h"
 #include "store/store.h"
+#include "telemetry/network_rates.h"
 #include "telemetry/telemetry_store.h"
 
 namespace gpuaas {
@@ -173,6 +174,8 @@ class Platform {
 
   // --- telemetry (GPU samples from the heartbeats; aggregates per allocation)
   const TelemetryStore& telemetry() const { return telemetry_; }
+  // Each node's network counters and rates, from its heartbeats (not kept over a restart).
+  const NetworkRates& network() const { return network_; }
   // The job's GPU telemetry (average utilisation, peak memory, energy, idle time) while it
   // holds devices and after (bounded memory); nullopt when none was sampled. A multi-node
   // gang's covers every part (sums; the peak memory is the highest of any device).
@@ -365,6 +368,7 @@ class Platform {
   std::map<AllocationId, Allocation> allocations_;  // open ones, and closed ones not yet pruned
   std::vector<UsageRecord> ledger_;
   TelemetryStore telemetry_;
+  NetworkRates network_;
   std::map<JobId, QueueInfo> queue_info_;
   std::map<std::pair<JobId, int>, size_t> log_sizes_;  // by (job, rank)
 

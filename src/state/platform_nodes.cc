@@ -153,6 +153,7 @@ void Platform::Heartbeat(const Principal& p, const NodeReport& r, int64_t wait_m
     GLOG_INFO("node {} is ready", node.name);
   }
   node.last_heartbeat = now;
+  if (r.net) network_.Observe(id, *r.net);
   AppendLogs(id, r);
   // A job failed for an unhealthy GPU: the answer (without it) must go out at once.
   if (ApplyTelemetry(node, r, batch)) node_dirty_.insert(id);

@@ -13,6 +13,7 @@
 #include "model/user.h"
 #include "sizing/service_size.h"
 #include "sizing/training_size.h"
+#include "telemetry/network_rates.h"
 #include "telemetry/sample.h"
 
 namespace gpuaas {
@@ -177,6 +178,7 @@ struct NodeReport {
   std::vector<WorkloadReport> workloads;
   std::vector<ReportedLogChunk> logs;
   std::vector<GpuSample> samples;  // GPU telemetry (telemetry/telemetry_store.h)
+  std::optional<NetReading> net;   // network byte counters (telemetry/network_rates.h)
 };
 
 struct Assignment {

@@ -28,7 +28,8 @@ L40S = "name=NVIDIA L40S;uuid=GPU-it-l40s-{i};mem_mb=46068;used_mb={used};util={
 class NvmlNode:
     """A `gpuaas agent` whose GPUs come from the NVML stand-in; set(i, ...) changes a GPU."""
 
-    def __init__(self, server, name, gpus=("l40s", "l40s"), interval_ms=1000, mig=None):
+    def __init__(self, server, name, gpus=("l40s", "l40s"), interval_ms=1000, mig=None,
+                 extra_args=()):
         if not os.path.isfile(STUB):
             raise AssertionError(f"{STUB} does not exist (build the nvml_stub target)")
         self.name = name
@@ -45,7 +46,7 @@ class NvmlNode:
             self.proc = subprocess.Popen(
                 [BIN, "agent", "--server", server.url, "--token", server.admin_token,
                  "--name", name, "--state-dir", os.path.join(self.dir, "state"),
-                 "--sample-interval-ms", str(interval_ms), "--wait-ms", "1000"],
+                 "--sample-interval-ms", str(interval_ms), "--wait-ms", "1000", *extra_args],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                 start_new_session=True)
 
@@ -121,6 +122,49 @@ class AgentTelemetryTest(unittest.TestCase):
             {"index": 2, "uuid": "MIG-GPU-it-h200-0-2", "memory_mb": 17920, "gpu_instance_id": 9}])
         self.assertNotIn("mig", n["gpus"][1])  # no MIG: the field is left out (older clients)
         self.assertEqual(n["gpus"][0]["memory_mb"], 143771)  # a whole GPU to the scheduler
+
+    def test_network_counters_of_a_real_node(self):
+        """The agent's /proc/net/dev counters reach the node's JSON and /metrics. The
+        loopback carries the agent's own heartbeats, so its counters grow."""
+        self.start_node(extra_args=("--net-interfaces", "lo"))
+        admin = self.server.admin
+        first = poll(lambda: (lambda n: n if n["network"] and n["network"]["rx_bytes_per_s"]
+                              is not None else None)(node_of(admin, "gpu-node-01")), 30,
+                     "the node's network rates")["network"]
+        self.assertGreater(first["rx_bytes"], 0, first)
+        self.assertGreaterEqual(first["rx_bytes_per_s"], 0, first)
+        later = poll(lambda: (lambda n: n["network"] if n["network"]["rx_bytes"] >
+                              first["rx_bytes"] else None)(node_of(admin, "gpu-node-01")), 30,
+                     "the counters to grow")
+        self.assertGreater(later["at"], first["at"])
+        # The server's own simulated node shares the host's interfaces: no figures for it.
+        demo = [n for n in admin.ok("GET", "/api/v1/nodes")["nodes"] if n["simulated"]]
+        self.assertTrue(demo)
+        self.assertTrue(all(n["network"] is None for n in demo), demo)
+        metrics = admin.get("/metrics").text
+        for series in ("receive", "transmit"):
+            line = [ln for ln in metrics.splitlines() if ln.startswith(
+                f'gpuaas_node_network_{series}_bytes_total{{node="gpu-node-01"}} ')]
+            self.assertEqual(len(line), 1, metrics[-2000:])
+            self.assertGreater(int(line[0].split()[-1]), 0)
+        # A report with bad counters is refused whole (400, nothing registered).
+        for net in ({"t": 1, "rx_bytes": -1, "tx_bytes": 0}, {"t": 1, "rx_bytes": 2}, [1, 2]):
+            r = admin.call("POST", "/api/v1/agent/heartbeat?wait_ms=0", {
+                "node": "net-bad", "simulated": False, "labels": {}, "net": net,
+                "gpus": [{"index": 0, "uuid": "GPU-net-bad-0", "model": "NVIDIA L40S",
+                          "gpu_class": "l40s", "memory_mb": 46068, "state": "healthy"}]})
+            self.assertEqual(r.status, 400, r.text)
+            self.assertIn("net", r.json["error"]["message"])
+        self.assertIsNone(node_of(admin, "net-bad"))
+        # An interface the node does not have stops the agent at once, saying which.
+        p = subprocess.run([BIN, "agent", "--server", self.server.url, "--token",
+                            self.server.admin_token, "--name", "gpu-node-02", "--state-dir",
+                            os.path.join(self.node.dir, "state2"), "--net-interfaces", "nope0"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, GPUAAS_NVML_LIB=STUB,
+                                    NVML_STUB_CONFIG=self.node.config))
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("network interface 'nope0' does not exist", p.stderr + p.stdout)
 
     def test_telemetry_flows_to_job_node_and_metrics(self):
         self.start_node()
