@@ -52,7 +52,7 @@ void AppendGpuTelemetry(const Platform& p, std::string& out) {
 
 // Each node's network byte counters as its agent last sent them (telemetry/network_rates.h):
 // rate() of their sum against the shared link's capacity shows how full it is
-// (docs/operations.md, "Monitoring").
+// (docs/agent.md, "Network").
 void AppendNetwork(const Platform& p, std::string& out) {
   std::string rx, tx;
   for (const Node& n : p.ListNodes()) {
