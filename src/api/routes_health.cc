@@ -1,3 +1,4 @@
+#include <cmath>
 #include <string>
 
 #include "api/json_io.h"
@@ -63,6 +64,10 @@ void AppendNetwork(const Platform& p, std::string& out) {
     tx += "gpuaas_node_network_transmit_bytes_total{node=\"" + n.name + "\"} " +
           std::to_string(net->last.tx_bytes) + "\n";
   }
+  Gauge(out, "gpuaas_network_capacity_bytes_per_second",
+        "The network the nodes share ([network] capacity_gbps), in bytes per second.");
+  out += "gpuaas_network_capacity_bytes_per_second " +
+         std::to_string(std::llround(p.config().network_capacity_gbps * 1e9 / 8)) + "\n";
   out +=
       "# HELP gpuaas_node_network_receive_bytes_total Bytes received by the node's interfaces.\n"
       "# TYPE gpuaas_node_network_receive_bytes_total counter\n" +

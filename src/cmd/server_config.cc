@@ -264,10 +264,17 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
                            std::to_string(e.source().begin.line) + ")");
   }
   PlatformConfig c = config;  // all or nothing
-  GPUAAS_RETURN_IF_ERROR(
-      CheckKeys(root, "",
-                {"scheduler", "agents", "prices", "limits", "billing", "storage", "environments",
-                 "runtime", "notebooks", "secrets", "tls", "audit", "auth", "database"}));
+  GPUAAS_RETURN_IF_ERROR(CheckKeys(
+      root, "",
+      {"scheduler", "agents", "prices", "limits", "billing", "storage", "environments", "runtime",
+       "notebooks", "secrets", "tls", "audit", "auth", "database", "network"}));
+  if (auto* network = root["network"].as_table()) {
+    GPUAAS_RETURN_IF_ERROR(CheckKeys(*network, "network.", {"capacity_gbps"}));
+    GPUAAS_RETURN_IF_ERROR(ReadNumber(*network, "capacity_gbps", 0.001, 1e6,
+                                      "network.capacity_gbps must be a number from 0.001 to "
+                                      "1000000 (gigabits per second)",
+                                      c.network_capacity_gbps));
+  }
   GPUAAS_RETURN_IF_ERROR(ApplyRuntimeConfig(root, c));
   if (auto* database = root["database"].as_table()) {
     GPUAAS_RETURN_IF_ERROR(CheckKeys(*database, "database.", {"url"}));

@@ -28,6 +28,9 @@ struct PlatformConfig {
   int64_t heartbeat_timeout_ms = 30'000;   // a node silent this long is down, its jobs lost
   int64_t default_walltime_s = 24 * 3600;  // when a job names none
   int64_t max_walltime_s = 30 * 24 * 3600;
+  // The network the nodes share ([network] capacity_gbps), in gigabits per second: /metrics
+  // says it (gpuaas_network_capacity_bytes_per_second) beside each node's traffic.
+  double network_capacity_gbps = 30;
   NotebookConfig notebooks;
   int64_t grace_ms = 10'000;  // SIGTERM -> SIGKILL (cancel; walltime on the agent)
   // SIGTERM -> SIGKILL of a preempted job (reclaim or priority): sched::Policy's grace, which

@@ -147,6 +147,26 @@ class AgentTelemetryTest(unittest.TestCase):
                 f'gpuaas_node_network_{series}_bytes_total{{node="gpu-node-01"}} ')]
             self.assertEqual(len(line), 1, metrics[-2000:])
             self.assertGreater(int(line[0].split()[-1]), 0)
+        # The shared link's capacity beside them ([network] capacity_gbps, 30 by default).
+        self.assertIn("\ngpuaas_network_capacity_bytes_per_second 3750000000\n", metrics)
+        good = os.path.join(self.node.dir, "good.toml")
+        with open(good, "w") as f:
+            f.write("[network]\ncapacity_gbps = 100\n")
+        other = Server(demo_gpus="none", extra_args=("--config", good)).start()
+        try:
+            self.assertIn("\ngpuaas_network_capacity_bytes_per_second 12500000000\n",
+                          other.admin.get("/metrics").text)
+        finally:
+            other.cleanup()
+        for bad in ("0", '"fast"', "1e7"):
+            conf = os.path.join(self.node.dir, "bad.toml")
+            with open(conf, "w") as f:
+                f.write(f"[network]\ncapacity_gbps = {bad}\n")
+            p = subprocess.run([BIN, "server", "--listen", "127.0.0.1:0", "--data-dir",
+                                os.path.join(self.node.dir, "bad-data"), "--config", conf],
+                               capture_output=True, text=True, timeout=30)
+            self.assertNotEqual(p.returncode, 0, bad)
+            self.assertIn("network.capacity_gbps must be a number", p.stderr, bad)
         # A report with bad counters is refused whole (400, nothing registered).
         for net in ({"t": 1, "rx_bytes": -1, "tx_bytes": 0}, {"t": 1, "rx_bytes": 2}, [1, 2]):
             r = admin.call("POST", "/api/v1/agent/heartbeat?wait_ms=0", {
