@@ -9,7 +9,9 @@ void NetworkRates::Observe(NodeId node, const NetReading& r) {
     n.last = r;
     return;
   }
-  if (r.t <= n.last.t) return;
+  // Reports can follow each other by milliseconds (a job's end is sent at once): a rate over
+  // such an interval is noise, so a reading under a second after the last one is skipped.
+  if (r.t < n.last.t + kMinIntervalMs) return;
   if (r.rx_bytes < n.last.rx_bytes || r.tx_bytes < n.last.tx_bytes) {
     n = NodeNetwork{r, std::nullopt, std::nullopt};  // counters reset: no rate across it
     return;

@@ -33,7 +33,9 @@ struct NodeNetwork {
 
 class NetworkRates {
  public:
-  // Takes a node's reading; one not newer than the last is ignored (a re-sent heartbeat).
+  static constexpr Millis kMinIntervalMs = 1000;
+  // Takes a node's reading; one less than kMinIntervalMs after the last is ignored (a re-sent
+  // heartbeat, or a report right after another).
   void Observe(NodeId node, const NetReading& r);
   const NodeNetwork* Node(NodeId node) const;
 

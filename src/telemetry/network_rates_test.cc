@@ -14,8 +14,9 @@ TEST(NetworkRatesTest, RatesAreTheCountersDifferenceOverTheInterval) {
   n.Observe(1, {12'000, 3'001'000, 5'500});             // 2 s: 1.5 MB/s in, 250 B/s out
   EXPECT_DOUBLE_EQ(*n.Node(1)->rx_bytes_per_s, 1'500'000.0);
   EXPECT_DOUBLE_EQ(*n.Node(1)->tx_bytes_per_s, 250.0);
-  // A re-sent or older reading changes nothing; another node is apart.
+  // A re-sent, older or too close reading changes nothing; another node is apart.
   n.Observe(1, {12'000, 9'999'999, 9'999'999});
+  n.Observe(1, {12'400, 9'999'999, 9'999'999});
   n.Observe(1, {11'000, 0, 0});
   EXPECT_EQ(n.Node(1)->last, (NetReading{12'000, 3'001'000, 5'500}));
   n.Observe(2, {12'000, 7, 7});
