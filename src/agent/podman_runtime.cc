@@ -74,7 +74,8 @@ std::string ContainerName(AllocationId allocation) {
   return "gpuaas-alloc-" + std::to_string(allocation);
 }
 
-Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSpec& spec) {
+Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSpec& spec,
+                                        const std::string& pidfile) {
   if (spec.image.empty()) return InvalidArgument("container workload without an image");
   if (spec.image[0] == '-') return InvalidArgument("image reference must not start with '-'");
   if (spec.workspace_mode != "rw" && spec.workspace_mode != "ro") {
@@ -85,6 +86,7 @@ Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSp
   a = {o.podman, "run", "--rm", "--name", ContainerName(spec.allocation)};
   if (!o.oci_runtime.empty()) a.insert(a.end(), {"--runtime", o.oci_runtime});
   a.insert(a.end(), o.extra_args.begin(), o.extra_args.end());
+  if (!pidfile.empty()) a.insert(a.end(), {"--pidfile", pidfile});
   // The shim keeps the output; no second copy in podman's storage.
   a.insert(a.end(), {"--log-driver", "none", "--label", "gpuaas.job=" + std::to_string(spec.job),
                      "--label", "gpuaas.allocation=" + std::to_string(spec.allocation)});

@@ -51,8 +51,11 @@ struct ContainerCommand {
 };
 
 // The `podman run` command of a container workload. job_env: the spec's env (secrets included).
+// pidfile: where podman writes the container's first process id ("" = nowhere); the agent reads
+// the job's network counters in that process's network namespace (container_network.h).
 // Errors: no image, a GPU device node missing (devices mode), a bad workspace mode.
-Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& options, const WorkloadSpec& spec);
+Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& options, const WorkloadSpec& spec,
+                                        const std::string& pidfile = "");
 
 // Creates the workspace directory of a spec if it does not exist yet (mode 0770).
 Status EnsureWorkspace(const WorkloadSpec& spec);

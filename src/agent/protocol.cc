@@ -21,6 +21,14 @@ json::array MigJson(const std::vector<MigDevice>& mig) {
   return a;
 }
 
+namespace {
+
+json::object NetJson(const NetReading& n) {
+  return {{"t", n.t}, {"rx_bytes", n.rx_bytes}, {"tx_bytes", n.tx_bytes}};
+}
+
+}  // namespace
+
 std::string HeartbeatReportToJson(const HeartbeatReport& r) {
   json::object labels;
   for (const auto& [k, v] : r.labels) labels[k] = v;
@@ -38,17 +46,20 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
   }
   json::array workloads;
   for (const auto& w : r.workloads) {
-    workloads.push_back(json::object{{"job", w.job},
-                                     {"allocation", w.allocation},
-                                     {"state", WorkloadStateName(w.state)},
-                                     {"exit_code", w.exit_code},
-                                     {"signal", w.signal},
-                                     {"timed_out", w.timed_out},
-                                     {"stopped", w.stopped},
-                                     {"interrupted", w.interrupted},
-                                     {"started_at", w.started_at},
-                                     {"finished_at", w.finished_at},
-                                     {"message", w.message}});
+    auto& wo = workloads
+                   .emplace_back(json::object{{"job", w.job},
+                                              {"allocation", w.allocation},
+                                              {"state", WorkloadStateName(w.state)},
+                                              {"exit_code", w.exit_code},
+                                              {"signal", w.signal},
+                                              {"timed_out", w.timed_out},
+                                              {"stopped", w.stopped},
+                                              {"interrupted", w.interrupted},
+                                              {"started_at", w.started_at},
+                                              {"finished_at", w.finished_at},
+                                              {"message", w.message}})
+                   .as_object();
+    if (w.net) wo["net"] = NetJson(*w.net);  // optional: older servers ignore it
   }
   json::array logs;
   for (const auto& c : r.logs) {
@@ -69,10 +80,7 @@ std::string HeartbeatReportToJson(const HeartbeatReport& r) {
   json::object o{{"node", r.node},          {"simulated", r.simulated}, {"labels", labels},
                  {"gpus", std::move(gpus)}, {"workloads", workloads},   {"logs", std::move(logs)}};
   o["samples"] = std::move(samples);
-  if (r.net) {  // optional: older servers ignore it
-    o["net"] =
-        json::object{{"t", r.net->t}, {"rx_bytes", r.net->rx_bytes}, {"tx_bytes", r.net->tx_bytes}};
-  }
+  if (r.net) o["net"] = NetJson(*r.net);  // optional: older servers ignore it
   return json::serialize(o);
 }
 

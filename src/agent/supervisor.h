@@ -85,6 +85,9 @@ class Supervisor {
   Status RecordLost(const WorkloadSpec& spec, const std::string& message);
 
   std::vector<WorkloadStatus> List() const;  // by allocation id
+  // The network counters of the running container workloads (container_network.h), read now;
+  // absent for those not readable yet (podman still starting) or sharing the agent's network.
+  std::map<AllocationId, NetReading> ContainerNetwork() const;
   std::optional<WorkloadStatus> Get(AllocationId allocation) const;
   // Up to max_bytes of the workload's log from offset ("" at its end). NotFound if unknown.
   Result<std::string> ReadLog(AllocationId allocation, int64_t offset, int64_t max_bytes) const;

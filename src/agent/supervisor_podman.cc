@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/container_network.h"
 #include "agent/supervisor.h"
 #include "base/log.h"
 
@@ -15,7 +16,7 @@ namespace gpuaas {
 // mu_ held (spawns are serialised). The spec was written and its command checked by Launch.
 void Supervisor::LaunchContainer(Entry& e) {
   const WorkloadDir dir = DirOf(e.spec.allocation);
-  auto cmd = BuildPodmanRun(options_.podman, e.spec);
+  auto cmd = BuildPodmanRun(options_.podman, e.spec, dir.File("container.pid"));
   if (!cmd.ok()) return FailToStart(e, cmd.status().message());
   auto exec_path = ResolveCommand(options_.podman.podman, path_env_, dir.File("work"));
   if (!exec_path.ok()) {
@@ -45,6 +46,22 @@ void Supervisor::LaunchContainer(Entry& e) {
   GLOG_INFO("agent: started job {} (allocation {}) in container {} from {} (GPUs by {}), pid {}",
             e.spec.job, e.spec.allocation, ContainerName(e.spec.allocation), e.spec.image,
             PodmanGpuModeName(options_.podman.gpu_mode), rec.job_pgid);
+}
+
+std::map<AllocationId, NetReading> Supervisor::ContainerNetwork() const {
+  std::vector<AllocationId> running;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : entries_) {
+      if (!e.spec.image.empty() && !e.status.final()) running.push_back(id);
+    }
+  }
+  std::map<AllocationId, NetReading> out;  // (the files are read without the lock)
+  for (AllocationId id : running) {
+    auto c = ReadContainerNetwork(DirOf(id).File("container.pid"));
+    if (c.ok()) out[id] = NetReading{clock_.Now(), c->rx_bytes, c->tx_bytes};
+  }
+  return out;
 }
 
 void Supervisor::SignalContainer(const Entry& e, int sig) const {

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "base/time.h"
 #include "model/ids.h"
+#include "telemetry/network_rates.h"
 
 namespace gpuaas {
 
@@ -50,6 +52,9 @@ struct WorkloadStatus {
   // failed_to_start because the agent stopped before the job started (it never ran, and may be
   // run again), not because of the job's spec or the node.
   bool interrupted = false;
+  // A running container's network counters (agent/container_network.h), read for the report;
+  // unset for the process runtime and once final.
+  std::optional<NetReading> net = std::nullopt;
   bool final() const { return state != WorkloadState::kRunning; }
 };
 

@@ -110,9 +110,9 @@ Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o) {
   return r;
 }
 
-// A node's traffic (telemetry/network_rates.h): null until its agent sent counters; the rates
-// null until two readings.
-json::value NetworkJson(const NodeNetwork* n) {
+// A node's or a container job's traffic (telemetry/network_rates.h): null until its agent sent
+// counters; the rates null until two readings.
+json::value NetworkJson(const NetTraffic* n) {
   if (n == nullptr) return nullptr;
   auto rate = [](const std::optional<double>& r) {
     return r ? json::value(std::llround(*r)) : json::value(nullptr);
@@ -219,7 +219,10 @@ json::object JobJson(const Job& j, const Platform& p) {
   }
   o["nodes"] = std::move(nodes);
   o["slices"] = std::move(slices);
-  if (auto t = p.JobTelemetryOf(j)) {
+  const std::optional<JobTelemetry> t = p.JobTelemetryOf(j);
+  // A container job's own traffic (docs/agent.md, "Network"); null for the process runtime.
+  o["network"] = t && t->net ? NetworkJson(&*t->net) : json::value(nullptr);
+  if (t && t->samples > 0) {
     o["telemetry"] = json::object{{"avg_util_pct", std::round(t->avg_util_pct() * 10) / 10},
                                   {"peak_mem_mb", t->peak_mem_mb},
                                   {"energy_wh", static_cast<double>(t->energy_mwh()) / 1000.0},
@@ -372,6 +375,22 @@ static Status MigDevicesOf(const json::object& g, std::vector<MigDevice>* out) {
   return Status();
 }
 
+// The optional "net" counters of a report or of one of its workloads; `what` names it in errors.
+Result<std::optional<NetReading>> NetReadingOf(const json::object& o, const char* what) {
+  const json::value* v = o.if_contains("net");
+  if (v == nullptr || v->is_null()) return std::optional<NetReading>();
+  if (!v->is_object()) return InvalidArgument(std::string(what) + " must be an object");
+  const json::object& n = v->as_object();
+  GPUAAS_ASSIGN_OR_RETURN(auto t, GetInt(n, "t"));
+  GPUAAS_ASSIGN_OR_RETURN(auto rx, GetInt(n, "rx_bytes"));
+  GPUAAS_ASSIGN_OR_RETURN(auto tx, GetInt(n, "tx_bytes"));
+  if (!t || !rx || !tx || *t < 0 || *rx < 0 || *tx < 0) {
+    return InvalidArgument(std::string(what) +
+                           " needs non-negative integers t, rx_bytes, tx_bytes");
+  }
+  return std::optional<NetReading>(NetReading{*t, *rx, *tx});
+}
+
 Result<NodeReport> NodeReportOf(const json::object& o) {
   NodeReport r;
   GPUAAS_ASSIGN_OR_RETURN(auto node, GetString(o, "node"));
@@ -444,6 +463,7 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       if (auto t = w.find("interrupted"); t != w.end() && t->value().is_bool()) {
         rep.interrupted = t->value().as_bool();
       }
+      GPUAAS_ASSIGN_OR_RETURN(rep.net, NetReadingOf(w, "a workload's 'net'"));
       r.workloads.push_back(std::move(rep));
     }
   }
@@ -504,17 +524,7 @@ Result<NodeReport> NodeReportOf(const json::object& o) {
       r.samples.push_back(g);
     }
   }
-  if (const json::value* v = o.if_contains("net"); v && !v->is_null()) {
-    if (!v->is_object()) return InvalidArgument("'net' must be an object");
-    const json::object& n = v->as_object();
-    GPUAAS_ASSIGN_OR_RETURN(auto t, GetInt(n, "t"));
-    GPUAAS_ASSIGN_OR_RETURN(auto rx, GetInt(n, "rx_bytes"));
-    GPUAAS_ASSIGN_OR_RETURN(auto tx, GetInt(n, "tx_bytes"));
-    if (!t || !rx || !tx || *t < 0 || *rx < 0 || *tx < 0) {
-      return InvalidArgument("'net' needs non-negative integers t, rx_bytes, tx_bytes");
-    }
-    r.net = NetReading{*t, *rx, *tx};
-  }
+  GPUAAS_ASSIGN_OR_RETURN(r.net, NetReadingOf(o, "'net'"));
   return r;
 }
 

@@ -57,7 +57,7 @@ void AppendGpuTelemetry(const Platform& p, std::string& out) {
 void AppendNetwork(const Platform& p, std::string& out) {
   std::string rx, tx;
   for (const Node& n : p.ListNodes()) {
-    const NodeNetwork* net = p.network().Node(n.id);
+    const NetTraffic* net = p.network().Node(n.id);
     if (net == nullptr) continue;
     rx += "gpuaas_node_network_receive_bytes_total{node=\"" + n.name + "\"} " +
           std::to_string(net->last.rx_bytes) + "\n";
@@ -75,6 +75,25 @@ void AppendNetwork(const Platform& p, std::string& out) {
       "# HELP gpuaas_node_network_transmit_bytes_total Bytes sent by the node's interfaces.\n"
       "# TYPE gpuaas_node_network_transmit_bytes_total counter\n" +
       tx;
+  // Who fills it: each entity's container jobs, finished (the usage ledger) and running.
+  std::string erx, etx;
+  for (const auto& [id, bytes] : p.EntityNetwork()) {
+    const Entity* e = p.FindEntityById(id);
+    if (e == nullptr) continue;
+    erx += "gpuaas_entity_network_receive_bytes_total{entity=\"" + e->name + "\"} " +
+           std::to_string(bytes.first) + "\n";
+    etx += "gpuaas_entity_network_transmit_bytes_total{entity=\"" + e->name + "\"} " +
+           std::to_string(bytes.second) + "\n";
+  }
+  out +=
+      "# HELP gpuaas_entity_network_receive_bytes_total Bytes received by the entity's container "
+      "jobs.\n"
+      "# TYPE gpuaas_entity_network_receive_bytes_total counter\n" +
+      erx +
+      "# HELP gpuaas_entity_network_transmit_bytes_total Bytes sent by the entity's container "
+      "jobs.\n"
+      "# TYPE gpuaas_entity_network_transmit_bytes_total counter\n" +
+      etx;
 }
 
 std::string Metrics(const Platform& p) {

@@ -38,6 +38,10 @@ struct UsageRecord {
   // in milliwatt-hours, and device-milliseconds spent below the idle utilisation threshold.
   int64_t energy_mwh = 0;
   int64_t idle_gpu_millis = 0;
+  // A container job's network traffic in bytes (its own network namespace; 0 = not measured:
+  // the process runtime shares the node's network).
+  int64_t net_rx_bytes = 0;
+  int64_t net_tx_bytes = 0;
 
   bool operator==(const UsageRecord&) const = default;
 };

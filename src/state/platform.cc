@@ -62,6 +62,11 @@ Result<std::string> Platform::Start() {
     allocations_[a.id] = std::move(a);
   }
   ledger_ = std::move(st.usage);
+  for (const UsageRecord& r : ledger_) {
+    auto& [rx, tx] = net_closed_by_entity_[r.entity];
+    rx += r.net_rx_bytes;
+    tx += r.net_tx_bytes;
+  }
   LoadBilling(st);    // prices, invoices, budgets, events (platform_billing.cc)
   LoadNotebooks(st);  // ports and tokens of open notebooks (platform_notebooks.cc)
   started_ = true;

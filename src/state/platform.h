@@ -176,10 +176,14 @@ class Platform {
   const TelemetryStore& telemetry() const { return telemetry_; }
   // Each node's network counters and rates, from its heartbeats (not kept over a restart).
   const NetworkRates& network() const { return network_; }
-  // The job's GPU telemetry (average utilisation, peak memory, energy, idle time) while it
-  // holds devices and after (bounded memory); nullopt when none was sampled. A multi-node
-  // gang's covers every part (sums; the peak memory is the highest of any device).
+  // The job's GPU telemetry (average utilisation, peak memory, energy, idle time) and, for a
+  // container job, its network traffic, while it holds devices and after (bounded memory);
+  // nullopt when none was sampled. A multi-node gang's covers every part (sums; the peak memory
+  // is the highest of any device).
   std::optional<JobTelemetry> JobTelemetryOf(const Job& job) const;
+  // Bytes received and sent by each entity's container jobs: the usage ledger's (kept) plus the
+  // open allocations' counters; a counter for /metrics (gpuaas_entity_network_*_bytes_total).
+  std::map<EntityId, std::pair<int64_t, int64_t>> EntityNetwork() const;
 
   // --- usage
   Result<std::vector<EntityUsage>> Usage(const Principal& p, EntityId entity, Millis from,
@@ -369,6 +373,8 @@ class Platform {
   std::vector<UsageRecord> ledger_;
   TelemetryStore telemetry_;
   NetworkRates network_;
+  // The ledger's network bytes (rx, tx) by entity, kept as records are appended.
+  std::map<EntityId, std::pair<int64_t, int64_t>> net_closed_by_entity_;
   std::map<JobId, QueueInfo> queue_info_;
   std::map<std::pair<JobId, int>, size_t> log_sizes_;  // by (job, rank)
 

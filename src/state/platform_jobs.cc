@@ -378,6 +378,13 @@ void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutat
   const JobTelemetry t = telemetry_.Close(alloc.id);
   r.energy_mwh = t.energy_mwh();
   r.idle_gpu_millis = t.idle_ms;
+  if (t.net) {
+    r.net_rx_bytes = t.net->last.rx_bytes;
+    r.net_tx_bytes = t.net->last.tx_bytes;
+    auto& [rx, tx] = net_closed_by_entity_[alloc.entity];
+    rx += r.net_rx_bytes;
+    tx += r.net_tx_bytes;
+  }
   ledger_.push_back(r);
   batch.push_back(r);
 }

@@ -26,6 +26,14 @@ bool Platform::ApplyTelemetry(Node& node, const NodeReport& r, std::vector<Mutat
       return it == holders.end() ? gpuaas::DeviceHolder{} : it->second;
     });
   }
+  // A container job's network counters (agent/container_network.h), for its open allocation
+  // on this node only.
+  for (const WorkloadReport& w : r.workloads) {
+    if (!w.net) continue;
+    auto it = allocations_.find(w.allocation);
+    if (it == allocations_.end() || it->second.node != node.id || it->second.end != 0) continue;
+    telemetry_.ObserveNet(w.allocation, *w.net);
+  }
   bool failed = false;
   const Millis now = clock_.Now();
   for (const GpuDevice& g : r.gpus) {
@@ -70,6 +78,32 @@ std::optional<JobTelemetry> Platform::JobTelemetryOf(const Job& job) const {
     out->peak_mem_mb = std::max(out->peak_mem_mb, t->peak_mem_mb);
     out->energy_uj += t->energy_uj;
     out->idle_ms += t->idle_ms;
+    if (t->net && out->net) {  // a gang's parts: totals and rates add up
+      NetTraffic& n = *out->net;
+      n.last.t = std::max(n.last.t, t->net->last.t);
+      n.last.rx_bytes += t->net->last.rx_bytes;
+      n.last.tx_bytes += t->net->last.tx_bytes;
+      auto add = [](std::optional<double>& a, const std::optional<double>& b) {
+        a = a && b ? std::optional<double>(*a + *b) : (a ? a : b);
+      };
+      add(n.rx_bytes_per_s, t->net->rx_bytes_per_s);
+      add(n.tx_bytes_per_s, t->net->tx_bytes_per_s);
+    } else if (t->net) {
+      out->net = t->net;
+    }
+  }
+  return out;
+}
+
+std::map<EntityId, std::pair<int64_t, int64_t>> Platform::EntityNetwork() const {
+  auto out = net_closed_by_entity_;
+  for (const auto& [aid, a] : allocations_) {
+    if (a.end != 0) continue;
+    std::optional<JobTelemetry> t = telemetry_.Job(aid);
+    if (!t || !t->net) continue;
+    auto& [rx, tx] = out[a.entity];
+    rx += t->net->last.rx_bytes;
+    tx += t->net->last.tx_bytes;
   }
   return out;
 }

@@ -161,6 +161,8 @@ struct WorkloadReport {
   Millis finished_at = 0;
   std::string message;
   bool interrupted = false;  // failed_to_start: the agent stopped before the job ran
+  // A running container's network counters (its own namespace); unset for the process runtime.
+  std::optional<NetReading> net = std::nullopt;
 };
 
 struct ReportedLogChunk {

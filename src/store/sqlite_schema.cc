@@ -220,6 +220,12 @@ CREATE TABLE group_mappings (
 );
 )sql";
 
+// Version 9: a container job's network traffic (its own network namespace's counters).
+constexpr char kSchemaV9[] = R"sql(
+ALTER TABLE usage_records ADD COLUMN net_rx_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE usage_records ADD COLUMN net_tx_bytes INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
@@ -230,6 +236,7 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
       {6, "token expiry", kSchemaV6},
       {7, "single sign-on sessions", kSchemaV7},
       {8, "directory group mappings, disabled users", kSchemaV8},
+      {9, "network traffic of container jobs", kSchemaV9},
   };
   return kMigrations;
 }

@@ -56,8 +56,9 @@ constexpr Columns kJobCols = {"id",
                               "secrets_json"};
 constexpr Columns kAllocationCols = {"id",        "job",          "entity", "user", "node",
                                      "gpu_class", "devices_json", "start",  "end"};
-constexpr Columns kUsageCols = {"allocation", "job",   "entity", "user",       "gpu_class",
-                                "gpus",       "start", "end",    "energy_mwh", "idle_gpu_millis"};
+constexpr Columns kUsageCols = {
+    "allocation", "job",        "entity",          "user",         "gpu_class",   "gpus", "start",
+    "end",        "energy_mwh", "idle_gpu_millis", "net_rx_bytes", "net_tx_bytes"};
 constexpr Columns kMetaCols = {"key", "value"};
 constexpr Columns kGroupCols = {"id", "group_name", "entity", "role", "created_by", "created_at"};
 
@@ -288,6 +289,8 @@ Status RowWriter<Db>::Write(const UsageRecord& u) {
   usage_.BindInt(8, u.end);
   usage_.BindInt(9, u.energy_mwh);
   usage_.BindInt(10, u.idle_gpu_millis);
+  usage_.BindInt(11, u.net_rx_bytes);
+  usage_.BindInt(12, u.net_tx_bytes);
   Status st = usage_.Exec("append usage record");
   if (st.code() == Code::kConflict) {
     return Conflict("usage record for allocation " + std::to_string(u.allocation) +
@@ -442,6 +445,8 @@ Result<StoredState> LoadState(Db& db) {
     u.end = r.ColumnInt(7);
     u.energy_mwh = r.ColumnInt(8);
     u.idle_gpu_millis = r.ColumnInt(9);
+    u.net_rx_bytes = r.ColumnInt(10);
+    u.net_tx_bytes = r.ColumnInt(11);
     s.usage.push_back(std::move(u));
     return Status::Ok();
   }));

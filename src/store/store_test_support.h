@@ -64,7 +64,7 @@ inline auto Tie(const Allocation& a) {
 }
 inline auto Tie(const UsageRecord& u) {
   return std::tie(u.allocation, u.job, u.entity, u.user, u.gpu_class, u.gpus, u.start, u.end,
-                  u.energy_mwh, u.idle_gpu_millis);
+                  u.energy_mwh, u.idle_gpu_millis, u.net_rx_bytes, u.net_tx_bytes);
 }
 
 template <typename T>

@@ -65,10 +65,20 @@ JobTelemetry TelemetryStore::Close(AllocationId allocation) {
   return t;
 }
 
+void TelemetryStore::ObserveNet(AllocationId allocation, const NetReading& r) {
+  if (allocation == 0 || closed_.count(allocation)) return;
+  JobTelemetry& job = open_[allocation];
+  if (!job.net) {
+    job.net = NetTraffic{r, std::nullopt, std::nullopt};
+  } else {
+    job.net->Observe(r);
+  }
+}
+
 std::optional<JobTelemetry> TelemetryStore::Job(AllocationId allocation) const {
   if (auto it = open_.find(allocation); it != open_.end()) return it->second;
   if (auto it = closed_.find(allocation); it != closed_.end()) {
-    if (it->second.samples == 0) return std::nullopt;
+    if (it->second.samples == 0 && !it->second.net) return std::nullopt;
     return it->second;
   }
   return std::nullopt;

@@ -1,7 +1,9 @@
 // TelemetryStore: the server's memory of GPU telemetry. It keeps the recent samples of each
 // device (a bounded ring), the device's energy counter, and per-allocation aggregates (average
 // utilisation, peak memory, energy, idle device-time) that become the job's "telemetry" and the
-// UsageRecord's energy_mwh / idle_gpu_millis when the allocation closes.
+// UsageRecord's energy_mwh / idle_gpu_millis when the allocation closes; and the network
+// counters of a container job (its own network namespace: ObserveNet), which become the
+// UsageRecord's net_rx_bytes / net_tx_bytes.
 //
 // Integration: between two consecutive samples of a device (a, b], the power is the mean of
 // both readings (trapezoid) and the utilisation/memory those of b. That interval is given to the
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "model/ids.h"
+#include "telemetry/network_rates.h"
 #include "telemetry/sample.h"
 
 namespace gpuaas {
@@ -34,6 +37,9 @@ struct JobTelemetry {
   int64_t peak_mem_mb = 0;  // highest memory in use on any of its devices
   int64_t energy_uj = 0;    // microjoules over its devices and interval
   int64_t idle_ms = 0;      // device-milliseconds below the idle threshold
+  // A container job's traffic: its counters start at 0 with the container, so `last` holds its
+  // totals. Unset for jobs without their own network namespace (the process runtime).
+  std::optional<NetTraffic> net;
   double avg_util_pct() const {
     return covered_ms > 0 ? static_cast<double>(util_pct_ms) / static_cast<double>(covered_ms) : 0;
   }
@@ -70,6 +76,8 @@ class TelemetryStore {
   // Closes an allocation's aggregate and returns it (all zero without samples). The result
   // stays readable through Job() (bounded). Samples arriving later are not counted for it.
   JobTelemetry Close(AllocationId allocation);
+  // A reading of an open allocation's network counters (ignored once it is closed).
+  void ObserveNet(AllocationId allocation, const NetReading& r);
   // The aggregate of an open or recently closed allocation; nullopt if it has none.
   std::optional<JobTelemetry> Job(AllocationId allocation) const;
 
