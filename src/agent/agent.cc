@@ -215,11 +215,10 @@ HeartbeatReport Agent::BuildReport(bool with_logs, uint64_t* samples_end) {
   report.simulated = Simulated();
   report.labels = options_.labels;
   report.workloads = sup_->List();
-  if (!report.simulated) {
-    const auto nets = sup_->ContainerNetwork();
-    for (WorkloadStatus& w : report.workloads) {
-      if (auto it = nets.find(w.allocation); it != nets.end() && !w.final()) w.net = it->second;
-    }
+  // A running container's own counters are real even on a node with simulated GPUs.
+  const auto nets = sup_->ContainerNetwork();
+  for (WorkloadStatus& w : report.workloads) {
+    if (auto it = nets.find(w.allocation); it != nets.end() && !w.final()) w.net = it->second;
   }
   if (!report.simulated && !options_.net_dev_path.empty()) {
     if (auto net = ReadNetCounters(options_.net_dev_path, options_.net_interfaces); net.ok()) {

@@ -6,16 +6,22 @@
 // The container tests are skipped, with the reason printed, only when podman cannot run here.
 #include "agent/podman_runtime.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include "agent/supervisor.h"
@@ -59,10 +65,14 @@ TEST(PodmanRun, CdiModeNamesTheJobGpusAndKeepsValuesOffTheCommandLine) {
   s.workspace_mode = "ro";
   s.memory_bytes = int64_t{64} << 30;
   s.cpu_millis = 1500;
-  auto c = BuildPodmanRun(o, s);
+  auto c = BuildPodmanRun(o, s, "/var/lib/gpuaas/workloads/42/container.pid");
   ASSERT_TRUE(c.ok()) << c.status().message();
   const auto& a = c->argv;
   EXPECT_EQ(a[0], "podman");
+  auto pidfile = std::find(a.begin(), a.end(), "--pidfile");  // network counters (agent.md)
+  ASSERT_NE(pidfile, a.end());
+  EXPECT_EQ(*(pidfile + 1), "/var/lib/gpuaas/workloads/42/container.pid");
+  EXPECT_FALSE(Contains(BuildPodmanRun(o, s)->argv, "--pidfile"));
   EXPECT_EQ(a[1], "run");
   EXPECT_TRUE(Contains(a, "--rm"));
   EXPECT_TRUE(Contains(a, ContainerName(42)));
@@ -145,7 +155,7 @@ class PodmanContainerTest : public ::testing::Test {
       return;
     }
     const std::string cmd = "cd " + rootfs +
-                            " && for a in sh ls cat echo env sleep grep sort tr; do ln -s "
+                            " && for a in sh ls cat echo env sleep grep sort tr nc dd; do ln -s "
                             "busybox bin/$a; done && tar -cf ../rootfs.tar . && podman import " +
                             root_ + "/rootfs.tar " + kImage + " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) {
@@ -337,6 +347,95 @@ TEST_F(PodmanContainerTest, ANewSupervisorAdoptsARunningContainer) {
   const WorkloadStatus st = WaitFinal(5);
   EXPECT_EQ(st.exit_code, 4);
   EXPECT_NE(Log(5).find("second"), std::string::npos);
+}
+
+// A listener on the host for the container's traffic: accepts one connection and reads until
+// `want` bytes came or the peer closed (then closes, so that the sender's nc ends).
+class HostSink {
+ public:
+  explicit HostSink(int64_t want) : want_(want) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);  // the container comes through the bridge
+    socklen_t len = sizeof a;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 1) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    timeval tv{60, 0};  // accept and recv give up after a minute
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    thread_ = std::thread([this, tv] {
+      const int c = accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[65536];
+      while (received_ < want_) {
+        const ssize_t n = recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        received_ += n;
+      }
+      close(c);
+    });
+  }
+  ~HostSink() {
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+  int64_t Received() {
+    if (thread_.joinable()) thread_.join();
+    return received_;
+  }
+
+ private:
+  int64_t want_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<int64_t> received_{0};
+  std::thread thread_;
+};
+
+// The gateway of podman's default bridge network: the host, as the container sees it.
+std::string PodmanGateway() {
+  FILE* p =
+      popen("podman network inspect podman --format '{{range .Subnets}}{{.Gateway}}{{end}}'", "r");
+  if (p == nullptr) return "";
+  char buf[64] = {};
+  const size_t n = fread(buf, 1, sizeof buf - 1, p);
+  pclose(p);
+  std::string s(buf, n);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+TEST_F(PodmanContainerTest, TheJobsOwnTrafficIsCountedInItsNetworkNamespace) {
+  const std::string gateway = PodmanGateway();
+  ASSERT_FALSE(gateway.empty()) << "podman network inspect podman gave no gateway";
+  constexpr int64_t kSent = int64_t{6} << 20;  // 6 MiB to the host
+  HostSink sink(kSent);
+  ASSERT_NE(sink.port(), 0);
+  Supervisor& sup = Open();
+  ASSERT_TRUE(sup.Start(Spec(8, "dd if=/dev/zero bs=65536 count=96 2>/dev/null | nc " + gateway +
+                                    " " + std::to_string(sink.port()) + "; echo sent; sleep 60"))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return Log(8).find("sent") != std::string::npos; })) << Log(8);
+  EXPECT_EQ(sink.Received(), kSent) << Log(8);
+  std::map<AllocationId, NetReading> net = sup.ContainerNetwork();
+  ASSERT_EQ(net.count(8), 1u) << "no counters for the running container";
+  // The payload plus TCP/IP headers went out; the host's acknowledgements came in. The
+  // counters are the container's alone: the rest of the machine's traffic is not in them.
+  std::printf("container counters: rx %lld tx %lld bytes\n",
+              static_cast<long long>(net[8].rx_bytes), static_cast<long long>(net[8].tx_bytes));
+  EXPECT_GE(net[8].tx_bytes, kSent);
+  EXPECT_LT(net[8].tx_bytes, kSent + (int64_t{1} << 20));
+  EXPECT_GT(net[8].rx_bytes, 0);
+  EXPECT_LT(net[8].rx_bytes, int64_t{1} << 20);
+  EXPECT_GT(net[8].t, 0);
+  sup.Stop(8);
+  WaitFinal(8);
+  EXPECT_EQ(sup.ContainerNetwork().count(8), 0u);  // a finished workload has none
 }
 
 TEST_F(PodmanContainerTest, AMissingImageFailsWithPodmansMessage) {

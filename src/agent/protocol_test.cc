@@ -62,6 +62,14 @@ TEST(Protocol, ReportCarriesInventoryWorkloadsAndBase64Logs) {
   EXPECT_EQ(net.at("t").as_int64(), 1'700'000'000'000);
   EXPECT_EQ(net.at("rx_bytes").as_int64(), 12'345'678'901);
   EXPECT_EQ(net.at("tx_bytes").as_int64(), 42);
+  // A container workload's own counters ride on its status; none on a process workload.
+  EXPECT_EQ(wo.if_contains("net"), nullptr);
+  r.workloads[0].net = NetReading{1'700'000'000'500, 7, 8'000'000'000};
+  const json::value wnet = json::parse(HeartbeatReportToJson(r));
+  const json::object& wn = wnet.at("workloads").at(0).at("net").as_object();
+  EXPECT_EQ(wn.at("t").as_int64(), 1'700'000'000'500);
+  EXPECT_EQ(wn.at("rx_bytes").as_int64(), 7);
+  EXPECT_EQ(wn.at("tx_bytes").as_int64(), 8'000'000'000);
 }
 
 TEST(Protocol, ParsesTheDesiredWorkloads) {

@@ -81,6 +81,53 @@ TEST_F(PlatformTelemetryTest, SamplesBecomeJobAggregatesAndUsageEnergy) {
   EXPECT_EQ(state->usage[0].idle_gpu_millis, 4000);
 }
 
+TEST_F(PlatformTelemetryTest, AContainerJobsTrafficIsItsOwnOnTheUsageRecordAndPerEntity) {
+  NodeReport r = Report(2);
+  Beat(r);
+  Job j = Submit(1);
+  DesiredWorkloads d = Beat(r);
+  ASSERT_EQ(d.workloads.size(), 1u);
+  const AllocationId alloc = d.workloads[0].allocation;
+  const Millis start = clock_.Now();
+  EXPECT_FALSE(platform_->JobTelemetryOf(Get(j.id)).has_value());  // nothing reported yet
+  // The agent reads the container's counters every heartbeat (2 s apart here).
+  WorkloadReport w{j.id, alloc, "running", std::nullopt, 0, false, false, start, 0, ""};
+  const std::pair<int64_t, int64_t> counters[] = {{0, 0}, {4'000'000, 1'000}, {10'000'000, 5'000}};
+  for (const auto& [rx, tx] : counters) {
+    clock_.Advance(2000);
+    w.net = NetReading{clock_.Now(), rx, tx};
+    r.workloads = {w};
+    Beat(r);
+  }
+  auto t = platform_->JobTelemetryOf(Get(j.id));
+  ASSERT_TRUE(t.has_value() && t->net.has_value());
+  EXPECT_EQ(t->net->last.rx_bytes, 10'000'000);
+  EXPECT_DOUBLE_EQ(*t->net->rx_bytes_per_s, 3'000'000.0);  // 6 MB over the last 2 s
+  EXPECT_DOUBLE_EQ(*t->net->tx_bytes_per_s, 2'000.0);
+  EXPECT_EQ(platform_->EntityNetwork().at(1), std::make_pair(int64_t{10'000'000}, int64_t{5'000}));
+  // Counters for an allocation this node does not hold are not taken.
+  WorkloadReport stray = w;
+  stray.allocation = alloc + 100;
+  stray.net = NetReading{clock_.Now() + 5000, 1, 1};
+  r.workloads = {w, stray};
+  Beat(r);
+  EXPECT_EQ(platform_->EntityNetwork().size(), 1u);
+  // The job ends: its totals go on the usage record and stay in the entity's counter.
+  clock_.Advance(2000);
+  r.workloads = {{j.id, alloc, "exited", 0, 0, false, false, start, clock_.Now(), ""}};
+  Beat(r);
+  ASSERT_EQ(Get(j.id).state, JobState::kSucceeded);
+  auto state = store_->Load();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->usage.size(), 1u);
+  EXPECT_EQ(state->usage[0].net_rx_bytes, 10'000'000);
+  EXPECT_EQ(state->usage[0].net_tx_bytes, 5'000);
+  EXPECT_EQ(platform_->JobTelemetryOf(Get(j.id))->net->last.tx_bytes, 5'000);
+  EXPECT_EQ(platform_->EntityNetwork().at(1).second, 5'000);
+  Restart();  // the entity's counter is the ledger's: it survives a restart
+  EXPECT_EQ(platform_->EntityNetwork().at(1), std::make_pair(int64_t{10'000'000}, int64_t{5'000}));
+}
+
 TEST_F(PlatformTelemetryTest, UnhealthyGpuFailsItsJobAndIsNotPlacedAgain) {
   NodeReport r = Report(1);
   Beat(r);

@@ -53,6 +53,8 @@ TEST(SqliteBillingRowsTest, RoundTripAndReopen) {
     UsageRecord u{5, 6, 1, 3, "h200", 2, 100, 200};
     u.energy_mwh = 123'456;
     u.idle_gpu_millis = 789;
+    u.net_rx_bytes = 12'345'678'901;  // beyond 32 bits
+    u.net_tx_bytes = 4'321;
     std::vector<Mutation> batch = {
         PriceChange{1, "h200", "", 4'000'000, 1'000, 900},
         PriceChange{2, "h200", "best-effort", 1'000'000, 2'000, 901},
@@ -101,6 +103,8 @@ TEST(SqliteBillingRowsTest, RoundTripAndReopen) {
   ASSERT_EQ(st->usage.size(), 1u);
   EXPECT_EQ(st->usage[0].energy_mwh, 123'456);
   EXPECT_EQ(st->usage[0].idle_gpu_millis, 789);
+  EXPECT_EQ(st->usage[0].net_rx_bytes, 12'345'678'901);
+  EXPECT_EQ(st->usage[0].net_tx_bytes, 4'321);
   (*store)->Close();
 }
 

@@ -91,5 +91,27 @@ TEST(TelemetryStoreTest, GapsAreNotIntegratedAndRingIsBounded) {
   EXPECT_EQ(ts.Close(99).energy_uj, 0);  // never sampled: zeros
 }
 
+TEST(TelemetryStoreTest, AContainersNetworkCountersGiveItsTotalsAndRates) {
+  TelemetryStore ts;
+  EXPECT_FALSE(ts.Job(7).has_value());
+  ts.ObserveNet(7, {10'000, 1'000, 2'000});
+  ASSERT_TRUE(ts.Job(7).has_value());  // counters alone make a job's telemetry
+  EXPECT_FALSE(ts.Job(7)->net->tx_bytes_per_s.has_value());  // one reading: no rate yet
+  ts.ObserveNet(7, {10'400, 9'000, 9'000});                  // under a second later: skipped
+  EXPECT_EQ(ts.Job(7)->net->last.tx_bytes, 2'000);
+  ts.ObserveNet(7, {12'000, 5'001'000, 1'002'000});
+  const NetTraffic n = *ts.Job(7)->net;
+  EXPECT_EQ(n.last.rx_bytes, 5'001'000);
+  EXPECT_DOUBLE_EQ(*n.rx_bytes_per_s, 2'500'000.0);  // 5 MB over 2 s
+  EXPECT_DOUBLE_EQ(*n.tx_bytes_per_s, 500'000.0);
+  const JobTelemetry closed = ts.Close(7);
+  EXPECT_EQ(closed.samples, 0);  // no GPU samples, yet the traffic stays readable
+  EXPECT_EQ(closed.net->last.tx_bytes, 1'002'000);
+  ts.ObserveNet(7, {20'000, 9'999'999, 9'999'999});  // after its end: not counted
+  EXPECT_EQ(ts.Job(7)->net->last.tx_bytes, 1'002'000);
+  ts.ObserveNet(0, {20'000, 1, 1});  // no allocation
+  EXPECT_FALSE(ts.Job(0).has_value());
+}
+
 }  // namespace
 }  // namespace gpuaas

@@ -175,6 +175,15 @@ class AgentTelemetryTest(unittest.TestCase):
                           "gpu_class": "l40s", "memory_mb": 46068, "state": "healthy"}]})
             self.assertEqual(r.status, 400, r.text)
             self.assertIn("net", r.json["error"]["message"])
+        # So is one whose workload carries bad container counters.
+        r = admin.call("POST", "/api/v1/agent/heartbeat?wait_ms=0", {
+            "node": "net-bad", "simulated": False, "labels": {},
+            "gpus": [{"index": 0, "uuid": "GPU-net-bad-0", "model": "NVIDIA L40S",
+                      "gpu_class": "l40s", "memory_mb": 46068, "state": "healthy"}],
+            "workloads": [{"job": 1, "allocation": 1, "state": "running",
+                           "net": {"t": 1, "rx_bytes": 5, "tx_bytes": -5}}]})
+        self.assertEqual(r.status, 400, r.text)
+        self.assertIn("a workload's 'net' needs non-negative integers", r.json["error"]["message"])
         self.assertIsNone(node_of(admin, "net-bad"))
         # An interface the node does not have stops the agent at once, saying which.
         p = subprocess.run([BIN, "agent", "--server", self.server.url, "--token",

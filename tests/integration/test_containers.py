@@ -11,9 +11,11 @@ the reason printed, only when podman cannot run on the machine.
 
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from harness import Server, poll, require_binary, unique, assert_error_shape
@@ -36,7 +38,8 @@ def make_image(workdir):
         os.makedirs(os.path.join(rootfs, d), exist_ok=True)
     busybox = "/bin/busybox" if os.path.exists("/bin/busybox") else shutil.which("busybox")
     shutil.copy(busybox, os.path.join(rootfs, "bin", "busybox"))
-    for applet in ("sh", "ls", "cat", "echo", "env", "sleep", "grep", "sort", "tr", "wc"):
+    for applet in ("sh", "ls", "cat", "echo", "env", "sleep", "grep", "sort", "tr", "wc", "nc",
+                   "dd"):
         os.symlink("busybox", os.path.join(rootfs, "bin", applet))
     tar = os.path.join(workdir, "rootfs.tar")
     subprocess.run(["tar", "-C", rootfs, "-cf", tar, "."], check=True)
@@ -204,6 +207,56 @@ device_dir = "{dev}"
         poll(lambda: subprocess.run(
             ["podman", "ps", "-a", "-q", "--filter", f"label=gpuaas.job={job['id']}"],
             capture_output=True, text=True).stdout.strip() == "", 30, "the container to go")
+
+    def test_a_container_jobs_own_traffic_is_on_the_job_and_the_entitys_counter(self):
+        ent, boss, member = self.tenant_with_admin("ctrnet")
+        gateway = subprocess.run(
+            ["podman", "network", "inspect", "podman", "--format",
+             "{{range .Subnets}}{{.Gateway}}{{end}}"],
+            capture_output=True, text=True, timeout=60).stdout.strip()
+        self.assertTrue(gateway, "podman's bridge network has no gateway")
+        sent = 4 << 20
+        received = []
+        with socket.socket() as sink:  # the host, as the container sees it through the bridge
+            sink.bind(("0.0.0.0", 0))
+            sink.listen(1)
+            sink.settimeout(90)
+
+            def drain():
+                conn, _ = sink.accept()
+                with conn:
+                    conn.settimeout(60)
+                    n = 0
+                    while n < sent:
+                        b = conn.recv(65536)
+                        if not b:
+                            break
+                        n += len(b)
+                    received.append(n)
+            t = threading.Thread(target=drain)
+            t.start()
+            job = member.submit(gpus=1, environment="busybox", command=[
+                "sh", "-c", f"dd if=/dev/zero bs=65536 count={sent // 65536} 2>/dev/null | "
+                f"nc {gateway} {sink.getsockname()[1]}; echo sent; sleep 300"])
+            t.join(120)
+        self.assertEqual(received, [sent], self.logs(member, job["id"]))
+        # The agent reads the container's counters each heartbeat: the job shows its traffic.
+        running = poll(lambda: (lambda j: j if j["network"] and j["network"]["tx_bytes"] >= sent
+                                else None)(member.job(job["id"])), 60, "the job's traffic")
+        self.assertEqual(running["state"], "running")
+        net = running["network"]
+        self.assertLess(net["tx_bytes"], sent + (1 << 20), net)  # its own, not the host's
+        self.assertGreater(net["rx_bytes"], 0, net)
+        metrics = self.admin.get("/metrics").text
+        line = f'gpuaas_entity_network_transmit_bytes_total{{entity="{ent}"}} '
+        self.assertIn(line, metrics)
+        self.assertGreaterEqual(int(metrics.split(line)[1].split("\n")[0]), sent)
+        self.assertEqual(member.post(f"/api/v1/jobs/{job['id']}/cancel").status, 200)
+        final = self.wait_final(member, job["id"], timeout=60)
+        self.assertGreaterEqual(final["network"]["tx_bytes"], sent, final)  # kept after the end
+        # The usage ledger keeps the totals: the entity's counter stays.
+        metrics = self.admin.get("/metrics").text
+        self.assertGreaterEqual(int(metrics.split(line)[1].split("\n")[0]), sent)
 
     def test_process_job_gets_workspace_and_secret_and_quota_refuses_writers(self):
         ent, boss, member = self.tenant_with_admin("proc")
