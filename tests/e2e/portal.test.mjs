@@ -404,6 +404,11 @@ test("alice opens a notebook through the proxy, runs a cell on her GPUs, and it 
   assert.equal((await out.textContent()).trim(), job.gpu_ids.join(","));
   await shot(nb, "notebook");
   await nb.close();
+  // The job page gives its GPU use from the (simulated) devices' samples, every 5 s.
+  await page.waitForSelector("#job-gpuuse", { timeout: 30_000 });
+  assert.match(await page.textContent("#job-gpuuse"),
+    /^[\d.]+% mean utilisation · peak memory [\d.,]+ GiB · [\d.,]+ Wh · idle \d+ (s|min)$/);
+  assert.equal(await page.locator("#job-network").count(), 0); // a process job: no own network
   // bob (another entity) gets 404 at the proxy.
   assert.equal((await call("GET", `/notebooks/${id}/api/status`, tokens.bob)).status, 404);
   // Idle: the job page shows the warning, then the reclaim; the GPUs are released.

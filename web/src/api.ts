@@ -81,6 +81,14 @@ export interface Gpu {
   state: string;
   job: number | null;
 }
+// Byte counters as last read and the rates over the interval before (null until two readings).
+export interface NetworkTraffic {
+  at: string;
+  rx_bytes: number;
+  tx_bytes: number;
+  rx_bytes_per_s: number | null;
+  tx_bytes_per_s: number | null;
+}
 export interface NodeInfo {
   id: number;
   name: string;
@@ -88,7 +96,17 @@ export interface NodeInfo {
   simulated: boolean;
   labels: Record<string, string>;
   last_heartbeat: string | null;
+  network?: NetworkTraffic | null;
   gpus: Gpu[];
+}
+// A job's GPU telemetry over its allocation (null before its devices were sampled twice).
+export interface JobTelemetry {
+  avg_util_pct: number;
+  peak_mem_mb: number;
+  energy_wh: number;
+  idle_gpu_s: number;
+  gpu_s_sampled: number;
+  samples: number;
 }
 export interface Job {
   id: number;
@@ -112,6 +130,8 @@ export interface Job {
   reason: string;
   releasing: boolean;
   cost: Money;
+  telemetry?: JobTelemetry | null;
+  network?: NetworkTraffic | null; // a container job's own traffic
   queue_position?: number;
   estimated_start?: string | null;
   url?: string;

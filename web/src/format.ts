@@ -49,3 +49,15 @@ export function duration(seconds: number): string {
 export function number(n: number, digits = 2): string {
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(n);
 }
+
+// Bytes in decimal units (kB = 1000 B), as network figures are: "6.7 MB" ("6,7 Mo" in French).
+export function bytes(n: number): string {
+  const units = lang() === "fr" ? ["o", "ko", "Mo", "Go", "To", "Po"] : ["B", "kB", "MB", "GB", "TB", "PB"];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u += 1;
+  }
+  return `${number(v, u === 0 ? 0 : 1)} ${units[u]}`;
+}

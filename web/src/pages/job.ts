@@ -1,12 +1,19 @@
 // Job page: the job's facts (refreshed while it is not final), its logs (polled), cancel.
 // Another entity's job answers 404 and the page says "not found".
-import { api, ApiError, apiText, FINAL_STATES, type Job, type NodeInfo } from "../api";
+import { api, ApiError, apiText, FINAL_STATES, type Job, type NetworkTraffic, type NodeInfo } from "../api";
 import { h, replace } from "../dom";
-import { dateTime, duration, money } from "../format";
+import { bytes, dateTime, duration, money, number } from "../format";
 import { type Key, t } from "../i18n";
 import type { Ctx } from "../main";
 import { chart, nodeTelemetry } from "../telemetry";
 import { errorNote, poll, stateBadge } from "../ui";
+
+// A container job's traffic: its totals, and its rates while it runs.
+function networkText(n: NetworkTraffic): string {
+  const totals = t("net.totals", { rx: bytes(n.rx_bytes), tx: bytes(n.tx_bytes) });
+  if (n.rx_bytes_per_s === null || n.tx_bytes_per_s === null) return totals;
+  return `${totals} (${t("net.rates", { rx: bytes(n.rx_bytes_per_s), tx: bytes(n.tx_bytes_per_s) })})`;
+}
 
 export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, string>): () => void {
   const id = params.id;
@@ -75,6 +82,13 @@ export function renderJob(main: HTMLElement, _ctx: Ctx, params: Record<string, s
       row("job.walltime", duration(j.walltime_s)),
       j.environment ? row("job.environment", j.environment) : null,
       j.command.length ? row("job.command", h("code", null, j.command.join(" "))) : null,
+      j.telemetry ? row("job.gpuuse", h("span", { id: "job-gpuuse" }, t("job.gpuuse.value", {
+        util: number(j.telemetry.avg_util_pct, 1),
+        mem: number(j.telemetry.peak_mem_mb / 1024, 1),
+        energy: number(j.telemetry.energy_wh, 2),
+        idle: duration(j.telemetry.idle_gpu_s),
+      }))) : null,
+      j.network ? row("job.network", h("span", { id: "job-network" }, networkText(j.network))) : null,
       j.url ? row("job.notebook", h("a", { href: j.url, target: "_blank", rel: "noopener" }, j.url)) : null,
     ));
     drawActions();

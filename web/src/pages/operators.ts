@@ -2,7 +2,7 @@
 // inventory marked simulated), node actions, and the queue. Refreshed every few seconds.
 import { api, type Job, type NodeInfo } from "../api";
 import { h, replace } from "../dom";
-import { clock, dateTime } from "../format";
+import { bytes, clock, dateTime } from "../format";
 import { stateName, t } from "../i18n";
 import type { Ctx } from "../main";
 import { type GpuTelemetry, heatColour, nodeTelemetry } from "../telemetry";
@@ -91,7 +91,11 @@ export function renderOperators(main: HTMLElement, _ctx: Ctx): () => void {
             stateBadge(node.state),
             node.simulated ? h("span", { class: "badge simulated-badge" }, t("ops.simulated")) : null),
           h("p", { class: "muted" }, t("ops.gpus", { used, total: node.gpus.length }), " · ",
-            t("ops.heartbeat", { when: dateTime(node.last_heartbeat) })),
+            t("ops.heartbeat", { when: dateTime(node.last_heartbeat) }),
+            node.network?.rx_bytes_per_s != null && node.network.tx_bytes_per_s != null
+              ? h("span", { class: "node-network" }, " · ", t("ops.network", {
+                rx: bytes(node.network.rx_bytes_per_s), tx: bytes(node.network.tx_bytes_per_s) }))
+              : null),
           h("div", { class: "gpus" }, node.gpus.map((g) => gpuCell(node, g, utilOf(ni, g.index)))),
           h("div", { class: "actions" }, (["cordon", "drain", "resume"] as const).map((a) =>
             h("button", { type: "button", class: "small", onclick: () => act(node.name, a),
