@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 namespace gpuaas {
 
@@ -74,6 +76,54 @@ std::string ContainerName(AllocationId allocation) {
   return "gpuaas-alloc-" + std::to_string(allocation);
 }
 
+Status CheckPodmanArgs(const std::vector<std::string>& args) {
+  if (args.size() > 64) return InvalidArgument("at most 64 podman arguments");
+  // The option's name: "--pid=host" -> "--pid"; its value: after '=' or the next argument.
+  static const std::set<std::string> kIsolation = {"--privileged",
+                                                   "--cap-add",
+                                                   "--security-opt",
+                                                   "--device",
+                                                   "--gpus",
+                                                   "--volumes-from",
+                                                   "--device-cgroup-rule",
+                                                   "--publish-all",
+                                                   "-P"};
+  static const std::set<std::string> kControl = {
+      "--rm",          "--name", "--pidfile", "--detach",  "-d", "--memory",
+      "--memory-swap", "--cpus", "--runtime", "--publish", "-p"};
+  static const std::set<std::string> kNamespaces = {"--pid",      "--ipc",     "--uts", "--userns",
+                                                    "--cgroupns", "--network", "--net"};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.empty() || a.size() > 4096) {
+      return InvalidArgument("a podman argument must be 1-4096 characters");
+    }
+    const size_t eq = a.find('=');
+    std::string name = a.rfind("-", 0) == 0 ? a.substr(0, eq) : "";
+    // A short option with its value or others glued on: "-p8080:80", "-dit".
+    if (name.size() > 2 && name[1] != '-') name = name.substr(0, 2);
+    if (kIsolation.count(name)) {
+      return InvalidArgument("podman argument '" + a +
+                             "' is refused: it would break the isolation of entities' jobs");
+    }
+    if (kControl.count(name)) {
+      return InvalidArgument("podman argument '" + a +
+                             "' is refused: the agent sets it for each job itself");
+    }
+    if (kNamespaces.count(name)) {
+      const std::string value = eq != std::string::npos ? a.substr(eq + 1)
+                                : i + 1 < args.size()   ? args[i + 1]
+                                                        : "";
+      if (value == "host" || value.rfind("container:", 0) == 0) {
+        return InvalidArgument("podman argument '" + name + " " + value +
+                               "' is refused: jobs must not share the host's or another "
+                               "container's namespaces");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSpec& spec,
                                         const std::string& pidfile) {
   if (spec.image.empty()) return InvalidArgument("container workload without an image");
@@ -90,6 +140,18 @@ Result<ContainerCommand> BuildPodmanRun(const PodmanOptions& o, const WorkloadSp
   // The shim keeps the output; no second copy in podman's storage.
   a.insert(a.end(), {"--log-driver", "none", "--label", "gpuaas.job=" + std::to_string(spec.job),
                      "--label", "gpuaas.allocation=" + std::to_string(spec.allocation)});
+  // A notebook's Jupyter listens in the container's own network (platform_notebooks.cc gives it
+  // --ip=0.0.0.0): its port is published on the node's loopback, where the server's proxy
+  // reaches it, as it reaches a notebook of the process runtime.
+  if (auto it = spec.env.find("GPUAAS_NOTEBOOK_PORT"); it != spec.env.end()) {
+    const std::string& p = it->second;
+    int port = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || end != p.data() + p.size() || port < 1 || port > 65535) {
+      return InvalidArgument("GPUAAS_NOTEBOOK_PORT must be a port number, not '" + p + "'");
+    }
+    a.insert(a.end(), {"--publish", "127.0.0.1:" + p + ":" + p + "/tcp"});
+  }
   // The job's host resources, as the process runtime's cgroup limits: memory without extra
   // swap, CPU as a quota of cores.
   if (spec.memory_bytes > 0) {

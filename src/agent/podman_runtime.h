@@ -43,6 +43,16 @@ struct PodmanOptions {
                                          "nproc=1000:1000"};
 };
 
+// The operator's own `podman run` options (server [runtime] podman_args, `gpuaas agent
+// --podman-arg`), added to extra_args: e.g. {"--shm-size", "16g"} for PyTorch's data loaders,
+// {"--volume", "/srv/models:/models:ro"} for shared read-only models. At most 64, each 1-4096
+// characters. Refused (InvalidArgument, saying which and why): what would break the isolation of
+// entities' jobs (--privileged, --cap-add, --security-opt, --device, --gpus, --volumes-from, a
+// host namespace: --pid/--ipc/--uts/--userns/--cgroupns/--network/--net host) or the agent's
+// control of the container (--rm, --name, --pidfile, --detach/-d, --memory, --memory-swap,
+// --cpus, --runtime, --publish/-p).
+Status CheckPodmanArgs(const std::vector<std::string>& args);
+
 std::string ContainerName(AllocationId allocation);  // "gpuaas-alloc-<ID>"
 
 struct ContainerCommand {

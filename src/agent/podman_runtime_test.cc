@@ -98,6 +98,69 @@ TEST(PodmanRun, CdiModeNamesTheJobGpusAndKeepsValuesOffTheCommandLine) {
   EXPECT_EQ(c->env.at("GPUAAS_WORKSPACE"), "/workspace");
 }
 
+TEST(PodmanRun, ANotebooksPortIsPublishedOnTheNodesLoopback) {
+  PodmanOptions o;
+  WorkloadSpec s;
+  s.allocation = 9;
+  s.image = "registry.example/ml/pytorch:2.4";
+  s.command = {"jupyter-notebook", "--ip=0.0.0.0", "--port=18042"};
+  auto plain = BuildPodmanRun(o, s);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(Contains(plain->argv, "--publish"));  // a batch job publishes nothing
+  s.env["GPUAAS_NOTEBOOK_PORT"] = "18042";
+  auto nb = BuildPodmanRun(o, s);
+  ASSERT_TRUE(nb.ok()) << nb.status().message();
+  auto p = std::find(nb->argv.begin(), nb->argv.end(), "--publish");
+  ASSERT_NE(p, nb->argv.end());
+  EXPECT_EQ(*(p + 1), "127.0.0.1:18042:18042/tcp");  // never on the node's other interfaces
+  for (const char* bad : {"", "0", "65536", "80:80", "18042x", "-1"}) {
+    s.env["GPUAAS_NOTEBOOK_PORT"] = bad;
+    auto r = BuildPodmanRun(o, s);
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(PodmanArgs, TheOperatorsOwnOptionsAreCheckedForIsolationAndControl) {
+  EXPECT_TRUE(CheckPodmanArgs({}).ok());
+  EXPECT_TRUE(CheckPodmanArgs({"--shm-size", "16g", "--volume", "/srv/models:/models:ro",
+                               "-v/srv/data:/data:ro", "--network", "gpuaas-jobs", "--pid=private",
+                               "--init"})
+                  .ok());
+  const std::vector<std::vector<std::string>> refused = {{"--privileged"},
+                                                         {"--cap-add", "SYS_ADMIN"},
+                                                         {"--cap-add=ALL"},
+                                                         {"--security-opt", "seccomp=unconfined"},
+                                                         {"--device", "/dev/nvidia7"},
+                                                         {"--gpus", "all"},
+                                                         {"--network=host"},
+                                                         {"--net", "host"},
+                                                         {"--pid", "host"},
+                                                         {"--ipc=host"},
+                                                         {"--userns=host"},
+                                                         {"--network", "container:gpuaas-alloc-3"},
+                                                         {"--rm"},
+                                                         {"--name", "x"},
+                                                         {"-d"},
+                                                         {"-dit"},
+                                                         {"-p8080:80"},
+                                                         {"--publish", "80:80"},
+                                                         {"-P"},
+                                                         {"--memory", "1g"},
+                                                         {"--pidfile=/tmp/x"},
+                                                         {""},
+                                                         {std::string(4097, 'a')}};
+  for (const auto& args : refused) {
+    const Status st = CheckPodmanArgs(args);
+    EXPECT_EQ(st.code(), Code::kInvalidArgument) << args[0];
+    if (!args[0].empty() && args[0].size() < 100) {
+      EXPECT_NE(st.message().find(args[0].substr(0, args[0].find('='))), std::string::npos)
+          << st.message();  // says which
+    }
+  }
+  EXPECT_NE(CheckPodmanArgs({"--privileged"}).message().find("isolation"), std::string::npos);
+  EXPECT_FALSE(CheckPodmanArgs(std::vector<std::string>(65, "--init")).ok());
+}
+
 TEST(PodmanRun, RefusesWhatCannotWork) {
   PodmanOptions o;
   o.gpu_mode = PodmanGpuMode::kDevices;

@@ -123,6 +123,11 @@ int RunAgentCommand(int argc, char** argv) {
   app.add_option("--podman-device-dir", podman.device_dir,
                  "devices mode: where nvidiaN, nvidiactl and nvidia-uvm are")
       ->capture_default_str();
+  std::vector<std::string> podman_args;
+  app.add_option("--podman-arg", podman_args,
+                 "one more `podman run` argument for every container, repeatable, written with "
+                 "'=': --podman-arg=--shm-size --podman-arg=16g (host namespaces, --privileged, "
+                 "--device and the options the agent sets itself are refused)");
   app.add_option("--log-level", log_level, "debug, info, warn or error")->capture_default_str();
   app.footer(
       "Example: gpuaas agent --server https://gpuaas.example:8443 --token $TOKEN --name "
@@ -149,6 +154,10 @@ int RunAgentCommand(int argc, char** argv) {
   options.sample_interval_ms = sample_interval_ms;
   options.net_interfaces = net_interfaces;
   (void)ParsePodmanGpuMode(podman_gpus, &podman.gpu_mode);  // checked by IsMember
+  if (Status st = CheckPodmanArgs(podman_args); !st.ok()) {
+    return UsageError("--podman-arg: " + std::string(st.message()));
+  }
+  podman.extra_args.insert(podman.extra_args.end(), podman_args.begin(), podman_args.end());
   options.podman = podman;
   if (!run_as_user.empty() && run_as_user.find("{entity}") == std::string::npos) {
     return UsageError("--run-as-user: the pattern must contain {entity} (one user per entity)");

@@ -295,6 +295,8 @@ int RunServerCommand(int argc, char** argv) {
     ao.podman.podman = config.runtime.podman;
     ParsePodmanGpuMode(config.runtime.gpu_mode, &ao.podman.gpu_mode);  // checked by the config
     ao.podman.device_dir = config.runtime.device_dir;
+    ao.podman.extra_args.insert(ao.podman.extra_args.end(), config.runtime.podman_args.begin(),
+                                config.runtime.podman_args.end());
     auto agent = std::make_unique<Agent>(ao);
     if (Status s = agent->Start(); !s.ok()) {
       std::cerr << "error: agent " << n.name << ": " << s.message() << "\n";

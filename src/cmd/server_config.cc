@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "agent/podman_runtime.h"
 #include "base/money.h"
 #include "base/time.h"
 #include "billing/price_book.h"
@@ -59,9 +60,9 @@ Status CheckKeys(const toml::table& t, const std::string& where, std::set<std::s
 }
 
 // [environments] (name -> image, description; `replace_defaults = true` drops the shipped
-// catalogue), [runtime] (podman, gpu_mode, device_dir of the embedded agents), [secrets]
-// (key_file, previous_key_file: absolute paths), [tls] (cert_file, key_file: absolute paths,
-// both or neither) and [audit] (file: an absolute path).
+// catalogue), [runtime] (podman, gpu_mode, device_dir, podman_args of the embedded agents),
+// [secrets] (key_file, previous_key_file: absolute paths), [tls] (cert_file, key_file: absolute
+// paths, both or neither) and [audit] (file: an absolute path).
 Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
   if (auto* envs = root["environments"].as_table()) {
     if (auto r = (*envs)["replace_defaults"].value<bool>(); r && *r) c.environments.clear();
@@ -82,7 +83,22 @@ Status ApplyRuntimeConfig(const toml::table& root, PlatformConfig& c) {
     }
   }
   if (auto* rt = root["runtime"].as_table()) {
-    GPUAAS_RETURN_IF_ERROR(CheckKeys(*rt, "runtime.", {"podman", "gpu_mode", "device_dir"}));
+    GPUAAS_RETURN_IF_ERROR(
+        CheckKeys(*rt, "runtime.", {"podman", "gpu_mode", "device_dir", "podman_args"}));
+    if (const toml::node* v = rt->get("podman_args")) {
+      const toml::array* arr = v->as_array();
+      if (arr == nullptr) return InvalidArgument("runtime.podman_args must be a list of strings");
+      std::vector<std::string> args;
+      for (const toml::node& e : *arr) {
+        auto s = e.value<std::string>();
+        if (!s) return InvalidArgument("runtime.podman_args must be a list of strings");
+        args.push_back(*s);
+      }
+      if (Status st = CheckPodmanArgs(args); !st.ok()) {
+        return InvalidArgument("runtime.podman_args: " + std::string(st.message()));
+      }
+      c.runtime.podman_args = std::move(args);
+    }
     if (auto v = (*rt)["podman"].value<std::string>()) c.runtime.podman = *v;
     if (auto v = (*rt)["gpu_mode"].value<std::string>()) {
       if (*v != "cdi" && *v != "devices") {

@@ -118,6 +118,8 @@ struct PlatformConfig {
     std::string podman = "podman";
     std::string gpu_mode = "cdi";  // "cdi" or "devices"
     std::string device_dir = "/dev";
+    // The operator's own `podman run` options, checked (agent/podman_runtime.h CheckPodmanArgs).
+    std::vector<std::string> podman_args;
   } runtime;
 };
 

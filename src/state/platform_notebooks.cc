@@ -84,7 +84,11 @@ bool Platform::NotebookWorkload(const Job& j, const Allocation& a, Assignment& w
   const std::string base = "/notebooks/" + std::to_string(j.id) + "/";
   w.command = {notebooks_.jupyter};
   if (::geteuid() == 0) w.command.push_back("--allow-root");
-  for (std::string arg : {std::string("--no-browser"), std::string("--ip=127.0.0.1"),
+  // On the host Jupyter listens on the loopback only. In a container it listens on the
+  // container's own interfaces: the podman runtime publishes its port on the node's loopback
+  // (nothing else reaches the container's loopback); the token still guards it.
+  const std::string ip = j.environment.empty() ? "127.0.0.1" : "0.0.0.0";
+  for (std::string arg : {std::string("--no-browser"), "--ip=" + ip,
                           "--port=" + std::to_string(port), std::string("--port-retries=0"),
                           "--NotebookApp.base_url=" + base, "--notebook-dir=" + dir}) {
     w.command.push_back(std::move(arg));

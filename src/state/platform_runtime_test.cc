@@ -3,8 +3,10 @@
 // secrets, and that a secret's value is only in the secret store (mode 0600, sealed) and the
 // answer to the node — not in the job, the database, or the listings — across a restart.
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <filesystem>
 #include <fstream>
@@ -92,6 +94,31 @@ TEST_F(RuntimeTest, EnvironmentsAreCheckedAtSubmitAndChooseTheImage) {
   EXPECT_EQ(h->image, "");  // the process runtime
   EXPECT_EQ(h->workspace, "");
   EXPECT_EQ(h->env.count("GPUAAS_WORKSPACE"), 0u);
+}
+
+TEST_F(RuntimeTest, ANotebookInAnEnvironmentListensOnItsContainersNetworkAndSavesInWorkspace) {
+  CreateEntity("acme");
+  Principal alice = Member("alice", "acme", Role::kMember);
+  JobRequest req;
+  req.kind = JobKind::kNotebook;
+  req.gpus = 1;
+  req.environment = "busybox";
+  auto nb = Submit(alice, req);
+  ASSERT_TRUE(nb.ok()) << nb.status().ToString();
+  Beat();  // placed; its port and token are made durable before the agent is told
+  const DesiredWorkloads d = Beat();
+  const Assignment* a = Find(d, nb->id);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->image, "localhost/busybox:test");
+  auto has = [&](const std::string& arg) {
+    return std::find(a->command.begin(), a->command.end(), arg) != a->command.end();
+  };
+  // Jupyter listens on the container's interfaces (the agent publishes the port on the node's
+  // loopback) and saves into the workspace's mount point, not the host path.
+  EXPECT_TRUE(has("--ip=0.0.0.0"));
+  EXPECT_FALSE(has("--ip=127.0.0.1"));
+  EXPECT_TRUE(has("--notebook-dir=/workspace"));
+  EXPECT_TRUE(has("--port=" + a->env.at("GPUAAS_NOTEBOOK_PORT")));
 }
 
 TEST_F(RuntimeTest, SecretsAreWriteOnlyAndReachOnlyTheNode) {

@@ -10,6 +10,7 @@ Environment:
 """
 
 import datetime
+import glob
 import json
 import os
 import re
@@ -181,6 +182,18 @@ class Api:
         return ent, self.with_token(user["token"])
 
 
+def remove_containers_under(data_dir):
+    """Removes the podman containers of the workloads under data_dir (after a failed test they
+    outlive the server and its agents, and would hold their names and published ports)."""
+    if shutil.which("podman") is None:
+        return
+    for pidfile in glob.glob(os.path.join(data_dir, "**", "workloads", "*", "container.pid"),
+                             recursive=True):
+        alloc = os.path.basename(os.path.dirname(pidfile))
+        subprocess.run(["podman", "rm", "-f", "-t", "0", f"gpuaas-alloc-{alloc}"],
+                       capture_output=True, timeout=60)
+
+
 class Server:
     """A `gpuaas server` child process on a free port with its own data dir.
 
@@ -289,6 +302,7 @@ class Server:
         # the next test.
         if self.own_dir:
             kill_under(self.data_dir)
+            remove_containers_under(self.data_dir)
         if self.own_dir:
             if os.environ.get("GPUAAS_KEEP"):
                 print(f"kept data dir {self.data_dir}")

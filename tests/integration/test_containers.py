@@ -10,15 +10,18 @@ the reason printed, only when podman cannot run on the machine.
 """
 
 import os
+import re
 import shutil
 import socket
 import stat
 import subprocess
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import unittest
 
-from harness import Server, poll, require_binary, unique, assert_error_shape
+from harness import BIN, Server, poll, require_binary, unique, assert_error_shape
 
 IMAGE = "localhost/gpuaas-it-busybox:latest"
 SECRET = "it-s3cr3t-7c1d2e9f"  # the value that must appear nowhere but in the job
@@ -257,6 +260,68 @@ device_dir = "{dev}"
         # The usage ledger keeps the totals: the entity's counter stays.
         metrics = self.admin.get("/metrics").text
         self.assertGreaterEqual(int(metrics.split(line)[1].split("\n")[0]), sent)
+
+    def test_a_notebook_in_an_environment_runs_jupyter_in_its_container_behind_the_proxy(self):
+        # Jupyter itself comes from the host, lent read-only to the busybox image through the
+        # operator's own podman arguments ([runtime] podman_args): the real Jupyter 6.4 of this
+        # machine, in the container's own network, reached through the published port.
+        conf = os.path.join(self.work, "notebook.toml")
+        with open(conf, "w") as f:
+            f.write(f"""
+[environments.busybox]
+image = "{IMAGE}"
+
+[runtime]
+gpu_mode = "devices"
+device_dir = "{os.path.join(self.work, 'dev')}"
+podman_args = ["--volume", "/usr:/usr:ro", "--volume", "/usr/lib:/lib:ro",
+               "--volume", "/usr/lib64:/lib64:ro", "--volume", "/etc:/etc:ro",
+               "--env", "HOME=/workspace"]
+
+[notebooks]
+ports = "18950-18959"
+""")
+        server = Server("h200:2", ["--config", conf]).start()
+        try:
+            admin = server.admin
+            ent, member = admin.tenant("ctrnb")
+            job = member.submit(kind="notebook", gpus=1, environment="busybox")
+            member.wait_state(job["id"], "running", timeout=60)
+            base = job["url"]
+            status = poll(lambda: (lambda r: r if r.status == 200 else None)(
+                member.get(base + "api/status")), 90, "the container's Jupyter through the proxy")
+            self.assertIn("started", status.json, status)
+            # It runs in the job's container (podman knows it by its allocation's name) ...
+            ps = subprocess.run(["podman", "ps", "--filter", f"label=gpuaas.job={job['id']}",
+                                 "--format", "{{.Ports}}"], capture_output=True, text=True)
+            self.assertRegex(ps.stdout, r"127\.0\.0\.1:189[5]\d->189[5]\d/tcp", ps.stdout)
+            # ... its port is published on the loopback only, and its token still guards it.
+            port = int(re.search(r":(\d+)->", ps.stdout).group(1))
+            with self.assertRaises(urllib.error.HTTPError) as denied:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{base}api/status", timeout=10)
+            self.assertEqual(denied.exception.code, 403)
+            # A kernel starts in the container; a notebook saved lands in the entity workspace.
+            r = member.post(base + "api/kernels", {"name": "python3"})
+            self.assertEqual(r.status, 201, r)
+            r = member.post(base + "api/contents", {"type": "notebook"})
+            self.assertEqual(r.status, 201, r)
+            saved = os.path.join(server.data_dir, "workspaces", ent, r.json["path"])
+            self.assertTrue(os.path.exists(saved), saved)
+            self.assertEqual(member.post(f"/api/v1/jobs/{job['id']}/cancel").status, 200)
+            self.wait_final(member, job["id"], timeout=60)
+            poll(lambda: subprocess.run(
+                ["podman", "ps", "-a", "-q", "--filter", f"label=gpuaas.job={job['id']}"],
+                capture_output=True, text=True).stdout.strip() == "", 30, "the container to go")
+        finally:
+            server.cleanup()
+        # Options that would break the isolation of entities' jobs stop the server, saying which.
+        with open(conf, "w") as f:
+            f.write('[runtime]\npodman_args = ["--network=host"]\n')
+        p = subprocess.run([BIN, "server", "--listen", "127.0.0.1:0", "--data-dir",
+                            os.path.join(self.work, "bad-data"), "--config", conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("runtime.podman_args: podman argument '--network host' is refused", p.stderr)
 
     def test_process_job_gets_workspace_and_secret_and_quota_refuses_writers(self):
         ent, boss, member = self.tenant_with_admin("proc")
