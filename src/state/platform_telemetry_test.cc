@@ -26,6 +26,15 @@ class PlatformTelemetryTest : public PlatformFixture {
     EXPECT_TRUE(j.ok()) << j.status().ToString();
     return *j;
   }
+  // Registers a node of `node_gpus` GPUs and places a 1-GPU job on it: its assignment.
+  Assignment PlaceOne(NodeReport& r, int node_gpus, Job* job) {
+    r = Report(node_gpus);
+    Beat(r);
+    *job = Submit(1);
+    DesiredWorkloads d = Beat(r);
+    EXPECT_EQ(d.workloads.size(), 1u);
+    return d.workloads.empty() ? Assignment{} : d.workloads[0];
+  }
   static GpuSample Sample(int index, Millis t, int util, int64_t watts) {
     GpuSample s;
     s.index = index;
@@ -39,14 +48,13 @@ class PlatformTelemetryTest : public PlatformFixture {
 };
 
 TEST_F(PlatformTelemetryTest, SamplesBecomeJobAggregatesAndUsageEnergy) {
-  NodeReport r = Report(2);
-  Beat(r);
-  Job j = Submit(1);
-  DesiredWorkloads d = Beat(r);
-  ASSERT_EQ(d.workloads.size(), 1u);
-  const int dev = d.workloads[0].gpu_ids[0];
+  NodeReport r;
+  Job j;
+  const Assignment a = PlaceOne(r, 2, &j);
+  ASSERT_EQ(a.gpu_ids.size(), 1u);
+  const int dev = a.gpu_ids[0];
   const int other = 1 - dev;
-  const AllocationId alloc = d.workloads[0].allocation;
+  const AllocationId alloc = a.allocation;
   const Millis start = clock_.Now();
   r.workloads = {{j.id, alloc, "running", std::nullopt, 0, false, false, start, 0, ""}};
   // 1 s samples for 10 s: the job's device at 700 W / 90 % for 6 s, then idle at 100 W.
@@ -82,12 +90,9 @@ TEST_F(PlatformTelemetryTest, SamplesBecomeJobAggregatesAndUsageEnergy) {
 }
 
 TEST_F(PlatformTelemetryTest, AContainerJobsTrafficIsItsOwnOnTheUsageRecordAndPerEntity) {
-  NodeReport r = Report(2);
-  Beat(r);
-  Job j = Submit(1);
-  DesiredWorkloads d = Beat(r);
-  ASSERT_EQ(d.workloads.size(), 1u);
-  const AllocationId alloc = d.workloads[0].allocation;
+  NodeReport r;
+  Job j;
+  const AllocationId alloc = PlaceOne(r, 2, &j).allocation;
   const Millis start = clock_.Now();
   EXPECT_FALSE(platform_->JobTelemetryOf(Get(j.id)).has_value());  // nothing reported yet
   // The agent reads the container's counters every heartbeat (2 s apart here).
@@ -129,12 +134,9 @@ TEST_F(PlatformTelemetryTest, AContainerJobsTrafficIsItsOwnOnTheUsageRecordAndPe
 }
 
 TEST_F(PlatformTelemetryTest, UnhealthyGpuFailsItsJobAndIsNotPlacedAgain) {
-  NodeReport r = Report(1);
-  Beat(r);
-  Job j = Submit(1);
-  DesiredWorkloads d = Beat(r);
-  ASSERT_EQ(d.workloads.size(), 1u);
-  const AllocationId alloc = d.workloads[0].allocation;
+  NodeReport r;
+  Job j;
+  const AllocationId alloc = PlaceOne(r, 1, &j).allocation;
   r.workloads = {{j.id, alloc, "running", std::nullopt, 0, false, false, clock_.Now(), 0, ""}};
   Beat(r);
   ASSERT_EQ(Get(j.id).state, JobState::kRunning);
@@ -142,7 +144,7 @@ TEST_F(PlatformTelemetryTest, UnhealthyGpuFailsItsJobAndIsNotPlacedAgain) {
   clock_.Advance(5000);
   r.gpus[0].state = DeviceState::kUnhealthy;
   r.gpus[0].health_reason = "GPU fell off the bus (GPU is lost (NVML 15))";
-  d = Beat(r);
+  DesiredWorkloads d = Beat(r);
   EXPECT_TRUE(d.workloads.empty()) << "the agent must stop the job";
   Job failed = Get(j.id);
   EXPECT_EQ(failed.state, JobState::kFailed);
