@@ -490,6 +490,16 @@ test("operators see the fleet allocation map (simulated) and the queue; French w
   await page.unroute("**/api/v1/nodes/*/telemetry*");
   await page.click('nav a[href="/operators"]');
   await page.waitForSelector(`a.gpu.busy[href="/jobs/${hold.json.id}"]`);
+  // A real node's network rates (simulated nodes have none; stand-in figures on the first node).
+  await page.route("**/api/v1/nodes", async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    body.nodes[0].network = { at: new Date().toISOString(), rx_bytes: 5e9, tx_bytes: 1e9,
+      rx_bytes_per_s: 1.25e9, tx_bytes_per_s: 2.5e8 };
+    await route.fulfill({ response: r, json: body });
+  });
+  await page.waitForSelector(".node-network:has-text('network 1.3 GB/s in · 250 MB/s out')");
+  await page.unroute("**/api/v1/nodes");
 
   await page.selectOption("#lang", "fr");
   // The fleet's heading is the allocation map, or the heat map once the GPUs report
@@ -513,6 +523,56 @@ test("operators see the fleet allocation map (simulated) and the queue; French w
     const r = await call("POST", `/api/v1/jobs/${j}/cancel`, adminToken);
     assert.equal(r.status, 200, r.text);
   }
+});
+
+test("admins read the capacity forecast: demand per class against capacity, and when to order", async () => {
+  // History to forecast from, whatever ran before: one short job that ends.
+  const done = await call("POST", "/api/v1/jobs", tokens.alice,
+    { name: "history", gpus: 1, gpu_types: ["h200"], walltime_s: 60, command: ["true"] });
+  assert.equal(done.status, 201, done.text);
+  for (let i = 0; (await call("GET", `/api/v1/jobs/${done.json.id}`, tokens.alice)).json.state !== "succeeded"; i++) {
+    assert.ok(i < 300, "the history job never ended");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const page = await newPage();
+  await signIn(page, adminToken);
+  await page.click('nav a[href="/capacity"]');
+  const h200 = page.locator("section.forecast-class[aria-labelledby=forecast-h200]");
+  await h200.waitFor();
+  // The platform's own history (the jobs of the tests before): far below 8 H200s' capacity.
+  const api = await call("GET", "/api/v1/forecast?weeks=26&lead_time=12w&growth=1", adminToken);
+  assert.equal(api.status, 200, api.text);
+  const c = api.json.classes.find((x) => x.class === "h200");
+  const text = await h200.textContent();
+  assert.match(text, new RegExp(`${c.gpus} GPUs · capacity ${Math.round(c.capacity_gpu_hours_per_week).toLocaleString("en-GB")} GPU-hours a week \\(at 80% use\\)`), text);
+  assert.match(text, /Demand stays within capacity over the next 26 weeks\./, text);
+  assert.equal(await h200.locator(".order-now").count(), 0);
+  assert.match(await h200.locator("svg[role=img]").getAttribute("aria-label"),
+    /^h200: GPU-hours a week, \d+ weeks of history and 26 weeks of forecast, against a capacity of /);
+  await shot(page, "capacity");
+  // A busier platform (stand-in answer): demand crosses capacity; the lead time asked is sent.
+  let asked = "";
+  await page.route("**/api/v1/forecast*", async (route) => {
+    asked = route.request().url();
+    const busy = { ...c, history_gpu_hours: [700, 800, 900, 1000], forecast_gpu_hours: [1100, 1200],
+      trend_gpu_hours_per_week: 100, exceed_week: 5, exceed_date: "2027-01-04T00:00:00Z",
+      order_by: null, order_now: true };
+    await route.fulfill({ json: { ...api.json, classes: [busy] } });
+  });
+  await page.fill("#cap-lead", "20");
+  await page.click(".forecast-form button[type=submit]");
+  await page.waitForSelector("#order-h200.order-now");
+  assert.match(asked, /lead_time=20w/);
+  assert.match(await page.textContent("#exceed-h200"), /exceed capacity in the week of 4 Jan 2027/);
+  assert.match(await page.textContent("#order-h200"), /Order now: with a lead time of 20 weeks/);
+  await page.unroute("**/api/v1/forecast*");
+  // Members have no such page (the API answers them 403 too).
+  assert.equal((await call("GET", "/api/v1/forecast", tokens.alice)).status, 403);
+  await page.context().close();
+  const member = await newPage();
+  await signIn(member, tokens.alice);
+  assert.equal(await member.locator('nav a[href="/capacity"]').count(), 0);
+  await member.context().close();
 });
 
 test("admins read the audit trail, filtered and paged; an entity admin sees its entity's lines; members have no such page", async () => {

@@ -30,6 +30,14 @@ export function dateTime(iso: string | null | undefined): string {
   return new Intl.DateTimeFormat(locale(), { dateStyle: "short", timeStyle: "medium" }).format(d);
 }
 
+// A day, without the time ("12 Mar 2027").
+export function day(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(d);
+}
+
 export function clock(d: Date): string {
   return new Intl.DateTimeFormat(locale(), { timeStyle: "medium" }).format(d);
 }

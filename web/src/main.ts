@@ -6,6 +6,7 @@ import { h, replace } from "./dom";
 import { type Key, lang, setLang, t, type Lang } from "./i18n";
 import { renderAccount } from "./pages/account";
 import { renderAudit } from "./pages/audit";
+import { renderCapacity } from "./pages/capacity";
 import { renderDevice } from "./pages/device";
 import { renderEntity } from "./pages/entity";
 import { renderJob } from "./pages/job";
@@ -36,6 +37,7 @@ const routes: Route[] = [
   { pattern: /^\/jobs\/(?<id>[^/]+)\/?$/, page: renderJob },
   { pattern: /^\/entity\/?$/, page: renderEntity, nav: "nav.entity" },
   { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
+  { pattern: /^\/capacity\/?$/, page: renderCapacity, nav: "nav.capacity", roles: ["platform-admin"] },
   { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/people\/?$/, page: renderPeople, nav: "nav.people", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/account\/?$/, page: renderAccount, nav: "nav.account" },
@@ -46,6 +48,7 @@ const navPaths: Record<string, string> = {
   "nav.work": "/work",
   "nav.entity": "/entity",
   "nav.operators": "/operators",
+  "nav.capacity": "/capacity",
   "nav.audit": "/audit",
   "nav.people": "/people",
   "nav.account": "/account",
