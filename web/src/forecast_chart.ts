@@ -17,7 +17,9 @@ export function forecastChart(history: number[], forecast: number[], capacity: n
   const n = Math.max(2, all.length);
   const x = (i: number) => ((i / (n - 1)) * (w - 4) + 2).toFixed(1);
   const y = (v: number) => (hgt - 2 - (Math.max(0, v) / top) * (hgt - 4)).toFixed(1);
-  const svg = el("svg", { viewBox: `0 0 ${w} ${hgt}`, role: "img", "aria-label": label, class: "forecast" });
+  const svg = el("svg", {
+    viewBox: `0 0 ${w} ${hgt}`, preserveAspectRatio: "none", role: "img", "aria-label": label, class: "forecast",
+  });
   if (capacity > 0) {
     svg.append(el("line", { x1: "0", x2: String(w), y1: y(capacity), y2: y(capacity), class: "capacity" }));
   }

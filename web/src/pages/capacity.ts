@@ -72,7 +72,7 @@ export function renderCapacity(main: HTMLElement, _ctx: Ctx): void {
       const q = new URLSearchParams({ weeks: horizon.value, lead_time: `${weeks}w`, growth: growth.value });
       const f = await api<Forecast>("GET", `/api/v1/forecast?${q}`);
       replace(body,
-        h("p", { class: "muted", role: "status" }, t("cap.basis", { jobs: f.jobs_used, weeks: f.weeks_of_history })),
+        h("p", { class: "muted", role: "status" }, t(f.weeks_of_history === 1 ? "cap.basis1" : "cap.basis", { jobs: f.jobs_used, weeks: f.weeks_of_history })),
         f.classes.length === 0 ? h("p", null, f.note ?? t("cap.none")) : null,
         ...f.classes.map((c) => classBlock(c, f, weeks)));
     } catch (e) {
