@@ -44,6 +44,7 @@ export function chart(values: number[], max: number, label: string, unit: string
   fig.className = "chart";
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
+  svg.setAttribute("preserveAspectRatio", "none"); // fills the card; strokes do not scale
   svg.setAttribute("role", "img");
   const last = values.length ? values[values.length - 1] : 0;
   svg.setAttribute("aria-label", `${label}: ${Math.round(last)} ${unit}`);
