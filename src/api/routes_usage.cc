@@ -60,6 +60,9 @@ void RegisterUsageRoutes(net::Router& r, Platform& p,
                                      {"gpu_seconds", secs},
                                      {"cost_by_class", costs},
                                      {"cost", Money(eu.cost)},
+                                     {"energy_kwh", static_cast<double>(eu.energy_mwh) / 1e6},
+                                     {"network", json::object{{"rx_bytes", eu.net_rx_bytes},
+                                                              {"tx_bytes", eu.net_tx_bytes}}},
                                      {"storage", storage}});
           }
           respond(JsonResponse(

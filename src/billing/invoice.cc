@@ -15,6 +15,15 @@ int64_t Share(int64_t total, int64_t k, int64_t n) {
   return static_cast<int64_t>(static_cast<__int128>(total) * k / n);
 }
 
+// Adds the share of units [a, b) of n of the allocation's measured totals to a line.
+void AddShares(InvoiceLine& l, const UsageRecord& r, int64_t a, int64_t b, int64_t n) {
+  auto share = [&](int64_t total) { return Share(total, b, n) - Share(total, a, n); };
+  l.energy_mwh += share(r.energy_mwh);
+  l.idle_gpu_millis += share(r.idle_gpu_millis);
+  l.net_rx_bytes += share(r.net_rx_bytes);
+  l.net_tx_bytes += share(r.net_tx_bytes);
+}
+
 }  // namespace
 
 std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& facts,
@@ -42,8 +51,7 @@ std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& fa
       InvoiceLine& l = out.back();
       l.billed_seconds += (b - a) * unit / kMillisPerSecond;
       l.end = std::min(r.end, r.start + b * unit);
-      l.energy_mwh += Share(r.energy_mwh, b, n) - Share(r.energy_mwh, a, n);
-      l.idle_gpu_millis += Share(r.idle_gpu_millis, b, n) - Share(r.idle_gpu_millis, a, n);
+      AddShares(l, r, a, b, n);
       continue;
     }
     InvoiceLine l;
@@ -58,8 +66,7 @@ std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& fa
     l.end = std::min(r.end, r.start + b * unit);
     l.billed_seconds = (b - a) * unit / kMillisPerSecond;
     l.rate = rate;
-    l.energy_mwh = Share(r.energy_mwh, b, n) - Share(r.energy_mwh, a, n);
-    l.idle_gpu_millis = Share(r.idle_gpu_millis, b, n) - Share(r.idle_gpu_millis, a, n);
+    AddShares(l, r, a, b, n);
     out.push_back(std::move(l));
   }
   for (InvoiceLine& l : out) {
@@ -83,10 +90,13 @@ UsageRecord AsRecord(const Allocation& a, Millis now) {
 
 void SumInvoice(Invoice& inv, const EnergyPricing& energy) {
   inv.compute_total = inv.energy_mwh = inv.idle_gpu_millis = inv.gpu_millis = 0;
+  inv.net_rx_bytes = inv.net_tx_bytes = 0;
   for (const InvoiceLine& l : inv.lines) {
     inv.compute_total += l.amount;
     inv.energy_mwh += l.energy_mwh;
     inv.idle_gpu_millis += l.idle_gpu_millis;
+    inv.net_rx_bytes += l.net_rx_bytes;
+    inv.net_tx_bytes += l.net_tx_bytes;
     inv.gpu_millis += static_cast<int64_t>(l.gpus) * l.billed_seconds * kMillisPerSecond;
   }
   // mWh -> kWh is / 1e6, rounded half up to the micro-euro.

@@ -1,10 +1,10 @@
 // Invoices from the ledger: the billed lines of one entity for one month, computed from closed
 // usage records plus still-open allocations (billed up to `now`), at the rates of the price
 // book in force when each billing unit started (billing/price_book.h for the rules).
-// An allocation gives one line per price segment per month; energy and idle device-time of an
-// allocation are apportioned over its units so that its lines add up to exactly its totals,
-// whatever the months or segments (nothing counted twice, nothing lost).
-// Pure functions; thread-safe.
+// An allocation gives one line per price segment per month; energy, idle device-time and network
+// traffic of an allocation are apportioned over its units so that its lines add up to exactly its
+// totals, whatever the months or segments (nothing counted twice, nothing lost). Pure functions;
+// thread-safe.
 #pragma once
 
 #include <functional>
@@ -42,9 +42,11 @@ struct Invoice {
   int64_t energy_mwh = 0;          // sum of line energy
   int64_t idle_gpu_millis = 0;     // sum of line idle device-time
   int64_t gpu_millis = 0;          // sum of billed device-time (gpus x billed seconds)
-  MicroEur energy_amount = 0;      // energy_mwh x eur_per_kwh (0 when not charged)
-  int64_t co2_g = 0;               // energy_mwh x co2 factor
-  MicroEur total = 0;              // compute_total + energy_amount
+  int64_t net_rx_bytes = 0;        // sum of line network traffic (information, not charged)
+  int64_t net_tx_bytes = 0;
+  MicroEur energy_amount = 0;  // energy_mwh x eur_per_kwh (0 when not charged)
+  int64_t co2_g = 0;           // energy_mwh x co2 factor
+  MicroEur total = 0;          // compute_total + energy_amount
 };
 
 // The lines of one allocation (`r.end` is its end; for an open one, now) whose units start in

@@ -28,17 +28,26 @@ std::string FormatGpuHours(int64_t gpu_millis) {
   return buf;
 }
 
+std::string FormatGb(int64_t bytes) {
+  char buf[48];
+  int64_t mb = (bytes + 500'000) / 1'000'000;
+  std::snprintf(buf, sizeof buf, "%lld.%03lld", static_cast<long long>(mb / 1000),
+                static_cast<long long>(mb % 1000));
+  return buf;
+}
+
 std::string InvoiceCsv(const Invoice& inv, const InvoiceNames& names) {
   std::string out =
       "job,user,project,gpu_type,priority_class,gpus,start,end,billed_seconds,rate,amount,"
-      "amount_micros,energy_kwh,idle_gpu_hours\r\n";
+      "amount_micros,energy_kwh,idle_gpu_hours,net_rx_gb,net_tx_gb\r\n";
   for (const InvoiceLine& l : inv.lines) {
     out += std::to_string(l.job) + "," + CsvField(names.user(l.user)) + "," + CsvField(l.project) +
            "," + CsvField(l.gpu_class) + "," + CsvField(l.priority_class) + "," +
            std::to_string(l.gpus) + "," + FormatRfc3339(l.start) + "," + FormatRfc3339(l.end) +
            "," + std::to_string(l.billed_seconds) + "," + FormatEurExact(l.rate) + "," +
            FormatEurCents(l.amount) + "," + std::to_string(l.amount) + "," +
-           FormatKwh(l.energy_mwh) + "," + FormatGpuHours(l.idle_gpu_millis) + "\r\n";
+           FormatKwh(l.energy_mwh) + "," + FormatGpuHours(l.idle_gpu_millis) + "," +
+           FormatGb(l.net_rx_bytes) + "," + FormatGb(l.net_tx_bytes) + "\r\n";
   }
   return out;
 }
@@ -59,7 +68,8 @@ std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
   h += ". Amounts in EUR; rate per GPU-hour.</p>\n<table><thead><tr><th>Job</th><th>User</th>"
        "<th>Project</th><th>GPU type</th><th>Priority</th><th class=n>GPUs</th><th>Start</th>"
        "<th>End</th><th class=n>Billed s</th><th class=n>Rate</th><th class=n>Amount</th>"
-       "<th class=n>Energy kWh</th><th class=n>Idle GPU-h</th></tr></thead><tbody>\n";
+       "<th class=n>Energy kWh</th><th class=n>Idle GPU-h</th><th class=n>Network GB in / "
+       "out</th></tr></thead><tbody>\n";
   for (const InvoiceLine& l : inv.lines) {
     h += "<tr><td>" + std::to_string(l.job) + "</td><td>" + HtmlEscape(names.user(l.user)) +
          "</td><td>" + HtmlEscape(l.project) + "</td><td>" + HtmlEscape(l.gpu_class) + "</td><td>" +
@@ -68,7 +78,8 @@ std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
          "</td><td class=n>" + std::to_string(l.billed_seconds) + "</td><td class=n>" +
          FormatEurCents(l.rate) + "</td><td class=n>" + FormatEurCents(l.amount) +
          "</td><td class=n>" + FormatKwh(l.energy_mwh) + "</td><td class=n>" +
-         FormatGpuHours(l.idle_gpu_millis) + "</td></tr>\n";
+         FormatGpuHours(l.idle_gpu_millis) + "</td><td class=n>" + FormatGb(l.net_rx_bytes) +
+         " / " + FormatGb(l.net_tx_bytes) + "</td></tr>\n";
   }
   h += "</tbody></table>\n<table style=\"width:auto;margin-top:1em\">\n";
   auto row = [&](const std::string& k, const std::string& v) {
@@ -79,6 +90,8 @@ std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
   if (energy.eur_per_kwh > 0) row("Energy charge", FormatEurCents(inv.energy_amount));
   if (energy.co2_g_per_kwh > 0) row("CO2 (kg, information)", FormatKwh(inv.co2_g * 1000));
   row("Idle GPU-hours (information: allocated, not used)", FormatGpuHours(inv.idle_gpu_millis));
+  row("Network GB received / sent (information, container jobs)",
+      FormatGb(inv.net_rx_bytes) + " / " + FormatGb(inv.net_tx_bytes));
   MicroEur credited = 0;
   for (const CreditNote& c : credits) {
     row("Credit note " + std::to_string(c.id) + ": " + c.reason, "-" + FormatEurCents(c.amount));

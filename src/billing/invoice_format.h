@@ -18,12 +18,15 @@ struct InvoiceNames {
 };
 
 // Header: job,user,project,gpu_type,priority_class,gpus,start,end,billed_seconds,rate,amount,
-// amount_micros,energy_kwh,idle_gpu_hours. Times RFC 3339; money in EUR.
+// amount_micros,energy_kwh,idle_gpu_hours,net_rx_gb,net_tx_gb. Times RFC 3339; money in EUR.
 std::string InvoiceCsv(const Invoice& inv, const InvoiceNames& names);
 
 // A self-contained printable page (inline CSS, no scripts). `credits` are listed and deducted.
 std::string InvoiceHtml(const Invoice& inv, const InvoiceNames& names,
                         const std::vector<CreditNote>& credits, const EnergyPricing& energy);
+
+// "1.234" GB (10^9 bytes) with 3 decimals (to the nearest MB) from bytes, for bytes >= 0.
+std::string FormatGb(int64_t bytes);
 
 // "0.123" GPU-hours with 3 decimals from device-milliseconds.
 std::string FormatGpuHours(int64_t gpu_millis);

@@ -108,6 +108,8 @@ TEST(Invoice, EnergyPricingCo2AndFormats) {
   std::vector<UsageRecord> ledger = {Record(1, 1, "h200", 1, 0, kH)};
   ledger[0].energy_mwh = 700'000;  // 0.7 kWh
   ledger[0].idle_gpu_millis = kH / 2;
+  ledger[0].net_rx_bytes = 1'234'500'000;  // 1.2345 GB: 1.235 (to the MB, half up)
+  ledger[0].net_tx_bytes = 499'999;        // under half a MB: 0.000
   ledger[0].user = 7;
   EnergyPricing e{250'000, 50};  // 0.25 EUR/kWh, 50 g/kWh
   auto inv = ComputeInvoice(
@@ -121,17 +123,20 @@ TEST(Invoice, EnergyPricingCo2AndFormats) {
   EXPECT_EQ(inv.total, 3'675'000);
   EXPECT_EQ(inv.co2_g, 35);
   EXPECT_EQ(inv.idle_gpu_millis, kH / 2);
+  EXPECT_EQ(inv.net_rx_bytes, 1'234'500'000);
+  EXPECT_EQ(inv.net_tx_bytes, 499'999);
   InvoiceNames names{"acme", [](UserId) { return std::string("alice"); }};
   std::string csv = InvoiceCsv(inv, names);
   EXPECT_EQ(csv,
             "job,user,project,gpu_type,priority_class,gpus,start,end,billed_seconds,rate,amount,"
-            "amount_micros,energy_kwh,idle_gpu_hours\r\n"
+            "amount_micros,energy_kwh,idle_gpu_hours,net_rx_gb,net_tx_gb\r\n"
             "1,alice,\"vision, v2\",h200,standard,1,1970-01-01T00:00:00Z,1970-01-01T01:00:00Z,"
-            "3600,3.500000,3.50,3500000,0.700000,0.500\r\n");
+            "3600,3.500000,3.50,3500000,0.700000,0.500,1.235,0.000\r\n");
   std::string html = InvoiceHtml(inv, names, {}, e);
   EXPECT_NE(html.find("<title>Invoice acme 1970-01</title>"), std::string::npos);
   EXPECT_NE(html.find("vision, v2"), std::string::npos);
-  EXPECT_NE(html.find("3.68"), std::string::npos);  // total with energy
+  EXPECT_NE(html.find("3.68"), std::string::npos);           // total with energy
+  EXPECT_NE(html.find("1.235 / 0.000"), std::string::npos);  // network in / out, GB
   InvoiceNames evil{"<script>", names.user};
   EXPECT_EQ(InvoiceHtml(inv, evil, {}, e).find("<script>"), std::string::npos);
 }
@@ -216,6 +221,8 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
           UsageRecord r = Record(next_alloc++, entity, cls, gpus, s, e);
           r.job = job;
           r.energy_mwh = uni(0, 10'000'000);
+          r.net_rx_bytes = uni(0, int64_t{1} << 42);
+          r.net_tx_bytes = uni(0, int64_t{1} << 40);
           ledger.push_back(r);
         }
         s = e + uni(0, 3 * kH);  // preempted, requeued, placed again later
@@ -270,7 +277,7 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
     for (const auto& a : open) walk(AsRecord(a, now));
 
     std::map<AllocationId, int64_t> billed_units;
-    std::map<AllocationId, int64_t> billed_energy;
+    std::map<AllocationId, int64_t> billed_energy, billed_rx, billed_tx;
     auto fn = [&](JobId j) { return facts[j]; };
     for (EntityId entity = 1; entity <= 3; ++entity) {
       for (const auto& m : months) {
@@ -286,6 +293,8 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
           EXPECT_EQ(l.rate, RefRate(ref_book, l.gpu_class, l.priority_class, l.start));
           billed_units[l.allocation] += l.billed_seconds * 1000 / unit;
           billed_energy[l.allocation] += l.energy_mwh;
+          billed_rx[l.allocation] += l.net_rx_bytes;
+          billed_tx[l.allocation] += l.net_tx_bytes;
           EXPECT_EQ(FormatRfc3339(l.start).substr(0, 7), m);
         }
         EXPECT_EQ(sum, inv.total);
@@ -295,6 +304,8 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
     EXPECT_EQ(billed_units, ref_units) << "seed " << seed;
     for (const auto& r : ledger) {
       EXPECT_EQ(billed_energy[r.allocation], r.energy_mwh) << "seed " << seed;
+      EXPECT_EQ(billed_rx[r.allocation], r.net_rx_bytes) << "seed " << seed;
+      EXPECT_EQ(billed_tx[r.allocation], r.net_tx_bytes) << "seed " << seed;
     }
   }
 }

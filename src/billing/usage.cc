@@ -24,7 +24,12 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
     ClassUsage& cu = eu.by_class[r.gpu_class];
     cu.gpu_millis += ms * r.gpus;
     // Billed as on the invoice: units starting in the window, at the rates in force.
-    for (const InvoiceLine& l : LinesOf(r, {}, prices, from, to)) cu.cost += l.amount;
+    for (const InvoiceLine& l : LinesOf(r, {}, prices, from, to)) {
+      cu.cost += l.amount;
+      eu.energy_mwh += l.energy_mwh;
+      eu.net_rx_bytes += l.net_rx_bytes;
+      eu.net_tx_bytes += l.net_tx_bytes;
+    }
   };
   for (const auto& r : ledger) add(r);
   for (const auto& a : open) {

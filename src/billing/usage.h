@@ -23,6 +23,11 @@ struct EntityUsage {
   EntityId entity = 0;
   std::map<std::string, ClassUsage> by_class;
   MicroEur cost = 0;  // sum of by_class costs
+  // Measured at the end of each allocation, shared over its billing units as on invoices (an
+  // open allocation has none yet).
+  int64_t energy_mwh = 0;
+  int64_t net_rx_bytes = 0;
+  int64_t net_tx_bytes = 0;
 };
 
 // Milliseconds of [start, end) inside [from, to).

@@ -71,6 +71,8 @@ struct InvoiceLine {
   MicroEur amount = 0;
   int64_t energy_mwh = 0;       // this line's share of the allocation's energy
   int64_t idle_gpu_millis = 0;  // this line's share of the allocation's idle device-time
+  int64_t net_rx_bytes = 0;     // this line's share of the allocation's network traffic
+  int64_t net_tx_bytes = 0;     // (container jobs: their own network namespace's counters)
 
   bool operator==(const InvoiceLine&) const = default;
 };

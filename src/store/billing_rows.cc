@@ -25,8 +25,8 @@ constexpr char kInsertInvoice[] =
 constexpr char kInsertLine[] =
     "INSERT INTO invoice_lines (entity, month, seq, job, allocation, \"user\", project, gpu_class, "
     "priority_class, gpus, start, \"end\", billed_seconds, rate, amount, energy_mwh, "
-    "idle_gpu_millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17)";
+    "idle_gpu_millis, net_rx_bytes, net_tx_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 constexpr char kInsertCredit[] =
     "INSERT INTO credit_notes (id, entity, month, amount, reason, created_by, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -122,6 +122,8 @@ Status BillingRows<Db>::Write(const ClosedInvoice& inv) {
     line_.BindInt(15, l.amount);
     line_.BindInt(16, l.energy_mwh);
     line_.BindInt(17, l.idle_gpu_millis);
+    line_.BindInt(18, l.net_rx_bytes);
+    line_.BindInt(19, l.net_tx_bytes);
     GPUAAS_RETURN_IF_ERROR(line_.Exec("insert invoice line"));
   }
   return Status::Ok();
@@ -197,8 +199,8 @@ Status LoadBillingState(Db& db, StoredState& s) {
   GPUAAS_RETURN_IF_ERROR(ForEach(
       db,
       "SELECT entity, month, job, allocation, \"user\", project, gpu_class, priority_class, gpus, "
-      "start, \"end\", billed_seconds, rate, amount, energy_mwh, idle_gpu_millis "
-      "FROM invoice_lines ORDER BY entity, month, seq",
+      "start, \"end\", billed_seconds, rate, amount, energy_mwh, idle_gpu_millis, net_rx_bytes, "
+      "net_tx_bytes FROM invoice_lines ORDER BY entity, month, seq",
       "load invoice lines", [&](auto& r) {
         auto it = index.find({r.ColumnInt(0), r.ColumnText(1)});
         if (it == index.end()) {
@@ -220,6 +222,8 @@ Status LoadBillingState(Db& db, StoredState& s) {
         l.amount = r.ColumnInt(13);
         l.energy_mwh = r.ColumnInt(14);
         l.idle_gpu_millis = r.ColumnInt(15);
+        l.net_rx_bytes = r.ColumnInt(16);
+        l.net_tx_bytes = r.ColumnInt(17);
         s.invoices[it->second].lines.push_back(std::move(l));
         return Status::Ok();
       }));

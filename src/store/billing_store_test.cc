@@ -39,6 +39,8 @@ ClosedInvoice Invoice(EntityId entity, std::string month) {
     l.amount = 972 + i;
     l.energy_mwh = 5 + i;
     l.idle_gpu_millis = 7 + i;
+    l.net_rx_bytes = 9'876'543'210 + i;  // beyond 32 bits
+    l.net_tx_bytes = 11 + i;
     inv.lines.push_back(l);
   }
   return inv;
@@ -92,10 +94,10 @@ TEST(SqliteBillingRowsTest, RoundTripAndReopen) {
     const InvoiceLine& b = want.lines[i];
     EXPECT_EQ(std::tie(a.job, a.allocation, a.user, a.project, a.gpu_class, a.priority_class,
                        a.gpus, a.start, a.end, a.billed_seconds, a.rate, a.amount, a.energy_mwh,
-                       a.idle_gpu_millis),
+                       a.idle_gpu_millis, a.net_rx_bytes, a.net_tx_bytes),
               std::tie(b.job, b.allocation, b.user, b.project, b.gpu_class, b.priority_class,
                        b.gpus, b.start, b.end, b.billed_seconds, b.rate, b.amount, b.energy_mwh,
-                       b.idle_gpu_millis));
+                       b.idle_gpu_millis, b.net_rx_bytes, b.net_tx_bytes));
   }
   ASSERT_EQ(st->credit_notes.size(), 1u);
   EXPECT_EQ(st->credit_notes[0].reason, "node failure");

@@ -45,7 +45,7 @@ std::vector<Mutation> FullBatch() {
   inv.closed_at = 1'800'000'000'000;
   for (int i = 0; i < 2; ++i) {
     inv.lines.push_back({10 + i, 20 + i, 3, "p," + std::to_string(i), "h200", "", i + 1, 1000, 1500,
-                         1, 3'500'000, 972, 5, 7});
+                         1, 3'500'000, 972, 5, 7, 3'000'000'000 + i, 9});
   }
   b.push_back(inv);
   b.push_back(CreditNote{1, 1, "2026-10", 250'000, "outage «13 h»", 1, 99});

@@ -141,6 +141,8 @@ TEST(PgStoreTest, BillingRowsRoundTripAndAMonthClosesOnce) {
     l.end = 1000 * i + 500;
     l.rate = 3'500'000;
     l.amount = 972 + i;
+    l.net_rx_bytes = (int64_t{1} << 40) + i;  // BIGINT, not INTEGER
+    l.net_tx_bytes = 5 + i;
     inv.lines.push_back(l);
   }
   ASSERT_TRUE(
@@ -165,6 +167,8 @@ TEST(PgStoreTest, BillingRowsRoundTripAndAMonthClosesOnce) {
   ASSERT_EQ(st->invoices[0].lines.size(), 2u);
   EXPECT_EQ(st->invoices[0].lines[1].project, "p,1");
   EXPECT_EQ(st->invoices[0].lines[1].user, 3);
+  EXPECT_EQ(st->invoices[0].lines[1].net_rx_bytes, (int64_t{1} << 40) + 1);
+  EXPECT_EQ(st->invoices[0].lines[1].net_tx_bytes, 6);
   ASSERT_EQ(st->credit_notes.size(), 1u);
   EXPECT_EQ(st->credit_notes[0].amount, 1'500'000);
   ASSERT_EQ(st->storage_quotas.size(), 1u);

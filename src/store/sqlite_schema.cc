@@ -226,6 +226,12 @@ ALTER TABLE usage_records ADD COLUMN net_rx_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE usage_records ADD COLUMN net_tx_bytes INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 10: the network traffic on invoice lines (each line's share of its allocation's).
+constexpr char kSchemaV10[] = R"sql(
+ALTER TABLE invoice_lines ADD COLUMN net_rx_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE invoice_lines ADD COLUMN net_tx_bytes INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 const std::vector<SqliteMigration>& SqliteMigrations() {
   static const std::vector<SqliteMigration> kMigrations = {
       {1, "initial schema", kSchemaV1},
@@ -237,6 +243,7 @@ const std::vector<SqliteMigration>& SqliteMigrations() {
       {7, "single sign-on sessions", kSchemaV7},
       {8, "directory group mappings, disabled users", kSchemaV8},
       {9, "network traffic of container jobs", kSchemaV9},
+      {10, "network traffic on invoice lines", kSchemaV10},
   };
   return kMigrations;
 }

@@ -260,6 +260,19 @@ device_dir = "{dev}"
         # The usage ledger keeps the totals: the entity's counter stays.
         metrics = self.admin.get("/metrics").text
         self.assertGreaterEqual(int(metrics.split(line)[1].split("\n")[0]), sent)
+        # And so do the entity's usage and the month's invoice, line by line.
+        usage = member.get(f"/api/v1/usage?entity={ent}").json["entities"]
+        self.assertEqual(len(usage), 1, usage)
+        self.assertEqual(usage[0]["network"]["tx_bytes"], final["network"]["tx_bytes"], usage)
+        self.assertEqual(usage[0]["network"]["rx_bytes"], final["network"]["rx_bytes"], usage)
+        month = final["started_at"][:7]
+        inv = boss.get(f"/api/v1/invoices?entity={ent}&month={month}").json
+        self.assertEqual(inv["network"], {"rx_bytes": final["network"]["rx_bytes"],
+                                          "tx_bytes": final["network"]["tx_bytes"]}, inv)
+        self.assertEqual(sum(l["network"]["tx_bytes"] for l in inv["lines"]),
+                         final["network"]["tx_bytes"], inv)
+        csv = boss.get(f"/api/v1/invoices?entity={ent}&month={month}&format=csv").text
+        self.assertTrue(csv.split("\r\n")[0].endswith(",net_rx_gb,net_tx_gb"), csv)
 
     def test_a_notebook_in_an_environment_runs_jupyter_in_its_container_behind_the_proxy(self):
         # Jupyter itself comes from the host, lent read-only to the busybox image through the

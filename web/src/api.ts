@@ -141,6 +141,8 @@ export interface EntityUsage {
   gpu_seconds: Record<string, number>;
   cost_by_class?: Record<string, Money>;
   cost: Money;
+  energy_kwh?: number;
+  network?: { rx_bytes: number; tx_bytes: number };
 }
 // GET /api/v1/fairshare: where each visible entity stands in the fair-share order.
 export interface FairShareStanding {

@@ -3,7 +3,7 @@
 // sees every entity.
 import { api, type Entity, type FairShare, type FairShareStanding, type Usage } from "../api";
 import { h, replace } from "../dom";
-import { dateTime, duration, money, number } from "../format";
+import { bytes, dateTime, duration, money, number } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../main";
 import { errorNote } from "../ui";
@@ -62,7 +62,12 @@ export function renderEntity(main: HTMLElement, ctx: Ctx): void {
               h("th", { scope: "row" }, t("entity.total")),
               h("td", { class: "num" }, number(Object.values(u?.gpu_seconds ?? {}).reduce((a, b) => a + b, 0) / 3600, 3)),
               h("td", { class: "num total", id: `total-${name}` }, money(u?.cost ?? null)),
-              h("td", null, ""))))));
+              h("td", null, ""))))),
+          u ? h("p", { class: "muted", id: `measured-${name}` }, t("entity.measured", {
+            kwh: number(u.energy_kwh ?? 0, 3),
+            rx: bytes(u.network?.rx_bytes ?? 0),
+            tx: bytes(u.network?.tx_bytes ?? 0),
+          })) : null);
       });
       replace(body, blocks);
     })
