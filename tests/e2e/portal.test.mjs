@@ -571,6 +571,26 @@ test("admins read the capacity forecast: demand per class against capacity, and 
   assert.match(asked, /lead_time=20w/);
   assert.match(await page.textContent("#exceed-h200"), /exceed capacity in the week of 4 Jan 2027/);
   assert.match(await page.textContent("#order-h200"), /Order now: with a lead time of 20 weeks/);
+  // The chart marks the week demand exceeds capacity (index 5 of 6 weeks: the right edge); the
+  // order date has passed, so no order mark.
+  const exceedMark = h200.locator("line.mark-exceed");
+  assert.equal(await exceedMark.getAttribute("x1"), "638.0");
+  assert.match(await exceedMark.locator("title").textContent(), /4 Jan 2027/);
+  assert.equal(await h200.locator("line.mark-order").count(), 0);
+  // An order date ahead (3 weeks before the exceeding week): a second mark at week 2.
+  await page.unroute("**/api/v1/forecast*");
+  await page.route("**/api/v1/forecast*", async (route) => {
+    const ahead = { ...c, history_gpu_hours: [700, 800, 900, 1000], forecast_gpu_hours: [1100, 1200],
+      trend_gpu_hours_per_week: 100, exceed_week: 5, exceed_date: "2027-01-04T00:00:00Z",
+      order_by: "2026-12-14T00:00:00Z", order_now: false };
+    await route.fulfill({ json: { ...api.json, classes: [ahead] } });
+  });
+  await page.fill("#cap-lead", "3");
+  await page.click(".forecast-form button[type=submit]");
+  await page.waitForSelector("#order-h200:not(.order-now)");
+  assert.match(await page.textContent("#order-h200"), /14 Dec 2026/);
+  assert.equal(await h200.locator("line.mark-order").getAttribute("x1"), "256.4");
+  assert.match(await h200.locator("line.mark-order title").textContent(), /Order by 14 Dec 2026/);
   await page.unroute("**/api/v1/forecast*");
   // Members have no such page (the API answers them 403 too).
   assert.equal((await call("GET", "/api/v1/forecast", tokens.alice)).status, 403);

@@ -1,6 +1,7 @@
 // The demand chart of the capacity page: weekly GPU-hours of history (solid) and forecast
-// (dashed) against the class's capacity (a horizontal line), as an accessible SVG whose label
-// says it in words.
+// (dashed) against the class's capacity (a horizontal line), with vertical marks at the week
+// demand exceeds capacity and the week by which to order, as an accessible SVG whose label says
+// it in words (the page's sentences give the dates).
 const SVG = "http://www.w3.org/2000/svg";
 
 function el(name: string, attrs: Record<string, string>): SVGElement {
@@ -9,7 +10,16 @@ function el(name: string, attrs: Record<string, string>): SVGElement {
   return e;
 }
 
-export function forecastChart(history: number[], forecast: number[], capacity: number, label: string): HTMLElement {
+// A vertical mark at week `at` (0 = the first week of history; may be fractional), with a
+// tooltip; `kind` is its CSS class ("exceed" or "order").
+export interface ChartMark {
+  at: number;
+  kind: string;
+  title: string;
+}
+
+export function forecastChart(history: number[], forecast: number[], capacity: number, label: string,
+  marks: ChartMark[] = []): HTMLElement {
   const w = 640;
   const hgt = 160;
   const all = [...history, ...forecast];
@@ -31,6 +41,14 @@ export function forecastChart(history: number[], forecast: number[], capacity: n
     const start = history.length ? [[history.length - 1, history[history.length - 1]]] : [];
     const pts = [...start, ...forecast.map((v, i) => [history.length + i, v])];
     svg.append(el("polyline", { class: "forecast-line", points: pts.map(([i, v]) => `${x(i)},${y(v)}`).join(" ") }));
+  }
+  for (const m of marks) {
+    if (!(m.at >= 0 && m.at <= n - 1)) continue; // outside the chart: the sentence says it
+    const line = el("line", { x1: x(m.at), x2: x(m.at), y1: "0", y2: String(hgt), class: `mark mark-${m.kind}` });
+    const tip = el("title", {});
+    tip.textContent = m.title;
+    line.append(tip);
+    svg.append(line);
   }
   const fig = document.createElement("figure");
   fig.className = "chart wide";

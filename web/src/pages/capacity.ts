@@ -7,7 +7,7 @@ import { h, replace } from "../dom";
 import { day, number } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../main";
-import { forecastChart } from "../forecast_chart";
+import { type ChartMark, forecastChart } from "../forecast_chart";
 import { errorNote } from "../ui";
 
 interface ClassForecast {
@@ -47,6 +47,17 @@ function classBlock(c: ClassForecast, f: Forecast, leadWeeks: number): HTMLEleme
     : c.order_by
       ? h("p", { id: `order-${c.class}` }, t("cap.orderby", { date: day(c.order_by), weeks: leadWeeks }))
       : null;
+  // Marks: the week demand is projected to exceed capacity and the week the order is due (the
+  // lead time before it, from the two dates the API gives).
+  const week = 7 * 24 * 3600 * 1000;
+  const marks: ChartMark[] = [];
+  if (c.exceed_week !== null && c.exceed_date) {
+    marks.push({ at: c.exceed_week, kind: "exceed", title: t("cap.exceed", { date: day(c.exceed_date) }) });
+    if (c.order_by) {
+      const at = c.exceed_week - (Date.parse(c.exceed_date) - Date.parse(c.order_by)) / week;
+      marks.push({ at, kind: "order", title: t("cap.markorder", { date: day(c.order_by) }) });
+    }
+  }
   const label = t("cap.chart", {
     cls: c.class, weeks: c.history_gpu_hours.length, ahead: c.forecast_gpu_hours.length,
     cap: number(c.capacity_gpu_hours_per_week, 0),
@@ -56,7 +67,7 @@ function classBlock(c: ClassForecast, f: Forecast, leadWeeks: number): HTMLEleme
     ...facts.map((x) => h("p", null, x)),
     h("p", { id: `exceed-${c.class}` }, exceed),
     order,
-    forecastChart(c.history_gpu_hours, c.forecast_gpu_hours, c.capacity_gpu_hours_per_week, label),
+    forecastChart(c.history_gpu_hours, c.forecast_gpu_hours, c.capacity_gpu_hours_per_week, label, marks),
     h("p", { class: "muted" }, t("cap.legend")));
 }
 
