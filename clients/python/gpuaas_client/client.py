@@ -598,7 +598,8 @@ class Client:
               to: Optional[DateLike] = None) -> Json:
         """``GET /api/v1/usage``: GPU-seconds and cost per class and entity over a period,
         ``{"from", "to", "entities": [{"entity", "gpu_seconds", "cost_by_class", "cost",
-        "storage"}]}``. ``from_`` / ``to``: ``"YYYY-MM-DD"``, RFC 3339, a ``date`` or a
+        "energy_kwh", "network": {"rx_bytes", "tx_bytes"}, "storage"}]}`` (energy and network of
+        the allocations that ended, as invoices share them). ``from_`` / ``to``: ``"YYYY-MM-DD"``, RFC 3339, a ``date`` or a
         ``datetime`` (naive = UTC); defaults: the start of this month, now."""
         return self._json("GET", "/api/v1/usage",
                           query={"entity": entity, "from": _date_param(from_),
