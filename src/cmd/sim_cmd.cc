@@ -82,7 +82,8 @@ constexpr const char* kSetHelp =
     "rate instead: GPU-seconds per second of waiting), small_first_cap_s=N, "
     "fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
     "fair_share_wait_horizon_s=N (0 = the waits so far), "
-    "faster_class_wait_ratio=R (docs/scheduling.md); results are "
+    "faster_class_wait_ratio=R, faster_class_patience_extra_s=N (0 = off) "
+    "(docs/scheduling.md); results are "
     "named e.g. default[reservations=0]";
 
 // --set KEY=VALUE items into `options` (checked by the replay: sim::SimOptions) and

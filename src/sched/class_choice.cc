@@ -1,5 +1,6 @@
 #include "sched/class_choice.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <tuple>
@@ -98,8 +99,14 @@ ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev
       if (ev.now_by_class[c] && (!now_best || done[c] < done[*now_best])) now_best = c;
     }
     const Millis faster_start = ev.earliest_by_class[*best]->start;
+    // Long jobs are patient: ski rental when the slowdown is long (Policy).
+    double ratio = wait_ratio;
+    if (now_best && policy.faster_class_patience_extra_s > 0 &&
+        run[*now_best] - run[*best] >= policy.faster_class_patience_extra_s) {
+      ratio = std::max(ratio, 1.0);
+    }
     if (now_best && static_cast<double>(faster_start - job.submitted_at) / 1000.0 >=
-                        wait_ratio * static_cast<double>(run[*now_best] - run[*best])) {
+                        ratio * static_cast<double>(run[*now_best] - run[*best])) {
       best = now_best;
       waited_enough = true;
     }

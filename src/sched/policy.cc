@@ -70,6 +70,10 @@ Status ValidatePolicy(const Policy& policy) {
   if (!(policy.faster_class_wait_ratio <= 1e6)) {  // (NaN too)
     return InvalidArgument("faster_class_wait_ratio must be at most 1e6 (negative: no bound)");
   }
+  if (policy.faster_class_patience_extra_s < 0 ||
+      policy.faster_class_patience_extra_s > 1'000'000'000) {
+    return InvalidArgument("faster_class_patience_extra_s must be between 0 (off) and 1e9 seconds");
+  }
   if (!(policy.fair_share_wait_ratio >= 0) || policy.fair_share_wait_ratio > 1e6) {
     return InvalidArgument("fair_share_wait_ratio must be between 0 (off) and 1e6");
   }

@@ -96,6 +96,12 @@ struct Policy {
   // soon compared with the slowdown (docs/adr/0008). Negative = no bound (as long as the
   // estimate says it finishes sooner; the baselines' behaviour).
   double faster_class_wait_ratio = 0.01;
+  // Patience for long jobs: a flexible job whose run the slower class would lengthen by at least
+  // this much (by its walltime) waits for the faster class as long as that lengthening (the
+  // bound above with ratio 1, ski rental), so a 20-day training run does not take 60 days on the
+  // L40S to save a week of waiting. 0 = off (the default: docs/benchmarks.md, "Patience for
+  // long jobs", measures it); applies where faster_class_wait_ratio >= 0.
+  int64_t faster_class_patience_extra_s = 0;
   // Fairness of waits, under the "fair-share" order: an entity whose average wait
   // (Snapshot::entity_wait_ratio: its jobs started recently, weighted by age with the fair-share
   // half-life, and its queued jobs so far) is at least this many times the platform's average

@@ -170,6 +170,44 @@ TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
   }
 }
 
+// Patience for long jobs: the same two jobs, whose run the L40S would lengthen by 15 h. With
+// faster_class_patience_extra_s at most 15 h the second waits as if the ratio were 1 (3 h waited
+// + 11 h to come < 15 h); above 15 h, or off, the default ratio (1 %) sends it to the L40S. A
+// larger ratio stays larger.
+TEST(Schedule, LongJobsAreAsPatientAsTheirSlowdownWhenAsked) {
+  auto plan_for = [](Millis waited_ms, double ratio, int64_t patience_s) {
+    Snapshot s;
+    s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
+    s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
+    AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
+    s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - waited_ms - 1000, 36'000),
+                MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - waited_ms, 36'000)};
+    Policy p;
+    p.faster_class_wait_ratio = ratio;
+    p.faster_class_patience_extra_s = patience_s;
+    EXPECT_TRUE(ValidatePolicy(p).ok());
+    Plan plan = Schedule(s, p, kNow);
+    EXPECT_TRUE(CheckInvariants(s, plan).ok()) << CheckInvariants(s, plan).message();
+    return plan;
+  };
+  const Millis hour = 3'600'000;
+  for (auto [ratio, patience_h, waits] : {std::tuple{0.01, 0, false},
+                                          {0.01, 16, false},
+                                          {0.01, 15, true},
+                                          {0.01, 1, true},
+                                          {2.0, 1, true}}) {
+    Plan plan = plan_for(3 * hour, ratio, patience_h * 3600);
+    EXPECT_EQ(plan.placements.empty(), waits) << ratio << " " << patience_h;
+  }
+  // Patience ends too: waited 4 h + 11 h >= 15 h.
+  Plan goes = plan_for(4 * hour, 0.01, 3600);
+  ASSERT_EQ(goes.placements.size(), 1u);
+  EXPECT_EQ(goes.placements[0].gpu_class, "l40s");
+  Policy bad;
+  bad.faster_class_patience_extra_s = -1;
+  EXPECT_FALSE(ValidatePolicy(bad).ok());
+}
+
 // A node kept for large jobs (min_job_gpus, the label gpuaas.io/min-gpus) takes no smaller one,
 // on every path: the index of free nodes (now), earliest starts (the reservation and the
 // estimate), gangs; a small job that only such nodes could hold says why.

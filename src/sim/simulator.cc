@@ -93,7 +93,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
       (key == "backfill" ? p->backfill : p->strict_order) = *b;
     } else if (key == "reservations" || key == "fair_share_half_life_s" ||
                key == "fair_share_wait_floor_s" || key == "small_first_cap_s" ||
-               key == "fair_share_usage_delay_s" || key == "fair_share_wait_horizon_s") {
+               key == "fair_share_usage_delay_s" || key == "fair_share_wait_horizon_s" ||
+               key == "faster_class_patience_extra_s") {
       int64_t n = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
@@ -110,6 +111,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
         p->fair_share_usage_delay_s = n;
       } else if (key == "fair_share_wait_horizon_s") {
         p->fair_share_wait_horizon_s = n;
+      } else if (key == "faster_class_patience_extra_s") {
+        p->faster_class_patience_extra_s = n;
       } else {
         p->fair_share_wait_floor_s = n;
       }
@@ -136,7 +139,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
                              "fair_share_half_life_s, fair_share_usage_delay_s, "
                              "fair_share_wait_floor_s, fair_share_wait_horizon_s, "
                              "fair_share_wait_ratio, "
-                             "faster_class_wait_ratio, small_first_cap_s, "
+                             "faster_class_patience_extra_s, faster_class_wait_ratio, "
+                             "small_first_cap_s, "
                              "small_first_delay_factor, small_first_rate)");
     }
   }

@@ -42,6 +42,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.small_first_cap_s = config_.small_first_cap_s;
   policy.fair_share_wait_floor_s = config_.fair_share_wait_floor_s;
   policy.faster_class_wait_ratio = config_.faster_class_wait_ratio;
+  policy.faster_class_patience_extra_s = config_.faster_class_patience_extra_s;
   policy.fair_share_wait_ratio = config_.fair_share_wait_ratio;
   policy.fair_share_usage_delay_s = config_.fair_share_usage_delay_s;
   policy.fair_share_wait_horizon_s = config_.fair_share_wait_horizon_s;

@@ -70,6 +70,7 @@ class SmallFirstTest(unittest.TestCase):
         self.assertEqual(self.positions(2, "small_first_cap = \"1s\"\n"
                                            "fair_share_wait_floor = \"4h\"\n"
                                            "faster_class_wait_ratio = 0\n"
+                                           "faster_class_patience_extra = \"21d\"\n"
                                            "fair_share_wait_ratio = 2.5\n"
                                            "fair_share_wait_horizon = \"12h\"\n"
                                            "fair_share_usage_delay = 0\n"), (1, 2))
@@ -86,7 +87,9 @@ class SmallFirstTest(unittest.TestCase):
                            ("fair_share_usage_delay = 2000000000", "fair_share_usage_delay"),
                            ("fair_share_wait_horizon = -1", "fair_share_wait_horizon"),
                            ("fair_share_wait_horizon = \"soon\"", "fair_share_wait_horizon"),
-                           ("fair_share_wait_horizon = 2000000000", "fair_share_wait_horizon")):
+                           ("fair_share_wait_horizon = 2000000000", "fair_share_wait_horizon"),
+                           ("faster_class_patience_extra = -1", "faster_class_patience_extra"),
+                           ("faster_class_patience_extra = \"x\"", "faster_class_patience_extra")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
             server = Server(extra_args=["--config", self.configs[-1]])
             self.servers.append(server)
