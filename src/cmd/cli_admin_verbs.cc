@@ -297,6 +297,14 @@ int RunNodes(const VerbContext& c) {
 
 namespace {
 
+// A number divided by `unit` with `digits` decimals; "-" when absent.
+std::string Decimals(const json::value* v, double unit, int digits) {
+  if (v == nullptr || !v->is_number()) return "-";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v->to_number<double>() / unit);
+  return buf;
+}
+
 // "12.3 / 300.0 GB" from {"used_bytes", "quota_bytes"} (-1 quota: unlimited); "pending" before
 // Artifactory's first fetch; "error" when it never answered; "-" when not measured.
 std::string StorageCell(const json::object& o) {
@@ -351,6 +359,8 @@ int RunUsage(const VerbContext& c) {
   Row header = {"ENTITY"};
   for (const std::string& cls : classes) header.push_back(cls + " GPU-HOURS");
   header.push_back("COST");
+  header.push_back("ENERGY KWH");
+  header.push_back("NET IN / OUT GB");
   header.push_back("WORKSPACE");
   header.push_back("ARTIFACTORY");
   std::vector<Row> rows;
@@ -365,6 +375,12 @@ int RunUsage(const VerbContext& c) {
       row.push_back(s && s->is_number() ? FormatHours(s->to_number<double>()) : "0.00");
     }
     row.push_back(FormatMoney(e.contains("cost") ? e.at("cost") : json::value(nullptr)));
+    row.push_back(Decimals(e.if_contains("energy_kwh"), 1, 3));
+    const json::value* net = e.if_contains("network");
+    const json::object* no = net && net->is_object() ? &net->as_object() : nullptr;
+    row.push_back(no ? Decimals(no->if_contains("rx_bytes"), 1e9, 3) + " / " +
+                           Decimals(no->if_contains("tx_bytes"), 1e9, 3)
+                     : "-");
     const json::value* st = e.if_contains("storage");
     const json::object* so = st && st->is_object() ? &st->as_object() : nullptr;
     row.push_back(so ? StorageCell(*so) : "-");

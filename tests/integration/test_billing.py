@@ -225,6 +225,12 @@ class ArtifactoryStorageTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("ARTIFACTORY", out.stdout)
         self.assertIn("1.2 / 300.0 GB", out.stdout)
+        # ... and the energy and network measured on the jobs that ended (a process job: the
+        # node's simulated GPUs' energy, no network of its own).
+        self.assertIn("ENERGY KWH", out.stdout)
+        self.assertIn(f"{row['energy_kwh']:.3f}", out.stdout)
+        self.assertEqual(row["network"], {"rx_bytes": 0, "tx_bytes": 0})
+        self.assertIn("0.000 / 0.000", out.stdout)
         # The reader token is the server's: never in an answer.
         self.assertNotIn(ARTIFACTORY_TOKEN, json.dumps(usage.json) + json.dumps(st))
 
