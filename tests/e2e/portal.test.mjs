@@ -458,6 +458,63 @@ test("my entity shows this month's usage and cost", async () => {
   await page.context().close();
 });
 
+test("an entity admin reads this month's invoice, downloads its CSV, sees the budget; members have no such page", async () => {
+  const erin = await call("POST", "/api/v1/users", adminToken, { name: "erin", entity: "physics", role: "entity-admin" });
+  assert.equal(erin.status, 201, erin.text);
+  const budget = await call("PUT", "/api/v1/entities/physics/budget", adminToken, { monthly: "500.00", policy: "best-effort-only" });
+  assert.equal(budget.status, 200, budget.text);
+  const month = new Date().toISOString().slice(0, 7);
+  const page = await newPage();
+  await signIn(page, erin.json.token);
+  await page.click('nav a[href="/invoices"]');
+  await page.waitForSelector("#inv-status");
+  const inv = (await call("GET", `/api/v1/invoices?entity=physics&month=${month}`, erin.json.token)).json;
+  assert.ok(inv.lines.length > 0, "physics ran jobs in the tests before");
+  // Her own entity only; the month's lines and totals as the API gives them.
+  assert.equal(await page.inputValue("#inv-entity"), "physics");
+  assert.ok(await page.isDisabled("#inv-entity"));
+  assert.equal(await page.inputValue("#inv-month"), month);
+  assert.match(await page.textContent("#inv-status"), /^Open: computed live/);
+  assert.equal(await page.locator("table.invoice tbody tr").count(), inv.lines.length);
+  assert.ok((await page.textContent("#inv-total")).includes(inv.total.amount), inv.total.amount);
+  assert.match(await page.textContent("#inv-network"), /^[\d.,]+ k?[MGT]?B \/ [\d.,]+ k?[MGT]?B$/);
+  assert.match(await page.textContent("#inv-budget"), /^Budget: €500\.00 a month, .+ spent \(.+ %\); beyond it new jobs run as best-effort only\.$/);
+  // The CSV link answers the contract's CSV with her session cookie: a header, one row per line.
+  const href = await page.getAttribute("#inv-csv", "href");
+  const csv = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+  const rows = csv.trim().split("\r\n");
+  assert.match(rows[0], /^job,user,project,gpu_type,.*,net_rx_gb,net_tx_gb$/);
+  assert.equal(rows.length, inv.lines.length + 1);
+  assert.match(await page.getAttribute("#inv-html", "href"), /format=html/);
+  const { unlabelled, low } = await page.evaluate(auditPage);
+  assert.deepEqual(unlabelled, [], "/invoices: controls without a label");
+  assert.deepEqual(low, [], "/invoices: text below the WCAG AA contrast ratio");
+  // An earlier month: nothing billed, no budget line (it is about this month).
+  await page.fill("#inv-month", "2020-01");
+  await page.click("form.filters button[type=submit]");
+  await page.waitForSelector("text=Nothing billed this month.");
+  assert.equal(await page.locator("#inv-budget").count(), 0);
+  await page.context().close();
+  assert.equal((await call("PUT", "/api/v1/entities/physics/budget", adminToken, { monthly: "0" })).status, 200);
+
+  // A platform admin chooses the entity.
+  const admin = await newPage();
+  await signIn(admin, adminToken);
+  await admin.click('nav a[href="/invoices"]');
+  await admin.waitForSelector("#inv-entity:not([disabled]) option[value=biology]", { state: "attached" });
+  await admin.selectOption("#inv-entity", "physics");
+  await admin.click("form.filters button[type=submit]");
+  await admin.waitForSelector("table.invoice");
+  await shot(admin, "invoices");
+  await admin.context().close();
+
+  // Alice, a member: no link.
+  const member = await newPage();
+  await signIn(member, tokens.alice);
+  assert.equal(await member.locator('nav a[href="/invoices"]').count(), 0);
+  await member.context().close();
+});
+
 test("operators see the fleet allocation map (simulated) and the queue; French works", async () => {
   // A long job holding 6 H200 and one that must wait behind it.
   const hold = await call("POST", "/api/v1/jobs", tokens.alice,

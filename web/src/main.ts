@@ -9,6 +9,7 @@ import { renderAudit } from "./pages/audit";
 import { renderCapacity } from "./pages/capacity";
 import { renderDevice } from "./pages/device";
 import { renderEntity } from "./pages/entity";
+import { renderInvoices } from "./pages/invoices";
 import { renderJob } from "./pages/job";
 import { renderOperators } from "./pages/operators";
 import { renderPeople } from "./pages/people";
@@ -38,6 +39,7 @@ const routes: Route[] = [
   { pattern: /^\/entity\/?$/, page: renderEntity, nav: "nav.entity" },
   { pattern: /^\/operators\/?$/, page: renderOperators, nav: "nav.operators", roles: ["platform-admin"] },
   { pattern: /^\/capacity\/?$/, page: renderCapacity, nav: "nav.capacity", roles: ["platform-admin"] },
+  { pattern: /^\/invoices\/?$/, page: renderInvoices, nav: "nav.invoices", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/audit\/?$/, page: renderAudit, nav: "nav.audit", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/people\/?$/, page: renderPeople, nav: "nav.people", roles: ["platform-admin", "entity-admin"] },
   { pattern: /^\/account\/?$/, page: renderAccount, nav: "nav.account" },
@@ -49,6 +51,7 @@ const navPaths: Record<string, string> = {
   "nav.entity": "/entity",
   "nav.operators": "/operators",
   "nav.capacity": "/capacity",
+  "nav.invoices": "/invoices",
   "nav.audit": "/audit",
   "nav.people": "/people",
   "nav.account": "/account",
