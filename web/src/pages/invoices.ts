@@ -4,7 +4,7 @@
 // entity's monthly budget (GET /api/v1/entities/{name}/budget). This page only reads.
 import { api, type Entity, type Money } from "../api";
 import { h, replace } from "../dom";
-import { bytes, dateTime, money, number } from "../format";
+import { bytes, clock, dateTime, money, number } from "../format";
 import { t } from "../i18n";
 import type { Ctx } from "../main";
 import { errorNote } from "../ui";
@@ -66,6 +66,13 @@ function traffic(n: Traffic | undefined): string {
   return n ? `${bytes(n.rx_bytes)} / ${bytes(n.tx_bytes)}` : "—";
 }
 
+// "04/12/2026, 18:14:50 → 18:14:53" (the end's date too when it is another day).
+function period(start: string, end: string): string {
+  const a = new Date(start);
+  const b = new Date(end);
+  return `${dateTime(start)} → ${a.toDateString() === b.toDateString() ? clock(b) : dateTime(end)}`;
+}
+
 function linesTable(inv: Invoice): HTMLElement {
   const cols = ["job", "user", "project", "type", "gpus", "period", "hours", "rate", "amount", "energy", "network"] as const;
   return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": t("inv.caption") },
@@ -82,12 +89,12 @@ function linesTable(inv: Invoice): HTMLElement {
         h("td", { "data-label": t("inv.col.type") },
           l.priority_class && l.priority_class !== "standard" ? `${l.gpu_type} (${l.priority_class})` : l.gpu_type),
         h("td", { class: "num", "data-label": t("inv.col.gpus") }, String(l.gpus)),
-        h("td", { "data-label": t("inv.col.period") }, dateTime(l.start), h("br"), `→ ${dateTime(l.end)}`),
+        h("td", { "data-label": t("inv.col.period") }, period(l.start, l.end)),
         h("td", { class: "num", "data-label": t("inv.col.hours") }, number(l.billed_seconds / 3600, 3)),
         h("td", { class: "num", "data-label": t("inv.col.rate") }, money(l.rate)),
         h("td", { class: "num", "data-label": t("inv.col.amount") }, money(l.amount)),
         h("td", { class: "num", "data-label": t("inv.col.energy") }, number(l.energy_kwh, 3)),
-        h("td", { class: "num", "data-label": t("inv.col.network") }, traffic(l.network)))))));
+        h("td", { class: "num nowrap", "data-label": t("inv.col.network") }, traffic(l.network)))))));
 }
 
 function totals(inv: Invoice): HTMLElement {
