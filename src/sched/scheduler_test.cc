@@ -131,14 +131,20 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
 // only while its wait up to the H200's estimated start for it (11 h from now, after the first's
 // reservation) stays under R times what the L40S would add to its run (15 h); else it starts
 // there now, without waiting for a bound that the estimate already says it will pass.
+// The two flexible jobs below, submitted `waited_ms` ago, the H200 busy for an hour.
+Snapshot TwoFlexibleJobsH200BusyAnHour(Millis waited_ms) {
+  Snapshot s;
+  s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
+  s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
+  AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
+  s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - waited_ms - 1000, 36'000),
+              MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - waited_ms, 36'000)};
+  return s;
+}
+
 TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
   auto plan_for = [](Millis waited_ms, double ratio) {
-    Snapshot s;
-    s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
-    s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
-    AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
-    s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - waited_ms - 1000, 36'000),
-                MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - waited_ms, 36'000)};
+    Snapshot s = TwoFlexibleJobsH200BusyAnHour(waited_ms);
     Policy p;
     p.faster_class_wait_ratio = ratio;
     Plan plan = Schedule(s, p, kNow);
@@ -176,12 +182,7 @@ TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
 // larger ratio stays larger.
 TEST(Schedule, LongJobsAreAsPatientAsTheirSlowdownWhenAsked) {
   auto plan_for = [](Millis waited_ms, double ratio, int64_t patience_s) {
-    Snapshot s;
-    s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
-    s.classes = {{"h200", 1.0, 0}, {"l40s", 0.4, 0}};
-    AddRunning(s, 100, 1, 0, {0, 1}, kNow, 3600);
-    s.queued = {MakeJob(1, 2, {"h200", "l40s"}, 1, kNow - waited_ms - 1000, 36'000),
-                MakeJob(2, 2, {"h200", "l40s"}, 1, kNow - waited_ms, 36'000)};
+    Snapshot s = TwoFlexibleJobsH200BusyAnHour(waited_ms);
     Policy p;
     p.faster_class_wait_ratio = ratio;
     p.faster_class_patience_extra_s = patience_s;
