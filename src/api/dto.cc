@@ -110,6 +110,10 @@ Result<GroupMappingRequest> GroupMappingRequestOf(const json::object& o) {
   return r;
 }
 
+json::object TrafficJson(int64_t rx_bytes, int64_t tx_bytes) {
+  return {{"rx_bytes", rx_bytes}, {"tx_bytes", tx_bytes}};
+}
+
 // A node's or a container job's traffic (telemetry/network_rates.h): null until its agent sent
 // counters; the rates null until two readings.
 json::value NetworkJson(const NetTraffic* n) {

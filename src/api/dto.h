@@ -10,6 +10,8 @@ namespace gpuaas::api {
 // A token's expiry: an RFC 3339 time, or null for a token that never expires.
 json::value ExpiryJson(Millis expires_at);
 json::object EntityJson(const Entity& e);
+// {"rx_bytes", "tx_bytes"}: the traffic totals of usage and invoices (docs/billing.md).
+json::object TrafficJson(int64_t rx_bytes, int64_t tx_bytes);
 json::object UserJson(const User& u, const Platform& p);
 json::object GroupMappingJson(const GroupMapping& m, const Platform& p);
 json::object NodeJson(const Node& n, const Platform& p);

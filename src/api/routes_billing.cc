@@ -1,6 +1,7 @@
 // Billing routes (docs/api.md "Billing"): prices, invoices (JSON, CSV, HTML), closes, credit
 // notes, budgets, billing events, storage. Decoding and encoding only; the rules are in the
 // Platform (state/platform_billing.cc) and billing/.
+#include "api/dto.h"
 #include "api/handler_support.h"
 #include "api/routes.h"
 #include "api/storage_json.h"
@@ -30,8 +31,6 @@ json::object PriceJson(const PriceChange& c) {
 double Kwh(int64_t mwh) { return static_cast<double>(mwh) / 1e6; }
 double GpuHours(int64_t ms) { return static_cast<double>(ms) / 3.6e6; }
 
-json::object Traffic(int64_t rx, int64_t tx) { return {{"rx_bytes", rx}, {"tx_bytes", tx}}; }
-
 std::string UserName(const Platform& p, UserId id) {
   const User* u = p.FindUserById(id);
   return u ? u->name : "user-" + std::to_string(id);
@@ -56,7 +55,7 @@ json::object InvoiceJson(const Platform& p, const std::string& entity, const Inv
         {"amount", Money(l.amount)},
         {"energy_kwh", Kwh(l.energy_mwh)},
         {"idle_gpu_hours", GpuHours(l.idle_gpu_millis)},
-        {"network", Traffic(l.net_rx_bytes, l.net_tx_bytes)}});
+        {"network", TrafficJson(l.net_rx_bytes, l.net_tx_bytes)}});
   }
   json::array credits;
   MicroEur credited = 0;
@@ -82,7 +81,7 @@ json::object InvoiceJson(const Platform& p, const std::string& entity, const Inv
           {"co2_kg", energy.co2_g_per_kwh > 0 ? json::value(static_cast<double>(inv.co2_g) / 1e3)
                                               : json::value(nullptr)},
           {"idle_gpu_hours", GpuHours(inv.idle_gpu_millis)},
-          {"network", Traffic(inv.net_rx_bytes, inv.net_tx_bytes)},
+          {"network", TrafficJson(inv.net_rx_bytes, inv.net_tx_bytes)},
           {"total", Money(inv.total)},
           {"credit_notes", credits},
           {"balance", Money(inv.total - credited)}};

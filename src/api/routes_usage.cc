@@ -61,8 +61,7 @@ void RegisterUsageRoutes(net::Router& r, Platform& p,
                                      {"cost_by_class", costs},
                                      {"cost", Money(eu.cost)},
                                      {"energy_kwh", static_cast<double>(eu.energy_mwh) / 1e6},
-                                     {"network", json::object{{"rx_bytes", eu.net_rx_bytes},
-                                                              {"tx_bytes", eu.net_tx_bytes}}},
+                                     {"network", TrafficJson(eu.net_rx_bytes, eu.net_tx_bytes)},
                                      {"storage", storage}});
           }
           respond(JsonResponse(

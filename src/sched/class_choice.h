@@ -26,8 +26,8 @@ struct ClassChoice {
 // `wait_ratio` >= 0 (Policy::faster_class_wait_ratio, for a job that would wait without a
 // reservation): once the job's wait up to the faster class's estimated start (a lower bound:
 // the estimate ignores the jobs ahead) reaches this many times what the slower class would add
-// to its run (at least once times when that is Policy::faster_class_patience_extra_s or more),
-// it starts on the slower class instead of waiting. Negative: no bound.
+// to its run (1 time, at least, when that is Policy::faster_class_patience_extra_s or more), it
+// starts on the slower class instead of waiting. Negative: no bound.
 ClassChoice ChooseClass(const Placer& placer, const JobView& job, Evaluation& ev,
                         const Timeline& timeline, const Policy& policy, bool future,
                         double wait_ratio = -1);

@@ -125,13 +125,8 @@ TEST(Schedule, WindowedSnapshotPlansForTheWindowAlone) {
   EXPECT_FALSE(CheckInvariants(all, pw).ok());
 }
 
-// Two flexible jobs of 10 h on the H200 (25 h on the 2.5x slower L40S); the H200 busy for an
-// hour, the L40S free: both finish sooner by waiting for the H200 (the second behind the first's
-// reservation). With faster_class_wait_ratio R >= 0, the second, which has no reservation, waits
-// only while its wait up to the H200's estimated start for it (11 h from now, after the first's
-// reservation) stays under R times what the L40S would add to its run (15 h); else it starts
-// there now, without waiting for a bound that the estimate already says it will pass.
-// The two flexible jobs below, submitted `waited_ms` ago, the H200 busy for an hour.
+// Two flexible jobs of 10 h (the tests below), submitted `waited_ms` ago, the H200 busy for an
+// hour.
 Snapshot TwoFlexibleJobsH200BusyAnHour(Millis waited_ms) {
   Snapshot s;
   s.nodes = {MakeNode(1, "h200", 2), MakeNode(2, "l40s", 4)};
@@ -142,6 +137,12 @@ Snapshot TwoFlexibleJobsH200BusyAnHour(Millis waited_ms) {
   return s;
 }
 
+// Two flexible jobs of 10 h on the H200 (25 h on the 2.5x slower L40S); the H200 busy for an
+// hour, the L40S free: both finish sooner by waiting for the H200 (the second behind the first's
+// reservation). With faster_class_wait_ratio R >= 0, the second, which has no reservation, waits
+// only while its wait up to the H200's estimated start for it (11 h from now, after the first's
+// reservation) stays under R times what the L40S would add to its run (15 h); else it starts
+// there now, without waiting for a bound that the estimate already says it will pass.
 TEST(Schedule, WaitingForAFasterClassWithoutReservationIsBounded) {
   auto plan_for = [](Millis waited_ms, double ratio) {
     Snapshot s = TwoFlexibleJobsH200BusyAnHour(waited_ms);
