@@ -362,7 +362,8 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
                   {"default_walltime", "max_walltime", "preemption_grace", "small_first_rate",
                    "small_first_delay_factor", "small_first_cap", "fair_share_wait_floor",
                    "faster_class_wait_ratio", "fair_share_wait_ratio", "fair_share_usage_delay",
-                   "fair_share_wait_horizon", "faster_class_patience_extra"}));
+                   "fair_share_wait_horizon", "faster_class_patience_extra",
+                   "fair_share_wait_rank_half_life"}));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "default_walltime", 1, c.default_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "max_walltime", 1, c.max_walltime_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "preemption_grace", 1, c.preemption_grace_s));
@@ -372,6 +373,12 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
         ReadDuration(*s, "faster_class_patience_extra", 1, c.faster_class_patience_extra_s, true));
     if (c.faster_class_patience_extra_s > 1'000'000'000) {
       return InvalidArgument("scheduler.faster_class_patience_extra must be at most 1e9 seconds");
+    }
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_rank_half_life", 1,
+                                        c.fair_share_wait_rank_half_life_s, true));
+    if (c.fair_share_wait_rank_half_life_s > 1'000'000'000) {
+      return InvalidArgument(
+          "scheduler.fair_share_wait_rank_half_life must be at most 1e9 seconds");
     }
     GPUAAS_RETURN_IF_ERROR(
         ReadDuration(*s, "fair_share_usage_delay", 1, c.fair_share_usage_delay_s, true));

@@ -81,7 +81,8 @@ constexpr const char* kSetHelp =
     "cluster's GPUs later; 0 = arrival order within a tier), small_first_rate=R (a fixed "
     "rate instead: GPU-seconds per second of waiting), small_first_cap_s=N, "
     "fair_share_wait_floor_s=N, fair_share_wait_ratio=R (0 = off), "
-    "fair_share_wait_horizon_s=N (0 = the waits so far), "
+    "fair_share_wait_horizon_s=N (0 = the waits so far), fair_share_wait_rank_half_life_s=N "
+    "(0 = the whole history), "
     "faster_class_wait_ratio=R, faster_class_patience_extra_s=N (0 = off) "
     "(docs/scheduling.md); results are "
     "named e.g. default[reservations=0]";

@@ -61,6 +61,11 @@ Status ValidatePolicy(const Policy& policy) {
   if (policy.fair_share_wait_horizon_s < 0 || policy.fair_share_wait_horizon_s > 1'000'000'000) {
     return InvalidArgument("fair_share_wait_horizon_s must be between 0 (off) and 1e9 seconds");
   }
+  if (policy.fair_share_wait_rank_half_life_s < 0 ||
+      policy.fair_share_wait_rank_half_life_s > 1'000'000'000) {
+    return InvalidArgument(
+        "fair_share_wait_rank_half_life_s must be between 0 (no decay) and 1e9 seconds");
+  }
   if (policy.fair_share_usage_delay_s < 0 || policy.fair_share_usage_delay_s > 1'000'000'000) {
     return InvalidArgument("fair_share_usage_delay_s must be between 0 (off) and 1e9 seconds");
   }

@@ -98,10 +98,11 @@ struct Policy {
   double faster_class_wait_ratio = 0.01;
   // Patience for long jobs: a flexible job whose run the slower class would lengthen by at least
   // this much (by its walltime) waits for the faster class as long as that lengthening (the
-  // bound above with ratio 1, ski rental), so a 20-day training run does not take 60 days on the
-  // L40S to save a week of waiting. 0 = off (the default: docs/benchmarks.md, "Patience for
-  // long jobs", measures it); applies where faster_class_wait_ratio >= 0.
-  int64_t faster_class_patience_extra_s = 0;
+  // bound above with ratio 1, ski rental), so a 20-day training run does not take 50 days on the
+  // L40S to save a week of waiting. 0 = off. The default, 30 days, is on since the late
+  // entities are ranked by their history (docs/adr/0028; docs/benchmarks.md, "Patience for long
+  // jobs" and "The late ranked by their history"); applies where faster_class_wait_ratio >= 0.
+  int64_t faster_class_patience_extra_s = 30 * 86400;
   // Fairness of waits, under the "fair-share" order: an entity whose average wait
   // (Snapshot::entity_wait_ratio: its jobs started recently, weighted by age with the fair-share
   // half-life, and its queued jobs so far) is at least this many times the platform's average
@@ -115,6 +116,13 @@ struct Policy {
   // mostly queued, a burst of a small team, is seen to fall behind before it has (docs/adr/0014).
   // 0 = the waits so far only.
   int64_t fair_share_wait_horizon_s = 24 * 3600;
+  // Among the entities late on waits, the most behind first by their average wait over their
+  // history with this half-life (Snapshot::entity_wait_rank; the same look-ahead), not by the
+  // recent average that makes them late: 0 (the default) = the whole history the platform keeps,
+  // so an entity whose few jobs all waited goes before one whose long history of short waits
+  // outweighs a bad week (docs/adr/0028). fair_share_half_life_s's value ranks them by the
+  // ratio that makes them late (the rule before).
+  int64_t fair_share_wait_rank_half_life_s = 0;
 };
 
 // The level of a priority class name (empty or unknown = the default class's level; 0 if that

@@ -449,7 +449,8 @@ void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
       t.submitted_sum_ms += e.job->submitted_at;
     }
   }
-  const std::vector<Ranked> ranked = Rank(policy_, shares_, usage_, tallies, wait_ratio_);
+  const std::vector<Ranked> ranked =
+      Rank(policy_, shares_, usage_, tallies, wait_ratio_, wait_rank_);
   std::vector<uint32_t> group_of(entities.size());  // by slot
   std::vector<double> delay_of(entities.size());    // by slot, seconds
   for (const Ranked& r : ranked) {
@@ -500,7 +501,7 @@ double FairShareOrder::UsageFactor(const UsageTotals& totals,
 std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
     const Policy& policy, const std::map<EntityId, double>& shares,
     const std::map<EntityId, double>& usage, const std::vector<Tally>& tallies,
-    const std::map<EntityId, double>& wait_ratio) {
+    const std::map<EntityId, double>& wait_ratio, const std::map<EntityId, double>& wait_rank) {
   // Behind: mean_queue - mean_entity >= floor, in integers (no rounding, the same answer for
   // every caller): sum_q * n_e - sum_e * n_q >= floor_ms * n_q * n_e.
   __int128 queue_sum = 0, queue_jobs = 0;
@@ -509,10 +510,10 @@ std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
     queue_jobs += t.jobs;
   }
   const __int128 floor_ms = static_cast<__int128>(policy.fair_share_wait_floor_s) * 1000;
-  // (group: 0 = late on waits, 1 = behind the floor, 2 = the others; then minus the ratio in the
-  // first group (the most behind first: ordering it by usage instead left the heaviest users
-  // last there too, and Philly's worst entity at 4.4-8.7x instead of 3.4-4.1x), the delay steps
-  // or the usage per share in the others)
+  // (group: 0 = late on waits, 1 = behind the floor, 2 = the others; then minus the rank ratio
+  // in the first group (the most behind first: ordering it by usage instead left the heaviest
+  // users last there too, and Philly's worst entity at 4.4-8.7x instead of 3.4-4.1x), the delay
+  // steps or the usage per share in the others)
   const bool delayed = policy.fair_share_usage_delay_s > 0;
   // Slurm's classic factor: the totals of usage and shares over every entity known.
   const UsageTotals totals = delayed ? Totals(shares, usage, tallies) : UsageTotals{};
@@ -532,7 +533,9 @@ std::vector<FairShareOrder::Ranked> FairShareOrder::Rank(
         queue_sum * t.jobs - static_cast<__int128>(t.submitted_sum_ms) * queue_jobs >=
             floor_ms * queue_jobs * t.jobs;
     if (late) {
-      keyed.push_back({0, -ratio, t.entity});
+      double rank = ratio;
+      if (auto r = wait_rank.find(t.entity); r != wait_rank.end()) rank = r->second;
+      keyed.push_back({0, -rank, t.entity});
     } else if (delayed) {
       keyed.push_back({behind ? 1 : 2, static_cast<double>(steps_of(t.entity)), t.entity});
     } else {
@@ -576,14 +579,18 @@ Result<std::unique_ptr<QueueOrder>> MakeQueueOrder(std::string_view name, const 
     return std::unique_ptr<QueueOrder>(std::make_unique<PriorityOrder>(std::move(p)));
   }
   if (name == "fair-share") {
-    std::map<EntityId, double> shares, usage, wait_ratio;
+    std::map<EntityId, double> shares, usage, wait_ratio, wait_rank;
     if (snapshot) {
       shares = snapshot->entity_shares;
       usage = snapshot->decayed_usage;
-      if (p.fair_share_wait_ratio > 0) wait_ratio = snapshot->entity_wait_ratio;
+      if (p.fair_share_wait_ratio > 0) {
+        wait_ratio = snapshot->entity_wait_ratio;
+        wait_rank = snapshot->entity_wait_rank;
+      }
     }
-    return std::unique_ptr<QueueOrder>(std::make_unique<FairShareOrder>(
-        std::move(p), std::move(shares), std::move(usage), std::move(wait_ratio)));
+    return std::unique_ptr<QueueOrder>(
+        std::make_unique<FairShareOrder>(std::move(p), std::move(shares), std::move(usage),
+                                         std::move(wait_ratio), std::move(wait_rank)));
   }
   if (name == "sjf-oracle") {
     return std::unique_ptr<QueueOrder>(std::make_unique<SjfOracleOrder>());

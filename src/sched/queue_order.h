@@ -40,11 +40,13 @@ class PriorityOrder final : public QueueOrder {
 class FairShareOrder final : public QueueOrder {
  public:
   FairShareOrder(Policy policy, std::map<EntityId, double> shares, std::map<EntityId, double> usage,
-                 std::map<EntityId, double> wait_ratio = {})
+                 std::map<EntityId, double> wait_ratio = {},
+                 std::map<EntityId, double> wait_rank = {})
       : policy_(std::move(policy)),
         shares_(std::move(shares)),
         usage_(std::move(usage)),
-        wait_ratio_(std::move(wait_ratio)) {}
+        wait_ratio_(std::move(wait_ratio)),
+        wait_rank_(std::move(wait_rank)) {}
   using QueueOrder::Sort;
   void Sort(std::vector<QueueEntry>& queue) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
@@ -91,7 +93,8 @@ class FairShareOrder final : public QueueOrder {
   }
   // The entities' order: first those whose average wait is at least the policy's
   // fair_share_wait_ratio times the platform's (`wait_ratio`, Snapshot::entity_wait_ratio), the
-  // highest ratio first, each a group of its own; then those behind the queue's average
+  // highest ratio of `wait_rank` (Snapshot::entity_wait_rank; absent: of `wait_ratio`) first,
+  // each a group of its own; then those behind the queue's average
   // submission by the policy's wait floor; then the others. With a usage delay those two are a
   // group each, listed by (delay steps, id), the steps being Slurm's classic fair-share factor:
   // round(kDelaySteps x (1 - 2^(-U/S))), U the entity's part of all entities' usage (`usage`),
@@ -101,11 +104,12 @@ class FairShareOrder final : public QueueOrder {
   static std::vector<Ranked> Rank(const Policy& policy, const std::map<EntityId, double>& shares,
                                   const std::map<EntityId, double>& usage,
                                   const std::vector<Tally>& tallies,
-                                  const std::map<EntityId, double>& wait_ratio = {});
+                                  const std::map<EntityId, double>& wait_ratio = {},
+                                  const std::map<EntityId, double>& wait_rank = {});
 
  private:
   Policy policy_;
-  std::map<EntityId, double> shares_, usage_, wait_ratio_;
+  std::map<EntityId, double> shares_, usage_, wait_ratio_, wait_rank_;
 };
 
 // Shortest job first with perfect knowledge (a simulator baseline, not a production policy):

@@ -306,6 +306,41 @@ TEST(QueueOrder, EntitiesFarBehindOnWaitsGoFirst) {
   EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios), jobs), (std::vector<JobId>{3, 2, 1}));
 }
 
+// The late entities are ranked by their rank ratio (Snapshot::entity_wait_rank, the whole
+// history by default) where it is given, while lateness itself stays the recent ratio's: an
+// entity late now but not ranked high by its history goes after one whose history is worse;
+// one not late stays behind the late whatever its history.
+TEST(QueueOrder, LateEntitiesRankedByTheirHistory) {
+  const std::map<EntityId, double> usage = {{1, 1.0}, {2, 50.0}, {3, 80.0}};
+  const std::map<EntityId, double> ratios = {{1, 0.2}, {2, 2.0}, {3, 3.5}};
+  const std::map<EntityId, double> rank = {{1, 9.0}, {2, 2.5}, {3, 1.1}};
+  std::vector<JobView> jobs = {testing::MakeJob(1, 1, {}, 1, 0), testing::MakeJob(2, 1, {}, 2, 0),
+                               testing::MakeJob(3, 1, {}, 3, 0)};
+  Policy policy;
+  policy.fair_share_wait_ratio = 1.5;
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios, rank), jobs),
+            (std::vector<JobId>{2, 3, 1}));
+  // An entity without a rank ratio is ranked by its recent one.
+  EXPECT_EQ(Sorted(FairShareOrder(policy, {}, usage, ratios, {{2, 2.5}}), jobs),
+            (std::vector<JobId>{3, 2, 1}));
+  Snapshot snap;
+  snap.decayed_usage = usage;
+  snap.entity_wait_ratio = ratios;
+  snap.entity_wait_rank = rank;
+  auto order = MakeQueueOrder("fair-share", &policy, &snap);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(Sorted(**order, jobs), (std::vector<JobId>{2, 3, 1}));
+  using Ranked = FairShareOrder::Ranked;
+  const std::vector<FairShareOrder::Tally> tallies = {{1}, {2}, {3}};
+  EXPECT_EQ(FairShareOrder::Rank(policy, {}, usage, tallies, ratios, rank),
+            (std::vector<Ranked>{{2, 0, 0}, {3, 1, 0}, {1, 2, 0}}));
+  // With the fairness of waits off, neither map counts.
+  policy.fair_share_wait_ratio = 0;
+  order = MakeQueueOrder("fair-share", &policy, &snap);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(Sorted(**order, jobs), (std::vector<JobId>{1, 2, 3}));
+}
+
 // Entity ids far apart (no table by id: a search among the queue's entities); same order.
 TEST(QueueOrder, FairShareOrderWithSparseEntityIds) {
   Policy policy;

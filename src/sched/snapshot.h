@@ -100,6 +100,9 @@ struct Snapshot {
   // Each entity's average wait over the platform's (sched/wait_fairness.h; absent = 0), for
   // Policy::fair_share_wait_ratio.
   std::map<EntityId, double> entity_wait_ratio = {};
+  // The same ratio with Policy::fair_share_wait_rank_half_life_s, which ranks the late entities
+  // (absent: by entity_wait_ratio; left empty when the two half-lives are the same).
+  std::map<EntityId, double> entity_wait_rank = {};
   // `queued` is already in the order of Policy::queue_order for this snapshot (the simulator
   // sorts its queue itself to choose the jobs a pass sees): a pass does not sort it again. Any
   // sub-sequence of a queue in order is in order. False (the server): the pass sorts.

@@ -45,6 +45,40 @@ double DecayedGpuHours(int gpus, Millis start, Millis end, Millis now, int64_t h
   return gpus * std::exp(-k * age) * -std::expm1(-k * len) / k / 3600.0;
 }
 
+// Per entity index, the waits of started jobs weighted by age with one half-life
+// (sched/wait_fairness.h), kept incrementally: each entity's tally as of its last start.
+class StartedWaits {
+ public:
+  explicit StartedWaits(int64_t half_life_s = 0) : half_life_s_(half_life_s) {}
+  void Add(size_t e, Millis submitted_at, Millis now) {
+    if (tally_.size() <= e) {
+      tally_.resize(e + 1);
+      at_.resize(e + 1, now);
+    }
+    sched::WaitTally& t = tally_[e];
+    const double age = sched::AgeWeight(now - at_[e], half_life_s_);
+    t.waited_s *= age;
+    t.jobs *= age;
+    at_[e] = now;
+    sched::AddStartedWait(&t, submitted_at, now, now, half_life_s_);
+  }
+  // The tally at `now` (>= the last Add), without queued jobs.
+  sched::WaitTally At(size_t e, Millis now) const {
+    sched::WaitTally t;
+    if (e < tally_.size()) {
+      const double age = sched::AgeWeight(now - at_[e], half_life_s_);
+      t.waited_s = tally_[e].waited_s * age;
+      t.jobs = tally_[e].jobs * age;
+    }
+    return t;
+  }
+
+ private:
+  int64_t half_life_s_;
+  std::vector<sched::WaitTally> tally_;
+  std::vector<Millis> at_;
+};
+
 bool SamePlacements(const sched::Plan& a, const sched::Plan& b) {
   if (a.placements.size() != b.placements.size()) return false;
   for (size_t i = 0; i < a.placements.size(); ++i) {
@@ -94,7 +128,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
     } else if (key == "reservations" || key == "fair_share_half_life_s" ||
                key == "fair_share_wait_floor_s" || key == "small_first_cap_s" ||
                key == "fair_share_usage_delay_s" || key == "fair_share_wait_horizon_s" ||
-               key == "faster_class_patience_extra_s") {
+               key == "faster_class_patience_extra_s" ||
+               key == "fair_share_wait_rank_half_life_s") {
       int64_t n = -1;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || n < 0 || n > 1'000'000'000) {
@@ -113,6 +148,8 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
         p->fair_share_wait_horizon_s = n;
       } else if (key == "faster_class_patience_extra_s") {
         p->faster_class_patience_extra_s = n;
+      } else if (key == "fair_share_wait_rank_half_life_s") {
+        p->fair_share_wait_rank_half_life_s = n;
       } else {
         p->fair_share_wait_floor_s = n;
       }
@@ -138,7 +175,7 @@ Status ApplyPolicyOverrides(const std::vector<std::pair<std::string, std::string
                              "\" (known: queue_order, backfill, reservations, strict_order, "
                              "fair_share_half_life_s, fair_share_usage_delay_s, "
                              "fair_share_wait_floor_s, fair_share_wait_horizon_s, "
-                             "fair_share_wait_ratio, "
+                             "fair_share_wait_rank_half_life_s, fair_share_wait_ratio, "
                              "faster_class_patience_extra_s, faster_class_wait_ratio, "
                              "small_first_cap_s, "
                              "small_first_delay_factor, small_first_rate)");
@@ -271,10 +308,11 @@ class Replay {
   std::vector<Decay> decay_;                   // per entity index (fair share)
   std::vector<int> queued_per_entity_;         // per entity index: jobs queued
   std::vector<int64_t> queued_submitted_sum_;  // per entity index: their submission times
-  // Per entity index, for Policy::fair_share_wait_ratio: the waits of started jobs, weighted by
-  // age (sched/wait_fairness.h) as of `started_waits_at_`.
-  std::vector<sched::WaitTally> started_waits_;
-  std::vector<Millis> started_waits_at_;
+  // For Policy::fair_share_wait_ratio: the waits of started jobs with the fair-share half-life,
+  // and with the rank's (fair_share_wait_rank_half_life_s) when it differs (`rank_waits_`).
+  StartedWaits started_waits_;
+  StartedWaits rank_waits_;
+  bool rank_differs_ = false;
   // Per queued job, in the order of snap_.queued: what the window's choice reads of it, packed
   // (a view is ~200 bytes; a pass reads these for the whole queue). `classes`: its acceptable
   // classes (ClassMask), so that the choice compares no class names; kStarted for a job started
@@ -336,6 +374,9 @@ Status Replay::Init() {
   if (options_.default_walltime_s > 0) policy_.default_walltime_s = options_.default_walltime_s;
   fair_share_ = policy_.queue_order == "fair-share";
   wait_ratio_ = fair_share_ && policy_.fair_share_wait_ratio > 0;
+  started_waits_ = StartedWaits(policy_.fair_share_half_life_s);
+  rank_waits_ = StartedWaits(policy_.fair_share_wait_rank_half_life_s);
+  rank_differs_ = policy_.fair_share_wait_rank_half_life_s != policy_.fair_share_half_life_s;
 
   snap_.nodes = BuildNodes(cluster_);
   snap_.classes = ClusterClasses(cluster_, catalogue_);
@@ -471,16 +512,8 @@ void Replay::Start(const sched::Placement& p, const sched::JobView& view, Millis
   queued_submitted_sum_[static_cast<size_t>(view.entity - 1)] -= view.submitted_at;
   if (wait_ratio_) {
     const size_t e = static_cast<size_t>(view.entity - 1);
-    if (started_waits_.size() <= e) {
-      started_waits_.resize(e + 1);
-      started_waits_at_.resize(e + 1, now);
-    }
-    sched::WaitTally& t = started_waits_[e];
-    const double age = sched::AgeWeight(now - started_waits_at_[e], policy_.fair_share_half_life_s);
-    t.waited_s *= age;
-    t.jobs *= age;
-    started_waits_at_[e] = now;
-    sched::AddStartedWait(&t, view.submitted_at, now, now, policy_.fair_share_half_life_s);
+    started_waits_.Add(e, view.submitted_at, now);
+    if (rank_differs_) rank_waits_.Add(e, view.submitted_at, now);
   }
 
   Live& job = live_.at(p.job);
@@ -603,25 +636,23 @@ void Replay::AddRunningDecay(const Live& job, int sign, Millis t) {
 }
 
 void Replay::UpdateWaitRatios(Millis now) {
-  std::map<EntityId, sched::WaitTally> tallies;
-  for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
-    sched::WaitTally t;
-    if (e < started_waits_.size()) {
-      const double age =
-          sched::AgeWeight(now - started_waits_at_[e], policy_.fair_share_half_life_s);
-      t.waited_s = started_waits_[e].waited_s * age;
-      t.jobs = started_waits_[e].jobs * age;
+  auto ratios = [&](const StartedWaits& started) {
+    std::map<EntityId, sched::WaitTally> tallies;
+    for (size_t e = 0; e < queued_per_entity_.size(); ++e) {
+      sched::WaitTally t = started.At(e, now);
+      // The queued jobs' waits so far, from the sum of their submission times.
+      const double queued = queued_per_entity_[e];
+      t.waited_s +=
+          (queued * static_cast<double>(now) - static_cast<double>(queued_submitted_sum_[e])) /
+          1000.0;
+      t.jobs += queued;
+      t.queued = queued;
+      if (t.jobs > 0) tallies[static_cast<EntityId>(e + 1)] = t;
     }
-    // The queued jobs' waits so far, from the sum of their submission times.
-    const double queued = queued_per_entity_[e];
-    t.waited_s +=
-        (queued * static_cast<double>(now) - static_cast<double>(queued_submitted_sum_[e])) /
-        1000.0;
-    t.jobs += queued;
-    t.queued = queued;
-    if (t.jobs > 0) tallies[static_cast<EntityId>(e + 1)] = t;
-  }
-  snap_.entity_wait_ratio = sched::WaitRatios(tallies, policy_.fair_share_wait_horizon_s);
+    return sched::WaitRatios(tallies, policy_.fair_share_wait_horizon_s);
+  };
+  snap_.entity_wait_ratio = ratios(started_waits_);
+  if (rank_differs_) snap_.entity_wait_rank = ratios(rank_waits_);
 }
 
 void Replay::UpdateDecayedUsage(Millis now) {
@@ -811,7 +842,7 @@ std::vector<sched::FairShareOrder::Ranked> Replay::Ranking() const {
   }
   // (as FairShareOrder::Sort ranks them)
   return sched::FairShareOrder::Rank(policy_, snap_.entity_shares, snap_.decayed_usage, tallies,
-                                     snap_.entity_wait_ratio);
+                                     snap_.entity_wait_ratio, snap_.entity_wait_rank);
 }
 
 std::vector<sched::QueueEntry> Replay::PolicyOrder() const {

@@ -71,10 +71,10 @@ struct SimOptions {
   // queue_order=fifo|priority|fair-share|sjf-oracle|sjf-request (the sjf order on the request,
   // gpus x walltime, without aging; the default policy's small_first_rate does it with aging),
   // backfill=true|false, reservations=N, strict_order=true|false, fair_share_half_life_s=N,
-  // fair_share_usage_delay_s=N, fair_share_wait_horizon_s=N,
+  // fair_share_usage_delay_s=N, fair_share_wait_horizon_s=N, fair_share_wait_rank_half_life_s=N,
   // small_first_delay_factor=F, small_first_rate=R, small_first_cap_s=N, fair_share_wait_floor_s=N,
-  // fair_share_wait_ratio=R, faster_class_wait_ratio=R (sched::Policy). Unknown keys or
-  // values are errors.
+  // fair_share_wait_ratio=R, faster_class_wait_ratio=R, faster_class_patience_extra_s=N
+  // (sched::Policy). Unknown keys or values are errors.
   std::vector<std::pair<std::string, std::string>> policy_overrides;
   // Fair-share weight per entity name (absent = 1), e.g. the entities' quotas or purchased
   // capacity; see EntitySharesFromDemand.

@@ -289,6 +289,30 @@ TEST(Simulator, WaitRatioReplaysExactlyAndNarrowsTheGap) {
   EXPECT_NE(refused.status().message().find("fair_share_wait_ratio"), std::string::npos);
 }
 
+// The rank of the late entities (fair_share_wait_rank_half_life_s, the whole history by
+// default) is replayed exactly under --verify-window (every pass checked against a fresh sort),
+// and it decides: an hour's half-life ranks them otherwise on this trace of several entities.
+TEST(Simulator, WaitRankReplaysExactly) {
+  GenerateOptions g = Sample(600, 1.5);
+  auto run = [&](std::vector<std::pair<std::string, std::string>> overrides) {
+    SimOptions o;
+    o.policy = "default";
+    o.verify_window = true;
+    o.policy_overrides = std::move(overrides);
+    TraceGenerator source(g);
+    return Simulate(source, Cluster("h200:8x2,l40s:4x4"), DefaultGpuClasses(), o);
+  };
+  auto whole = run({});
+  auto hour = run({{"fair_share_wait_rank_half_life_s", "3600"}});
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  ASSERT_TRUE(hour.ok()) << hour.status().message();
+  EXPECT_EQ(whole->metrics.finished, 600);
+  EXPECT_NE(ResultsJson("gen", "c", {whole->metrics}), ResultsJson("gen", "c", {hour->metrics}));
+  auto refused = run({{"fair_share_wait_rank_half_life_s", "-1"}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("fair_share_wait_rank_half_life_s"), std::string::npos);
+}
+
 // The window leaves out candidates crowded out by same-shape ones ahead of them (one class, the
 // same GPUs, walltimes no longer than theirs; Replay::CrowdedOut). Bursts of such jobs on one
 // class, with mixed walltimes and some with a second class: --verify-window checks every pass

@@ -48,7 +48,9 @@ struct PlatformConfig {
   int64_t small_first_cap_s = 0;
   int64_t fair_share_wait_floor_s = 0;
   double faster_class_wait_ratio = 0.01;
-  int64_t faster_class_patience_extra_s = 0;  // [scheduler] faster_class_patience_extra
+  int64_t faster_class_patience_extra_s = 30 * 86400;  // [scheduler] faster_class_patience_extra
+  // [scheduler] fair_share_wait_rank_half_life (0 = the whole history)
+  int64_t fair_share_wait_rank_half_life_s = 0;
   // sched::Policy::fair_share_wait_ratio ([scheduler] fair_share_wait_ratio; 0 = off): an
   // entity whose average wait is at least this many times the platform's goes first.
   double fair_share_wait_ratio = 1.2;  // as sched::Policy's default

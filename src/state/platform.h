@@ -415,6 +415,8 @@ class Platform {
   // The started jobs' waits per entity, weighted by age as of decayed_at_ (refreshed with
   // decayed_closed_; sched::Policy::fair_share_wait_ratio).
   std::map<EntityId, sched::WaitTally> started_waits_;
+  // The same with sched::Policy::fair_share_wait_rank_half_life_s (the rank of the late).
+  std::map<EntityId, sched::WaitTally> rank_waits_;
   uint64_t tick_timer_ = 0;
   int64_t passes_ = 0, placements_ = 0;
   Millis epoch_ = 0;            // this run's start time

@@ -46,6 +46,7 @@ sched::Policy Platform::ServerPolicy() const {
   policy.fair_share_wait_ratio = config_.fair_share_wait_ratio;
   policy.fair_share_usage_delay_s = config_.fair_share_usage_delay_s;
   policy.fair_share_wait_horizon_s = config_.fair_share_wait_horizon_s;
+  policy.fair_share_wait_rank_half_life_s = config_.fair_share_wait_rank_half_life_s;
   // Estimates are the costly part of a pass: the first jobs of the queue get them at every
   // pass; the rest show their position.
   policy.max_estimates = 100;
@@ -116,29 +117,38 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
     for (const auto& r : ledger_) closed.push_back({r.entity, r.gpus, r.start, r.end});
     decayed_closed_ = sched::DecayedUsageByEntity(closed, now, policy.fair_share_half_life_s);
     started_waits_.clear();
+    rank_waits_.clear();
     if (policy.fair_share_wait_ratio > 0) {
       for (const auto& [id, j] : jobs_) {
         if (j.started_at == 0) continue;
         sched::AddStartedWait(&started_waits_[j.entity], j.submitted_at, j.started_at, now,
                               policy.fair_share_half_life_s);
+        sched::AddStartedWait(&rank_waits_[j.entity], j.submitted_at, j.started_at, now,
+                              policy.fair_share_wait_rank_half_life_s);
       }
     }
     decayed_at_ = now;
   }
   // Fairness of waits: those started jobs (a job started since the refresh counts again at the
-  // next one, within a minute) and the queued jobs' waits so far.
+  // next one, within a minute) and the queued jobs' waits so far; the same with the rank's
+  // half-life when it differs.
   if (policy.fair_share_wait_ratio > 0) {
-    std::map<EntityId, sched::WaitTally> tallies = started_waits_;
-    const double age = sched::AgeWeight(now - decayed_at_, policy.fair_share_half_life_s);
-    for (auto& [entity, t] : tallies) {
-      t.waited_s *= age;
-      t.jobs *= age;
+    auto ratios = [&](std::map<EntityId, sched::WaitTally> tallies, int64_t half_life_s) {
+      const double age = sched::AgeWeight(now - decayed_at_, half_life_s);
+      for (auto& [entity, t] : tallies) {
+        t.waited_s *= age;
+        t.jobs *= age;
+      }
+      for (JobId id : queued_) {
+        const Job& j = jobs_.at(id);
+        sched::AddQueuedWait(&tallies[j.entity], j.submitted_at, now);
+      }
+      return sched::WaitRatios(tallies, policy.fair_share_wait_horizon_s);
+    };
+    snap.entity_wait_ratio = ratios(started_waits_, policy.fair_share_half_life_s);
+    if (policy.fair_share_wait_rank_half_life_s != policy.fair_share_half_life_s) {
+      snap.entity_wait_rank = ratios(rank_waits_, policy.fair_share_wait_rank_half_life_s);
     }
-    for (JobId id : queued_) {
-      const Job& j = jobs_.at(id);
-      sched::AddQueuedWait(&tallies[j.entity], j.submitted_at, now);
-    }
-    snap.entity_wait_ratio = sched::WaitRatios(tallies, policy.fair_share_wait_horizon_s);
   }
   std::vector<sched::UsageInterval> open;
   for (const auto& [aid, a] : allocations_) {

@@ -73,6 +73,7 @@ class SmallFirstTest(unittest.TestCase):
                                            "faster_class_patience_extra = \"21d\"\n"
                                            "fair_share_wait_ratio = 2.5\n"
                                            "fair_share_wait_horizon = \"12h\"\n"
+                                           "fair_share_wait_rank_half_life = \"30d\"\n"
                                            "fair_share_usage_delay = 0\n"), (1, 2))
 
     def test_bad_fairness_knobs_are_refused_at_start(self):
@@ -88,6 +89,12 @@ class SmallFirstTest(unittest.TestCase):
                            ("fair_share_wait_horizon = -1", "fair_share_wait_horizon"),
                            ("fair_share_wait_horizon = \"soon\"", "fair_share_wait_horizon"),
                            ("fair_share_wait_horizon = 2000000000", "fair_share_wait_horizon"),
+                           ("fair_share_wait_rank_half_life = -1",
+                            "fair_share_wait_rank_half_life"),
+                           ("fair_share_wait_rank_half_life = \"x\"",
+                            "fair_share_wait_rank_half_life"),
+                           ("fair_share_wait_rank_half_life = 2000000000",
+                            "fair_share_wait_rank_half_life"),
                            ("faster_class_patience_extra = -1", "faster_class_patience_extra"),
                            ("faster_class_patience_extra = \"x\"", "faster_class_patience_extra")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
