@@ -106,7 +106,7 @@ struct Policy {
   // Fairness of waits, under the "fair-share" order: an entity whose average wait
   // (Snapshot::entity_wait_ratio: its jobs started recently, weighted by age with the fair-share
   // half-life, and its queued jobs so far) is at least this many times the platform's average
-  // goes ahead of the others, the most behind first; so no entity's jobs keep waiting much
+  // goes ahead of the others, the most behind first (below); so no entity's jobs keep waiting much
   // longer than everyone's, whatever its past usage (docs/adr/0010). 0 = off. The default,
   // 1.2 (1.25 before fair_share_wait_horizon_s, 1.5 before fair_share_usage_delay_s), keeps
   // Philly's worst entity near 3x the average wait (docs/benchmarks.md).
