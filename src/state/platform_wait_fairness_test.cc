@@ -16,6 +16,7 @@ class WaitFairnessTest : public PlatformFixture {
     cfg.fair_share_wait_ratio = ratio_;
     cfg.fair_share_usage_delay_s = usage_delay_s_;
     cfg.fair_share_wait_horizon_s = horizon_s_;
+    cfg.fair_share_wait_rank_half_life_s = rank_half_life_s_;
     cfg.heartbeat_timeout_ms = 100 * kHour;  // (the clock jumps hours between heartbeats)
   }
 
@@ -80,11 +81,52 @@ class WaitFairnessTest : public PlatformFixture {
     return {Position(h2.id), Position(l2.id)};
   }
 
+  // A veteran ran 9 jobs without waiting 70 days ago (10 fair-share half-lives); now, while a
+  // third entity's job holds the GPU, the veteran's job waits 3 h and a newcomer's 2 h. By
+  // their recent waits the veteran is the more behind (its old jobs weigh 2^-10 each: ratio
+  // 1.79 against 1.20, the platform's average being 5 h over about 3 jobs); by their whole
+  // history the newcomer is (2 h over its one job against 3 h over 10: 4.8 against 0.72). Both
+  // are late at a ratio of 1.1. Returns the queue positions of (veteran's job, newcomer's job).
+  std::pair<int, int> VeteranAndNewcomer() {
+    CreateEntity("veteran");
+    CreateEntity("newcomer");
+    CreateEntity("third");
+    Principal veteran = Member("vera", "veteran");
+    Principal newcomer = Member("nina", "newcomer");
+    Principal third = Member("theo", "third");
+    node_ = Report(1);
+    Beat(node_);
+    for (int i = 0; i < 9; ++i) {
+      Job j = Submit(veteran);
+      Agent();
+      EXPECT_EQ(Get(j.id).state, JobState::kRunning);
+      clock_.Advance(kHour);
+      Agent(j.id);
+      EXPECT_EQ(Get(j.id).state, JobState::kSucceeded);
+    }
+    for (int i = 0; i < 70 * 24 / 48; ++i) {  // (beats within the heartbeat timeout)
+      clock_.Advance(48 * kHour);
+      Agent();
+    }
+    Job t = Submit(third);
+    Agent();
+    EXPECT_EQ(Get(t.id).state, JobState::kRunning);
+    Job v = Submit(veteran);
+    clock_.Advance(kHour);
+    Job n = Submit(newcomer);
+    clock_.Advance(2 * kHour);
+    Agent();  // (a pass)
+    EXPECT_EQ(Get(v.id).state, JobState::kQueued);
+    EXPECT_EQ(Get(n.id).state, JobState::kQueued);
+    return {Position(v.id), Position(n.id)};
+  }
+
   double ratio_ = 1.5;
   // The strict order by usage (the tests below weigh waits against usage), unless a test says.
   int64_t usage_delay_s_ = 0;
   // The waits so far (the tests below count them by hand), unless a test says.
   int64_t horizon_s_ = 0;
+  int64_t rank_half_life_s_ = PlatformConfig{}.fair_share_wait_rank_half_life_s;
   NodeReport node_;
 };
 
@@ -123,6 +165,23 @@ TEST_F(WaitFairnessTest, WithTheUsageDelayAnOlderJobOfTheHeavierEntityStaysAhead
   ASSERT_EQ(usage_delay_s_, 4 * 3600);
   Restart();
   EXPECT_EQ(Positions(), std::make_pair(1, 2));
+}
+
+// The late are ranked by their whole history (the default): the newcomer first.
+TEST_F(WaitFairnessTest, TheLateAreRankedByTheirWholeHistory) {
+  ASSERT_EQ(rank_half_life_s_, 0);
+  ratio_ = 1.1;
+  Restart();
+  EXPECT_EQ(VeteranAndNewcomer(), std::make_pair(2, 1));
+}
+
+// With the fair-share half-life for the rank too (the rule before), the recent ratio ranks them:
+// the veteran first.
+TEST_F(WaitFairnessTest, RankedByTheirRecentWaitsWithTheFairShareHalfLife) {
+  ratio_ = 1.1;
+  rank_half_life_s_ = 7 * 24 * 3600;
+  Restart();
+  EXPECT_EQ(VeteranAndNewcomer(), std::make_pair(1, 2));
 }
 
 }  // namespace
