@@ -109,6 +109,9 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
     if (e.shares != 1) snap.entity_shares[id] = e.shares;
     snap.entity_names[id] = e.name;
   }
+  // The late are ranked with a tally of their own only when its half-life differs.
+  const bool rank_differs =
+      policy.fair_share_wait_rank_half_life_s != policy.fair_share_half_life_s;
   // Fair share: decayed usage from the ledger (refreshed every minute: it moves slowly) plus
   // the open allocations (always current).
   if (now - decayed_at_ >= 60'000 || decayed_at_ == 0) {
@@ -123,8 +126,10 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
         if (j.started_at == 0) continue;
         sched::AddStartedWait(&started_waits_[j.entity], j.submitted_at, j.started_at, now,
                               policy.fair_share_half_life_s);
-        sched::AddStartedWait(&rank_waits_[j.entity], j.submitted_at, j.started_at, now,
-                              policy.fair_share_wait_rank_half_life_s);
+        if (rank_differs) {
+          sched::AddStartedWait(&rank_waits_[j.entity], j.submitted_at, j.started_at, now,
+                                policy.fair_share_wait_rank_half_life_s);
+        }
       }
     }
     decayed_at_ = now;
@@ -146,7 +151,7 @@ sched::Snapshot Platform::BuildSnapshot(Millis now) {
       return sched::WaitRatios(tallies, policy.fair_share_wait_horizon_s);
     };
     snap.entity_wait_ratio = ratios(started_waits_, policy.fair_share_half_life_s);
-    if (policy.fair_share_wait_rank_half_life_s != policy.fair_share_half_life_s) {
+    if (rank_differs) {
       snap.entity_wait_rank = ratios(rank_waits_, policy.fair_share_wait_rank_half_life_s);
     }
   }
