@@ -17,8 +17,9 @@ namespace gpuaas {
 namespace {
 
 // Reads a duration given as "30s"/"2h" or as an integer number of seconds.
+// `zero_means`: what 0 stands for where 0 is allowed (e.g. "off"); null where it is not.
 Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, int64_t& out,
-                    bool zero_is_off = false) {
+                    const char* zero_means = nullptr) {
   const toml::node* n = t.get(key);
   if (!n) return Status::Ok();
   int64_t secs = 0;
@@ -31,9 +32,11 @@ Status ReadDuration(const toml::table& t, const char* key, int64_t scale_to_ms, 
   } else {
     return InvalidArgument(std::string(key) + " must be a duration like \"30s\"");
   }
-  if (secs < 0 || (secs == 0 && !zero_is_off)) {
+  if (secs < 0 || (secs == 0 && zero_means == nullptr)) {
     return InvalidArgument(std::string(key) +
-                           (zero_is_off ? " must be 0 (off) or positive" : " must be positive"));
+                           (zero_means != nullptr
+                                ? std::string(" must be 0 (") + zero_means + ") or positive"
+                                : std::string(" must be positive")));
   }
   out = secs * scale_to_ms;
   return Status::Ok();
@@ -306,7 +309,7 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(
         CheckKeys(*auth, "auth.", {"token_max_lifetime", "cli_login_lifetime", "oidc"}));
     GPUAAS_RETURN_IF_ERROR(
-        ReadDuration(*auth, "token_max_lifetime", 1000, c.token_max_lifetime_ms, true));
+        ReadDuration(*auth, "token_max_lifetime", 1000, c.token_max_lifetime_ms, "no limit"));
     GPUAAS_RETURN_IF_ERROR(
         ReadDuration(*auth, "cli_login_lifetime", 1000, c.cli_login_lifetime_ms));
     if (c.cli_login_lifetime_ms > 366LL * 86400 * 1000) {
@@ -370,23 +373,23 @@ Status ApplyConfigFile(const std::string& path, PlatformConfig& config) {
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "small_first_cap", 1, c.small_first_cap_s));
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_floor", 1, c.fair_share_wait_floor_s));
     GPUAAS_RETURN_IF_ERROR(
-        ReadDuration(*s, "faster_class_patience_extra", 1, c.faster_class_patience_extra_s, true));
+        ReadDuration(*s, "faster_class_patience_extra", 1, c.faster_class_patience_extra_s, "off"));
     if (c.faster_class_patience_extra_s > 1'000'000'000) {
       return InvalidArgument("scheduler.faster_class_patience_extra must be at most 1e9 seconds");
     }
     GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_rank_half_life", 1,
-                                        c.fair_share_wait_rank_half_life_s, true));
+                                        c.fair_share_wait_rank_half_life_s, "the whole history"));
     if (c.fair_share_wait_rank_half_life_s > 1'000'000'000) {
       return InvalidArgument(
           "scheduler.fair_share_wait_rank_half_life must be at most 1e9 seconds");
     }
-    GPUAAS_RETURN_IF_ERROR(
-        ReadDuration(*s, "fair_share_usage_delay", 1, c.fair_share_usage_delay_s, true));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_usage_delay", 1, c.fair_share_usage_delay_s,
+                                        "the strict order by usage"));
     if (c.fair_share_usage_delay_s > 1'000'000'000) {
       return InvalidArgument("scheduler.fair_share_usage_delay must be at most 1e9 seconds");
     }
-    GPUAAS_RETURN_IF_ERROR(
-        ReadDuration(*s, "fair_share_wait_horizon", 1, c.fair_share_wait_horizon_s, true));
+    GPUAAS_RETURN_IF_ERROR(ReadDuration(*s, "fair_share_wait_horizon", 1,
+                                        c.fair_share_wait_horizon_s, "the waits so far"));
     if (c.fair_share_wait_horizon_s > 1'000'000'000) {
       return InvalidArgument("scheduler.fair_share_wait_horizon must be at most 1e9 seconds");
     }

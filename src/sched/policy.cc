@@ -59,15 +59,18 @@ Status ValidatePolicy(const Policy& policy) {
   if (policy.preemption_grace_s < 0) return InvalidArgument("preemption grace must be >= 0");
   if (policy.fair_share_half_life_s < 0) return InvalidArgument("half-life must be >= 0");
   if (policy.fair_share_wait_horizon_s < 0 || policy.fair_share_wait_horizon_s > 1'000'000'000) {
-    return InvalidArgument("fair_share_wait_horizon_s must be between 0 (off) and 1e9 seconds");
+    return InvalidArgument(
+        "fair_share_wait_horizon_s must be between 0 (the waits so far) and 1e9 seconds");
   }
   if (policy.fair_share_wait_rank_half_life_s < 0 ||
       policy.fair_share_wait_rank_half_life_s > 1'000'000'000) {
     return InvalidArgument(
-        "fair_share_wait_rank_half_life_s must be between 0 (no decay) and 1e9 seconds");
+        "fair_share_wait_rank_half_life_s must be between 0 (the whole history) and 1e9 "
+        "seconds");
   }
   if (policy.fair_share_usage_delay_s < 0 || policy.fair_share_usage_delay_s > 1'000'000'000) {
-    return InvalidArgument("fair_share_usage_delay_s must be between 0 (off) and 1e9 seconds");
+    return InvalidArgument(
+        "fair_share_usage_delay_s must be between 0 (the strict order by usage) and 1e9 seconds");
   }
   if (policy.fair_share_wait_floor_s < 0 || policy.fair_share_wait_floor_s > 1'000'000'000) {
     return InvalidArgument("fair_share_wait_floor_s must be between 0 and 1e9 seconds");

@@ -77,25 +77,31 @@ class SmallFirstTest(unittest.TestCase):
                                            "fair_share_usage_delay = 0\n"), (1, 2))
 
     def test_bad_fairness_knobs_are_refused_at_start(self):
+        """Each refusal names the key; a negative duration's says what 0 would mean there."""
         for line, word in (("faster_class_wait_ratio = \"soon\"", "faster_class_wait_ratio"),
                            ("small_first_cap = \"soon\"", "small_first_cap"),
                            ("small_first_delay_factor = -1", "small_first_delay_factor"),
                            ("small_first_delay_factor = \"x\"", "small_first_delay_factor"),
                            ("fair_share_wait_floor = 0", "fair_share_wait_floor"),
                            ("fair_share_wait_ratio = -1", "fair_share_wait_ratio"),
-                           ("fair_share_usage_delay = -5", "fair_share_usage_delay"),
+                           ("fair_share_usage_delay = -5",
+                            "fair_share_usage_delay must be 0 (the strict order by usage) or "
+                            "positive"),
                            ("fair_share_usage_delay = \"soon\"", "fair_share_usage_delay"),
                            ("fair_share_usage_delay = 2000000000", "fair_share_usage_delay"),
-                           ("fair_share_wait_horizon = -1", "fair_share_wait_horizon"),
+                           ("fair_share_wait_horizon = -1",
+                            "fair_share_wait_horizon must be 0 (the waits so far) or positive"),
                            ("fair_share_wait_horizon = \"soon\"", "fair_share_wait_horizon"),
                            ("fair_share_wait_horizon = 2000000000", "fair_share_wait_horizon"),
                            ("fair_share_wait_rank_half_life = -1",
-                            "fair_share_wait_rank_half_life"),
+                            "fair_share_wait_rank_half_life must be 0 (the whole history) or "
+                            "positive"),
                            ("fair_share_wait_rank_half_life = \"x\"",
                             "fair_share_wait_rank_half_life"),
                            ("fair_share_wait_rank_half_life = 2000000000",
                             "fair_share_wait_rank_half_life"),
-                           ("faster_class_patience_extra = -1", "faster_class_patience_extra"),
+                           ("faster_class_patience_extra = -1",
+                            "faster_class_patience_extra must be 0 (off) or positive"),
                            ("faster_class_patience_extra = \"x\"", "faster_class_patience_extra")):
             self.configs.append(config_file(f"[scheduler]\n{line}\n"))
             server = Server(extra_args=["--config", self.configs[-1]])
