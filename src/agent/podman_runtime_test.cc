@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -225,6 +226,7 @@ class PodmanContainerTest : public ::testing::Test {
       skip_ = "podman import of the busybox root file system failed";
       return;
     }
+    imported_ = true;
     // Stand-in GPUs: character devices as the NVIDIA driver makes them (major 195).
     dev_dir_ = root_ + "/dev";
     fs::create_directories(dev_dir_);
@@ -239,6 +241,14 @@ class PodmanContainerTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (!root_.empty()) fs::remove_all(root_);
+    // The imported image goes too (each run imports it again; without this every run left an
+    // untagged image). No --force: an image still in use by another run stays.
+    if (imported_) {
+      const std::string cmd = std::string("podman rmi ") + kImage + " >/dev/null 2>&1";
+      if (std::system(cmd.c_str()) != 0) {
+        std::fprintf(stderr, "note: podman rmi %s failed (still in use?)\n", kImage);
+      }
+    }
   }
 
   void SetUp() override {
@@ -297,11 +307,13 @@ class PodmanContainerTest : public ::testing::Test {
   }
 
   static std::string skip_, root_, dev_dir_;
+  static bool imported_;
   std::string state_, workspace_;
   SystemClock clock_;
   std::unique_ptr<Supervisor> sup_;
 };
 std::string PodmanContainerTest::skip_;
+bool PodmanContainerTest::imported_ = false;
 std::string PodmanContainerTest::root_;
 std::string PodmanContainerTest::dev_dir_;
 

@@ -89,6 +89,9 @@ device_dir = "{dev}"
             cls.server.cleanup()
         if getattr(cls, "work", None):
             shutil.rmtree(cls.work, ignore_errors=True)
+            # The imported image goes too (each run imports it again; without this every run
+            # left an untagged 2 MB image). No --force: an image still in use stays.
+            subprocess.run(["podman", "rmi", IMAGE], capture_output=True, timeout=120)
 
     def tenant_with_admin(self, prefix):
         ent = unique(prefix)
