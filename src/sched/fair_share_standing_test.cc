@@ -16,7 +16,7 @@ using testing::kNow;
 using testing::MakeJob;
 
 TEST(FairShareStanding, FiguresByHand) {
-  Policy policy;  // delay 4 h in 16 steps of 900 s; wait ratio 1.2
+  Policy policy;  // delay 4 h in 16 steps of 900 s; wait ratio 1.3
   Snapshot snap;
   snap.entity_shares = {{2, 3.0}};
   snap.decayed_usage = {{1, 30.0}, {2, 10.0}};

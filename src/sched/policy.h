@@ -108,9 +108,10 @@ struct Policy {
   // half-life, and its queued jobs so far) is at least this many times the platform's average
   // goes ahead of the others, the most behind first (below); so no entity's jobs keep waiting much
   // longer than everyone's, whatever its past usage (docs/adr/0010). 0 = off. The default,
-  // 1.2 (1.25 before fair_share_wait_horizon_s, 1.5 before fair_share_usage_delay_s), keeps
-  // Philly's worst entity near 3x the average wait (docs/benchmarks.md).
-  double fair_share_wait_ratio = 1.2;
+  // 1.3 (1.2 before the rank by history and the patience of docs/adr/0028; 1.25 before
+  // fair_share_wait_horizon_s, 1.5 before fair_share_usage_delay_s), keeps Philly's worst entity
+  // near 3x the average wait and its JCT under 0.8x the baseline's (docs/adr/0029).
+  double fair_share_wait_ratio = 1.3;
   // The wait ratio looks this far ahead: each queued job counts as if it waited this much longer
   // (the averages as they will be then if it has not started), so an entity whose recent work is
   // mostly queued, a burst of a small team, is seen to fall behind before it has (docs/adr/0014).

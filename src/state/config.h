@@ -53,7 +53,7 @@ struct PlatformConfig {
   int64_t fair_share_wait_rank_half_life_s = 0;
   // sched::Policy::fair_share_wait_ratio ([scheduler] fair_share_wait_ratio; 0 = off): an
   // entity whose average wait is at least this many times the platform's goes first.
-  double fair_share_wait_ratio = 1.2;  // as sched::Policy's default
+  double fair_share_wait_ratio = 1.3;  // as sched::Policy's default
   // sched::Policy::fair_share_wait_horizon_s ([scheduler] fair_share_wait_horizon, a duration;
   // 0 = off): the wait ratio counts each queued job as waiting this much longer.
   int64_t fair_share_wait_horizon_s = 24 * 3600;  // as sched::Policy's default

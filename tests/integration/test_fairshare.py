@@ -31,7 +31,7 @@ class FairShareTest(ServerTestCase):
                    idle_member.job(later["id"]).get("queue_position"))
             return got if got == (2, 1) else None
         # The idle entity's later job goes first: the busy one's usage delays its jobs. (Both
-        # count as late on waits only from 1.2 times the average, each queued job counted a day
+        # count as late on waits only from 1.3 times the average, each queued job counted a day
         # ahead: a fraction of a second more does not make the busy one late.)
         poll(idle_first, 20, "the idle entity's later job ahead")
 
