@@ -63,6 +63,13 @@ class QueueOrder {
   virtual ~QueueOrder() = default;
   // Sorts the queue in the order jobs are considered. Must be a strict total order (end with id).
   virtual void Sort(std::vector<QueueEntry>& queue) const = 0;
+  // The same when the first `sorted` entries are in this order already (the others, new ones,
+  // are put in place among them). An order may do it with less work than a sort (keys for the
+  // new entries and for those a binary search visits); this one sorts the whole queue.
+  virtual void SortTail(std::vector<QueueEntry>& queue, size_t sorted) const {
+    (void)sorted;
+    Sort(queue);
+  }
   // The same on bare pointers.
   void Sort(std::vector<const JobView*>& queue) const;
 };

@@ -435,40 +435,115 @@ double FairShareOrder::UsagePerShare(const std::map<EntityId, double>& shares,
   return usage / share;
 }
 
-void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
-  // The entities once, ranked by (usage per share, id); a job's key is then three integers.
-  // Ties in usage/share go to the lower entity id, so that the order is total and stable.
-  const EntitySlots slots(queue);
-  const std::vector<EntityId>& entities = slots.entities();
-  std::vector<Tally> tallies(entities.size());
-  for (size_t s = 0; s < entities.size(); ++s) tallies[s].entity = entities[s];
-  if (policy_.fair_share_wait_floor_s > 0) {
-    for (const QueueEntry& e : queue) {
-      Tally& t = tallies[slots.SlotOf(e.entity)];
-      ++t.jobs;
-      t.submitted_sum_ms += e.job->submitted_at;
+namespace {
+
+// What the fair-share order keys a queue's jobs by: each entity's group and usage delay, ranked
+// once for the queue (`ranked`: FairShareOrder::Rank of the queue's entities), and the tier. A
+// job's key is then three integers.
+class FairShareGroups {
+ public:
+  // The queue's entities' tallies for FairShareOrder::Rank (`slots`: the queue's entities).
+  static std::vector<FairShareOrder::Tally> Tallies(const Policy& policy, const EntitySlots& slots,
+                                                    const std::vector<QueueEntry>& queue) {
+    const std::vector<EntityId>& entities = slots.entities();
+    std::vector<FairShareOrder::Tally> tallies(entities.size());
+    for (size_t s = 0; s < entities.size(); ++s) tallies[s].entity = entities[s];
+    if (policy.fair_share_wait_floor_s > 0) {
+      for (const QueueEntry& e : queue) {
+        FairShareOrder::Tally& t = tallies[slots.SlotOf(e.entity)];
+        ++t.jobs;
+        t.submitted_sum_ms += e.job->submitted_at;
+      }
+    }
+    return tallies;
+  }
+  FairShareGroups(const Policy& policy, const EntitySlots& slots,
+                  const std::vector<FairShareOrder::Ranked>& ranked)
+      : slots_(slots),
+        tier_(policy),
+        group_of_(slots.entities().size()),
+        delay_of_(slots.entities().size()) {
+    for (const FairShareOrder::Ranked& r : ranked) {
+      const size_t slot = slots.SlotOf(r.entity);
+      group_of_[slot] = r.group;
+      delay_of_[slot] = static_cast<double>(policy.fair_share_usage_delay_s) * r.delay_steps /
+                        static_cast<double>(FairShareOrder::kDelaySteps);
     }
   }
-  const std::vector<Ranked> ranked =
-      Rank(policy_, shares_, usage_, tallies, wait_ratio_, wait_rank_);
-  std::vector<uint32_t> group_of(entities.size());  // by slot
-  std::vector<double> delay_of(entities.size());    // by slot, seconds
-  for (const Ranked& r : ranked) {
-    const size_t slot = slots.SlotOf(r.entity);
-    group_of[slot] = r.group;
-    delay_of[slot] = static_cast<double>(policy_.fair_share_usage_delay_s) * r.delay_steps /
-                     static_cast<double>(kDelaySteps);
+  std::pair<uint64_t, uint32_t> Group(const JobView& j) {
+    return {tier_(j), group_of_[slots_.SlotOf(j.entity)]};
   }
-  TierOf tier(policy_);
-  auto group = [&](const JobView& j) {
-    return std::pair<uint64_t, uint32_t>(tier(j), group_of[slots.SlotOf(j.entity)]);
-  };
+  double Delay(const JobView& j) const { return delay_of_[slots_.SlotOf(j.entity)]; }
+
+ private:
+  const EntitySlots& slots_;
+  TierOf tier_;
+  std::vector<uint32_t> group_of_;  // by slot
+  std::vector<double> delay_of_;    // by slot, seconds
+};
+
+}  // namespace
+
+void FairShareOrder::Sort(std::vector<QueueEntry>& queue) const {
+  const EntitySlots slots(queue);
+  FairShareGroups groups(
+      policy_, slots,
+      Rank(policy_, shares_, usage_, FairShareGroups::Tallies(policy_, slots, queue), wait_ratio_,
+           wait_rank_));
+  auto group = [&](const JobView& j) { return groups.Group(j); };
   if (policy_.fair_share_usage_delay_s > 0) {
-    SortByGroup(queue, policy_, group,
-                [&](const JobView& j) { return delay_of[slots.SlotOf(j.entity)]; });
+    SortByGroup(queue, policy_, group, [&](const JobView& j) { return groups.Delay(j); });
   } else {
     SortByGroup(queue, policy_, group);
   }
+}
+
+void FairShareOrder::SortTail(std::vector<QueueEntry>& queue, size_t sorted) const {
+  if (sorted >= queue.size()) return;
+  // Few in order: a sort (adaptive) costs no more.
+  if (sorted < queue.size() / 2) return Sort(queue);
+  const EntitySlots slots(queue);
+  FairShareGroups groups(
+      policy_, slots,
+      Rank(policy_, shares_, usage_, FairShareGroups::Tallies(policy_, slots, queue), wait_ratio_,
+           wait_rank_));
+  // SortByGroup's key, compared as a tuple: (tier, rank) orders as its group number does.
+  struct Key {
+    uint64_t tier;
+    uint32_t rank;
+    uint64_t small;
+    Millis submitted_at;
+    JobId id;
+    auto operator<=>(const Key&) const = default;
+  };
+  const bool delayed = policy_.fair_share_usage_delay_s > 0;
+  auto key_of = [&](const QueueEntry& e) {
+    const JobView& j = *e.job;
+    const auto [tier, rank] = groups.Group(j);
+    const double small =
+        delayed ? DelayedKey(policy_, j, groups.Delay(j)) : SmallFirstKey(policy_, j);
+    return Key{tier, rank, OrderedBits(small), j.submitted_at, e.id};
+  };
+  std::vector<std::pair<Key, QueueEntry>> tail;
+  tail.reserve(queue.size() - sorted);
+  for (size_t i = sorted; i < queue.size(); ++i) tail.emplace_back(key_of(queue[i]), queue[i]);
+  std::sort(tail.begin(), tail.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Each new entry after the sorted ones of lower key (a binary search: keys are computed for the
+  // entries it visits only); the tail is in order, so each search starts where the last ended.
+  std::vector<QueueEntry> merged;
+  merged.reserve(queue.size());
+  auto from = queue.begin();
+  const auto sorted_end = queue.begin() + static_cast<std::ptrdiff_t>(sorted);
+  for (const auto& [key, entry] : tail) {
+    const auto at = std::partition_point(
+        from, sorted_end, [&, &key = key](const QueueEntry& e) { return key_of(e) < key; });
+    merged.insert(merged.end(), from, at);
+    merged.push_back(entry);
+    from = at;
+  }
+  merged.insert(merged.end(), from, sorted_end);
+  queue.swap(merged);
 }
 
 FairShareOrder::UsageTotals FairShareOrder::Totals(const std::map<EntityId, double>& shares,

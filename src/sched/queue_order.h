@@ -49,6 +49,8 @@ class FairShareOrder final : public QueueOrder {
         wait_rank_(std::move(wait_rank)) {}
   using QueueOrder::Sort;
   void Sort(std::vector<QueueEntry>& queue) const override;
+  // Keys for the new entries and for those a binary search among the sorted ones visits only.
+  void SortTail(std::vector<QueueEntry>& queue, size_t sorted) const override;
   // decayed usage / share (share absent = 1; share <= 0 = infinite).
   double UsagePerShare(EntityId entity) const { return UsagePerShare(shares_, usage_, entity); }
   // The same, from the maps of a snapshot (Snapshot::entity_shares, decayed_usage).

@@ -402,5 +402,59 @@ TEST(QueueOrder, SmallFirstRateComesFromThePlatformsGpus) {
   EXPECT_EQ(order_on(huge), (std::vector<JobId>{1, 2}));
 }
 
+// SortTail (the simulator's sort after arrivals): a queue whose first `sorted` entries are in
+// order, the others new, ends as Sort leaves it, for the fair-share order (its own merge: keys
+// for the new entries and a binary search) and for the others (a sort), with several tiers,
+// usage delays, late entities and a wait floor; new entries that go first, last and between.
+TEST(QueueOrder, SortTailEqualsSort) {
+  const std::map<EntityId, double> shares = {{1, 2.0}, {2, 1.0}, {6, 0.0}};
+  const std::map<EntityId, double> usage = {{1, 10.0}, {2, 3.0}, {3, 0.5}, {5, 40.0}};
+  const std::map<EntityId, double> ratios = {{4, 2.0}, {7, 3.0}};
+  auto entries = [](const std::vector<JobView>& jobs) {
+    std::vector<QueueEntry> q;
+    for (const JobView& j : jobs) q.push_back({&j, j.id, j.entity, j.gpus});
+    return q;
+  };
+  auto ids = [](const std::vector<QueueEntry>& q) {
+    std::vector<JobId> out;
+    for (const QueueEntry& e : q) out.push_back(e.id);
+    return out;
+  };
+  for (int64_t delay_s : {Policy{}.fair_share_usage_delay_s, int64_t{0}}) {
+    for (int64_t floor_s : {int64_t{0}, int64_t{5}}) {
+      Policy policy = Rated();
+      policy.fair_share_usage_delay_s = delay_s;
+      policy.fair_share_wait_floor_s = floor_s;
+      policy.fair_share_wait_ratio = 1.5;
+      const FairShareOrder fair(policy, shares, usage, ratios);
+      const PriorityOrder priority(policy);
+      const ArrivalOrder arrival;
+      for (const QueueOrder* order :
+           std::initializer_list<const QueueOrder*>{&fair, &priority, &arrival}) {
+        for (uint64_t seed = 1; seed <= 12; ++seed) {
+          const std::vector<JobView> jobs = RandomQueue(seed, 400);
+          std::vector<QueueEntry> expected = entries(jobs);
+          order->Sort(expected);
+          // The first n - k jobs in their order in the whole queue's, then the k last (ids
+          // above n - k) as they came.
+          for (size_t k : {size_t{0}, size_t{1}, size_t{3}, size_t{40}, size_t{150}, size_t{399}}) {
+            const JobId first_new = static_cast<JobId>(jobs.size() - k) + 1;
+            std::vector<QueueEntry> q;
+            for (const QueueEntry& e : expected) {
+              if (e.id < first_new) q.push_back(e);
+            }
+            for (const QueueEntry& e : entries(jobs)) {
+              if (e.id >= first_new) q.push_back(e);
+            }
+            order->SortTail(q, jobs.size() - k);
+            EXPECT_EQ(ids(q), ids(expected)) << "delay " << delay_s << " s, floor " << floor_s
+                                             << " s, seed " << seed << ", " << k << " new";
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gpuaas::sched

@@ -329,7 +329,13 @@ class Replay {
   // The queue's last sort still holds: no arrival since, and (fair share) `ranking` is the
   // last sort's ranking without the entities that have no queued job left.
   bool StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const;
-  std::vector<sched::QueueEntry> PolicyOrder() const;  // the queue as its policy sorts it
+  // (fair share) `ranking` is the last sort's, as StillInOrder says: the views queued then are
+  // still in order, those arrived since (the last `arrived_since_sort_`) go among them.
+  bool SameRanking(const std::vector<sched::FairShareOrder::Ranked>& ranking) const;
+  size_t arrived_since_sort_ = 0;
+  // The queued views (those of started jobs left out) as the policy sorts them, the first
+  // `sorted` of them being in that order already.
+  std::vector<sched::QueueEntry> PolicyOrder(size_t sorted = 0) const;
   bool InPolicyOrder() const;  // (--verify-window: a fresh sort leaves the queue as it is)
   // The time line of running jobs, kept across passes (holds added at each start, taken back
   // at each end) and copied into `pass_timeline_` for a pass, instead of a time line built from
@@ -490,6 +496,7 @@ void Replay::Arrive(TraceJob& job, Millis now) {
                           view.gpus, view.node_selector.empty() && view.speeds.empty()});
   snap_.queued.push_back(std::move(view));  // at the end: the next pass puts it in order
   snap_.queued_in_order = false;
+  ++arrived_since_sort_;
   ++queued_sizes_[job.gpus];
 }
 
@@ -771,8 +778,9 @@ bool Replay::CrowdedOut(const QueuedKey& job) {
 // reserve ahead of those: leaving them out changes nothing but the cost. (Without preemption, which
 // Pass refuses, and without quotas, which the simulator does not set.) `verify_window` checks this
 // claim against full passes. The queue is kept in the order of the last pass (arrivals at the end),
-// so that putting it in order again is mostly a check (sched's sort is adaptive), and the window,
-// taken in queue order, is already sorted for the pass.
+// so that putting it in order again is mostly finding the arrivals' places (QueueOrder::SortTail;
+// a full sort when the fair-share ranking changed), and the window, taken in queue order, is
+// already sorted for the pass.
 void Replay::ChooseWindow(std::vector<size_t>* window) {
   std::fill(max_node_free_.begin(), max_node_free_.end(), 0);
   for (size_t n = 0; n < node_free_.size(); ++n) {
@@ -784,14 +792,22 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   std::vector<sched::FairShareOrder::Ranked> ranking;
   if (fair_share_) ranking = Ranking();
   if (!StillInOrder(ranking)) {
-    // The wait floor ranks entities by their queued jobs' submission times: started ones out.
-    if (policy_.fair_share_wait_floor_s > 0 && started_in_queue_ > 0) Compact();
-    const std::vector<sched::QueueEntry> order = PolicyOrder();
-    // Put the views in that order in place, cycle by cycle: a view already in its place (most
-    // of them) does not move.
-    std::vector<size_t> from(order.size());
-    for (size_t i = 0; i < order.size(); ++i) {
-      from[i] = static_cast<size_t>(order[i].job - snap_.queued.data());
+    // The order is of the jobs still queued: the views of started ones (not compacted yet) are
+    // left out, as a production queue has no started job (the fair-share ranking counts the
+    // entities of the queue it sorts), and stay where they are. With the same ranking, the
+    // queued views before the arrivals are in order: only the arrivals' places are sought
+    // (QueueOrder::SortTail).
+    const size_t queued = snap_.queued.size() - started_in_queue_;
+    const size_t sorted = SameRanking(ranking) ? queued - arrived_since_sort_ : 0;
+    const std::vector<sched::QueueEntry> order = PolicyOrder(sorted);
+    // Put the views in that order in the places of queued views, cycle by cycle: a view already
+    // in its place (most of them) does not move.
+    std::vector<size_t> from(snap_.queued.size());
+    size_t next = 0;
+    for (size_t i = 0; i < from.size(); ++i) {
+      from[i] = queued_keys_[i].classes == kStarted
+                    ? i
+                    : static_cast<size_t>(order[next++].job - snap_.queued.data());
     }
     for (size_t i = 0; i < from.size(); ++i) {
       if (from[i] == i) continue;
@@ -810,6 +826,7 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
       from[j] = j;
     }
     sorted_ranking_ = std::move(ranking);
+    arrived_since_sort_ = 0;
   }
   snap_.queued_in_order = true;  // (the pass sees this order, or a sub-sequence of it)
   const bool strict = policy_.strict_order && !policy_.backfill;
@@ -845,12 +862,17 @@ std::vector<sched::FairShareOrder::Ranked> Replay::Ranking() const {
                                      snap_.entity_wait_ratio, snap_.entity_wait_rank);
 }
 
-std::vector<sched::QueueEntry> Replay::PolicyOrder() const {
+std::vector<sched::QueueEntry> Replay::PolicyOrder(size_t sorted) const {
   std::vector<sched::QueueEntry> order;
-  order.reserve(snap_.queued.size());
-  for (const sched::JobView& j : snap_.queued) order.push_back({&j, j.id, j.entity, j.gpus});
+  order.reserve(snap_.queued.size() - started_in_queue_);
+  for (size_t i = 0; i < snap_.queued.size(); ++i) {
+    if (queued_keys_[i].classes == kStarted) continue;
+    const sched::JobView& j = snap_.queued[i];
+    order.push_back({&j, j.id, j.entity, j.gpus});
+  }
   auto queue_order = sched::MakeQueueOrder(policy_.queue_order, &policy_, &snap_);
-  if (queue_order.ok()) (*queue_order)->Sort(order);  // (a named policy always has its order)
+  // (a named policy always has its order)
+  if (queue_order.ok()) (*queue_order)->SortTail(order, sorted);
   return order;
 }
 
@@ -863,7 +885,10 @@ bool Replay::InPolicyOrder() const {
 }
 
 bool Replay::StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const {
-  if (!snap_.queued_in_order) return false;  // (an arrival since)
+  return snap_.queued_in_order && SameRanking(ranking);  // (not in order: an arrival since)
+}
+
+bool Replay::SameRanking(const std::vector<sched::FairShareOrder::Ranked>& ranking) const {
   if (!fair_share_) return true;
   // The same entities with queued jobs in the same order, with the same delays and the same
   // group boundaries between them (the group numbers themselves shift as entities leave).
