@@ -326,11 +326,9 @@ class Replay {
   std::vector<sched::FairShareOrder::Ranked> sorted_ranking_;
   // Fair share: the entities with queued jobs, in the order FairShareOrder ranks them.
   std::vector<sched::FairShareOrder::Ranked> Ranking() const;
-  // The queue's last sort still holds: no arrival since, and (fair share) `ranking` is the
-  // last sort's ranking without the entities that have no queued job left.
-  bool StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const;
-  // (fair share) `ranking` is the last sort's, as StillInOrder says: the views queued then are
-  // still in order, those arrived since (the last `arrived_since_sort_`) go among them.
+  // (fair share) `ranking` is the last sort's ranking without the entities that have no queued
+  // job left: the views queued then are still in order, and those arrived since (the last
+  // `arrived_since_sort_`) go among them.
   bool SameRanking(const std::vector<sched::FairShareOrder::Ranked>& ranking) const;
   size_t arrived_since_sort_ = 0;
   // The queued views (those of started jobs left out) as the policy sorts them, the first
@@ -791,14 +789,15 @@ void Replay::ChooseWindow(std::vector<size_t>* window) {
   // fair-share ranking changed (every other key of the order is fixed at submission): no sort.
   std::vector<sched::FairShareOrder::Ranked> ranking;
   if (fair_share_) ranking = Ranking();
-  if (!StillInOrder(ranking)) {
+  const bool same_ranking = SameRanking(ranking);
+  if (!snap_.queued_in_order || !same_ranking) {  // (not in order: an arrival since)
     // The order is of the jobs still queued: the views of started ones (not compacted yet) are
     // left out, as a production queue has no started job (the fair-share ranking counts the
     // entities of the queue it sorts), and stay where they are. With the same ranking, the
     // queued views before the arrivals are in order: only the arrivals' places are sought
     // (QueueOrder::SortTail).
     const size_t queued = snap_.queued.size() - started_in_queue_;
-    const size_t sorted = SameRanking(ranking) ? queued - arrived_since_sort_ : 0;
+    const size_t sorted = same_ranking ? queued - arrived_since_sort_ : 0;
     const std::vector<sched::QueueEntry> order = PolicyOrder(sorted);
     // Put the views in that order in the places of queued views, cycle by cycle: a view already
     // in its place (most of them) does not move.
@@ -882,10 +881,6 @@ bool Replay::InPolicyOrder() const {
     if (order[i].job != &snap_.queued[i]) return false;
   }
   return true;
-}
-
-bool Replay::StillInOrder(const std::vector<sched::FairShareOrder::Ranked>& ranking) const {
-  return snap_.queued_in_order && SameRanking(ranking);  // (not in order: an arrival since)
 }
 
 bool Replay::SameRanking(const std::vector<sched::FairShareOrder::Ranked>& ranking) const {
