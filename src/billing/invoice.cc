@@ -15,23 +15,66 @@ int64_t Share(int64_t total, int64_t k, int64_t n) {
   return static_cast<int64_t>(static_cast<__int128>(total) * k / n);
 }
 
-// Adds the share of units [a, b) of n of the allocation's measured totals to a line.
-void AddShares(InvoiceLine& l, const UsageRecord& r, int64_t a, int64_t b, int64_t n) {
-  auto share = [&](int64_t total) { return Share(total, b, n) - Share(total, a, n); };
-  l.energy_mwh += share(r.energy_mwh);
-  l.idle_gpu_millis += share(r.idle_gpu_millis);
-  l.net_rx_bytes += share(r.net_rx_bytes);
-  l.net_tx_bytes += share(r.net_tx_bytes);
+// What is left to share of a measured total once closed invoices took `taken` (never < 0: an
+// open allocation's counters restart with the server, so its final total may be lower).
+int64_t Rest(int64_t total, int64_t taken) { return std::max<int64_t>(0, total - taken); }
+
+// The measurements left to share over the units not on closed invoices: those units are
+// numbered from 0 (`offset` of them lie before the window) and there are `n` of them.
+struct ToShare {
+  Measured left;
+  int64_t offset = 0;
+  int64_t n = 0;
+};
+
+ToShare SharesLeft(const UsageRecord& r, int64_t units, const ClosedPart* closed) {
+  ToShare t{{r.energy_mwh, r.idle_gpu_millis, r.net_rx_bytes, r.net_tx_bytes}, 0, units};
+  if (closed == nullptr) return t;
+  t.left = {Rest(r.energy_mwh, closed->shares.energy_mwh),
+            Rest(r.idle_gpu_millis, closed->shares.idle_gpu_millis),
+            Rest(r.net_rx_bytes, closed->shares.net_rx_bytes),
+            Rest(r.net_tx_bytes, closed->shares.net_tx_bytes)};
+  t.offset = closed->units_before;
+  t.n = units - closed->units;
+  return t;
+}
+
+// Adds the share of units [a, b) of the allocation's measurements left to share to a line.
+void AddShares(InvoiceLine& l, const ToShare& t, int64_t a, int64_t b) {
+  a -= t.offset;
+  b -= t.offset;
+  if (t.n <= 0 || a < 0 || b > t.n) return;  // units already on closed invoices: shared there
+  auto share = [&](int64_t total) { return Share(total, b, t.n) - Share(total, a, t.n); };
+  l.energy_mwh += share(t.left.energy_mwh);
+  l.idle_gpu_millis += share(t.left.idle_gpu_millis);
+  l.net_rx_bytes += share(t.left.net_rx_bytes);
+  l.net_tx_bytes += share(t.left.net_tx_bytes);
 }
 
 }  // namespace
 
+void AddClosedLines(const std::vector<InvoiceLine>& lines, Millis from, Millis unit_ms,
+                    ClosedParts& parts) {
+  for (const InvoiceLine& l : lines) {
+    ClosedPart& p = parts[l.allocation];
+    const int64_t units = l.billed_seconds * kMillisPerSecond / unit_ms;
+    p.units += units;
+    if (l.start < from) p.units_before += units;
+    p.shares.energy_mwh += l.energy_mwh;
+    p.shares.idle_gpu_millis += l.idle_gpu_millis;
+    p.shares.net_rx_bytes += l.net_rx_bytes;
+    p.shares.net_tx_bytes += l.net_tx_bytes;
+  }
+}
+
 std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& facts,
-                                 const PriceBook& prices, Millis from, Millis to) {
+                                 const PriceBook& prices, Millis from, Millis to,
+                                 const ClosedPart* closed) {
   std::vector<InvoiceLine> out;
   const Millis unit = prices.unit_ms();
   if (r.end <= r.start || r.gpus <= 0) return out;
   const int64_t n = CeilDiv(r.end - r.start, unit);  // units billed for the whole allocation
+  const ToShare to_share = SharesLeft(r, n, closed);
   const int64_t k_lo = std::max<int64_t>(0, CeilDiv(from - r.start, unit));
   const int64_t k_hi = std::min<int64_t>(n, CeilDiv(to - r.start, unit));
   if (k_lo >= k_hi) return out;
@@ -51,7 +94,7 @@ std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& fa
       InvoiceLine& l = out.back();
       l.billed_seconds += (b - a) * unit / kMillisPerSecond;
       l.end = std::min(r.end, r.start + b * unit);
-      AddShares(l, r, a, b, n);
+      AddShares(l, to_share, a, b);
       continue;
     }
     InvoiceLine l;
@@ -66,7 +109,7 @@ std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& fa
     l.end = std::min(r.end, r.start + b * unit);
     l.billed_seconds = (b - a) * unit / kMillisPerSecond;
     l.rate = rate;
-    AddShares(l, r, a, b, n);
+    AddShares(l, to_share, a, b);
     out.push_back(std::move(l));
   }
   for (InvoiceLine& l : out) {
@@ -75,7 +118,7 @@ std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& fa
   return out;
 }
 
-UsageRecord AsRecord(const Allocation& a, Millis now) {
+UsageRecord AsRecord(const Allocation& a, Millis now, const Measured& so_far) {
   UsageRecord r;
   r.allocation = a.id;
   r.job = a.job;
@@ -85,6 +128,10 @@ UsageRecord AsRecord(const Allocation& a, Millis now) {
   r.gpus = static_cast<int>(a.devices.size());
   r.start = a.start;
   r.end = a.end != 0 ? a.end : std::max(now, a.start);
+  r.energy_mwh = so_far.energy_mwh;
+  r.idle_gpu_millis = so_far.idle_gpu_millis;
+  r.net_rx_bytes = so_far.net_rx_bytes;
+  r.net_tx_bytes = so_far.net_tx_bytes;
   return r;
 }
 
@@ -112,7 +159,8 @@ void SumInvoice(Invoice& inv, const EnergyPricing& energy) {
 Invoice ComputeInvoice(EntityId entity, const std::string& month, Millis from, Millis to,
                        const std::vector<UsageRecord>& ledger, const std::vector<Allocation>& open,
                        Millis now, const PriceBook& prices, const JobFactsFn& facts,
-                       const EnergyPricing& energy) {
+                       const EnergyPricing& energy, const MeasuredSoFar& so_far,
+                       const ClosedParts& closed) {
   Invoice inv;
   inv.entity = entity;
   inv.month = month;
@@ -120,13 +168,17 @@ Invoice ComputeInvoice(EntityId entity, const std::string& month, Millis from, M
     if (r.entity != entity) return;
     // A record can only reach into [from, to) if it starts before `to`.
     if (r.start >= to) return;
-    for (InvoiceLine& l : LinesOf(r, facts(r.job), prices, from, to)) {
+    auto part = closed.find(r.allocation);
+    for (InvoiceLine& l : LinesOf(r, facts(r.job), prices, from, to,
+                                  part != closed.end() ? &part->second : nullptr)) {
       inv.lines.push_back(std::move(l));
     }
   };
   for (const UsageRecord& r : ledger) add(r);
   for (const Allocation& a : open) {
-    if (a.end == 0) add(AsRecord(a, now));
+    if (a.end != 0) continue;
+    auto m = so_far.find(a.id);
+    add(AsRecord(a, now, m != so_far.end() ? m->second : Measured{}));
   }
   std::sort(inv.lines.begin(), inv.lines.end(), [](const InvoiceLine& x, const InvoiceLine& y) {
     return std::tie(x.job, x.allocation, x.start) < std::tie(y.job, y.allocation, y.start);

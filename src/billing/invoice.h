@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,19 +50,51 @@ struct Invoice {
   MicroEur total = 0;          // compute_total + energy_amount
 };
 
+// What an allocation measured (its telemetry): a closed one's totals, an open one's so far.
+struct Measured {
+  int64_t energy_mwh = 0;
+  int64_t idle_gpu_millis = 0;
+  int64_t net_rx_bytes = 0;
+  int64_t net_tx_bytes = 0;
+};
+
+// An open allocation's measurements so far, by allocation (absent: none yet).
+using MeasuredSoFar = std::map<AllocationId, Measured>;
+
+// What closed invoices of other months already hold of one allocation: its billing units on
+// them, how many of those start before the window being invoiced, and the shares of its
+// measurements they carry. A month closed while the allocation ran carries the shares of what
+// was measured by then; the allocation's other units share the rest of its totals, so that its
+// lines over all months still add up to exactly its totals.
+struct ClosedPart {
+  int64_t units = 0;
+  int64_t units_before = 0;
+  Measured shares;
+};
+using ClosedParts = std::map<AllocationId, ClosedPart>;
+
+// Adds the lines of one closed invoice to `parts`, for an invoice of the window starting at
+// `from` (the lines must lie outside that window). `unit_ms` is the price book's billing unit.
+void AddClosedLines(const std::vector<InvoiceLine>& lines, Millis from, Millis unit_ms,
+                    ClosedParts& parts);
+
 // The lines of one allocation (`r.end` is its end; for an open one, now) whose units start in
-// [from, to). Empty when none.
+// [from, to). Empty when none. `closed` (may be null): what closed invoices hold of it.
 std::vector<InvoiceLine> LinesOf(const UsageRecord& r, const JobBillingFacts& facts,
-                                 const PriceBook& prices, Millis from, Millis to);
+                                 const PriceBook& prices, Millis from, Millis to,
+                                 const ClosedPart* closed = nullptr);
 
-// An open allocation seen as a usage record ending at max(now, start).
-UsageRecord AsRecord(const Allocation& a, Millis now);
+// An open allocation seen as a usage record ending at max(now, start), with what it measured
+// so far.
+UsageRecord AsRecord(const Allocation& a, Millis now, const Measured& so_far = {});
 
-// The invoice of `entity` for [from, to) (a month) from the ledger and the open allocations.
+// The invoice of `entity` for [from, to) (a month) from the ledger and the open allocations
+// (with their measurements so far), given what closed invoices of other months hold.
 Invoice ComputeInvoice(EntityId entity, const std::string& month, Millis from, Millis to,
                        const std::vector<UsageRecord>& ledger, const std::vector<Allocation>& open,
                        Millis now, const PriceBook& prices, const JobFactsFn& facts,
-                       const EnergyPricing& energy);
+                       const EnergyPricing& energy, const MeasuredSoFar& so_far = {},
+                       const ClosedParts& closed = {});
 
 // Fills the totals of an invoice from its lines.
 void SumInvoice(Invoice& inv, const EnergyPricing& energy);

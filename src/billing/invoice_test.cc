@@ -310,6 +310,86 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
   }
 }
 
+// A month closed while a job ran keeps the energy measured by then; the later month bills the
+// rest, so nothing is lost (before, the closed month had none and the later one only its share).
+TEST(Invoice, AMonthClosedWhileAJobRanHoldsItsEnergySoFarAndTheRestComesLater) {
+  PriceBook p;
+  p.SetRate("h200", 3'600'000);
+  auto nov = MonthRange("2026-11").value();
+  auto dec = MonthRange("2026-12").value();
+  Allocation open{5, 5, 1, 7, 1, "h200", {0}, nov.second - 4 * kH, 0};
+  // Closed at 01:00 on Dec 1, 5 h in, 5 kWh measured: November holds 4 of the 5 hours.
+  const MeasuredSoFar so_far = {{5, {5'000'000, 600'000, 50, 10}}};
+  Invoice closed = ComputeInvoice(1, "2026-11", nov.first, nov.second, {}, {open}, dec.first + kH,
+                                  p, NoFacts(), {}, so_far);
+  ASSERT_EQ(closed.lines.size(), 1u);
+  EXPECT_EQ(closed.energy_mwh, 4'000'000);
+  EXPECT_EQ(closed.idle_gpu_millis, 480'000);
+  EXPECT_EQ(closed.net_rx_bytes, 40);
+  ClosedParts parts;
+  AddClosedLines(closed.lines, dec.first, p.unit_ms(), parts);
+  ASSERT_EQ(parts.count(5), 1u);
+  EXPECT_EQ(parts[5].units, 4 * 3600);
+  EXPECT_EQ(parts[5].units_before, 4 * 3600);
+  // December while it still runs: the hour not on November's invoice holds the rest so far.
+  Invoice live = ComputeInvoice(1, "2026-12", dec.first, dec.second, {}, {open}, dec.first + kH, p,
+                                NoFacts(), {}, so_far, parts);
+  EXPECT_EQ(live.energy_mwh, 1'000'000);
+  // It ends at 02:00 with 8 kWh (its last hour at 3 kW): December bills 8 - 4.
+  UsageRecord ended = AsRecord(open, dec.first + 2 * kH, {8'000'000, 600'000, 90, 30});
+  ended.end = dec.first + 2 * kH;
+  Invoice d = ComputeInvoice(1, "2026-12", dec.first, dec.second, {ended}, {}, ended.end, p,
+                             NoFacts(), {}, {}, parts);
+  ASSERT_EQ(d.lines.size(), 1u);
+  EXPECT_EQ(d.lines[0].billed_seconds, 2 * 3600);
+  EXPECT_EQ(closed.energy_mwh + d.energy_mwh, 8'000'000);
+  EXPECT_EQ(closed.idle_gpu_millis + d.idle_gpu_millis, 600'000);
+  EXPECT_EQ(closed.net_rx_bytes + d.net_rx_bytes, 90);
+  EXPECT_EQ(closed.net_tx_bytes + d.net_tx_bytes, 30);
+  // Without what November holds, December would bill only its share of the total: 2 of 6 h.
+  Invoice unaware =
+      ComputeInvoice(1, "2026-12", dec.first, dec.second, {ended}, {}, ended.end, p, NoFacts(), {});
+  EXPECT_EQ(unaware.energy_mwh, 8'000'000 - 8'000'000 * 2 / 3);
+  // A total below what was closed (counters restarted with the server) leaves nothing, never
+  // a negative share.
+  ended.energy_mwh = 3'000'000;
+  Invoice low = ComputeInvoice(1, "2026-12", dec.first, dec.second, {ended}, {}, ended.end, p,
+                               NoFacts(), {}, {}, parts);
+  EXPECT_EQ(low.energy_mwh, 0);
+}
+
+// A later month closed first: the earlier window's units are numbered from the allocation's
+// start, and the closed later units take their shares out of the total.
+TEST(Invoice, ALaterClosedMonthLeavesTheEarlierTheRest) {
+  PriceBook p;
+  p.SetRate("h200", 1'000'000);
+  auto oct = MonthRange("2026-10").value();
+  auto nov = MonthRange("2026-11").value();
+  auto dec = MonthRange("2026-12").value();
+  // Oct 31 22:00 to Dec 1 02:00: 2 h in October, all of November, 2 h in December.
+  UsageRecord r = Record(9, 1, "h200", 2, oct.second - 2 * kH, dec.first + 2 * kH);
+  const int64_t hours = 2 + 30 * 24 + 2;
+  r.energy_mwh = hours * 1000;
+  Invoice dec_inv =
+      ComputeInvoice(1, "2026-12", dec.first, dec.second, {r}, {}, r.end, p, NoFacts(), {});
+  EXPECT_EQ(dec_inv.energy_mwh, 2000);
+  ClosedParts parts;
+  AddClosedLines(dec_inv.lines, oct.first, p.unit_ms(), parts);
+  EXPECT_EQ(parts[9].units_before, 0);
+  // Billed in December as 1000 more than its share (measured differently then): October and
+  // November share what is left, in proportion to their units.
+  parts[9].shares.energy_mwh += 1000;
+  const int64_t left = hours * 1000 - 3000;
+  Invoice oct_inv = ComputeInvoice(1, "2026-10", oct.first, oct.second, {r}, {}, r.end, p,
+                                   NoFacts(), {}, {}, parts);
+  ClosedParts for_nov = parts;
+  AddClosedLines(oct_inv.lines, nov.first, p.unit_ms(), for_nov);
+  Invoice nov_inv = ComputeInvoice(1, "2026-11", nov.first, nov.second, {r}, {}, r.end, p,
+                                   NoFacts(), {}, {}, for_nov);
+  EXPECT_EQ(oct_inv.energy_mwh, left * 2 / (2 + 30 * 24));
+  EXPECT_EQ(oct_inv.energy_mwh + nov_inv.energy_mwh, left);
+}
+
 // A price change announced now never rewrites a month already over.
 TEST(InvoiceProperty, LaterPriceChangeLeavesPastMonthsUntouched) {
   PriceBook p;

@@ -13,7 +13,8 @@ int64_t OverlapMillis(Millis start, Millis end, Millis from, Millis to) {
 
 std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
                                       const std::vector<Allocation>& open, Millis from, Millis to,
-                                      Millis now, const PriceBook& prices, EntityId only_entity) {
+                                      Millis now, const PriceBook& prices, EntityId only_entity,
+                                      const MeasuredSoFar& so_far) {
   std::map<EntityId, EntityUsage> acc;
   auto add = [&](const UsageRecord& r) {
     if (only_entity != 0 && r.entity != only_entity) return;
@@ -33,7 +34,9 @@ std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
   };
   for (const auto& r : ledger) add(r);
   for (const auto& a : open) {
-    if (a.end == 0) add(AsRecord(a, now));
+    if (a.end != 0) continue;
+    auto m = so_far.find(a.id);
+    add(AsRecord(a, now, m != so_far.end() ? m->second : Measured{}));
   }
   std::vector<EntityUsage> out;
   out.reserve(acc.size());

@@ -9,6 +9,7 @@
 
 #include "base/money.h"
 #include "base/time.h"
+#include "billing/invoice.h"
 #include "billing/price_book.h"
 #include "model/allocation.h"
 
@@ -23,8 +24,8 @@ struct EntityUsage {
   EntityId entity = 0;
   std::map<std::string, ClassUsage> by_class;
   MicroEur cost = 0;  // sum of by_class costs
-  // Measured at the end of each allocation, shared over its billing units as on invoices (an
-  // open allocation has none yet).
+  // Measured over each allocation (an open one: so far), shared over its billing units as on
+  // invoices.
   int64_t energy_mwh = 0;
   int64_t net_rx_bytes = 0;
   int64_t net_tx_bytes = 0;
@@ -34,12 +35,14 @@ struct EntityUsage {
 int64_t OverlapMillis(Millis start, Millis end, Millis from, Millis to);
 
 // Usage of every entity that has any allocation overlapping [from, to). Open allocations
-// (end == 0) count up to `now`. `only_entity` = 0 means all entities. Result in entity-id order.
-// Cost is billed as on invoices (billing/invoice.h: units starting in the window, at the general
-// rates in force then); gpu_millis is the device-time inside the window.
+// (end == 0) count up to `now`, with their measurements so far. `only_entity` = 0 means all
+// entities. Result in entity-id order. Cost is billed as on invoices (billing/invoice.h: units
+// starting in the window, at the general rates in force then); gpu_millis is the device-time
+// inside the window.
 std::vector<EntityUsage> ComputeUsage(const std::vector<UsageRecord>& ledger,
                                       const std::vector<Allocation>& open, Millis from, Millis to,
-                                      Millis now, const PriceBook& prices, EntityId only_entity);
+                                      Millis now, const PriceBook& prices, EntityId only_entity,
+                                      const MeasuredSoFar& so_far = {});
 
 // Cost of one allocation interval of `gpus` devices of `gpu_class` for a job of
 // `priority_class` (rates in force with that class's rate or discount, billing units as on

@@ -428,6 +428,10 @@ class Platform {
   void MeasureAllStorage();
   JobBillingFacts FactsOf(JobId job) const;
   Invoice LiveInvoice(EntityId entity, const std::string& month, Millis from, Millis to) const;
+  // What an allocation's devices measured (its telemetry) as billing counts it.
+  static Measured MeasuredOf(const JobTelemetry& t);
+  // The measurements so far of the open allocations among `open`.
+  MeasuredSoFar OpenMeasured(const std::vector<Allocation>& open) const;
   void AddBillingEvent(EntityId entity, const std::string& month, const std::string& kind,
                        const std::string& message, std::vector<Mutation>& batch);
   std::map<std::pair<EntityId, std::string>, ClosedInvoice> closed_invoices_;

@@ -2,6 +2,7 @@
 // their alerts, storage quotas (see platform.h for the threading contract, docs/billing.md for
 // the rules). The arithmetic is in billing/ (pure); this file wires it to the state and store.
 #include <algorithm>
+#include <optional>
 
 #include "billing/budget.h"
 #include "billing/workspace_usage.h"
@@ -72,15 +73,44 @@ JobBillingFacts Platform::FactsOf(JobId job) const {
   return {it->second.project, it->second.priority_class};
 }
 
+Measured Platform::MeasuredOf(const JobTelemetry& t) {
+  Measured m;
+  m.energy_mwh = t.energy_mwh();
+  m.idle_gpu_millis = t.idle_ms;
+  if (t.net) {
+    m.net_rx_bytes = t.net->last.rx_bytes;
+    m.net_tx_bytes = t.net->last.tx_bytes;
+  }
+  return m;
+}
+
+MeasuredSoFar Platform::OpenMeasured(const std::vector<Allocation>& open) const {
+  MeasuredSoFar out;
+  for (const Allocation& a : open) {
+    if (a.end != 0) continue;
+    if (std::optional<JobTelemetry> t = telemetry_.Job(a.id)) out[a.id] = MeasuredOf(*t);
+  }
+  return out;
+}
+
 Invoice Platform::LiveInvoice(EntityId entity, const std::string& month, Millis from,
                               Millis to) const {
   std::vector<Allocation> open;
   for (const auto& [id, a] : allocations_) {
     if (a.end == 0 && a.entity == entity) open.push_back(a);
   }
+  // The entity's closed months hold shares of the measurements of allocations that ran into
+  // them; this month's lines share the rest (a month closed while a job ran held what it had
+  // measured by then).
+  ClosedParts closed;
+  for (auto it = closed_invoices_.lower_bound({entity, ""});
+       it != closed_invoices_.end() && it->first.first == entity; ++it) {
+    if (it->first.second != month)
+      AddClosedLines(it->second.lines, from, prices_.unit_ms(), closed);
+  }
   return ComputeInvoice(
       entity, month, from, to, ledger_, open, clock_.Now(), prices_,
-      [this](JobId j) { return FactsOf(j); }, config_.billing.energy);
+      [this](JobId j) { return FactsOf(j); }, config_.billing.energy, OpenMeasured(open), closed);
 }
 
 void Platform::AddBillingEvent(EntityId entity, const std::string& month, const std::string& kind,

@@ -250,6 +250,57 @@ TEST_F(BillingTest, EndToEndMonthMatchesTheHandComputedInvoices) {
   EXPECT_EQ(too_much.code(), Code::kFailedPrecondition);
 }
 
+// A job across the month end, November closed while it runs: November keeps the energy
+// measured by then, December bills the rest, and the two add up to the usage record's total.
+TEST_F(BillingTest, AMonthClosedWhileAJobRunsLosesNoEnergy) {
+  CreateEntity("acme");
+  Principal alice = Member("alice", "acme");
+  NodeReport h = Node("n-h200", "h200", 1);
+  Beat(h);
+  Job j = Submit(alice, 1, "h200", "");
+  Converge(h);
+  ASSERT_EQ(Get(j.id).state, JobState::kRunning);
+  // The agent samples the GPU each minute over [from, to] at `watts` and reports each hour.
+  auto run = [&](Millis from, Millis to, int64_t watts) {
+    for (Millis t = from; t <= to; t += 60'000) {
+      GpuSample s;
+      s.index = 0;
+      s.t = t;
+      s.util_pct = 90;
+      s.power_mw = watts * 1000;
+      h.samples.push_back(s);
+      if (h.samples.size() == 60 || t == to) {
+        clock_.Advance(t - clock_.Now());
+        Beat(h);
+        h.samples.clear();
+      }
+    }
+  };
+  run(kT0, kT0 + 5 * kH, 1000);  // 20:00 to 01:00 on Dec 1 at 1 kW: 5 kWh
+  auto closed =
+      Must<Invoice>([&](auto done) { platform_->CloseInvoice(admin_, "acme", "2026-11", done); });
+  EXPECT_EQ(closed.energy_mwh, 4'000'000);  // November's 4 of the 5 hours
+  EXPECT_EQ(Inv("acme", "2026-12").energy_mwh, 1'000'000);
+  auto usage = platform_->Usage(admin_, 0, kT0, clock_.Now());
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].energy_mwh, 5'000'000);  // a running job's energy so far
+
+  run(kT0 + 5 * kH + 60'000, kT0 + 6 * kH, 3000);  // its last hour at 3 kW
+  Exit(h, j.id);
+  ASSERT_EQ(Get(j.id).state, JobState::kSucceeded);
+  auto state = store_->Load();
+  ASSERT_TRUE(state.ok());
+  ASSERT_EQ(state->usage.size(), 1u);
+  const int64_t total = state->usage[0].energy_mwh;
+  EXPECT_GT(total, 7'900'000);
+  Invoice dec = Inv("acme", "2026-12");
+  EXPECT_EQ(dec.energy_mwh, total - 4'000'000);
+  EXPECT_EQ(Inv("acme", "2026-11").energy_mwh, 4'000'000);  // frozen
+  Restart();
+  EXPECT_EQ(Inv("acme", "2026-12").energy_mwh, total - 4'000'000);
+}
+
 TEST_F(BillingTest, BudgetAlertsAndPolicyAtSubmit) {
   CreateEntity("acme");
   Principal alice = Member("alice", "acme");

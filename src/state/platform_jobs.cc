@@ -376,11 +376,12 @@ void Platform::FinishAllocation(Allocation& alloc, Millis end, std::vector<Mutat
                 alloc.start, alloc.end};
   // Telemetry of its devices over its interval (samples of the report that ended it included).
   const JobTelemetry t = telemetry_.Close(alloc.id);
-  r.energy_mwh = t.energy_mwh();
-  r.idle_gpu_millis = t.idle_ms;
+  const Measured m = MeasuredOf(t);
+  r.energy_mwh = m.energy_mwh;
+  r.idle_gpu_millis = m.idle_gpu_millis;
+  r.net_rx_bytes = m.net_rx_bytes;
+  r.net_tx_bytes = m.net_tx_bytes;
   if (t.net) {
-    r.net_rx_bytes = t.net->last.rx_bytes;
-    r.net_tx_bytes = t.net->last.tx_bytes;
     auto& [rx, tx] = net_closed_by_entity_[alloc.entity];
     rx += r.net_rx_bytes;
     tx += r.net_tx_bytes;

@@ -15,7 +15,7 @@ Result<std::vector<EntityUsage>> Platform::Usage(const Principal& p, EntityId en
   for (const auto& [id, a] : allocations_) {
     if (a.end == 0) open.push_back(a);
   }
-  return ComputeUsage(ledger_, open, from, to, clock_.Now(), prices_, entity);
+  return ComputeUsage(ledger_, open, from, to, clock_.Now(), prices_, entity, OpenMeasured(open));
 }
 
 }  // namespace gpuaas
