@@ -430,12 +430,12 @@ test("my entity shows this month's usage and cost", async () => {
   const total = usage.json.entities[0].cost;
   assert.ok(total.micros > 0);
   assert.match(await page.textContent("#total-physics"), /€/);
-  // Energy and network of the jobs that ended, as the usage API gives them.
+  // Energy and network of its jobs (running ones so far), as the usage API gives them.
   const measured = usage.json.entities[0];
   assert.equal(typeof measured.energy_kwh, "number");
   assert.equal(typeof measured.network.rx_bytes, "number");
   assert.match(await page.textContent("#measured-physics"),
-    /^Measured on the jobs that ended: energy [\d.,]+ kWh; network [\d.,]+ k?[MGT]?B received, [\d.,]+ k?[MGT]?B sent/);
+    /^Measured on its jobs \(running ones so far\): energy [\d.,]+ kWh; network [\d.,]+ k?[MGT]?B received, [\d.,]+ k?[MGT]?B sent/);
   // Its place in the queue, from GET /api/v1/fairshare: first, delayed, or not delayed. (The
   // server refreshes the ledger's usage once a minute: should the figures change between the
   // page's request and the test's, the page is loaded again.)
