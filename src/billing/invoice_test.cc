@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -306,6 +307,56 @@ TEST(InvoiceProperty, TotalIsBilledTimeTimesRateInForceNothingTwiceNothingMissed
       EXPECT_EQ(billed_energy[r.allocation], r.energy_mwh) << "seed " << seed;
       EXPECT_EQ(billed_rx[r.allocation], r.net_rx_bytes) << "seed " << seed;
       EXPECT_EQ(billed_tx[r.allocation], r.net_tx_bytes) << "seed " << seed;
+    }
+
+    // The months closed one by one in a random order, each invoice computed with what the
+    // months closed before it hold, the open allocations measuring more between two closes: the
+    // same money, and every allocation's measurements (an open one's as last measured) still add
+    // up exactly over its lines. December, the month of `now`, where the open allocations' last
+    // units lie, comes last: it cannot be closed before it is over.
+    std::vector<std::string> order = {"2026-10", "2026-11", "2027-01"};
+    std::shuffle(order.begin(), order.end(), rng);
+    order.push_back("2026-12");
+    MeasuredSoFar so_far;
+    for (const auto& a : open) so_far[a.id] = {uni(0, 10'000'000), uni(0, kH), uni(0, 1 << 30), 0};
+    for (EntityId entity = 1; entity <= 3; ++entity) {
+      std::vector<std::vector<InvoiceLine>> closed_months;
+      std::map<AllocationId, Measured> got;
+      for (const auto& m : order) {
+        auto range = MonthRange(m).value();
+        ClosedParts parts;
+        for (const auto& lines : closed_months) AddClosedLines(lines, range.first, unit, parts);
+        Invoice inv = ComputeInvoice(entity, m, range.first, range.second, ledger, open, now, book,
+                                     fn, {}, so_far, parts);
+        const Expected& x = expected[{entity, m}];
+        EXPECT_EQ(inv.total, x.total) << "seed " << seed << " " << m;
+        for (const auto& l : inv.lines) {
+          got[l.allocation].energy_mwh += l.energy_mwh;
+          got[l.allocation].idle_gpu_millis += l.idle_gpu_millis;
+          got[l.allocation].net_rx_bytes += l.net_rx_bytes;
+        }
+        closed_months.push_back(inv.lines);
+        if (m == order.back()) break;
+        // The entity's open allocations measure more before the next month is closed.
+        for (const auto& a : open) {
+          if (a.entity != entity) continue;
+          Measured& more = so_far[a.id];
+          more.energy_mwh += uni(0, 1'000'000);
+          more.idle_gpu_millis += uni(0, kH);
+          more.net_rx_bytes += uni(0, 1 << 20);
+        }
+      }
+      for (const auto& r : ledger) {
+        if (r.entity != entity) continue;
+        EXPECT_EQ(got[r.allocation].energy_mwh, r.energy_mwh) << "seed " << seed;
+        EXPECT_EQ(got[r.allocation].net_rx_bytes, r.net_rx_bytes) << "seed " << seed;
+      }
+      for (const auto& a : open) {
+        if (a.entity != entity) continue;
+        EXPECT_EQ(got[a.id].energy_mwh, so_far[a.id].energy_mwh) << "seed " << seed;
+        EXPECT_EQ(got[a.id].idle_gpu_millis, so_far[a.id].idle_gpu_millis) << "seed " << seed;
+        EXPECT_EQ(got[a.id].net_rx_bytes, so_far[a.id].net_rx_bytes) << "seed " << seed;
+      }
     }
   }
 }
